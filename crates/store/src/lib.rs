@@ -1,0 +1,218 @@
+//! Marque's storage: RocksDB under a small backend boundary, with serializable transactions that
+//! share their fsyncs, content-addressed message bodies, the mail model IMAP and POP3 read, usage
+//! counters, the outbound queue and searchable log records.
+//!
+//! # Layout
+//! - [`backend`]: the [`Backend`] trait and its RocksDB implementation.
+//! - [`keyspace`]: keyspaces (column families) and typed key encoding.
+//! - [`txn`]: the writer thread, [`Txn`] (closure transactions) and [`Batch`] (compare-and-set).
+//! - [`ids`]: typed owner ids that start every key.
+//! - [`blob`]: message bodies stored once per content hash, zstd above a threshold, refcounted.
+//! - [`counters`]: usage counters per account, domain and tenant.
+//! - [`mail`]: accounts, mailboxes, messages, flags, modseq, change log, parsed metadata.
+//! - [`notify`]: in-process events for IDLE, published after commit.
+//! - [`queue`]: the outbound queue and its schedule.
+//! - [`logs`]: time-ordered log records with secondary indexes.
+//!
+//! Every write goes through [`Store::transact`] (or [`Store::write`] for a [`Batch`]): the
+//! caller's future resolves only after the WAL holding the change is on disk.
+
+#![forbid(unsafe_code)]
+
+pub mod backend;
+pub mod blob;
+pub mod counters;
+pub mod error;
+pub mod ids;
+pub mod keyspace;
+pub mod logs;
+pub mod mail;
+pub mod notify;
+pub mod queue;
+pub mod txn;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use backend::{Backend, Direction, Durability, Range};
+pub use error::{Error, Result};
+pub use ids::{AccountId, DomainId, MailboxId, TenantId};
+pub use keyspace::{Key, KeyReader, Keyspace, decode, encode};
+pub use notify::{Event, EventKind, Notifier};
+pub use txn::{Batch, Txn};
+
+use backend::rocks::{RocksBackend, RocksOptions};
+use txn::Writer;
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// When a write is acknowledged; [`Durability::Sync`] unless benchmarking.
+    pub durability: Durability,
+    /// Bodies at least this large are zstd-compressed.
+    pub compress_threshold: usize,
+    /// zstd level for bodies.
+    pub compress_level: i32,
+    /// RocksDB tuning.
+    pub rocks: RocksOptions,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            durability: Durability::Sync,
+            compress_threshold: 1024,
+            compress_level: 3,
+            rocks: RocksOptions::default(),
+        }
+    }
+}
+
+struct Inner {
+    // Field order matters: the writer thread stops (and finishes its queue) before the backend
+    // closes.
+    writer: Writer,
+    backend: Arc<dyn Backend>,
+    notifier: Notifier,
+    options: StoreOptions,
+    path: PathBuf,
+}
+
+/// A handle to the store. Cheap to clone; the database closes when the last handle drops.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.inner.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the RocksDB store in `path`.
+    pub fn open(path: &Path, options: StoreOptions) -> Result<Store> {
+        let backend: Arc<dyn Backend> = Arc::new(RocksBackend::open(path, &options.rocks)?);
+        Self::with_backend(backend, path, options)
+    }
+
+    /// Runs the store over any backend.
+    pub fn with_backend(backend: Arc<dyn Backend>, path: &Path, options: StoreOptions) -> Result<Store> {
+        let notifier = Notifier::default();
+        let writer = Writer::start(backend.clone(), options.durability, notifier.clone())?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                writer,
+                backend,
+                notifier,
+                options,
+                path: path.to_path_buf(),
+            }),
+        })
+    }
+
+    /// Where the data lives.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &StoreOptions {
+        &self.inner.options
+    }
+
+    /// The event fan-out (IMAP IDLE subscribes here).
+    pub fn notifier(&self) -> &Notifier {
+        &self.inner.notifier
+    }
+
+    /// Runs `f` as a serializable transaction and resolves once its writes are durable.
+    ///
+    /// `f` runs on the writer thread: it should only read and write keys, never wait on
+    /// anything else. If it returns an error, nothing it wrote is kept.
+    pub async fn transact<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<Error> + Send + 'static,
+        F: FnOnce(&mut Txn<'_>) -> Result<T, E> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.inner.writer.submit(f, move |r| {
+            let _ = tx.send(r);
+        })?;
+        rx.await
+            .map_err(|_| E::from(Error::Aborted("transaction panicked".into())))?
+    }
+
+    /// [`Store::transact`] for threads outside the async runtime.
+    pub fn transact_blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<Error> + Send + 'static,
+        F: FnOnce(&mut Txn<'_>) -> Result<T, E> + Send + 'static,
+    {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.inner.writer.submit(f, move |r| {
+            let _ = tx.send(r);
+        })?;
+        rx.recv()
+            .map_err(|_| E::from(Error::Aborted("transaction panicked".into())))?
+    }
+
+    /// Applies a [`Batch`]: every precondition holds and every write lands, or nothing does.
+    pub async fn write(&self, batch: Batch) -> Result<()> {
+        self.transact(move |txn| batch.apply(txn)).await
+    }
+
+    /// [`Store::write`] for threads outside the async runtime.
+    pub fn write_blocking(&self, batch: Batch) -> Result<()> {
+        self.transact_blocking(move |txn| batch.apply(txn))
+    }
+
+    /// Reads one key (blocking; see [`Store::read`] for async callers).
+    pub fn get(&self, ks: Keyspace, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.inner.backend.get(ks, key)
+    }
+
+    /// Reads and decodes one record (blocking).
+    pub fn get_value<T: serde::de::DeserializeOwned>(&self, ks: Keyspace, key: &[u8]) -> Result<Option<T>> {
+        self.get(ks, key)?.map(|v| decode(ks, &v)).transpose()
+    }
+
+    /// Reads a counter (blocking; absent is zero).
+    pub fn counter(&self, key: &[u8]) -> Result<i64> {
+        match self.get(Keyspace::Counters, key)? {
+            Some(v) => txn::decode_counter(&v),
+            None => Ok(0),
+        }
+    }
+
+    /// Reads up to `limit` entries of `range` (blocking).
+    pub fn scan(
+        &self,
+        ks: Keyspace,
+        range: &Range,
+        direction: Direction,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.inner.backend.scan(ks, range, direction, limit)
+    }
+
+    /// Runs blocking reads on tokio's blocking pool, off the async workers.
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| Error::Aborted(format!("read task failed: {e}")))?
+    }
+
+    /// Flushes memory tables to disk; called on clean shutdown.
+    pub fn flush(&self) -> Result<()> {
+        self.inner.backend.flush()
+    }
+}
