@@ -1,1 +1,3 @@
-//! placeholder
+//! Marque's core: tenancy and quota, shared by every service.
+
+pub mod net;

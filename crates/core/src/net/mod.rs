@@ -1,0 +1,1 @@
+//! Session plumbing shared by every protocol: listeners, accept loop, shutdown.
