@@ -72,7 +72,15 @@ impl Core {
                 dir::put(txn, Keyspace::Names, dir::login_key(ADMIN_LOGIN), &loc)?;
                 dir::set_locator(txn, dir::STAFF, staff_id.0, loc)?;
                 let operator = Actor::operator();
-                token::insert(txn, id, PrincipalId::Staff(staff_id), "bootstrap", &secret, Scope::default(), None, &operator.principal.name)?;
+                let grant = token::Grant {
+                    tenant: id,
+                    principal: PrincipalId::Staff(staff_id),
+                    name: "bootstrap",
+                    scope: Scope::default(),
+                    expires_ms: None,
+                    by: &operator.principal.name,
+                };
+                token::insert(txn, &secret, grant)?;
                 audit::record(txn, &operator, "bootstrap", &[id], &["tenant:1"], &provider)?;
                 Ok(Bootstrap { provider: id, token: Some(secret) })
             })

@@ -29,11 +29,17 @@ pub struct Domain {
 }
 
 /// A new domain.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewDomain {
     pub name: String,
     pub tenant: TenantId,
     pub limits: Limits,
+}
+
+impl Default for NewDomain {
+    fn default() -> Self {
+        NewDomain { name: String::new(), tenant: crate::ids::PROVIDER, limits: Limits::default() }
+    }
 }
 
 /// Loads a domain and its tenant by id.

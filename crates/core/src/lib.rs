@@ -9,7 +9,7 @@
 //! # Layout
 //! - [`error`]: [`CoreError`].
 //! - [`ids`]: the core's typed ids and [`ids::PROVIDER`].
-//! - [`directory`] (private): key layout and typed reads.
+//! - `directory` (private): key layout and typed reads.
 //! - [`validate`]: domain names, addresses, names, passwords.
 //! - [`policy`]: [`policy::Action`], [`policy::Target`] and [`policy::authorize`].
 //! - [`principal`]: principals, roles, [`Actor`], administrators and managers.

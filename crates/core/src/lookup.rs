@@ -108,6 +108,6 @@ impl Core {
             return Err(CoreError::AuthFailed);
         }
         let principal = self.read(move |s| principal::resolve(s, id)).await?;
-        Ok(Actor { principal, source: "password".into(), via: Via::Password, scope: Scope::default() })
+        Ok(Actor { principal, source: "unknown".into(), via: Via::Password, scope: Scope::default() })
     }
 }

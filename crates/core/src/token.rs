@@ -79,17 +79,19 @@ fn principal_target(r: &impl Reader, id: PrincipalId) -> Result<(Tenant, Target)
     }
 }
 
-/// Writes a token for `principal` with the given secret (permission already checked).
-pub(crate) fn insert(
-    txn: &mut Txn<'_>,
-    tenant: TenantId,
-    principal: PrincipalId,
-    name: &str,
-    secret: &str,
-    scope: Scope,
-    expires_ms: Option<u64>,
-    by: &str,
-) -> Result<Token> {
+/// What a new token grants, to whom, made by whom.
+pub(crate) struct Grant<'a> {
+    pub tenant: TenantId,
+    pub principal: PrincipalId,
+    pub name: &'a str,
+    pub scope: Scope,
+    pub expires_ms: Option<u64>,
+    pub by: &'a str,
+}
+
+/// Writes a token with the given secret (permission already checked).
+pub(crate) fn insert(txn: &mut Txn<'_>, secret: &str, g: Grant<'_>) -> Result<Token> {
+    let Grant { tenant, principal, name, scope, expires_ms, by } = g;
     let h = hash(secret);
     if txn.exists(Keyspace::Names, &dir::token_hash_key(&h))? {
         return Err(CoreError::AlreadyExists { what: "token", key: name.to_string() });
@@ -152,7 +154,15 @@ impl Core {
                 } else {
                     scope.subtree = actor.scope.subtree;
                 }
-                let token = insert(txn, t.id, whom, &name, &s2, scope, new.expires_ms, &actor.principal.name)?;
+                let grant = Grant {
+                    tenant: t.id,
+                    principal: whom,
+                    name: &name,
+                    scope,
+                    expires_ms: new.expires_ms,
+                    by: &actor.principal.name,
+                };
+                let token = insert(txn, &s2, grant)?;
                 audit::record(txn, &actor, "token.create", &t.path, &[&format!("token:{}", token.id)], &token)?;
                 Ok(token)
             })
