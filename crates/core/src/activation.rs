@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use marque_store::{Keyspace, Txn};
 
+use crate::Core;
 use crate::audit;
 use crate::credit;
 use crate::directory::{self as dir, Loc, Reader};
@@ -14,7 +15,6 @@ use crate::ids::{ActivationId, PlanId, StaffId, TenantId};
 use crate::policy::{Action, Object, Target, authorize, check};
 use crate::principal::{Actor, Via};
 use crate::tenant::{self, NewTenant, Tenant, TenantKind, TenantState};
-use crate::Core;
 
 /// How a reseller-kind manager's activations go through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,18 +108,31 @@ fn key(a: &Activation) -> Vec<u8> {
 }
 
 fn load(r: &impl Reader, id: ActivationId) -> Result<(Activation, Tenant)> {
-    let loc = dir::locate(r, dir::ACTIVATION, id.0)?.ok_or_else(|| CoreError::not_found("activation", id))?;
-    let a: Activation = dir::get(r, Keyspace::Directory, &dir::owned_key(loc.tenant, dir::ACTIVATION, id.0))?
+    let loc = dir::locate(r, dir::ACTIVATION, id.0)?
         .ok_or_else(|| CoreError::not_found("activation", id))?;
+    let a: Activation = dir::get(
+        r,
+        Keyspace::Directory,
+        &dir::owned_key(loc.tenant, dir::ACTIVATION, id.0),
+    )?
+    .ok_or_else(|| CoreError::not_found("activation", id))?;
     Ok((a, tenant::load(r, loc.tenant)?))
 }
 
 fn target(t: &Tenant, a: &Activation) -> Target {
-    Target { requested_by: Some(a.manager), ..Target::of(t, Object::Activation) }
+    Target {
+        requested_by: Some(a.manager),
+        ..Target::of(t, Object::Activation)
+    }
 }
 
 /// Records an activation or deactivation of `customer` with every tenant above it.
-pub(crate) fn record_event(txn: &mut Txn<'_>, customer: &Tenant, kind: EventKind, manager: Option<StaffId>) -> Result<()> {
+pub(crate) fn record_event(
+    txn: &mut Txn<'_>,
+    customer: &Tenant,
+    kind: EventKind,
+    manager: Option<StaffId>,
+) -> Result<()> {
     let now = crate::now_ms();
     let month = month_of(now);
     let id = txn.next_id("activation-event")?;
@@ -133,7 +146,12 @@ pub(crate) fn record_event(txn: &mut Txn<'_>, customer: &Tenant, kind: EventKind
     };
     for t in customer.path.iter().filter(|t| **t != customer.id) {
         txn.add(&dir::monthly_counter(*t, month, kind.code()), 1)?;
-        let k = marque_store::Key::new().u64(t.0).tag(dir::EVENT).u64(now).u64(id).into_bytes();
+        let k = marque_store::Key::new()
+            .u64(t.0)
+            .tag(dir::EVENT)
+            .u64(now)
+            .u64(id)
+            .into_bytes();
         dir::put(txn, Keyspace::Directory, k, &event)?;
     }
     Ok(())
@@ -149,7 +167,12 @@ pub(crate) fn try_activate(txn: &mut Txn<'_>, a: &mut Activation, by: &str) -> R
     }
     let mut customer = tenant::load(txn, a.customer)?;
     customer.state = TenantState::Active;
-    dir::put(txn, Keyspace::Directory, dir::tenant_key(customer.id), &customer)?;
+    dir::put(
+        txn,
+        Keyspace::Directory,
+        dir::tenant_key(customer.id),
+        &customer,
+    )?;
     record_event(txn, &customer, EventKind::Activation, Some(a.manager))?;
     a.state = ActivationState::Active;
     a.decided_ms = Some(crate::now_ms());
@@ -158,8 +181,15 @@ pub(crate) fn try_activate(txn: &mut Txn<'_>, a: &mut Activation, by: &str) -> R
 
 /// Retries the activations of `tenant` that wait for credit, oldest first, while it lasts.
 pub(crate) fn retry_waiting(txn: &mut Txn<'_>, tenant: TenantId, by: &str) -> Result<()> {
-    let waiting: Vec<Activation> = dir::list(txn, Keyspace::Directory, &dir::owned_prefix(tenant, dir::ACTIVATION))?;
-    for mut a in waiting.into_iter().filter(|a| a.state == ActivationState::AwaitingCredit) {
+    let waiting: Vec<Activation> = dir::list(
+        txn,
+        Keyspace::Directory,
+        &dir::owned_prefix(tenant, dir::ACTIVATION),
+    )?;
+    for mut a in waiting
+        .into_iter()
+        .filter(|a| a.state == ActivationState::AwaitingCredit)
+    {
         if !try_activate(txn, &mut a, by)? {
             break;
         }
@@ -170,16 +200,35 @@ pub(crate) fn retry_waiting(txn: &mut Txn<'_>, tenant: TenantId, by: &str) -> Re
 
 /// Creates a pending customer and its activation for a reseller-kind manager (its permission
 /// to ask was checked by the caller).
-pub(crate) fn request(txn: &mut Txn<'_>, actor: &Actor, parent: &Tenant, new: &NewTenant) -> Result<(Tenant, Activation)> {
-    let (Some(manager), Some(policy)) = (actor.principal.staff(), actor.principal.activation_policy()) else {
-        return Err(CoreError::Forbidden { action: Action::ActivationRequest, what: "tenant", key: parent.id.to_string() });
+pub(crate) fn request(
+    txn: &mut Txn<'_>,
+    actor: &Actor,
+    parent: &Tenant,
+    new: &NewTenant,
+) -> Result<(Tenant, Activation)> {
+    let (Some(manager), Some(policy)) =
+        (actor.principal.staff(), actor.principal.activation_policy())
+    else {
+        return Err(CoreError::Forbidden {
+            action: Action::ActivationRequest,
+            what: "tenant",
+            key: parent.id.to_string(),
+        });
     };
     if new.kind != TenantKind::Customer {
         return Err(CoreError::invalid("kind", "activations create customers"));
     }
-    let plan_id = new.plan.ok_or_else(|| CoreError::invalid("plan", "an activation needs a plan"))?;
+    let plan_id = new
+        .plan
+        .ok_or_else(|| CoreError::invalid("plan", "an activation needs a plan"))?;
     let (plan, owner) = crate::plan::load(txn, plan_id)?;
-    check(actor, Action::PlanUse, &Target::of(&owner, Object::Plan(plan_id)), "plan", plan_id)?;
+    check(
+        actor,
+        Action::PlanUse,
+        &Target::of(&owner, Object::Plan(plan_id)),
+        "plan",
+        plan_id,
+    )?;
     let customer = tenant::insert(txn, parent, new, TenantState::Pending, Some(manager))?;
     let id = ActivationId(txn.next_id("activation")?);
     let mut a = Activation {
@@ -199,9 +248,24 @@ pub(crate) fn request(txn: &mut Txn<'_>, actor: &Actor, parent: &Tenant, new: &N
         try_activate(txn, &mut a, &actor.principal.name)?;
     }
     dir::put(txn, Keyspace::Directory, key(&a), &a)?;
-    dir::set_locator(txn, dir::ACTIVATION, id.0, Loc { tenant: parent.id, domain: None })?;
+    dir::set_locator(
+        txn,
+        dir::ACTIVATION,
+        id.0,
+        Loc {
+            tenant: parent.id,
+            domain: None,
+        },
+    )?;
     let customer = tenant::load(txn, customer.id)?;
-    audit::record(txn, actor, "activation.request", &customer.path, &[&format!("tenant:{}", customer.id)], &a)?;
+    audit::record(
+        txn,
+        actor,
+        "activation.request",
+        &customer.path,
+        &[&format!("tenant:{}", customer.id)],
+        &a,
+    )?;
     Ok((customer, a))
 }
 
@@ -213,7 +277,13 @@ impl Core {
         self.store
             .transact(move |txn| {
                 let (mut a, t) = load(txn, id)?;
-                check(&actor, Action::ActivationApprove, &target(&t, &a), "activation", id)?;
+                check(
+                    &actor,
+                    Action::ActivationApprove,
+                    &target(&t, &a),
+                    "activation",
+                    id,
+                )?;
                 if a.policy == ActivationPolicy::Api && !matches!(actor.via, Via::Token(_)) {
                     return Err(CoreError::State {
                         what: "activation",
@@ -222,12 +292,23 @@ impl Core {
                     });
                 }
                 if a.state != ActivationState::AwaitingApproval {
-                    return Err(CoreError::State { what: "activation", key: id.to_string(), reason: format!("is {:?}", a.state) });
+                    return Err(CoreError::State {
+                        what: "activation",
+                        key: id.to_string(),
+                        reason: format!("is {:?}", a.state),
+                    });
                 }
                 a.decided_by = Some(actor.principal.name.clone());
                 try_activate(txn, &mut a, &actor.principal.name)?;
                 dir::put(txn, Keyspace::Directory, key(&a), &a)?;
-                audit::record(txn, &actor, "activation.approve", &t.path, &[&format!("tenant:{}", a.customer)], &a)?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "activation.approve",
+                    &t.path,
+                    &[&format!("tenant:{}", a.customer)],
+                    &a,
+                )?;
                 Ok(a)
             })
             .await
@@ -239,18 +320,43 @@ impl Core {
         self.store
             .transact(move |txn| {
                 let (mut a, t) = load(txn, id)?;
-                check(&actor, Action::ActivationApprove, &target(&t, &a), "activation", id)?;
-                if !matches!(a.state, ActivationState::AwaitingApproval | ActivationState::AwaitingCredit) {
-                    return Err(CoreError::State { what: "activation", key: id.to_string(), reason: format!("is {:?}", a.state) });
+                check(
+                    &actor,
+                    Action::ActivationApprove,
+                    &target(&t, &a),
+                    "activation",
+                    id,
+                )?;
+                if !matches!(
+                    a.state,
+                    ActivationState::AwaitingApproval | ActivationState::AwaitingCredit
+                ) {
+                    return Err(CoreError::State {
+                        what: "activation",
+                        key: id.to_string(),
+                        reason: format!("is {:?}", a.state),
+                    });
                 }
                 a.state = ActivationState::Rejected;
                 a.decided_ms = Some(crate::now_ms());
                 a.decided_by = Some(actor.principal.name.clone());
                 let mut customer = tenant::load(txn, a.customer)?;
                 customer.state = TenantState::Rejected;
-                dir::put(txn, Keyspace::Directory, dir::tenant_key(customer.id), &customer)?;
+                dir::put(
+                    txn,
+                    Keyspace::Directory,
+                    dir::tenant_key(customer.id),
+                    &customer,
+                )?;
                 dir::put(txn, Keyspace::Directory, key(&a), &a)?;
-                audit::record(txn, &actor, "activation.reject", &t.path, &[&format!("tenant:{}", a.customer)], &a)?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "activation.reject",
+                    &t.path,
+                    &[&format!("tenant:{}", a.customer)],
+                    &a,
+                )?;
                 Ok(a)
             })
             .await
@@ -261,22 +367,44 @@ impl Core {
         let actor = actor.clone();
         self.read(move |s| {
             let (a, t) = load(s, id)?;
-            check(&actor, Action::ActivationRead, &target(&t, &a), "activation", id)?;
+            check(
+                &actor,
+                Action::ActivationRead,
+                &target(&t, &a),
+                "activation",
+                id,
+            )?;
             Ok(a)
         })
         .await
     }
 
     /// Lists the activations asked for in a tenant that the actor may see, oldest first.
-    pub async fn list_activations(&self, actor: &Actor, tenant: TenantId) -> Result<Vec<Activation>> {
+    pub async fn list_activations(
+        &self,
+        actor: &Actor,
+        tenant: TenantId,
+    ) -> Result<Vec<Activation>> {
         let actor = actor.clone();
         self.read(move |s| {
             let t = tenant::load(s, tenant)?;
-            let all: Vec<Activation> = dir::list(s, Keyspace::Directory, &dir::owned_prefix(tenant, dir::ACTIVATION))?;
-            let visible: Vec<Activation> =
-                all.into_iter().filter(|a| authorize(&actor, Action::ActivationRead, &target(&t, a)).is_ok()).collect();
+            let all: Vec<Activation> = dir::list(
+                s,
+                Keyspace::Directory,
+                &dir::owned_prefix(tenant, dir::ACTIVATION),
+            )?;
+            let visible: Vec<Activation> = all
+                .into_iter()
+                .filter(|a| authorize(&actor, Action::ActivationRead, &target(&t, a)).is_ok())
+                .collect();
             if visible.is_empty() {
-                check(&actor, Action::TenantRead, &Target::of(&t, Object::Tenant), "tenant", tenant)?;
+                check(
+                    &actor,
+                    Action::TenantRead,
+                    &Target::of(&t, Object::Tenant),
+                    "tenant",
+                    tenant,
+                )?;
             }
             Ok(visible)
         })
@@ -289,15 +417,32 @@ impl Core {
         self.store
             .transact(move |txn| {
                 let mut t = tenant::load(txn, id)?;
-                check(&actor, Action::TenantDeactivate, &Target::of(&t, Object::Tenant), "tenant", id)?;
+                check(
+                    &actor,
+                    Action::TenantDeactivate,
+                    &Target::of(&t, Object::Tenant),
+                    "tenant",
+                    id,
+                )?;
                 if t.state != TenantState::Active {
-                    return Err(CoreError::State { what: "tenant", key: id.to_string(), reason: format!("is {:?}", t.state) });
+                    return Err(CoreError::State {
+                        what: "tenant",
+                        key: id.to_string(),
+                        reason: format!("is {:?}", t.state),
+                    });
                 }
                 t.state = TenantState::Deactivated;
                 dir::put(txn, Keyspace::Directory, dir::tenant_key(id), &t)?;
                 if let Some(parent) = t.parent {
-                    let acts: Vec<Activation> = dir::list(txn, Keyspace::Directory, &dir::owned_prefix(parent, dir::ACTIVATION))?;
-                    for mut a in acts.into_iter().filter(|a| a.customer == id && a.state == ActivationState::Active) {
+                    let acts: Vec<Activation> = dir::list(
+                        txn,
+                        Keyspace::Directory,
+                        &dir::owned_prefix(parent, dir::ACTIVATION),
+                    )?;
+                    for mut a in acts
+                        .into_iter()
+                        .filter(|a| a.customer == id && a.state == ActivationState::Active)
+                    {
                         a.state = ActivationState::Deactivated;
                         dir::put(txn, Keyspace::Directory, key(&a), &a)?;
                     }
@@ -305,22 +450,48 @@ impl Core {
                 if t.kind == TenantKind::Customer {
                     record_event(txn, &t, EventKind::Deactivation, t.managed_by)?;
                 }
-                audit::record(txn, &actor, "tenant.deactivate", &t.path, &[&format!("tenant:{id}")], &t)?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "tenant.deactivate",
+                    &t.path,
+                    &[&format!("tenant:{id}")],
+                    &t,
+                )?;
                 Ok(t)
             })
             .await
     }
 
     /// Activations and deactivations of a month (`yyyymm`) in a tenant's subtree.
-    pub async fn monthly_counts(&self, actor: &Actor, tenant: TenantId, month: u32) -> Result<MonthlyCounts> {
+    pub async fn monthly_counts(
+        &self,
+        actor: &Actor,
+        tenant: TenantId,
+        month: u32,
+    ) -> Result<MonthlyCounts> {
         let actor = actor.clone();
         self.read(move |s| {
             let t = tenant::load(s, tenant)?;
-            check(&actor, Action::UsageRead, &Target::of(&t, Object::Tenant), "tenant", tenant)?;
+            check(
+                &actor,
+                Action::UsageRead,
+                &Target::of(&t, Object::Tenant),
+                "tenant",
+                tenant,
+            )?;
             Ok(MonthlyCounts {
                 month,
-                activations: s.count(&dir::monthly_counter(tenant, month, EventKind::Activation.code()))?,
-                deactivations: s.count(&dir::monthly_counter(tenant, month, EventKind::Deactivation.code()))?,
+                activations: s.count(&dir::monthly_counter(
+                    tenant,
+                    month,
+                    EventKind::Activation.code(),
+                ))?,
+                deactivations: s.count(&dir::monthly_counter(
+                    tenant,
+                    month,
+                    EventKind::Deactivation.code(),
+                ))?,
             })
         })
         .await
@@ -328,11 +499,23 @@ impl Core {
 
     /// The activation events of a tenant's subtree between two times, oldest first (the usage
     /// export).
-    pub async fn activation_events(&self, actor: &Actor, tenant: TenantId, from_ms: u64, to_ms: u64) -> Result<Vec<ActivationEvent>> {
+    pub async fn activation_events(
+        &self,
+        actor: &Actor,
+        tenant: TenantId,
+        from_ms: u64,
+        to_ms: u64,
+    ) -> Result<Vec<ActivationEvent>> {
         let actor = actor.clone();
         self.read(move |s| {
             let t = tenant::load(s, tenant)?;
-            check(&actor, Action::UsageRead, &Target::of(&t, Object::Tenant), "tenant", tenant)?;
+            check(
+                &actor,
+                Action::UsageRead,
+                &Target::of(&t, Object::Tenant),
+                "tenant",
+                tenant,
+            )?;
             let base = marque_store::Key::new().u64(tenant.0).tag(dir::EVENT);
             let range = marque_store::Range::between(
                 base.clone().u64(from_ms).into_bytes(),
@@ -340,7 +523,9 @@ impl Core {
             );
             s.raw_scan(Keyspace::Directory, &range, dir::SCAN_MAX)?
                 .into_iter()
-                .map(|(_, v)| marque_store::decode(Keyspace::Directory, &v).map_err(CoreError::from))
+                .map(|(_, v)| {
+                    marque_store::decode(Keyspace::Directory, &v).map_err(CoreError::from)
+                })
                 .collect()
         })
         .await

@@ -28,9 +28,15 @@ pub struct Alias {
 
 fn targets(input: &[String]) -> Result<Vec<String>> {
     if input.is_empty() {
-        return Err(CoreError::invalid("targets", "an alias needs at least one target"));
+        return Err(CoreError::invalid(
+            "targets",
+            "an alias needs at least one target",
+        ));
     }
-    let mut out = input.iter().map(|a| validate::address(a)).collect::<Result<Vec<_>>>()?;
+    let mut out = input
+        .iter()
+        .map(|a| validate::address(a))
+        .collect::<Result<Vec<_>>>()?;
     out.sort();
     out.dedup();
     Ok(out)
@@ -39,8 +45,12 @@ fn targets(input: &[String]) -> Result<Vec<String>> {
 pub(crate) fn load_by_address(r: &impl Reader, address: &str) -> Result<(Alias, Tenant)> {
     match dir::get(r, Keyspace::Names, &dir::address_key(address))? {
         Some(AddressLoc::Alias { tenant, domain, id }) => {
-            let a: Alias = dir::get(r, Keyspace::Directory, &dir::in_domain_key(tenant, dir::ALIAS, domain, id))?
-                .ok_or_else(|| CoreError::not_found("alias", address))?;
+            let a: Alias = dir::get(
+                r,
+                Keyspace::Directory,
+                &dir::in_domain_key(tenant, dir::ALIAS, domain, id),
+            )?
+            .ok_or_else(|| CoreError::not_found("alias", address))?;
             Ok((a, tenant::load(r, tenant)?))
         }
         _ => Err(CoreError::not_found("alias", address)),
@@ -56,16 +66,48 @@ impl Core {
         self.store
             .transact(move |txn| {
                 let (d, t) = domain::load_by_name(txn, validate::domain_of(&address))?;
-                check(&actor, Action::AliasWrite, &Target::of(&t, Object::Alias(d.id)), "domain", &d.name)?;
+                check(
+                    &actor,
+                    Action::AliasWrite,
+                    &Target::of(&t, Object::Alias(d.id)),
+                    "domain",
+                    &d.name,
+                )?;
                 if txn.exists(Keyspace::Names, &dir::address_key(&address))? {
-                    return Err(CoreError::AlreadyExists { what: "address", key: address });
+                    return Err(CoreError::AlreadyExists {
+                        what: "address",
+                        key: address,
+                    });
                 }
                 let chain = tenant::chain(txn, t.id)?;
-                quota::allocate(txn, &chain, Some(&d), &Delta { aliases: 1, ..Delta::default() })?;
+                quota::allocate(
+                    txn,
+                    &chain,
+                    Some(&d),
+                    &Delta {
+                        aliases: 1,
+                        ..Delta::default()
+                    },
+                )?;
                 let id = AliasId(txn.next_id("alias")?);
-                let a = Alias { id, tenant: t.id, domain: d.id, address: address.clone(), targets: to };
-                dir::put(txn, Keyspace::Directory, dir::in_domain_key(t.id, dir::ALIAS, d.id, id.0), &a)?;
-                let loc = AddressLoc::Alias { tenant: t.id, domain: d.id, id: id.0 };
+                let a = Alias {
+                    id,
+                    tenant: t.id,
+                    domain: d.id,
+                    address: address.clone(),
+                    targets: to,
+                };
+                dir::put(
+                    txn,
+                    Keyspace::Directory,
+                    dir::in_domain_key(t.id, dir::ALIAS, d.id, id.0),
+                    &a,
+                )?;
+                let loc = AddressLoc::Alias {
+                    tenant: t.id,
+                    domain: d.id,
+                    id: id.0,
+                };
                 dir::put(txn, Keyspace::Names, dir::address_key(&address), &loc)?;
                 let tg = [format!("alias:{address}"), format!("domain:{}", d.name)];
                 audit::record(txn, &actor, "alias.create", &t.path, &[&tg[0], &tg[1]], &a)?;
@@ -80,7 +122,13 @@ impl Core {
         let actor = actor.clone();
         self.read(move |s| {
             let (a, t) = load_by_address(s, &address)?;
-            check(&actor, Action::AliasRead, &Target::of(&t, Object::Alias(a.domain)), "alias", &address)?;
+            check(
+                &actor,
+                Action::AliasRead,
+                &Target::of(&t, Object::Alias(a.domain)),
+                "alias",
+                &address,
+            )?;
             Ok(a)
         })
         .await
@@ -92,24 +140,53 @@ impl Core {
         let actor = actor.clone();
         self.read(move |s| {
             let (d, t) = domain::load_by_name(s, &name)?;
-            check(&actor, Action::AliasRead, &Target::of(&t, Object::Alias(d.id)), "domain", &name)?;
-            dir::list(s, Keyspace::Directory, &dir::in_domain_prefix(t.id, dir::ALIAS, d.id))
+            check(
+                &actor,
+                Action::AliasRead,
+                &Target::of(&t, Object::Alias(d.id)),
+                "domain",
+                &name,
+            )?;
+            dir::list(
+                s,
+                Keyspace::Directory,
+                &dir::in_domain_prefix(t.id, dir::ALIAS, d.id),
+            )
         })
         .await
     }
 
     /// Replaces an alias's targets.
-    pub async fn set_alias_targets(&self, actor: &Actor, address: &str, to: &[String]) -> Result<Alias> {
+    pub async fn set_alias_targets(
+        &self,
+        actor: &Actor,
+        address: &str,
+        to: &[String],
+    ) -> Result<Alias> {
         let address = validate::address(address)?;
         let to = targets(to)?;
         let actor = actor.clone();
         self.store
             .transact(move |txn| {
                 let (mut a, t) = load_by_address(txn, &address)?;
-                check(&actor, Action::AliasWrite, &Target::of(&t, Object::Alias(a.domain)), "alias", &address)?;
+                check(
+                    &actor,
+                    Action::AliasWrite,
+                    &Target::of(&t, Object::Alias(a.domain)),
+                    "alias",
+                    &address,
+                )?;
                 a.targets = to;
-                dir::put(txn, Keyspace::Directory, dir::in_domain_key(t.id, dir::ALIAS, a.domain, a.id.0), &a)?;
-                let tg = [format!("alias:{address}"), format!("domain:{}", validate::domain_of(&address))];
+                dir::put(
+                    txn,
+                    Keyspace::Directory,
+                    dir::in_domain_key(t.id, dir::ALIAS, a.domain, a.id.0),
+                    &a,
+                )?;
+                let tg = [
+                    format!("alias:{address}"),
+                    format!("domain:{}", validate::domain_of(&address)),
+                ];
                 audit::record(txn, &actor, "alias.update", &t.path, &[&tg[0], &tg[1]], &a)?;
                 Ok(a)
             })
@@ -123,11 +200,28 @@ impl Core {
         self.store
             .transact(move |txn| {
                 let (a, t) = load_by_address(txn, &address)?;
-                check(&actor, Action::AliasWrite, &Target::of(&t, Object::Alias(a.domain)), "alias", &address)?;
+                check(
+                    &actor,
+                    Action::AliasWrite,
+                    &Target::of(&t, Object::Alias(a.domain)),
+                    "alias",
+                    &address,
+                )?;
                 let (d, _) = domain::load_by_id(txn, a.domain)?;
                 let chain = tenant::chain(txn, t.id)?;
-                quota::allocate(txn, &chain, Some(&d), &Delta { aliases: -1, ..Delta::default() })?;
-                txn.delete(Keyspace::Directory, dir::in_domain_key(t.id, dir::ALIAS, a.domain, a.id.0));
+                quota::allocate(
+                    txn,
+                    &chain,
+                    Some(&d),
+                    &Delta {
+                        aliases: -1,
+                        ..Delta::default()
+                    },
+                )?;
+                txn.delete(
+                    Keyspace::Directory,
+                    dir::in_domain_key(t.id, dir::ALIAS, a.domain, a.id.0),
+                );
                 txn.delete(Keyspace::Names, dir::address_key(&address));
                 let tg = [format!("alias:{address}"), format!("domain:{}", d.name)];
                 audit::record(txn, &actor, "alias.delete", &t.path, &[&tg[0], &tg[1]], &a)?;

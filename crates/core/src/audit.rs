@@ -45,7 +45,8 @@ pub(crate) fn record<T: Serialize>(
     let when = crate::now_ms();
     let rec = AuditRecord {
         who: actor.principal.name.clone(),
-        principal: serde_json::to_value((&actor.principal.id, &actor.principal.role)).unwrap_or_default(),
+        principal: serde_json::to_value((&actor.principal.id, &actor.principal.role))
+            .unwrap_or_default(),
         what: what.to_string(),
         target: targets.first().map(|t| t.to_string()).unwrap_or_default(),
         when,
@@ -53,7 +54,8 @@ pub(crate) fn record<T: Serialize>(
         outcome: "ok".into(),
         detail: serde_json::to_value(detail).unwrap_or_default(),
     };
-    let body = serde_json::to_vec(&rec).map_err(|e| CoreError::Task(format!("audit record: {e}")))?;
+    let body =
+        serde_json::to_vec(&rec).map_err(|e| CoreError::Task(format!("audit record: {e}")))?;
     let mut terms: Vec<(Term, &str)> = vec![(Term::Actor, actor.principal.name.as_str())];
     if actor.source.parse::<std::net::IpAddr>().is_ok() {
         terms.push((Term::Ip, actor.source.as_str()));
@@ -82,7 +84,13 @@ pub struct AuditPage {
 
 impl Core {
     /// Reads the audit trail of a tenant's subtree or of a domain, newest first.
-    pub async fn audit(&self, actor: &Actor, scope: AuditScope, after: Option<Cursor>, limit: usize) -> Result<AuditPage> {
+    pub async fn audit(
+        &self,
+        actor: &Actor,
+        scope: AuditScope,
+        after: Option<Cursor>,
+        limit: usize,
+    ) -> Result<AuditPage> {
         let actor = actor.clone();
         let scope = match scope {
             AuditScope::Domain(d) => AuditScope::Domain(validate::domain(&d)?),
@@ -92,23 +100,46 @@ impl Core {
             let (owner, term) = match &scope {
                 AuditScope::Tenant(id) => {
                     let t = tenant::load(s, *id)?;
-                    check(&actor, Action::LogRead, &Target::of(&t, Object::Tenant), "tenant", id)?;
+                    check(
+                        &actor,
+                        Action::LogRead,
+                        &Target::of(&t, Object::Tenant),
+                        "tenant",
+                        id,
+                    )?;
                     (t.id, None)
                 }
                 AuditScope::Domain(name) => {
                     let (d, t) = domain::load_by_name(s, name)?;
-                    check(&actor, Action::LogRead, &Target::of(&t, Object::Domain(d.id)), "domain", name)?;
+                    check(
+                        &actor,
+                        Action::LogRead,
+                        &Target::of(&t, Object::Domain(d.id)),
+                        "domain",
+                        name,
+                    )?;
                     (t.id, Some((Term::Target, format!("domain:{name}"))))
                 }
             };
-            let q = Query { owner, kind: LogKind::Audit, term, from_ms: 0, to_ms: u64::MAX, after, limit };
+            let q = Query {
+                owner,
+                kind: LogKind::Audit,
+                term,
+                from_ms: 0,
+                to_ms: u64::MAX,
+                after,
+                limit,
+            };
             let page = logs::search(s, &q)?;
             let records = page
                 .entries
                 .iter()
                 .filter_map(|e| serde_json::from_slice(&e.body).ok())
                 .collect();
-            Ok(AuditPage { records, next: page.next })
+            Ok(AuditPage {
+                records,
+                next: page.next,
+            })
         })
         .await
     }

@@ -33,9 +33,14 @@ impl Core {
         if let Some(t) = &admin_token
             && t.trim().chars().count() < token::MIN_SECRET
         {
-            return Err(CoreError::invalid("admin token", format!("shorter than {} characters", token::MIN_SECRET)));
+            return Err(CoreError::invalid(
+                "admin token",
+                format!("shorter than {} characters", token::MIN_SECRET),
+            ));
         }
-        let secret = admin_token.map(|t| t.trim().to_string()).unwrap_or_else(token::generate);
+        let secret = admin_token
+            .map(|t| t.trim().to_string())
+            .unwrap_or_else(token::generate);
         self.store
             .transact(move |txn| {
                 if txn.exists(Keyspace::Directory, &dir::tenant_key(PROVIDER))? {

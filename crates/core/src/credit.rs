@@ -32,13 +32,31 @@ pub struct LedgerEntry {
 fn post(txn: &mut Txn<'_>, tenant: TenantId, delta: i64, reason: &str, by: &str) -> Result<i64> {
     let balance = txn.add(&dir::credit_counter(tenant), delta)?;
     let id = txn.next_id("ledger")?;
-    let entry = LedgerEntry { id, time_ms: crate::now_ms(), delta, balance, reason: reason.into(), by: by.into() };
-    dir::put(txn, Keyspace::Directory, dir::owned_key(tenant, dir::LEDGER, id), &entry)?;
+    let entry = LedgerEntry {
+        id,
+        time_ms: crate::now_ms(),
+        delta,
+        balance,
+        reason: reason.into(),
+        by: by.into(),
+    };
+    dir::put(
+        txn,
+        Keyspace::Directory,
+        dir::owned_key(tenant, dir::LEDGER, id),
+        &entry,
+    )?;
     Ok(balance)
 }
 
 /// Debits `amount` if the balance covers it; returns whether it did.
-pub(crate) fn debit(txn: &mut Txn<'_>, tenant: TenantId, amount: u64, reason: &str, by: &str) -> Result<bool> {
+pub(crate) fn debit(
+    txn: &mut Txn<'_>,
+    tenant: TenantId,
+    amount: u64,
+    reason: &str,
+    by: &str,
+) -> Result<bool> {
     let amount = i64::try_from(amount).map_err(|_| CoreError::invalid("price", "too large"))?;
     if txn.counter(&dir::credit_counter(tenant))? < amount {
         return Ok(false);
@@ -52,7 +70,13 @@ pub(crate) fn debit(txn: &mut Txn<'_>, tenant: TenantId, amount: u64, reason: &s
 impl Core {
     /// Adds credit to a tenant (from above), then lets activations waiting for credit go
     /// through, oldest first, while it lasts. Returns the new balance.
-    pub async fn top_up(&self, actor: &Actor, tenant: TenantId, amount: u64, note: &str) -> Result<i64> {
+    pub async fn top_up(
+        &self,
+        actor: &Actor,
+        tenant: TenantId,
+        amount: u64,
+        note: &str,
+    ) -> Result<i64> {
         let amount = i64::try_from(amount)
             .ok()
             .filter(|a| *a > 0)
@@ -62,12 +86,29 @@ impl Core {
         self.store
             .transact(move |txn| {
                 let t = tenant::load(txn, tenant)?;
-                check(&actor, Action::CreditTopUp, &Target::of(&t, Object::Tenant), "tenant", tenant)?;
-                let reason = if note.is_empty() { "top-up".to_string() } else { format!("top-up: {note}") };
+                check(
+                    &actor,
+                    Action::CreditTopUp,
+                    &Target::of(&t, Object::Tenant),
+                    "tenant",
+                    tenant,
+                )?;
+                let reason = if note.is_empty() {
+                    "top-up".to_string()
+                } else {
+                    format!("top-up: {note}")
+                };
                 post(txn, tenant, amount, &reason, &actor.principal.name)?;
                 activation::retry_waiting(txn, tenant, &actor.principal.name)?;
                 let balance = txn.counter(&dir::credit_counter(tenant))?;
-                audit::record(txn, &actor, "credit.top_up", &t.path, &[&format!("tenant:{tenant}")], &serde_json::json!({ "amount": amount, "balance": balance }))?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "credit.top_up",
+                    &t.path,
+                    &[&format!("tenant:{tenant}")],
+                    &serde_json::json!({ "amount": amount, "balance": balance }),
+                )?;
                 Ok(balance)
             })
             .await
@@ -78,7 +119,13 @@ impl Core {
         let actor = actor.clone();
         self.read(move |s| {
             let t = tenant::load(s, tenant)?;
-            check(&actor, Action::CreditRead, &Target::of(&t, Object::Tenant), "tenant", tenant)?;
+            check(
+                &actor,
+                Action::CreditRead,
+                &Target::of(&t, Object::Tenant),
+                "tenant",
+                tenant,
+            )?;
             Ok(s.count(&dir::credit_counter(tenant))?)
         })
         .await
@@ -89,8 +136,18 @@ impl Core {
         let actor = actor.clone();
         self.read(move |s| {
             let t = tenant::load(s, tenant)?;
-            check(&actor, Action::CreditRead, &Target::of(&t, Object::Tenant), "tenant", tenant)?;
-            dir::list(s, Keyspace::Directory, &dir::owned_prefix(tenant, dir::LEDGER))
+            check(
+                &actor,
+                Action::CreditRead,
+                &Target::of(&t, Object::Tenant),
+                "tenant",
+                tenant,
+            )?;
+            dir::list(
+                s,
+                Keyspace::Directory,
+                &dir::owned_prefix(tenant, dir::LEDGER),
+            )
         })
         .await
     }

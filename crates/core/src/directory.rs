@@ -34,7 +34,12 @@ use crate::ids::{AccountId, DomainId, TenantId};
 /// Something the core can read records from: a transaction, or the store outside one.
 pub(crate) trait Reader {
     fn raw(&self, ks: Keyspace, key: &[u8]) -> marque_store::Result<Option<Vec<u8>>>;
-    fn raw_scan(&self, ks: Keyspace, range: &Range, limit: usize) -> marque_store::Result<Vec<(Vec<u8>, Vec<u8>)>>;
+    fn raw_scan(
+        &self,
+        ks: Keyspace,
+        range: &Range,
+        limit: usize,
+    ) -> marque_store::Result<Vec<(Vec<u8>, Vec<u8>)>>;
     fn count(&self, key: &[u8]) -> marque_store::Result<i64>;
 }
 
@@ -42,7 +47,12 @@ impl Reader for Txn<'_> {
     fn raw(&self, ks: Keyspace, key: &[u8]) -> marque_store::Result<Option<Vec<u8>>> {
         self.get(ks, key)
     }
-    fn raw_scan(&self, ks: Keyspace, range: &Range, limit: usize) -> marque_store::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    fn raw_scan(
+        &self,
+        ks: Keyspace,
+        range: &Range,
+        limit: usize,
+    ) -> marque_store::Result<Vec<(Vec<u8>, Vec<u8>)>> {
         self.scan(ks, range, Direction::Forward, limit)
     }
     fn count(&self, key: &[u8]) -> marque_store::Result<i64> {
@@ -54,7 +64,12 @@ impl Reader for Store {
     fn raw(&self, ks: Keyspace, key: &[u8]) -> marque_store::Result<Option<Vec<u8>>> {
         self.get(ks, key)
     }
-    fn raw_scan(&self, ks: Keyspace, range: &Range, limit: usize) -> marque_store::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    fn raw_scan(
+        &self,
+        ks: Keyspace,
+        range: &Range,
+        limit: usize,
+    ) -> marque_store::Result<Vec<(Vec<u8>, Vec<u8>)>> {
         self.scan(ks, range, Direction::Forward, limit)
     }
     fn count(&self, key: &[u8]) -> marque_store::Result<i64> {
@@ -66,7 +81,11 @@ impl Reader for Store {
 pub(crate) const SCAN_MAX: usize = 100_000;
 
 /// Reads and decodes one record.
-pub(crate) fn get<T: DeserializeOwned>(r: &impl Reader, ks: Keyspace, key: &[u8]) -> Result<Option<T>> {
+pub(crate) fn get<T: DeserializeOwned>(
+    r: &impl Reader,
+    ks: Keyspace,
+    key: &[u8],
+) -> Result<Option<T>> {
     match r.raw(ks, key)? {
         Some(v) => Ok(Some(marque_store::decode(ks, &v)?)),
         None => Ok(None),
@@ -74,7 +93,11 @@ pub(crate) fn get<T: DeserializeOwned>(r: &impl Reader, ks: Keyspace, key: &[u8]
 }
 
 /// Reads and decodes every record under `prefix`.
-pub(crate) fn list<T: DeserializeOwned>(r: &impl Reader, ks: Keyspace, prefix: &[u8]) -> Result<Vec<T>> {
+pub(crate) fn list<T: DeserializeOwned>(
+    r: &impl Reader,
+    ks: Keyspace,
+    prefix: &[u8],
+) -> Result<Vec<T>> {
     r.raw_scan(ks, &Range::prefix(prefix), SCAN_MAX)?
         .into_iter()
         .map(|(_, v)| marque_store::decode(ks, &v).map_err(CoreError::from))
@@ -87,7 +110,12 @@ pub(crate) fn any(r: &impl Reader, ks: Keyspace, prefix: &[u8]) -> Result<bool> 
 }
 
 /// Writes a record.
-pub(crate) fn put<T: Serialize>(txn: &mut Txn<'_>, ks: Keyspace, key: Vec<u8>, value: &T) -> Result<()> {
+pub(crate) fn put<T: Serialize>(
+    txn: &mut Txn<'_>,
+    ks: Keyspace,
+    key: Vec<u8>,
+    value: &T,
+) -> Result<()> {
     txn.put_value(ks, key, value)?;
     Ok(())
 }
@@ -165,9 +193,21 @@ pub(crate) struct Loc {
 /// What an address in the shared address space names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum AddressLoc {
-    Mailbox { tenant: TenantId, domain: DomainId, account: AccountId },
-    Alias { tenant: TenantId, domain: DomainId, id: u64 },
-    List { tenant: TenantId, domain: DomainId, id: u64 },
+    Mailbox {
+        tenant: TenantId,
+        domain: DomainId,
+        account: AccountId,
+    },
+    Alias {
+        tenant: TenantId,
+        domain: DomainId,
+        id: u64,
+    },
+    List {
+        tenant: TenantId,
+        domain: DomainId,
+        id: u64,
+    },
 }
 
 /// Reads the owner locator of an object id (`kind` is the record's tag).
@@ -189,5 +229,11 @@ pub(crate) fn credit_counter(t: TenantId) -> Vec<u8> {
 
 /// Activations (`1`) or deactivations (`2`) in a month (`yyyymm`) in a tenant's subtree.
 pub(crate) fn monthly_counter(t: TenantId, month: u32, kind: u8) -> Vec<u8> {
-    Key::new().tag(b'C').u64(t.0).tag(b'M').u32(month).tag(kind).into_bytes()
+    Key::new()
+        .tag(b'C')
+        .u64(t.0)
+        .tag(b'M')
+        .u32(month)
+        .tag(kind)
+        .into_bytes()
 }

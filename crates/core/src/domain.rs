@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use marque_store::counters::{self, Metric, Owner};
 use marque_store::Keyspace;
+use marque_store::counters::{self, Metric, Owner};
 
 use crate::audit;
 use crate::directory::{self as dir, Loc, Reader};
@@ -38,7 +38,11 @@ pub struct NewDomain {
 
 impl Default for NewDomain {
     fn default() -> Self {
-        NewDomain { name: String::new(), tenant: crate::ids::PROVIDER, limits: Limits::default() }
+        NewDomain {
+            name: String::new(),
+            tenant: crate::ids::PROVIDER,
+            limits: Limits::default(),
+        }
     }
 }
 
@@ -54,7 +58,9 @@ pub(crate) fn load_by_id(r: &impl Reader, id: DomainId) -> Result<(Domain, Tenan
 pub(crate) fn load_by_name(r: &impl Reader, name: &str) -> Result<(Domain, Tenant)> {
     let loc: Loc = dir::get(r, Keyspace::Names, &dir::domain_name_key(name))?
         .ok_or_else(|| CoreError::not_found("domain", name))?;
-    let id = loc.domain.ok_or_else(|| CoreError::not_found("domain", name))?;
+    let id = loc
+        .domain
+        .ok_or_else(|| CoreError::not_found("domain", name))?;
     let d: Domain = dir::get(r, Keyspace::Directory, &dir::domain_key(loc.tenant, id))?
         .ok_or_else(|| CoreError::not_found("domain", name))?;
     Ok((d, tenant::load(r, loc.tenant)?))
@@ -71,11 +77,28 @@ impl Core {
                 let Some(t) = chain.last() else {
                     return Err(CoreError::not_found("tenant", new.tenant));
                 };
-                check(&actor, Action::DomainCreate, &Target::of(t, Object::Tenant), "tenant", t.id)?;
+                check(
+                    &actor,
+                    Action::DomainCreate,
+                    &Target::of(t, Object::Tenant),
+                    "tenant",
+                    t.id,
+                )?;
                 if txn.exists(Keyspace::Names, &dir::domain_name_key(&name))? {
-                    return Err(CoreError::AlreadyExists { what: "domain", key: name });
+                    return Err(CoreError::AlreadyExists {
+                        what: "domain",
+                        key: name,
+                    });
                 }
-                quota::allocate(txn, &chain, None, &Delta { domains: 1, ..Delta::default() })?;
+                quota::allocate(
+                    txn,
+                    &chain,
+                    None,
+                    &Delta {
+                        domains: 1,
+                        ..Delta::default()
+                    },
+                )?;
                 let id = DomainId(txn.next_id("domain")?);
                 let d = Domain {
                     id,
@@ -85,11 +108,21 @@ impl Core {
                     enabled: true,
                     created_ms: crate::now_ms(),
                 };
-                let loc = Loc { tenant: t.id, domain: Some(id) };
+                let loc = Loc {
+                    tenant: t.id,
+                    domain: Some(id),
+                };
                 dir::put(txn, Keyspace::Directory, dir::domain_key(t.id, id), &d)?;
                 dir::put(txn, Keyspace::Names, dir::domain_name_key(&name), &loc)?;
                 dir::set_locator(txn, b'd', id.0, loc)?;
-                audit::record(txn, &actor, "domain.create", &t.path, &[&format!("domain:{name}")], &d)?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "domain.create",
+                    &t.path,
+                    &[&format!("domain:{name}")],
+                    &d,
+                )?;
                 Ok(d)
             })
             .await
@@ -101,7 +134,13 @@ impl Core {
         let actor = actor.clone();
         self.read(move |s| {
             let (d, t) = load_by_name(s, &name)?;
-            check(&actor, Action::DomainRead, &Target::of(&t, Object::Domain(d.id)), "domain", &name)?;
+            check(
+                &actor,
+                Action::DomainRead,
+                &Target::of(&t, Object::Domain(d.id)),
+                "domain",
+                &name,
+            )?;
             Ok(d)
         })
         .await
@@ -115,10 +154,23 @@ impl Core {
             let all: Vec<Domain> = dir::list(s, Keyspace::Directory, &dir::domains_prefix(tenant))?;
             let visible: Vec<Domain> = all
                 .into_iter()
-                .filter(|d| authorize(&actor, Action::DomainRead, &Target::of(&t, Object::Domain(d.id))).is_ok())
+                .filter(|d| {
+                    authorize(
+                        &actor,
+                        Action::DomainRead,
+                        &Target::of(&t, Object::Domain(d.id)),
+                    )
+                    .is_ok()
+                })
                 .collect();
             if visible.is_empty() {
-                check(&actor, Action::TenantRead, &Target::of(&t, Object::Tenant), "tenant", tenant)?;
+                check(
+                    &actor,
+                    Action::TenantRead,
+                    &Target::of(&t, Object::Tenant),
+                    "tenant",
+                    tenant,
+                )?;
             }
             Ok(visible)
         })
@@ -126,16 +178,34 @@ impl Core {
     }
 
     /// Enables or disables a domain (a disabled domain receives no mail and signs in nobody).
-    pub async fn set_domain_enabled(&self, actor: &Actor, name: &str, enabled: bool) -> Result<Domain> {
+    pub async fn set_domain_enabled(
+        &self,
+        actor: &Actor,
+        name: &str,
+        enabled: bool,
+    ) -> Result<Domain> {
         let name = validate::domain(name)?;
         let actor = actor.clone();
         self.store
             .transact(move |txn| {
                 let (mut d, t) = load_by_name(txn, &name)?;
-                check(&actor, Action::DomainUpdate, &Target::of(&t, Object::Domain(d.id)), "domain", &name)?;
+                check(
+                    &actor,
+                    Action::DomainUpdate,
+                    &Target::of(&t, Object::Domain(d.id)),
+                    "domain",
+                    &name,
+                )?;
                 d.enabled = enabled;
                 dir::put(txn, Keyspace::Directory, dir::domain_key(t.id, d.id), &d)?;
-                audit::record(txn, &actor, "domain.update", &t.path, &[&format!("domain:{name}")], &d)?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "domain.update",
+                    &t.path,
+                    &[&format!("domain:{name}")],
+                    &d,
+                )?;
                 Ok(d)
             })
             .await
@@ -148,14 +218,40 @@ impl Core {
         self.store
             .transact(move |txn| {
                 let (d, t) = load_by_name(txn, &name)?;
-                check(&actor, Action::DomainDelete, &Target::of(&t, Object::Domain(d.id)), "domain", &name)?;
-                for (tag, what) in [(dir::MAILBOX, "mailboxes"), (dir::ALIAS, "aliases"), (dir::LIST, "lists")] {
-                    if dir::any(txn, Keyspace::Directory, &dir::in_domain_prefix(t.id, tag, d.id))? {
-                        return Err(CoreError::NotEmpty { what: "domain", key: name, reason: format!("it still has {what}") });
+                check(
+                    &actor,
+                    Action::DomainDelete,
+                    &Target::of(&t, Object::Domain(d.id)),
+                    "domain",
+                    &name,
+                )?;
+                for (tag, what) in [
+                    (dir::MAILBOX, "mailboxes"),
+                    (dir::ALIAS, "aliases"),
+                    (dir::LIST, "lists"),
+                ] {
+                    if dir::any(
+                        txn,
+                        Keyspace::Directory,
+                        &dir::in_domain_prefix(t.id, tag, d.id),
+                    )? {
+                        return Err(CoreError::NotEmpty {
+                            what: "domain",
+                            key: name,
+                            reason: format!("it still has {what}"),
+                        });
                     }
                 }
                 let chain = tenant::chain(txn, t.id)?;
-                quota::allocate(txn, &chain, None, &Delta { domains: -1, ..Delta::default() })?;
+                quota::allocate(
+                    txn,
+                    &chain,
+                    None,
+                    &Delta {
+                        domains: -1,
+                        ..Delta::default()
+                    },
+                )?;
                 // Usage left by deleted mailboxes was moved off already; drop what remains.
                 for m in [Metric::StorageUsed, Metric::Messages] {
                     txn.delete(Keyspace::Counters, counters::key(Owner::Domain(d.id), m));
@@ -163,7 +259,14 @@ impl Core {
                 txn.delete(Keyspace::Directory, dir::domain_key(t.id, d.id));
                 txn.delete(Keyspace::Names, dir::domain_name_key(&name));
                 txn.delete(Keyspace::Names, dir::locator_key(b'd', d.id.0));
-                audit::record(txn, &actor, "domain.delete", &t.path, &[&format!("domain:{name}")], &d)?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "domain.delete",
+                    &t.path,
+                    &[&format!("domain:{name}")],
+                    &d,
+                )?;
                 Ok(())
             })
             .await

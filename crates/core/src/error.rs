@@ -16,7 +16,11 @@ pub enum CoreError {
     NotFound { what: &'static str, key: String },
     /// The caller sees the object but may not do this to it.
     #[error("not permitted: {action:?} on {what} {key}")]
-    Forbidden { action: Action, what: &'static str, key: String },
+    Forbidden {
+        action: Action,
+        what: &'static str,
+        key: String,
+    },
     /// A unique name is taken.
     #[error("{what} already exists: {key}")]
     AlreadyExists { what: &'static str, key: String },
@@ -25,13 +29,26 @@ pub enum CoreError {
     Invalid { field: &'static str, reason: String },
     /// A limit would be passed; nothing was written.
     #[error("limit exceeded: {limit} (in use {used}, requested {requested}, limit {max})")]
-    LimitExceeded { limit: String, used: i64, requested: i64, max: i64 },
+    LimitExceeded {
+        limit: String,
+        used: i64,
+        requested: i64,
+        max: i64,
+    },
     /// The object still holds others (a domain with mailboxes, a tenant with domains...).
     #[error("{what} {key} is not empty: {reason}")]
-    NotEmpty { what: &'static str, key: String, reason: String },
+    NotEmpty {
+        what: &'static str,
+        key: String,
+        reason: String,
+    },
     /// The object is in a state that does not allow the operation.
     #[error("{what} {key}: {reason}")]
-    State { what: &'static str, key: String, reason: String },
+    State {
+        what: &'static str,
+        key: String,
+        reason: String,
+    },
     /// Wrong, unknown, expired or revoked credentials (deliberately not more precise).
     #[error("authentication failed")]
     AuthFailed,
@@ -46,7 +63,12 @@ pub enum CoreError {
 impl From<marque_store::Error> for CoreError {
     fn from(e: marque_store::Error) -> Self {
         match e {
-            marque_store::Error::LimitExceeded { counter, used, delta, limit } => CoreError::LimitExceeded {
+            marque_store::Error::LimitExceeded {
+                counter,
+                used,
+                delta,
+                limit,
+            } => CoreError::LimitExceeded {
                 limit: counter,
                 used,
                 requested: delta,
@@ -60,12 +82,18 @@ impl From<marque_store::Error> for CoreError {
 impl CoreError {
     /// "Not found" for a missing object.
     pub fn not_found(what: &'static str, key: impl ToString) -> Self {
-        CoreError::NotFound { what, key: key.to_string() }
+        CoreError::NotFound {
+            what,
+            key: key.to_string(),
+        }
     }
 
     /// "Invalid" for a field.
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
-        CoreError::Invalid { field, reason: reason.into() }
+        CoreError::Invalid {
+            field,
+            reason: reason.into(),
+        }
     }
 
     /// True if this is the out-of-scope-or-missing case (the API answers 404).

@@ -59,7 +59,10 @@ pub use bootstrap::Bootstrap;
 pub use credit::LedgerEntry;
 pub use domain::{Domain, NewDomain};
 pub use error::{CoreError, Result};
-pub use ids::{AccountId, ActivationId, AliasId, DomainId, ListId, PROVIDER, PlanId, StaffId, TenantId, TokenId};
+pub use ids::{
+    AccountId, ActivationId, AliasId, DomainId, ListId, PROVIDER, PlanId, StaffId, TenantId,
+    TokenId,
+};
 pub use limits::{Limits, LimitsOf};
 pub use list::List;
 pub use lookup::Recipient;
@@ -69,7 +72,9 @@ pub use plan::{Features, NewPlan, Plan, Tier};
 pub use policy::{Action, Denied, Object, Target, authorize};
 pub use principal::{Actor, NewStaff, Principal, PrincipalId, Role, Scope, Staff, StaffKind, Via};
 pub use quota::{Counts, DomainUsage, TenantUsage, Usage};
-pub use tenant::{Billing, Created, NewTenant, SupportLevel, Tenant, TenantChanges, TenantKind, TenantState};
+pub use tenant::{
+    Billing, Created, NewTenant, SupportLevel, Tenant, TenantChanges, TenantKind, TenantState,
+};
 pub use token::{NewToken, Token};
 
 use marque_store::Store;

@@ -16,7 +16,12 @@ use crate::{Core, alias, domain, list, mailbox, password, validate};
 pub enum Recipient {
     /// A mailbox. `active` is false if the mailbox, its domain or a tenant above is disabled,
     /// pending or deactivated.
-    Mailbox { account: AccountId, domain: DomainId, tenant: TenantId, active: bool },
+    Mailbox {
+        account: AccountId,
+        domain: DomainId,
+        tenant: TenantId,
+        active: bool,
+    },
     /// An alias: deliver to each target (which may be local or remote).
     Alias { targets: Vec<String> },
     /// A mailing list: deliver to each member.
@@ -24,23 +29,41 @@ pub enum Recipient {
 }
 
 fn tenants_active(r: &impl Reader, tenant: TenantId) -> Result<bool> {
-    Ok(tenant::chain(r, tenant)?.iter().all(|t| t.state == TenantState::Active))
+    Ok(tenant::chain(r, tenant)?
+        .iter()
+        .all(|t| t.state == TenantState::Active))
 }
 
 fn resolve(r: &impl Reader, address: &str) -> Result<Option<Recipient>> {
-    let Ok(address) = validate::address(address) else { return Ok(None) };
-    let Some(loc): Option<AddressLoc> = dir::get(r, Keyspace::Names, &dir::address_key(&address))? else {
+    let Ok(address) = validate::address(address) else {
+        return Ok(None);
+    };
+    let Some(loc): Option<AddressLoc> = dir::get(r, Keyspace::Names, &dir::address_key(&address))?
+    else {
         return Ok(None);
     };
     Ok(Some(match loc {
-        AddressLoc::Mailbox { tenant, domain, account } => {
+        AddressLoc::Mailbox {
+            tenant,
+            domain,
+            account,
+        } => {
             let m = mailbox::load_by_address(r, &address)?;
             let (d, _) = domain::load_by_id(r, domain)?;
             let active = m.mailbox.enabled && d.enabled && tenants_active(r, tenant)?;
-            Recipient::Mailbox { account, domain, tenant, active }
+            Recipient::Mailbox {
+                account,
+                domain,
+                tenant,
+                active,
+            }
         }
-        AddressLoc::Alias { .. } => Recipient::Alias { targets: alias::load_by_address(r, &address)?.0.targets },
-        AddressLoc::List { .. } => Recipient::List { members: list::load_by_address(r, &address)?.0.members },
+        AddressLoc::Alias { .. } => Recipient::Alias {
+            targets: alias::load_by_address(r, &address)?.0.targets,
+        },
+        AddressLoc::List { .. } => Recipient::List {
+            members: list::load_by_address(r, &address)?.0.members,
+        },
     }))
 }
 
@@ -63,13 +86,20 @@ impl Core {
 
     /// True if mail for this domain is ours.
     pub async fn is_local_domain(&self, name: &str) -> Result<bool> {
-        let Ok(name) = validate::domain(name) else { return Ok(false) };
-        self.read(move |s| Ok(s.raw(Keyspace::Names, &dir::domain_name_key(&name))?.is_some())).await
+        let Ok(name) = validate::domain(name) else {
+            return Ok(false);
+        };
+        self.read(move |s| {
+            Ok(s.raw(Keyspace::Names, &dir::domain_name_key(&name))?
+                .is_some())
+        })
+        .await
     }
 
     /// The address of an account (for the mail services, which work with account ids).
     pub async fn account_address(&self, account: AccountId) -> Result<String> {
-        self.read(move |s| Ok(mailbox::load_by_id(s, account)?.mailbox.address)).await
+        self.read(move |s| Ok(mailbox::load_by_id(s, account)?.mailbox.address))
+            .await
     }
 
     /// Signs in by password: an address signs in as its mailbox (user, or postmaster), any other
@@ -78,36 +108,72 @@ impl Core {
         let name = name.trim().to_ascii_lowercase();
         let found = {
             let name = name.clone();
-            self.read(move |s| -> Result<Option<(String, principal::PrincipalId, bool)>> {
-                if name.contains('@') {
-                    let Ok(address) = validate::address(&name) else { return Ok(None) };
-                    match mailbox::load_by_address(s, &address) {
-                        Ok(m) => {
-                            let (d, _) = domain::load_by_id(s, m.mailbox.domain)?;
-                            let active = m.mailbox.enabled && d.enabled && tenants_active(s, m.mailbox.tenant)?;
-                            Ok(Some((m.password_hash, principal::PrincipalId::Mailbox(m.mailbox.id), active)))
+            self.read(
+                move |s| -> Result<Option<(String, principal::PrincipalId, bool)>> {
+                    if name.contains('@') {
+                        let Ok(address) = validate::address(&name) else {
+                            return Ok(None);
+                        };
+                        match mailbox::load_by_address(s, &address) {
+                            Ok(m) => {
+                                let (d, _) = domain::load_by_id(s, m.mailbox.domain)?;
+                                let active = m.mailbox.enabled
+                                    && d.enabled
+                                    && tenants_active(s, m.mailbox.tenant)?;
+                                Ok(Some((
+                                    m.password_hash,
+                                    principal::PrincipalId::Mailbox(m.mailbox.id),
+                                    active,
+                                )))
+                            }
+                            Err(CoreError::NotFound { .. }) => Ok(None),
+                            Err(e) => Err(e),
                         }
-                        Err(CoreError::NotFound { .. }) => Ok(None),
-                        Err(e) => Err(e),
+                    } else {
+                        let Some(loc): Option<Loc> =
+                            dir::get(s, Keyspace::Names, &dir::login_key(&name))?
+                        else {
+                            return Ok(None);
+                        };
+                        let recs: Vec<StaffRecord> = dir::list(
+                            s,
+                            Keyspace::Directory,
+                            &dir::owned_prefix(loc.tenant, dir::STAFF),
+                        )?;
+                        Ok(recs
+                            .into_iter()
+                            .find(|r| r.staff.login == name)
+                            .and_then(|r| {
+                                r.password_hash.map(|h| {
+                                    (
+                                        h,
+                                        principal::PrincipalId::Staff(r.staff.id),
+                                        r.staff.enabled,
+                                    )
+                                })
+                            }))
                     }
-                } else {
-                    let Some(loc): Option<Loc> = dir::get(s, Keyspace::Names, &dir::login_key(&name))? else {
-                        return Ok(None);
-                    };
-                    let recs: Vec<StaffRecord> = dir::list(s, Keyspace::Directory, &dir::owned_prefix(loc.tenant, dir::STAFF))?;
-                    Ok(recs.into_iter().find(|r| r.staff.login == name).and_then(|r| {
-                        r.password_hash.map(|h| (h, principal::PrincipalId::Staff(r.staff.id), r.staff.enabled))
-                    }))
-                }
-            })
+                },
+            )
             .await?
         };
-        let (phc, id, active) = found.unwrap_or_else(|| (DUMMY_PHC.to_string(), principal::PrincipalId::Operator, false));
+        let (phc, id, active) = found.unwrap_or_else(|| {
+            (
+                DUMMY_PHC.to_string(),
+                principal::PrincipalId::Operator,
+                false,
+            )
+        });
         let ok = password::verify_async(phc, secret.to_string()).await?;
         if !ok || !active {
             return Err(CoreError::AuthFailed);
         }
         let principal = self.read(move |s| principal::resolve(s, id)).await?;
-        Ok(Actor { principal, source: "unknown".into(), via: Via::Password, scope: Scope::default() })
+        Ok(Actor {
+            principal,
+            source: "unknown".into(),
+            via: Via::Password,
+            scope: Scope::default(),
+        })
     }
 }

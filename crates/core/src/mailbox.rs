@@ -66,25 +66,44 @@ fn key(m: &Mailbox) -> Vec<u8> {
 
 /// Loads a mailbox by account id.
 pub(crate) fn load_by_id(r: &impl Reader, id: AccountId) -> Result<MailboxRecord> {
-    let loc = dir::locate(r, dir::MAILBOX, id.0)?.ok_or_else(|| CoreError::not_found("mailbox", id))?;
-    let d = loc.domain.ok_or_else(|| CoreError::not_found("mailbox", id))?;
-    dir::get(r, Keyspace::Directory, &dir::in_domain_key(loc.tenant, dir::MAILBOX, d, id.0))?
-        .ok_or_else(|| CoreError::not_found("mailbox", id))
+    let loc =
+        dir::locate(r, dir::MAILBOX, id.0)?.ok_or_else(|| CoreError::not_found("mailbox", id))?;
+    let d = loc
+        .domain
+        .ok_or_else(|| CoreError::not_found("mailbox", id))?;
+    dir::get(
+        r,
+        Keyspace::Directory,
+        &dir::in_domain_key(loc.tenant, dir::MAILBOX, d, id.0),
+    )?
+    .ok_or_else(|| CoreError::not_found("mailbox", id))
 }
 
 /// Loads a mailbox by (normalised) address.
 pub(crate) fn load_by_address(r: &impl Reader, address: &str) -> Result<MailboxRecord> {
     match dir::get(r, Keyspace::Names, &dir::address_key(address))? {
-        Some(AddressLoc::Mailbox { tenant, domain, account }) => {
-            dir::get(r, Keyspace::Directory, &dir::in_domain_key(tenant, dir::MAILBOX, domain, account.0))?
-                .ok_or_else(|| CoreError::not_found("mailbox", address))
-        }
+        Some(AddressLoc::Mailbox {
+            tenant,
+            domain,
+            account,
+        }) => dir::get(
+            r,
+            Keyspace::Directory,
+            &dir::in_domain_key(tenant, dir::MAILBOX, domain, account.0),
+        )?
+        .ok_or_else(|| CoreError::not_found("mailbox", address)),
         _ => Err(CoreError::not_found("mailbox", address)),
     }
 }
 
 fn target(t: &Tenant, m: &Mailbox) -> Target {
-    Target::of(t, Object::Mailbox { domain: m.domain, account: m.id })
+    Target::of(
+        t,
+        Object::Mailbox {
+            domain: m.domain,
+            account: m.id,
+        },
+    )
 }
 
 /// Checks a quota against the largest mailbox allowed on the way up.
@@ -110,7 +129,11 @@ pub(crate) fn remove(txn: &mut Txn<'_>, rec: &MailboxRecord) -> Result<()> {
     let m = &rec.mailbox;
     let (d, _) = domain::load_by_id(txn, m.domain)?;
     let chain = tenant::chain(txn, m.tenant)?;
-    let delta = Delta { storage: -mib(m.quota_mb), mailboxes: vec![(m.tier, -1)], ..Delta::default() };
+    let delta = Delta {
+        storage: -mib(m.quota_mb),
+        mailboxes: vec![(m.tier, -1)],
+        ..Delta::default()
+    };
     quota::allocate(txn, &chain, Some(&d), &delta)?;
     // The mail goes with the mailbox: take its usage off the domain and every tenant above.
     for metric in [Metric::StorageUsed, Metric::Messages] {
@@ -142,19 +165,42 @@ impl Core {
             .transact(move |txn| {
                 let (d, t) = domain::load_by_name(txn, validate::domain_of(&address))
                     .map_err(|_| CoreError::not_found("domain", validate::domain_of(&address)))?;
-                check(&actor, Action::MailboxCreate, &Target::of(&t, Object::Domain(d.id)), "domain", &d.name)?;
+                check(
+                    &actor,
+                    Action::MailboxCreate,
+                    &Target::of(&t, Object::Domain(d.id)),
+                    "domain",
+                    &d.name,
+                )?;
                 if txn.exists(Keyspace::Names, &dir::address_key(&address))? {
-                    return Err(CoreError::AlreadyExists { what: "address", key: address });
+                    return Err(CoreError::AlreadyExists {
+                        what: "address",
+                        key: address,
+                    });
                 }
                 let chain = tenant::chain(txn, t.id)?;
                 let plan = plan::effective(txn, &chain)?;
                 let quota_mb = new
                     .quota_mb
                     .or(plan.as_ref().map(|p| p.default_mailbox_mb))
-                    .ok_or_else(|| CoreError::invalid("quota_mb", "required: no plan gives a default"))?;
-                let tier = new.tier.or(plan.as_ref().map(|p| p.tier)).unwrap_or(Tier::Standard);
-                check_max(&chain, &d, plan.as_ref().map(|p| p.max_mailbox_mb), quota_mb)?;
-                let delta = Delta { storage: mib(quota_mb), mailboxes: vec![(tier, 1)], ..Delta::default() };
+                    .ok_or_else(|| {
+                        CoreError::invalid("quota_mb", "required: no plan gives a default")
+                    })?;
+                let tier = new
+                    .tier
+                    .or(plan.as_ref().map(|p| p.tier))
+                    .unwrap_or(Tier::Standard);
+                check_max(
+                    &chain,
+                    &d,
+                    plan.as_ref().map(|p| p.max_mailbox_mb),
+                    quota_mb,
+                )?;
+                let delta = Delta {
+                    storage: mib(quota_mb),
+                    mailboxes: vec![(tier, 1)],
+                    ..Delta::default()
+                };
                 quota::allocate(txn, &chain, Some(&d), &delta)?;
                 let id = AccountId(txn.next_id("account")?);
                 let m = Mailbox {
@@ -168,13 +214,40 @@ impl Core {
                     enabled: true,
                     created_ms: crate::now_ms(),
                 };
-                dir::put(txn, Keyspace::Directory, key(&m), &MailboxRecord { mailbox: m.clone(), password_hash: hash })?;
-                let loc = AddressLoc::Mailbox { tenant: t.id, domain: d.id, account: id };
+                dir::put(
+                    txn,
+                    Keyspace::Directory,
+                    key(&m),
+                    &MailboxRecord {
+                        mailbox: m.clone(),
+                        password_hash: hash,
+                    },
+                )?;
+                let loc = AddressLoc::Mailbox {
+                    tenant: t.id,
+                    domain: d.id,
+                    account: id,
+                };
                 dir::put(txn, Keyspace::Names, dir::address_key(&address), &loc)?;
-                dir::set_locator(txn, dir::MAILBOX, id.0, Loc { tenant: t.id, domain: Some(d.id) })?;
+                dir::set_locator(
+                    txn,
+                    dir::MAILBOX,
+                    id.0,
+                    Loc {
+                        tenant: t.id,
+                        domain: Some(d.id),
+                    },
+                )?;
                 marque_store::mail::init_account(txn, id)?;
                 let targets = [format!("mailbox:{address}"), format!("domain:{}", d.name)];
-                audit::record(txn, &actor, "mailbox.create", &t.path, &[&targets[0], &targets[1]], &m)?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "mailbox.create",
+                    &t.path,
+                    &[&targets[0], &targets[1]],
+                    &m,
+                )?;
                 Ok(m)
             })
             .await
@@ -187,7 +260,13 @@ impl Core {
         self.read(move |s| {
             let rec = load_by_address(s, &address)?;
             let t = tenant::load(s, rec.mailbox.tenant)?;
-            check(&actor, Action::MailboxRead, &target(&t, &rec.mailbox), "mailbox", &address)?;
+            check(
+                &actor,
+                Action::MailboxRead,
+                &target(&t, &rec.mailbox),
+                "mailbox",
+                &address,
+            )?;
             Ok(rec.mailbox)
         })
         .await
@@ -199,15 +278,24 @@ impl Core {
         let actor = actor.clone();
         self.read(move |s| {
             let (d, t) = domain::load_by_name(s, &name)?;
-            let recs: Vec<MailboxRecord> =
-                dir::list(s, Keyspace::Directory, &dir::in_domain_prefix(t.id, dir::MAILBOX, d.id))?;
+            let recs: Vec<MailboxRecord> = dir::list(
+                s,
+                Keyspace::Directory,
+                &dir::in_domain_prefix(t.id, dir::MAILBOX, d.id),
+            )?;
             let visible: Vec<Mailbox> = recs
                 .into_iter()
                 .map(|r| r.mailbox)
                 .filter(|m| authorize(&actor, Action::MailboxRead, &target(&t, m)).is_ok())
                 .collect();
             if visible.is_empty() {
-                check(&actor, Action::DomainRead, &Target::of(&t, Object::Domain(d.id)), "domain", &name)?;
+                check(
+                    &actor,
+                    Action::DomainRead,
+                    &Target::of(&t, Object::Domain(d.id)),
+                    "domain",
+                    &name,
+                )?;
             }
             Ok(visible)
         })
@@ -216,15 +304,28 @@ impl Core {
 
     /// Changes a mailbox's quota, tier, postmaster flag or enabled state; a larger quota or a
     /// new tier is checked like a new mailbox.
-    pub async fn update_mailbox(&self, actor: &Actor, address: &str, changes: MailboxChanges) -> Result<Mailbox> {
+    pub async fn update_mailbox(
+        &self,
+        actor: &Actor,
+        address: &str,
+        changes: MailboxChanges,
+    ) -> Result<Mailbox> {
         let address = validate::address(address)?;
         let actor = actor.clone();
         self.store
             .transact(move |txn| {
                 let mut rec = load_by_address(txn, &address)?;
                 let chain = tenant::chain(txn, rec.mailbox.tenant)?;
-                let t = chain.last().ok_or_else(|| CoreError::not_found("tenant", rec.mailbox.tenant))?;
-                check(&actor, Action::MailboxUpdate, &target(t, &rec.mailbox), "mailbox", &address)?;
+                let t = chain
+                    .last()
+                    .ok_or_else(|| CoreError::not_found("tenant", rec.mailbox.tenant))?;
+                check(
+                    &actor,
+                    Action::MailboxUpdate,
+                    &target(t, &rec.mailbox),
+                    "mailbox",
+                    &address,
+                )?;
                 let (d, _) = domain::load_by_id(txn, rec.mailbox.domain)?;
                 let old = rec.mailbox.clone();
                 let m = &mut rec.mailbox;
@@ -253,7 +354,14 @@ impl Core {
                 let m = m.clone();
                 dir::put(txn, Keyspace::Directory, key(&m), &rec)?;
                 let targets = [format!("mailbox:{address}"), format!("domain:{}", d.name)];
-                audit::record(txn, &actor, "mailbox.update", &t.path, &[&targets[0], &targets[1]], &m)?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "mailbox.update",
+                    &t.path,
+                    &[&targets[0], &targets[1]],
+                    &m,
+                )?;
                 Ok(m)
             })
             .await
@@ -269,12 +377,25 @@ impl Core {
             .transact(move |txn| {
                 let mut rec = load_by_address(txn, &address)?;
                 let t = tenant::load(txn, rec.mailbox.tenant)?;
-                check(&actor, Action::PasswordSet, &target(&t, &rec.mailbox), "mailbox", &address)?;
+                check(
+                    &actor,
+                    Action::PasswordSet,
+                    &target(&t, &rec.mailbox),
+                    "mailbox",
+                    &address,
+                )?;
                 rec.password_hash = hash;
                 dir::put(txn, Keyspace::Directory, key(&rec.mailbox), &rec)?;
                 let (d, _) = domain::load_by_id(txn, rec.mailbox.domain)?;
                 let targets = [format!("mailbox:{address}"), format!("domain:{}", d.name)];
-                audit::record(txn, &actor, "mailbox.password", &t.path, &[&targets[0], &targets[1]], &serde_json::Value::Null)?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "mailbox.password",
+                    &t.path,
+                    &[&targets[0], &targets[1]],
+                    &serde_json::Value::Null,
+                )?;
                 Ok(())
             })
             .await
@@ -288,10 +409,26 @@ impl Core {
             .transact(move |txn| {
                 let rec = load_by_address(txn, &address)?;
                 let t = tenant::load(txn, rec.mailbox.tenant)?;
-                check(&actor, Action::MailboxDelete, &target(&t, &rec.mailbox), "mailbox", &address)?;
+                check(
+                    &actor,
+                    Action::MailboxDelete,
+                    &target(&t, &rec.mailbox),
+                    "mailbox",
+                    &address,
+                )?;
                 remove(txn, &rec)?;
-                let targets = [format!("mailbox:{address}"), format!("domain:{}", validate::domain_of(&address))];
-                audit::record(txn, &actor, "mailbox.delete", &t.path, &[&targets[0], &targets[1]], &rec.mailbox)?;
+                let targets = [
+                    format!("mailbox:{address}"),
+                    format!("domain:{}", validate::domain_of(&address)),
+                ];
+                audit::record(
+                    txn,
+                    &actor,
+                    "mailbox.delete",
+                    &t.path,
+                    &[&targets[0], &targets[1]],
+                    &rec.mailbox,
+                )?;
                 Ok(())
             })
             .await

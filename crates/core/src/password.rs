@@ -18,19 +18,25 @@ pub struct HashCost {
 
 impl Default for HashCost {
     fn default() -> Self {
-        HashCost { memory_kib: 19 * 1024, iterations: 2 }
+        HashCost {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+        }
     }
 }
 
 impl HashCost {
     /// The cheapest cost argon2 allows: only for tests.
     pub fn insecure_for_tests() -> Self {
-        HashCost { memory_kib: 8, iterations: 1 }
+        HashCost {
+            memory_kib: 8,
+            iterations: 1,
+        }
     }
 
     fn argon2(self) -> Result<Argon2<'static>> {
-        let params =
-            Params::new(self.memory_kib, self.iterations, 1, None).map_err(|e| CoreError::Hash(e.to_string()))?;
+        let params = Params::new(self.memory_kib, self.iterations, 1, None)
+            .map_err(|e| CoreError::Hash(e.to_string()))?;
         Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
     }
 }
@@ -52,7 +58,9 @@ pub fn verify(phc: &str, password: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(phc) else {
         return false;
     };
-    Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
+    Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok()
 }
 
 /// [`hash`] on the blocking pool.

@@ -75,8 +75,12 @@ pub struct NewPlan {
 /// Loads a plan and its owner.
 pub(crate) fn load(r: &impl Reader, id: PlanId) -> Result<(Plan, Tenant)> {
     let loc = dir::locate(r, dir::PLAN, id.0)?.ok_or_else(|| CoreError::not_found("plan", id))?;
-    let p: Plan = dir::get(r, Keyspace::Directory, &dir::owned_key(loc.tenant, dir::PLAN, id.0))?
-        .ok_or_else(|| CoreError::not_found("plan", id))?;
+    let p: Plan = dir::get(
+        r,
+        Keyspace::Directory,
+        &dir::owned_key(loc.tenant, dir::PLAN, id.0),
+    )?
+    .ok_or_else(|| CoreError::not_found("plan", id))?;
     Ok((p, tenant::load(r, loc.tenant)?))
 }
 
@@ -97,13 +101,22 @@ impl Core {
     pub async fn create_plan(&self, actor: &Actor, new: NewPlan) -> Result<Plan> {
         let name = validate::name("name", &new.name)?;
         if new.default_mailbox_mb == 0 || new.default_mailbox_mb > new.max_mailbox_mb {
-            return Err(CoreError::invalid("default_mailbox_mb", "must be between 1 and max_mailbox_mb"));
+            return Err(CoreError::invalid(
+                "default_mailbox_mb",
+                "must be between 1 and max_mailbox_mb",
+            ));
         }
         let actor = actor.clone();
         self.store
             .transact(move |txn| {
                 let t = tenant::load(txn, new.owner)?;
-                check(&actor, Action::PlanWrite, &Target::of(&t, Object::Tenant), "tenant", t.id)?;
+                check(
+                    &actor,
+                    Action::PlanWrite,
+                    &Target::of(&t, Object::Tenant),
+                    "tenant",
+                    t.id,
+                )?;
                 let id = PlanId(txn.next_id("plan")?);
                 let plan = Plan {
                     id,
@@ -115,9 +128,29 @@ impl Core {
                     features: new.features,
                     price_credits: new.price_credits,
                 };
-                dir::put(txn, Keyspace::Directory, dir::owned_key(t.id, dir::PLAN, id.0), &plan)?;
-                dir::set_locator(txn, dir::PLAN, id.0, Loc { tenant: t.id, domain: None })?;
-                audit::record(txn, &actor, "plan.create", &t.path, &[&format!("plan:{id}")], &plan)?;
+                dir::put(
+                    txn,
+                    Keyspace::Directory,
+                    dir::owned_key(t.id, dir::PLAN, id.0),
+                    &plan,
+                )?;
+                dir::set_locator(
+                    txn,
+                    dir::PLAN,
+                    id.0,
+                    Loc {
+                        tenant: t.id,
+                        domain: None,
+                    },
+                )?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "plan.create",
+                    &t.path,
+                    &[&format!("plan:{id}")],
+                    &plan,
+                )?;
                 Ok(plan)
             })
             .await
@@ -128,7 +161,13 @@ impl Core {
         let actor = actor.clone();
         self.read(move |s| {
             let (p, owner) = load(s, id)?;
-            check(&actor, Action::PlanRead, &Target::of(&owner, Object::Plan(id)), "plan", id)?;
+            check(
+                &actor,
+                Action::PlanRead,
+                &Target::of(&owner, Object::Plan(id)),
+                "plan",
+                id,
+            )?;
             Ok(p)
         })
         .await
@@ -139,10 +178,18 @@ impl Core {
         let actor = actor.clone();
         self.read(move |s| {
             let t = tenant::load(s, owner)?;
-            let all: Vec<Plan> = dir::list(s, Keyspace::Directory, &dir::owned_prefix(owner, dir::PLAN))?;
+            let all: Vec<Plan> =
+                dir::list(s, Keyspace::Directory, &dir::owned_prefix(owner, dir::PLAN))?;
             Ok(all
                 .into_iter()
-                .filter(|p| authorize(&actor, Action::PlanRead, &Target::of(&t, Object::Plan(p.id))).is_ok())
+                .filter(|p| {
+                    authorize(
+                        &actor,
+                        Action::PlanRead,
+                        &Target::of(&t, Object::Plan(p.id)),
+                    )
+                    .is_ok()
+                })
                 .collect())
         })
         .await
@@ -155,10 +202,26 @@ impl Core {
         self.store
             .transact(move |txn| {
                 let (p, owner) = load(txn, id)?;
-                check(&actor, Action::PlanWrite, &Target::of(&owner, Object::Plan(id)), "plan", id)?;
-                txn.delete(Keyspace::Directory, dir::owned_key(owner.id, dir::PLAN, id.0));
+                check(
+                    &actor,
+                    Action::PlanWrite,
+                    &Target::of(&owner, Object::Plan(id)),
+                    "plan",
+                    id,
+                )?;
+                txn.delete(
+                    Keyspace::Directory,
+                    dir::owned_key(owner.id, dir::PLAN, id.0),
+                );
                 txn.delete(Keyspace::Names, dir::locator_key(dir::PLAN, id.0));
-                audit::record(txn, &actor, "plan.delete", &owner.path, &[&format!("plan:{id}")], &p)?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "plan.delete",
+                    &owner.path,
+                    &[&format!("plan:{id}")],
+                    &p,
+                )?;
                 Ok(())
             })
             .await

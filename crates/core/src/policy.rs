@@ -85,7 +85,10 @@ pub enum Object {
     Tenant,
     /// A domain (also the target of creating mailboxes, aliases and lists in it).
     Domain(DomainId),
-    Mailbox { domain: DomainId, account: AccountId },
+    Mailbox {
+        domain: DomainId,
+        account: AccountId,
+    },
     Alias(DomainId),
     List(DomainId),
     Plan(PlanId),
@@ -151,7 +154,8 @@ pub enum Denied {
 pub fn authorize(actor: &Actor, action: Action, target: &Target) -> Result<(), Denied> {
     use Denied::*;
     let p = &actor.principal;
-    let plan_lookup = matches!(target.object, Object::Plan(_)) && matches!(action, Action::PlanRead | Action::PlanUse);
+    let plan_lookup = matches!(target.object, Object::Plan(_))
+        && matches!(action, Action::PlanRead | Action::PlanUse);
 
     // A token may narrow its principal: to a subtree, or to reading.
     if let Some(sub) = actor.scope.subtree
@@ -166,14 +170,22 @@ pub fn authorize(actor: &Actor, action: Action, target: &Target) -> Result<(), D
         _ => false,
     };
     if actor.scope.read_only && !action.is_read() {
-        return Err(if own_object || target.within(p.tenant()) { Forbidden } else { NotVisible });
+        return Err(if own_object || target.within(p.tenant()) {
+            Forbidden
+        } else {
+            NotVisible
+        });
     }
 
     // Everyone may look after their own credentials.
     if own_object
         && matches!(
             action,
-            Action::StaffRead | Action::MailboxRead | Action::PasswordSet | Action::TokenWrite | Action::MailboxSettings
+            Action::StaffRead
+                | Action::MailboxRead
+                | Action::PasswordSet
+                | Action::TokenWrite
+                | Action::MailboxSettings
         )
     {
         return Ok(());
@@ -183,7 +195,11 @@ pub fn authorize(actor: &Actor, action: Action, target: &Target) -> Result<(), D
         Role::Admin => {
             if plan_lookup {
                 let owner = target.owner();
-                return if p.path.contains(&owner) || target.within(p.tenant()) { Ok(()) } else { Err(NotVisible) };
+                return if p.path.contains(&owner) || target.within(p.tenant()) {
+                    Ok(())
+                } else {
+                    Err(NotVisible)
+                };
             }
             if !target.within(p.tenant()) {
                 return Err(NotVisible);
@@ -204,7 +220,9 @@ pub fn authorize(actor: &Actor, action: Action, target: &Target) -> Result<(), D
             Ok(())
         }
         Role::Helpdesk { domains } => {
-            let Some(d) = target.object.domain() else { return Err(NotVisible) };
+            let Some(d) = target.object.domain() else {
+                return Err(NotVisible);
+            };
             if !domains.contains(&d) || !target.within(p.tenant()) {
                 return Err(NotVisible);
             }
@@ -231,7 +249,11 @@ pub fn authorize(actor: &Actor, action: Action, target: &Target) -> Result<(), D
             if let Object::Plan(plan) = target.object
                 && plan_lookup
             {
-                return if plans.contains(&plan) { Ok(()) } else { Err(NotVisible) };
+                return if plans.contains(&plan) {
+                    Ok(())
+                } else {
+                    Err(NotVisible)
+                };
             }
             if !target.within(p.tenant()) {
                 return Err(NotVisible);
@@ -240,9 +262,14 @@ pub fn authorize(actor: &Actor, action: Action, target: &Target) -> Result<(), D
                 return match (target.object, action) {
                     (
                         Object::Tenant,
-                        Action::TenantRead | Action::ActivationRequest | Action::CreditRead | Action::PlanRead,
+                        Action::TenantRead
+                        | Action::ActivationRequest
+                        | Action::CreditRead
+                        | Action::PlanRead,
                     ) => Ok(()),
-                    (Object::Activation, Action::ActivationRead) if target.requested_by == me => Ok(()),
+                    (Object::Activation, Action::ActivationRead) if target.requested_by == me => {
+                        Ok(())
+                    }
                     _ => Err(Forbidden),
                 };
             }
@@ -301,7 +328,14 @@ pub(crate) fn check(
     key: impl ToString,
 ) -> crate::Result<()> {
     authorize(actor, action, target).map_err(|d| match d {
-        Denied::NotVisible => crate::CoreError::NotFound { what, key: key.to_string() },
-        Denied::Forbidden => crate::CoreError::Forbidden { action, what, key: key.to_string() },
+        Denied::NotVisible => crate::CoreError::NotFound {
+            what,
+            key: key.to_string(),
+        },
+        Denied::Forbidden => crate::CoreError::Forbidden {
+            action,
+            what,
+            key: key.to_string(),
+        },
     })
 }

@@ -34,11 +34,20 @@ pub enum Role {
     /// Manager of the helpdesk kind: the domains assigned to it.
     Helpdesk { domains: Vec<DomainId> },
     /// Manager of the reseller kind: customers it creates, on the plans assigned to it.
-    ResellerManager { plans: Vec<PlanId>, policy: ActivationPolicy },
+    ResellerManager {
+        plans: Vec<PlanId>,
+        policy: ActivationPolicy,
+    },
     /// A mailbox with the postmaster flag: administrator of its domain.
-    Postmaster { domain: DomainId, account: AccountId },
+    Postmaster {
+        domain: DomainId,
+        account: AccountId,
+    },
     /// A mailbox's user.
-    User { domain: DomainId, account: AccountId },
+    User {
+        domain: DomainId,
+        account: AccountId,
+    },
 }
 
 /// A resolved principal.
@@ -132,8 +141,13 @@ impl Actor {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StaffKind {
     Admin,
-    Helpdesk { domains: Vec<DomainId> },
-    ResellerManager { plans: Vec<PlanId>, policy: ActivationPolicy },
+    Helpdesk {
+        domains: Vec<DomainId>,
+    },
+    ResellerManager {
+        plans: Vec<PlanId>,
+        policy: ActivationPolicy,
+    },
 }
 
 /// An administrator or a manager of a tenant.
@@ -170,7 +184,9 @@ pub(crate) fn staff_principal(r: &impl Reader, staff: &Staff) -> Result<Principa
     let t = tenant::load(r, staff.tenant)?;
     let role = match &staff.kind {
         StaffKind::Admin => Role::Admin,
-        StaffKind::Helpdesk { domains } => Role::Helpdesk { domains: domains.clone() },
+        StaffKind::Helpdesk { domains } => Role::Helpdesk {
+            domains: domains.clone(),
+        },
         StaffKind::ResellerManager { plans, policy } => Role::ResellerManager {
             plans: plans.clone(),
             policy: *policy,
@@ -203,8 +219,12 @@ pub(crate) fn mailbox_principal(r: &impl Reader, m: &MailboxRecord) -> Result<Pr
 /// Loads a staff record by id.
 pub(crate) fn load_staff(r: &impl Reader, id: StaffId) -> Result<StaffRecord> {
     let loc = dir::locate(r, dir::STAFF, id.0)?.ok_or_else(|| CoreError::not_found("staff", id))?;
-    dir::get(r, Keyspace::Directory, &dir::owned_key(loc.tenant, dir::STAFF, id.0))?
-        .ok_or_else(|| CoreError::not_found("staff", id))
+    dir::get(
+        r,
+        Keyspace::Directory,
+        &dir::owned_key(loc.tenant, dir::STAFF, id.0),
+    )?
+    .ok_or_else(|| CoreError::not_found("staff", id))
 }
 
 /// Resolves a principal id to its current principal (roles may have changed since sign-in).
@@ -244,9 +264,18 @@ fn check_kind(r: &impl Reader, actor: &Actor, tenant: &Tenant, kind: &StaffKind)
         StaffKind::ResellerManager { plans, .. } => {
             for p in plans {
                 let (plan, owner) = crate::plan::load(r, *p)?;
-                check(actor, Action::PlanUse, &Target::of(&owner, Object::Plan(plan.id)), "plan", p)?;
+                check(
+                    actor,
+                    Action::PlanUse,
+                    &Target::of(&owner, Object::Plan(plan.id)),
+                    "plan",
+                    p,
+                )?;
                 if !tenant.path.contains(&owner.id) {
-                    return Err(CoreError::invalid("plans", format!("plan {p} is not offered in this tenant")));
+                    return Err(CoreError::invalid(
+                        "plans",
+                        format!("plan {p} is not offered in this tenant"),
+                    ));
                 }
             }
             Ok(())
@@ -269,10 +298,19 @@ impl Core {
         self.store
             .transact(move |txn| {
                 let t = tenant::load(txn, new.tenant)?;
-                check(&actor, Action::StaffWrite, &Target::of(&t, Object::Tenant), "tenant", t.id)?;
+                check(
+                    &actor,
+                    Action::StaffWrite,
+                    &Target::of(&t, Object::Tenant),
+                    "tenant",
+                    t.id,
+                )?;
                 check_kind(txn, &actor, &t, &new.kind)?;
                 if txn.exists(Keyspace::Names, &dir::login_key(&login))? {
-                    return Err(CoreError::AlreadyExists { what: "login", key: login });
+                    return Err(CoreError::AlreadyExists {
+                        what: "login",
+                        key: login,
+                    });
                 }
                 let id = StaffId(txn.next_id("staff")?);
                 let staff = Staff {
@@ -283,11 +321,42 @@ impl Core {
                     enabled: true,
                     created_ms: crate::now_ms(),
                 };
-                let rec = StaffRecord { staff: staff.clone(), password_hash: hash };
-                dir::put(txn, Keyspace::Directory, dir::owned_key(t.id, dir::STAFF, id.0), &rec)?;
-                dir::put(txn, Keyspace::Names, dir::login_key(&login), &Loc { tenant: t.id, domain: None })?;
-                dir::set_locator(txn, dir::STAFF, id.0, Loc { tenant: t.id, domain: None })?;
-                audit::record(txn, &actor, "staff.create", &t.path, &[&format!("staff:{login}")], &staff)?;
+                let rec = StaffRecord {
+                    staff: staff.clone(),
+                    password_hash: hash,
+                };
+                dir::put(
+                    txn,
+                    Keyspace::Directory,
+                    dir::owned_key(t.id, dir::STAFF, id.0),
+                    &rec,
+                )?;
+                dir::put(
+                    txn,
+                    Keyspace::Names,
+                    dir::login_key(&login),
+                    &Loc {
+                        tenant: t.id,
+                        domain: None,
+                    },
+                )?;
+                dir::set_locator(
+                    txn,
+                    dir::STAFF,
+                    id.0,
+                    Loc {
+                        tenant: t.id,
+                        domain: None,
+                    },
+                )?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "staff.create",
+                    &t.path,
+                    &[&format!("staff:{login}")],
+                    &staff,
+                )?;
                 Ok(staff)
             })
             .await
@@ -299,7 +368,13 @@ impl Core {
         self.read(move |s| {
             let rec = load_staff(s, id)?;
             let t = tenant::load(s, rec.staff.tenant)?;
-            check(&actor, Action::StaffRead, &Target::of(&t, Object::Staff(id)), "staff", id)?;
+            check(
+                &actor,
+                Action::StaffRead,
+                &Target::of(&t, Object::Staff(id)),
+                "staff",
+                id,
+            )?;
             Ok(rec.staff)
         })
         .await
@@ -310,21 +385,43 @@ impl Core {
         let actor = actor.clone();
         self.read(move |s| {
             let t = tenant::load(s, tenant)?;
-            check(&actor, Action::StaffRead, &Target::of(&t, Object::Tenant), "tenant", tenant)?;
-            let recs: Vec<StaffRecord> = dir::list(s, Keyspace::Directory, &dir::owned_prefix(tenant, dir::STAFF))?;
+            check(
+                &actor,
+                Action::StaffRead,
+                &Target::of(&t, Object::Tenant),
+                "tenant",
+                tenant,
+            )?;
+            let recs: Vec<StaffRecord> = dir::list(
+                s,
+                Keyspace::Directory,
+                &dir::owned_prefix(tenant, dir::STAFF),
+            )?;
             Ok(recs.into_iter().map(|r| r.staff).collect())
         })
         .await
     }
 
     /// Changes what a manager may do (its domains, plans or policy) or enables/disables it.
-    pub async fn update_staff(&self, actor: &Actor, id: StaffId, kind: Option<StaffKind>, enabled: Option<bool>) -> Result<Staff> {
+    pub async fn update_staff(
+        &self,
+        actor: &Actor,
+        id: StaffId,
+        kind: Option<StaffKind>,
+        enabled: Option<bool>,
+    ) -> Result<Staff> {
         let actor = actor.clone();
         self.store
             .transact(move |txn| {
                 let mut rec = load_staff(txn, id)?;
                 let t = tenant::load(txn, rec.staff.tenant)?;
-                check(&actor, Action::StaffWrite, &Target::of(&t, Object::Staff(id)), "staff", id)?;
+                check(
+                    &actor,
+                    Action::StaffWrite,
+                    &Target::of(&t, Object::Staff(id)),
+                    "staff",
+                    id,
+                )?;
                 if let Some(kind) = kind {
                     check_kind(txn, &actor, &t, &kind)?;
                     rec.staff.kind = kind;
@@ -332,7 +429,12 @@ impl Core {
                 if let Some(e) = enabled {
                     rec.staff.enabled = e;
                 }
-                dir::put(txn, Keyspace::Directory, dir::owned_key(t.id, dir::STAFF, id.0), &rec)?;
+                dir::put(
+                    txn,
+                    Keyspace::Directory,
+                    dir::owned_key(t.id, dir::STAFF, id.0),
+                    &rec,
+                )?;
                 let target = format!("staff:{}", rec.staff.login);
                 audit::record(txn, &actor, "staff.update", &t.path, &[&target], &rec.staff)?;
                 Ok(rec.staff)
@@ -347,7 +449,13 @@ impl Core {
             .transact(move |txn| {
                 let rec = load_staff(txn, id)?;
                 let t = tenant::load(txn, rec.staff.tenant)?;
-                check(&actor, Action::StaffWrite, &Target::of(&t, Object::Staff(id)), "staff", id)?;
+                check(
+                    &actor,
+                    Action::StaffWrite,
+                    &Target::of(&t, Object::Staff(id)),
+                    "staff",
+                    id,
+                )?;
                 txn.delete(Keyspace::Directory, dir::owned_key(t.id, dir::STAFF, id.0));
                 txn.delete(Keyspace::Names, dir::login_key(&rec.staff.login));
                 txn.delete(Keyspace::Names, dir::locator_key(dir::STAFF, id.0));
@@ -367,11 +475,29 @@ impl Core {
             .transact(move |txn| {
                 let mut rec = load_staff(txn, id)?;
                 let t = tenant::load(txn, rec.staff.tenant)?;
-                check(&actor, Action::PasswordSet, &Target::of(&t, Object::Staff(id)), "staff", id)?;
+                check(
+                    &actor,
+                    Action::PasswordSet,
+                    &Target::of(&t, Object::Staff(id)),
+                    "staff",
+                    id,
+                )?;
                 rec.password_hash = Some(hash);
-                dir::put(txn, Keyspace::Directory, dir::owned_key(t.id, dir::STAFF, id.0), &rec)?;
+                dir::put(
+                    txn,
+                    Keyspace::Directory,
+                    dir::owned_key(t.id, dir::STAFF, id.0),
+                    &rec,
+                )?;
                 let target = format!("staff:{}", rec.staff.login);
-                audit::record(txn, &actor, "staff.password", &t.path, &[&target], &serde_json::Value::Null)?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "staff.password",
+                    &t.path,
+                    &[&target],
+                    &serde_json::Value::Null,
+                )?;
                 Ok(())
             })
             .await

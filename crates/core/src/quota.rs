@@ -37,27 +37,61 @@ pub(crate) struct Delta {
 /// Applies `delta` to the counters of `domain` (if any) and of every tenant in `chain`, failing
 /// with [`CoreError::LimitExceeded`] (and, the transaction being dropped, writing nothing) if any
 /// growth would pass a limit.
-pub(crate) fn allocate(txn: &mut Txn<'_>, chain: &[Tenant], domain: Option<&Domain>, delta: &Delta) -> Result<()> {
+pub(crate) fn allocate(
+    txn: &mut Txn<'_>,
+    chain: &[Tenant],
+    domain: Option<&Domain>,
+    delta: &Delta,
+) -> Result<()> {
     let mut owners: Vec<(Owner, &Limits, String)> = Vec::with_capacity(chain.len() + 1);
     if let Some(d) = domain {
         owners.push((Owner::Domain(d.id), &d.limits, format!("domain {}", d.name)));
     }
     for t in chain.iter().rev() {
-        owners.push((Owner::Tenant(t.id), &t.limits, format!("tenant {} ({})", t.name, t.id)));
+        owners.push((
+            Owner::Tenant(t.id),
+            &t.limits,
+            format!("tenant {} ({})", t.name, t.id),
+        ));
     }
     for (owner, limits, who) in owners {
         let is_tenant = matches!(owner, Owner::Tenant(_));
         let mut lines: Vec<(Metric, i64, Option<i64>, String)> = vec![
-            (Metric::StorageAllocated, delta.storage, limits.storage_mb.map(mib), format!("storage of {who}")),
-            (Metric::Aliases, delta.aliases, limits.aliases.map(count), format!("aliases of {who}")),
-            (Metric::Lists, delta.lists, limits.lists.map(count), format!("lists of {who}")),
+            (
+                Metric::StorageAllocated,
+                delta.storage,
+                limits.storage_mb.map(mib),
+                format!("storage of {who}"),
+            ),
+            (
+                Metric::Aliases,
+                delta.aliases,
+                limits.aliases.map(count),
+                format!("aliases of {who}"),
+            ),
+            (
+                Metric::Lists,
+                delta.lists,
+                limits.lists.map(count),
+                format!("lists of {who}"),
+            ),
         ];
         if is_tenant {
-            lines.push((Metric::Domains, delta.domains, limits.domains.map(count), format!("domains of {who}")));
+            lines.push((
+                Metric::Domains,
+                delta.domains,
+                limits.domains.map(count),
+                format!("domains of {who}"),
+            ));
         }
         for (tier, n) in &delta.mailboxes {
             let limit = limits.mailboxes.get(tier).copied().map(count);
-            lines.push((Metric::Mailboxes(tier.code()), *n, limit, format!("{tier:?} mailboxes of {who}")));
+            lines.push((
+                Metric::Mailboxes(tier.code()),
+                *n,
+                limit,
+                format!("{tier:?} mailboxes of {who}"),
+            ));
         }
         for (metric, d, limit, name) in lines {
             if d == 0 {
@@ -75,7 +109,11 @@ pub(crate) fn allocate(txn: &mut Txn<'_>, chain: &[Tenant], domain: Option<&Doma
 
 /// The largest quota a mailbox of `domain` may have: the smallest limit on the way up, and
 /// the plan's maximum.
-pub(crate) fn max_mailbox_mb(chain: &[Tenant], domain: &Domain, plan_max: Option<u64>) -> Option<u64> {
+pub(crate) fn max_mailbox_mb(
+    chain: &[Tenant],
+    domain: &Domain,
+    plan_max: Option<u64>,
+) -> Option<u64> {
     chain
         .iter()
         .map(|t| t.limits.max_mailbox_mb)
@@ -166,7 +204,11 @@ pub(crate) fn counts(r: &impl Reader, owner: Owner) -> Result<Counts> {
         }
     }
     Ok(Counts {
-        domains: if matches!(owner, Owner::Tenant(_)) { c(Metric::Domains)? } else { 0 },
+        domains: if matches!(owner, Owner::Tenant(_)) {
+            c(Metric::Domains)?
+        } else {
+            0
+        },
         mailboxes,
         aliases: c(Metric::Aliases)?,
         lists: c(Metric::Lists)?,
@@ -213,14 +255,28 @@ impl Core {
         let actor = actor.clone();
         self.read(move |s| {
             let t = tenant::load(s, tenant)?;
-            check(&actor, Action::UsageRead, &Target::of(&t, Object::Tenant), "tenant", tenant)?;
+            check(
+                &actor,
+                Action::UsageRead,
+                &Target::of(&t, Object::Tenant),
+                "tenant",
+                tenant,
+            )?;
             let children = tenant::children(s, tenant)?
                 .iter()
                 .map(|c| tenant_usage(s, c))
                 .collect::<Result<Vec<_>>>()?;
-            let domains: Vec<Domain> = dir::list(s, Keyspace::Directory, &dir::domains_prefix(tenant))?;
-            let domains = domains.iter().map(|d| domain_usage(s, d)).collect::<Result<Vec<_>>>()?;
-            Ok(Usage { tenant: tenant_usage(s, &t)?, children, domains })
+            let domains: Vec<Domain> =
+                dir::list(s, Keyspace::Directory, &dir::domains_prefix(tenant))?;
+            let domains = domains
+                .iter()
+                .map(|d| domain_usage(s, d))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Usage {
+                tenant: tenant_usage(s, &t)?,
+                children,
+                domains,
+            })
         })
         .await
     }
@@ -231,7 +287,13 @@ impl Core {
         let name = crate::validate::domain(domain)?;
         self.read(move |s| {
             let (d, t) = domain::load_by_name(s, &name)?;
-            check(&actor, Action::UsageRead, &Target::of(&t, Object::Domain(d.id)), "domain", &name)?;
+            check(
+                &actor,
+                Action::UsageRead,
+                &Target::of(&t, Object::Domain(d.id)),
+                "domain",
+                &name,
+            )?;
             domain_usage(s, &d)
         })
         .await
@@ -245,7 +307,8 @@ pub fn recount(store: &marque_store::Store, tenant: TenantId) -> Result<Counts> 
     let t = tenant::load(store, tenant)?;
     let mut stack = vec![t];
     while let Some(t) = stack.pop() {
-        let domains: Vec<Domain> = dir::list(store, Keyspace::Directory, &dir::domains_prefix(t.id))?;
+        let domains: Vec<Domain> =
+            dir::list(store, Keyspace::Directory, &dir::domains_prefix(t.id))?;
         for d in &domains {
             let c = recount_domain(store, t.id, d)?;
             total.domains += 1;
@@ -264,14 +327,31 @@ pub fn recount(store: &marque_store::Store, tenant: TenantId) -> Result<Counts> 
 /// [`recount`] for one domain.
 pub fn recount_domain(store: &marque_store::Store, tenant: TenantId, d: &Domain) -> Result<Counts> {
     let mut c = Counts::default();
-    let mailboxes: Vec<mailbox::MailboxRecord> =
-        dir::list(store, Keyspace::Directory, &dir::in_domain_prefix(tenant, dir::MAILBOX, d.id))?;
+    let mailboxes: Vec<mailbox::MailboxRecord> = dir::list(
+        store,
+        Keyspace::Directory,
+        &dir::in_domain_prefix(tenant, dir::MAILBOX, d.id),
+    )?;
     for m in mailboxes {
         *c.mailboxes.entry(m.mailbox.tier).or_default() += 1;
         c.storage_allocated += mib(m.mailbox.quota_mb);
     }
     let prefix = |tag| dir::in_domain_prefix(tenant, tag, d.id);
-    c.aliases = store.scan(Keyspace::Directory, &marque_store::Range::prefix(&prefix(dir::ALIAS)), marque_store::Direction::Forward, dir::SCAN_MAX)?.len() as i64;
-    c.lists = store.scan(Keyspace::Directory, &marque_store::Range::prefix(&prefix(dir::LIST)), marque_store::Direction::Forward, dir::SCAN_MAX)?.len() as i64;
+    c.aliases = store
+        .scan(
+            Keyspace::Directory,
+            &marque_store::Range::prefix(&prefix(dir::ALIAS)),
+            marque_store::Direction::Forward,
+            dir::SCAN_MAX,
+        )?
+        .len() as i64;
+    c.lists = store
+        .scan(
+            Keyspace::Directory,
+            &marque_store::Range::prefix(&prefix(dir::LIST)),
+            marque_store::Direction::Forward,
+            dir::SCAN_MAX,
+        )?
+        .len() as i64;
     Ok(c)
 }

@@ -118,7 +118,8 @@ pub struct Created {
 
 /// Loads a tenant.
 pub(crate) fn load(r: &impl Reader, id: TenantId) -> Result<Tenant> {
-    dir::get(r, Keyspace::Directory, &dir::tenant_key(id))?.ok_or_else(|| CoreError::not_found("tenant", id))
+    dir::get(r, Keyspace::Directory, &dir::tenant_key(id))?
+        .ok_or_else(|| CoreError::not_found("tenant", id))
 }
 
 /// Loads a tenant's ancestry, root first, ending with the tenant.
@@ -134,7 +135,11 @@ pub(crate) fn chain(r: &impl Reader, id: TenantId) -> Result<Vec<Tenant>> {
 
 /// Loads a tenant's children.
 pub(crate) fn children(r: &impl Reader, id: TenantId) -> Result<Vec<Tenant>> {
-    let links = r.raw_scan(Keyspace::Directory, &marque_store::Range::prefix(&dir::children_prefix(id)), dir::SCAN_MAX)?;
+    let links = r.raw_scan(
+        Keyspace::Directory,
+        &marque_store::Range::prefix(&dir::children_prefix(id)),
+        dir::SCAN_MAX,
+    )?;
     let mut out = Vec::with_capacity(links.len());
     for (k, _) in links {
         let mut kr = marque_store::KeyReader::new(Keyspace::Directory, &k);
@@ -148,7 +153,10 @@ pub(crate) fn children(r: &impl Reader, id: TenantId) -> Result<Vec<Tenant>> {
 fn check_parent(parent: &Tenant, kind: TenantKind) -> Result<()> {
     match (parent.kind, kind) {
         (_, TenantKind::Provider) => Err(CoreError::invalid("kind", "there is only one provider")),
-        (TenantKind::Customer, _) => Err(CoreError::invalid("parent", "a customer cannot have tenants below it")),
+        (TenantKind::Customer, _) => Err(CoreError::invalid(
+            "parent",
+            "a customer cannot have tenants below it",
+        )),
         _ => Ok(()),
     }
 }
@@ -179,7 +187,11 @@ pub(crate) fn insert(
         created_ms: crate::now_ms(),
     };
     dir::put(txn, Keyspace::Directory, dir::tenant_key(id), &t)?;
-    txn.put(Keyspace::Directory, dir::child_key(parent.id, id), Vec::new());
+    txn.put(
+        Keyspace::Directory,
+        dir::child_key(parent.id, id),
+        Vec::new(),
+    );
     Ok(t)
 }
 
@@ -202,22 +214,44 @@ impl Core {
                     }
                     check_parent(&parent, new.kind)?;
                     let (tenant, act) = activation::request(txn, &actor, &parent, &new)?;
-                    return Ok(Created { tenant, activation: Some(act) });
+                    return Ok(Created {
+                        tenant,
+                        activation: Some(act),
+                    });
                 }
                 check_parent(&parent, new.kind)?;
                 if let Some(plan) = new.plan {
                     let (p, owner) = crate::plan::load(txn, plan)?;
-                    check(&actor, Action::PlanUse, &Target::of(&owner, Object::Plan(p.id)), "plan", plan)?;
+                    check(
+                        &actor,
+                        Action::PlanUse,
+                        &Target::of(&owner, Object::Plan(p.id)),
+                        "plan",
+                        plan,
+                    )?;
                     if !parent.path.contains(&owner.id) {
-                        return Err(CoreError::invalid("plan", format!("plan {plan} is not offered under this parent")));
+                        return Err(CoreError::invalid(
+                            "plan",
+                            format!("plan {plan} is not offered under this parent"),
+                        ));
                     }
                 }
                 let t = insert(txn, &parent, &new, TenantState::Active, None)?;
                 if t.kind == TenantKind::Customer {
                     activation::record_event(txn, &t, activation::EventKind::Activation, None)?;
                 }
-                audit::record(txn, &actor, "tenant.create", &t.path, &[&format!("tenant:{}", t.id)], &t)?;
-                Ok(Created { tenant: t, activation: None })
+                audit::record(
+                    txn,
+                    &actor,
+                    "tenant.create",
+                    &t.path,
+                    &[&format!("tenant:{}", t.id)],
+                    &t,
+                )?;
+                Ok(Created {
+                    tenant: t,
+                    activation: None,
+                })
             })
             .await
     }
@@ -227,7 +261,13 @@ impl Core {
         let actor = actor.clone();
         self.read(move |s| {
             let t = load(s, id)?;
-            check(&actor, Action::TenantRead, &Target::of(&t, Object::Tenant), "tenant", id)?;
+            check(
+                &actor,
+                Action::TenantRead,
+                &Target::of(&t, Object::Tenant),
+                "tenant",
+                id,
+            )?;
             Ok(t)
         })
         .await
@@ -238,17 +278,34 @@ impl Core {
         let actor = actor.clone();
         self.read(move |s| {
             let p = load(s, parent)?;
-            let visible = |t: &Tenant| authorize(&actor, Action::TenantRead, &Target::of(t, Object::Tenant)).is_ok();
-            if !visible(&p) && authorize(&actor, Action::ActivationRequest, &Target::of(&p, Object::Tenant)).is_err() {
+            let visible = |t: &Tenant| {
+                authorize(&actor, Action::TenantRead, &Target::of(t, Object::Tenant)).is_ok()
+            };
+            if !visible(&p)
+                && authorize(
+                    &actor,
+                    Action::ActivationRequest,
+                    &Target::of(&p, Object::Tenant),
+                )
+                .is_err()
+            {
                 return Err(CoreError::not_found("tenant", parent));
             }
-            Ok(children(s, parent)?.into_iter().filter(|t| visible(t)).collect())
+            Ok(children(s, parent)?
+                .into_iter()
+                .filter(|t| visible(t))
+                .collect())
         })
         .await
     }
 
     /// Changes a tenant's name, plan, billing data or support level (from above).
-    pub async fn update_tenant(&self, actor: &Actor, id: TenantId, changes: TenantChanges) -> Result<Tenant> {
+    pub async fn update_tenant(
+        &self,
+        actor: &Actor,
+        id: TenantId,
+        changes: TenantChanges,
+    ) -> Result<Tenant> {
         let mut changes = changes;
         if let Some(n) = &changes.name {
             changes.name = Some(validate::name("name", n)?);
@@ -257,14 +314,26 @@ impl Core {
         self.store
             .transact(move |txn| {
                 let mut t = load(txn, id)?;
-                check(&actor, Action::TenantUpdate, &Target::of(&t, Object::Tenant), "tenant", id)?;
+                check(
+                    &actor,
+                    Action::TenantUpdate,
+                    &Target::of(&t, Object::Tenant),
+                    "tenant",
+                    id,
+                )?;
                 if let Some(n) = changes.name {
                     t.name = n;
                 }
                 if let Some(plan) = changes.plan {
                     if let Some(p) = plan {
                         let (plan, owner) = crate::plan::load(txn, p)?;
-                        check(&actor, Action::PlanUse, &Target::of(&owner, Object::Plan(plan.id)), "plan", p)?;
+                        check(
+                            &actor,
+                            Action::PlanUse,
+                            &Target::of(&owner, Object::Plan(plan.id)),
+                            "plan",
+                            p,
+                        )?;
                     }
                     t.plan = plan;
                 }
@@ -275,7 +344,14 @@ impl Core {
                     t.support = s;
                 }
                 dir::put(txn, Keyspace::Directory, dir::tenant_key(id), &t)?;
-                audit::record(txn, &actor, "tenant.update", &t.path, &[&format!("tenant:{id}")], &t)?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "tenant.update",
+                    &t.path,
+                    &[&format!("tenant:{id}")],
+                    &t,
+                )?;
                 Ok(t)
             })
             .await
@@ -287,13 +363,30 @@ impl Core {
         self.store
             .transact(move |txn| {
                 let t = load(txn, id)?;
-                check(&actor, Action::TenantDelete, &Target::of(&t, Object::Tenant), "tenant", id)?;
+                check(
+                    &actor,
+                    Action::TenantDelete,
+                    &Target::of(&t, Object::Tenant),
+                    "tenant",
+                    id,
+                )?;
                 let Some(parent) = t.parent else {
-                    return Err(CoreError::invalid("tenant", "the provider cannot be deleted"));
+                    return Err(CoreError::invalid(
+                        "tenant",
+                        "the provider cannot be deleted",
+                    ));
                 };
-                for (tag, what) in [(b'c', "child tenants"), (b'd', "domains"), (dir::STAFF, "staff")] {
+                for (tag, what) in [
+                    (b'c', "child tenants"),
+                    (b'd', "domains"),
+                    (dir::STAFF, "staff"),
+                ] {
                     if dir::any(txn, Keyspace::Directory, &dir::owned_prefix(id, tag))? {
-                        return Err(CoreError::NotEmpty { what: "tenant", key: id.to_string(), reason: format!("it still has {what}") });
+                        return Err(CoreError::NotEmpty {
+                            what: "tenant",
+                            key: id.to_string(),
+                            reason: format!("it still has {what}"),
+                        });
                     }
                 }
                 txn.delete(Keyspace::Directory, dir::tenant_key(id));
@@ -301,7 +394,14 @@ impl Core {
                 if t.kind == TenantKind::Customer && t.state == TenantState::Active {
                     activation::record_event(txn, &t, activation::EventKind::Deactivation, None)?;
                 }
-                audit::record(txn, &actor, "tenant.delete", &t.path, &[&format!("tenant:{id}")], &t)?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "tenant.delete",
+                    &t.path,
+                    &[&format!("tenant:{id}")],
+                    &t,
+                )?;
                 Ok(())
             })
             .await

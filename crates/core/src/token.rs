@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use marque_store::{Keyspace, Txn};
 
+use crate::Core;
 use crate::audit;
 use crate::directory::{self as dir, Loc, Reader};
 use crate::error::{CoreError, Result};
@@ -14,7 +15,6 @@ use crate::ids::{TenantId, TokenId};
 use crate::policy::{Action, Object, Target, check};
 use crate::principal::{self, Actor, PrincipalId, Scope, Via};
 use crate::tenant::{self, Tenant};
-use crate::Core;
 
 /// Secrets begin with this, so that they are recognisable in a leak scan.
 pub const PREFIX: &str = "mq_";
@@ -63,7 +63,10 @@ pub fn generate() -> String {
 /// The tenant of a principal and the target that stands for it.
 fn principal_target(r: &impl Reader, id: PrincipalId) -> Result<(Tenant, Target)> {
     match id {
-        PrincipalId::Operator => Err(CoreError::invalid("principal", "the operator uses no tokens")),
+        PrincipalId::Operator => Err(CoreError::invalid(
+            "principal",
+            "the operator uses no tokens",
+        )),
         PrincipalId::Staff(s) => {
             let rec = principal::load_staff(r, s)?;
             let t = tenant::load(r, rec.staff.tenant)?;
@@ -73,7 +76,13 @@ fn principal_target(r: &impl Reader, id: PrincipalId) -> Result<(Tenant, Target)
         PrincipalId::Mailbox(a) => {
             let rec = crate::mailbox::load_by_id(r, a)?;
             let t = tenant::load(r, rec.mailbox.tenant)?;
-            let target = Target::of(&t, Object::Mailbox { domain: rec.mailbox.domain, account: a });
+            let target = Target::of(
+                &t,
+                Object::Mailbox {
+                    domain: rec.mailbox.domain,
+                    account: a,
+                },
+            );
             Ok((t, target))
         }
     }
@@ -91,10 +100,20 @@ pub(crate) struct Grant<'a> {
 
 /// Writes a token with the given secret (permission already checked).
 pub(crate) fn insert(txn: &mut Txn<'_>, secret: &str, g: Grant<'_>) -> Result<Token> {
-    let Grant { tenant, principal, name, scope, expires_ms, by } = g;
+    let Grant {
+        tenant,
+        principal,
+        name,
+        scope,
+        expires_ms,
+        by,
+    } = g;
     let h = hash(secret);
     if txn.exists(Keyspace::Names, &dir::token_hash_key(&h))? {
-        return Err(CoreError::AlreadyExists { what: "token", key: name.to_string() });
+        return Err(CoreError::AlreadyExists {
+            what: "token",
+            key: name.to_string(),
+        });
     }
     let id = TokenId(txn.next_id("token")?);
     let token = Token {
@@ -109,8 +128,16 @@ pub(crate) fn insert(txn: &mut Txn<'_>, secret: &str, g: Grant<'_>) -> Result<To
         created_ms: crate::now_ms(),
         created_by: by.to_string(),
     };
-    let loc = Loc { tenant, domain: None };
-    dir::put(txn, Keyspace::Directory, dir::owned_key(tenant, dir::TOKEN, id.0), &token)?;
+    let loc = Loc {
+        tenant,
+        domain: None,
+    };
+    dir::put(
+        txn,
+        Keyspace::Directory,
+        dir::owned_key(tenant, dir::TOKEN, id.0),
+        &token,
+    )?;
     dir::put(txn, Keyspace::Names, dir::token_hash_key(&h), &(loc, id))?;
     dir::set_locator(txn, dir::TOKEN, id.0, loc)?;
     Ok(token)
@@ -118,7 +145,12 @@ pub(crate) fn insert(txn: &mut Txn<'_>, secret: &str, g: Grant<'_>) -> Result<To
 
 fn load(r: &impl Reader, id: TokenId) -> Result<Token> {
     let loc = dir::locate(r, dir::TOKEN, id.0)?.ok_or_else(|| CoreError::not_found("token", id))?;
-    dir::get(r, Keyspace::Directory, &dir::owned_key(loc.tenant, dir::TOKEN, id.0))?.ok_or_else(|| CoreError::not_found("token", id))
+    dir::get(
+        r,
+        Keyspace::Directory,
+        &dir::owned_key(loc.tenant, dir::TOKEN, id.0),
+    )?
+    .ok_or_else(|| CoreError::not_found("token", id))
 }
 
 impl Core {
@@ -149,7 +181,10 @@ impl Core {
                     let st = tenant::load(txn, sub)?;
                     let inside_actor = actor.scope.subtree.is_none_or(|a| st.path.contains(&a));
                     if !st.path.contains(&t.id) || !inside_actor {
-                        return Err(CoreError::invalid("scope", "the subtree lies outside what the token may reach"));
+                        return Err(CoreError::invalid(
+                            "scope",
+                            "the subtree lies outside what the token may reach",
+                        ));
                     }
                 } else {
                     scope.subtree = actor.scope.subtree;
@@ -163,7 +198,14 @@ impl Core {
                     by: &actor.principal.name,
                 };
                 let token = insert(txn, &s2, grant)?;
-                audit::record(txn, &actor, "token.create", &t.path, &[&format!("token:{}", token.id)], &token)?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "token.create",
+                    &t.path,
+                    &[&format!("token:{}", token.id)],
+                    &token,
+                )?;
                 Ok(token)
             })
             .await?;
@@ -177,11 +219,27 @@ impl Core {
             .transact(move |txn| {
                 let mut token = load(txn, id)?;
                 let (t, target) = principal_target(txn, token.principal)?;
-                let action = if token.principal == actor.principal.id { Action::TokenWrite } else { Action::StaffWrite };
+                let action = if token.principal == actor.principal.id {
+                    Action::TokenWrite
+                } else {
+                    Action::StaffWrite
+                };
                 check(&actor, action, &target, "token", id)?;
                 token.revoked = true;
-                dir::put(txn, Keyspace::Directory, dir::owned_key(token.tenant, dir::TOKEN, id.0), &token)?;
-                audit::record(txn, &actor, "token.revoke", &t.path, &[&format!("token:{id}")], &token)?;
+                dir::put(
+                    txn,
+                    Keyspace::Directory,
+                    dir::owned_key(token.tenant, dir::TOKEN, id.0),
+                    &token,
+                )?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "token.revoke",
+                    &t.path,
+                    &[&format!("token:{id}")],
+                    &token,
+                )?;
                 Ok(())
             })
             .await
@@ -191,8 +249,15 @@ impl Core {
     pub async fn list_tokens(&self, actor: &Actor) -> Result<Vec<Token>> {
         let actor = actor.clone();
         self.read(move |s| {
-            let all: Vec<Token> = dir::list(s, Keyspace::Directory, &dir::owned_prefix(actor.principal.tenant(), dir::TOKEN))?;
-            Ok(all.into_iter().filter(|t| t.principal == actor.principal.id).collect())
+            let all: Vec<Token> = dir::list(
+                s,
+                Keyspace::Directory,
+                &dir::owned_prefix(actor.principal.tenant(), dir::TOKEN),
+            )?;
+            Ok(all
+                .into_iter()
+                .filter(|t| t.principal == actor.principal.id)
+                .collect())
         })
         .await
     }
@@ -202,11 +267,17 @@ impl Core {
     pub async fn authenticate_token(&self, secret: &str) -> Result<Actor> {
         let h = hash(secret.trim());
         self.read(move |s| {
-            let Some((loc, id)): Option<(Loc, TokenId)> = dir::get(s, Keyspace::Names, &dir::token_hash_key(&h))? else {
+            let Some((loc, id)): Option<(Loc, TokenId)> =
+                dir::get(s, Keyspace::Names, &dir::token_hash_key(&h))?
+            else {
                 return Err(CoreError::AuthFailed);
             };
-            let token: Token = dir::get(s, Keyspace::Directory, &dir::owned_key(loc.tenant, dir::TOKEN, id.0))?
-                .ok_or(CoreError::AuthFailed)?;
+            let token: Token = dir::get(
+                s,
+                Keyspace::Directory,
+                &dir::owned_key(loc.tenant, dir::TOKEN, id.0),
+            )?
+            .ok_or(CoreError::AuthFailed)?;
             if token.revoked || token.expires_ms.is_some_and(|e| e <= crate::now_ms()) {
                 return Err(CoreError::AuthFailed);
             }
@@ -215,7 +286,12 @@ impl Core {
                 Err(CoreError::NotFound { .. }) => return Err(CoreError::AuthFailed),
                 Err(e) => return Err(e),
             };
-            Ok(Actor { principal, source: "api".into(), via: Via::Token(token.id), scope: token.scope })
+            Ok(Actor {
+                principal,
+                source: "api".into(),
+                via: Via::Token(token.id),
+                scope: token.scope,
+            })
         })
         .await
     }

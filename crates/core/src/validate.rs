@@ -15,7 +15,12 @@ pub const NAME_MAX: usize = 200;
 /// Normalises and checks a domain name (RFC 1035 §2.3.1 syntax, RFC 1123 §2.1 digits first).
 pub fn domain(input: &str) -> Result<String> {
     let name = input.trim().trim_end_matches('.').to_ascii_lowercase();
-    let bad = |reason: &str| Err(CoreError::invalid("domain name", format!("{input:?}: {reason}")));
+    let bad = |reason: &str| {
+        Err(CoreError::invalid(
+            "domain name",
+            format!("{input:?}: {reason}"),
+        ))
+    };
     if name.is_empty() {
         return bad("empty");
     }
@@ -30,14 +35,20 @@ pub fn domain(input: &str) -> Result<String> {
         if label.is_empty() || label.len() > 63 {
             return bad("every label needs 1 to 63 characters");
         }
-        if !label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
             return bad("only letters, digits, hyphens and dots are allowed");
         }
         if label.starts_with('-') || label.ends_with('-') {
             return bad("a label cannot start or end with a hyphen");
         }
     }
-    if labels.last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
+    if labels
+        .last()
+        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+    {
         return bad("the top-level label cannot be numeric");
     }
     Ok(name)
@@ -47,7 +58,12 @@ pub fn domain(input: &str) -> Result<String> {
 /// parts only; quoted local parts are refused).
 pub fn address(input: &str) -> Result<String> {
     let trimmed = input.trim();
-    let bad = |reason: &str| Err(CoreError::invalid("address", format!("{input:?}: {reason}")));
+    let bad = |reason: &str| {
+        Err(CoreError::invalid(
+            "address",
+            format!("{input:?}: {reason}"),
+        ))
+    };
     let Some((local, dom)) = trimmed.rsplit_once('@') else {
         return bad("missing @");
     };
@@ -55,7 +71,10 @@ pub fn address(input: &str) -> Result<String> {
         return bad("the local part needs 1 to 64 characters");
     }
     const SPECIALS: &[u8] = b"!#$%&'*+-/=?^_`{|}~.";
-    if !local.bytes().all(|b| b.is_ascii_alphanumeric() || SPECIALS.contains(&b)) {
+    if !local
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || SPECIALS.contains(&b))
+    {
         return bad("the local part holds a character that is not allowed");
     }
     if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
@@ -77,10 +96,16 @@ pub fn name(field: &'static str, input: &str) -> Result<String> {
         return Err(CoreError::invalid(field, "empty"));
     }
     if name.chars().count() > NAME_MAX {
-        return Err(CoreError::invalid(field, format!("longer than {NAME_MAX} characters")));
+        return Err(CoreError::invalid(
+            field,
+            format!("longer than {NAME_MAX} characters"),
+        ));
     }
     if name.chars().any(char::is_control) {
-        return Err(CoreError::invalid(field, "control characters are not allowed"));
+        return Err(CoreError::invalid(
+            field,
+            "control characters are not allowed",
+        ));
     }
     Ok(name.to_string())
 }
@@ -92,8 +117,14 @@ pub fn login(input: &str) -> Result<String> {
     if login.is_empty() || login.len() > 64 {
         return Err(CoreError::invalid("login", "needs 1 to 64 characters"));
     }
-    if !login.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b)) {
-        return Err(CoreError::invalid("login", "only letters, digits, '.', '-' and '_' are allowed"));
+    if !login
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+    {
+        return Err(CoreError::invalid(
+            "login",
+            "only letters, digits, '.', '-' and '_' are allowed",
+        ));
     }
     Ok(login)
 }
@@ -102,10 +133,16 @@ pub fn login(input: &str) -> Result<String> {
 pub fn password(input: &str) -> Result<()> {
     let n = input.chars().count();
     if n < PASSWORD_MIN {
-        return Err(CoreError::invalid("password", format!("shorter than {PASSWORD_MIN} characters")));
+        return Err(CoreError::invalid(
+            "password",
+            format!("shorter than {PASSWORD_MIN} characters"),
+        ));
     }
     if input.len() > PASSWORD_MAX {
-        return Err(CoreError::invalid("password", format!("longer than {PASSWORD_MAX} bytes")));
+        return Err(CoreError::invalid(
+            "password",
+            format!("longer than {PASSWORD_MAX} bytes"),
+        ));
     }
     Ok(())
 }
@@ -117,8 +154,21 @@ mod tests {
     #[test]
     fn domains() {
         assert_eq!(domain("Example.COM.").unwrap(), "example.com");
-        assert_eq!(domain("xn--bcher-kva.example").unwrap(), "xn--bcher-kva.example");
-        for bad in ["", "com", "a..b", "-a.com", "a-.com", "a_b.com", "a b.com", "1.2.3.4", "ex@mple.com"] {
+        assert_eq!(
+            domain("xn--bcher-kva.example").unwrap(),
+            "xn--bcher-kva.example"
+        );
+        for bad in [
+            "",
+            "com",
+            "a..b",
+            "-a.com",
+            "a-.com",
+            "a_b.com",
+            "a b.com",
+            "1.2.3.4",
+            "ex@mple.com",
+        ] {
             assert!(domain(bad).is_err(), "{bad:?} accepted");
         }
         assert!(domain(&format!("{}.com", "a".repeat(64))).is_err());
@@ -126,9 +176,22 @@ mod tests {
 
     #[test]
     fn addresses() {
-        assert_eq!(address(" John.Doe@Example.com ").unwrap(), "john.doe@example.com");
+        assert_eq!(
+            address(" John.Doe@Example.com ").unwrap(),
+            "john.doe@example.com"
+        );
         assert_eq!(address("a+tag@b.example").unwrap(), "a+tag@b.example");
-        for bad in ["", "a", "@b.com", "a@", "a@b", ".a@b.com", "a..b@c.com", "a b@c.com", "\"q\"@c.com"] {
+        for bad in [
+            "",
+            "a",
+            "@b.com",
+            "a@",
+            "a@b",
+            ".a@b.com",
+            "a..b@c.com",
+            "a b@c.com",
+            "\"q\"@c.com",
+        ] {
             assert!(address(bad).is_err(), "{bad:?} accepted");
         }
     }

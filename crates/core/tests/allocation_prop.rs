@@ -12,10 +12,22 @@ use marque_store::counters::{self, Metric, Owner};
 
 #[derive(Debug, Clone)]
 enum Op {
-    Create { domain: usize, quota_mb: u64, tier: Tier },
-    Resize { mailbox: usize, quota_mb: u64 },
-    Retier { mailbox: usize, tier: Tier },
-    Delete { mailbox: usize },
+    Create {
+        domain: usize,
+        quota_mb: u64,
+        tier: Tier,
+    },
+    Resize {
+        mailbox: usize,
+        quota_mb: u64,
+    },
+    Retier {
+        mailbox: usize,
+        tier: Tier,
+    },
+    Delete {
+        mailbox: usize,
+    },
 }
 
 fn tier() -> impl Strategy<Value = Tier> {
@@ -39,7 +51,10 @@ struct World {
 }
 
 fn limits(storage_mb: Option<u64>, standard: Option<u64>) -> Limits {
-    let mut l = Limits { storage_mb, ..Limits::default() };
+    let mut l = Limits {
+        storage_mb,
+        ..Limits::default()
+    };
     if let Some(n) = standard {
         l.mailboxes.insert(Tier::Standard, n);
     }
@@ -51,21 +66,74 @@ fn limits(storage_mb: Option<u64>, standard: Option<u64>) -> Limits {
 async fn world() -> World {
     let (core, dir) = common::core().await;
     let op = Actor::operator();
-    let mk = |name: &str, kind, parent, l: Limits| NewTenant { name: name.into(), kind, parent, limits: l, ..NewTenant::default() };
-    let r = core.create_tenant(&op, mk("R", TenantKind::Reseller, PROVIDER, limits(Some(1000), Some(6)))).await.unwrap().tenant;
-    let s = core.create_tenant(&op, mk("S", TenantKind::Reseller, r.id, limits(Some(700), None))).await.unwrap().tenant;
-    let a = core.create_tenant(&op, mk("A", TenantKind::Customer, s.id, limits(Some(500), None))).await.unwrap().tenant;
-    let b = core.create_tenant(&op, mk("B", TenantKind::Customer, r.id, Limits::default())).await.unwrap().tenant;
+    let mk = |name: &str, kind, parent, l: Limits| NewTenant {
+        name: name.into(),
+        kind,
+        parent,
+        limits: l,
+        ..NewTenant::default()
+    };
+    let r = core
+        .create_tenant(
+            &op,
+            mk(
+                "R",
+                TenantKind::Reseller,
+                PROVIDER,
+                limits(Some(1000), Some(6)),
+            ),
+        )
+        .await
+        .unwrap()
+        .tenant;
+    let s = core
+        .create_tenant(
+            &op,
+            mk("S", TenantKind::Reseller, r.id, limits(Some(700), None)),
+        )
+        .await
+        .unwrap()
+        .tenant;
+    let a = core
+        .create_tenant(
+            &op,
+            mk("A", TenantKind::Customer, s.id, limits(Some(500), None)),
+        )
+        .await
+        .unwrap()
+        .tenant;
+    let b = core
+        .create_tenant(&op, mk("B", TenantKind::Customer, r.id, Limits::default()))
+        .await
+        .unwrap()
+        .tenant;
     let mut domains = Vec::new();
-    for (name, t, total) in [("a1.example", &a, Some(300)), ("a2.example", &a, None), ("b1.example", &b, Some(400)), ("b2.example", &b, None)] {
+    for (name, t, total) in [
+        ("a1.example", &a, Some(300)),
+        ("a2.example", &a, None),
+        ("b1.example", &b, Some(400)),
+        ("b2.example", &b, None),
+    ] {
         let d = core
-            .create_domain(&op, NewDomain { name: name.into(), tenant: t.id, limits: limits(total, None) })
+            .create_domain(
+                &op,
+                NewDomain {
+                    name: name.into(),
+                    tenant: t.id,
+                    limits: limits(total, None),
+                },
+            )
             .await
             .unwrap();
         domains.push(d);
     }
     let provider = core.get_tenant(&op, PROVIDER).await.unwrap();
-    World { core, _dir: dir, tenants: vec![provider, r, s, a, b], domains }
+    World {
+        core,
+        _dir: dir,
+        tenants: vec![provider, r, s, a, b],
+        domains,
+    }
 }
 
 fn check_invariants(w: &World) -> Result<(), TestCaseError> {
@@ -74,13 +142,29 @@ fn check_invariants(w: &World) -> Result<(), TestCaseError> {
     for t in &w.tenants {
         let stored = counter(Owner::Tenant(t.id), Metric::StorageAllocated);
         let counted = recount(store, t.id).unwrap();
-        prop_assert_eq!(stored, counted.storage_allocated, "tenant {} counter vs records", t.name);
+        prop_assert_eq!(
+            stored,
+            counted.storage_allocated,
+            "tenant {} counter vs records",
+            t.name
+        );
         if let Some(pool) = t.limits.storage_mb {
-            prop_assert!(stored <= (pool as i64) << 20, "tenant {} allocated {} over its pool", t.name, stored);
+            prop_assert!(
+                stored <= (pool as i64) << 20,
+                "tenant {} allocated {} over its pool",
+                t.name,
+                stored
+            );
         }
         for tier in Tier::ALL {
             let n = counter(Owner::Tenant(t.id), Metric::Mailboxes(tier.code()));
-            prop_assert_eq!(n, counted.mailboxes.get(&tier).copied().unwrap_or(0), "tenant {} {:?} count", t.name, tier);
+            prop_assert_eq!(
+                n,
+                counted.mailboxes.get(&tier).copied().unwrap_or(0),
+                "tenant {} {:?} count",
+                t.name,
+                tier
+            );
             if let Some(max) = t.limits.mailboxes.get(&tier) {
                 prop_assert!(n <= *max as i64);
             }
@@ -89,9 +173,18 @@ fn check_invariants(w: &World) -> Result<(), TestCaseError> {
     for d in &w.domains {
         let stored = counter(Owner::Domain(d.id), Metric::StorageAllocated);
         let counted = recount_domain(store, d.tenant, d).unwrap();
-        prop_assert_eq!(stored, counted.storage_allocated, "domain {} counter vs records", d.name);
+        prop_assert_eq!(
+            stored,
+            counted.storage_allocated,
+            "domain {} counter vs records",
+            d.name
+        );
         if let Some(total) = d.limits.storage_mb {
-            prop_assert!(stored <= (total as i64) << 20, "domain {} over its total", d.name);
+            prop_assert!(
+                stored <= (total as i64) << 20,
+                "domain {} over its total",
+                d.name
+            );
         }
     }
     Ok(())

@@ -18,8 +18,17 @@ pub async fn core() -> (Core, tempfile::TempDir) {
 pub async fn actor(core: &Core, principal: PrincipalId) -> Actor {
     let op = Actor::operator();
     let (_, secret) = core
-        .create_token(&op, NewToken { name: "test".into(), principal: Some(principal), ..NewToken::default() })
+        .create_token(
+            &op,
+            NewToken {
+                name: "test".into(),
+                principal: Some(principal),
+                ..NewToken::default()
+            },
+        )
         .await
         .expect("create token");
-    core.authenticate_token(&secret).await.expect("token signs in")
+    core.authenticate_token(&secret)
+        .await
+        .expect("token signs in")
 }
