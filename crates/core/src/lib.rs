@@ -7,25 +7,25 @@
 //! store transaction, and answers once that is on disk.
 //!
 //! # Layout
-//! - [`error`]: [`CoreError`].
-//! - [`ids`]: the core's typed ids and [`ids::PROVIDER`].
+//! - [`error`] — [`CoreError`].
+//! - [`ids`] — the core's typed ids and [`PROVIDER`].
 //! - `directory` (private): key layout and typed reads.
-//! - [`validate`]: domain names, addresses, names, passwords.
-//! - [`policy`]: [`policy::Action`], [`policy::Target`] and [`policy::authorize`].
-//! - [`principal`]: principals, roles, [`Actor`], administrators and managers.
-//! - [`password`]: argon2id hashing.
-//! - [`token`]: API tokens.
-//! - [`bootstrap`]: the provider and its first token.
-//! - [`tenant`]: the tenant tree.
-//! - [`domain`], [`mailbox`], [`alias`], [`list`]: what a domain holds.
-//! - [`plan`]: plans and mailbox tiers.
-//! - [`limits`]: limits and who may set them.
-//! - [`quota`]: allocation, usage charges for delivery/APPEND, usage reports.
-//! - [`activation`]: activation policies, requests, events, monthly counts.
-//! - [`credit`]: prepaid credit and its ledger.
-//! - [`audit`]: the audit trail.
-//! - [`lookup`]: address resolution and password sign-in for the mail services.
-//! - [`net`]: session plumbing shared by every protocol.
+//! - [`validate`] — domain names, addresses, names, passwords.
+//! - [`policy`] — [`Action`], [`Target`] and the permission function [`authorize`].
+//! - [`principal`] — principals, roles, [`Actor`], administrators and managers.
+//! - [`password`] — argon2id hashing.
+//! - [`token`] — API tokens.
+//! - [`bootstrap`] — the provider and its first token.
+//! - [`tenant`] — the tenant tree.
+//! - [`domain`], [`mailbox`], [`alias`], [`list`] — what a domain holds.
+//! - [`plan`] — plans and mailbox tiers.
+//! - [`limits`] — limits and who may set them.
+//! - [`quota`] — allocation, usage charges for delivery/APPEND, usage reports.
+//! - [`activation`] — activation policies, requests, events, monthly counts.
+//! - [`credit`] — prepaid credit and its ledger.
+//! - [`audit`] — the audit trail.
+//! - [`lookup`] — address resolution and password sign-in for the mail services.
+//! - [`net`] — session plumbing shared by every protocol.
 
 #![forbid(unsafe_code)]
 
