@@ -40,7 +40,9 @@ pub struct Txn<'a> {
 
 impl std::fmt::Debug for Txn<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Txn").field("writes", &self.own.writes.len()).finish()
+        f.debug_struct("Txn")
+            .field("writes", &self.own.writes.len())
+            .finish()
     }
 }
 
@@ -134,7 +136,10 @@ impl<'a> Txn<'a> {
 
     /// Takes the next value of a named sequence (1, 2, 3...). Values are never reused.
     pub fn next_id(&mut self, sequence: &str) -> Result<u64> {
-        let key = crate::keyspace::Key::new().tag(b's').str(sequence).into_bytes();
+        let key = crate::keyspace::Key::new()
+            .tag(b's')
+            .str(sequence)
+            .into_bytes();
         let cur = match self.get(Keyspace::Meta, &key)? {
             Some(v) => decode_counter(&v)? as u64,
             None => 0,
@@ -167,7 +172,10 @@ impl<'a> Txn<'a> {
             return self.backend.scan(ks, range, direction, limit);
         }
         // Ask the backend for enough rows to fill `limit` even if the overlay deletes some.
-        let deletes = overlay.values().filter(|c| matches!(c, Change::Delete)).count();
+        let deletes = overlay
+            .values()
+            .filter(|c| matches!(c, Change::Delete))
+            .count();
         let base = self
             .backend
             .scan(ks, range, direction, limit.saturating_add(deletes))?;
@@ -223,7 +231,12 @@ impl Batch {
         Self::default()
     }
     /// Requires `key` to hold exactly `expected` (`None`: to be absent) when the batch applies.
-    pub fn expect(mut self, ks: Keyspace, key: impl Into<Vec<u8>>, expected: Option<Vec<u8>>) -> Self {
+    pub fn expect(
+        mut self,
+        ks: Keyspace,
+        key: impl Into<Vec<u8>>,
+        expected: Option<Vec<u8>>,
+    ) -> Self {
         self.checks.push((ks, key.into(), expected));
         self
     }
@@ -289,7 +302,11 @@ impl Writer {
     }
 
     /// Queues a closure; `reply` receives its result once it is durable (or failed).
-    pub(crate) fn submit<T, E, F>(&self, f: F, reply: impl FnOnce(Result<T, E>) + Send + 'static) -> Result<()>
+    pub(crate) fn submit<T, E, F>(
+        &self,
+        f: F,
+        reply: impl FnOnce(Result<T, E>) + Send + 'static,
+    ) -> Result<()>
     where
         T: Send + 'static,
         E: From<Error> + Send + 'static,
@@ -325,7 +342,12 @@ impl Drop for Writer {
     }
 }
 
-fn writer_loop(backend: &dyn Backend, durability: Durability, notifier: &Notifier, rx: mpsc::Receiver<Job>) {
+fn writer_loop(
+    backend: &dyn Backend,
+    durability: Durability,
+    notifier: &Notifier,
+    rx: mpsc::Receiver<Job>,
+) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_GROUP {
