@@ -210,10 +210,8 @@ fn parent() -> Result<(), String> {
                     let Ok(line) = line else { break };
                     if line == "ready" {
                         let _ = ready_tx.send(());
-                    } else if let Some(n) = line.strip_prefix("ack ") {
-                        if let Ok(n) = n.parse::<u64>() {
-                            acked.lock().map(|mut a| a.push(n)).ok();
-                        }
+                    } else if let Some(Ok(n)) = line.strip_prefix("ack ").map(str::parse::<u64>) {
+                        acked.lock().map(|mut a| a.push(n)).ok();
                     }
                 }
             })
