@@ -208,15 +208,16 @@ fn main() {
         "store benchmark: {MESSAGE_SIZE}-byte messages, {rounds} rounds of {secs} s each, fsync on and off alternating"
     );
     println!(
-        "{:>8} {:>18} {:>18} {:>10}",
-        "writers", "fsync on msg/s", "fsync off msg/s", "off/on"
+        "{:>8} {:>18} {:>18} {:>10} {:>14}",
+        "writers", "fsync on msg/s", "fsync off msg/s", "off/on", "msgs per fsync"
     );
     let mut read_target = None;
     for writers in WRITERS {
-        let (on, off) = rt.block_on(async {
+        let (on, off, per_fsync) = rt.block_on(async {
             let on_t = target(Durability::Sync, writers).await;
             let off_t = target(Durability::NoSync, writers).await;
             let (mut on, mut off) = (Vec::new(), Vec::new());
+            let before = on_t.store.commit_stats();
             for _ in 0..rounds {
                 on.push(insert_round(&on_t, writers, secs).await);
                 off.push(insert_round(&off_t, writers, secs).await);
@@ -224,9 +225,15 @@ fn main() {
             if writers == *WRITERS.last().expect("writers") {
                 read_target = Some(on_t);
             }
-            (median(on), median(off))
+            let after = on_t.store.commit_stats();
+            let groups = (after.groups - before.groups).max(1);
+            let per_fsync = (after.transactions - before.transactions) as f64 / groups as f64;
+            (median(on), median(off), per_fsync)
         });
-        println!("{writers:>8} {on:>18.0} {off:>18.0} {:>10.2}", off / on);
+        println!(
+            "{writers:>8} {on:>18.0} {off:>18.0} {:>10.2} {per_fsync:>14.1}",
+            off / on
+        );
     }
     if let Some(t) = read_target {
         for readers in READERS {

@@ -41,7 +41,7 @@ pub use ids::{AccountId, DomainId, MailboxId, TenantId};
 pub use keyspace::{Key, KeyReader, Keyspace, decode, encode};
 pub use notify::{Event, EventKind, Notifier};
 pub use reader::Reader;
-pub use txn::{Batch, Txn};
+pub use txn::{Batch, CommitStats, Txn};
 
 use backend::rocks::{RocksBackend, RocksOptions};
 use txn::Writer;
@@ -221,6 +221,11 @@ impl Store {
         tokio::task::spawn_blocking(move || f(&store))
             .await
             .map_err(|e| Error::Aborted(format!("read task failed: {e}")))?
+    }
+
+    /// How many transactions and group writes (fsyncs) the store has made since it opened.
+    pub fn commit_stats(&self) -> CommitStats {
+        self.inner.writer.stats()
     }
 
     /// Flushes memory tables to disk; called on clean shutdown.

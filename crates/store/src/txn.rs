@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use serde::{Serialize, de::DeserializeOwned};
@@ -278,10 +279,26 @@ impl Batch {
 type Completion = Box<dyn FnOnce(Result<(), &Error>) + Send>;
 type Job = Box<dyn FnOnce(&mut Txn<'_>) -> Completion + Send>;
 
+/// What the writer thread has done since the store opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    /// Transactions the writer ran and answered (a failed closure counts; it wrote nothing).
+    pub transactions: u64,
+    /// Group writes to the backend: one WAL fsync each under [`crate::Durability::Sync`].
+    pub groups: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    transactions: AtomicU64,
+    groups: AtomicU64,
+}
+
 /// The handle to the writer thread.
 pub(crate) struct Writer {
     tx: Option<mpsc::Sender<Job>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    counters: Arc<Counters>,
 }
 
 impl Writer {
@@ -291,14 +308,24 @@ impl Writer {
         notifier: Notifier,
     ) -> Result<Self> {
         let (tx, rx) = mpsc::channel::<Job>();
+        let counters = Arc::new(Counters::default());
+        let c = counters.clone();
         let thread = std::thread::Builder::new()
             .name("marque-store-writer".into())
-            .spawn(move || writer_loop(&*backend, durability, &notifier, rx))
+            .spawn(move || writer_loop(&*backend, durability, &notifier, &c, rx))
             .map_err(|e| Error::Io(format!("cannot start the writer thread: {e}")))?;
         Ok(Writer {
             tx: Some(tx),
             thread: Some(thread),
+            counters,
         })
+    }
+
+    pub(crate) fn stats(&self) -> CommitStats {
+        CommitStats {
+            transactions: self.counters.transactions.load(Ordering::Relaxed),
+            groups: self.counters.groups.load(Ordering::Relaxed),
+        }
     }
 
     /// Queues a closure; `reply` receives its result once it is durable (or failed).
@@ -346,6 +373,7 @@ fn writer_loop(
     backend: &dyn Backend,
     durability: Durability,
     notifier: &Notifier,
+    counters: &Counters,
     rx: mpsc::Receiver<Job>,
 ) {
     while let Ok(first) = rx.recv() {
@@ -378,11 +406,18 @@ fn writer_loop(
         let result = if group.is_empty() {
             Ok(())
         } else {
-            backend.write(group, durability)
+            let r = backend.write(group, durability);
+            if r.is_ok() {
+                counters.groups.fetch_add(1, Ordering::Relaxed);
+            }
+            r
         };
         if let Err(e) = &result {
             tracing::error!(error = %e, "group commit failed");
         } else {
+            counters
+                .transactions
+                .fetch_add(completions.len() as u64, Ordering::Relaxed);
             for event in events {
                 notifier.publish(event);
             }

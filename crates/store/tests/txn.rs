@@ -205,3 +205,37 @@ fn blocking_callers_work_outside_a_runtime() {
         .unwrap();
     assert!(store.get(Keyspace::Meta, b"m").unwrap().is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_share_fsyncs() {
+    let (_d, store) = open();
+    let before = store.commit_stats();
+    let mut tasks = Vec::new();
+    for w in 0..64u64 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for n in 0..10u64 {
+                s.transact(move |txn| -> marque_store::Result<()> {
+                    txn.put(Keyspace::Directory, k(w * 100 + n), vec![1]);
+                    Ok(())
+                })
+                .await
+                .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let after = store.commit_stats();
+    let (txns, groups) = (
+        after.transactions - before.transactions,
+        after.groups - before.groups,
+    );
+    assert_eq!(txns, 640);
+    println!("640 durable transactions from 64 writers took {groups} group writes (fsyncs)");
+    assert!(
+        groups < txns / 2,
+        "{groups} fsyncs for {txns} transactions: writers did not share them"
+    );
+}
