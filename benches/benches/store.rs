@@ -222,12 +222,12 @@ fn main() {
                 on.push(insert_round(&on_t, writers, secs).await);
                 off.push(insert_round(&off_t, writers, secs).await);
             }
-            if writers == *WRITERS.last().expect("writers") {
-                read_target = Some(on_t);
-            }
             let after = on_t.store.commit_stats();
             let groups = (after.groups - before.groups).max(1);
             let per_fsync = (after.transactions - before.transactions) as f64 / groups as f64;
+            if writers == *WRITERS.last().expect("writers") {
+                read_target = Some(on_t);
+            }
             (median(on), median(off), per_fsync)
         });
         println!(
