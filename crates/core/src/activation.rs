@@ -482,12 +482,12 @@ impl Core {
             )?;
             Ok(MonthlyCounts {
                 month,
-                activations: s.count(&dir::monthly_counter(
+                activations: s.counter(&dir::monthly_counter(
                     tenant,
                     month,
                     EventKind::Activation.code(),
                 ))?,
-                deactivations: s.count(&dir::monthly_counter(
+                deactivations: s.counter(&dir::monthly_counter(
                     tenant,
                     month,
                     EventKind::Deactivation.code(),
@@ -521,12 +521,15 @@ impl Core {
                 base.clone().u64(from_ms).into_bytes(),
                 base.u64(to_ms.saturating_add(1)).into_bytes(),
             );
-            s.raw_scan(Keyspace::Directory, &range, dir::SCAN_MAX)?
-                .into_iter()
-                .map(|(_, v)| {
-                    marque_store::decode(Keyspace::Directory, &v).map_err(CoreError::from)
-                })
-                .collect()
+            s.scan(
+                Keyspace::Directory,
+                &range,
+                marque_store::Direction::Forward,
+                dir::SCAN_MAX,
+            )?
+            .into_iter()
+            .map(|(_, v)| marque_store::decode(Keyspace::Directory, &v).map_err(CoreError::from))
+            .collect()
         })
         .await
     }

@@ -8,7 +8,7 @@ use marque_store::{Keyspace, Txn};
 
 use crate::activation;
 use crate::audit;
-use crate::directory::{self as dir, Reader};
+use crate::directory as dir;
 use crate::error::{CoreError, Result};
 use crate::ids::TenantId;
 use crate::policy::{Action, Object, Target, check};
@@ -126,7 +126,7 @@ impl Core {
                 "tenant",
                 tenant,
             )?;
-            Ok(s.count(&dir::credit_counter(tenant))?)
+            Ok(s.counter(&dir::credit_counter(tenant))?)
         })
         .await
     }

@@ -90,7 +90,7 @@ impl Core {
             return Ok(false);
         };
         self.read(move |s| {
-            Ok(s.raw(Keyspace::Names, &dir::domain_name_key(&name))?
+            Ok(s.get(Keyspace::Names, &dir::domain_name_key(&name))?
                 .is_some())
         })
         .await

@@ -135,9 +135,10 @@ pub(crate) fn chain(r: &impl Reader, id: TenantId) -> Result<Vec<Tenant>> {
 
 /// Loads a tenant's children.
 pub(crate) fn children(r: &impl Reader, id: TenantId) -> Result<Vec<Tenant>> {
-    let links = r.raw_scan(
+    let links = r.scan(
         Keyspace::Directory,
         &marque_store::Range::prefix(&dir::children_prefix(id)),
+        marque_store::Direction::Forward,
         dir::SCAN_MAX,
     )?;
     let mut out = Vec::with_capacity(links.len());
