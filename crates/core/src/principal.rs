@@ -240,7 +240,7 @@ pub(crate) fn resolve(r: &impl Reader, id: PrincipalId) -> Result<Principal> {
         }
         PrincipalId::Mailbox(a) => {
             let rec = crate::mailbox::load_by_id(r, a)?;
-            if !rec.mailbox.enabled {
+            if !crate::lookup::mailbox_active(r, &rec.mailbox)? {
                 return Err(CoreError::AuthFailed);
             }
             mailbox_principal(r, &rec)

@@ -356,7 +356,7 @@ impl Core {
         .await
     }
 
-    /// Deletes an empty tenant (no child tenants, no domains, no staff).
+    /// Deletes an empty tenant (no child tenants, domains, staff or plans).
     pub async fn delete_tenant(&self, actor: &Actor, id: TenantId) -> Result<()> {
         let actor = actor.clone();
         self.write(actor.clone(), move |txn| {
@@ -378,6 +378,7 @@ impl Core {
                 (b'c', "child tenants"),
                 (b'd', "domains"),
                 (dir::STAFF, "staff"),
+                (dir::PLAN, "plans"),
             ] {
                 if dir::any(txn, Keyspace::Directory, &dir::owned_prefix(id, tag))? {
                     return Err(CoreError::NotEmpty {
