@@ -278,19 +278,16 @@ impl Core {
         let actor = actor.clone();
         self.read(move |s| {
             let p = load(s, parent)?;
+            check(
+                &actor,
+                Action::TenantRead,
+                &Target::of(&p, Object::Tenant),
+                "tenant",
+                parent,
+            )?;
             let visible = |t: &Tenant| {
                 authorize(&actor, Action::TenantRead, &Target::of(t, Object::Tenant)).is_ok()
             };
-            if !visible(&p)
-                && authorize(
-                    &actor,
-                    Action::ActivationRequest,
-                    &Target::of(&p, Object::Tenant),
-                )
-                .is_err()
-            {
-                return Err(CoreError::not_found("tenant", parent));
-            }
             Ok(children(s, parent)?
                 .into_iter()
                 .filter(|t| visible(t))
