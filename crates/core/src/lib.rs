@@ -23,6 +23,7 @@
 //! - [`quota`] — allocation, usage charges for delivery/APPEND, usage reports.
 //! - [`activation`] — activation policies, requests, events, monthly counts.
 //! - [`credit`] — prepaid credit and its ledger.
+//! - [`export`] — the monthly usage export (JSON, CSV).
 //! - [`audit`] — the audit trail.
 //! - [`lookup`] — address resolution and password sign-in for the mail services.
 //! - [`net`] — session plumbing shared by every protocol.
@@ -37,6 +38,7 @@ pub mod credit;
 mod directory;
 pub mod domain;
 pub mod error;
+pub mod export;
 pub mod ids;
 pub mod limits;
 pub mod list;
@@ -59,6 +61,7 @@ pub use bootstrap::Bootstrap;
 pub use credit::LedgerEntry;
 pub use domain::{Domain, NewDomain};
 pub use error::{CoreError, Result};
+pub use export::UsageExport;
 pub use ids::{
     AccountId, ActivationId, AliasId, DomainId, ListId, PROVIDER, PlanId, StaffId, TenantId,
     TokenId,

@@ -291,6 +291,28 @@ async fn queue_and_api_policies_wait_for_the_parent() {
         .unwrap();
     assert_eq!(events.len(), 3);
 
+    // The month's export agrees with the counts, in JSON and in CSV.
+    let export = core
+        .usage_export(&s.admin, s.reseller, month)
+        .await
+        .unwrap();
+    assert_eq!(export.counts, counts);
+    assert_eq!(export.events.len(), 3);
+    let csv = export.to_csv();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    assert!(csv.starts_with("time,event,customer,customer_name,plan,manager\r\n"));
+    assert!(csv.contains(",deactivation,") && csv.contains(",Queued,"));
+    assert!(
+        serde_json::to_string(&export)
+            .unwrap()
+            .contains("\"deactivation\"")
+    );
+    assert!(
+        core.usage_export(&s.admin, s.reseller, 202413)
+            .await
+            .is_err()
+    );
+
     // A manager sees only its own requests.
     let mine = core.list_activations(&api, s.reseller).await.unwrap();
     assert_eq!(mine.len(), 1);
