@@ -330,6 +330,12 @@ impl Core {
                         "plan",
                         p,
                     )?;
+                    if !t.path.contains(&owner.id) || owner.id == t.id {
+                        return Err(CoreError::invalid(
+                            "plan",
+                            format!("plan {p} is not offered to this tenant"),
+                        ));
+                    }
                 }
                 t.plan = plan;
             }
