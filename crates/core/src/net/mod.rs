@@ -22,3 +22,6 @@ pub use limits::Limits;
 pub use server::{Handler, Listener, serve};
 pub use shutdown::{Shutdown, ShutdownSignal};
 pub use tls::{TlsConfig, TlsError};
+
+#[cfg(test)]
+mod tests;
