@@ -9,7 +9,10 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use marque_store::Store;
 
+use tracing::info;
+
 use crate::config::Config;
+use crate::tenancy::Tenancy;
 
 /// Opens `<data_dir>/store`, creating the data directory if needed. Returns the store and
 /// whether it was created now (first start).
@@ -48,6 +51,25 @@ pub fn write_admin_token(path: &Path, token: &str) -> Result<()> {
     file.write_all(token.as_bytes())?;
     file.write_all(b"\n")?;
     file.sync_all()?;
+    Ok(())
+}
+
+/// Makes sure the provider and its admin token exist (first start). The token is
+/// `MARQUE_ADMIN_TOKEN` if set, else a random one written to `<data_dir>/admin-token`; its
+/// path is logged, never its value.
+pub async fn bootstrap(config: &Config, tenancy: &Tenancy, fresh: bool) -> Result<()> {
+    let from_env = std::env::var("MARQUE_ADMIN_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty());
+    let given = from_env.is_some();
+    let outcome = tenancy.bootstrap(from_env).await?;
+    if let Some(token) = outcome.token {
+        let path = config.admin_token_path();
+        write_admin_token(&path, &token)?;
+        info!(path = %path.display(), "created the provider admin token; read it from this file");
+    } else if fresh && given {
+        info!("the provider admin token is the value of MARQUE_ADMIN_TOKEN");
+    }
     Ok(())
 }
 

@@ -26,6 +26,7 @@ pub fn run(config: Config, command: Command) -> Result<()> {
     runtime.block_on(async move {
         let (store, fresh) = datadir::open_store(&config)?;
         let tenancy = Tenancy::open(store.clone(), fresh)?;
+        datadir::bootstrap(&config, &tenancy, fresh).await?;
         let result = dispatch(&tenancy, command).await;
         drop(tenancy);
         store.flush().context("flushing the store")?;
@@ -41,8 +42,14 @@ async fn dispatch(tenancy: &Tenancy, command: Command) -> Result<()> {
             writeln!(out, "{}", pretty(&tenant))?;
         }
         Command::Tenant(TenantCommand::List) => {
-            for tenant in tenancy.list_tenants().await? {
-                writeln!(out, "{tenant}")?;
+            writeln!(out, "{:<6} {:<9} {:<6} NAME", "ID", "KIND", "PARENT")?;
+            for t in tenancy.list_tenants().await? {
+                let field = |k: &str| match &t[k] {
+                    Value::Null => "-".to_string(),
+                    Value::String(s) => s.clone(),
+                    v => v.to_string(),
+                };
+                writeln!(out, "{:<6} {:<9} {:<6} {}", field("id"), field("kind"), field("parent"), field("name"))?;
             }
         }
         Command::Domain(DomainCommand::Create { name, tenant }) => {

@@ -57,7 +57,7 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
     };
     info!(data_dir = %config.server.data_dir.display(), fresh, "store open");
     let tenancy = Tenancy::open(store.clone(), fresh)?;
-    bootstrap(&config, &tenancy, fresh).await?;
+    datadir::bootstrap(&config, &tenancy, fresh).await?;
     let tls = crate::tls::load(&config)?;
 
     let mut listeners = Vec::new();
@@ -110,23 +110,6 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         .await?
         .context("flushing the store")?;
     info!("stopped");
-    Ok(())
-}
-
-/// First start: the provider admin token.
-async fn bootstrap(config: &Config, tenancy: &Tenancy, fresh: bool) -> Result<()> {
-    let from_env = std::env::var("MARQUE_ADMIN_TOKEN")
-        .ok()
-        .filter(|t| !t.is_empty());
-    let given = from_env.is_some();
-    let outcome = tenancy.bootstrap(from_env).await?;
-    if let Some(token) = outcome.token {
-        let path = config.admin_token_path();
-        datadir::write_admin_token(&path, &token)?;
-        info!(path = %path.display(), "created the provider admin token; read it from this file");
-    } else if fresh && given {
-        info!("the provider admin token is the value of MARQUE_ADMIN_TOKEN");
-    }
     Ok(())
 }
 
