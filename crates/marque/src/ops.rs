@@ -49,7 +49,14 @@ async fn dispatch(tenancy: &Tenancy, command: Command) -> Result<()> {
                     Value::String(s) => s.clone(),
                     v => v.to_string(),
                 };
-                writeln!(out, "{:<6} {:<9} {:<6} {}", field("id"), field("kind"), field("parent"), field("name"))?;
+                writeln!(
+                    out,
+                    "{:<6} {:<9} {:<6} {}",
+                    field("id"),
+                    field("kind"),
+                    field("parent"),
+                    field("name")
+                )?;
             }
         }
         Command::Domain(DomainCommand::Create { name, tenant }) => {

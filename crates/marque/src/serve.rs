@@ -50,6 +50,8 @@ pub fn selected(
 /// Runs until SIGTERM or SIGINT, then shuts down gracefully.
 pub async fn run(config: Config, options: Options) -> Result<()> {
     let services = selected(&config, options.only.as_deref())?;
+    // Installed first, so that a signal sent as soon as `ready` is printed is not lost.
+    let signals = Signals::install()?;
 
     let (store, fresh) = {
         let config = config.clone();
@@ -97,7 +99,7 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         ctx.spawn(&mut tasks, service, tcp, shutdown.signal());
     }
 
-    wait_for_signal().await?;
+    signals.wait().await;
     info!(
         "shutting down: no new connections, open sessions have {:?}",
         config.server.shutdown_grace
@@ -175,13 +177,25 @@ impl Services {
     }
 }
 
-async fn wait_for_signal() -> Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
-    tokio::select! {
-        _ = term.recv() => info!("SIGTERM received"),
-        _ = int.recv() => info!("SIGINT received"),
+/// SIGTERM and SIGINT.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+            int: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+        })
     }
-    Ok(())
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.term.recv() => info!("SIGTERM received"),
+            _ = self.int.recv() => info!("SIGINT received"),
+        }
+    }
 }
