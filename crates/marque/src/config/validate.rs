@@ -23,7 +23,8 @@ impl Report {
         });
     }
 
-    /// Deserializes one section; on failure records it under the section's name.
+    /// Deserializes one section key by key, so that each bad key is reported with its path
+    /// and the good ones are still used.
     fn section<T: DeserializeOwned + Default>(
         &mut self,
         name: &str,
@@ -32,13 +33,36 @@ impl Report {
         let Some(value) = value else {
             return T::default();
         };
-        match value.try_into::<T>() {
-            Ok(v) => v,
-            Err(e) => {
-                self.add(name, e.message().trim().to_string());
-                T::default()
+        let toml::Value::Table(table) = value else {
+            self.add(name, format!("expected a table: [{name}]"));
+            return T::default();
+        };
+        let mut good = toml::Table::new();
+        for (key, value) in table {
+            let mut one = toml::Table::new();
+            one.insert(key.clone(), value.clone());
+            match toml::Value::Table(one).try_into::<T>() {
+                Ok(_) => {
+                    good.insert(key, value);
+                }
+                Err(e) => self.add(format!("{name}.{key}"), e.message().trim().to_string()),
             }
         }
+        toml::Value::Table(good).try_into().unwrap_or_default()
+    }
+
+    /// Orders problems as the sections are documented, keeping each section's own order.
+    fn sorted(mut self) -> Vec<Problem> {
+        const ORDER: [&str; 6] = ["server", "listeners", "limits", "tls", "log", "store"];
+        let rank = |p: &Problem| {
+            let section = p.path.split(['.', '[']).next().unwrap_or("");
+            ORDER
+                .iter()
+                .position(|s| *s == section)
+                .unwrap_or(ORDER.len())
+        };
+        self.0.sort_by_key(rank);
+        self.0
     }
 }
 
@@ -71,7 +95,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let store = check_store(&mut report, store);
 
     if !report.0.is_empty() {
-        return Err(Problems(report.0));
+        return Err(Problems(report.sorted()));
     }
     Ok(Config {
         server,
@@ -359,10 +383,30 @@ mod tests {
         let p = problems("[server]\nhostnme = \"a\"\n[log]\nlevel = \"info\"\ncolour = true\n");
         assert_eq!(p.len(), 2, "{p:#?}");
         assert!(
-            p[0].starts_with("server: unknown field `hostnme`"),
+            p[0].starts_with("server.hostnme: unknown field `hostnme`"),
             "{p:#?}"
         );
-        assert!(p[1].starts_with("log: unknown field `colour`"), "{p:#?}");
+        assert!(
+            p[1].starts_with("log.colour: unknown field `colour`"),
+            "{p:#?}"
+        );
+    }
+
+    #[test]
+    fn wrong_types_are_reported_per_key_and_good_keys_still_count() {
+        let p = problems(
+            "[store]\nblock_cache_mb = \"big\"\nbackground_threads = 0\n[server]\nhostname = 7\n",
+        );
+        assert_eq!(p.len(), 3, "{p:#?}");
+        assert!(p[0].starts_with("server.hostname: invalid type"), "{p:#?}");
+        assert!(
+            p[1].starts_with("store.block_cache_mb: invalid type"),
+            "{p:#?}"
+        );
+        assert!(
+            p[2].starts_with("store.background_threads: must be at least 1"),
+            "{p:#?}"
+        );
     }
 
     #[test]
