@@ -1,3 +1,124 @@
 //! Marque's core: tenancy and quota, shared by every service.
+//!
+//! A tree of tenants (provider → resellers → customers) owns domains, and domains own
+//! mailboxes, aliases and mailing lists. Every operation takes an [`Actor`] (a principal and
+//! where it acts from), asks the one permission function [`policy::authorize`], checks limits
+//! and counts all the way up the tree, writes its records, counters and audit record in one
+//! store transaction, and answers once that is on disk.
+//!
+//! # Layout
+//! - [`error`] — [`CoreError`].
+//! - [`ids`] — the core's typed ids and [`PROVIDER`].
+//! - `directory` (private): key layout and typed reads.
+//! - [`validate`] — domain names, addresses, names, passwords.
+//! - [`policy`] — [`Action`], [`Target`] and the permission function [`authorize`].
+//! - [`principal`] — principals, roles, [`Actor`], administrators and managers.
+//! - [`password`] — argon2id hashing.
+//! - [`token`] — API tokens.
+//! - [`bootstrap`] — the provider and its first token.
+//! - [`tenant`] — the tenant tree.
+//! - [`domain`], [`mailbox`], [`alias`], [`list`] — what a domain holds.
+//! - [`plan`] — plans and mailbox tiers.
+//! - [`limits`] — limits and who may set them.
+//! - [`quota`] — allocation, usage charges for delivery/APPEND, usage reports.
+//! - [`activation`] — activation policies, requests, events, monthly counts.
+//! - [`credit`] — prepaid credit and its ledger.
+//! - [`audit`] — the audit trail.
+//! - [`lookup`] — address resolution and password sign-in for the mail services.
+//! - [`net`] — session plumbing shared by every protocol.
 
+#![forbid(unsafe_code)]
+
+pub mod activation;
+pub mod alias;
+pub mod audit;
+pub mod bootstrap;
+pub mod credit;
+mod directory;
+pub mod domain;
+pub mod error;
+pub mod ids;
+pub mod limits;
+pub mod list;
+pub mod lookup;
+pub mod mailbox;
 pub mod net;
+pub mod password;
+pub mod plan;
+pub mod policy;
+pub mod principal;
+pub mod quota;
+pub mod tenant;
+pub mod token;
+pub mod validate;
+
+pub use activation::{Activation, ActivationPolicy, ActivationState, MonthlyCounts};
+pub use alias::Alias;
+pub use audit::{AuditPage, AuditRecord, AuditScope};
+pub use bootstrap::Bootstrap;
+pub use credit::LedgerEntry;
+pub use domain::{Domain, NewDomain};
+pub use error::{CoreError, Result};
+pub use ids::{
+    AccountId, ActivationId, AliasId, DomainId, ListId, PROVIDER, PlanId, StaffId, TenantId,
+    TokenId,
+};
+pub use limits::{Limits, LimitsOf};
+pub use list::List;
+pub use lookup::Recipient;
+pub use mailbox::{Mailbox, MailboxChanges, NewMailbox};
+pub use password::HashCost;
+pub use plan::{Features, NewPlan, Plan, Tier};
+pub use policy::{Action, Denied, Object, Target, authorize};
+pub use principal::{Actor, NewStaff, Principal, PrincipalId, Role, Scope, Staff, StaffKind, Via};
+pub use quota::{Counts, DomainUsage, TenantUsage, Usage};
+pub use tenant::{
+    Billing, Created, NewTenant, SupportLevel, Tenant, TenantChanges, TenantKind, TenantState,
+};
+pub use token::{NewToken, Token};
+
+use marque_store::Store;
+
+/// The core: a cheap, cloneable handle over the store.
+#[derive(Debug, Clone)]
+pub struct Core {
+    store: Store,
+    cost: HashCost,
+}
+
+impl Core {
+    /// Opens the core over a store.
+    pub fn open(store: Store) -> Result<Core> {
+        Self::open_with(store, HashCost::default())
+    }
+
+    /// Opens the core with a chosen password-hashing cost.
+    pub fn open_with(store: Store, cost: HashCost) -> Result<Core> {
+        Ok(Core { store, cost })
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Runs blocking reads on tokio's blocking pool, off the async workers.
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T> + Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| CoreError::Task(e.to_string()))?
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}

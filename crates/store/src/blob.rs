@@ -7,10 +7,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Store;
 use crate::error::{Error, Result};
 use crate::keyspace::{Key, Keyspace};
+use crate::reader::Reader;
 use crate::txn::Txn;
-use crate::Store;
 
 const RAW: u8 = 0;
 const ZSTD: u8 = 1;
@@ -57,7 +58,8 @@ impl PreparedBlob {
         let hash = BlobHash::of(body);
         let mut stored = Vec::with_capacity(body.len() / 2 + 16);
         if body.len() >= threshold {
-            let packed = zstd::bulk::compress(body, level).map_err(|e| Error::Encode(e.to_string()))?;
+            let packed =
+                zstd::bulk::compress(body, level).map_err(|e| Error::Encode(e.to_string()))?;
             if packed.len() < body.len() {
                 stored.push(ZSTD);
                 stored.extend_from_slice(&(body.len() as u64).to_le_bytes());
@@ -122,8 +124,8 @@ pub fn release(txn: &mut Txn<'_>, hash: &BlobHash) -> Result<()> {
 }
 
 /// How many references a body has.
-pub fn references(store: &Store, hash: &BlobHash) -> Result<i64> {
-    store.counter(&ref_key(hash))
+pub fn references_in(r: &impl Reader, hash: &BlobHash) -> Result<i64> {
+    r.counter(&ref_key(hash))
 }
 
 /// Reads and decompresses a body (blocking).
@@ -165,7 +167,9 @@ mod tests {
         assert_eq!(big.stored[0], ZSTD);
         assert!(big.stored_len() < text.len() / 4);
         assert_eq!(decode_stored(&big.stored).unwrap(), text.as_bytes());
-        let noise: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        let noise: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
         let n = PreparedBlob::with(&noise, 1024, 3).unwrap();
         assert_eq!(decode_stored(&n.stored).unwrap(), noise);
     }

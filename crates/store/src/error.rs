@@ -21,7 +21,12 @@ pub enum Error {
     Conflict { keyspace: Keyspace },
     /// A counter would pass its limit; nothing was written.
     #[error("counter {counter} would exceed its limit: {used} + {delta} > {limit}")]
-    LimitExceeded { counter: String, used: i64, delta: i64, limit: i64 },
+    LimitExceeded {
+        counter: String,
+        used: i64,
+        delta: i64,
+        limit: i64,
+    },
     /// A named object (mailbox, message) does not exist.
     #[error("not found: {0}")]
     NotFound(String),

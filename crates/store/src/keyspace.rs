@@ -134,7 +134,10 @@ pub struct KeyReader<'a> {
 impl<'a> KeyReader<'a> {
     /// Starts reading `key` from keyspace `keyspace` (named in errors).
     pub fn new(keyspace: Keyspace, key: &'a [u8]) -> Self {
-        KeyReader { rest: key, keyspace }
+        KeyReader {
+            rest: key,
+            keyspace,
+        }
     }
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         if self.rest.len() < n {
@@ -171,10 +174,14 @@ impl<'a> KeyReader<'a> {
     }
     /// Reads a NUL-terminated string.
     pub fn str(&mut self) -> Result<&'a str> {
-        let end = self.rest.iter().position(|&b| b == 0).ok_or_else(|| Error::Corrupt {
-            keyspace: self.keyspace,
-            reason: "unterminated string in key".into(),
-        })?;
+        let end = self
+            .rest
+            .iter()
+            .position(|&b| b == 0)
+            .ok_or_else(|| Error::Corrupt {
+                keyspace: self.keyspace,
+                reason: "unterminated string in key".into(),
+            })?;
         let s = self.take(end)?;
         self.skip(1)?;
         std::str::from_utf8(s).map_err(|e| Error::Corrupt {
@@ -228,7 +235,10 @@ mod tests {
         assert_eq!(r.str().unwrap(), "INBOX");
         assert_eq!(r.u32().unwrap(), 7);
         assert!(r.rest().is_empty());
-        assert!(r.u32().is_err(), "reading past the end is an error, not a panic");
+        assert!(
+            r.u32().is_err(),
+            "reading past the end is an error, not a panic"
+        );
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub mod logs;
 pub mod mail;
 pub mod notify;
 pub mod queue;
+pub mod reader;
 pub mod txn;
 
 use std::path::{Path, PathBuf};
@@ -39,7 +40,8 @@ pub use error::{Error, Result};
 pub use ids::{AccountId, DomainId, MailboxId, TenantId};
 pub use keyspace::{Key, KeyReader, Keyspace, decode, encode};
 pub use notify::{Event, EventKind, Notifier};
-pub use txn::{Batch, Txn};
+pub use reader::Reader;
+pub use txn::{Batch, CommitStats, Txn};
 
 use backend::rocks::{RocksBackend, RocksOptions};
 use txn::Writer;
@@ -86,7 +88,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.inner.path).finish()
+        f.debug_struct("Store")
+            .field("path", &self.inner.path)
+            .finish()
     }
 }
 
@@ -98,7 +102,11 @@ impl Store {
     }
 
     /// Runs the store over any backend.
-    pub fn with_backend(backend: Arc<dyn Backend>, path: &Path, options: StoreOptions) -> Result<Store> {
+    pub fn with_backend(
+        backend: Arc<dyn Backend>,
+        path: &Path,
+        options: StoreOptions,
+    ) -> Result<Store> {
         let notifier = Notifier::default();
         let writer = Writer::start(backend.clone(), options.durability, notifier.clone())?;
         Ok(Store {
@@ -176,7 +184,11 @@ impl Store {
     }
 
     /// Reads and decodes one record (blocking).
-    pub fn get_value<T: serde::de::DeserializeOwned>(&self, ks: Keyspace, key: &[u8]) -> Result<Option<T>> {
+    pub fn get_value<T: serde::de::DeserializeOwned>(
+        &self,
+        ks: Keyspace,
+        key: &[u8],
+    ) -> Result<Option<T>> {
         self.get(ks, key)?.map(|v| decode(ks, &v)).transpose()
     }
 
@@ -209,6 +221,11 @@ impl Store {
         tokio::task::spawn_blocking(move || f(&store))
             .await
             .map_err(|e| Error::Aborted(format!("read task failed: {e}")))?
+    }
+
+    /// How many transactions and group writes (fsyncs) the store has made since it opened.
+    pub fn commit_stats(&self) -> CommitStats {
+        self.inner.writer.stats()
     }
 
     /// Flushes memory tables to disk; called on clean shutdown.

@@ -8,12 +8,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Store;
 use crate::backend::{Direction, Range};
 use crate::error::Result;
 use crate::ids::TenantId;
 use crate::keyspace::{Key, KeyReader, Keyspace, decode, encode};
 use crate::txn::Txn;
-use crate::Store;
 
 /// Which log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -110,11 +110,20 @@ pub struct Page {
 }
 
 fn record_key(owner: TenantId, kind: LogKind, time_ms: u64, id: u64) -> Vec<u8> {
-    Key::new().u64(owner.0).tag(kind.code()).u64(time_ms).u64(id).into_bytes()
+    Key::new()
+        .u64(owner.0)
+        .tag(kind.code())
+        .u64(time_ms)
+        .u64(id)
+        .into_bytes()
 }
 
 fn index_prefix(owner: TenantId, kind: LogKind, term: Term, value: &str) -> Key {
-    Key::new().u64(owner.0).tag(kind.code()).tag(term.code()).str(&value.to_lowercase())
+    Key::new()
+        .u64(owner.0)
+        .tag(kind.code())
+        .tag(term.code())
+        .str(&value.to_lowercase())
 }
 
 /// Appends one record for each of `owners`, indexed under `terms`; returns the record id.
@@ -132,7 +141,11 @@ pub fn append(
         body: body.to_vec(),
     })?;
     for &owner in owners {
-        txn.put(Keyspace::Logs, record_key(owner, kind, time_ms, id), stored.clone());
+        txn.put(
+            Keyspace::Logs,
+            record_key(owner, kind, time_ms, id),
+            stored.clone(),
+        );
         for (term, value) in terms {
             let k = index_prefix(owner, kind, *term, value).u64(time_ms).u64(id);
             txn.put(Keyspace::LogIndex, k, Vec::new());
@@ -142,12 +155,24 @@ pub fn append(
 }
 
 /// Reads one record (blocking).
-pub fn get(store: &Store, owner: TenantId, kind: LogKind, time_ms: u64, id: u64) -> Result<Option<LogEntry>> {
+pub fn get(
+    store: &Store,
+    owner: TenantId,
+    kind: LogKind,
+    time_ms: u64,
+    id: u64,
+) -> Result<Option<LogEntry>> {
     let Some(v) = store.get(Keyspace::Logs, &record_key(owner, kind, time_ms, id))? else {
         return Ok(None);
     };
     let s: Stored = decode(Keyspace::Logs, &v)?;
-    Ok(Some(LogEntry { owner, kind, time_ms, id, body: s.body }))
+    Ok(Some(LogEntry {
+        owner,
+        kind,
+        time_ms,
+        id,
+        body: s.body,
+    }))
 }
 
 /// Searches newest first (blocking).
@@ -169,7 +194,13 @@ pub fn search(store: &Store, q: &Query) -> Result<Page> {
                 r.skip(9)?;
                 let (time_ms, id) = (r.u64()?, r.u64()?);
                 let s: Stored = decode(Keyspace::Logs, &v)?;
-                entries.push(LogEntry { owner: q.owner, kind: q.kind, time_ms, id, body: s.body });
+                entries.push(LogEntry {
+                    owner: q.owner,
+                    kind: q.kind,
+                    time_ms,
+                    id,
+                    body: s.body,
+                });
             }
         }
         Some((term, value)) => {
@@ -189,7 +220,10 @@ pub fn search(store: &Store, q: &Query) -> Result<Page> {
         }
     }
     let next = if entries.len() == limit {
-        entries.last().map(|e| Cursor { time_ms: e.time_ms, id: e.id })
+        entries.last().map(|e| Cursor {
+            time_ms: e.time_ms,
+            id: e.id,
+        })
     } else {
         None
     };
@@ -204,7 +238,10 @@ pub async fn purge(store: &Store, kind: LogKind, before_ms: u64) -> Result<u64> 
     let mut owner = 0u64;
     loop {
         // Find the next owner that has any log record at all.
-        let range = Range { start: Key::new().u64(owner).into_bytes(), end: None };
+        let range = Range {
+            start: Key::new().u64(owner).into_bytes(),
+            end: None,
+        };
         let first = store
             .read(move |s| s.scan(Keyspace::Logs, &range, Direction::Forward, 1))
             .await?;
@@ -213,7 +250,10 @@ pub async fn purge(store: &Store, kind: LogKind, before_ms: u64) -> Result<u64> 
         owner = r.u64()?;
         let tenant = TenantId(owner);
         loop {
-            let range = Range::between(record_key(tenant, kind, 0, 0), record_key(tenant, kind, before_ms, 0));
+            let range = Range::between(
+                record_key(tenant, kind, 0, 0),
+                record_key(tenant, kind, before_ms, 0),
+            );
             let batch = store
                 .read(move |s| s.scan(Keyspace::Logs, &range, Direction::Forward, SLICE))
                 .await?;
@@ -229,7 +269,9 @@ pub async fn purge(store: &Store, kind: LogKind, before_ms: u64) -> Result<u64> 
                         let (time_ms, id) = (r.u64()?, r.u64()?);
                         let s: Stored = decode(Keyspace::Logs, &v)?;
                         for (term, value) in &s.terms {
-                            let ik = index_prefix(tenant, kind, *term, value).u64(time_ms).u64(id);
+                            let ik = index_prefix(tenant, kind, *term, value)
+                                .u64(time_ms)
+                                .u64(id);
                             txn.delete(Keyspace::LogIndex, ik.into_bytes());
                         }
                         txn.delete(Keyspace::Logs, k);

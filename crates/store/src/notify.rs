@@ -55,11 +55,11 @@ impl Notifier {
 
     pub(crate) fn publish(&self, event: Event) {
         let mut map = self.channels.lock();
-        if let Some(tx) = map.get(&event.account) {
-            if tx.send(event).is_err() {
-                // Nobody listens any more.
-                map.remove(&event.account);
-            }
+        // A send error means nobody listens any more.
+        if let Some(tx) = map.get(&event.account)
+            && tx.send(event).is_err()
+        {
+            map.remove(&event.account);
         }
     }
 }

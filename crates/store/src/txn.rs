@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use serde::{Serialize, de::DeserializeOwned};
@@ -40,7 +41,9 @@ pub struct Txn<'a> {
 
 impl std::fmt::Debug for Txn<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Txn").field("writes", &self.own.writes.len()).finish()
+        f.debug_struct("Txn")
+            .field("writes", &self.own.writes.len())
+            .finish()
     }
 }
 
@@ -134,7 +137,10 @@ impl<'a> Txn<'a> {
 
     /// Takes the next value of a named sequence (1, 2, 3...). Values are never reused.
     pub fn next_id(&mut self, sequence: &str) -> Result<u64> {
-        let key = crate::keyspace::Key::new().tag(b's').str(sequence).into_bytes();
+        let key = crate::keyspace::Key::new()
+            .tag(b's')
+            .str(sequence)
+            .into_bytes();
         let cur = match self.get(Keyspace::Meta, &key)? {
             Some(v) => decode_counter(&v)? as u64,
             None => 0,
@@ -167,7 +173,10 @@ impl<'a> Txn<'a> {
             return self.backend.scan(ks, range, direction, limit);
         }
         // Ask the backend for enough rows to fill `limit` even if the overlay deletes some.
-        let deletes = overlay.values().filter(|c| matches!(c, Change::Delete)).count();
+        let deletes = overlay
+            .values()
+            .filter(|c| matches!(c, Change::Delete))
+            .count();
         let base = self
             .backend
             .scan(ks, range, direction, limit.saturating_add(deletes))?;
@@ -223,7 +232,12 @@ impl Batch {
         Self::default()
     }
     /// Requires `key` to hold exactly `expected` (`None`: to be absent) when the batch applies.
-    pub fn expect(mut self, ks: Keyspace, key: impl Into<Vec<u8>>, expected: Option<Vec<u8>>) -> Self {
+    pub fn expect(
+        mut self,
+        ks: Keyspace,
+        key: impl Into<Vec<u8>>,
+        expected: Option<Vec<u8>>,
+    ) -> Self {
         self.checks.push((ks, key.into(), expected));
         self
     }
@@ -265,10 +279,26 @@ impl Batch {
 type Completion = Box<dyn FnOnce(Result<(), &Error>) + Send>;
 type Job = Box<dyn FnOnce(&mut Txn<'_>) -> Completion + Send>;
 
+/// What the writer thread has done since the store opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    /// Transactions the writer ran and answered (a failed closure counts; it wrote nothing).
+    pub transactions: u64,
+    /// Group writes to the backend: one WAL fsync each under [`crate::Durability::Sync`].
+    pub groups: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    transactions: AtomicU64,
+    groups: AtomicU64,
+}
+
 /// The handle to the writer thread.
 pub(crate) struct Writer {
     tx: Option<mpsc::Sender<Job>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    counters: Arc<Counters>,
 }
 
 impl Writer {
@@ -278,18 +308,32 @@ impl Writer {
         notifier: Notifier,
     ) -> Result<Self> {
         let (tx, rx) = mpsc::channel::<Job>();
+        let counters = Arc::new(Counters::default());
+        let c = counters.clone();
         let thread = std::thread::Builder::new()
             .name("marque-store-writer".into())
-            .spawn(move || writer_loop(&*backend, durability, &notifier, rx))
+            .spawn(move || writer_loop(&*backend, durability, &notifier, &c, rx))
             .map_err(|e| Error::Io(format!("cannot start the writer thread: {e}")))?;
         Ok(Writer {
             tx: Some(tx),
             thread: Some(thread),
+            counters,
         })
     }
 
+    pub(crate) fn stats(&self) -> CommitStats {
+        CommitStats {
+            transactions: self.counters.transactions.load(Ordering::Relaxed),
+            groups: self.counters.groups.load(Ordering::Relaxed),
+        }
+    }
+
     /// Queues a closure; `reply` receives its result once it is durable (or failed).
-    pub(crate) fn submit<T, E, F>(&self, f: F, reply: impl FnOnce(Result<T, E>) + Send + 'static) -> Result<()>
+    pub(crate) fn submit<T, E, F>(
+        &self,
+        f: F,
+        reply: impl FnOnce(Result<T, E>) + Send + 'static,
+    ) -> Result<()>
     where
         T: Send + 'static,
         E: From<Error> + Send + 'static,
@@ -325,7 +369,13 @@ impl Drop for Writer {
     }
 }
 
-fn writer_loop(backend: &dyn Backend, durability: Durability, notifier: &Notifier, rx: mpsc::Receiver<Job>) {
+fn writer_loop(
+    backend: &dyn Backend,
+    durability: Durability,
+    notifier: &Notifier,
+    counters: &Counters,
+    rx: mpsc::Receiver<Job>,
+) {
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_GROUP {
@@ -356,11 +406,18 @@ fn writer_loop(backend: &dyn Backend, durability: Durability, notifier: &Notifie
         let result = if group.is_empty() {
             Ok(())
         } else {
-            backend.write(group, durability)
+            let r = backend.write(group, durability);
+            if r.is_ok() {
+                counters.groups.fetch_add(1, Ordering::Relaxed);
+            }
+            r
         };
         if let Err(e) = &result {
             tracing::error!(error = %e, "group commit failed");
         } else {
+            counters
+                .transactions
+                .fetch_add(completions.len() as u64, Ordering::Relaxed);
             for event in events {
                 notifier.publish(event);
             }

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use rocksdb::{
-    BlockBasedOptions, Cache, ColumnFamilyDescriptor, DB, DBCompressionType, IteratorMode,
-    Options, ReadOptions, WriteBatch, WriteOptions,
+    BlockBasedOptions, Cache, ColumnFamilyDescriptor, DB, DBCompressionType, IteratorMode, Options,
+    ReadOptions, WriteBatch, WriteOptions,
 };
 
 use super::{Backend, Change, Direction, Durability, Range, WriteSet};
@@ -36,7 +36,9 @@ pub struct RocksBackend {
 
 impl std::fmt::Debug for RocksBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RocksBackend").field("path", &self.db.path()).finish()
+        f.debug_struct("RocksBackend")
+            .field("path", &self.db.path())
+            .finish()
     }
 }
 

@@ -1,8 +1,38 @@
-//! The mail model: accounts, mailboxes, messages, flags, modseq, change log.
+//! The mail model IMAP and POP3 read and delivery writes.
+//!
+//! Per account: folders with hierarchy, special-use, subscriptions, UIDVALIDITY, UIDNEXT and
+//! HIGHESTMODSEQ; per message: UID, body reference, size, internal date, flags and keywords,
+//! modseq; per folder a change log (appends, flag changes, expunges, by modseq) for CONDSTORE
+//! and QRESYNC. Metadata is parsed once per body ([`meta`]) and shared by every copy.
+//!
+//! Writes are functions over a [`crate::Txn`], so a delivery can put the body, the entries of
+//! every recipient, the usage counters and its log record in one durable batch.
 
+pub mod folders;
+pub mod messages;
+pub mod meta;
+pub mod model;
+
+use crate::blob::BlobHash;
 use crate::error::Result;
-use crate::ids::AccountId;
-use crate::txn::Txn;
+use crate::ids::{AccountId, MailboxId};
+use crate::keyspace::{KeyReader, Keyspace, decode};
+use crate::reader::Reader;
+use crate::{Direction, Range, Store};
+
+pub use folders::{
+    create_mailbox, delete_mailbox, init_account, list, mailbox, mailbox_by_name, rename_mailbox,
+    subscribe, unsubscribe,
+};
+pub use messages::{
+    AppendOptions, Appended, FlagChange, FlagOp, FlagOutcome, PreparedMessage, append, charge,
+    copy, expunge, move_messages, remove_messages, store_flags, uids,
+};
+pub use meta::{BodyPart, Envelope, EnvelopeAddress, MessageMeta};
+pub use model::{
+    ChangeEntry, ChangeKind, DELIMITER, Flags, MailboxRecord, MessageRecord, SpecialUse,
+    normalize_name,
+};
 
 /// One usage counter a write must charge, with the limit it may not pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,9 +45,102 @@ pub struct Charge {
     pub name: String,
 }
 
-/// Creates an account's mail state and its default folders (INBOX, Drafts, Sent, Trash, Junk,
-/// Archive) inside the caller's transaction. Does nothing if the account exists.
-pub fn init_account(txn: &mut Txn<'_>, account: AccountId) -> Result<()> {
-    let _ = (txn, account);
-    Ok(())
+/// Messages of a folder from `from_uid` upwards, at most `limit`, in UID order.
+pub fn messages(
+    r: &impl Reader,
+    account: AccountId,
+    folder: MailboxId,
+    from_uid: u32,
+    limit: usize,
+) -> Result<Vec<(u32, model::MessageRecord)>> {
+    let range = Range {
+        start: model::message_key(account, folder, from_uid),
+        end: crate::keyspace::prefix_end(&model::messages_prefix(account, folder)),
+    };
+    r.scan(Keyspace::Messages, &range, Direction::Forward, limit)?
+        .into_iter()
+        .map(|(k, v)| {
+            let mut kr = KeyReader::new(Keyspace::Messages, &k);
+            kr.skip(12)?;
+            Ok((kr.u32()?, decode(Keyspace::Messages, &v)?))
+        })
+        .collect()
+}
+
+/// One message.
+pub fn message(
+    r: &impl Reader,
+    account: AccountId,
+    folder: MailboxId,
+    uid: u32,
+) -> Result<Option<model::MessageRecord>> {
+    r.get_value(
+        Keyspace::Messages,
+        &model::message_key(account, folder, uid),
+    )
+}
+
+/// The parsed metadata of a body.
+pub fn message_meta(r: &impl Reader, hash: &BlobHash) -> Result<Option<MessageMeta>> {
+    r.get_value(Keyspace::MessageMeta, &model::meta_key(hash))
+}
+
+/// The raw message (blocking: reads and decompresses the body).
+pub fn message_body(store: &Store, hash: &BlobHash) -> Result<Option<Vec<u8>>> {
+    crate::blob::read(store, hash)
+}
+
+/// Changes of a folder with a modseq above `since`, oldest first, at most `limit`.
+pub fn changes_since(
+    r: &impl Reader,
+    account: AccountId,
+    folder: MailboxId,
+    since: u64,
+    limit: usize,
+) -> Result<Vec<ChangeEntry>> {
+    let range = Range {
+        start: model::change_key(account, folder, since.saturating_add(1), 0),
+        end: crate::keyspace::prefix_end(&model::messages_prefix(account, folder)),
+    };
+    r.scan(Keyspace::Changes, &range, Direction::Forward, limit)?
+        .into_iter()
+        .map(|(k, v)| {
+            let mut kr = KeyReader::new(Keyspace::Changes, &k);
+            kr.skip(12)?;
+            Ok(ChangeEntry {
+                modseq: kr.u64()?,
+                uid: kr.u32()?,
+                kind: decode(Keyspace::Changes, &v)?,
+            })
+        })
+        .collect()
+}
+
+/// Subscribed folder names, sorted.
+pub fn subscriptions(r: &impl Reader, account: AccountId) -> Result<Vec<String>> {
+    let prefix = model::subscribed_prefix(account);
+    r.scan(
+        Keyspace::Mailboxes,
+        &Range::prefix(&prefix),
+        Direction::Forward,
+        usize::MAX,
+    )?
+    .into_iter()
+    .map(|(k, _)| {
+        String::from_utf8(k[prefix.len()..].to_vec()).map_err(|e| crate::Error::Corrupt {
+            keyspace: Keyspace::Mailboxes,
+            reason: e.to_string(),
+        })
+    })
+    .collect()
+}
+
+/// True if the account's mail state exists.
+pub fn account_exists(r: &impl Reader, account: AccountId) -> Result<bool> {
+    r.exists(Keyspace::Mailboxes, &model::state_key(account))
+}
+
+#[doc(hidden)]
+pub fn account_range(account: AccountId) -> Range {
+    Range::prefix(&model::account_prefix(account))
 }

@@ -1,0 +1,229 @@
+//! Plans (tariffs): templates a provider or reseller offers its subtree.
+
+use serde::{Deserialize, Serialize};
+
+use marque_store::Keyspace;
+
+use crate::audit;
+use crate::directory::{self as dir, Loc, Reader};
+use crate::error::{CoreError, Result};
+use crate::ids::{PlanId, TenantId};
+use crate::policy::{Action, Object, Target, authorize, check};
+use crate::principal::Actor;
+use crate::tenant::{self, Tenant};
+use crate::{Core, validate};
+
+/// A mailbox tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Tier {
+    Light,
+    Standard,
+    Premium,
+}
+
+impl Tier {
+    /// Every tier.
+    pub const ALL: [Tier; 3] = [Tier::Light, Tier::Standard, Tier::Premium];
+
+    /// The tier's number in counter keys.
+    pub fn code(self) -> u8 {
+        match self {
+            Tier::Light => 1,
+            Tier::Standard => 2,
+            Tier::Premium => 3,
+        }
+    }
+}
+
+/// What a plan includes besides storage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Features {
+    pub custom_branding: bool,
+    pub tls: bool,
+    pub dedicated_ip: bool,
+    pub api_access: bool,
+}
+
+/// A plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub id: PlanId,
+    /// The tenant that offers it (to its whole subtree).
+    pub owner: TenantId,
+    pub name: String,
+    pub tier: Tier,
+    pub default_mailbox_mb: u64,
+    pub max_mailbox_mb: u64,
+    pub features: Features,
+    /// Debited from the credit of the tenant whose manager activates a customer on it.
+    pub price_credits: u64,
+}
+
+/// A new plan.
+#[derive(Debug, Clone)]
+pub struct NewPlan {
+    pub owner: TenantId,
+    pub name: String,
+    pub tier: Tier,
+    pub default_mailbox_mb: u64,
+    pub max_mailbox_mb: u64,
+    pub features: Features,
+    pub price_credits: u64,
+}
+
+/// Loads a plan and its owner.
+pub(crate) fn load(r: &impl Reader, id: PlanId) -> Result<(Plan, Tenant)> {
+    let loc = dir::locate(r, dir::PLAN, id.0)?.ok_or_else(|| CoreError::not_found("plan", id))?;
+    let p: Plan = dir::get(
+        r,
+        Keyspace::Directory,
+        &dir::owned_key(loc.tenant, dir::PLAN, id.0),
+    )?
+    .ok_or_else(|| CoreError::not_found("plan", id))?;
+    Ok((p, tenant::load(r, loc.tenant)?))
+}
+
+/// The plan that applies to a tenant: its own, else the nearest ancestor's.
+pub(crate) fn effective(r: &impl Reader, chain: &[Tenant]) -> Result<Option<Plan>> {
+    match chain.iter().rev().find_map(|t| t.plan) {
+        Some(id) => match load(r, id) {
+            Ok((p, _)) => Ok(Some(p)),
+            Err(CoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        },
+        None => Ok(None),
+    }
+}
+
+impl Core {
+    /// Defines a plan offered by `owner` to its subtree.
+    pub async fn create_plan(&self, actor: &Actor, new: NewPlan) -> Result<Plan> {
+        let name = validate::name("name", &new.name)?;
+        if new.default_mailbox_mb == 0 || new.default_mailbox_mb > new.max_mailbox_mb {
+            return Err(CoreError::invalid(
+                "default_mailbox_mb",
+                "must be between 1 and max_mailbox_mb",
+            ));
+        }
+        let actor = actor.clone();
+        self.store
+            .transact(move |txn| {
+                let t = tenant::load(txn, new.owner)?;
+                check(
+                    &actor,
+                    Action::PlanWrite,
+                    &Target::of(&t, Object::Tenant),
+                    "tenant",
+                    t.id,
+                )?;
+                let id = PlanId(txn.next_id("plan")?);
+                let plan = Plan {
+                    id,
+                    owner: t.id,
+                    name,
+                    tier: new.tier,
+                    default_mailbox_mb: new.default_mailbox_mb,
+                    max_mailbox_mb: new.max_mailbox_mb,
+                    features: new.features,
+                    price_credits: new.price_credits,
+                };
+                dir::put(
+                    txn,
+                    Keyspace::Directory,
+                    dir::owned_key(t.id, dir::PLAN, id.0),
+                    &plan,
+                )?;
+                dir::set_locator(
+                    txn,
+                    dir::PLAN,
+                    id.0,
+                    Loc {
+                        tenant: t.id,
+                        domain: None,
+                    },
+                )?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "plan.create",
+                    &t.path,
+                    &[&format!("plan:{id}")],
+                    &plan,
+                )?;
+                Ok(plan)
+            })
+            .await
+    }
+
+    /// Reads a plan.
+    pub async fn get_plan(&self, actor: &Actor, id: PlanId) -> Result<Plan> {
+        let actor = actor.clone();
+        self.read(move |s| {
+            let (p, owner) = load(s, id)?;
+            check(
+                &actor,
+                Action::PlanRead,
+                &Target::of(&owner, Object::Plan(id)),
+                "plan",
+                id,
+            )?;
+            Ok(p)
+        })
+        .await
+    }
+
+    /// Lists the plans `owner` offers that the actor may see.
+    pub async fn list_plans(&self, actor: &Actor, owner: TenantId) -> Result<Vec<Plan>> {
+        let actor = actor.clone();
+        self.read(move |s| {
+            let t = tenant::load(s, owner)?;
+            let all: Vec<Plan> =
+                dir::list(s, Keyspace::Directory, &dir::owned_prefix(owner, dir::PLAN))?;
+            Ok(all
+                .into_iter()
+                .filter(|p| {
+                    authorize(
+                        &actor,
+                        Action::PlanRead,
+                        &Target::of(&t, Object::Plan(p.id)),
+                    )
+                    .is_ok()
+                })
+                .collect())
+        })
+        .await
+    }
+
+    /// Deletes a plan. Tenants on it keep their limits; new mailboxes fall back to the plan of
+    /// the nearest ancestor.
+    pub async fn delete_plan(&self, actor: &Actor, id: PlanId) -> Result<()> {
+        let actor = actor.clone();
+        self.store
+            .transact(move |txn| {
+                let (p, owner) = load(txn, id)?;
+                check(
+                    &actor,
+                    Action::PlanWrite,
+                    &Target::of(&owner, Object::Plan(id)),
+                    "plan",
+                    id,
+                )?;
+                txn.delete(
+                    Keyspace::Directory,
+                    dir::owned_key(owner.id, dir::PLAN, id.0),
+                );
+                txn.delete(Keyspace::Names, dir::locator_key(dir::PLAN, id.0));
+                audit::record(
+                    txn,
+                    &actor,
+                    "plan.delete",
+                    &owner.path,
+                    &[&format!("plan:{id}")],
+                    &p,
+                )?;
+                Ok(())
+            })
+            .await
+    }
+}

@@ -1,0 +1,512 @@
+//! Limits: only ancestors change them; over-limit creations fail with a clear error and write
+//! nothing; usage charges reach all the way up.
+
+mod common;
+
+use marque_core::*;
+use marque_store::counters::{self, Metric, Owner};
+
+struct Tree {
+    reseller: TenantId,
+    customer: TenantId,
+    reseller_admin: Actor,
+    customer_admin: Actor,
+}
+
+async fn tree(core: &Core) -> Tree {
+    let op = Actor::operator();
+    let reseller = core
+        .create_tenant(
+            &op,
+            NewTenant {
+                name: "R".into(),
+                kind: TenantKind::Reseller,
+                ..NewTenant::default()
+            },
+        )
+        .await
+        .unwrap()
+        .tenant
+        .id;
+    let customer = core
+        .create_tenant(
+            &op,
+            NewTenant {
+                name: "C".into(),
+                parent: reseller,
+                ..NewTenant::default()
+            },
+        )
+        .await
+        .unwrap()
+        .tenant
+        .id;
+    let mut admins = Vec::new();
+    for (t, login) in [(reseller, "r-admin"), (customer, "c-admin")] {
+        let s = core
+            .create_staff(
+                &op,
+                NewStaff {
+                    tenant: t,
+                    login: login.into(),
+                    password: None,
+                    kind: StaffKind::Admin,
+                },
+            )
+            .await
+            .unwrap();
+        admins.push(common::actor(core, PrincipalId::Staff(s.id)).await);
+    }
+    let customer_admin = admins.pop().unwrap();
+    let reseller_admin = admins.pop().unwrap();
+    Tree {
+        reseller,
+        customer,
+        reseller_admin,
+        customer_admin,
+    }
+}
+
+fn snapshot(core: &Core, owners: &[Owner]) -> Vec<i64> {
+    let metrics = [
+        Metric::StorageAllocated,
+        Metric::Domains,
+        Metric::Mailboxes(Tier::Standard.code()),
+        Metric::Aliases,
+        Metric::Lists,
+    ];
+    owners
+        .iter()
+        .flat_map(|o| metrics.iter().map(move |m| counters::key(*o, *m)))
+        .map(|k| core.store().counter(&k).unwrap())
+        .collect()
+}
+
+fn mailbox(address: &str, quota_mb: u64) -> NewMailbox {
+    NewMailbox {
+        address: address.into(),
+        password: "a password".into(),
+        quota_mb: Some(quota_mb),
+        ..NewMailbox::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_ancestors_change_limits() {
+    let (core, _dir) = common::core().await;
+    let t = tree(&core).await;
+    let raise = Limits {
+        storage_mb: Some(1_000_000),
+        ..Limits::default()
+    };
+    // Nobody raises their own limits.
+    let e = core
+        .set_limits(
+            &t.reseller_admin,
+            LimitsOf::Tenant(t.reseller),
+            raise.clone(),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.is_forbidden(), "{e}");
+    let e = core
+        .set_limits(
+            &t.customer_admin,
+            LimitsOf::Tenant(t.customer),
+            raise.clone(),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.is_forbidden(), "{e}");
+    // Nor their parent's, which they cannot even see.
+    let e = core
+        .set_limits(
+            &t.customer_admin,
+            LimitsOf::Tenant(t.reseller),
+            raise.clone(),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.is_not_found(), "{e}");
+    // Ancestors do.
+    core.set_limits(
+        &t.reseller_admin,
+        LimitsOf::Tenant(t.customer),
+        raise.clone(),
+    )
+    .await
+    .unwrap();
+    core.set_limits(
+        &Actor::operator(),
+        LimitsOf::Tenant(t.reseller),
+        raise.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        core.get_tenant(&t.customer_admin, t.customer)
+            .await
+            .unwrap()
+            .limits,
+        raise
+    );
+    // A postmaster cannot change its domain's limits.
+    let op = Actor::operator();
+    core.create_domain(
+        &op,
+        NewDomain {
+            name: "c.example".into(),
+            tenant: t.customer,
+            ..NewDomain::default()
+        },
+    )
+    .await
+    .unwrap();
+    let pm = core
+        .create_mailbox(
+            &op,
+            NewMailbox {
+                postmaster: true,
+                ..mailbox("pm@c.example", 10)
+            },
+        )
+        .await
+        .unwrap();
+    let pm = common::actor(&core, PrincipalId::Mailbox(pm.id)).await;
+    let e = core
+        .set_limits(&pm, LimitsOf::Domain("c.example".into()), Limits::default())
+        .await
+        .unwrap_err();
+    assert!(e.is_forbidden(), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_limit_creations_fail_and_write_nothing() {
+    let (core, _dir) = common::core().await;
+    let t = tree(&core).await;
+    let op = Actor::operator();
+    core.set_limits(
+        &op,
+        LimitsOf::Tenant(t.reseller),
+        Limits {
+            domains: Some(1),
+            storage_mb: Some(100),
+            ..Limits::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut per_tier = std::collections::BTreeMap::new();
+    per_tier.insert(Tier::Standard, 2);
+    core.set_limits(
+        &t.reseller_admin,
+        LimitsOf::Tenant(t.customer),
+        Limits {
+            mailboxes: per_tier,
+            aliases: Some(1),
+            max_mailbox_mb: Some(60),
+            ..Limits::default()
+        },
+    )
+    .await
+    .unwrap();
+    let d = core
+        .create_domain(
+            &t.customer_admin,
+            NewDomain {
+                name: "one.example".into(),
+                tenant: t.customer,
+                ..NewDomain::default()
+            },
+        )
+        .await
+        .unwrap();
+    core.set_limits(
+        &t.customer_admin,
+        LimitsOf::Domain("one.example".into()),
+        Limits {
+            storage_mb: Some(80),
+            lists: Some(0),
+            ..Limits::default()
+        },
+    )
+    .await
+    .unwrap();
+    let owners = [
+        Owner::Tenant(PROVIDER),
+        Owner::Tenant(t.reseller),
+        Owner::Tenant(t.customer),
+        Owner::Domain(d.id),
+    ];
+
+    // Domains: the reseller allows one in its whole subtree.
+    let before = snapshot(&core, &owners);
+    let e = core
+        .create_domain(
+            &op,
+            NewDomain {
+                name: "two.example".into(),
+                tenant: t.customer,
+                ..NewDomain::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, CoreError::LimitExceeded { limit, .. } if limit.contains("domains of tenant R")),
+        "{e}"
+    );
+    assert_eq!(snapshot(&core, &owners), before);
+    assert!(
+        core.get_domain(&op, "two.example")
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+
+    // Mailbox size, domain total, pool, count per tier.
+    core.create_mailbox(&op, mailbox("a@one.example", 50))
+        .await
+        .unwrap();
+    let before = snapshot(&core, &owners);
+    for (address, quota, expect) in [
+        ("b@one.example", 61, "largest mailbox"),
+        ("b@one.example", 40, "storage of domain one.example"),
+    ] {
+        let e = core
+            .create_mailbox(&op, mailbox(address, quota))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, CoreError::LimitExceeded { limit, .. } if limit.contains(expect)),
+            "{e}"
+        );
+        assert_eq!(
+            snapshot(&core, &owners),
+            before,
+            "nothing written by a refused creation"
+        );
+        assert!(
+            core.get_mailbox(&op, address)
+                .await
+                .unwrap_err()
+                .is_not_found()
+        );
+    }
+    core.set_limits(
+        &t.customer_admin,
+        LimitsOf::Domain("one.example".into()),
+        Limits::default(),
+    )
+    .await
+    .unwrap();
+    let e = core
+        .create_mailbox(&op, mailbox("b@one.example", 51))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, CoreError::LimitExceeded { limit, .. } if limit.contains("storage of tenant R")),
+        "{e}"
+    );
+    core.create_mailbox(&op, mailbox("b@one.example", 10))
+        .await
+        .unwrap();
+    let before = snapshot(&core, &owners);
+    let e = core
+        .create_mailbox(&op, mailbox("c@one.example", 1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, CoreError::LimitExceeded { limit, .. } if limit.contains("Standard mailboxes of tenant C")),
+        "{e}"
+    );
+    // Growing a mailbox past the pool fails the same way.
+    let e = core
+        .update_mailbox(
+            &op,
+            "b@one.example",
+            MailboxChanges {
+                quota_mb: Some(55),
+                ..MailboxChanges::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CoreError::LimitExceeded { .. }), "{e}");
+    assert_eq!(snapshot(&core, &owners), before);
+    // Aliases.
+    core.create_alias(&op, "x@one.example", &["a@one.example".into()])
+        .await
+        .unwrap();
+    let e = core
+        .create_alias(&op, "y@one.example", &["a@one.example".into()])
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CoreError::LimitExceeded { .. }), "{e}");
+
+    // Deleting gives the allocation back everywhere.
+    core.delete_mailbox(&op, "a@one.example").await.unwrap();
+    let allocated = |o| {
+        core.store()
+            .counter(&counters::key(o, Metric::StorageAllocated))
+            .unwrap()
+    };
+    assert_eq!(allocated(Owner::Tenant(PROVIDER)), 10 << 20);
+    assert_eq!(allocated(Owner::Domain(d.id)), 10 << 20);
+    let usage = core.usage(&t.reseller_admin, t.customer).await.unwrap();
+    assert_eq!(usage.tenant.counts.storage_allocated, 10 << 20);
+    assert_eq!(
+        usage.domains[0].counts.mailboxes.get(&Tier::Standard),
+        Some(&1)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_charges_reach_every_ancestor() {
+    let (core, _dir) = common::core().await;
+    let t = tree(&core).await;
+    let op = Actor::operator();
+    core.set_limits(
+        &op,
+        LimitsOf::Tenant(t.reseller),
+        Limits {
+            storage_mb: Some(100),
+            ..Limits::default()
+        },
+    )
+    .await
+    .unwrap();
+    core.create_domain(
+        &op,
+        NewDomain {
+            name: "c.example".into(),
+            tenant: t.customer,
+            ..NewDomain::default()
+        },
+    )
+    .await
+    .unwrap();
+    let m = core
+        .create_mailbox(&op, mailbox("u@c.example", 20))
+        .await
+        .unwrap();
+    let charges = core.usage_charges(m.id).await.unwrap();
+    let limits: Vec<Option<i64>> = charges.iter().map(|c| c.limit).collect();
+    assert_eq!(
+        limits,
+        vec![Some(20 << 20), None, None, Some(100 << 20), None],
+        "mailbox, domain, customer, reseller, provider"
+    );
+    assert_eq!(
+        charges[0].counter,
+        counters::key(Owner::Account(m.id), Metric::StorageUsed)
+    );
+    assert_eq!(
+        charges[4].counter,
+        counters::key(Owner::Tenant(PROVIDER), Metric::StorageUsed)
+    );
+    match core.resolve_address("U@C.example").await.unwrap() {
+        Some(Recipient::Mailbox {
+            account, active, ..
+        }) => assert!(account == m.id && active),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        core.resolve_address("nobody@c.example").await.unwrap(),
+        None
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_is_validated() {
+    let (core, _dir) = common::core().await;
+    let op = Actor::operator();
+    for name in ["", "localhost", "bad_name.example", "-x.example"] {
+        let e = core
+            .create_domain(
+                &op,
+                NewDomain {
+                    name: name.into(),
+                    tenant: PROVIDER,
+                    ..NewDomain::default()
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                CoreError::Invalid {
+                    field: "domain name",
+                    ..
+                }
+            ),
+            "{name:?}: {e}"
+        );
+    }
+    core.create_domain(
+        &op,
+        NewDomain {
+            name: "Ok.Example".into(),
+            tenant: PROVIDER,
+            ..NewDomain::default()
+        },
+    )
+    .await
+    .unwrap();
+    let e = core
+        .create_mailbox(&op, mailbox("not an address", 1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CoreError::Invalid {
+                field: "address",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = core
+        .create_mailbox(
+            &op,
+            NewMailbox {
+                password: "short".into(),
+                ..mailbox("a@ok.example", 1)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CoreError::Invalid {
+                field: "password",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = core
+        .create_tenant(
+            &op,
+            NewTenant {
+                name: "  ".into(),
+                ..NewTenant::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CoreError::Invalid { field: "name", .. }), "{e}");
+    core.create_mailbox(&op, mailbox("A@OK.example", 1))
+        .await
+        .unwrap();
+    let e = core
+        .create_mailbox(&op, mailbox("a@ok.example", 1))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CoreError::AlreadyExists { .. }), "{e}");
+    let e = core.delete_domain(&op, "ok.example").await.unwrap_err();
+    assert!(matches!(e, CoreError::NotEmpty { .. }), "{e}");
+}
