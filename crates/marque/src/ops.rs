@@ -25,7 +25,7 @@ pub fn run(config: Config, command: Command) -> Result<()> {
         .build()?;
     runtime.block_on(async move {
         let (store, fresh) = datadir::open_store(&config)?;
-        let tenancy = Tenancy::open(store.clone(), fresh)?;
+        let tenancy = Tenancy::open(store.clone())?;
         datadir::bootstrap(&config, &tenancy, fresh).await?;
         let result = dispatch(&tenancy, command).await;
         drop(tenancy);
@@ -38,8 +38,19 @@ async fn dispatch(tenancy: &Tenancy, command: Command) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match command {
         Command::Tenant(TenantCommand::Create { name, kind, parent }) => {
-            let tenant = tenancy.create_tenant(name, kind, parent).await?;
-            writeln!(out, "{}", pretty(&tenant))?;
+            let created = tenancy.create_tenant(name, kind, parent).await?;
+            let t = &created["tenant"];
+            writeln!(
+                out,
+                "created {} {} \"{}\" under tenant {}",
+                text(&t["kind"]),
+                t["id"],
+                text(&t["name"]),
+                t["parent"]
+            )?;
+            if !created["activation"].is_null() {
+                writeln!(out, "activation: {}", created["activation"])?;
+            }
         }
         Command::Tenant(TenantCommand::List) => {
             writeln!(out, "{:<6} {:<9} {:<6} NAME", "ID", "KIND", "PARENT")?;
@@ -60,8 +71,14 @@ async fn dispatch(tenancy: &Tenancy, command: Command) -> Result<()> {
             }
         }
         Command::Domain(DomainCommand::Create { name, tenant }) => {
-            let domain = tenancy.create_domain(name, tenant).await?;
-            writeln!(out, "{}", pretty(&domain))?;
+            let d = tenancy.create_domain(name, tenant).await?;
+            writeln!(
+                out,
+                "created domain {} (id {}) for tenant {}",
+                text(&d["name"]),
+                d["id"],
+                d["tenant"]
+            )?;
         }
         Command::Mailbox(MailboxCommand::Create {
             address,
@@ -69,8 +86,15 @@ async fn dispatch(tenancy: &Tenancy, command: Command) -> Result<()> {
             password,
         }) => {
             let password = read_password(password)?;
-            let mailbox = tenancy.create_mailbox(address, password, quota_mb).await?;
-            writeln!(out, "{}", pretty(&mailbox))?;
+            let m = tenancy.create_mailbox(address, password, quota_mb).await?;
+            writeln!(
+                out,
+                "created mailbox {} ({} MB, {}) in tenant {}",
+                text(&m["address"]),
+                m["quota_mb"],
+                text(&m["tier"]),
+                m["tenant"]
+            )?;
         }
         Command::Mailbox(MailboxCommand::Password { address, password }) => {
             let password = read_password(password)?;
@@ -82,7 +106,7 @@ async fn dispatch(tenancy: &Tenancy, command: Command) -> Result<()> {
             if json {
                 writeln!(out, "{usage}")?;
             } else {
-                writeln!(out, "{}", pretty(&usage))?;
+                usage_table(&mut out, &usage)?;
             }
         }
         Command::Serve(_) | Command::Config(_) => unreachable!("handled by the caller"),
@@ -90,8 +114,59 @@ async fn dispatch(tenancy: &Tenancy, command: Command) -> Result<()> {
     Ok(())
 }
 
-fn pretty(value: &Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+/// A JSON string without its quotes; anything else as JSON.
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        v => v.to_string(),
+    }
+}
+
+/// `usage` for people: one row for the tenant, its children and its domains.
+fn usage_table(out: &mut impl Write, usage: &Value) -> Result<()> {
+    let mib = |v: &Value| {
+        v.as_i64()
+            .map(|b| format!("{}", b >> 20))
+            .unwrap_or_else(|| "-".into())
+    };
+    let row = |out: &mut dyn Write, what: &str, u: &Value| -> std::io::Result<()> {
+        let c = &u["counts"];
+        let mailboxes: i64 = c["mailboxes"]
+            .as_object()
+            .map(|m| m.values().filter_map(Value::as_i64).sum())
+            .unwrap_or(0);
+        let pool = match &u["limits"]["storage_mb"] {
+            Value::Null => "-".to_string(),
+            v => v.to_string(),
+        };
+        writeln!(
+            out,
+            "{:<9} {:<6} {:<24} {:>7} {:>9} {:>7} {:>8} {:>10} {:>8}",
+            what,
+            text(&u["id"]),
+            text(&u["name"]),
+            text(&c["domains"]),
+            mailboxes,
+            text(&c["aliases"]),
+            mib(&c["storage_used"]),
+            mib(&c["storage_allocated"]),
+            pool
+        )
+    };
+    writeln!(
+        out,
+        "{:<9} {:<6} {:<24} {:>7} {:>9} {:>7} {:>8} {:>10} {:>8}",
+        "", "ID", "NAME", "DOMAINS", "MAILBOXES", "ALIASES", "USED MB", "ALLOC MB", "POOL MB"
+    )?;
+    row(out, "tenant", &usage["tenant"])?;
+    for child in usage["children"].as_array().into_iter().flatten() {
+        row(out, "child", child)?;
+    }
+    for domain in usage["domains"].as_array().into_iter().flatten() {
+        row(out, "domain", domain)?;
+    }
+    Ok(())
 }
 
 /// The password from `--password` or the first line of standard input.

@@ -58,7 +58,7 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         tokio::task::spawn_blocking(move || datadir::open_store(&config)).await??
     };
     info!(data_dir = %config.server.data_dir.display(), fresh, "store open");
-    let tenancy = Tenancy::open(store.clone(), fresh)?;
+    let tenancy = Tenancy::open(store.clone())?;
     datadir::bootstrap(&config, &tenancy, fresh).await?;
     let tls = crate::tls::load(&config)?;
 

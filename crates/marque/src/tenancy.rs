@@ -1,13 +1,9 @@
 //! The binary's one door into the tenancy core: bootstrap on first start and the operator
-//! commands. Every call acts as the operator (a provider admin on the local machine) and goes
-//! through the same core functions, and so the same permission checks and audit, as the admin
-//! API.
-//!
-//! The core's tenancy API (`Core::open`, `Core::bootstrap`, `create_tenant`, ...) is not in this
-//! build yet: bootstrap creates the first-start token here, and the operator commands report
-//! that they are unavailable. Only this file changes when the core lands.
+//! commands. Every call acts as the operator (a provider admin on the local machine) through
+//! the same core functions, and so the same permission checks and audit, as the admin API.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
+use marque_core::{Actor, Core, NewDomain, NewMailbox, NewTenant, PROVIDER, TenantId, TenantKind};
 use marque_store::Store;
 use serde_json::Value;
 
@@ -23,38 +19,39 @@ pub enum Kind {
 /// The result of [`Tenancy::bootstrap`].
 #[derive(Debug)]
 pub struct Bootstrapped {
-    /// A provider admin token generated now, to hand to the operator once. `None` when one
-    /// already existed or was given through `MARQUE_ADMIN_TOKEN`.
+    /// A provider admin token generated now, to hand to the operator once. `None` when the
+    /// provider already existed or the token came from `MARQUE_ADMIN_TOKEN`.
     pub token: Option<String>,
 }
 
 /// The tenancy core over an open store.
 #[derive(Debug)]
 pub struct Tenancy {
-    _store: Store,
-    fresh: bool,
+    core: Core,
+    actor: Actor,
 }
 
-const UNAVAILABLE: &str = "the tenancy core is not part of this build yet";
+fn json<T: serde::Serialize>(value: &T) -> Result<Value> {
+    Ok(serde_json::to_value(value)?)
+}
 
 impl Tenancy {
-    /// Opens the core on `store`; `fresh` says the store was created just now.
-    pub fn open(store: Store, fresh: bool) -> Result<Tenancy> {
+    /// Opens the core on `store`.
+    pub fn open(store: Store) -> Result<Tenancy> {
         Ok(Tenancy {
-            _store: store,
-            fresh,
+            core: Core::open(store)?,
+            actor: Actor::operator().with_source("cli"),
         })
     }
 
     /// Makes sure the provider and its first admin token exist. `admin_token` is
     /// `MARQUE_ADMIN_TOKEN`; without it, a random token is generated on first start.
     pub async fn bootstrap(&self, admin_token: Option<String>) -> Result<Bootstrapped> {
-        if !self.fresh || admin_token.is_some() {
-            return Ok(Bootstrapped { token: None });
-        }
-        let bytes: [u8; 32] = rand::random();
-        let token = bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
-        Ok(Bootstrapped { token: Some(token) })
+        let given = admin_token.is_some();
+        let done = self.core.bootstrap(admin_token).await?;
+        Ok(Bootstrapped {
+            token: done.token.filter(|_| !given),
+        })
     }
 
     /// Creates a reseller or customer under `parent` (the provider when `None`).
@@ -64,19 +61,43 @@ impl Tenancy {
         kind: Kind,
         parent: Option<u64>,
     ) -> Result<Value> {
-        let _ = (name, kind, parent);
-        bail!(UNAVAILABLE)
+        let kind = match kind {
+            Kind::Reseller => TenantKind::Reseller,
+            Kind::Customer => TenantKind::Customer,
+        };
+        let new = NewTenant {
+            name,
+            kind,
+            parent: parent.map(TenantId).unwrap_or(PROVIDER),
+            ..Default::default()
+        };
+        json(&self.core.create_tenant(&self.actor, new).await?)
     }
 
-    /// Every tenant, parents before children.
+    /// Every tenant, depth first from the provider, parents before children.
     pub async fn list_tenants(&self) -> Result<Vec<Value>> {
-        bail!(UNAVAILABLE)
+        let mut out = vec![json(&self.core.get_tenant(&self.actor, PROVIDER).await?)?];
+        let mut stack = vec![PROVIDER];
+        while let Some(parent) = stack.pop() {
+            let children = self.core.list_tenants(&self.actor, parent).await?;
+            for child in children.iter().rev() {
+                stack.push(child.id);
+            }
+            for child in &children {
+                out.push(json(child)?);
+            }
+        }
+        Ok(out)
     }
 
     /// Creates a domain for `tenant`.
     pub async fn create_domain(&self, name: String, tenant: u64) -> Result<Value> {
-        let _ = (name, tenant);
-        bail!(UNAVAILABLE)
+        let new = NewDomain {
+            name,
+            tenant: TenantId(tenant),
+            limits: Default::default(),
+        };
+        json(&self.core.create_domain(&self.actor, new).await?)
     }
 
     /// Creates a mailbox.
@@ -86,19 +107,26 @@ impl Tenancy {
         password: String,
         quota_mb: u64,
     ) -> Result<Value> {
-        let _ = (address, password, quota_mb);
-        bail!(UNAVAILABLE)
+        let new = NewMailbox {
+            address,
+            password,
+            quota_mb: Some(quota_mb),
+            ..Default::default()
+        };
+        json(&self.core.create_mailbox(&self.actor, new).await?)
     }
 
     /// Sets a mailbox's password.
     pub async fn set_password(&self, address: String, password: String) -> Result<()> {
-        let _ = (address, password);
-        bail!(UNAVAILABLE)
+        Ok(self
+            .core
+            .set_password(&self.actor, &address, &password)
+            .await?)
     }
 
     /// Usage of `tenant` (the provider's whole tree when `None`).
     pub async fn usage(&self, tenant: Option<u64>) -> Result<Value> {
-        let _ = tenant;
-        bail!(UNAVAILABLE)
+        let tenant = tenant.map(TenantId).unwrap_or(PROVIDER);
+        json(&self.core.usage(&self.actor, tenant).await?)
     }
 }

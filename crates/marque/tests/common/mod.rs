@@ -200,3 +200,21 @@ pub fn tls_connect(
     stream.flush().unwrap();
     stream
 }
+
+/// Runs `marque ARGS` with `input` on standard input.
+pub fn run_with_stdin(args: &[&str], input: &str) -> Output {
+    let mut child = marque()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("marque runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
