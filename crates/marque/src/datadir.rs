@@ -57,20 +57,40 @@ pub fn write_admin_token(path: &Path, token: &str) -> Result<()> {
 /// Makes sure the provider and its admin token exist (first start). The token is
 /// `MARQUE_ADMIN_TOKEN` if set, else a random one written to `<data_dir>/admin-token`; its
 /// path is logged, never its value.
-pub async fn bootstrap(config: &Config, tenancy: &Tenancy, fresh: bool) -> Result<()> {
-    let from_env = std::env::var("MARQUE_ADMIN_TOKEN")
+///
+/// A random token is written (mode 0600) to `admin-token.new` before the store commits it and
+/// renamed afterwards, so a crash in between never leaves a valid token that nobody can read.
+pub async fn bootstrap(config: &Config, tenancy: &Tenancy) -> Result<()> {
+    if let Some(token) = std::env::var("MARQUE_ADMIN_TOKEN")
         .ok()
-        .filter(|t| !t.is_empty());
-    let given = from_env.is_some();
-    let outcome = tenancy.bootstrap(from_env).await?;
-    if let Some(token) = outcome.token {
-        let path = config.admin_token_path();
-        write_admin_token(&path, &token)?;
-        info!(path = %path.display(), "created the provider admin token; read it from this file");
-    } else if fresh && given {
-        info!("the provider admin token is the value of MARQUE_ADMIN_TOKEN");
+        .filter(|t| !t.is_empty())
+    {
+        if tenancy.bootstrap(token).await? {
+            info!("first start: the provider admin token is the value of MARQUE_ADMIN_TOKEN");
+        }
+        return Ok(());
     }
-    Ok(())
+    let path = config.admin_token_path();
+    let pending = path.with_file_name("admin-token.new");
+    let _ = std::fs::remove_file(&pending);
+    write_admin_token(&pending, &Tenancy::generate_token())?;
+    let token = std::fs::read_to_string(&pending)?;
+    match tenancy.bootstrap(token.trim().to_string()).await {
+        Ok(true) => {
+            std::fs::rename(&pending, &path)
+                .with_context(|| format!("renaming {} to {}", pending.display(), path.display()))?;
+            info!(path = %path.display(), "first start: created the provider admin token; read it from this file");
+            Ok(())
+        }
+        Ok(false) => {
+            std::fs::remove_file(&pending)?;
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&pending);
+            Err(e)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -24,9 +24,9 @@ pub fn run(config: Config, command: Command) -> Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let (store, fresh) = datadir::open_store(&config)?;
+        let (store, _fresh) = datadir::open_store(&config)?;
         let tenancy = Tenancy::open(store.clone())?;
-        datadir::bootstrap(&config, &tenancy, fresh).await?;
+        datadir::bootstrap(&config, &tenancy).await?;
         let result = dispatch(&tenancy, command).await;
         drop(tenancy);
         store.flush().context("flushing the store")?;

@@ -59,7 +59,7 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
     };
     info!(data_dir = %config.server.data_dir.display(), fresh, "store open");
     let tenancy = Tenancy::open(store.clone())?;
-    datadir::bootstrap(&config, &tenancy, fresh).await?;
+    datadir::bootstrap(&config, &tenancy).await?;
     let tls = crate::tls::load(&config)?;
 
     let mut listeners = Vec::new();

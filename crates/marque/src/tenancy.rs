@@ -16,14 +16,6 @@ pub enum Kind {
     Customer,
 }
 
-/// The result of [`Tenancy::bootstrap`].
-#[derive(Debug)]
-pub struct Bootstrapped {
-    /// A provider admin token generated now, to hand to the operator once. `None` when the
-    /// provider already existed or the token came from `MARQUE_ADMIN_TOKEN`.
-    pub token: Option<String>,
-}
-
 /// The tenancy core over an open store.
 #[derive(Debug)]
 pub struct Tenancy {
@@ -44,14 +36,15 @@ impl Tenancy {
         })
     }
 
-    /// Makes sure the provider and its first admin token exist. `admin_token` is
-    /// `MARQUE_ADMIN_TOKEN`; without it, a random token is generated on first start.
-    pub async fn bootstrap(&self, admin_token: Option<String>) -> Result<Bootstrapped> {
-        let given = admin_token.is_some();
-        let done = self.core.bootstrap(admin_token).await?;
-        Ok(Bootstrapped {
-            token: done.token.filter(|_| !given),
-        })
+    /// Makes sure the provider exists; on first start creates it with `token` as its first
+    /// admin token. Returns whether it was created now.
+    pub async fn bootstrap(&self, token: String) -> Result<bool> {
+        Ok(self.core.bootstrap(Some(token)).await?.token.is_some())
+    }
+
+    /// A new random admin token.
+    pub fn generate_token() -> String {
+        marque_core::token::generate()
     }
 
     /// Creates a reseller or customer under `parent` (the provider when `None`).

@@ -37,6 +37,7 @@ fn serves_every_service_then_stops_cleanly_on_sigterm() {
     assert_eq!(mode(&token_file), 0o600);
     let token = std::fs::read_to_string(&token_file).unwrap();
     assert!(token.trim().len() >= 32);
+    assert!(!data.join("admin-token.new").exists());
     assert_eq!(mode(&data.join("tls/key.pem")), 0o600);
 
     assert_eq!(
@@ -101,6 +102,21 @@ fn a_token_from_the_environment_is_not_written_to_disk() {
     assert!(!dir.path().join("data/admin-token").exists());
     assert!(server.terminate().success());
     assert!(!server.log().contains(secret));
+}
+
+#[test]
+fn a_too_short_token_from_the_environment_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &["smtp"]);
+    let out = common::marque()
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .env("MARQUE_ADMIN_TOKEN", "short")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("admin token"), "{err}");
+    assert!(!dir.path().join("data/admin-token").exists());
 }
 
 #[test]
