@@ -274,92 +274,90 @@ impl Core {
     /// for credit. Activations under the `api` policy are approved through an API token.
     pub async fn approve_activation(&self, actor: &Actor, id: ActivationId) -> Result<Activation> {
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let (mut a, t) = load(txn, id)?;
-                check(
-                    &actor,
-                    Action::ActivationApprove,
-                    &target(&t, &a),
-                    "activation",
-                    id,
-                )?;
-                if a.policy == ActivationPolicy::Api && !matches!(actor.via, Via::Token(_)) {
-                    return Err(CoreError::State {
-                        what: "activation",
-                        key: id.to_string(),
-                        reason: "under the api policy, approval comes through an API token".into(),
-                    });
-                }
-                if a.state != ActivationState::AwaitingApproval {
-                    return Err(CoreError::State {
-                        what: "activation",
-                        key: id.to_string(),
-                        reason: format!("is {:?}", a.state),
-                    });
-                }
-                a.decided_by = Some(actor.principal.name.clone());
-                try_activate(txn, &mut a, &actor.principal.name)?;
-                dir::put(txn, Keyspace::Directory, key(&a), &a)?;
-                audit::record(
-                    txn,
-                    &actor,
-                    "activation.approve",
-                    &t.path,
-                    &[&format!("tenant:{}", a.customer)],
-                    &a,
-                )?;
-                Ok(a)
-            })
-            .await
+        self.write(actor.clone(), move |txn| {
+            let (mut a, t) = load(txn, id)?;
+            check(
+                &actor,
+                Action::ActivationApprove,
+                &target(&t, &a),
+                "activation",
+                id,
+            )?;
+            if a.policy == ActivationPolicy::Api && !matches!(actor.via, Via::Token(_)) {
+                return Err(CoreError::State {
+                    what: "activation",
+                    key: id.to_string(),
+                    reason: "under the api policy, approval comes through an API token".into(),
+                });
+            }
+            if a.state != ActivationState::AwaitingApproval {
+                return Err(CoreError::State {
+                    what: "activation",
+                    key: id.to_string(),
+                    reason: format!("is {:?}", a.state),
+                });
+            }
+            a.decided_by = Some(actor.principal.name.clone());
+            try_activate(txn, &mut a, &actor.principal.name)?;
+            dir::put(txn, Keyspace::Directory, key(&a), &a)?;
+            audit::record(
+                txn,
+                &actor,
+                "activation.approve",
+                &t.path,
+                &[&format!("tenant:{}", a.customer)],
+                &a,
+            )?;
+            Ok(a)
+        })
+        .await
     }
 
     /// Rejects a waiting activation; its customer stays inactive.
     pub async fn reject_activation(&self, actor: &Actor, id: ActivationId) -> Result<Activation> {
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let (mut a, t) = load(txn, id)?;
-                check(
-                    &actor,
-                    Action::ActivationApprove,
-                    &target(&t, &a),
-                    "activation",
-                    id,
-                )?;
-                if !matches!(
-                    a.state,
-                    ActivationState::AwaitingApproval | ActivationState::AwaitingCredit
-                ) {
-                    return Err(CoreError::State {
-                        what: "activation",
-                        key: id.to_string(),
-                        reason: format!("is {:?}", a.state),
-                    });
-                }
-                a.state = ActivationState::Rejected;
-                a.decided_ms = Some(crate::now_ms());
-                a.decided_by = Some(actor.principal.name.clone());
-                let mut customer = tenant::load(txn, a.customer)?;
-                customer.state = TenantState::Rejected;
-                dir::put(
-                    txn,
-                    Keyspace::Directory,
-                    dir::tenant_key(customer.id),
-                    &customer,
-                )?;
-                dir::put(txn, Keyspace::Directory, key(&a), &a)?;
-                audit::record(
-                    txn,
-                    &actor,
-                    "activation.reject",
-                    &t.path,
-                    &[&format!("tenant:{}", a.customer)],
-                    &a,
-                )?;
-                Ok(a)
-            })
-            .await
+        self.write(actor.clone(), move |txn| {
+            let (mut a, t) = load(txn, id)?;
+            check(
+                &actor,
+                Action::ActivationApprove,
+                &target(&t, &a),
+                "activation",
+                id,
+            )?;
+            if !matches!(
+                a.state,
+                ActivationState::AwaitingApproval | ActivationState::AwaitingCredit
+            ) {
+                return Err(CoreError::State {
+                    what: "activation",
+                    key: id.to_string(),
+                    reason: format!("is {:?}", a.state),
+                });
+            }
+            a.state = ActivationState::Rejected;
+            a.decided_ms = Some(crate::now_ms());
+            a.decided_by = Some(actor.principal.name.clone());
+            let mut customer = tenant::load(txn, a.customer)?;
+            customer.state = TenantState::Rejected;
+            dir::put(
+                txn,
+                Keyspace::Directory,
+                dir::tenant_key(customer.id),
+                &customer,
+            )?;
+            dir::put(txn, Keyspace::Directory, key(&a), &a)?;
+            audit::record(
+                txn,
+                &actor,
+                "activation.reject",
+                &t.path,
+                &[&format!("tenant:{}", a.customer)],
+                &a,
+            )?;
+            Ok(a)
+        })
+        .await
     }
 
     /// Reads an activation.
@@ -414,53 +412,52 @@ impl Core {
     /// Deactivates a customer: its services stop and a deactivation event is counted.
     pub async fn deactivate_tenant(&self, actor: &Actor, id: TenantId) -> Result<Tenant> {
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let mut t = tenant::load(txn, id)?;
-                check(
-                    &actor,
-                    Action::TenantDeactivate,
-                    &Target::of(&t, Object::Tenant),
-                    "tenant",
-                    id,
-                )?;
-                if t.state != TenantState::Active {
-                    return Err(CoreError::State {
-                        what: "tenant",
-                        key: id.to_string(),
-                        reason: format!("is {:?}", t.state),
-                    });
-                }
-                t.state = TenantState::Deactivated;
-                dir::put(txn, Keyspace::Directory, dir::tenant_key(id), &t)?;
-                if let Some(parent) = t.parent {
-                    let acts: Vec<Activation> = dir::list(
-                        txn,
-                        Keyspace::Directory,
-                        &dir::owned_prefix(parent, dir::ACTIVATION),
-                    )?;
-                    for mut a in acts
-                        .into_iter()
-                        .filter(|a| a.customer == id && a.state == ActivationState::Active)
-                    {
-                        a.state = ActivationState::Deactivated;
-                        dir::put(txn, Keyspace::Directory, key(&a), &a)?;
-                    }
-                }
-                if t.kind == TenantKind::Customer {
-                    record_event(txn, &t, EventKind::Deactivation, t.managed_by)?;
-                }
-                audit::record(
+        self.write(actor.clone(), move |txn| {
+            let mut t = tenant::load(txn, id)?;
+            check(
+                &actor,
+                Action::TenantDeactivate,
+                &Target::of(&t, Object::Tenant),
+                "tenant",
+                id,
+            )?;
+            if t.state != TenantState::Active {
+                return Err(CoreError::State {
+                    what: "tenant",
+                    key: id.to_string(),
+                    reason: format!("is {:?}", t.state),
+                });
+            }
+            t.state = TenantState::Deactivated;
+            dir::put(txn, Keyspace::Directory, dir::tenant_key(id), &t)?;
+            if let Some(parent) = t.parent {
+                let acts: Vec<Activation> = dir::list(
                     txn,
-                    &actor,
-                    "tenant.deactivate",
-                    &t.path,
-                    &[&format!("tenant:{id}")],
-                    &t,
+                    Keyspace::Directory,
+                    &dir::owned_prefix(parent, dir::ACTIVATION),
                 )?;
-                Ok(t)
-            })
-            .await
+                for mut a in acts
+                    .into_iter()
+                    .filter(|a| a.customer == id && a.state == ActivationState::Active)
+                {
+                    a.state = ActivationState::Deactivated;
+                    dir::put(txn, Keyspace::Directory, key(&a), &a)?;
+                }
+            }
+            if t.kind == TenantKind::Customer {
+                record_event(txn, &t, EventKind::Deactivation, t.managed_by)?;
+            }
+            audit::record(
+                txn,
+                &actor,
+                "tenant.deactivate",
+                &t.path,
+                &[&format!("tenant:{id}")],
+                &t,
+            )?;
+            Ok(t)
+        })
+        .await
     }
 
     /// Activations and deactivations of a month (`yyyymm`) in a tenant's subtree.
@@ -482,12 +479,12 @@ impl Core {
             )?;
             Ok(MonthlyCounts {
                 month,
-                activations: s.count(&dir::monthly_counter(
+                activations: s.counter(&dir::monthly_counter(
                     tenant,
                     month,
                     EventKind::Activation.code(),
                 ))?,
-                deactivations: s.count(&dir::monthly_counter(
+                deactivations: s.counter(&dir::monthly_counter(
                     tenant,
                     month,
                     EventKind::Deactivation.code(),
@@ -521,12 +518,15 @@ impl Core {
                 base.clone().u64(from_ms).into_bytes(),
                 base.u64(to_ms.saturating_add(1)).into_bytes(),
             );
-            s.raw_scan(Keyspace::Directory, &range, dir::SCAN_MAX)?
-                .into_iter()
-                .map(|(_, v)| {
-                    marque_store::decode(Keyspace::Directory, &v).map_err(CoreError::from)
-                })
-                .collect()
+            s.scan(
+                Keyspace::Directory,
+                &range,
+                marque_store::Direction::Forward,
+                dir::SCAN_MAX,
+            )?
+            .into_iter()
+            .map(|(_, v)| marque_store::decode(Keyspace::Directory, &v).map_err(CoreError::from))
+            .collect()
         })
         .await
     }

@@ -63,57 +63,56 @@ impl Core {
         let address = validate::address(address)?;
         let to = targets(to)?;
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let (d, t) = domain::load_by_name(txn, validate::domain_of(&address))?;
-                check(
-                    &actor,
-                    Action::AliasWrite,
-                    &Target::of(&t, Object::Alias(d.id)),
-                    "domain",
-                    &d.name,
-                )?;
-                if txn.exists(Keyspace::Names, &dir::address_key(&address))? {
-                    return Err(CoreError::AlreadyExists {
-                        what: "address",
-                        key: address,
-                    });
-                }
-                let chain = tenant::chain(txn, t.id)?;
-                quota::allocate(
-                    txn,
-                    &chain,
-                    Some(&d),
-                    &Delta {
-                        aliases: 1,
-                        ..Delta::default()
-                    },
-                )?;
-                let id = AliasId(txn.next_id("alias")?);
-                let a = Alias {
-                    id,
-                    tenant: t.id,
-                    domain: d.id,
-                    address: address.clone(),
-                    targets: to,
-                };
-                dir::put(
-                    txn,
-                    Keyspace::Directory,
-                    dir::in_domain_key(t.id, dir::ALIAS, d.id, id.0),
-                    &a,
-                )?;
-                let loc = AddressLoc::Alias {
-                    tenant: t.id,
-                    domain: d.id,
-                    id: id.0,
-                };
-                dir::put(txn, Keyspace::Names, dir::address_key(&address), &loc)?;
-                let tg = [format!("alias:{address}"), format!("domain:{}", d.name)];
-                audit::record(txn, &actor, "alias.create", &t.path, &[&tg[0], &tg[1]], &a)?;
-                Ok(a)
-            })
-            .await
+        self.write(actor.clone(), move |txn| {
+            let (d, t) = domain::load_by_name(txn, validate::domain_of(&address))?;
+            check(
+                &actor,
+                Action::AliasWrite,
+                &Target::of(&t, Object::Alias(d.id)),
+                "domain",
+                &d.name,
+            )?;
+            if txn.exists(Keyspace::Names, &dir::address_key(&address))? {
+                return Err(CoreError::AlreadyExists {
+                    what: "address",
+                    key: address,
+                });
+            }
+            let chain = tenant::chain(txn, t.id)?;
+            quota::allocate(
+                txn,
+                &chain,
+                Some(&d),
+                &Delta {
+                    aliases: 1,
+                    ..Delta::default()
+                },
+            )?;
+            let id = AliasId(txn.next_id("alias")?);
+            let a = Alias {
+                id,
+                tenant: t.id,
+                domain: d.id,
+                address: address.clone(),
+                targets: to,
+            };
+            dir::put(
+                txn,
+                Keyspace::Directory,
+                dir::in_domain_key(t.id, dir::ALIAS, d.id, id.0),
+                &a,
+            )?;
+            let loc = AddressLoc::Alias {
+                tenant: t.id,
+                domain: d.id,
+                id: id.0,
+            };
+            dir::put(txn, Keyspace::Names, dir::address_key(&address), &loc)?;
+            let tg = [format!("alias:{address}"), format!("domain:{}", d.name)];
+            audit::record(txn, &actor, "alias.create", &t.path, &[&tg[0], &tg[1]], &a)?;
+            Ok(a)
+        })
+        .await
     }
 
     /// Reads an alias.
@@ -166,67 +165,65 @@ impl Core {
         let address = validate::address(address)?;
         let to = targets(to)?;
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let (mut a, t) = load_by_address(txn, &address)?;
-                check(
-                    &actor,
-                    Action::AliasWrite,
-                    &Target::of(&t, Object::Alias(a.domain)),
-                    "alias",
-                    &address,
-                )?;
-                a.targets = to;
-                dir::put(
-                    txn,
-                    Keyspace::Directory,
-                    dir::in_domain_key(t.id, dir::ALIAS, a.domain, a.id.0),
-                    &a,
-                )?;
-                let tg = [
-                    format!("alias:{address}"),
-                    format!("domain:{}", validate::domain_of(&address)),
-                ];
-                audit::record(txn, &actor, "alias.update", &t.path, &[&tg[0], &tg[1]], &a)?;
-                Ok(a)
-            })
-            .await
+        self.write(actor.clone(), move |txn| {
+            let (mut a, t) = load_by_address(txn, &address)?;
+            check(
+                &actor,
+                Action::AliasWrite,
+                &Target::of(&t, Object::Alias(a.domain)),
+                "alias",
+                &address,
+            )?;
+            a.targets = to;
+            dir::put(
+                txn,
+                Keyspace::Directory,
+                dir::in_domain_key(t.id, dir::ALIAS, a.domain, a.id.0),
+                &a,
+            )?;
+            let tg = [
+                format!("alias:{address}"),
+                format!("domain:{}", validate::domain_of(&address)),
+            ];
+            audit::record(txn, &actor, "alias.update", &t.path, &[&tg[0], &tg[1]], &a)?;
+            Ok(a)
+        })
+        .await
     }
 
     /// Deletes an alias.
     pub async fn delete_alias(&self, actor: &Actor, address: &str) -> Result<()> {
         let address = validate::address(address)?;
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let (a, t) = load_by_address(txn, &address)?;
-                check(
-                    &actor,
-                    Action::AliasWrite,
-                    &Target::of(&t, Object::Alias(a.domain)),
-                    "alias",
-                    &address,
-                )?;
-                let (d, _) = domain::load_by_id(txn, a.domain)?;
-                let chain = tenant::chain(txn, t.id)?;
-                quota::allocate(
-                    txn,
-                    &chain,
-                    Some(&d),
-                    &Delta {
-                        aliases: -1,
-                        ..Delta::default()
-                    },
-                )?;
-                txn.delete(
-                    Keyspace::Directory,
-                    dir::in_domain_key(t.id, dir::ALIAS, a.domain, a.id.0),
-                );
-                txn.delete(Keyspace::Names, dir::address_key(&address));
-                let tg = [format!("alias:{address}"), format!("domain:{}", d.name)];
-                audit::record(txn, &actor, "alias.delete", &t.path, &[&tg[0], &tg[1]], &a)?;
-                Ok(())
-            })
-            .await
+        self.write(actor.clone(), move |txn| {
+            let (a, t) = load_by_address(txn, &address)?;
+            check(
+                &actor,
+                Action::AliasWrite,
+                &Target::of(&t, Object::Alias(a.domain)),
+                "alias",
+                &address,
+            )?;
+            let (d, _) = domain::load_by_id(txn, a.domain)?;
+            let chain = tenant::chain(txn, t.id)?;
+            quota::allocate(
+                txn,
+                &chain,
+                Some(&d),
+                &Delta {
+                    aliases: -1,
+                    ..Delta::default()
+                },
+            )?;
+            txn.delete(
+                Keyspace::Directory,
+                dir::in_domain_key(t.id, dir::ALIAS, a.domain, a.id.0),
+            );
+            txn.delete(Keyspace::Names, dir::address_key(&address));
+            let tg = [format!("alias:{address}"), format!("domain:{}", d.name)];
+            audit::record(txn, &actor, "alias.delete", &t.path, &[&tg[0], &tg[1]], &a)?;
+            Ok(())
+        })
+        .await
     }
 }

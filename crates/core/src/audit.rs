@@ -65,6 +65,65 @@ pub(crate) fn record<T: Serialize>(
     Ok(())
 }
 
+/// Records a refused change: the principal saw the target but was not allowed to act. The
+/// record goes to the actor's own tenant and those above it (the target's tenants must not
+/// learn of it from the record's placement, the actor's administrators should).
+fn record_denied(txn: &mut Txn<'_>, actor: &Actor, action: Action, target: &str) -> Result<()> {
+    let when = crate::now_ms();
+    let rec = AuditRecord {
+        who: actor.principal.name.clone(),
+        principal: serde_json::to_value((&actor.principal.id, &actor.principal.role))
+            .unwrap_or_default(),
+        what: format!("{action:?}"),
+        target: target.to_string(),
+        when,
+        from: actor.source.clone(),
+        outcome: "denied".into(),
+        detail: serde_json::Value::Null,
+    };
+    let body =
+        serde_json::to_vec(&rec).map_err(|e| CoreError::Task(format!("audit record: {e}")))?;
+    let mut terms: Vec<(Term, &str)> = vec![
+        (Term::Actor, actor.principal.name.as_str()),
+        (Term::Target, target),
+    ];
+    if actor.source.parse::<std::net::IpAddr>().is_ok() {
+        terms.push((Term::Ip, actor.source.as_str()));
+    }
+    logs::append(
+        txn,
+        &actor.principal.path,
+        LogKind::Audit,
+        when,
+        &terms,
+        &body,
+    )?;
+    Ok(())
+}
+
+impl Core {
+    /// Runs a change as one transaction; a refusal of a visible target is itself audited.
+    pub(crate) async fn write<T, F>(&self, actor: Actor, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Txn<'_>) -> Result<T> + Send + 'static,
+    {
+        let result = self.store.transact(f).await;
+        if let Err(CoreError::Forbidden { action, what, key }) = &result {
+            let target = format!("{what}:{key}");
+            let action = *action;
+            let logged = self
+                .store
+                .transact(move |txn| record_denied(txn, &actor, action, &target))
+                .await;
+            if let Err(e) = logged {
+                tracing::warn!(error = %e, "could not record a refused change in the audit trail");
+            }
+        }
+        result
+    }
+}
+
 /// Whose audit trail to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuditScope {

@@ -8,7 +8,7 @@ use marque_store::{Keyspace, Txn};
 
 use crate::activation;
 use crate::audit;
-use crate::directory::{self as dir, Reader};
+use crate::directory as dir;
 use crate::error::{CoreError, Result};
 use crate::ids::TenantId;
 use crate::policy::{Action, Object, Target, check};
@@ -83,35 +83,34 @@ impl Core {
             .ok_or_else(|| CoreError::invalid("amount", "must be positive"))?;
         let note = note.trim().to_string();
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let t = tenant::load(txn, tenant)?;
-                check(
-                    &actor,
-                    Action::CreditTopUp,
-                    &Target::of(&t, Object::Tenant),
-                    "tenant",
-                    tenant,
-                )?;
-                let reason = if note.is_empty() {
-                    "top-up".to_string()
-                } else {
-                    format!("top-up: {note}")
-                };
-                post(txn, tenant, amount, &reason, &actor.principal.name)?;
-                activation::retry_waiting(txn, tenant, &actor.principal.name)?;
-                let balance = txn.counter(&dir::credit_counter(tenant))?;
-                audit::record(
-                    txn,
-                    &actor,
-                    "credit.top_up",
-                    &t.path,
-                    &[&format!("tenant:{tenant}")],
-                    &serde_json::json!({ "amount": amount, "balance": balance }),
-                )?;
-                Ok(balance)
-            })
-            .await
+        self.write(actor.clone(), move |txn| {
+            let t = tenant::load(txn, tenant)?;
+            check(
+                &actor,
+                Action::CreditTopUp,
+                &Target::of(&t, Object::Tenant),
+                "tenant",
+                tenant,
+            )?;
+            let reason = if note.is_empty() {
+                "top-up".to_string()
+            } else {
+                format!("top-up: {note}")
+            };
+            post(txn, tenant, amount, &reason, &actor.principal.name)?;
+            activation::retry_waiting(txn, tenant, &actor.principal.name)?;
+            let balance = txn.counter(&dir::credit_counter(tenant))?;
+            audit::record(
+                txn,
+                &actor,
+                "credit.top_up",
+                &t.path,
+                &[&format!("tenant:{tenant}")],
+                &serde_json::json!({ "amount": amount, "balance": balance }),
+            )?;
+            Ok(balance)
+        })
+        .await
     }
 
     /// A tenant's credit balance.
@@ -126,7 +125,7 @@ impl Core {
                 "tenant",
                 tenant,
             )?;
-            Ok(s.count(&dir::credit_counter(tenant))?)
+            Ok(s.counter(&dir::credit_counter(tenant))?)
         })
         .await
     }

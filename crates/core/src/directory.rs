@@ -26,56 +26,13 @@
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use marque_store::{Direction, Key, Keyspace, Range, Store, Txn};
+use marque_store::{Direction, Key, Keyspace, Range, Txn};
 
 use crate::error::{CoreError, Result};
 use crate::ids::{AccountId, DomainId, TenantId};
 
-/// Something the core can read records from: a transaction, or the store outside one.
-pub(crate) trait Reader {
-    fn raw(&self, ks: Keyspace, key: &[u8]) -> marque_store::Result<Option<Vec<u8>>>;
-    fn raw_scan(
-        &self,
-        ks: Keyspace,
-        range: &Range,
-        limit: usize,
-    ) -> marque_store::Result<Vec<(Vec<u8>, Vec<u8>)>>;
-    fn count(&self, key: &[u8]) -> marque_store::Result<i64>;
-}
-
-impl Reader for Txn<'_> {
-    fn raw(&self, ks: Keyspace, key: &[u8]) -> marque_store::Result<Option<Vec<u8>>> {
-        self.get(ks, key)
-    }
-    fn raw_scan(
-        &self,
-        ks: Keyspace,
-        range: &Range,
-        limit: usize,
-    ) -> marque_store::Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.scan(ks, range, Direction::Forward, limit)
-    }
-    fn count(&self, key: &[u8]) -> marque_store::Result<i64> {
-        self.counter(key)
-    }
-}
-
-impl Reader for Store {
-    fn raw(&self, ks: Keyspace, key: &[u8]) -> marque_store::Result<Option<Vec<u8>>> {
-        self.get(ks, key)
-    }
-    fn raw_scan(
-        &self,
-        ks: Keyspace,
-        range: &Range,
-        limit: usize,
-    ) -> marque_store::Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.scan(ks, range, Direction::Forward, limit)
-    }
-    fn count(&self, key: &[u8]) -> marque_store::Result<i64> {
-        self.counter(key)
-    }
-}
+/// Reads that work on the store and inside a transaction alike.
+pub(crate) use marque_store::Reader;
 
 /// Most records one listing returns.
 pub(crate) const SCAN_MAX: usize = 100_000;
@@ -86,7 +43,7 @@ pub(crate) fn get<T: DeserializeOwned>(
     ks: Keyspace,
     key: &[u8],
 ) -> Result<Option<T>> {
-    match r.raw(ks, key)? {
+    match r.get(ks, key)? {
         Some(v) => Ok(Some(marque_store::decode(ks, &v)?)),
         None => Ok(None),
     }
@@ -98,7 +55,7 @@ pub(crate) fn list<T: DeserializeOwned>(
     ks: Keyspace,
     prefix: &[u8],
 ) -> Result<Vec<T>> {
-    r.raw_scan(ks, &Range::prefix(prefix), SCAN_MAX)?
+    r.scan(ks, &Range::prefix(prefix), Direction::Forward, SCAN_MAX)?
         .into_iter()
         .map(|(_, v)| marque_store::decode(ks, &v).map_err(CoreError::from))
         .collect()
@@ -106,7 +63,9 @@ pub(crate) fn list<T: DeserializeOwned>(
 
 /// True if anything lies under `prefix`.
 pub(crate) fn any(r: &impl Reader, ks: Keyspace, prefix: &[u8]) -> Result<bool> {
-    Ok(!r.raw_scan(ks, &Range::prefix(prefix), 1)?.is_empty())
+    Ok(!r
+        .scan(ks, &Range::prefix(prefix), Direction::Forward, 1)?
+        .is_empty())
 }
 
 /// Writes a record.

@@ -71,61 +71,60 @@ impl Core {
     pub async fn create_domain(&self, actor: &Actor, new: NewDomain) -> Result<Domain> {
         let name = validate::domain(&new.name)?;
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let chain = tenant::chain(txn, new.tenant)?;
-                let Some(t) = chain.last() else {
-                    return Err(CoreError::not_found("tenant", new.tenant));
-                };
-                check(
-                    &actor,
-                    Action::DomainCreate,
-                    &Target::of(t, Object::Tenant),
-                    "tenant",
-                    t.id,
-                )?;
-                if txn.exists(Keyspace::Names, &dir::domain_name_key(&name))? {
-                    return Err(CoreError::AlreadyExists {
-                        what: "domain",
-                        key: name,
-                    });
-                }
-                quota::allocate(
-                    txn,
-                    &chain,
-                    None,
-                    &Delta {
-                        domains: 1,
-                        ..Delta::default()
-                    },
-                )?;
-                let id = DomainId(txn.next_id("domain")?);
-                let d = Domain {
-                    id,
-                    tenant: t.id,
-                    name: name.clone(),
-                    limits: new.limits,
-                    enabled: true,
-                    created_ms: crate::now_ms(),
-                };
-                let loc = Loc {
-                    tenant: t.id,
-                    domain: Some(id),
-                };
-                dir::put(txn, Keyspace::Directory, dir::domain_key(t.id, id), &d)?;
-                dir::put(txn, Keyspace::Names, dir::domain_name_key(&name), &loc)?;
-                dir::set_locator(txn, b'd', id.0, loc)?;
-                audit::record(
-                    txn,
-                    &actor,
-                    "domain.create",
-                    &t.path,
-                    &[&format!("domain:{name}")],
-                    &d,
-                )?;
-                Ok(d)
-            })
-            .await
+        self.write(actor.clone(), move |txn| {
+            let chain = tenant::chain(txn, new.tenant)?;
+            let Some(t) = chain.last() else {
+                return Err(CoreError::not_found("tenant", new.tenant));
+            };
+            check(
+                &actor,
+                Action::DomainCreate,
+                &Target::of(t, Object::Tenant),
+                "tenant",
+                t.id,
+            )?;
+            if txn.exists(Keyspace::Names, &dir::domain_name_key(&name))? {
+                return Err(CoreError::AlreadyExists {
+                    what: "domain",
+                    key: name,
+                });
+            }
+            quota::allocate(
+                txn,
+                &chain,
+                None,
+                &Delta {
+                    domains: 1,
+                    ..Delta::default()
+                },
+            )?;
+            let id = DomainId(txn.next_id("domain")?);
+            let d = Domain {
+                id,
+                tenant: t.id,
+                name: name.clone(),
+                limits: new.limits,
+                enabled: true,
+                created_ms: crate::now_ms(),
+            };
+            let loc = Loc {
+                tenant: t.id,
+                domain: Some(id),
+            };
+            dir::put(txn, Keyspace::Directory, dir::domain_key(t.id, id), &d)?;
+            dir::put(txn, Keyspace::Names, dir::domain_name_key(&name), &loc)?;
+            dir::set_locator(txn, b'd', id.0, loc)?;
+            audit::record(
+                txn,
+                &actor,
+                "domain.create",
+                &t.path,
+                &[&format!("domain:{name}")],
+                &d,
+            )?;
+            Ok(d)
+        })
+        .await
     }
 
     /// Reads a domain by name.
@@ -186,89 +185,87 @@ impl Core {
     ) -> Result<Domain> {
         let name = validate::domain(name)?;
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let (mut d, t) = load_by_name(txn, &name)?;
-                check(
-                    &actor,
-                    Action::DomainUpdate,
-                    &Target::of(&t, Object::Domain(d.id)),
-                    "domain",
-                    &name,
-                )?;
-                d.enabled = enabled;
-                dir::put(txn, Keyspace::Directory, dir::domain_key(t.id, d.id), &d)?;
-                audit::record(
-                    txn,
-                    &actor,
-                    "domain.update",
-                    &t.path,
-                    &[&format!("domain:{name}")],
-                    &d,
-                )?;
-                Ok(d)
-            })
-            .await
+        self.write(actor.clone(), move |txn| {
+            let (mut d, t) = load_by_name(txn, &name)?;
+            check(
+                &actor,
+                Action::DomainUpdate,
+                &Target::of(&t, Object::Domain(d.id)),
+                "domain",
+                &name,
+            )?;
+            d.enabled = enabled;
+            dir::put(txn, Keyspace::Directory, dir::domain_key(t.id, d.id), &d)?;
+            audit::record(
+                txn,
+                &actor,
+                "domain.update",
+                &t.path,
+                &[&format!("domain:{name}")],
+                &d,
+            )?;
+            Ok(d)
+        })
+        .await
     }
 
     /// Deletes a domain that holds no mailboxes, aliases or lists.
     pub async fn delete_domain(&self, actor: &Actor, name: &str) -> Result<()> {
         let name = validate::domain(name)?;
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let (d, t) = load_by_name(txn, &name)?;
-                check(
-                    &actor,
-                    Action::DomainDelete,
-                    &Target::of(&t, Object::Domain(d.id)),
-                    "domain",
-                    &name,
-                )?;
-                for (tag, what) in [
-                    (dir::MAILBOX, "mailboxes"),
-                    (dir::ALIAS, "aliases"),
-                    (dir::LIST, "lists"),
-                ] {
-                    if dir::any(
-                        txn,
-                        Keyspace::Directory,
-                        &dir::in_domain_prefix(t.id, tag, d.id),
-                    )? {
-                        return Err(CoreError::NotEmpty {
-                            what: "domain",
-                            key: name,
-                            reason: format!("it still has {what}"),
-                        });
-                    }
-                }
-                let chain = tenant::chain(txn, t.id)?;
-                quota::allocate(
+        self.write(actor.clone(), move |txn| {
+            let (d, t) = load_by_name(txn, &name)?;
+            check(
+                &actor,
+                Action::DomainDelete,
+                &Target::of(&t, Object::Domain(d.id)),
+                "domain",
+                &name,
+            )?;
+            for (tag, what) in [
+                (dir::MAILBOX, "mailboxes"),
+                (dir::ALIAS, "aliases"),
+                (dir::LIST, "lists"),
+            ] {
+                if dir::any(
                     txn,
-                    &chain,
-                    None,
-                    &Delta {
-                        domains: -1,
-                        ..Delta::default()
-                    },
-                )?;
-                // Usage left by deleted mailboxes was moved off already; drop what remains.
-                for m in [Metric::StorageUsed, Metric::Messages] {
-                    txn.delete(Keyspace::Counters, counters::key(Owner::Domain(d.id), m));
+                    Keyspace::Directory,
+                    &dir::in_domain_prefix(t.id, tag, d.id),
+                )? {
+                    return Err(CoreError::NotEmpty {
+                        what: "domain",
+                        key: name,
+                        reason: format!("it still has {what}"),
+                    });
                 }
-                txn.delete(Keyspace::Directory, dir::domain_key(t.id, d.id));
-                txn.delete(Keyspace::Names, dir::domain_name_key(&name));
-                txn.delete(Keyspace::Names, dir::locator_key(b'd', d.id.0));
-                audit::record(
-                    txn,
-                    &actor,
-                    "domain.delete",
-                    &t.path,
-                    &[&format!("domain:{name}")],
-                    &d,
-                )?;
-                Ok(())
-            })
-            .await
+            }
+            let chain = tenant::chain(txn, t.id)?;
+            quota::allocate(
+                txn,
+                &chain,
+                None,
+                &Delta {
+                    domains: -1,
+                    ..Delta::default()
+                },
+            )?;
+            // Usage left by deleted mailboxes was moved off already; drop what remains.
+            for m in [Metric::StorageUsed, Metric::Messages] {
+                txn.delete(Keyspace::Counters, counters::key(Owner::Domain(d.id), m));
+            }
+            txn.delete(Keyspace::Directory, dir::domain_key(t.id, d.id));
+            txn.delete(Keyspace::Names, dir::domain_name_key(&name));
+            txn.delete(Keyspace::Names, dir::locator_key(b'd', d.id.0));
+            audit::record(
+                txn,
+                &actor,
+                "domain.delete",
+                &t.path,
+                &[&format!("domain:{name}")],
+                &d,
+            )?;
+            Ok(())
+        })
+        .await
     }
 }

@@ -59,51 +59,50 @@ impl Core {
             LimitsOf::Domain(name) => LimitsOf::Domain(validate::domain(&name)?),
             t => t,
         };
-        self.store
-            .transact(move |txn| match of {
-                LimitsOf::Tenant(id) => {
-                    let mut t = tenant::load(txn, id)?;
-                    check(
-                        &actor,
-                        Action::LimitsSet,
-                        &Target::of(&t, Object::Tenant),
-                        "tenant",
-                        id,
-                    )?;
-                    t.limits = limits.clone();
-                    dir::put(txn, Keyspace::Directory, dir::tenant_key(id), &t)?;
-                    audit::record(
-                        txn,
-                        &actor,
-                        "limits.set",
-                        &t.path,
-                        &[&format!("tenant:{id}")],
-                        &limits,
-                    )?;
-                    Ok(limits)
-                }
-                LimitsOf::Domain(name) => {
-                    let (mut d, t) = domain::load_by_name(txn, &name)?;
-                    check(
-                        &actor,
-                        Action::LimitsSet,
-                        &Target::of(&t, Object::Domain(d.id)),
-                        "domain",
-                        &name,
-                    )?;
-                    d.limits = limits.clone();
-                    dir::put(txn, Keyspace::Directory, dir::domain_key(t.id, d.id), &d)?;
-                    audit::record(
-                        txn,
-                        &actor,
-                        "limits.set",
-                        &t.path,
-                        &[&format!("domain:{name}")],
-                        &limits,
-                    )?;
-                    Ok(limits)
-                }
-            })
-            .await
+        self.write(actor.clone(), move |txn| match of {
+            LimitsOf::Tenant(id) => {
+                let mut t = tenant::load(txn, id)?;
+                check(
+                    &actor,
+                    Action::LimitsSet,
+                    &Target::of(&t, Object::Tenant),
+                    "tenant",
+                    id,
+                )?;
+                t.limits = limits.clone();
+                dir::put(txn, Keyspace::Directory, dir::tenant_key(id), &t)?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "limits.set",
+                    &t.path,
+                    &[&format!("tenant:{id}")],
+                    &limits,
+                )?;
+                Ok(limits)
+            }
+            LimitsOf::Domain(name) => {
+                let (mut d, t) = domain::load_by_name(txn, &name)?;
+                check(
+                    &actor,
+                    Action::LimitsSet,
+                    &Target::of(&t, Object::Domain(d.id)),
+                    "domain",
+                    &name,
+                )?;
+                d.limits = limits.clone();
+                dir::put(txn, Keyspace::Directory, dir::domain_key(t.id, d.id), &d)?;
+                audit::record(
+                    txn,
+                    &actor,
+                    "limits.set",
+                    &t.path,
+                    &[&format!("domain:{name}")],
+                    &limits,
+                )?;
+                Ok(limits)
+            }
+        })
+        .await
     }
 }

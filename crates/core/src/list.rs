@@ -66,58 +66,57 @@ impl Core {
         let name = validate::name("name", name)?;
         let initial = members(initial)?;
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let (d, t) = domain::load_by_name(txn, validate::domain_of(&address))?;
-                check(
-                    &actor,
-                    Action::ListWrite,
-                    &Target::of(&t, Object::List(d.id)),
-                    "domain",
-                    &d.name,
-                )?;
-                if txn.exists(Keyspace::Names, &dir::address_key(&address))? {
-                    return Err(CoreError::AlreadyExists {
-                        what: "address",
-                        key: address,
-                    });
-                }
-                let chain = tenant::chain(txn, t.id)?;
-                quota::allocate(
-                    txn,
-                    &chain,
-                    Some(&d),
-                    &Delta {
-                        lists: 1,
-                        ..Delta::default()
-                    },
-                )?;
-                let id = ListId(txn.next_id("list")?);
-                let l = List {
-                    id,
-                    tenant: t.id,
-                    domain: d.id,
-                    address: address.clone(),
-                    name,
-                    members: initial,
-                };
-                dir::put(
-                    txn,
-                    Keyspace::Directory,
-                    dir::in_domain_key(t.id, dir::LIST, d.id, id.0),
-                    &l,
-                )?;
-                let loc = AddressLoc::List {
-                    tenant: t.id,
-                    domain: d.id,
-                    id: id.0,
-                };
-                dir::put(txn, Keyspace::Names, dir::address_key(&address), &loc)?;
-                let tg = [format!("list:{address}"), format!("domain:{}", d.name)];
-                audit::record(txn, &actor, "list.create", &t.path, &[&tg[0], &tg[1]], &l)?;
-                Ok(l)
-            })
-            .await
+        self.write(actor.clone(), move |txn| {
+            let (d, t) = domain::load_by_name(txn, validate::domain_of(&address))?;
+            check(
+                &actor,
+                Action::ListWrite,
+                &Target::of(&t, Object::List(d.id)),
+                "domain",
+                &d.name,
+            )?;
+            if txn.exists(Keyspace::Names, &dir::address_key(&address))? {
+                return Err(CoreError::AlreadyExists {
+                    what: "address",
+                    key: address,
+                });
+            }
+            let chain = tenant::chain(txn, t.id)?;
+            quota::allocate(
+                txn,
+                &chain,
+                Some(&d),
+                &Delta {
+                    lists: 1,
+                    ..Delta::default()
+                },
+            )?;
+            let id = ListId(txn.next_id("list")?);
+            let l = List {
+                id,
+                tenant: t.id,
+                domain: d.id,
+                address: address.clone(),
+                name,
+                members: initial,
+            };
+            dir::put(
+                txn,
+                Keyspace::Directory,
+                dir::in_domain_key(t.id, dir::LIST, d.id, id.0),
+                &l,
+            )?;
+            let loc = AddressLoc::List {
+                tenant: t.id,
+                domain: d.id,
+                id: id.0,
+            };
+            dir::put(txn, Keyspace::Names, dir::address_key(&address), &loc)?;
+            let tg = [format!("list:{address}"), format!("domain:{}", d.name)];
+            audit::record(txn, &actor, "list.create", &t.path, &[&tg[0], &tg[1]], &l)?;
+            Ok(l)
+        })
+        .await
     }
 
     /// Reads a mailing list.
@@ -148,67 +147,65 @@ impl Core {
         let address = validate::address(address)?;
         let new = members(new)?;
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let (mut l, t) = load_by_address(txn, &address)?;
-                check(
-                    &actor,
-                    Action::ListWrite,
-                    &Target::of(&t, Object::List(l.domain)),
-                    "list",
-                    &address,
-                )?;
-                l.members = new;
-                dir::put(
-                    txn,
-                    Keyspace::Directory,
-                    dir::in_domain_key(t.id, dir::LIST, l.domain, l.id.0),
-                    &l,
-                )?;
-                let tg = [
-                    format!("list:{address}"),
-                    format!("domain:{}", validate::domain_of(&address)),
-                ];
-                audit::record(txn, &actor, "list.update", &t.path, &[&tg[0], &tg[1]], &l)?;
-                Ok(l)
-            })
-            .await
+        self.write(actor.clone(), move |txn| {
+            let (mut l, t) = load_by_address(txn, &address)?;
+            check(
+                &actor,
+                Action::ListWrite,
+                &Target::of(&t, Object::List(l.domain)),
+                "list",
+                &address,
+            )?;
+            l.members = new;
+            dir::put(
+                txn,
+                Keyspace::Directory,
+                dir::in_domain_key(t.id, dir::LIST, l.domain, l.id.0),
+                &l,
+            )?;
+            let tg = [
+                format!("list:{address}"),
+                format!("domain:{}", validate::domain_of(&address)),
+            ];
+            audit::record(txn, &actor, "list.update", &t.path, &[&tg[0], &tg[1]], &l)?;
+            Ok(l)
+        })
+        .await
     }
 
     /// Deletes a mailing list.
     pub async fn delete_list(&self, actor: &Actor, address: &str) -> Result<()> {
         let address = validate::address(address)?;
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let (l, t) = load_by_address(txn, &address)?;
-                check(
-                    &actor,
-                    Action::ListWrite,
-                    &Target::of(&t, Object::List(l.domain)),
-                    "list",
-                    &address,
-                )?;
-                let (d, _) = domain::load_by_id(txn, l.domain)?;
-                let chain = tenant::chain(txn, t.id)?;
-                quota::allocate(
-                    txn,
-                    &chain,
-                    Some(&d),
-                    &Delta {
-                        lists: -1,
-                        ..Delta::default()
-                    },
-                )?;
-                txn.delete(
-                    Keyspace::Directory,
-                    dir::in_domain_key(t.id, dir::LIST, l.domain, l.id.0),
-                );
-                txn.delete(Keyspace::Names, dir::address_key(&address));
-                let tg = [format!("list:{address}"), format!("domain:{}", d.name)];
-                audit::record(txn, &actor, "list.delete", &t.path, &[&tg[0], &tg[1]], &l)?;
-                Ok(())
-            })
-            .await
+        self.write(actor.clone(), move |txn| {
+            let (l, t) = load_by_address(txn, &address)?;
+            check(
+                &actor,
+                Action::ListWrite,
+                &Target::of(&t, Object::List(l.domain)),
+                "list",
+                &address,
+            )?;
+            let (d, _) = domain::load_by_id(txn, l.domain)?;
+            let chain = tenant::chain(txn, t.id)?;
+            quota::allocate(
+                txn,
+                &chain,
+                Some(&d),
+                &Delta {
+                    lists: -1,
+                    ..Delta::default()
+                },
+            )?;
+            txn.delete(
+                Keyspace::Directory,
+                dir::in_domain_key(t.id, dir::LIST, l.domain, l.id.0),
+            );
+            txn.delete(Keyspace::Names, dir::address_key(&address));
+            let tg = [format!("list:{address}"), format!("domain:{}", d.name)];
+            audit::record(txn, &actor, "list.delete", &t.path, &[&tg[0], &tg[1]], &l)?;
+            Ok(())
+        })
+        .await
     }
 }

@@ -28,10 +28,16 @@ pub enum Recipient {
     List { members: Vec<String> },
 }
 
-fn tenants_active(r: &impl Reader, tenant: TenantId) -> Result<bool> {
-    Ok(tenant::chain(r, tenant)?
-        .iter()
-        .all(|t| t.state == TenantState::Active))
+/// True if the mailbox, its domain and every tenant above it are enabled and active.
+pub(crate) fn mailbox_active(r: &impl Reader, m: &mailbox::Mailbox) -> Result<bool> {
+    if !m.enabled {
+        return Ok(false);
+    }
+    let (d, _) = domain::load_by_id(r, m.domain)?;
+    Ok(d.enabled
+        && tenant::chain(r, m.tenant)?
+            .iter()
+            .all(|t| t.state == TenantState::Active))
 }
 
 fn resolve(r: &impl Reader, address: &str) -> Result<Option<Recipient>> {
@@ -49,8 +55,7 @@ fn resolve(r: &impl Reader, address: &str) -> Result<Option<Recipient>> {
             account,
         } => {
             let m = mailbox::load_by_address(r, &address)?;
-            let (d, _) = domain::load_by_id(r, domain)?;
-            let active = m.mailbox.enabled && d.enabled && tenants_active(r, tenant)?;
+            let active = mailbox_active(r, &m.mailbox)?;
             Recipient::Mailbox {
                 account,
                 domain,
@@ -90,7 +95,7 @@ impl Core {
             return Ok(false);
         };
         self.read(move |s| {
-            Ok(s.raw(Keyspace::Names, &dir::domain_name_key(&name))?
+            Ok(s.get(Keyspace::Names, &dir::domain_name_key(&name))?
                 .is_some())
         })
         .await
@@ -116,10 +121,7 @@ impl Core {
                         };
                         match mailbox::load_by_address(s, &address) {
                             Ok(m) => {
-                                let (d, _) = domain::load_by_id(s, m.mailbox.domain)?;
-                                let active = m.mailbox.enabled
-                                    && d.enabled
-                                    && tenants_active(s, m.mailbox.tenant)?;
+                                let active = mailbox_active(s, &m.mailbox)?;
                                 Ok(Some((
                                     m.password_hash,
                                     principal::PrincipalId::Mailbox(m.mailbox.id),

@@ -161,96 +161,95 @@ impl Core {
         validate::password(&new.password)?;
         let hash = password::hash_async(self.cost, new.password).await?;
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let (d, t) = domain::load_by_name(txn, validate::domain_of(&address))
-                    .map_err(|_| CoreError::not_found("domain", validate::domain_of(&address)))?;
-                check(
-                    &actor,
-                    Action::MailboxCreate,
-                    &Target::of(&t, Object::Domain(d.id)),
-                    "domain",
-                    &d.name,
-                )?;
-                if txn.exists(Keyspace::Names, &dir::address_key(&address))? {
-                    return Err(CoreError::AlreadyExists {
-                        what: "address",
-                        key: address,
-                    });
-                }
-                let chain = tenant::chain(txn, t.id)?;
-                let plan = plan::effective(txn, &chain)?;
-                let quota_mb = new
-                    .quota_mb
-                    .or(plan.as_ref().map(|p| p.default_mailbox_mb))
-                    .ok_or_else(|| {
-                        CoreError::invalid("quota_mb", "required: no plan gives a default")
-                    })?;
-                let tier = new
-                    .tier
-                    .or(plan.as_ref().map(|p| p.tier))
-                    .unwrap_or(Tier::Standard);
-                check_max(
-                    &chain,
-                    &d,
-                    plan.as_ref().map(|p| p.max_mailbox_mb),
-                    quota_mb,
-                )?;
-                let delta = Delta {
-                    storage: mib(quota_mb),
-                    mailboxes: vec![(tier, 1)],
-                    ..Delta::default()
-                };
-                quota::allocate(txn, &chain, Some(&d), &delta)?;
-                let id = AccountId(txn.next_id("account")?);
-                let m = Mailbox {
-                    id,
+        self.write(actor.clone(), move |txn| {
+            let (d, t) = domain::load_by_name(txn, validate::domain_of(&address))
+                .map_err(|_| CoreError::not_found("domain", validate::domain_of(&address)))?;
+            check(
+                &actor,
+                Action::MailboxCreate,
+                &Target::of(&t, Object::Domain(d.id)),
+                "domain",
+                &d.name,
+            )?;
+            if txn.exists(Keyspace::Names, &dir::address_key(&address))? {
+                return Err(CoreError::AlreadyExists {
+                    what: "address",
+                    key: address,
+                });
+            }
+            let chain = tenant::chain(txn, t.id)?;
+            let plan = plan::effective(txn, &chain)?;
+            let quota_mb = new
+                .quota_mb
+                .or(plan.as_ref().map(|p| p.default_mailbox_mb))
+                .ok_or_else(|| {
+                    CoreError::invalid("quota_mb", "required: no plan gives a default")
+                })?;
+            let tier = new
+                .tier
+                .or(plan.as_ref().map(|p| p.tier))
+                .unwrap_or(Tier::Standard);
+            check_max(
+                &chain,
+                &d,
+                plan.as_ref().map(|p| p.max_mailbox_mb),
+                quota_mb,
+            )?;
+            let delta = Delta {
+                storage: mib(quota_mb),
+                mailboxes: vec![(tier, 1)],
+                ..Delta::default()
+            };
+            quota::allocate(txn, &chain, Some(&d), &delta)?;
+            let id = AccountId(txn.next_id("account")?);
+            let m = Mailbox {
+                id,
+                tenant: t.id,
+                domain: d.id,
+                address: address.clone(),
+                quota_mb,
+                tier,
+                postmaster: new.postmaster,
+                enabled: true,
+                created_ms: crate::now_ms(),
+            };
+            dir::put(
+                txn,
+                Keyspace::Directory,
+                key(&m),
+                &MailboxRecord {
+                    mailbox: m.clone(),
+                    password_hash: hash,
+                },
+            )?;
+            let loc = AddressLoc::Mailbox {
+                tenant: t.id,
+                domain: d.id,
+                account: id,
+            };
+            dir::put(txn, Keyspace::Names, dir::address_key(&address), &loc)?;
+            dir::set_locator(
+                txn,
+                dir::MAILBOX,
+                id.0,
+                Loc {
                     tenant: t.id,
-                    domain: d.id,
-                    address: address.clone(),
-                    quota_mb,
-                    tier,
-                    postmaster: new.postmaster,
-                    enabled: true,
-                    created_ms: crate::now_ms(),
-                };
-                dir::put(
-                    txn,
-                    Keyspace::Directory,
-                    key(&m),
-                    &MailboxRecord {
-                        mailbox: m.clone(),
-                        password_hash: hash,
-                    },
-                )?;
-                let loc = AddressLoc::Mailbox {
-                    tenant: t.id,
-                    domain: d.id,
-                    account: id,
-                };
-                dir::put(txn, Keyspace::Names, dir::address_key(&address), &loc)?;
-                dir::set_locator(
-                    txn,
-                    dir::MAILBOX,
-                    id.0,
-                    Loc {
-                        tenant: t.id,
-                        domain: Some(d.id),
-                    },
-                )?;
-                marque_store::mail::init_account(txn, id)?;
-                let targets = [format!("mailbox:{address}"), format!("domain:{}", d.name)];
-                audit::record(
-                    txn,
-                    &actor,
-                    "mailbox.create",
-                    &t.path,
-                    &[&targets[0], &targets[1]],
-                    &m,
-                )?;
-                Ok(m)
-            })
-            .await
+                    domain: Some(d.id),
+                },
+            )?;
+            marque_store::mail::init_account(txn, id)?;
+            let targets = [format!("mailbox:{address}"), format!("domain:{}", d.name)];
+            audit::record(
+                txn,
+                &actor,
+                "mailbox.create",
+                &t.path,
+                &[&targets[0], &targets[1]],
+                &m,
+            )?;
+            Ok(m)
+        })
+        .await
     }
 
     /// Reads a mailbox by address.
@@ -312,59 +311,58 @@ impl Core {
     ) -> Result<Mailbox> {
         let address = validate::address(address)?;
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let mut rec = load_by_address(txn, &address)?;
-                let chain = tenant::chain(txn, rec.mailbox.tenant)?;
-                let t = chain
-                    .last()
-                    .ok_or_else(|| CoreError::not_found("tenant", rec.mailbox.tenant))?;
-                check(
-                    &actor,
-                    Action::MailboxUpdate,
-                    &target(t, &rec.mailbox),
-                    "mailbox",
-                    &address,
-                )?;
-                let (d, _) = domain::load_by_id(txn, rec.mailbox.domain)?;
-                let old = rec.mailbox.clone();
-                let m = &mut rec.mailbox;
-                let mut delta = Delta::default();
-                if let Some(q) = changes.quota_mb
-                    && q != old.quota_mb
-                {
-                    let plan = plan::effective(txn, &chain)?;
-                    check_max(&chain, &d, plan.map(|p| p.max_mailbox_mb), q)?;
-                    delta.storage = mib(q) - mib(old.quota_mb);
-                    m.quota_mb = q;
-                }
-                if let Some(tier) = changes.tier
-                    && tier != old.tier
-                {
-                    delta.mailboxes = vec![(old.tier, -1), (tier, 1)];
-                    m.tier = tier;
-                }
-                if let Some(p) = changes.postmaster {
-                    m.postmaster = p;
-                }
-                if let Some(e) = changes.enabled {
-                    m.enabled = e;
-                }
-                quota::allocate(txn, &chain, Some(&d), &delta)?;
-                let m = m.clone();
-                dir::put(txn, Keyspace::Directory, key(&m), &rec)?;
-                let targets = [format!("mailbox:{address}"), format!("domain:{}", d.name)];
-                audit::record(
-                    txn,
-                    &actor,
-                    "mailbox.update",
-                    &t.path,
-                    &[&targets[0], &targets[1]],
-                    &m,
-                )?;
-                Ok(m)
-            })
-            .await
+        self.write(actor.clone(), move |txn| {
+            let mut rec = load_by_address(txn, &address)?;
+            let chain = tenant::chain(txn, rec.mailbox.tenant)?;
+            let t = chain
+                .last()
+                .ok_or_else(|| CoreError::not_found("tenant", rec.mailbox.tenant))?;
+            check(
+                &actor,
+                Action::MailboxUpdate,
+                &target(t, &rec.mailbox),
+                "mailbox",
+                &address,
+            )?;
+            let (d, _) = domain::load_by_id(txn, rec.mailbox.domain)?;
+            let old = rec.mailbox.clone();
+            let m = &mut rec.mailbox;
+            let mut delta = Delta::default();
+            if let Some(q) = changes.quota_mb
+                && q != old.quota_mb
+            {
+                let plan = plan::effective(txn, &chain)?;
+                check_max(&chain, &d, plan.map(|p| p.max_mailbox_mb), q)?;
+                delta.storage = mib(q) - mib(old.quota_mb);
+                m.quota_mb = q;
+            }
+            if let Some(tier) = changes.tier
+                && tier != old.tier
+            {
+                delta.mailboxes = vec![(old.tier, -1), (tier, 1)];
+                m.tier = tier;
+            }
+            if let Some(p) = changes.postmaster {
+                m.postmaster = p;
+            }
+            if let Some(e) = changes.enabled {
+                m.enabled = e;
+            }
+            quota::allocate(txn, &chain, Some(&d), &delta)?;
+            let m = m.clone();
+            dir::put(txn, Keyspace::Directory, key(&m), &rec)?;
+            let targets = [format!("mailbox:{address}"), format!("domain:{}", d.name)];
+            audit::record(
+                txn,
+                &actor,
+                "mailbox.update",
+                &t.path,
+                &[&targets[0], &targets[1]],
+                &m,
+            )?;
+            Ok(m)
+        })
+        .await
     }
 
     /// Sets a mailbox's password (its user, or someone who manages its domain).
@@ -373,64 +371,62 @@ impl Core {
         validate::password(new)?;
         let hash = password::hash_async(self.cost, new.to_string()).await?;
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let mut rec = load_by_address(txn, &address)?;
-                let t = tenant::load(txn, rec.mailbox.tenant)?;
-                check(
-                    &actor,
-                    Action::PasswordSet,
-                    &target(&t, &rec.mailbox),
-                    "mailbox",
-                    &address,
-                )?;
-                rec.password_hash = hash;
-                dir::put(txn, Keyspace::Directory, key(&rec.mailbox), &rec)?;
-                let (d, _) = domain::load_by_id(txn, rec.mailbox.domain)?;
-                let targets = [format!("mailbox:{address}"), format!("domain:{}", d.name)];
-                audit::record(
-                    txn,
-                    &actor,
-                    "mailbox.password",
-                    &t.path,
-                    &[&targets[0], &targets[1]],
-                    &serde_json::Value::Null,
-                )?;
-                Ok(())
-            })
-            .await
+        self.write(actor.clone(), move |txn| {
+            let mut rec = load_by_address(txn, &address)?;
+            let t = tenant::load(txn, rec.mailbox.tenant)?;
+            check(
+                &actor,
+                Action::PasswordSet,
+                &target(&t, &rec.mailbox),
+                "mailbox",
+                &address,
+            )?;
+            rec.password_hash = hash;
+            dir::put(txn, Keyspace::Directory, key(&rec.mailbox), &rec)?;
+            let (d, _) = domain::load_by_id(txn, rec.mailbox.domain)?;
+            let targets = [format!("mailbox:{address}"), format!("domain:{}", d.name)];
+            audit::record(
+                txn,
+                &actor,
+                "mailbox.password",
+                &t.path,
+                &[&targets[0], &targets[1]],
+                &serde_json::Value::Null,
+            )?;
+            Ok(())
+        })
+        .await
     }
 
     /// Deletes a mailbox, giving its allocation back and taking its usage off every counter.
     pub async fn delete_mailbox(&self, actor: &Actor, address: &str) -> Result<()> {
         let address = validate::address(address)?;
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let rec = load_by_address(txn, &address)?;
-                let t = tenant::load(txn, rec.mailbox.tenant)?;
-                check(
-                    &actor,
-                    Action::MailboxDelete,
-                    &target(&t, &rec.mailbox),
-                    "mailbox",
-                    &address,
-                )?;
-                remove(txn, &rec)?;
-                let targets = [
-                    format!("mailbox:{address}"),
-                    format!("domain:{}", validate::domain_of(&address)),
-                ];
-                audit::record(
-                    txn,
-                    &actor,
-                    "mailbox.delete",
-                    &t.path,
-                    &[&targets[0], &targets[1]],
-                    &rec.mailbox,
-                )?;
-                Ok(())
-            })
-            .await
+        self.write(actor.clone(), move |txn| {
+            let rec = load_by_address(txn, &address)?;
+            let t = tenant::load(txn, rec.mailbox.tenant)?;
+            check(
+                &actor,
+                Action::MailboxDelete,
+                &target(&t, &rec.mailbox),
+                "mailbox",
+                &address,
+            )?;
+            remove(txn, &rec)?;
+            let targets = [
+                format!("mailbox:{address}"),
+                format!("domain:{}", validate::domain_of(&address)),
+            ];
+            audit::record(
+                txn,
+                &actor,
+                "mailbox.delete",
+                &t.path,
+                &[&targets[0], &targets[1]],
+                &rec.mailbox,
+            )?;
+            Ok(())
+        })
+        .await
     }
 }

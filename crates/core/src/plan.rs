@@ -107,53 +107,52 @@ impl Core {
             ));
         }
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let t = tenant::load(txn, new.owner)?;
-                check(
-                    &actor,
-                    Action::PlanWrite,
-                    &Target::of(&t, Object::Tenant),
-                    "tenant",
-                    t.id,
-                )?;
-                let id = PlanId(txn.next_id("plan")?);
-                let plan = Plan {
-                    id,
-                    owner: t.id,
-                    name,
-                    tier: new.tier,
-                    default_mailbox_mb: new.default_mailbox_mb,
-                    max_mailbox_mb: new.max_mailbox_mb,
-                    features: new.features,
-                    price_credits: new.price_credits,
-                };
-                dir::put(
-                    txn,
-                    Keyspace::Directory,
-                    dir::owned_key(t.id, dir::PLAN, id.0),
-                    &plan,
-                )?;
-                dir::set_locator(
-                    txn,
-                    dir::PLAN,
-                    id.0,
-                    Loc {
-                        tenant: t.id,
-                        domain: None,
-                    },
-                )?;
-                audit::record(
-                    txn,
-                    &actor,
-                    "plan.create",
-                    &t.path,
-                    &[&format!("plan:{id}")],
-                    &plan,
-                )?;
-                Ok(plan)
-            })
-            .await
+        self.write(actor.clone(), move |txn| {
+            let t = tenant::load(txn, new.owner)?;
+            check(
+                &actor,
+                Action::PlanWrite,
+                &Target::of(&t, Object::Tenant),
+                "tenant",
+                t.id,
+            )?;
+            let id = PlanId(txn.next_id("plan")?);
+            let plan = Plan {
+                id,
+                owner: t.id,
+                name,
+                tier: new.tier,
+                default_mailbox_mb: new.default_mailbox_mb,
+                max_mailbox_mb: new.max_mailbox_mb,
+                features: new.features,
+                price_credits: new.price_credits,
+            };
+            dir::put(
+                txn,
+                Keyspace::Directory,
+                dir::owned_key(t.id, dir::PLAN, id.0),
+                &plan,
+            )?;
+            dir::set_locator(
+                txn,
+                dir::PLAN,
+                id.0,
+                Loc {
+                    tenant: t.id,
+                    domain: None,
+                },
+            )?;
+            audit::record(
+                txn,
+                &actor,
+                "plan.create",
+                &t.path,
+                &[&format!("plan:{id}")],
+                &plan,
+            )?;
+            Ok(plan)
+        })
+        .await
     }
 
     /// Reads a plan.
@@ -195,35 +194,78 @@ impl Core {
         .await
     }
 
+    /// Replaces a plan's terms (name, tier, sizes, features, price); its owner stays.
+    pub async fn update_plan(&self, actor: &Actor, id: PlanId, terms: NewPlan) -> Result<Plan> {
+        let name = validate::name("name", &terms.name)?;
+        if terms.default_mailbox_mb == 0 || terms.default_mailbox_mb > terms.max_mailbox_mb {
+            return Err(CoreError::invalid(
+                "default_mailbox_mb",
+                "must be between 1 and max_mailbox_mb",
+            ));
+        }
+        let actor = actor.clone();
+        self.write(actor.clone(), move |txn| {
+            let (mut p, owner) = load(txn, id)?;
+            check(
+                &actor,
+                Action::PlanWrite,
+                &Target::of(&owner, Object::Plan(id)),
+                "plan",
+                id,
+            )?;
+            p.name = name;
+            p.tier = terms.tier;
+            p.default_mailbox_mb = terms.default_mailbox_mb;
+            p.max_mailbox_mb = terms.max_mailbox_mb;
+            p.features = terms.features;
+            p.price_credits = terms.price_credits;
+            dir::put(
+                txn,
+                Keyspace::Directory,
+                dir::owned_key(owner.id, dir::PLAN, id.0),
+                &p,
+            )?;
+            audit::record(
+                txn,
+                &actor,
+                "plan.update",
+                &owner.path,
+                &[&format!("plan:{id}")],
+                &p,
+            )?;
+            Ok(p)
+        })
+        .await
+    }
+
     /// Deletes a plan. Tenants on it keep their limits; new mailboxes fall back to the plan of
     /// the nearest ancestor.
     pub async fn delete_plan(&self, actor: &Actor, id: PlanId) -> Result<()> {
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let (p, owner) = load(txn, id)?;
-                check(
-                    &actor,
-                    Action::PlanWrite,
-                    &Target::of(&owner, Object::Plan(id)),
-                    "plan",
-                    id,
-                )?;
-                txn.delete(
-                    Keyspace::Directory,
-                    dir::owned_key(owner.id, dir::PLAN, id.0),
-                );
-                txn.delete(Keyspace::Names, dir::locator_key(dir::PLAN, id.0));
-                audit::record(
-                    txn,
-                    &actor,
-                    "plan.delete",
-                    &owner.path,
-                    &[&format!("plan:{id}")],
-                    &p,
-                )?;
-                Ok(())
-            })
-            .await
+        self.write(actor.clone(), move |txn| {
+            let (p, owner) = load(txn, id)?;
+            check(
+                &actor,
+                Action::PlanWrite,
+                &Target::of(&owner, Object::Plan(id)),
+                "plan",
+                id,
+            )?;
+            txn.delete(
+                Keyspace::Directory,
+                dir::owned_key(owner.id, dir::PLAN, id.0),
+            );
+            txn.delete(Keyspace::Names, dir::locator_key(dir::PLAN, id.0));
+            audit::record(
+                txn,
+                &actor,
+                "plan.delete",
+                &owner.path,
+                &[&format!("plan:{id}")],
+                &p,
+            )?;
+            Ok(())
+        })
+        .await
     }
 }

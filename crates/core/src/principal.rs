@@ -240,7 +240,7 @@ pub(crate) fn resolve(r: &impl Reader, id: PrincipalId) -> Result<Principal> {
         }
         PrincipalId::Mailbox(a) => {
             let rec = crate::mailbox::load_by_id(r, a)?;
-            if !rec.mailbox.enabled {
+            if !crate::lookup::mailbox_active(r, &rec.mailbox)? {
                 return Err(CoreError::AuthFailed);
             }
             mailbox_principal(r, &rec)
@@ -295,71 +295,70 @@ impl Core {
             None => None,
         };
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let t = tenant::load(txn, new.tenant)?;
-                check(
-                    &actor,
-                    Action::StaffWrite,
-                    &Target::of(&t, Object::Tenant),
-                    "tenant",
-                    t.id,
-                )?;
-                check_kind(txn, &actor, &t, &new.kind)?;
-                if txn.exists(Keyspace::Names, &dir::login_key(&login))? {
-                    return Err(CoreError::AlreadyExists {
-                        what: "login",
-                        key: login,
-                    });
-                }
-                let id = StaffId(txn.next_id("staff")?);
-                let staff = Staff {
-                    id,
+        self.write(actor.clone(), move |txn| {
+            let t = tenant::load(txn, new.tenant)?;
+            check(
+                &actor,
+                Action::StaffWrite,
+                &Target::of(&t, Object::Tenant),
+                "tenant",
+                t.id,
+            )?;
+            check_kind(txn, &actor, &t, &new.kind)?;
+            if txn.exists(Keyspace::Names, &dir::login_key(&login))? {
+                return Err(CoreError::AlreadyExists {
+                    what: "login",
+                    key: login,
+                });
+            }
+            let id = StaffId(txn.next_id("staff")?);
+            let staff = Staff {
+                id,
+                tenant: t.id,
+                login: login.clone(),
+                kind: new.kind,
+                enabled: true,
+                created_ms: crate::now_ms(),
+            };
+            let rec = StaffRecord {
+                staff: staff.clone(),
+                password_hash: hash,
+            };
+            dir::put(
+                txn,
+                Keyspace::Directory,
+                dir::owned_key(t.id, dir::STAFF, id.0),
+                &rec,
+            )?;
+            dir::put(
+                txn,
+                Keyspace::Names,
+                dir::login_key(&login),
+                &Loc {
                     tenant: t.id,
-                    login: login.clone(),
-                    kind: new.kind,
-                    enabled: true,
-                    created_ms: crate::now_ms(),
-                };
-                let rec = StaffRecord {
-                    staff: staff.clone(),
-                    password_hash: hash,
-                };
-                dir::put(
-                    txn,
-                    Keyspace::Directory,
-                    dir::owned_key(t.id, dir::STAFF, id.0),
-                    &rec,
-                )?;
-                dir::put(
-                    txn,
-                    Keyspace::Names,
-                    dir::login_key(&login),
-                    &Loc {
-                        tenant: t.id,
-                        domain: None,
-                    },
-                )?;
-                dir::set_locator(
-                    txn,
-                    dir::STAFF,
-                    id.0,
-                    Loc {
-                        tenant: t.id,
-                        domain: None,
-                    },
-                )?;
-                audit::record(
-                    txn,
-                    &actor,
-                    "staff.create",
-                    &t.path,
-                    &[&format!("staff:{login}")],
-                    &staff,
-                )?;
-                Ok(staff)
-            })
-            .await
+                    domain: None,
+                },
+            )?;
+            dir::set_locator(
+                txn,
+                dir::STAFF,
+                id.0,
+                Loc {
+                    tenant: t.id,
+                    domain: None,
+                },
+            )?;
+            audit::record(
+                txn,
+                &actor,
+                "staff.create",
+                &t.path,
+                &[&format!("staff:{login}")],
+                &staff,
+            )?;
+            Ok(staff)
+        })
+        .await
     }
 
     /// Reads a staff record.
@@ -411,59 +410,57 @@ impl Core {
         enabled: Option<bool>,
     ) -> Result<Staff> {
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let mut rec = load_staff(txn, id)?;
-                let t = tenant::load(txn, rec.staff.tenant)?;
-                check(
-                    &actor,
-                    Action::StaffWrite,
-                    &Target::of(&t, Object::Staff(id)),
-                    "staff",
-                    id,
-                )?;
-                if let Some(kind) = kind {
-                    check_kind(txn, &actor, &t, &kind)?;
-                    rec.staff.kind = kind;
-                }
-                if let Some(e) = enabled {
-                    rec.staff.enabled = e;
-                }
-                dir::put(
-                    txn,
-                    Keyspace::Directory,
-                    dir::owned_key(t.id, dir::STAFF, id.0),
-                    &rec,
-                )?;
-                let target = format!("staff:{}", rec.staff.login);
-                audit::record(txn, &actor, "staff.update", &t.path, &[&target], &rec.staff)?;
-                Ok(rec.staff)
-            })
-            .await
+        self.write(actor.clone(), move |txn| {
+            let mut rec = load_staff(txn, id)?;
+            let t = tenant::load(txn, rec.staff.tenant)?;
+            check(
+                &actor,
+                Action::StaffWrite,
+                &Target::of(&t, Object::Staff(id)),
+                "staff",
+                id,
+            )?;
+            if let Some(kind) = kind {
+                check_kind(txn, &actor, &t, &kind)?;
+                rec.staff.kind = kind;
+            }
+            if let Some(e) = enabled {
+                rec.staff.enabled = e;
+            }
+            dir::put(
+                txn,
+                Keyspace::Directory,
+                dir::owned_key(t.id, dir::STAFF, id.0),
+                &rec,
+            )?;
+            let target = format!("staff:{}", rec.staff.login);
+            audit::record(txn, &actor, "staff.update", &t.path, &[&target], &rec.staff)?;
+            Ok(rec.staff)
+        })
+        .await
     }
 
     /// Deletes an administrator or manager; its tokens stop working.
     pub async fn delete_staff(&self, actor: &Actor, id: StaffId) -> Result<()> {
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let rec = load_staff(txn, id)?;
-                let t = tenant::load(txn, rec.staff.tenant)?;
-                check(
-                    &actor,
-                    Action::StaffWrite,
-                    &Target::of(&t, Object::Staff(id)),
-                    "staff",
-                    id,
-                )?;
-                txn.delete(Keyspace::Directory, dir::owned_key(t.id, dir::STAFF, id.0));
-                txn.delete(Keyspace::Names, dir::login_key(&rec.staff.login));
-                txn.delete(Keyspace::Names, dir::locator_key(dir::STAFF, id.0));
-                let target = format!("staff:{}", rec.staff.login);
-                audit::record(txn, &actor, "staff.delete", &t.path, &[&target], &rec.staff)?;
-                Ok(())
-            })
-            .await
+        self.write(actor.clone(), move |txn| {
+            let rec = load_staff(txn, id)?;
+            let t = tenant::load(txn, rec.staff.tenant)?;
+            check(
+                &actor,
+                Action::StaffWrite,
+                &Target::of(&t, Object::Staff(id)),
+                "staff",
+                id,
+            )?;
+            txn.delete(Keyspace::Directory, dir::owned_key(t.id, dir::STAFF, id.0));
+            txn.delete(Keyspace::Names, dir::login_key(&rec.staff.login));
+            txn.delete(Keyspace::Names, dir::locator_key(dir::STAFF, id.0));
+            let target = format!("staff:{}", rec.staff.login);
+            audit::record(txn, &actor, "staff.delete", &t.path, &[&target], &rec.staff)?;
+            Ok(())
+        })
+        .await
     }
 
     /// Sets the sign-in password of an administrator or manager.
@@ -471,35 +468,34 @@ impl Core {
         validate::password(&new)?;
         let hash = password::hash_async(self.cost, new).await?;
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let mut rec = load_staff(txn, id)?;
-                let t = tenant::load(txn, rec.staff.tenant)?;
-                check(
-                    &actor,
-                    Action::PasswordSet,
-                    &Target::of(&t, Object::Staff(id)),
-                    "staff",
-                    id,
-                )?;
-                rec.password_hash = Some(hash);
-                dir::put(
-                    txn,
-                    Keyspace::Directory,
-                    dir::owned_key(t.id, dir::STAFF, id.0),
-                    &rec,
-                )?;
-                let target = format!("staff:{}", rec.staff.login);
-                audit::record(
-                    txn,
-                    &actor,
-                    "staff.password",
-                    &t.path,
-                    &[&target],
-                    &serde_json::Value::Null,
-                )?;
-                Ok(())
-            })
-            .await
+        self.write(actor.clone(), move |txn| {
+            let mut rec = load_staff(txn, id)?;
+            let t = tenant::load(txn, rec.staff.tenant)?;
+            check(
+                &actor,
+                Action::PasswordSet,
+                &Target::of(&t, Object::Staff(id)),
+                "staff",
+                id,
+            )?;
+            rec.password_hash = Some(hash);
+            dir::put(
+                txn,
+                Keyspace::Directory,
+                dir::owned_key(t.id, dir::STAFF, id.0),
+                &rec,
+            )?;
+            let target = format!("staff:{}", rec.staff.login);
+            audit::record(
+                txn,
+                &actor,
+                "staff.password",
+                &t.path,
+                &[&target],
+                &serde_json::Value::Null,
+            )?;
+            Ok(())
+        })
+        .await
     }
 }

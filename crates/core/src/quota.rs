@@ -195,7 +195,7 @@ pub struct Usage {
 }
 
 pub(crate) fn counts(r: &impl Reader, owner: Owner) -> Result<Counts> {
-    let c = |m| r.count(&counters::key(owner, m));
+    let c = |m| r.counter(&counters::key(owner, m));
     let mut mailboxes = BTreeMap::new();
     for tier in Tier::ALL {
         let n = c(Metric::Mailboxes(tier.code()))?;

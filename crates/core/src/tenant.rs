@@ -135,9 +135,10 @@ pub(crate) fn chain(r: &impl Reader, id: TenantId) -> Result<Vec<Tenant>> {
 
 /// Loads a tenant's children.
 pub(crate) fn children(r: &impl Reader, id: TenantId) -> Result<Vec<Tenant>> {
-    let links = r.raw_scan(
+    let links = r.scan(
         Keyspace::Directory,
         &marque_store::Range::prefix(&dir::children_prefix(id)),
+        marque_store::Direction::Forward,
         dir::SCAN_MAX,
     )?;
     let mut out = Vec::with_capacity(links.len());
@@ -203,57 +204,56 @@ impl Core {
         let mut new = new;
         new.name = validate::name("name", &new.name)?;
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let parent = load(txn, new.parent)?;
-                let target = Target::of(&parent, Object::Tenant);
-                // Who may not create tenants directly may still ask for an activation.
-                if authorize(&actor, Action::TenantCreate, &target).is_err() {
-                    if authorize(&actor, Action::ActivationRequest, &target).is_err() {
-                        check(&actor, Action::TenantCreate, &target, "tenant", parent.id)?;
-                    }
-                    check_parent(&parent, new.kind)?;
-                    let (tenant, act) = activation::request(txn, &actor, &parent, &new)?;
-                    return Ok(Created {
-                        tenant,
-                        activation: Some(act),
-                    });
+        self.write(actor.clone(), move |txn| {
+            let parent = load(txn, new.parent)?;
+            let target = Target::of(&parent, Object::Tenant);
+            // Who may not create tenants directly may still ask for an activation.
+            if authorize(&actor, Action::TenantCreate, &target).is_err() {
+                if authorize(&actor, Action::ActivationRequest, &target).is_err() {
+                    check(&actor, Action::TenantCreate, &target, "tenant", parent.id)?;
                 }
                 check_parent(&parent, new.kind)?;
-                if let Some(plan) = new.plan {
-                    let (p, owner) = crate::plan::load(txn, plan)?;
-                    check(
-                        &actor,
-                        Action::PlanUse,
-                        &Target::of(&owner, Object::Plan(p.id)),
-                        "plan",
-                        plan,
-                    )?;
-                    if !parent.path.contains(&owner.id) {
-                        return Err(CoreError::invalid(
-                            "plan",
-                            format!("plan {plan} is not offered under this parent"),
-                        ));
-                    }
-                }
-                let t = insert(txn, &parent, &new, TenantState::Active, None)?;
-                if t.kind == TenantKind::Customer {
-                    activation::record_event(txn, &t, activation::EventKind::Activation, None)?;
-                }
-                audit::record(
-                    txn,
+                let (tenant, act) = activation::request(txn, &actor, &parent, &new)?;
+                return Ok(Created {
+                    tenant,
+                    activation: Some(act),
+                });
+            }
+            check_parent(&parent, new.kind)?;
+            if let Some(plan) = new.plan {
+                let (p, owner) = crate::plan::load(txn, plan)?;
+                check(
                     &actor,
-                    "tenant.create",
-                    &t.path,
-                    &[&format!("tenant:{}", t.id)],
-                    &t,
+                    Action::PlanUse,
+                    &Target::of(&owner, Object::Plan(p.id)),
+                    "plan",
+                    plan,
                 )?;
-                Ok(Created {
-                    tenant: t,
-                    activation: None,
-                })
+                if !parent.path.contains(&owner.id) {
+                    return Err(CoreError::invalid(
+                        "plan",
+                        format!("plan {plan} is not offered under this parent"),
+                    ));
+                }
+            }
+            let t = insert(txn, &parent, &new, TenantState::Active, None)?;
+            if t.kind == TenantKind::Customer {
+                activation::record_event(txn, &t, activation::EventKind::Activation, None)?;
+            }
+            audit::record(
+                txn,
+                &actor,
+                "tenant.create",
+                &t.path,
+                &[&format!("tenant:{}", t.id)],
+                &t,
+            )?;
+            Ok(Created {
+                tenant: t,
+                activation: None,
             })
-            .await
+        })
+        .await
     }
 
     /// Reads a tenant.
@@ -278,19 +278,16 @@ impl Core {
         let actor = actor.clone();
         self.read(move |s| {
             let p = load(s, parent)?;
+            check(
+                &actor,
+                Action::TenantRead,
+                &Target::of(&p, Object::Tenant),
+                "tenant",
+                parent,
+            )?;
             let visible = |t: &Tenant| {
                 authorize(&actor, Action::TenantRead, &Target::of(t, Object::Tenant)).is_ok()
             };
-            if !visible(&p)
-                && authorize(
-                    &actor,
-                    Action::ActivationRequest,
-                    &Target::of(&p, Object::Tenant),
-                )
-                .is_err()
-            {
-                return Err(CoreError::not_found("tenant", parent));
-            }
             Ok(children(s, parent)?
                 .into_iter()
                 .filter(|t| visible(t))
@@ -311,99 +308,98 @@ impl Core {
             changes.name = Some(validate::name("name", n)?);
         }
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let mut t = load(txn, id)?;
-                check(
-                    &actor,
-                    Action::TenantUpdate,
-                    &Target::of(&t, Object::Tenant),
-                    "tenant",
-                    id,
-                )?;
-                if let Some(n) = changes.name {
-                    t.name = n;
+        self.write(actor.clone(), move |txn| {
+            let mut t = load(txn, id)?;
+            check(
+                &actor,
+                Action::TenantUpdate,
+                &Target::of(&t, Object::Tenant),
+                "tenant",
+                id,
+            )?;
+            if let Some(n) = changes.name {
+                t.name = n;
+            }
+            if let Some(plan) = changes.plan {
+                if let Some(p) = plan {
+                    let (plan, owner) = crate::plan::load(txn, p)?;
+                    check(
+                        &actor,
+                        Action::PlanUse,
+                        &Target::of(&owner, Object::Plan(plan.id)),
+                        "plan",
+                        p,
+                    )?;
                 }
-                if let Some(plan) = changes.plan {
-                    if let Some(p) = plan {
-                        let (plan, owner) = crate::plan::load(txn, p)?;
-                        check(
-                            &actor,
-                            Action::PlanUse,
-                            &Target::of(&owner, Object::Plan(plan.id)),
-                            "plan",
-                            p,
-                        )?;
-                    }
-                    t.plan = plan;
-                }
-                if let Some(b) = changes.billing {
-                    t.billing = b;
-                }
-                if let Some(s) = changes.support {
-                    t.support = s;
-                }
-                dir::put(txn, Keyspace::Directory, dir::tenant_key(id), &t)?;
-                audit::record(
-                    txn,
-                    &actor,
-                    "tenant.update",
-                    &t.path,
-                    &[&format!("tenant:{id}")],
-                    &t,
-                )?;
-                Ok(t)
-            })
-            .await
+                t.plan = plan;
+            }
+            if let Some(b) = changes.billing {
+                t.billing = b;
+            }
+            if let Some(s) = changes.support {
+                t.support = s;
+            }
+            dir::put(txn, Keyspace::Directory, dir::tenant_key(id), &t)?;
+            audit::record(
+                txn,
+                &actor,
+                "tenant.update",
+                &t.path,
+                &[&format!("tenant:{id}")],
+                &t,
+            )?;
+            Ok(t)
+        })
+        .await
     }
 
-    /// Deletes an empty tenant (no child tenants, no domains, no staff).
+    /// Deletes an empty tenant (no child tenants, domains, staff or plans).
     pub async fn delete_tenant(&self, actor: &Actor, id: TenantId) -> Result<()> {
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let t = load(txn, id)?;
-                check(
-                    &actor,
-                    Action::TenantDelete,
-                    &Target::of(&t, Object::Tenant),
+        self.write(actor.clone(), move |txn| {
+            let t = load(txn, id)?;
+            check(
+                &actor,
+                Action::TenantDelete,
+                &Target::of(&t, Object::Tenant),
+                "tenant",
+                id,
+            )?;
+            let Some(parent) = t.parent else {
+                return Err(CoreError::invalid(
                     "tenant",
-                    id,
-                )?;
-                let Some(parent) = t.parent else {
-                    return Err(CoreError::invalid(
-                        "tenant",
-                        "the provider cannot be deleted",
-                    ));
-                };
-                for (tag, what) in [
-                    (b'c', "child tenants"),
-                    (b'd', "domains"),
-                    (dir::STAFF, "staff"),
-                ] {
-                    if dir::any(txn, Keyspace::Directory, &dir::owned_prefix(id, tag))? {
-                        return Err(CoreError::NotEmpty {
-                            what: "tenant",
-                            key: id.to_string(),
-                            reason: format!("it still has {what}"),
-                        });
-                    }
+                    "the provider cannot be deleted",
+                ));
+            };
+            for (tag, what) in [
+                (b'c', "child tenants"),
+                (b'd', "domains"),
+                (dir::STAFF, "staff"),
+                (dir::PLAN, "plans"),
+            ] {
+                if dir::any(txn, Keyspace::Directory, &dir::owned_prefix(id, tag))? {
+                    return Err(CoreError::NotEmpty {
+                        what: "tenant",
+                        key: id.to_string(),
+                        reason: format!("it still has {what}"),
+                    });
                 }
-                txn.delete(Keyspace::Directory, dir::tenant_key(id));
-                txn.delete(Keyspace::Directory, dir::child_key(parent, id));
-                if t.kind == TenantKind::Customer && t.state == TenantState::Active {
-                    activation::record_event(txn, &t, activation::EventKind::Deactivation, None)?;
-                }
-                audit::record(
-                    txn,
-                    &actor,
-                    "tenant.delete",
-                    &t.path,
-                    &[&format!("tenant:{id}")],
-                    &t,
-                )?;
-                Ok(())
-            })
-            .await
+            }
+            txn.delete(Keyspace::Directory, dir::tenant_key(id));
+            txn.delete(Keyspace::Directory, dir::child_key(parent, id));
+            if t.kind == TenantKind::Customer && t.state == TenantState::Active {
+                activation::record_event(txn, &t, activation::EventKind::Deactivation, None)?;
+            }
+            audit::record(
+                txn,
+                &actor,
+                "tenant.delete",
+                &t.path,
+                &[&format!("tenant:{id}")],
+                &t,
+            )?;
+            Ok(())
+        })
+        .await
     }
 }

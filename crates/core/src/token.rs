@@ -215,34 +215,33 @@ impl Core {
     /// Revokes a token.
     pub async fn revoke_token(&self, actor: &Actor, id: TokenId) -> Result<()> {
         let actor = actor.clone();
-        self.store
-            .transact(move |txn| {
-                let mut token = load(txn, id)?;
-                let (t, target) = principal_target(txn, token.principal)?;
-                let action = if token.principal == actor.principal.id {
-                    Action::TokenWrite
-                } else {
-                    Action::StaffWrite
-                };
-                check(&actor, action, &target, "token", id)?;
-                token.revoked = true;
-                dir::put(
-                    txn,
-                    Keyspace::Directory,
-                    dir::owned_key(token.tenant, dir::TOKEN, id.0),
-                    &token,
-                )?;
-                audit::record(
-                    txn,
-                    &actor,
-                    "token.revoke",
-                    &t.path,
-                    &[&format!("token:{id}")],
-                    &token,
-                )?;
-                Ok(())
-            })
-            .await
+        self.write(actor.clone(), move |txn| {
+            let mut token = load(txn, id)?;
+            let (t, target) = principal_target(txn, token.principal)?;
+            let action = if token.principal == actor.principal.id {
+                Action::TokenWrite
+            } else {
+                Action::StaffWrite
+            };
+            check(&actor, action, &target, "token", id)?;
+            token.revoked = true;
+            dir::put(
+                txn,
+                Keyspace::Directory,
+                dir::owned_key(token.tenant, dir::TOKEN, id.0),
+                &token,
+            )?;
+            audit::record(
+                txn,
+                &actor,
+                "token.revoke",
+                &t.path,
+                &[&format!("token:{id}")],
+                &token,
+            )?;
+            Ok(())
+        })
+        .await
     }
 
     /// Lists the actor's own tokens (hashes only).

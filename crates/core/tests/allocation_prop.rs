@@ -190,47 +190,94 @@ fn check_invariants(w: &World) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
-
-    #[test]
-    fn allocations_never_exceed_any_pool(ops in proptest::collection::vec(op(), 1..40)) {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        rt.block_on(async {
-            let w = world().await;
-            let op = Actor::operator();
-            let mut live: Vec<String> = Vec::new();
-            let mut next = 0;
-            for o in ops {
-                let r = match o {
-                    Op::Create { domain, quota_mb, tier } => {
-                        next += 1;
-                        let address = format!("m{next}@{}", w.domains[domain].name);
-                        let r = w.core.create_mailbox(&op, NewMailbox { address: address.clone(), password: "a password".into(), quota_mb: Some(quota_mb), tier: Some(tier), postmaster: false }).await;
-                        if r.is_ok() { live.push(address); }
-                        r.map(drop)
+/// One case: run `ops` on a fresh tree, checking the invariants after every step. Returns how
+/// many operations were accepted and how many refused for a limit.
+fn run_case(ops: Vec<Op>) -> Result<(usize, usize), TestCaseError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let w = world().await;
+        let op = Actor::operator();
+        let mut live: Vec<String> = Vec::new();
+        let (mut accepted, mut refused, mut next) = (0, 0, 0);
+        for o in ops {
+            let r = match o {
+                Op::Create {
+                    domain,
+                    quota_mb,
+                    tier,
+                } => {
+                    next += 1;
+                    let address = format!("m{next}@{}", w.domains[domain].name);
+                    let new = NewMailbox {
+                        address: address.clone(),
+                        password: "a password".into(),
+                        quota_mb: Some(quota_mb),
+                        tier: Some(tier),
+                        postmaster: false,
+                    };
+                    let r = w.core.create_mailbox(&op, new).await;
+                    if r.is_ok() {
+                        live.push(address);
                     }
-                    Op::Resize { mailbox, quota_mb } if !live.is_empty() => {
-                        let a = live[mailbox % live.len()].clone();
-                        w.core.update_mailbox(&op, &a, MailboxChanges { quota_mb: Some(quota_mb), ..MailboxChanges::default() }).await.map(drop)
-                    }
-                    Op::Retier { mailbox, tier } if !live.is_empty() => {
-                        let a = live[mailbox % live.len()].clone();
-                        w.core.update_mailbox(&op, &a, MailboxChanges { tier: Some(tier), ..MailboxChanges::default() }).await.map(drop)
-                    }
-                    Op::Delete { mailbox } if !live.is_empty() => {
-                        let a = live.remove(mailbox % live.len());
-                        w.core.delete_mailbox(&op, &a).await
-                    }
-                    _ => Ok(()),
-                };
-                match r {
-                    Ok(()) | Err(CoreError::LimitExceeded { .. }) => {}
-                    Err(e) => return Err(TestCaseError::fail(format!("unexpected error: {e}"))),
+                    r.map(drop)
                 }
-                check_invariants(&w)?;
+                Op::Resize { mailbox, quota_mb } if !live.is_empty() => {
+                    let a = live[mailbox % live.len()].clone();
+                    let changes = MailboxChanges {
+                        quota_mb: Some(quota_mb),
+                        ..MailboxChanges::default()
+                    };
+                    w.core.update_mailbox(&op, &a, changes).await.map(drop)
+                }
+                Op::Retier { mailbox, tier } if !live.is_empty() => {
+                    let a = live[mailbox % live.len()].clone();
+                    let changes = MailboxChanges {
+                        tier: Some(tier),
+                        ..MailboxChanges::default()
+                    };
+                    w.core.update_mailbox(&op, &a, changes).await.map(drop)
+                }
+                Op::Delete { mailbox } if !live.is_empty() => {
+                    let a = live.remove(mailbox % live.len());
+                    w.core.delete_mailbox(&op, &a).await
+                }
+                _ => continue,
+            };
+            match r {
+                Ok(()) => accepted += 1,
+                Err(CoreError::LimitExceeded { .. }) => refused += 1,
+                Err(e) => return Err(TestCaseError::fail(format!("unexpected error: {e}"))),
             }
-            Ok(())
-        })?;
+            check_invariants(&w)?;
+        }
+        Ok((accepted, refused))
+    })
+}
+
+#[test]
+fn allocations_never_exceed_any_pool() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (accepted, refused) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 24,
+        ..ProptestConfig::default()
+    });
+    let result = runner.run(&proptest::collection::vec(op(), 1..40), |ops| {
+        let (a, r) = run_case(ops)?;
+        accepted.fetch_add(a, Ordering::Relaxed);
+        refused.fetch_add(r, Ordering::Relaxed);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
     }
+    let (a, r) = (accepted.into_inner(), refused.into_inner());
+    println!(
+        "24 random sequences: {a} operations accepted, {r} refused for a limit, invariants held after each"
+    );
+    assert!(a > 0 && r > 0, "the sequences exercised both outcomes");
 }

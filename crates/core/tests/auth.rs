@@ -187,6 +187,89 @@ async fn tokens_expire_revoke_and_narrow() {
         .unwrap_err();
     assert!(e.is_forbidden(), "{e}");
 
+    // A token narrowed to one customer reaches nothing else of its principal's subtree.
+    let c1 = core
+        .create_tenant(
+            &op,
+            NewTenant {
+                name: "C1".into(),
+                parent: r,
+                ..NewTenant::default()
+            },
+        )
+        .await
+        .unwrap()
+        .tenant
+        .id;
+    let c2 = core
+        .create_tenant(
+            &op,
+            NewTenant {
+                name: "C2".into(),
+                parent: r,
+                ..NewTenant::default()
+            },
+        )
+        .await
+        .unwrap()
+        .tenant
+        .id;
+    let (_, narrow) = core
+        .create_token(
+            &op,
+            NewToken {
+                name: "c1".into(),
+                principal: whom,
+                scope: Scope {
+                    read_only: false,
+                    subtree: Some(c1),
+                },
+                ..NewToken::default()
+            },
+        )
+        .await
+        .unwrap();
+    let narrow = core.authenticate_token(&narrow).await.unwrap();
+    core.get_tenant(&narrow, c1).await.unwrap();
+    core.create_domain(
+        &narrow,
+        NewDomain {
+            name: "c1.example".into(),
+            tenant: c1,
+            ..NewDomain::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        core.get_tenant(&narrow, c2)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    assert!(
+        core.get_tenant(&narrow, r)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    // ...not even its own principal's record, so it cannot mint a token wider than itself.
+    let e = core
+        .create_token(
+            &narrow,
+            NewToken {
+                name: "wide".into(),
+                scope: Scope {
+                    read_only: false,
+                    subtree: Some(r),
+                },
+                ..NewToken::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(e.is_not_found(), "{e}");
+
     // Deleting the principal kills its tokens.
     let (_, live) = core
         .create_token(

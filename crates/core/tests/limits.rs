@@ -510,3 +510,103 @@ async fn input_is_validated() {
     let e = core.delete_domain(&op, "ok.example").await.unwrap_err();
     assert!(matches!(e, CoreError::NotEmpty { .. }), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_is_held_to_the_charges() {
+    use marque_store::mail::{self, AppendOptions, PreparedMessage};
+    let (core, _dir) = common::core().await;
+    let t = tree(&core).await;
+    let op = Actor::operator();
+    core.set_limits(
+        &op,
+        LimitsOf::Tenant(t.customer),
+        Limits {
+            storage_mb: Some(3),
+            ..Limits::default()
+        },
+    )
+    .await
+    .unwrap();
+    core.create_domain(
+        &op,
+        NewDomain {
+            name: "c.example".into(),
+            tenant: t.customer,
+            ..NewDomain::default()
+        },
+    )
+    .await
+    .unwrap();
+    let a = core
+        .create_mailbox(&op, mailbox("a@c.example", 1))
+        .await
+        .unwrap();
+    let b = core
+        .create_mailbox(&op, mailbox("b@c.example", 2))
+        .await
+        .unwrap();
+
+    let body = format!("Subject: hello\r\n\r\n{}\r\n", "x".repeat(600 * 1024));
+    let msg = PreparedMessage::new(core.store(), body.as_bytes()).unwrap();
+    let deliver = |account: AccountId| {
+        let (core, msg) = (core.clone(), msg.clone());
+        async move {
+            let charges = core.usage_charges(account).await?;
+            core.store()
+                .transact(move |txn| {
+                    let inbox = mail::mailbox_by_name(txn, account, "INBOX")?
+                        .expect("INBOX made with the mailbox");
+                    mail::append(
+                        txn,
+                        account,
+                        inbox.id,
+                        &msg,
+                        &AppendOptions::default(),
+                        &charges,
+                    )
+                })
+                .await
+                .map_err(CoreError::from)
+        }
+    };
+    deliver(a.id).await.unwrap();
+    let e = deliver(a.id).await.unwrap_err();
+    assert!(
+        matches!(&e, CoreError::LimitExceeded { limit, .. } if limit.contains("mailbox quota of a@c.example")),
+        "{e}"
+    );
+    deliver(b.id).await.unwrap();
+    deliver(b.id).await.unwrap();
+    let used = |o| {
+        core.store()
+            .counter(&counters::key(o, Metric::StorageUsed))
+            .unwrap()
+    };
+    let size = msg.size() as i64;
+    assert_eq!(used(Owner::Tenant(t.customer)), 3 * size);
+    assert_eq!(
+        used(Owner::Tenant(PROVIDER)),
+        3 * size,
+        "usage is counted all the way up"
+    );
+    // A pool lowered below what is stored refuses the next message, though b's quota has room.
+    let lowered = Limits {
+        storage_mb: Some(1),
+        ..Limits::default()
+    };
+    core.set_limits(&t.reseller_admin, LimitsOf::Tenant(t.customer), lowered)
+        .await
+        .unwrap();
+    let e = deliver(b.id).await.unwrap_err();
+    assert!(
+        matches!(&e, CoreError::LimitExceeded { limit, .. } if limit.contains("storage pool of tenant C")),
+        "{e}"
+    );
+    let usage = core.usage(&t.reseller_admin, t.customer).await.unwrap();
+    assert_eq!(usage.tenant.counts.storage_used, 3 * size);
+    // Deleting a mailbox takes its usage off every counter above it.
+    core.delete_mailbox(&op, "b@c.example").await.unwrap();
+    assert_eq!(used(Owner::Tenant(t.customer)), size);
+    assert_eq!(used(Owner::Tenant(PROVIDER)), size);
+    assert_eq!(used(Owner::Account(b.id)), 0);
+}
