@@ -107,6 +107,9 @@ pub async fn serve<H: Handler>(
     } = listener;
     let local = tcp.local_addr().ok();
     let tracker = Tracker::new(limits);
+    // Refusals are answered by tasks of their own; past this many tasks, sockets over the limit
+    // are closed without a word, so that a flood cannot grow them without bound.
+    let max_tasks = limits.max_connections.saturating_mul(2);
     let mut sessions = JoinSet::new();
     let stop = shutdown.clone();
 
@@ -154,7 +157,7 @@ pub async fn serve<H: Handler>(
                     }
                     Err(why) => {
                         info!(parent: &span, ?why, "connection refused: over the limit");
-                        if implicit_tls.is_none() {
+                        if implicit_tls.is_none() && sessions.len() < max_tasks {
                             let conn = meta.into_connection(Stream::Plain(sock), None);
                             sessions.spawn(
                                 async move {
