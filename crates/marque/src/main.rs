@@ -1,1 +1,7 @@
-fn main() {}
+//! `marque`: see the library's `cli` module.
+
+#![forbid(unsafe_code)]
+
+fn main() -> std::process::ExitCode {
+    marque::cli::main()
+}

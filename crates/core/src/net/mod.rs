@@ -1,1 +1,27 @@
-//! Session plumbing shared by every protocol: listeners, accept loop, shutdown.
+//! Session plumbing shared by every protocol: listeners, the accept loop, implicit TLS and
+//! STARTTLS, connection limits, the per-connection `tracing` span and graceful shutdown.
+//!
+//! SMTP, IMAP, POP3, ManageSieve and HTTP only implement [`Handler::handle`]; running one service
+//! or all of them is then only a different list of [`Listener`]s.
+//!
+//! # Layout
+//! - [`conn`]: [`Connection`] and its [`Stream`] (plain or TLS), with [`Connection::starttls`].
+//! - [`limits`]: [`Limits`] and the per-listener, per-IP connection counter.
+//! - [`server`]: [`Listener`], the [`Handler`] trait and [`serve`], the accept loop.
+//! - [`shutdown`]: [`Shutdown`] (the trigger) and [`ShutdownSignal`] (what sessions watch).
+//! - [`tls`]: loading a PEM certificate chain and key into a rustls server config (ring).
+
+pub mod conn;
+pub mod limits;
+pub mod server;
+pub mod shutdown;
+pub mod tls;
+
+pub use conn::{Connection, Stream};
+pub use limits::Limits;
+pub use server::{Handler, Listener, serve};
+pub use shutdown::{Shutdown, ShutdownSignal};
+pub use tls::{TlsConfig, TlsError};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,201 @@
+//! Listeners, the [`Handler`] trait and the accept loop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+use tracing::{Instrument, debug, info, info_span, warn};
+
+use super::conn::{Connection, Meta, Stream};
+use super::limits::{Limits, Refusal, Tracker};
+use super::shutdown::ShutdownSignal;
+use super::tls::TlsConfig;
+
+/// How long a client has to finish the TLS handshake on an implicit-TLS listener.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a refusal may take to be written before the socket is dropped.
+const REFUSAL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a protocol implements: serve one connection until it ends.
+pub trait Handler: Send + Sync + 'static {
+    /// Runs one session. The connection is closed when the future returns.
+    fn handle(&self, conn: Connection) -> impl Future<Output = ()> + Send;
+
+    /// Answers a client that is over a connection limit (SMTP says `421`, IMAP says `BYE`).
+    /// Called only on plain listeners; on implicit-TLS listeners the socket is closed. The
+    /// default closes at once.
+    fn refuse(&self, conn: Connection, why: Refusal) -> impl Future<Output = ()> + Send {
+        let _ = why;
+        async move { drop(conn) }
+    }
+}
+
+/// A bound listener with its service name, its TLS settings and its limits.
+#[derive(Debug)]
+pub struct Listener {
+    service: Arc<str>,
+    tcp: TcpListener,
+    implicit_tls: Option<TlsConfig>,
+    starttls: Option<TlsConfig>,
+    limits: Limits,
+}
+
+impl Listener {
+    /// Wraps an already bound socket (tests bind `127.0.0.1:0`).
+    pub fn new(service: &str, tcp: TcpListener) -> Listener {
+        Listener {
+            service: Arc::from(service),
+            tcp,
+            implicit_tls: None,
+            starttls: None,
+            limits: Limits::default(),
+        }
+    }
+
+    /// Every connection starts with a TLS handshake (ports 465, 993, 995, 443).
+    pub fn implicit_tls(mut self, tls: TlsConfig) -> Listener {
+        self.implicit_tls = Some(tls);
+        self
+    }
+
+    /// Plain connections may upgrade with [`Connection::starttls`].
+    pub fn starttls(mut self, tls: TlsConfig) -> Listener {
+        self.starttls = Some(tls);
+        self
+    }
+
+    /// Sets the connection limits.
+    pub fn limits(mut self, limits: Limits) -> Listener {
+        self.limits = limits;
+        self
+    }
+
+    /// The service name.
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
+    /// The address the socket is bound to.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.tcp.local_addr()
+    }
+}
+
+fn next_session_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Accepts connections on `listener` and runs `handler` on each until `shutdown` fires; then
+/// stops accepting, gives open sessions `grace` to finish, aborts the rest and returns.
+pub async fn serve<H: Handler>(
+    listener: Listener,
+    handler: Arc<H>,
+    mut shutdown: ShutdownSignal,
+    grace: Duration,
+) {
+    let Listener {
+        service,
+        tcp,
+        implicit_tls,
+        starttls,
+        limits,
+    } = listener;
+    let local = tcp.local_addr().ok();
+    let tracker = Tracker::new(limits);
+    // Refusals are answered by tasks of their own; past this many tasks, sockets over the limit
+    // are closed without a word, so that a flood cannot grow them without bound.
+    let max_tasks = limits.max_connections.saturating_mul(2);
+    let mut sessions = JoinSet::new();
+    let stop = shutdown.clone();
+
+    loop {
+        tokio::select! {
+            _ = shutdown.wait() => break,
+            Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+            accepted = tcp.accept() => {
+                let (sock, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // Out of file descriptors or a connection reset before accept: wait a
+                        // moment rather than spin.
+                        warn!(service = %service, error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
+                let _ = sock.set_nodelay(true);
+                let local = sock.local_addr().unwrap_or_else(|_| local.unwrap_or(peer));
+                let session_id = next_session_id();
+                let span = info_span!("session", id = session_id, service = %service, remote = %peer);
+                let permit = tracker.admit(peer.ip());
+                let meta = Meta {
+                    peer,
+                    local,
+                    session_id,
+                    service: service.clone(),
+                    shutdown: stop.clone(),
+                    starttls: starttls.clone(),
+                };
+                let handler = handler.clone();
+                match permit {
+                    Ok(permit) => {
+                        let tls = implicit_tls.clone();
+                        sessions.spawn(
+                            async move {
+                                let Some(stream) = open_stream(sock, tls).await else { return };
+                                debug!("session started");
+                                handler.handle(meta.into_connection(stream, Some(permit))).await;
+                                debug!("session ended");
+                            }
+                            .instrument(span),
+                        );
+                    }
+                    Err(why) => {
+                        info!(parent: &span, ?why, "connection refused: over the limit");
+                        if implicit_tls.is_none() && sessions.len() < max_tasks {
+                            let conn = meta.into_connection(Stream::Plain(sock), None);
+                            sessions.spawn(
+                                async move {
+                                    let _ = tokio::time::timeout(REFUSAL_TIMEOUT, handler.refuse(conn, why)).await;
+                                }
+                                .instrument(span),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    drop(tcp);
+    if !sessions.is_empty() {
+        info!(service = %service, open = sessions.len(), "waiting for open sessions to finish");
+    }
+    let drain = async { while sessions.join_next().await.is_some() {} };
+    if tokio::time::timeout(grace, drain).await.is_err() {
+        warn!(service = %service, open = sessions.len(), "grace period over: closing open sessions");
+        sessions.shutdown().await;
+    }
+}
+
+async fn open_stream(sock: TcpStream, tls: Option<TlsConfig>) -> Option<Stream> {
+    let Some(tls) = tls else {
+        return Some(Stream::Plain(sock));
+    };
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.acceptor().accept(sock)).await {
+        Ok(Ok(stream)) => Some(Stream::Tls(Box::new(stream))),
+        Ok(Err(e)) => {
+            debug!(error = %e, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            debug!("TLS handshake timed out");
+            None
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Running the real `marque` binary on loopback with port 0 listeners.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_marque");
+
+/// A `marque` command with a clean environment for the variables it reads.
+pub fn marque() -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_remove("MARQUE_CONFIG")
+        .env_remove("MARQUE_ADMIN_TOKEN")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs `marque ARGS` to completion.
+pub fn run(args: &[&str]) -> Output {
+    marque().args(args).output().expect("marque runs")
+}
+
+/// Writes a config into `dir` with every named service on `127.0.0.1:0`.
+pub fn write_config(dir: &Path, services: &[&str]) -> PathBuf {
+    let mut text = format!(
+        "[server]\nhostname = \"localhost\"\ndata_dir = \"{}\"\nshutdown_grace_secs = 2\n\n[listeners]\n",
+        dir.join("data").display()
+    );
+    for s in services {
+        text.push_str(&format!("{s} = [\"127.0.0.1:0\"]\n"));
+    }
+    let path = dir.join("marque.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A running `marque serve`.
+pub struct Server {
+    pub child: Child,
+    pub listeners: BTreeMap<String, SocketAddr>,
+    pub stderr: PathBuf,
+}
+
+impl Server {
+    /// Starts `marque serve --config CONFIG --print-listeners EXTRA...` and waits for `ready`.
+    pub fn start(config: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        let stderr = config.with_extension("log");
+        let mut cmd = marque();
+        cmd.arg("serve")
+            .arg("--config")
+            .arg(config)
+            .arg("--print-listeners")
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("marque serve starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut listeners = BTreeMap::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) if line == "ready" => break,
+                Ok(line) => {
+                    let mut parts = line.split_whitespace();
+                    assert_eq!(parts.next(), Some("listening"), "unexpected line {line:?}");
+                    let service = parts.next().unwrap().to_string();
+                    let addr = parts.next().unwrap().parse().unwrap();
+                    listeners.insert(service, addr);
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!(
+                        "marque serve did not become ready; its log:\n{}",
+                        std::fs::read_to_string(&stderr).unwrap_or_default()
+                    );
+                }
+            }
+        }
+        Server {
+            child,
+            listeners,
+            stderr,
+        }
+    }
+
+    pub fn addr(&self, service: &str) -> SocketAddr {
+        self.listeners[service]
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits for the exit.
+    pub fn terminate(&mut self) -> ExitStatus {
+        use nix::sys::signal::{Signal, kill};
+        use nix::unistd::Pid;
+        let pid = Pid::from_raw(i32::try_from(self.child.id()).unwrap());
+        kill(pid, Signal::SIGTERM).unwrap();
+        wait(&mut self.child, Duration::from_secs(30))
+            .unwrap_or_else(|| panic!("no exit after SIGTERM; log:\n{}", self.log()))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Waits up to `limit` for the child to exit.
+pub fn wait(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    None
+}
+
+/// Connects and reads what the server says first (until it closes or a line ends).
+pub fn greeting(addr: SocketAddr) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    read_line(&mut s)
+}
+
+pub fn read_line(s: &mut impl Read) -> String {
+    let mut out = Vec::new();
+    let mut byte = [0u8; 1];
+    while let Ok(1) = s.read(&mut byte) {
+        out.push(byte[0]);
+        if byte[0] == b'\n' {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A TLS client that trusts only the PEM certificate at `cert`.
+pub fn tls_connect(
+    addr: SocketAddr,
+    cert: &Path,
+    name: &str,
+) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(cert).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let conn = rustls::ClientConnection::new(
+        Arc::new(config),
+        ServerName::try_from(name.to_string()).unwrap(),
+    )
+    .unwrap();
+    let tcp = TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut stream = rustls::StreamOwned::new(conn, tcp);
+    // Drive the handshake now so that certificate errors surface here.
+    while stream.conn.is_handshaking() {
+        stream
+            .conn
+            .complete_io(&mut stream.sock)
+            .expect("TLS handshake");
+    }
+    stream.flush().unwrap();
+    stream
+}
+
+/// Runs `marque ARGS` with `input` on standard input.
+pub fn run_with_stdin(args: &[&str], input: &str) -> Output {
+    let mut child = marque()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("marque runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}

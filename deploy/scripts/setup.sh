@@ -1,0 +1,63 @@
+# Sourced by run.sh and test.sh: installs what building Marque needs when it is missing, and
+# points cargo's target directory outside the clone so that RocksDB is built once.
+#
+# Needs: a Rust toolchain (1.95 or newer, with rustfmt and clippy) and, from Debian, clang and
+# libclang-dev (RocksDB's bindings) and a C++ compiler (RocksDB itself).
+
+set -euo pipefail
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/marque-target}"
+
+# Runs a command as root: directly when we are root, else through sudo.
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        echo "error: need root (or sudo) to run: $*" >&2
+        exit 1
+    fi
+}
+
+# Installs the Debian packages named that are not installed yet.
+ensure_debian_packages() {
+    local missing=()
+    local pkg
+    for pkg in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed"; then
+            missing+=("$pkg")
+        fi
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        echo "installing ${missing[*]}" >&2
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+    fi
+}
+
+ensure_build_dependencies() {
+    if command -v dpkg-query >/dev/null 2>&1; then
+        local packages=(clang libclang-dev)
+        command -v c++ >/dev/null 2>&1 || packages+=(g++)
+        ensure_debian_packages "${packages[@]}"
+    elif ! command -v clang >/dev/null 2>&1; then
+        echo "warning: not a Debian system and no clang found: install clang and libclang yourself" >&2
+    fi
+    if ! command -v cargo >/dev/null 2>&1; then
+        echo "error: no Rust toolchain: install one with rustup (https://rustup.rs), Rust 1.95 or newer" >&2
+        exit 1
+    fi
+}
+
+# rustfmt and clippy, for test.sh.
+ensure_rust_components() {
+    if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+        if command -v rustup >/dev/null 2>&1; then
+            rustup component add rustfmt clippy
+        else
+            echo "error: cargo fmt and cargo clippy are needed (rustup component add rustfmt clippy)" >&2
+            exit 1
+        fi
+    fi
+}

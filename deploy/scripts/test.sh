@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every check: formatting, clippy with warnings as errors, and all tests of the workspace
+# (installing what is missing first). CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. deploy/scripts/setup.sh
+ensure_build_dependencies
+ensure_rust_components
+echo "target directory: $CARGO_TARGET_DIR" >&2
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo test --workspace
