@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use marque_store::Keyspace;
+use marque_store::{Keyspace, Reader};
 
 use crate::audit;
 use crate::directory::{self as dir, Loc};

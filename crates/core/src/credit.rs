@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use marque_store::{Keyspace, Txn};
+use marque_store::{Keyspace, Reader, Txn};
 
 use crate::activation;
 use crate::audit;

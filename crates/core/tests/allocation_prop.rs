@@ -8,6 +8,7 @@ use proptest::prelude::*;
 
 use marque_core::quota::{recount, recount_domain};
 use marque_core::*;
+use marque_store::Reader;
 use marque_store::counters::{self, Metric, Owner};
 
 #[derive(Debug, Clone)]

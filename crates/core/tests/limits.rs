@@ -4,6 +4,7 @@
 mod common;
 
 use marque_core::*;
+use marque_store::Reader;
 use marque_store::counters::{self, Metric, Owner};
 
 struct Tree {

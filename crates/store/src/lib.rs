@@ -183,23 +183,6 @@ impl Store {
         self.inner.backend.get(ks, key)
     }
 
-    /// Reads and decodes one record (blocking).
-    pub fn get_value<T: serde::de::DeserializeOwned>(
-        &self,
-        ks: Keyspace,
-        key: &[u8],
-    ) -> Result<Option<T>> {
-        self.get(ks, key)?.map(|v| decode(ks, &v)).transpose()
-    }
-
-    /// Reads a counter (blocking; absent is zero).
-    pub fn counter(&self, key: &[u8]) -> Result<i64> {
-        match self.get(Keyspace::Counters, key)? {
-            Some(v) => txn::decode_counter(&v),
-            None => Ok(0),
-        }
-    }
-
     /// Reads up to `limit` entries of `range` (blocking).
     pub fn scan(
         &self,

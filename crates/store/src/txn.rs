@@ -15,12 +15,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
-use serde::{Serialize, de::DeserializeOwned};
+use serde::Serialize;
 
 use crate::backend::{Backend, Change, Direction, Durability, Range, WriteSet};
 use crate::error::{Error, Result};
-use crate::keyspace::{Keyspace, decode, encode};
+use crate::keyspace::{Keyspace, encode};
 use crate::notify::{Event, Notifier};
+use crate::reader::Reader;
 
 /// Most closures one group commit runs before it writes.
 const MAX_GROUP: usize = 512;
@@ -68,16 +69,6 @@ impl<'a> Txn<'a> {
         self.backend.get(ks, key)
     }
 
-    /// Reads and decodes one record.
-    pub fn get_value<T: DeserializeOwned>(&self, ks: Keyspace, key: &[u8]) -> Result<Option<T>> {
-        self.get(ks, key)?.map(|v| decode(ks, &v)).transpose()
-    }
-
-    /// True if the key exists.
-    pub fn exists(&self, ks: Keyspace, key: &[u8]) -> Result<bool> {
-        Ok(self.get(ks, key)?.is_some())
-    }
-
     /// Writes one key.
     pub fn put(&mut self, ks: Keyspace, key: impl Into<Vec<u8>>, value: Vec<u8>) {
         self.own.writes.insert((ks, key.into()), Change::Put(value));
@@ -98,14 +89,6 @@ impl<'a> Txn<'a> {
     /// Deletes one key.
     pub fn delete(&mut self, ks: Keyspace, key: impl Into<Vec<u8>>) {
         self.own.writes.insert((ks, key.into()), Change::Delete);
-    }
-
-    /// Reads a counter (absent counts as zero).
-    pub fn counter(&self, key: &[u8]) -> Result<i64> {
-        Ok(match self.get(Keyspace::Counters, key)? {
-            Some(v) => decode_counter(&v)?,
-            None => 0,
-        })
     }
 
     /// Adds `delta` to a counter and returns the new value. A counter that reaches zero is

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use marque_store::counters::{self, Metric, Owner};
 use marque_store::mail::{self, AppendOptions, Charge, PreparedMessage};
-use marque_store::{AccountId, Direction, Key, Keyspace, Range, Store, StoreOptions};
+use marque_store::{AccountId, Direction, Key, Keyspace, Range, Reader, Store, StoreOptions};
 use rand::Rng;
 
 const KEYS: u8 = 5;
