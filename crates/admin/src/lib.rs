@@ -16,3 +16,9 @@
 pub mod unavailable;
 
 pub use unavailable::Unavailable;
+
+/// The handler for the `http` and `https` listeners.
+pub fn handler(core: &marque_core::Core, hostname: &str) -> impl marque_core::net::Handler {
+    let _ = core;
+    Unavailable::new(hostname)
+}

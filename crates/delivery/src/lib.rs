@@ -14,3 +14,12 @@
 #![forbid(unsafe_code)]
 
 pub mod managesieve;
+
+/// The handler for the `managesieve` listener.
+pub fn managesieve_handler(
+    core: &marque_core::Core,
+    hostname: &str,
+) -> impl marque_core::net::Handler {
+    let _ = core;
+    managesieve::Unavailable::new(hostname)
+}

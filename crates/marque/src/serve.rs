@@ -89,6 +89,7 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         max_per_ip: config.limits.max_connections_per_ip,
     };
     let ctx = Services {
+        core: tenancy.core().clone(),
         hostname: config.server.hostname.clone(),
         grace: config.server.shutdown_grace,
         limits,
@@ -117,6 +118,7 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
 
 /// What every listener task needs.
 struct Services {
+    core: marque_core::Core,
     hostname: String,
     grace: Duration,
     limits: Limits,
@@ -137,31 +139,31 @@ impl Services {
         } else {
             listener.starttls(self.tls.clone())
         };
-        let host = self.hostname.clone();
+        let (core, host) = (&self.core, self.hostname.as_str());
         match service {
             Service::Smtp | Service::Submission | Service::Submissions => {
-                self.run(tasks, listener, marque_smtp::Unavailable::new(host), stop)
+                self.run(tasks, listener, marque_smtp::handler(core, host), stop)
             }
             Service::Imap | Service::Imaps => self.run(
                 tasks,
                 listener,
-                marque_access::imap::Unavailable::new(host),
+                marque_access::imap_handler(core, host),
                 stop,
             ),
             Service::Pop3 | Service::Pop3s => self.run(
                 tasks,
                 listener,
-                marque_access::pop3::Unavailable::new(host),
+                marque_access::pop3_handler(core, host),
                 stop,
             ),
             Service::ManageSieve => self.run(
                 tasks,
                 listener,
-                marque_delivery::managesieve::Unavailable::new(host),
+                marque_delivery::managesieve_handler(core, host),
                 stop,
             ),
             Service::Http | Service::Https => {
-                self.run(tasks, listener, marque_admin::Unavailable::new(host), stop)
+                self.run(tasks, listener, marque_admin::handler(core, host), stop)
             }
         }
     }

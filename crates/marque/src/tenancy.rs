@@ -36,6 +36,11 @@ impl Tenancy {
         })
     }
 
+    /// The core itself, for the services.
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+
     /// Makes sure the provider exists; on first start creates it with `token` as its first
     /// admin token. Returns whether it was created now.
     pub async fn bootstrap(&self, token: String) -> Result<bool> {

@@ -17,3 +17,10 @@
 pub mod unavailable;
 
 pub use unavailable::Unavailable;
+
+/// The handler for the `smtp`, `submission` and `submissions` listeners (it tells them apart by
+/// [`marque_core::net::Connection::service`]).
+pub fn handler(core: &marque_core::Core, hostname: &str) -> impl marque_core::net::Handler {
+    let _ = core;
+    Unavailable::new(hostname)
+}
