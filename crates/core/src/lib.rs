@@ -25,6 +25,7 @@
 //! - [`credit`] — prepaid credit and its ledger.
 //! - [`export`] — the monthly usage export (JSON, CSV).
 //! - [`audit`] — the audit trail.
+//! - [`authlog`] — password sign-in for the services and the authentication log.
 //! - [`lookup`] — address resolution and password sign-in for the mail services.
 //! - [`net`] — session plumbing shared by every protocol.
 
@@ -33,6 +34,7 @@
 pub mod activation;
 pub mod alias;
 pub mod audit;
+pub mod authlog;
 pub mod bootstrap;
 pub mod credit;
 mod directory;
