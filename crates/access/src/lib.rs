@@ -14,14 +14,5 @@
 pub mod imap;
 pub mod pop3;
 
-/// The handler for the `imap` and `imaps` listeners.
-pub fn imap_handler(core: &marque_core::Core, hostname: &str) -> impl marque_core::net::Handler {
-    let _ = core;
-    imap::Unavailable::new(hostname)
-}
-
-/// The handler for the `pop3` and `pop3s` listeners.
-pub fn pop3_handler(core: &marque_core::Core, hostname: &str) -> impl marque_core::net::Handler {
-    let _ = core;
-    pop3::Unavailable::new(hostname)
-}
+pub use imap::handler as imap_handler;
+pub use pop3::handler as pop3_handler;

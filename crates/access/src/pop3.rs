@@ -36,6 +36,12 @@ impl Handler for Unavailable {
     }
 }
 
+/// The handler for the `pop3` and `pop3s` listeners.
+pub fn handler(core: &marque_core::Core, hostname: &str) -> impl Handler {
+    let _ = core;
+    Unavailable::new(hostname)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
