@@ -40,6 +40,7 @@ pub mod credit;
 mod directory;
 pub mod domain;
 pub mod error;
+mod expansion;
 pub mod export;
 pub mod ids;
 pub mod limits;

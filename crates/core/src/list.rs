@@ -2,17 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use marque_store::Keyspace;
-
-use crate::audit;
 use crate::directory::{self as dir, AddressLoc, Reader};
-use crate::domain;
-use crate::error::{CoreError, Result};
+use crate::error::Result;
+use crate::expansion::{self, Expansion};
 use crate::ids::{DomainId, ListId, TenantId};
-use crate::policy::{Action, Object, Target, check};
+use crate::policy::{Action, Object};
 use crate::principal::Actor;
-use crate::quota::{self, Delta};
-use crate::tenant::{self, Tenant};
+use crate::quota::Delta;
+use crate::tenant::Tenant;
 use crate::{Core, validate};
 
 /// A mailing list.
@@ -27,29 +24,43 @@ pub struct List {
     pub members: Vec<String>,
 }
 
-fn members(input: &[String]) -> Result<Vec<String>> {
-    let mut out = input
-        .iter()
-        .map(|a| validate::address(a))
-        .collect::<Result<Vec<_>>>()?;
-    out.sort();
-    out.dedup();
-    Ok(out)
+impl Expansion for List {
+    const NOUN: &'static str = "list";
+    const TAG: u8 = dir::LIST;
+    const READ: Action = Action::ListRead;
+    const WRITE: Action = Action::ListWrite;
+
+    fn object(domain: DomainId) -> Object {
+        Object::List(domain)
+    }
+    fn delta(n: i64) -> Delta {
+        Delta {
+            lists: n,
+            ..Delta::default()
+        }
+    }
+    fn loc(tenant: TenantId, domain: DomainId, id: u64) -> AddressLoc {
+        AddressLoc::List { tenant, domain, id }
+    }
+    fn from_loc(loc: AddressLoc) -> Option<(TenantId, DomainId, u64)> {
+        match loc {
+            AddressLoc::List { tenant, domain, id } => Some((tenant, domain, id)),
+            _ => None,
+        }
+    }
+    fn id(&self) -> u64 {
+        self.id.0
+    }
+    fn domain(&self) -> DomainId {
+        self.domain
+    }
+    fn set_addresses(&mut self, addresses: Vec<String>) {
+        self.members = addresses;
+    }
 }
 
 pub(crate) fn load_by_address(r: &impl Reader, address: &str) -> Result<(List, Tenant)> {
-    match dir::get(r, Keyspace::Names, &dir::address_key(address))? {
-        Some(AddressLoc::List { tenant, domain, id }) => {
-            let l: List = dir::get(
-                r,
-                Keyspace::Directory,
-                &dir::in_domain_key(tenant, dir::LIST, domain, id),
-            )?
-            .ok_or_else(|| CoreError::not_found("list", address))?;
-            Ok((l, tenant::load(r, tenant)?))
-        }
-        _ => Err(CoreError::not_found("list", address)),
-    }
+    expansion::load_by_address(r, address)
 }
 
 impl Core {
@@ -64,77 +75,27 @@ impl Core {
     ) -> Result<List> {
         let address = validate::address(address)?;
         let name = validate::name("name", name)?;
-        let initial = members(initial)?;
-        let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
-            let (d, t) = domain::load_by_name(txn, validate::domain_of(&address))?;
-            check(
-                &actor,
-                Action::ListWrite,
-                &Target::of(&t, Object::List(d.id)),
-                "domain",
-                &d.name,
-            )?;
-            if txn.exists(Keyspace::Names, &dir::address_key(&address))? {
-                return Err(CoreError::AlreadyExists {
-                    what: "address",
-                    key: address,
-                });
-            }
-            let chain = tenant::chain(txn, t.id)?;
-            quota::allocate(
-                txn,
-                &chain,
-                Some(&d),
-                &Delta {
-                    lists: 1,
-                    ..Delta::default()
-                },
-            )?;
-            let id = ListId(txn.next_id("list")?);
-            let l = List {
-                id,
-                tenant: t.id,
-                domain: d.id,
-                address: address.clone(),
-                name,
-                members: initial,
-            };
-            dir::put(
-                txn,
-                Keyspace::Directory,
-                dir::in_domain_key(t.id, dir::LIST, d.id, id.0),
-                &l,
-            )?;
-            let loc = AddressLoc::List {
-                tenant: t.id,
-                domain: d.id,
-                id: id.0,
-            };
-            dir::put(txn, Keyspace::Names, dir::address_key(&address), &loc)?;
-            let tg = [format!("list:{address}"), format!("domain:{}", d.name)];
-            audit::record(txn, &actor, "list.create", &t.path, &[&tg[0], &tg[1]], &l)?;
-            Ok(l)
+        let members = expansion::addresses(initial)?;
+        let addr = address.clone();
+        self.create_expansion(actor, address, move |id, tenant, domain| List {
+            id: ListId(id),
+            tenant,
+            domain,
+            address: addr,
+            name,
+            members,
         })
         .await
     }
 
     /// Reads a mailing list.
     pub async fn get_list(&self, actor: &Actor, address: &str) -> Result<List> {
-        let address = validate::address(address)?;
-        let actor = actor.clone();
-        self.read(move |s| {
-            let (l, t) = load_by_address(s, &address)?;
-            check(
-                &actor,
-                Action::ListRead,
-                &Target::of(&t, Object::List(l.domain)),
-                "list",
-                &address,
-            )?;
-            Ok(l)
-        })
-        .await
+        self.get_expansion(actor, address).await
+    }
+
+    /// Lists a domain's mailing lists.
+    pub async fn list_lists(&self, actor: &Actor, domain: &str) -> Result<Vec<List>> {
+        self.list_expansions(actor, domain).await
     }
 
     /// Replaces a list's members.
@@ -142,70 +103,14 @@ impl Core {
         &self,
         actor: &Actor,
         address: &str,
-        new: &[String],
+        members: &[String],
     ) -> Result<List> {
-        let address = validate::address(address)?;
-        let new = members(new)?;
-        let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
-            let (mut l, t) = load_by_address(txn, &address)?;
-            check(
-                &actor,
-                Action::ListWrite,
-                &Target::of(&t, Object::List(l.domain)),
-                "list",
-                &address,
-            )?;
-            l.members = new;
-            dir::put(
-                txn,
-                Keyspace::Directory,
-                dir::in_domain_key(t.id, dir::LIST, l.domain, l.id.0),
-                &l,
-            )?;
-            let tg = [
-                format!("list:{address}"),
-                format!("domain:{}", validate::domain_of(&address)),
-            ];
-            audit::record(txn, &actor, "list.update", &t.path, &[&tg[0], &tg[1]], &l)?;
-            Ok(l)
-        })
-        .await
+        self.set_expansion(actor, address, expansion::addresses(members)?)
+            .await
     }
 
     /// Deletes a mailing list.
     pub async fn delete_list(&self, actor: &Actor, address: &str) -> Result<()> {
-        let address = validate::address(address)?;
-        let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
-            let (l, t) = load_by_address(txn, &address)?;
-            check(
-                &actor,
-                Action::ListWrite,
-                &Target::of(&t, Object::List(l.domain)),
-                "list",
-                &address,
-            )?;
-            let (d, _) = domain::load_by_id(txn, l.domain)?;
-            let chain = tenant::chain(txn, t.id)?;
-            quota::allocate(
-                txn,
-                &chain,
-                Some(&d),
-                &Delta {
-                    lists: -1,
-                    ..Delta::default()
-                },
-            )?;
-            txn.delete(
-                Keyspace::Directory,
-                dir::in_domain_key(t.id, dir::LIST, l.domain, l.id.0),
-            );
-            txn.delete(Keyspace::Names, dir::address_key(&address));
-            let tg = [format!("list:{address}"), format!("domain:{}", d.name)];
-            audit::record(txn, &actor, "list.delete", &t.path, &[&tg[0], &tg[1]], &l)?;
-            Ok(())
-        })
-        .await
+        self.delete_expansion::<List>(actor, address).await
     }
 }
