@@ -269,20 +269,51 @@ pub(crate) fn request(
     Ok((customer, a))
 }
 
+/// Loads an activation the actor may decide on, in one of the `states` a decision applies to.
+fn decidable(
+    txn: &Txn<'_>,
+    actor: &Actor,
+    id: ActivationId,
+    states: &[ActivationState],
+) -> Result<(Activation, Tenant)> {
+    let (a, t) = load(txn, id)?;
+    check(
+        actor,
+        Action::ActivationApprove,
+        &target(&t, &a),
+        "activation",
+        id,
+    )?;
+    if !states.contains(&a.state) {
+        return Err(CoreError::State {
+            what: "activation",
+            key: id.to_string(),
+            reason: format!("is {:?}", a.state),
+        });
+    }
+    Ok((a, t))
+}
+
+/// Stores a decided activation and its audit record.
+fn decided(txn: &mut Txn<'_>, actor: &Actor, what: &str, t: &Tenant, a: &Activation) -> Result<()> {
+    dir::put(txn, Keyspace::Directory, key(a), a)?;
+    audit::record(
+        txn,
+        actor,
+        what,
+        &t.path,
+        &[&format!("tenant:{}", a.customer)],
+        a,
+    )
+}
+
 impl Core {
     /// Approves a waiting activation: it goes through if the credit covers it, else it waits
     /// for credit. Activations under the `api` policy are approved through an API token.
     pub async fn approve_activation(&self, actor: &Actor, id: ActivationId) -> Result<Activation> {
         let actor = actor.clone();
         self.write(actor.clone(), move |txn| {
-            let (mut a, t) = load(txn, id)?;
-            check(
-                &actor,
-                Action::ActivationApprove,
-                &target(&t, &a),
-                "activation",
-                id,
-            )?;
+            let (mut a, t) = decidable(txn, &actor, id, &[ActivationState::AwaitingApproval])?;
             if a.policy == ActivationPolicy::Api && !matches!(actor.via, Via::Token(_)) {
                 return Err(CoreError::State {
                     what: "activation",
@@ -290,24 +321,9 @@ impl Core {
                     reason: "under the api policy, approval comes through an API token".into(),
                 });
             }
-            if a.state != ActivationState::AwaitingApproval {
-                return Err(CoreError::State {
-                    what: "activation",
-                    key: id.to_string(),
-                    reason: format!("is {:?}", a.state),
-                });
-            }
             a.decided_by = Some(actor.principal.name.clone());
             try_activate(txn, &mut a, &actor.principal.name)?;
-            dir::put(txn, Keyspace::Directory, key(&a), &a)?;
-            audit::record(
-                txn,
-                &actor,
-                "activation.approve",
-                &t.path,
-                &[&format!("tenant:{}", a.customer)],
-                &a,
-            )?;
+            decided(txn, &actor, "activation.approve", &t, &a)?;
             Ok(a)
         })
         .await
@@ -317,24 +333,11 @@ impl Core {
     pub async fn reject_activation(&self, actor: &Actor, id: ActivationId) -> Result<Activation> {
         let actor = actor.clone();
         self.write(actor.clone(), move |txn| {
-            let (mut a, t) = load(txn, id)?;
-            check(
-                &actor,
-                Action::ActivationApprove,
-                &target(&t, &a),
-                "activation",
-                id,
-            )?;
-            if !matches!(
-                a.state,
-                ActivationState::AwaitingApproval | ActivationState::AwaitingCredit
-            ) {
-                return Err(CoreError::State {
-                    what: "activation",
-                    key: id.to_string(),
-                    reason: format!("is {:?}", a.state),
-                });
-            }
+            let waiting = [
+                ActivationState::AwaitingApproval,
+                ActivationState::AwaitingCredit,
+            ];
+            let (mut a, t) = decidable(txn, &actor, id, &waiting)?;
             a.state = ActivationState::Rejected;
             a.decided_ms = Some(crate::now_ms());
             a.decided_by = Some(actor.principal.name.clone());
@@ -346,15 +349,7 @@ impl Core {
                 dir::tenant_key(customer.id),
                 &customer,
             )?;
-            dir::put(txn, Keyspace::Directory, key(&a), &a)?;
-            audit::record(
-                txn,
-                &actor,
-                "activation.reject",
-                &t.path,
-                &[&format!("tenant:{}", a.customer)],
-                &a,
-            )?;
+            decided(txn, &actor, "activation.reject", &t, &a)?;
             Ok(a)
         })
         .await
