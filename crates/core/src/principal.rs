@@ -283,6 +283,25 @@ fn check_kind(r: &impl Reader, actor: &Actor, tenant: &Tenant, kind: &StaffKind)
     }
 }
 
+/// Loads a staff record and its tenant for an action of `actor` on it.
+fn staff_for(
+    txn: &impl Reader,
+    actor: &Actor,
+    id: StaffId,
+    action: Action,
+) -> Result<(StaffRecord, Tenant)> {
+    let rec = load_staff(txn, id)?;
+    let t = tenant::load(txn, rec.staff.tenant)?;
+    check(
+        actor,
+        action,
+        &Target::of(&t, Object::Staff(id)),
+        "staff",
+        id,
+    )?;
+    Ok((rec, t))
+}
+
 impl Core {
     /// Creates an administrator or a manager in a tenant.
     pub async fn create_staff(&self, actor: &Actor, new: NewStaff) -> Result<Staff> {
@@ -411,15 +430,7 @@ impl Core {
     ) -> Result<Staff> {
         let actor = actor.clone();
         self.write(actor.clone(), move |txn| {
-            let mut rec = load_staff(txn, id)?;
-            let t = tenant::load(txn, rec.staff.tenant)?;
-            check(
-                &actor,
-                Action::StaffWrite,
-                &Target::of(&t, Object::Staff(id)),
-                "staff",
-                id,
-            )?;
+            let (mut rec, t) = staff_for(txn, &actor, id, Action::StaffWrite)?;
             if let Some(kind) = kind {
                 check_kind(txn, &actor, &t, &kind)?;
                 rec.staff.kind = kind;
@@ -444,15 +455,7 @@ impl Core {
     pub async fn delete_staff(&self, actor: &Actor, id: StaffId) -> Result<()> {
         let actor = actor.clone();
         self.write(actor.clone(), move |txn| {
-            let rec = load_staff(txn, id)?;
-            let t = tenant::load(txn, rec.staff.tenant)?;
-            check(
-                &actor,
-                Action::StaffWrite,
-                &Target::of(&t, Object::Staff(id)),
-                "staff",
-                id,
-            )?;
+            let (rec, t) = staff_for(txn, &actor, id, Action::StaffWrite)?;
             txn.delete(Keyspace::Directory, dir::owned_key(t.id, dir::STAFF, id.0));
             txn.delete(Keyspace::Names, dir::login_key(&rec.staff.login));
             txn.delete(Keyspace::Names, dir::locator_key(dir::STAFF, id.0));
@@ -469,15 +472,7 @@ impl Core {
         let hash = password::hash_async(self.cost, new).await?;
         let actor = actor.clone();
         self.write(actor.clone(), move |txn| {
-            let mut rec = load_staff(txn, id)?;
-            let t = tenant::load(txn, rec.staff.tenant)?;
-            check(
-                &actor,
-                Action::PasswordSet,
-                &Target::of(&t, Object::Staff(id)),
-                "staff",
-                id,
-            )?;
+            let (mut rec, t) = staff_for(txn, &actor, id, Action::PasswordSet)?;
             rec.password_hash = Some(hash);
             dir::put(
                 txn,
