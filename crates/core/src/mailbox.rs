@@ -402,31 +402,38 @@ impl Core {
     pub async fn delete_mailbox(&self, actor: &Actor, address: &str) -> Result<()> {
         let address = validate::address(address)?;
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
-            let rec = load_by_address(txn, &address)?;
-            let t = tenant::load(txn, rec.mailbox.tenant)?;
-            check(
-                &actor,
-                Action::MailboxDelete,
-                &target(&t, &rec.mailbox),
-                "mailbox",
-                &address,
-            )?;
-            remove(txn, &rec)?;
-            let targets = [
-                format!("mailbox:{address}"),
-                format!("domain:{}", validate::domain_of(&address)),
-            ];
-            audit::record(
-                txn,
-                &actor,
-                "mailbox.delete",
-                &t.path,
-                &[&targets[0], &targets[1]],
-                &rec.mailbox,
-            )?;
-            Ok(())
-        })
-        .await
+        let account = self
+            .write(actor.clone(), move |txn| {
+                let rec = load_by_address(txn, &address)?;
+                let t = tenant::load(txn, rec.mailbox.tenant)?;
+                check(
+                    &actor,
+                    Action::MailboxDelete,
+                    &target(&t, &rec.mailbox),
+                    "mailbox",
+                    &address,
+                )?;
+                remove(txn, &rec)?;
+                let targets = [
+                    format!("mailbox:{address}"),
+                    format!("domain:{}", validate::domain_of(&address)),
+                ];
+                audit::record(
+                    txn,
+                    &actor,
+                    "mailbox.delete",
+                    &t.path,
+                    &[&targets[0], &targets[1]],
+                    &rec.mailbox,
+                )?;
+                Ok(rec.mailbox.id)
+            })
+            .await?;
+        // The record and the usage are gone; now the mail itself, in slices. Account ids are
+        // never reused, so if this stops half-way the leftovers are unreachable, only space.
+        if let Err(e) = marque_store::mail::purge_account(&self.store, account).await {
+            tracing::warn!(account = %account, error = %e, "deleted mailbox: its mail was not fully removed");
+        }
+        Ok(())
     }
 }

@@ -610,4 +610,8 @@ async fn delivery_is_held_to_the_charges() {
     assert_eq!(used(Owner::Tenant(t.customer)), size);
     assert_eq!(used(Owner::Tenant(PROVIDER)), size);
     assert_eq!(used(Owner::Account(b.id)), 0);
+    // ...and its mail goes with it: folders, messages, and the bodies only it held.
+    let store = core.store();
+    assert!(!marque_store::mail::account_exists(store, b.id).unwrap());
+    assert!(marque_store::mail::list(store, b.id).unwrap().is_empty());
 }

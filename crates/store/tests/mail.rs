@@ -319,3 +319,70 @@ async fn subscribers_hear_of_changes_after_commit() {
         (ib, EventKind::Appended, a.modseq)
     );
 }
+
+#[tokio::test]
+async fn purging_an_account_releases_everything_it_held() {
+    let (_d, store) = open().await;
+    let ib = inbox(&store);
+    let shared = "Subject: shared\r\n\r\nsame body\r\n";
+    for i in 0..1200 {
+        put(
+            &store,
+            ib,
+            &format!("Subject: {i}\r\n\r\nbody {i}\r\n"),
+            Flags::empty(),
+        )
+        .await;
+    }
+    put(&store, ib, shared, Flags::empty()).await;
+    // Another account holds the same body: it must survive the purge.
+    let other = AccountId(43);
+    store
+        .transact(move |t| mail::init_account(t, other))
+        .await
+        .unwrap();
+    let other_inbox = mail::mailbox_by_name(&store, other, "INBOX")
+        .unwrap()
+        .unwrap()
+        .id;
+    let msg = PreparedMessage::new(&store, shared.as_bytes()).unwrap();
+    store
+        .transact(move |t| {
+            mail::append(t, other, other_inbox, &msg, &AppendOptions::default(), &[])
+        })
+        .await
+        .unwrap();
+    let flag = FlagChange {
+        op: FlagOp::Add,
+        flags: Flags::SEEN,
+        keywords: vec![],
+        unchanged_since: None,
+    };
+    store
+        .transact(move |t| mail::store_flags(t, A, ib, &[1, 2, 3], &flag))
+        .await
+        .unwrap();
+    let one = mail::message(&store, A, ib, 1).unwrap().unwrap().blob;
+
+    let removed = mail::purge_account(&store, A).await.unwrap();
+    assert_eq!(removed, 1201);
+    assert!(!mail::account_exists(&store, A).unwrap());
+    assert!(mail::list(&store, A).unwrap().is_empty());
+    assert!(
+        mail::changes_since(&store, A, ib, 0, 10)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        mail::message_body(&store, &one).unwrap().is_none(),
+        "a body only A held is gone"
+    );
+    let kept = blob::BlobHash::of(shared.as_bytes());
+    assert_eq!(blob::references_in(&store, &kept).unwrap(), 1);
+    assert!(
+        mail::message_body(&store, &kept).unwrap().is_some(),
+        "a body another account holds stays"
+    );
+    // Running it again finds nothing to do.
+    assert_eq!(mail::purge_account(&store, A).await.unwrap(), 0);
+}
