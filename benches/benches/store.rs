@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use marque_store::counters::{self, Metric, Owner};
+use marque_store::counters::Owner;
 use marque_store::mail::{self, AppendOptions, Charge, PreparedMessage};
 use marque_store::{AccountId, Durability, MailboxId, Store, StoreOptions};
 
@@ -115,7 +115,7 @@ async fn insert_round(t: &Target, writers: usize, secs: f64) -> f64 {
         tasks.push(tokio::spawn(async move {
             let account = AccountId(w as u64 + 1);
             let charge = vec![Charge {
-                counter: counters::key(Owner::Account(account), Metric::StorageUsed),
+                owner: Owner::Account(account),
                 limit: Some(i64::MAX),
                 name: "quota".into(),
             }];

@@ -134,18 +134,18 @@ fn charges(r: &impl Reader, account: AccountId) -> Result<Vec<Charge>> {
     let chain = tenant::chain(r, m.tenant)?;
     let mut out = Vec::with_capacity(chain.len() + 2);
     out.push(Charge {
-        counter: counters::key(Owner::Account(account), Metric::StorageUsed),
+        owner: Owner::Account(account),
         limit: Some(mib(m.quota_mb)),
         name: format!("mailbox quota of {}", m.address),
     });
     out.push(Charge {
-        counter: counters::key(Owner::Domain(d.id), Metric::StorageUsed),
+        owner: Owner::Domain(d.id),
         limit: d.limits.storage_mb.map(mib),
         name: format!("storage of domain {}", d.name),
     });
     for t in chain.iter().rev() {
         out.push(Charge {
-            counter: counters::key(Owner::Tenant(t.id), Metric::StorageUsed),
+            owner: Owner::Tenant(t.id),
             limit: t.limits.storage_mb.map(mib),
             name: format!("storage pool of tenant {} ({})", t.name, t.id),
         });

@@ -35,7 +35,7 @@ fn total_key() -> Vec<u8> {
 
 fn usage_charge() -> Charge {
     Charge {
-        counter: counters::key(Owner::Account(ACCOUNT), Metric::StorageUsed),
+        owner: Owner::Account(ACCOUNT),
         limit: None,
         name: "crash test usage".into(),
     }
@@ -155,7 +155,7 @@ fn verify(dir: &Path, acked: &HashSet<u64>) -> Result<usize, String> {
     }
     let size: u64 = msgs.iter().map(|(_, m)| m.size).sum();
     let used = store
-        .counter(&usage_charge().counter)
+        .counter(&counters::key(Owner::Account(ACCOUNT), Metric::StorageUsed))
         .map_err(|e| e.to_string())?;
     if inbox.size != size || used != size as i64 {
         return Err(format!(

@@ -24,10 +24,14 @@ fn inbox(store: &Store) -> MailboxId {
 
 fn usage(limit: Option<i64>) -> Vec<Charge> {
     vec![Charge {
-        counter: counters::key(Owner::Account(A), Metric::StorageUsed),
+        owner: Owner::Account(A),
         limit,
         name: "mailbox quota".into(),
     }]
+}
+
+fn used_key() -> Vec<u8> {
+    counters::key(Owner::Account(A), Metric::StorageUsed)
 }
 
 async fn put(store: &Store, folder: MailboxId, raw: &str, flags: Flags) -> mail::Appended {
@@ -161,8 +165,11 @@ async fn append_assigns_uids_modseqs_and_shares_bodies() {
     );
     let meta = mail::message_meta(&store, &rec.blob).unwrap().unwrap();
     assert_eq!(meta.envelope.subject.as_deref(), Some("hi"));
-    let used = Reader::counter(&store, &usage(None)[0].counter).unwrap();
+    let used = Reader::counter(&store, &used_key()).unwrap();
     assert_eq!(used, 2 * raw.len() as i64);
+    let count =
+        Reader::counter(&store, &counters::key(Owner::Account(A), Metric::Messages)).unwrap();
+    assert_eq!(count, 2, "messages are counted with their bytes");
 }
 
 #[tokio::test]
@@ -191,7 +198,7 @@ async fn over_quota_writes_nothing() {
         mail::message_body(&store, &hash).unwrap().is_none(),
         "no orphan body"
     );
-    assert_eq!(Reader::counter(&store, &usage(None)[0].counter).unwrap(), 0);
+    assert_eq!(Reader::counter(&store, &used_key()).unwrap(), 0);
 }
 
 #[tokio::test]
@@ -302,9 +309,12 @@ async fn expunge_copy_move_keep_counts_and_references_right() {
     assert_eq!(blob::references_in(&store, &keep.blob).unwrap(), 2);
     let expected: u64 = i.size + a.size;
     assert_eq!(
-        Reader::counter(&store, &usage(None)[0].counter).unwrap(),
+        Reader::counter(&store, &used_key()).unwrap(),
         expected as i64
     );
+    let count =
+        Reader::counter(&store, &counters::key(Owner::Account(A), Metric::Messages)).unwrap();
+    assert_eq!(count, (i.messages + a.messages) as i64);
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 //! HIGHESTMODSEQ, writes the change log and publishes an event after commit.
 
 use crate::blob::{self, BlobHash, PreparedBlob};
+use crate::counters::{self, Metric};
 use crate::error::{Error, Result};
 use crate::ids::{AccountId, MailboxId};
 use crate::keyspace::{KeyReader, Keyspace, encode};
@@ -83,12 +84,14 @@ fn check_keywords(keywords: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Charges `delta` bytes to every counter: all limits are checked before any counter moves.
-pub fn charge(txn: &mut Txn<'_>, charges: &[Charge], delta: i64) -> Result<()> {
+/// Charges `delta` bytes and `messages` messages to every owner: all byte limits are checked
+/// before any counter moves.
+pub fn charge(txn: &mut Txn<'_>, charges: &[Charge], delta: i64, messages: i64) -> Result<()> {
+    let bytes = |c: &Charge| counters::key(c.owner, Metric::StorageUsed);
     if delta > 0 {
         for c in charges {
             if let Some(limit) = c.limit {
-                let used = Reader::counter(txn, &c.counter)?;
+                let used = Reader::counter(txn, &bytes(c))?;
                 if used + delta > limit {
                     return Err(Error::LimitExceeded {
                         counter: c.name.clone(),
@@ -101,7 +104,8 @@ pub fn charge(txn: &mut Txn<'_>, charges: &[Charge], delta: i64) -> Result<()> {
         }
     }
     for c in charges {
-        txn.add(&c.counter, delta)?;
+        txn.add(&bytes(c), delta)?;
+        txn.add(&counters::key(c.owner, Metric::Messages), messages)?;
     }
     Ok(())
 }
@@ -145,7 +149,7 @@ pub fn append(
 ) -> Result<Appended> {
     check_keywords(&opts.keywords)?;
     let mut m = mailbox(txn, account, folder)?;
-    charge(txn, charges, msg.size() as i64)?;
+    charge(txn, charges, msg.size() as i64, 1)?;
     blob::acquire(txn, &msg.blob)?;
     let mk = meta_key(&msg.blob.hash);
     if !txn.exists(Keyspace::MessageMeta, &mk)? {
@@ -342,7 +346,7 @@ pub fn remove_messages(
         removed.push(uid);
     }
     if !removed.is_empty() {
-        charge(txn, charges, -freed)?;
+        charge(txn, charges, -freed, -(removed.len() as i64))?;
         m.highest_modseq = modseq;
         save_mailbox(txn, account, &m)?;
         txn.emit(Event {
@@ -399,7 +403,7 @@ pub fn copy(
 ) -> Result<Vec<(u32, u32)>> {
     let records = load(txn, account, from, uids)?;
     let total: i64 = records.iter().map(|(_, r)| r.size as i64).sum();
-    charge(txn, charges, total)?;
+    charge(txn, charges, total, records.len() as i64)?;
     let mut dest = mailbox(txn, account, to)?;
     let mut pairs = Vec::with_capacity(records.len());
     for (uid, r) in records {

@@ -34,14 +34,15 @@ pub use model::{
     normalize_name,
 };
 
-/// One usage counter a write must charge, with the limit it may not pass.
+/// An owner whose usage a write must charge: the bytes stored (against `limit`) and the
+/// number of messages, both in the same transaction as the messages themselves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Charge {
-    /// The counter's key ([`crate::counters::key`]).
-    pub counter: Vec<u8>,
-    /// The most the counter may hold after the charge; `None`: count without a limit.
+    /// Whose counters ([`crate::counters::Metric::StorageUsed`] and `Messages`).
+    pub owner: crate::counters::Owner,
+    /// The most bytes the owner may hold after the charge; `None`: count without a limit.
     pub limit: Option<i64>,
-    /// What the counter is, for error messages ("mailbox quota of a@b.c").
+    /// What the limit is, for error messages ("mailbox quota of a@b.c").
     pub name: String,
 }
 
