@@ -217,10 +217,13 @@ impl Session<'_> {
                 Command::Dele(n) => go(cmd::dele::apply(drop, n)),
                 Command::Rset => go(cmd::rset::apply(drop)),
                 Command::Noop => go(cmd::noop::answer()),
-                Command::Quit => (
-                    cmd::quit::apply(&pop3.core, drop, &pop3.hostname).await,
-                    Next::Close,
-                ),
+                Command::Quit => {
+                    let reply = cmd::quit::apply(&pop3.core, drop, &pop3.hostname).await;
+                    // The lock goes before the answer, so that the client may sign in again
+                    // at once.
+                    self.state = State::Authorization { user: None };
+                    (reply, Next::Close)
+                }
                 Command::Stls | Command::User(_) | Command::Pass(_) | Command::Auth(_) => {
                     go(Reply::err("already signed in"))
                 }

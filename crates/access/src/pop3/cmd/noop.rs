@@ -7,5 +7,5 @@ pub fn parse(args: &str) -> Result<Command, ParseError> {
 }
 
 pub fn answer() -> Reply {
-    Reply::ok("")
+    Reply(b"+OK\r\n".to_vec())
 }
