@@ -128,3 +128,11 @@ async fn plaintext_after_stls_is_dropped() {
     let server = Server::start().await;
     server.python("poplib_client.py", &["stls_injection"]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_failures_close_the_session() {
+    let server = Server::start().await;
+    server
+        .python("poplib_client.py", &["too_many_failures"])
+        .await;
+}

@@ -311,5 +311,20 @@ SCENARIOS = {f.__name__: f for f in [every_command, implicit_tls, sasl_plain, wr
                                     in_use, dele_needs_quit, uidl_stable, pipelining,
                                     overlong, stls_injection]}
 
+
+
+def too_many_failures():
+    p = plain()
+    for i in range(4):
+        p.user(USER)
+        fails(p.pass_, f"wrong {i}", code="[AUTH]")
+    p.user(USER)
+    text = fails(p.pass_, "wrong 5", code="[AUTH]")
+    assert b"closing" in text, text
+    assert p.file.readline() == b"", "the session is closed"
+
+
+SCENARIOS["too_many_failures"] = too_many_failures
+
 if __name__ == "__main__":
     SCENARIOS[sys.argv[1]]()

@@ -1,0 +1,65 @@
+//! The autologout timer (RFC 1939 §3), with tokio's paused clock instead of waiting: an idle
+//! session is closed with `-ERR`, without entering the UPDATE state, and gives its lock back.
+
+#[path = "pop3/common.rs"]
+mod common;
+
+use std::time::Duration;
+
+use common::{LOGIN, PASSWORD, Server};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+/// Longer than the idle timeout: only a hung server makes it fire.
+const PATIENCE: Duration = Duration::from_secs(3600);
+
+async fn line(c: &mut BufReader<TcpStream>) -> String {
+    let mut l = String::new();
+    tokio::time::timeout(PATIENCE, c.read_line(&mut l))
+        .await
+        .expect("an answer")
+        .expect("read");
+    l
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_idle_session_is_logged_out_without_update() {
+    let server = Server::start_with(|p| p.idle_timeout(Duration::from_secs(600))).await;
+    let before = server.uids().await;
+    let mut c = BufReader::new(TcpStream::connect(server.plain).await.expect("connect"));
+    assert!(line(&mut c).await.starts_with("+OK "));
+    c.get_mut()
+        .write_all(format!("USER {LOGIN}\r\nPASS {PASSWORD}\r\nDELE 1\r\n").as_bytes())
+        .await
+        .expect("write");
+    assert!(line(&mut c).await.starts_with("+OK "));
+    assert!(line(&mut c).await.starts_with("+OK maildrop has 3"));
+    assert!(line(&mut c).await.starts_with("+OK message 1 deleted"));
+    assert!(server.pop3.locks().is_locked(server.account));
+
+    tokio::time::pause();
+    let bye = line(&mut c).await;
+    assert!(bye.starts_with("-ERR [SYS/TEMP] autologout"), "{bye}");
+    assert_eq!(line(&mut c).await, "", "closed after the autologout");
+    tokio::time::resume();
+
+    assert!(!server.pop3.locks().is_locked(server.account));
+    assert_eq!(server.uids().await, before, "no UPDATE state without QUIT");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_timer_restarts_with_each_command() {
+    let server = Server::start_with(|p| p.idle_timeout(Duration::from_secs(600))).await;
+    let mut c = BufReader::new(TcpStream::connect(server.plain).await.expect("connect"));
+    assert!(line(&mut c).await.starts_with("+OK "));
+    tokio::time::pause();
+    for _ in 0..3 {
+        tokio::time::advance(Duration::from_secs(500)).await;
+        c.get_mut().write_all(b"CAPA\r\n").await.expect("write");
+        assert!(line(&mut c).await.starts_with("+OK Capability"));
+        while line(&mut c).await != ".\r\n" {}
+    }
+    // 1,500 s have passed, never 600 in a row: the session is alive.
+    c.get_mut().write_all(b"QUIT\r\n").await.expect("write");
+    assert!(line(&mut c).await.starts_with("+OK "));
+}
