@@ -194,3 +194,80 @@ async fn curl_lists_and_retrieves_over_stls_and_pop3s() {
     assert!(!bad.status.success());
     assert_eq!(server.uids().await.len(), 3, "curl deletes nothing");
 }
+
+async fn getmail(server: &Server, home: &Path, out: &Path, delete: bool) -> String {
+    let rc = home.join("getmailrc");
+    let text = format!(
+        "[retriever]\n\
+         type = SimplePOP3SSLRetriever\n\
+         server = 127.0.0.1\n\
+         port = {port}\n\
+         username = {LOGIN}\n\
+         password = {PASSWORD}\n\
+         ca_certs = {ca}\n\
+         ssl_cert_hostname = localhost\n\
+         \n\
+         [destination]\n\
+         type = MDA_external\n\
+         path = {python}\n\
+         arguments = (\"{mda}\", \"{out}\")\n\
+         allow_root_commands = true\n\
+         \n\
+         [options]\n\
+         read_all = false\n\
+         delete = {delete}\n\
+         verbose = 2\n",
+        port = server.tls.port(),
+        ca = server.ca.display(),
+        python = require("python3", "python3").display(),
+        mda = scripts().join("mda.py").display(),
+        out = out.display(),
+    );
+    std::fs::write(&rc, text).expect("write rc");
+    let output = tokio::process::Command::new("getmail")
+        .arg("--getmaildir")
+        .arg(home)
+        .arg("--rcfile")
+        .arg(&rc)
+        .env("HOME", home)
+        .output()
+        .await
+        .expect("run getmail");
+    succeeded("getmail", &output)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn getmail_keeps_then_deletes_over_pop3s() {
+    require("getmail", "getmail6");
+    let server = Server::start().await;
+    let home = tempfile::tempdir().expect("home");
+    let out = home.path().join("out");
+    std::fs::create_dir(&out).expect("out dir");
+    let messages = common::messages();
+
+    // Keep: all three, nothing removed; a second run finds nothing new (UIDL).
+    getmail(&server, home.path(), &out, false).await;
+    let got = delivered(&out);
+    assert_eq!(got.len(), 3);
+    for (g, m) in got.iter().zip(&messages) {
+        assert!(is_message(g, m), "{}", String::from_utf8_lossy(g));
+    }
+    getmail(&server, home.path(), &out, false).await;
+    assert_eq!(delivered(&out).len(), 3);
+    assert_eq!(server.uids().await.len(), 3);
+
+    // A new message, then delete mode: only the new one is fetched, and getmail deletes
+    // what it has seen.
+    let new = b"From: Eve <eve@b.example>\r\nSubject: later\r\n\r\n.dot first\r\n";
+    common::append(&server.core, server.account, new).await;
+    getmail(&server, home.path(), &out, true).await;
+    let got = delivered(&out);
+    assert_eq!(got.len(), 4);
+    assert!(
+        is_message(&got[3], new),
+        "{}",
+        String::from_utf8_lossy(&got[3])
+    );
+    assert!(server.uids().await.is_empty());
+    assert_eq!(server.usage().await, 0);
+}

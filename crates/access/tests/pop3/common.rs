@@ -279,13 +279,15 @@ pub fn succeeded(what: &str, out: &Output) -> String {
     stdout
 }
 
-/// Checks that `tool` is installed; a test that needs it fails with a clear message if not.
-pub fn require(tool: &str, package: &str) {
-    let found = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
-        .unwrap_or(false);
-    assert!(
-        found,
-        "`{tool}` is not installed: this test needs the Debian package `{package}`"
-    );
+/// The path of `tool`; a test that needs it fails with a clear message if it is missing.
+pub fn require(tool: &str, package: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(tool))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or_else(|| {
+            panic!("`{tool}` is not installed: this test needs the Debian package `{package}`")
+        })
 }
