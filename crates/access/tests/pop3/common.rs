@@ -175,6 +175,11 @@ impl Server {
         }
     }
 
+    /// Starts the graceful shutdown of both listeners.
+    pub fn stop(&self) {
+        self.shutdown.trigger();
+    }
+
     /// The UIDs in the INBOX.
     pub async fn uids(&self) -> Vec<u32> {
         let account = self.account;

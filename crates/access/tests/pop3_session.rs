@@ -1,14 +1,17 @@
-//! The autologout timer (RFC 1939 §3), with tokio's paused clock instead of waiting: an idle
-//! session is closed with `-ERR`, without entering the UPDATE state, and gives its lock back.
+//! The life of a session around the commands: the autologout timer (RFC 1939 §3), with
+//! tokio's paused clock instead of waiting (an idle session is closed with `-ERR`, without
+//! entering the UPDATE state, and gives its lock back); server shutdown; connection limits.
 
 #[path = "pop3/common.rs"]
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{LOGIN, PASSWORD, Server};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+use marque_core::net::{Limits, Listener, Shutdown, serve};
+use tokio::net::{TcpListener, TcpStream};
 
 /// Longer than the idle timeout: only a hung server makes it fire.
 const PATIENCE: Duration = Duration::from_secs(3600);
@@ -62,4 +65,49 @@ async fn the_timer_restarts_with_each_command() {
     // 1,500 s have passed, never 600 in a row: the session is alive.
     c.get_mut().write_all(b"QUIT\r\n").await.expect("write");
     assert!(line(&mut c).await.starts_with("+OK "));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_ends_sessions_without_update() {
+    let server = Server::start().await;
+    let before = server.uids().await;
+    let mut c = BufReader::new(TcpStream::connect(server.plain).await.expect("connect"));
+    assert!(line(&mut c).await.starts_with("+OK "));
+    c.get_mut()
+        .write_all(format!("USER {LOGIN}\r\nPASS {PASSWORD}\r\nDELE 1\r\n").as_bytes())
+        .await
+        .expect("write");
+    for _ in 0..3 {
+        assert!(line(&mut c).await.starts_with("+OK "));
+    }
+    server.stop();
+    assert_eq!(
+        line(&mut c).await,
+        "-ERR [SYS/TEMP] server shutting down\r\n"
+    );
+    assert_eq!(line(&mut c).await, "");
+    assert_eq!(server.uids().await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_over_the_connection_limit_is_told_to_come_back() {
+    let server = Server::start().await;
+    let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = tcp.local_addr().expect("addr");
+    let limits = Limits {
+        max_connections: 10,
+        max_per_ip: 1,
+    };
+    let shutdown = Shutdown::new();
+    tokio::spawn(serve(
+        Listener::new("pop3", tcp).limits(limits),
+        Arc::new(server.pop3.clone()),
+        shutdown.signal(),
+        Duration::from_secs(5),
+    ));
+    let mut first = BufReader::new(TcpStream::connect(addr).await.expect("connect"));
+    assert!(line(&mut first).await.starts_with("+OK "));
+    let mut second = BufReader::new(TcpStream::connect(addr).await.expect("connect"));
+    assert!(line(&mut second).await.starts_with("-ERR [SYS/TEMP] too many connections"));
+    shutdown.trigger();
 }
