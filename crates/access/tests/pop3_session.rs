@@ -8,9 +8,10 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{LOGIN, PASSWORD, Server};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use common::{HOST, LOGIN, PASSWORD, Server};
+use marque_access::pop3::Pop3;
 use marque_core::net::{Limits, Listener, Shutdown, serve};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 /// Longer than the idle timeout: only a hung server makes it fire.
@@ -108,6 +109,34 @@ async fn a_client_over_the_connection_limit_is_told_to_come_back() {
     let mut first = BufReader::new(TcpStream::connect(addr).await.expect("connect"));
     assert!(line(&mut first).await.starts_with("+OK "));
     let mut second = BufReader::new(TcpStream::connect(addr).await.expect("connect"));
-    assert!(line(&mut second).await.starts_with("-ERR [SYS/TEMP] too many connections"));
+    assert!(
+        line(&mut second)
+            .await
+            .starts_with("-ERR [SYS/TEMP] too many connections")
+    );
     shutdown.trigger();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handlers_over_one_store_share_the_maildrop_locks() {
+    let server = Server::start().await;
+    // `marque serve` builds one handler per listener (pop3, pop3s).
+    let other = Pop3::new(&server.core, HOST);
+    let held = other.locks().try_lock(server.account).expect("free");
+    let mut c = BufReader::new(TcpStream::connect(server.plain).await.expect("connect"));
+    assert!(line(&mut c).await.starts_with("+OK "));
+    c.get_mut()
+        .write_all(format!("USER {LOGIN}\r\nPASS {PASSWORD}\r\n").as_bytes())
+        .await
+        .expect("write");
+    assert!(line(&mut c).await.starts_with("+OK "));
+    assert!(line(&mut c).await.starts_with("-ERR [IN-USE] "));
+    drop(held);
+    c.get_mut()
+        .write_all(format!("USER {LOGIN}\r\nPASS {PASSWORD}\r\nQUIT\r\n").as_bytes())
+        .await
+        .expect("write");
+    assert!(line(&mut c).await.starts_with("+OK "));
+    assert!(line(&mut c).await.starts_with("+OK maildrop has 3"));
+    assert!(line(&mut c).await.starts_with("+OK "));
 }

@@ -56,7 +56,7 @@ impl Pop3 {
         Pop3 {
             core: core.clone(),
             hostname: hostname.into(),
-            locks: DropLocks::default(),
+            locks: DropLocks::for_store(core.store()),
             idle_timeout: IDLE_TIMEOUT,
             failure_delay: FAILURE_DELAY,
         }
