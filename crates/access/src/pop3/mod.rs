@@ -8,8 +8,10 @@
 //! - [`wire`]: CRLF line ends, dot-stuffing and sizes of what the client receives (pure).
 //! - [`maildrop`]: the INBOX of a session, message numbers and deletions until QUIT.
 //! - [`lock`]: the per-maildrop exclusive lock.
+//! - [`failures`]: failed sign-ins by client address, for the growing delay.
 
 pub mod cmd;
+pub mod failures;
 pub mod line;
 pub mod lock;
 pub mod maildrop;
@@ -28,7 +30,8 @@ pub use lock::{DropGuard, DropLocks};
 
 /// RFC 1939 §3: the autologout timer must be at least 10 minutes.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
-/// The delay after the first failed sign-in; each further failure adds as much again.
+/// The delay after the first failed sign-in from an address; each further failure (in this
+/// session or another) adds as much again.
 pub const FAILURE_DELAY: Duration = Duration::from_secs(1);
 
 /// The POP3 service: serves the `pop3` (with STLS) and `pop3s` listeners.
@@ -37,6 +40,7 @@ pub struct Pop3 {
     core: Core,
     hostname: Arc<str>,
     locks: DropLocks,
+    failures: failures::Failures,
     idle_timeout: Duration,
     failure_delay: Duration,
 }
@@ -57,6 +61,7 @@ impl Pop3 {
             core: core.clone(),
             hostname: hostname.into(),
             locks: DropLocks::for_store(core.store()),
+            failures: failures::Failures::default(),
             idle_timeout: IDLE_TIMEOUT,
             failure_delay: FAILURE_DELAY,
         }

@@ -1,6 +1,7 @@
 //! One POP3 session: the greeting, the states of RFC 1939 (AUTHORIZATION, TRANSACTION, UPDATE),
 //! pipelined command lines (RFC 2449 §6.6), STLS and the autologout timer.
 
+use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use marque_core::authlog::Attempt;
@@ -11,6 +12,7 @@ use tracing::{debug, info, warn};
 
 use super::Pop3;
 use super::cmd::{self, Command, Reply, auth};
+use super::failures::Failures;
 use super::line::{Line, LineReader, MAX_LINE};
 use super::lock::DropGuard;
 use super::maildrop::Maildrop;
@@ -41,6 +43,7 @@ enum Next {
 
 struct Session<'a> {
     pop3: &'a Pop3,
+    ip: IpAddr,
     remote: String,
     is_tls: bool,
     can_starttls: bool,
@@ -52,6 +55,7 @@ struct Session<'a> {
 pub(super) async fn run(pop3: &Pop3, mut conn: Connection) {
     let mut s = Session {
         pop3,
+        ip: conn.peer().ip(),
         remote: conn.peer().ip().to_string(),
         is_tls: conn.is_tls(),
         can_starttls: conn.can_starttls(),
@@ -290,12 +294,12 @@ impl Session<'_> {
         )
     }
 
-    /// A failed sign-in: a delay that grows with each failure (RFC 1939 §13), `[AUTH]`
-    /// (RFC 3206 §5), and the end of the session after too many.
+    /// A failed sign-in: a delay that grows with each failure from the client's address
+    /// (RFC 1939 §13), `[AUTH]` (RFC 3206 §5), and the end of the session after too many.
     async fn failed(&mut self) -> (Reply, Next) {
         self.failures += 1;
-        let delay = self.pop3.failure_delay.saturating_mul(self.failures.min(8));
-        tokio::time::sleep(delay).await;
+        let recent = self.pop3.failures.record(self.ip).max(self.failures);
+        tokio::time::sleep(Failures::delay(self.pop3.failure_delay, recent)).await;
         if self.failures >= MAX_FAILURES {
             return (
                 Reply::err("[AUTH] too many failed sign-ins, closing"),
