@@ -140,3 +140,14 @@ async fn handlers_over_one_store_share_the_maildrop_locks() {
     assert!(line(&mut c).await.starts_with("+OK maildrop has 3"));
     assert!(line(&mut c).await.starts_with("+OK "));
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_client_that_never_starts_the_tls_handshake_is_dropped() {
+    let server = Server::start_with(|p| p.idle_timeout(Duration::from_secs(600))).await;
+    let mut c = BufReader::new(TcpStream::connect(server.plain).await.expect("connect"));
+    assert!(line(&mut c).await.starts_with("+OK "));
+    c.get_mut().write_all(b"STLS\r\n").await.expect("write");
+    assert!(line(&mut c).await.starts_with("+OK begin TLS"));
+    tokio::time::pause();
+    assert_eq!(line(&mut c).await, "", "closed once the timer fires");
+}

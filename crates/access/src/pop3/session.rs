@@ -93,10 +93,14 @@ pub(super) async fn run(pop3: &Pop3, mut conn: Connection) {
                 // RFC 2595 §4 (and RFC 3207 §4.2): whatever followed STLS in plaintext is
                 // dropped, never read as if it came over TLS.
                 lines.clear();
-                conn = match conn.starttls().await {
-                    Ok(c) => c,
-                    Err(e) => {
+                conn = match tokio::time::timeout(pop3.idle_timeout, conn.starttls()).await {
+                    Ok(Ok(c)) => c,
+                    Ok(Err(e)) => {
                         debug!(error = %e, "STLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        debug!("STLS handshake timed out");
                         return;
                     }
                 };
