@@ -151,3 +151,45 @@ async fn a_client_that_never_starts_the_tls_handshake_is_dropped() {
     tokio::time::pause();
     assert_eq!(line(&mut c).await, "", "closed once the timer fires");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_have_no_maildrop() {
+    use marque_core::{Actor, NewStaff, StaffKind};
+    let server = Server::start().await;
+    server
+        .core
+        .create_staff(
+            &Actor::operator(),
+            NewStaff {
+                tenant: server.customer,
+                login: "helpdesk-admin".into(),
+                password: Some("staff password 123".into()),
+                kind: StaffKind::Admin,
+            },
+        )
+        .await
+        .expect("staff");
+    let mut c = BufReader::new(TcpStream::connect(server.plain).await.expect("connect"));
+    assert!(line(&mut c).await.starts_with("+OK "));
+    c.get_mut()
+        .write_all(b"USER helpdesk-admin\r\nPASS staff password 123\r\nQUIT\r\n")
+        .await
+        .expect("write");
+    assert!(line(&mut c).await.starts_with("+OK "));
+    assert!(line(&mut c).await.starts_with("-ERR [AUTH] "));
+    assert!(line(&mut c).await.starts_with("+OK "));
+    // The password was right (the log says so): the refusal is POP3's, for a principal that
+    // is not a mailbox.
+    let log = server
+        .core
+        .auth_log(server.customer, None, 0, u64::MAX, None, 10)
+        .await
+        .expect("auth log");
+    assert!(
+        log.records
+            .iter()
+            .any(|r| r.login == "helpdesk-admin" && r.protocol == "pop3" && r.outcome == "success"),
+        "{:?}",
+        log.records
+    );
+}

@@ -281,6 +281,14 @@ impl Session<'_> {
         };
         let drop = match Maildrop::load(pop3.core.store(), account).await {
             Ok(d) => d,
+            // RFC 3206 §4: SYS/PERM, trying again will not help; SYS/TEMP, it may.
+            Err(marque_store::Error::NotFound(what)) => {
+                warn!(%what, "the account has no maildrop");
+                return (
+                    Reply::err("[SYS/PERM] this account has no maildrop"),
+                    Next::Continue,
+                );
+            }
             Err(e) => {
                 warn!(error = %e, "opening the maildrop failed");
                 return (
