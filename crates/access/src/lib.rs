@@ -7,7 +7,8 @@
 //! # Layout
 //! - [`imap`]: the IMAP listeners (`imap`, `imaps`); later one file per command under
 //!   `imap/op/` (`fetch.rs`, `store.rs`, `idle.rs`, ...).
-//! - [`pop3`]: the POP3 listeners (`pop3`, `pop3s`); later `pop3/cmd/` (`retr.rs`, `uidl.rs`, ...).
+//! - [`pop3`]: the POP3 listeners (`pop3`, `pop3s`); one file per command under `pop3/cmd/`
+//!   (`retr.rs`, `uidl.rs`, ...).
 
 #![forbid(unsafe_code)]
 
