@@ -43,7 +43,8 @@ impl LineIo {
         self.start < self.buf.len()
     }
 
-    async fn fill(&mut self) -> io::Result<usize> {
+    /// Reads once more from the connection into the buffer; 0 at end of stream.
+    pub async fn fill(&mut self) -> io::Result<usize> {
         if self.start > 0 {
             self.buf.drain(..self.start);
             self.start = 0;

@@ -15,6 +15,7 @@ pub mod mail;
 pub mod rcpt;
 pub mod reply;
 pub mod session;
+pub mod throttle;
 pub mod trace;
 pub mod transaction;
 
@@ -45,6 +46,11 @@ pub struct Config {
     pub data_timeout: Duration,
     /// Most lines of conversation kept for the transaction log.
     pub max_conversation: usize,
+    /// On the MX listener, how long to wait before the greeting: a client that talks first is
+    /// refused (RFC 5321 §3.1: the client waits for the greeting). Zero turns the check off.
+    pub greeting_delay: Duration,
+    /// AUTH failure delays and the temporary ban.
+    pub auth_throttle: throttle::ThrottleConfig,
 }
 
 impl Config {
@@ -59,6 +65,14 @@ impl Config {
             command_timeout: Duration::from_secs(300),
             data_timeout: Duration::from_secs(180),
             max_conversation: 400,
+            greeting_delay: Duration::from_secs(1),
+            auth_throttle: throttle::ThrottleConfig {
+                first_delay: Duration::from_secs(1),
+                max_delay: Duration::from_secs(16),
+                ban_after: 10,
+                window: Duration::from_secs(900),
+                max_entries: 100_000,
+            },
         }
     }
 }
@@ -68,12 +82,14 @@ impl Config {
 pub struct Smtp {
     core: Core,
     config: Arc<Config>,
+    throttle: Arc<throttle::AuthThrottle>,
 }
 
 impl Smtp {
     pub fn new(core: &Core, config: Config) -> Self {
         Smtp {
             core: core.clone(),
+            throttle: Arc::new(throttle::AuthThrottle::new(config.auth_throttle)),
             config: Arc::new(config),
         }
     }
@@ -81,9 +97,14 @@ impl Smtp {
 
 impl Handler for Smtp {
     async fn handle(&self, conn: Connection) {
-        session::Session::new(self.core.clone(), self.config.clone(), &conn)
-            .run(conn)
-            .await;
+        session::Session::new(
+            self.core.clone(),
+            self.config.clone(),
+            self.throttle.clone(),
+            &conn,
+        )
+        .run(conn)
+        .await;
     }
 
     /// RFC 5321 §3.8: a server that cannot take the connection answers `421`.

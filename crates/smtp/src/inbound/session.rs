@@ -21,6 +21,7 @@ use super::ehlo::{self, Offer};
 use super::io::{Line, LineIo};
 use super::mail::MailFrom;
 use super::reply::Reply;
+use super::throttle::AuthThrottle;
 use super::transaction::Transaction;
 
 /// Which listener the client came in through.
@@ -95,6 +96,7 @@ pub struct Session {
     /// The conversation since the last transaction record.
     pub(super) talk: Vec<String>,
     pub(super) transactions: u32,
+    throttle: Arc<AuthThrottle>,
 }
 
 fn strip_eol(line: &[u8]) -> &[u8] {
@@ -103,7 +105,12 @@ fn strip_eol(line: &[u8]) -> &[u8] {
 }
 
 impl Session {
-    pub fn new(core: Core, cfg: Arc<Config>, conn: &Connection) -> Self {
+    pub fn new(
+        core: Core,
+        cfg: Arc<Config>,
+        throttle: Arc<AuthThrottle>,
+        conn: &Connection,
+    ) -> Self {
         Session {
             core,
             cfg,
@@ -117,6 +124,7 @@ impl Session {
             errors: 0,
             talk: Vec::new(),
             transactions: 0,
+            throttle,
         }
     }
 
@@ -148,6 +156,11 @@ impl Session {
     pub async fn run(mut self, conn: Connection) {
         let mut stop = conn.shutdown_signal();
         let mut io = LineIo::new(conn);
+        if let Some(r) = self.pre_greeting(&mut io).await {
+            self.reply(&mut io, r);
+            io.shutdown().await;
+            return;
+        }
         let greeting = Reply::plain(220, vec![format!("{} ESMTP Marque", self.cfg.hostname)]);
         self.reply(&mut io, greeting);
         loop {
@@ -227,6 +240,37 @@ impl Session {
         }
         self.abandon().await;
         io.shutdown().await;
+    }
+
+    /// Refuses a client that is banned for AUTH failures, or (MX) that talks before the
+    /// greeting.
+    async fn pre_greeting(&mut self, io: &mut LineIo) -> Option<Reply> {
+        if self.service.is_submission() && self.throttle.banned(self.peer.ip()) {
+            return Some(Reply::new(
+                421,
+                "4.7.0",
+                "Too many authentication failures, try later",
+            ));
+        }
+        let delay = self.cfg.greeting_delay;
+        if self.service == Service::Mx && !delay.is_zero() {
+            match timeout(delay, io.fill()).await {
+                Err(_) => {}
+                Ok(Ok(0)) | Ok(Err(_)) => {
+                    return Some(Reply::new(421, "4.4.0", "Closed before the greeting"));
+                }
+                Ok(Ok(_)) => {
+                    self.note("C: (data before the greeting)".into());
+                    // RFC 5321 §4.3.1: a server may refuse with 554 instead of greeting.
+                    return Some(Reply::new(
+                        554,
+                        "5.5.0",
+                        "Commands sent before the greeting",
+                    ));
+                }
+            }
+        }
+        None
     }
 
     /// Records the command for the log; AUTH data never (RFC 4954 §4 responses are secrets).
@@ -595,22 +639,39 @@ impl Session {
             remote: &remote,
             mechanism: mech.name(),
         };
-        let r = match self.core.sign_in(attempt, &password).await {
+        let user = match self.core.sign_in(attempt, &password).await {
             Ok(actor) => match actor.principal.role {
-                Role::User { account, .. } | Role::Postmaster { account, .. } => {
-                    self.user = Some(User {
-                        login: actor.principal.name.clone(),
-                        account,
-                        path: actor.principal.path.clone(),
-                    });
-                    Reply::new(235, "2.7.0", "Authentication successful")
-                }
-                _ => Reply::new(535, "5.7.8", "Authentication credentials invalid"),
+                // Staff logins are for the panel and API, not for mail.
+                Role::User { account, .. } | Role::Postmaster { account, .. } => Some(User {
+                    login: actor.principal.name.clone(),
+                    account,
+                    path: actor.principal.path.clone(),
+                }),
+                _ => None,
             },
-            Err(_) => Reply::new(535, "5.7.8", "Authentication credentials invalid"),
+            Err(_) => None,
         };
-        self.reply(io, r);
-        Flow::Continue
+        let ip = self.peer.ip();
+        match user {
+            Some(u) => {
+                self.throttle.succeeded(ip);
+                self.user = Some(u);
+                self.reply(io, Reply::new(235, "2.7.0", "Authentication successful"));
+                Flow::Continue
+            }
+            None => {
+                // The same reply and a growing delay whatever was wrong (no user enumeration).
+                tokio::time::sleep(self.throttle.failed(ip)).await;
+                let r = Reply::new(535, "5.7.8", "Authentication credentials invalid");
+                self.reply(io, r);
+                if self.throttle.banned(ip) {
+                    let r = Reply::new(421, "4.7.0", "Too many authentication failures, try later");
+                    self.reply(io, r);
+                    return Flow::Close;
+                }
+                Flow::Continue
+            }
+        }
     }
 
     /// Sends a `334` challenge and reads the response; `None` if cancelled (`*`) or closed.

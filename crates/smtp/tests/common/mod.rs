@@ -68,6 +68,9 @@ pub fn test_config() -> Config {
     let mut c = Config::new("mx.test.example");
     c.max_message_size = 64 * 1024;
     c.max_recipients = 5;
+    c.greeting_delay = std::time::Duration::ZERO;
+    c.auth_throttle.first_delay = std::time::Duration::from_millis(1);
+    c.auth_throttle.max_delay = std::time::Duration::from_millis(1);
     c
 }
 
