@@ -76,6 +76,8 @@ expect(c.rcpt("tiny@c.example"), 452, "4.2.2")
 expect(c.rcpt("\"a@b\"@c.example"), 501, "5.5.4")
 expect(c.rcpt("@relay.example:ann@c.example"), 501)
 expect(c.rcpt("ann%elsewhere.example@c.example"), 550, "5.1.1")
+c.command_encoding = "utf-8"
+expect(c.docmd("RCPT", "TO:<\u00e9l\u00e8ve@c.example>"), 553, "5.6.7")
 expect(c.docmd("DATA"), 554, "5.5.1")
 expect(c.docmd("VRFY", "ann@c.example"), 252, "2.5.0")
 expect(c.rset(), 250)
@@ -83,9 +85,11 @@ c.quit()
 "#,
     )
     .await;
-    // The rejected transaction is on record for the provider (nobody else owns those addresses).
+    // The rejected transaction is on record for the provider and for the customer whose
+    // domain the refused addresses are in.
     let recs = transactions(&s.core, PROVIDER, "nobody@c.example");
     assert_eq!(recs.len(), 1, "{recs:?}");
+    assert_eq!(transactions(&s.core, s.customer, "nobody@c.example"), recs);
     let r = &recs[0];
     let reasons: Vec<_> = r
         .recipients

@@ -327,6 +327,10 @@ impl Session {
                         // RFC 5321 §4.5.3.1.10.
                         Reply::new(452, "4.5.3", "Too many recipients")
                     }
+                    State::Mail(_, tx) if !tx.mail.smtputf8 && !r.to.is_ascii() => {
+                        // RFC 6531 §3.4.
+                        Reply::new(553, "5.6.7", "Non-ASCII address requires SMTPUTF8")
+                    }
                     State::Mail(..) => self.rcpt(&r.to).await,
                     _ => Reply::new(503, "5.5.1", "MAIL first"),
                 };
@@ -403,6 +407,10 @@ impl Session {
         }
         if (m.smtputf8 || m.size.is_some() || m.body != Default::default()) && !helo.esmtp {
             return Reply::new(555, "5.5.4", "Parameters need EHLO");
+        }
+        if !m.smtputf8 && !m.from.is_ascii() {
+            // RFC 6531 §3.4: non-ASCII addresses need the SMTPUTF8 parameter.
+            return Reply::new(553, "5.6.7", "Non-ASCII address requires SMTPUTF8");
         }
         if m.size.is_some_and(|s| s > self.cfg.max_message_size) {
             // RFC 1870 §6.

@@ -37,6 +37,8 @@ pub struct Transaction {
     pub accepted: Vec<String>,
     /// BDAT chunks so far.
     pub bdat: Option<Collector>,
+    /// Tenants of refused local recipients: they read the record too.
+    pub refused_tenants: Vec<marque_core::TenantId>,
 }
 
 /// What one RCPT address resolves to.
@@ -45,7 +47,7 @@ enum Resolved {
         local: Vec<LocalRecipient>,
         notes: Vec<RecipientRecord>,
     },
-    Refuse(Reply, &'static str),
+    Refuse(Reply, &'static str, Option<marque_core::TenantId>),
 }
 
 fn record(address: &str, outcome: Outcome, reason: &str) -> RecipientRecord {
@@ -87,6 +89,7 @@ impl Transaction {
             recipient_commands: 0,
             accepted: Vec::new(),
             bdat: None,
+            refused_tenants: Vec::new(),
         }
     }
 
@@ -104,7 +107,8 @@ impl Transaction {
                 self.accepted.push(to.to_string());
                 Reply::new(250, "2.1.5", "OK")
             }
-            Resolved::Refuse(reply, reason) => {
+            Resolved::Refuse(reply, reason, tenant) => {
+                self.refused_tenants.extend(tenant);
                 let outcome = if reply.code >= 500 {
                     Outcome::Rejected
                 } else {
@@ -125,25 +129,35 @@ impl Transaction {
                 return Resolved::Refuse(
                     Reply::new(451, "4.3.0", "Temporary lookup failure"),
                     "lookup failure",
+                    None,
                 );
             }
         };
         let Some(direct) = direct else {
             let domain = to.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
             return if core.is_local_domain(domain).await.unwrap_or(false) {
+                // The domain's tenant reads the record of mail refused for its addresses.
+                let tenant = core
+                    .get_domain(&marque_core::Actor::operator(), domain)
+                    .await
+                    .ok()
+                    .map(|d| d.tenant);
                 Resolved::Refuse(
                     Reply::new(550, "5.1.1", "No such user here"),
                     "unknown recipient",
+                    tenant,
                 )
             } else if authenticated {
                 Resolved::Refuse(
                     Reply::new(451, "4.4.0", "Outbound delivery not available yet"),
                     "outbound delivery not available",
+                    None,
                 )
             } else {
                 Resolved::Refuse(
                     Reply::new(554, "5.7.1", "Relay access denied"),
                     "relay denied",
+                    None,
                 )
             };
         };
@@ -158,10 +172,15 @@ impl Transaction {
                 return Resolved::Refuse(
                     Reply::new(550, "5.2.1", "Mailbox disabled"),
                     "mailbox disabled",
+                    Some(tenant),
                 );
             }
             if is_full(core, account, size).await {
-                return Resolved::Refuse(Reply::new(452, "4.2.2", "Mailbox full"), "over quota");
+                return Resolved::Refuse(
+                    Reply::new(452, "4.2.2", "Mailbox full"),
+                    "over quota",
+                    Some(tenant),
+                );
             }
             return Resolved::Accept {
                 local: vec![LocalRecipient {
@@ -231,6 +250,7 @@ impl Transaction {
                     "No local destination; outbound delivery not available yet",
                 ),
                 "no deliverable destination",
+                None,
             );
         }
         Resolved::Accept { local, notes }
@@ -259,12 +279,12 @@ impl Transaction {
         }
     }
 
-    fn extra_owners(s: &Session) -> Vec<marque_core::TenantId> {
-        s.user
-            .as_ref()
-            .and_then(|u| u.path.last().copied())
-            .into_iter()
-            .collect()
+    /// Who reads the record besides the delivered recipients' tenants: the tenants of refused
+    /// local recipients and the authenticated user's.
+    fn extra_owners(&self, s: &Session) -> Vec<marque_core::TenantId> {
+        let mut out = self.refused_tenants.clone();
+        out.extend(s.user.as_ref().and_then(|u| u.path.last().copied()));
+        out
     }
 
     /// Delivers the content, writes the record and answers the end of DATA (or the last BDAT).
@@ -310,7 +330,7 @@ impl Transaction {
             sender: self.mail.from.clone(),
             recipients: self.local.clone(),
             record,
-            extra_owners: Self::extra_owners(s),
+            extra_owners: self.extra_owners(s),
         };
         match marque_delivery::deliver(&s.core, delivery).await {
             Ok((results, _)) => {
@@ -364,7 +384,7 @@ impl Transaction {
     async fn write_record(&self, s: &mut Session, helo: &Helo) {
         let record = self.record(s, helo);
         let mut owners: Vec<_> = self.local.iter().map(|l| l.tenant).collect();
-        owners.extend(Self::extra_owners(s));
+        owners.extend(self.extra_owners(s));
         if let Err(e) = marque_delivery::record_only(&s.core, record, owners).await {
             warn!(error = %e, "cannot write the transaction record");
         }
