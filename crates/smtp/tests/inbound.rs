@@ -81,6 +81,9 @@ expect(c.docmd("RCPT", "TO:<\u00e9l\u00e8ve@c.example>"), 553, "5.6.7")
 expect(c.docmd("DATA"), 554, "5.5.1")
 expect(c.docmd("VRFY", "ann@c.example"), 252, "2.5.0")
 expect(c.rset(), 250)
+# RSET keeps the EHLO: a new transaction may start at once.
+expect(c.mail("x@remote.example"), 250)
+expect(c.rset(), 250)
 c.quit()
 "#,
     )

@@ -288,13 +288,6 @@ impl Session {
         }
     }
 
-    fn helo(&self) -> Option<&Helo> {
-        match &self.state {
-            State::Start => None,
-            State::Ready(h) | State::Mail(h, _) => Some(h),
-        }
-    }
-
     async fn command(&mut self, cmd: Command, io: &mut LineIo) -> Flow {
         match cmd {
             Command::Ehlo(name) => {
@@ -340,12 +333,8 @@ impl Session {
             Command::Data => self.data(io).await,
             Command::Bdat(b) => self.bdat(b, io).await,
             Command::Rset => {
+                // RFC 5321 §4.1.1.5: the transaction goes, the EHLO stays.
                 self.abandon().await;
-                if let State::Mail(h, _) = std::mem::replace(&mut self.state, State::Start) {
-                    self.state = State::Ready(h);
-                } else if let Some(h) = self.helo().cloned() {
-                    self.state = State::Ready(h);
-                }
                 self.reply(io, Reply::new(250, "2.0.0", "OK"));
                 Flow::Continue
             }
