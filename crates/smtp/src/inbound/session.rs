@@ -438,6 +438,7 @@ impl Session {
         }
     }
 
+    #[instrument(skip(self))]
     async fn rcpt(&mut self, to: &str) -> Reply {
         let State::Mail(_, tx) = &mut self.state else {
             return Reply::new(503, "5.5.1", "MAIL first");
@@ -454,6 +455,7 @@ impl Session {
         reply
     }
 
+    #[instrument(skip_all)]
     async fn data(&mut self, io: &mut LineIo) -> Flow {
         let ready = match &self.state {
             State::Mail(_, tx) if tx.bdat.is_some() => {
@@ -501,6 +503,7 @@ impl Session {
         Flow::Continue
     }
 
+    #[instrument(skip(self, io))]
     async fn bdat(&mut self, b: super::bdat::Bdat, io: &mut LineIo) -> Flow {
         let max = self.cfg.max_message_size;
         let collector = match &mut self.state {
@@ -568,6 +571,8 @@ impl Session {
         }
     }
 
+    // Never the credentials in the span: only the mechanism.
+    #[instrument(skip_all, fields(mechanism = ?a.mechanism))]
     async fn auth(&mut self, a: AuthStart, io: &mut LineIo) -> Flow {
         let refusal = if !self.service.is_submission() {
             Some(Reply::new(503, "5.5.1", "AUTH not available on this port"))
