@@ -110,6 +110,25 @@ async fn a_client_that_talks_before_the_greeting_is_refused() {
         line(&mut patient).await,
         "220 mx.test.example ESMTP Marque\r\n"
     );
+    patient.get_mut().write_all(b"NOOP\r\n").await.unwrap();
+    assert_eq!(line(&mut patient).await, "250 2.0.0 OK\r\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_default_greeting_delay_a_patient_client_is_served() {
+    let mut config = common::test_config();
+    config.greeting_delay = marque_smtp::Config::new("x").greeting_delay;
+    let s = common::start_with(config).await;
+    common::python(
+        s.smtp.port(),
+        r#"
+c = smtplib.SMTP("127.0.0.1", PORT)
+assert c.sendmail("x@remote.example", ["ann@c.example"], "Subject: patient\r\n\r\nhi\r\n") == {}
+c.quit()
+"#,
+    )
+    .await;
+    assert_eq!(common::inbox(&s.core, "ann@c.example").await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

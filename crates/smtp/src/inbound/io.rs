@@ -43,17 +43,15 @@ impl LineIo {
         self.start < self.buf.len()
     }
 
-    /// Reads once more from the connection into the buffer; 0 at end of stream.
+    /// Reads once more from the connection into the buffer; 0 at end of stream. Cancel-safe:
+    /// only bytes actually read are added (a timeout may drop this future).
     pub async fn fill(&mut self) -> io::Result<usize> {
         if self.start > 0 {
             self.buf.drain(..self.start);
             self.start = 0;
         }
-        let len = self.buf.len();
-        self.buf.resize(len + READ_CHUNK, 0);
-        let n = self.conn.read(&mut self.buf[len..]).await;
-        self.buf.truncate(len + *n.as_ref().unwrap_or(&0));
-        n
+        self.buf.reserve(READ_CHUNK);
+        self.conn.read_buf(&mut self.buf).await
     }
 
     /// Reads one line of at most `max` bytes, terminator included.
