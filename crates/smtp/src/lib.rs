@@ -6,7 +6,8 @@
 //! - [`inbound`]: the SMTP server side. One module per command (`ehlo`, `mail`, `rcpt`,
 //!   `data`, `bdat`, `auth`) parses apart from I/O; `session` holds the state machine and the
 //!   I/O; `transaction` resolves recipients and delivers; `trace` writes `Received:`;
-//!   `io` is the bounded line reader; `reply` formats replies.
+//!   `io` is the bounded line reader; `reply` formats replies; `throttle` delays and bans
+//!   after AUTH failures.
 //!
 //! Later: `queue/`, `outbound/` (MX delivery, DSNs), `auth/` (SPF, DKIM, DMARC).
 

@@ -3,7 +3,8 @@
 //!
 //! Each command has its own module that parses its arguments apart from I/O; the session
 //! ([`session`]) holds the state machine and the I/O; [`transaction`] resolves recipients and
-//! hands accepted messages to local delivery.
+//! hands accepted messages to local delivery; [`throttle`] slows down and bans addresses that
+//! keep failing AUTH; [`io`] reads bounded lines; [`trace`] writes `Received:`.
 
 pub mod auth;
 pub mod bdat;
