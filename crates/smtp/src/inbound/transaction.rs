@@ -324,12 +324,13 @@ impl Transaction {
         raw.extend_from_slice(&body);
         drop(body);
         s.note(format!("S: (delivering as {id})"));
-        let record = self.record(s, helo);
+        let tx_record = self.record(s, helo);
+        let fallback = tx_record.clone();
         let delivery = Delivery {
             raw,
             sender: self.mail.from.clone(),
             recipients: self.local.clone(),
-            record,
+            record: tx_record,
             extra_owners: self.extra_owners(s),
         };
         match marque_delivery::deliver(&s.core, delivery).await {
@@ -351,7 +352,19 @@ impl Transaction {
                 }
             }
             Err(e) => {
+                // Nothing of the delivery was written; the record still says what happened.
                 warn!(error = %e, "delivery failed");
+                let mut failed = fallback;
+                for l in &self.local {
+                    failed
+                        .recipients
+                        .push(record(&l.address, Outcome::Deferred, "local error"));
+                }
+                let mut owners: Vec<_> = self.local.iter().map(|l| l.tenant).collect();
+                owners.extend(self.extra_owners(s));
+                if let Err(e) = marque_delivery::record_only(&s.core, failed, owners).await {
+                    warn!(error = %e, "cannot write the transaction record");
+                }
                 Reply::new(451, "4.3.0", "Local error in processing, try again later")
             }
         }
