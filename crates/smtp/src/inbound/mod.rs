@@ -1,0 +1,121 @@
+//! Inbound SMTP: the MX role on `smtp` and submission on `submission` (STARTTLS, then AUTH)
+//! and `submissions` (implicit TLS), told apart by [`Connection::service`].
+//!
+//! Each command has its own module that parses its arguments apart from I/O; the session
+//! ([`session`]) holds the state machine and the I/O; [`transaction`] resolves recipients and
+//! hands accepted messages to local delivery; [`throttle`] slows down and bans addresses that
+//! keep failing AUTH; [`io`] reads bounded lines; [`trace`] writes `Received:`.
+
+pub mod auth;
+pub mod bdat;
+pub mod command;
+pub mod data;
+pub mod ehlo;
+pub mod io;
+pub mod mail;
+pub mod rcpt;
+pub mod reply;
+pub mod session;
+pub mod throttle;
+pub mod trace;
+pub mod transaction;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use marque_core::Core;
+use marque_core::net::{Connection, Handler, limits::Refusal};
+use tokio::io::AsyncWriteExt;
+
+/// Limits and timeouts of the SMTP service.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The name in the greeting, EHLO reply and `Received:` lines.
+    pub hostname: String,
+    /// Largest message accepted, in bytes (advertised as SIZE, RFC 1870).
+    pub max_message_size: u64,
+    /// Most recipients per transaction (RFC 5321 §4.5.3.1.8 requires at least 100).
+    pub max_recipients: usize,
+    /// Bad commands (and failed AUTHs) after which the connection is closed with `421`.
+    pub max_errors: u32,
+    /// Longest command line, CRLF included (RFC 5321 §4.5.3.1.4 says 512, plus what each
+    /// extension's parameters add, RFC 1869 §4.1.2).
+    pub max_command_line: usize,
+    /// Waiting for a command (RFC 5321 §4.5.3.2.7: at least 5 minutes).
+    pub command_timeout: Duration,
+    /// Waiting for the next line of DATA or a BDAT chunk (RFC 5321 §4.5.3.2.6: 3 minutes).
+    pub data_timeout: Duration,
+    /// Most lines of conversation kept for the transaction log.
+    pub max_conversation: usize,
+    /// On the MX listener, how long to wait before the greeting: a client that talks first is
+    /// refused (RFC 5321 §3.1: the client waits for the greeting). Zero turns the check off.
+    pub greeting_delay: Duration,
+    /// AUTH failure delays and the temporary ban.
+    pub auth_throttle: throttle::ThrottleConfig,
+}
+
+impl Config {
+    /// Defaults for `hostname`.
+    pub fn new(hostname: &str) -> Self {
+        Config {
+            hostname: hostname.to_string(),
+            max_message_size: 50 * 1024 * 1024,
+            max_recipients: 100,
+            max_errors: 10,
+            max_command_line: 2048,
+            command_timeout: Duration::from_secs(300),
+            data_timeout: Duration::from_secs(180),
+            max_conversation: 400,
+            greeting_delay: Duration::from_secs(1),
+            auth_throttle: throttle::ThrottleConfig {
+                first_delay: Duration::from_secs(1),
+                max_delay: Duration::from_secs(16),
+                ban_after: 10,
+                window: Duration::from_secs(900),
+                max_entries: 100_000,
+            },
+        }
+    }
+}
+
+/// The SMTP handler for the `smtp`, `submission` and `submissions` listeners.
+#[derive(Clone)]
+pub struct Smtp {
+    core: Core,
+    config: Arc<Config>,
+    throttle: Arc<throttle::AuthThrottle>,
+}
+
+impl Smtp {
+    pub fn new(core: &Core, config: Config) -> Self {
+        Smtp {
+            core: core.clone(),
+            throttle: Arc::new(throttle::AuthThrottle::new(config.auth_throttle)),
+            config: Arc::new(config),
+        }
+    }
+}
+
+impl Handler for Smtp {
+    async fn handle(&self, conn: Connection) {
+        session::Session::new(
+            self.core.clone(),
+            self.config.clone(),
+            self.throttle.clone(),
+            &conn,
+        )
+        .run(conn)
+        .await;
+    }
+
+    /// RFC 5321 §3.8: a server that cannot take the connection answers `421`.
+    async fn refuse(&self, mut conn: Connection, why: Refusal) {
+        let _ = why;
+        let line = format!(
+            "421 4.7.0 {} Too many connections, try later\r\n",
+            self.config.hostname
+        );
+        let _ = conn.write_all(line.as_bytes()).await;
+        let _ = conn.shutdown().await;
+    }
+}

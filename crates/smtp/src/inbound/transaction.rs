@@ -1,0 +1,412 @@
+//! One mail transaction (RFC 5321 §3.3): recipients resolved through the core, the content
+//! handed to local delivery in one durable write, and the transaction log record.
+//!
+//! Recipient replies (RFC 5321 §4.2.2, RFC 3463): unknown local address `550 5.1.1`, disabled
+//! mailbox `550 5.2.1`, mailbox already full `452 4.2.2`, foreign domain without authentication
+//! `554 5.7.1` (no relay), remote recipient of an authenticated user `451 4.4.0` (outbound
+//! delivery is not available yet).
+
+use marque_core::{Core, Recipient};
+use marque_delivery::{
+    Delivery, LocalRecipient, Outcome, RecipientRecord, RecipientResult, TransactionRecord,
+};
+use marque_store::Reader;
+use tracing::warn;
+
+use super::data::{Collected, Collector};
+use super::mail::MailFrom;
+use super::reply::Reply;
+use super::session::{Helo, Session};
+use super::trace::{self, Trace};
+
+/// How deep aliases and lists are followed.
+const MAX_EXPANSION_DEPTH: usize = 4;
+/// Most addresses one recipient may expand to.
+const MAX_EXPANDED: usize = 1000;
+
+/// A transaction from MAIL FROM to the end of its content.
+pub struct Transaction {
+    pub mail: MailFrom,
+    /// Local mailboxes to deliver to, each once.
+    pub local: Vec<LocalRecipient>,
+    /// Recipients refused or set aside at RCPT (for the log).
+    pub records: Vec<RecipientRecord>,
+    /// RCPT commands seen.
+    pub recipient_commands: usize,
+    /// Accepted RCPT addresses, as given.
+    pub accepted: Vec<String>,
+    /// BDAT chunks so far.
+    pub bdat: Option<Collector>,
+    /// Tenants of refused local recipients: they read the record too.
+    pub refused_tenants: Vec<marque_core::TenantId>,
+}
+
+/// What one RCPT address resolves to.
+enum Resolved {
+    Accept {
+        local: Vec<LocalRecipient>,
+        notes: Vec<RecipientRecord>,
+    },
+    Refuse(Reply, &'static str, Option<marque_core::TenantId>),
+}
+
+fn record(address: &str, outcome: Outcome, reason: &str) -> RecipientRecord {
+    RecipientRecord {
+        address: address.to_string(),
+        outcome,
+        reason: reason.to_string(),
+    }
+}
+
+/// True if a message of `extra` bytes cannot fit (RFC 1870 SIZE), or the mailbox, its domain
+/// or a pool above it is already full.
+async fn is_full(core: &Core, account: marque_core::AccountId, extra: u64) -> bool {
+    let Ok(charges) = core.usage_charges(account).await else {
+        return false;
+    };
+    core.store()
+        .read(move |s| {
+            for c in charges {
+                if let Some(limit) = c.limit {
+                    let used = s.counter(&c.counter)?;
+                    if used >= limit || used.saturating_add(extra as i64) > limit {
+                        return Ok(true);
+                    }
+                }
+            }
+            Ok(false)
+        })
+        .await
+        .unwrap_or(false)
+}
+
+impl Transaction {
+    pub fn new(mail: MailFrom) -> Self {
+        Transaction {
+            mail,
+            local: Vec::new(),
+            records: Vec::new(),
+            recipient_commands: 0,
+            accepted: Vec::new(),
+            bdat: None,
+            refused_tenants: Vec::new(),
+        }
+    }
+
+    /// RCPT TO: resolves `to` and answers.
+    pub async fn rcpt(&mut self, core: &Core, to: &str, authenticated: bool) -> Reply {
+        self.recipient_commands += 1;
+        match self.resolve(core, to, authenticated).await {
+            Resolved::Accept { local, notes } => {
+                for l in local {
+                    if !self.local.iter().any(|x| x.account == l.account) {
+                        self.local.push(l);
+                    }
+                }
+                self.records.extend(notes);
+                self.accepted.push(to.to_string());
+                Reply::new(250, "2.1.5", "OK")
+            }
+            Resolved::Refuse(reply, reason, tenant) => {
+                self.refused_tenants.extend(tenant);
+                let outcome = if reply.code >= 500 {
+                    Outcome::Rejected
+                } else {
+                    Outcome::Deferred
+                };
+                self.records.push(record(to, outcome, reason));
+                reply
+            }
+        }
+    }
+
+    async fn resolve(&self, core: &Core, to: &str, authenticated: bool) -> Resolved {
+        let size = self.mail.size.unwrap_or(0);
+        let direct = match core.resolve_address(to).await {
+            Ok(r) => r,
+            Err(e) => {
+                warn!(error = %e, "recipient lookup failed");
+                return Resolved::Refuse(
+                    Reply::new(451, "4.3.0", "Temporary lookup failure"),
+                    "lookup failure",
+                    None,
+                );
+            }
+        };
+        let Some(direct) = direct else {
+            let domain = to.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+            return if core.is_local_domain(domain).await.unwrap_or(false) {
+                // The domain's tenant reads the record of mail refused for its addresses.
+                let tenant = core
+                    .get_domain(&marque_core::Actor::operator(), domain)
+                    .await
+                    .ok()
+                    .map(|d| d.tenant);
+                Resolved::Refuse(
+                    Reply::new(550, "5.1.1", "No such user here"),
+                    "unknown recipient",
+                    tenant,
+                )
+            } else if authenticated {
+                Resolved::Refuse(
+                    Reply::new(451, "4.4.0", "Outbound delivery not available yet"),
+                    "outbound delivery not available",
+                    None,
+                )
+            } else {
+                Resolved::Refuse(
+                    Reply::new(554, "5.7.1", "Relay access denied"),
+                    "relay denied",
+                    None,
+                )
+            };
+        };
+        if let Recipient::Mailbox {
+            account,
+            tenant,
+            active,
+            ..
+        } = direct
+        {
+            if !active {
+                return Resolved::Refuse(
+                    Reply::new(550, "5.2.1", "Mailbox disabled"),
+                    "mailbox disabled",
+                    Some(tenant),
+                );
+            }
+            if is_full(core, account, size).await {
+                return Resolved::Refuse(
+                    Reply::new(452, "4.2.2", "Mailbox full"),
+                    "over quota",
+                    Some(tenant),
+                );
+            }
+            return Resolved::Accept {
+                local: vec![LocalRecipient {
+                    address: to.to_ascii_lowercase(),
+                    account,
+                    tenant,
+                }],
+                notes: vec![],
+            };
+        }
+        // An alias or a list: follow it to mailboxes; what cannot be delivered is noted.
+        let mut local = Vec::new();
+        let mut notes = Vec::new();
+        let mut work: Vec<(String, usize, Option<Recipient>)> =
+            vec![(to.to_string(), 0, Some(direct))];
+        let mut seen = 0usize;
+        while let Some((addr, depth, known)) = work.pop() {
+            seen += 1;
+            if seen > MAX_EXPANDED {
+                break;
+            }
+            let r = match known {
+                Some(r) => Some(r),
+                None => core.resolve_address(&addr).await.ok().flatten(),
+            };
+            match r {
+                Some(Recipient::Mailbox {
+                    account,
+                    tenant,
+                    active,
+                    ..
+                }) => {
+                    if !active {
+                        notes.push(record(&addr, Outcome::Rejected, "mailbox disabled"));
+                    } else if is_full(core, account, size).await {
+                        notes.push(record(&addr, Outcome::Rejected, "over quota"));
+                    } else {
+                        local.push(LocalRecipient {
+                            address: addr.to_ascii_lowercase(),
+                            account,
+                            tenant,
+                        });
+                    }
+                }
+                Some(Recipient::Alias { targets: next })
+                | Some(Recipient::List { members: next }) => {
+                    if depth >= MAX_EXPANSION_DEPTH {
+                        notes.push(record(&addr, Outcome::Rejected, "alias loop or too deep"));
+                        continue;
+                    }
+                    for n in next {
+                        work.push((n, depth + 1, None));
+                    }
+                }
+                None => notes.push(record(
+                    &addr,
+                    Outcome::Deferred,
+                    "outbound delivery not available",
+                )),
+            }
+        }
+        if local.is_empty() {
+            return Resolved::Refuse(
+                Reply::new(
+                    451,
+                    "4.4.0",
+                    "No local destination; outbound delivery not available yet",
+                ),
+                "no deliverable destination",
+                None,
+            );
+        }
+        Resolved::Accept { local, notes }
+    }
+
+    fn record(&self, s: &mut Session, helo: &Helo) -> TransactionRecord {
+        TransactionRecord {
+            when: now_ms(),
+            direction: "inbound".into(),
+            service: match s.service {
+                super::session::Service::Mx => "smtp",
+                super::session::Service::Submission => "submission",
+                super::session::Service::Submissions => "submissions",
+            }
+            .into(),
+            client_ip: s.peer.ip().to_string(),
+            server_ip: s.local.ip().to_string(),
+            helo: helo.name.clone(),
+            user: s.user.as_ref().map(|u| u.login.clone()),
+            sender: self.mail.from.clone(),
+            recipients: self.records.clone(),
+            message_id: None,
+            size: 0,
+            tls: s.tls,
+            conversation: std::mem::take(&mut s.talk),
+        }
+    }
+
+    /// Who reads the record besides the delivered recipients' tenants: the tenants of refused
+    /// local recipients and the authenticated user's.
+    fn extra_owners(&self, s: &Session) -> Vec<marque_core::TenantId> {
+        let mut out = self.refused_tenants.clone();
+        out.extend(s.user.as_ref().and_then(|u| u.path.last().copied()));
+        out
+    }
+
+    /// Delivers the content, writes the record and answers the end of DATA (or the last BDAT).
+    pub async fn finish(self, s: &mut Session, helo: &Helo, content: Collected) -> Reply {
+        let body = match content {
+            Collected::Ok(b) => b,
+            Collected::TooBig => {
+                self.refuse_all(s, helo, "message too big").await;
+                // RFC 1870 §6.2.
+                return Reply::new(
+                    552,
+                    "5.3.4",
+                    "Message size exceeds fixed maximum message size",
+                );
+            }
+            Collected::LineTooLong => {
+                self.refuse_all(s, helo, "line too long").await;
+                // RFC 5321 §4.5.3.1.6 and §4.2.2 ("500 Line too long").
+                return Reply::new(500, "5.5.2", "Line too long (limit 1000 octets with CRLF)");
+            }
+        };
+        let id = format!("{:x}.{}", s.id, s.transactions);
+        let single = (self.accepted.len() == 1).then(|| self.accepted[0].as_str());
+        let mut raw = trace::headers(&Trace {
+            helo: &helo.name,
+            client_ip: s.peer.ip(),
+            hostname: &s.cfg.hostname,
+            esmtp: helo.esmtp,
+            tls: s.tls,
+            authenticated: s.user.is_some(),
+            smtputf8: self.mail.smtputf8,
+            id: &id,
+            single_recipient: single,
+            sender: &self.mail.from,
+        })
+        .into_bytes();
+        raw.extend_from_slice(&body);
+        drop(body);
+        s.note(format!("S: (delivering as {id})"));
+        let tx_record = self.record(s, helo);
+        let fallback = tx_record.clone();
+        let delivery = Delivery {
+            raw,
+            sender: self.mail.from.clone(),
+            recipients: self.local.clone(),
+            record: tx_record,
+            extra_owners: self.extra_owners(s),
+        };
+        match marque_delivery::deliver(&s.core, delivery).await {
+            Ok((results, _)) => {
+                let delivered = results
+                    .iter()
+                    .filter(|r| matches!(r, RecipientResult::Delivered { .. }))
+                    .count();
+                let over = results
+                    .iter()
+                    .filter(|r| matches!(r, RecipientResult::OverQuota { .. }))
+                    .count();
+                if delivered > 0 {
+                    Reply::new(250, "2.0.0", format!("OK: queued as {id}"))
+                } else if over == results.len() {
+                    Reply::new(452, "4.2.2", "Mailbox full")
+                } else {
+                    Reply::new(451, "4.3.0", "Local delivery failed, try again later")
+                }
+            }
+            Err(e) => {
+                // Nothing of the delivery was written; the record still says what happened.
+                warn!(error = %e, "delivery failed");
+                let mut failed = fallback;
+                for l in &self.local {
+                    failed
+                        .recipients
+                        .push(record(&l.address, Outcome::Deferred, "local error"));
+                }
+                let mut owners: Vec<_> = self.local.iter().map(|l| l.tenant).collect();
+                owners.extend(self.extra_owners(s));
+                if let Err(e) = marque_delivery::record_only(&s.core, failed, owners).await {
+                    warn!(error = %e, "cannot write the transaction record");
+                }
+                Reply::new(451, "4.3.0", "Local error in processing, try again later")
+            }
+        }
+    }
+
+    /// Every recipient refused after the content: record it.
+    async fn refuse_all(mut self, s: &mut Session, helo: &Helo, reason: &str) {
+        for l in &self.local {
+            self.records
+                .push(record(&l.address, Outcome::Rejected, reason));
+        }
+        self.write_record(s, helo).await;
+    }
+
+    /// The transaction ended without content.
+    pub async fn abandon(mut self, s: &mut Session, helo: &Helo) {
+        if self.recipient_commands == 0 {
+            return;
+        }
+        for l in &self.local {
+            self.records.push(record(
+                &l.address,
+                Outcome::Rejected,
+                "no message content sent",
+            ));
+        }
+        self.write_record(s, helo).await;
+    }
+
+    async fn write_record(&self, s: &mut Session, helo: &Helo) {
+        let record = self.record(s, helo);
+        let mut owners: Vec<_> = self.local.iter().map(|l| l.tenant).collect();
+        owners.extend(self.extra_owners(s));
+        if let Err(e) = marque_delivery::record_only(&s.core, record, owners).await {
+            warn!(error = %e, "cannot write the transaction record");
+        }
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,313 @@
+//! Shared set-up for the SMTP tests: a core on a real store with a customer, its domain,
+//! mailboxes (one with a 1 MiB quota, already full), aliases and a list; the SMTP handler on
+//! `smtp`, `submission` (STARTTLS) and `submissions` (implicit TLS) listeners on 127.0.0.1:0;
+//! and a runner for Python `smtplib` scripts and `swaks`.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use marque_core::net::{Listener, Shutdown, TlsConfig, serve};
+use marque_core::{
+    AccountId, Actor, Core, HashCost, NewDomain, NewMailbox, NewTenant, PROVIDER, Recipient,
+    TenantId, TenantKind,
+};
+use marque_delivery::TransactionRecord;
+use marque_smtp::{Config, Smtp};
+use marque_store::logs::{self, LogKind, Query, Term};
+use marque_store::mail::{self, MessageRecord};
+use marque_store::{Store, StoreOptions};
+use tokio::net::TcpListener;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct Server {
+    pub core: Core,
+    pub customer: TenantId,
+    pub smtp: SocketAddr,
+    pub submission: SocketAddr,
+    pub submissions: SocketAddr,
+    shutdown: Shutdown,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown.trigger();
+    }
+}
+
+fn tls() -> TlsConfig {
+    let c = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("cert");
+    TlsConfig::from_pem(
+        c.cert.pem().as_bytes(),
+        c.signing_key.serialize_pem().as_bytes(),
+    )
+    .expect("tls config")
+}
+
+async fn mailbox(core: &Core, address: &str, quota_mb: u64) {
+    core.create_mailbox(
+        &Actor::operator(),
+        NewMailbox {
+            address: address.into(),
+            password: PASSWORD.into(),
+            quota_mb: Some(quota_mb),
+            tier: None,
+            postmaster: false,
+        },
+    )
+    .await
+    .expect("create mailbox");
+}
+
+/// Test limits: 64 KiB messages, 5 recipients.
+pub fn test_config() -> Config {
+    let mut c = Config::new("mx.test.example");
+    c.max_message_size = 64 * 1024;
+    c.max_recipients = 5;
+    c.greeting_delay = std::time::Duration::ZERO;
+    c.auth_throttle.first_delay = std::time::Duration::from_millis(1);
+    c.auth_throttle.max_delay = std::time::Duration::from_millis(1);
+    c
+}
+
+pub async fn start() -> Server {
+    start_with(test_config()).await
+}
+
+pub async fn start_with(config: Config) -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
+    let core = Core::open_with(store, HashCost::insecure_for_tests()).expect("open core");
+    core.bootstrap(None).await.expect("bootstrap");
+    let op = Actor::operator();
+    let customer = core
+        .create_tenant(
+            &op,
+            NewTenant {
+                name: "C".into(),
+                kind: TenantKind::Customer,
+                parent: PROVIDER,
+                ..NewTenant::default()
+            },
+        )
+        .await
+        .expect("tenant")
+        .tenant
+        .id;
+    core.create_domain(
+        &op,
+        NewDomain {
+            name: "c.example".into(),
+            tenant: customer,
+            ..NewDomain::default()
+        },
+    )
+    .await
+    .expect("domain");
+    mailbox(&core, "ann@c.example", 100).await;
+    mailbox(&core, "bob@c.example", 100).await;
+    mailbox(&core, "tiny@c.example", 1).await;
+    core.create_alias(
+        &op,
+        "team@c.example",
+        &["ann@c.example".into(), "bob@c.example".into()],
+    )
+    .await
+    .expect("alias");
+    core.create_alias(&op, "sales@c.example", &["ann@c.example".into()])
+        .await
+        .expect("alias");
+    core.create_list(
+        &op,
+        "all@c.example",
+        "All",
+        &["ann@c.example".into(), "bob@c.example".into()],
+    )
+    .await
+    .expect("list");
+    fill(&core, "tiny@c.example").await;
+
+    let handler = Arc::new(Smtp::new(&core, config));
+    let shutdown = Shutdown::new();
+    let tls = tls();
+    let mut addrs = Vec::new();
+    for (service, implicit) in [
+        ("smtp", false),
+        ("submission", false),
+        ("submissions", true),
+    ] {
+        let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let l = Listener::new(service, tcp);
+        let l = if implicit {
+            l.implicit_tls(tls.clone())
+        } else {
+            l.starttls(tls.clone())
+        };
+        addrs.push(l.local_addr().expect("addr"));
+        tokio::spawn(serve(
+            l,
+            handler.clone(),
+            shutdown.signal(),
+            Duration::from_secs(5),
+        ));
+    }
+    Server {
+        core,
+        customer,
+        smtp: addrs[0],
+        submission: addrs[1],
+        submissions: addrs[2],
+        shutdown,
+        _dir: dir,
+    }
+}
+
+/// Fills a 1 MiB mailbox to exactly its quota.
+async fn fill(core: &Core, address: &str) {
+    let r = local(core, address).await;
+    let mut raw = b"Subject: filler\r\n\r\n".to_vec();
+    raw.resize(1024 * 1024, b'x');
+    let (res, _) = marque_delivery::deliver(
+        core,
+        marque_delivery::Delivery {
+            raw,
+            sender: String::new(),
+            recipients: vec![r],
+            record: TransactionRecord::default(),
+            extra_owners: vec![],
+        },
+    )
+    .await
+    .expect("fill");
+    assert!(matches!(
+        res[0],
+        marque_delivery::RecipientResult::Delivered { .. }
+    ));
+}
+
+pub async fn local(core: &Core, address: &str) -> marque_delivery::LocalRecipient {
+    match core.resolve_address(address).await.expect("resolve") {
+        Some(Recipient::Mailbox {
+            account, tenant, ..
+        }) => marque_delivery::LocalRecipient {
+            address: address.into(),
+            account,
+            tenant,
+        },
+        other => panic!("{address} is not a mailbox: {other:?}"),
+    }
+}
+
+pub async fn account(core: &Core, address: &str) -> AccountId {
+    local(core, address).await.account
+}
+
+/// The INBOX of `address`: each message's record and body.
+pub async fn inbox(core: &Core, address: &str) -> Vec<(MessageRecord, Vec<u8>)> {
+    let account = account(core, address).await;
+    let s = core.store();
+    let inbox = mail::mailbox_by_name(s, account, "INBOX")
+        .expect("read")
+        .expect("INBOX");
+    mail::messages(s, account, inbox.id, 1, 1000)
+        .expect("messages")
+        .into_iter()
+        .map(|(_, m)| {
+            let body = mail::message_body(s, &m.blob)
+                .expect("body")
+                .expect("stored");
+            (m, body)
+        })
+        .collect()
+}
+
+/// Transaction records of `owner` indexed under `address`, newest first.
+pub fn transactions(core: &Core, owner: TenantId, address: &str) -> Vec<TransactionRecord> {
+    logs::search(
+        core.store(),
+        &Query {
+            owner,
+            kind: LogKind::Transaction,
+            term: Some((Term::Address, address.into())),
+            from_ms: 0,
+            to_ms: u64::MAX,
+            after: None,
+            limit: 100,
+        },
+    )
+    .expect("search")
+    .entries
+    .iter()
+    .map(|e| serde_json::from_slice(&e.body).expect("record"))
+    .collect()
+}
+
+const PRELUDE: &str = r#"
+import smtplib, ssl, socket, sys, base64
+PORT = int(sys.argv[1])
+CTX = ssl.create_default_context()
+CTX.check_hostname = False
+CTX.verify_mode = ssl.CERT_NONE
+def expect(r, code, enh=None):
+    c, text = r
+    text = text.decode() if isinstance(text, bytes) else text
+    assert c == code, f"expected {code}, got {c} {text}"
+    if enh is not None:
+        assert text.startswith(enh), f"expected {enh}, got {c} {text}"
+def raw(data, wait_for=None):
+    """Writes everything at once (pipelining) and reads until the server closes or wait_for is seen."""
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=20)
+    s.recv(4096)
+    s.sendall(data)
+    out = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        out += chunk
+        if wait_for is not None and wait_for in out:
+            break
+    s.close()
+    return out.decode()
+"#;
+
+/// Runs a Python script (after [`PRELUDE`]) with the port as its argument; panics with its
+/// output if it fails. Returns its stdout.
+pub async fn python(port: u16, script: &str) -> String {
+    let program = format!("{PRELUDE}\n{script}");
+    let out = tokio::process::Command::new("python3")
+        .arg("-c")
+        .arg(&program)
+        .arg(port.to_string())
+        .output()
+        .await
+        .expect("python3 must be installed to run the SMTP tests");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "python failed\n--- stdout\n{stdout}\n--- stderr\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Runs `swaks` with `args`; returns (success, output).
+pub async fn swaks(args: &[&str]) -> (bool, String) {
+    let out = tokio::process::Command::new("swaks")
+        .args(args)
+        .output()
+        .await
+        .expect("swaks must be installed (Debian package `swaks`) to run the SMTP tests");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
