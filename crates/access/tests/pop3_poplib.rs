@@ -19,7 +19,8 @@ async fn every_command_over_stls_and_dele_takes_effect_at_quit() {
     let after = server.uids().await;
     assert_eq!(after, vec![before[0], before[2]], "{out}");
     let freed = usage_before - server.usage().await;
-    let size2 = common::messages()[1].len() as i64;
+    // Stored with CRLF line ends: the size every client is told.
+    let size2 = marque_store::mail::messages::crlf(&common::messages()[1]).len() as i64;
     assert_eq!(
         freed, size2,
         "usage drops by the stored size of the removed message"

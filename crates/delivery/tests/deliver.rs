@@ -182,7 +182,14 @@ async fn a_recipient_over_quota_does_not_block_the_others() {
     // Tiny's usage did not move.
     let usage = core.usage_charges(tiny.account).await.unwrap();
     assert_eq!(
-        marque_store::Reader::counter(core.store(), &usage[0].counter).unwrap(),
+        marque_store::Reader::counter(
+            core.store(),
+            &marque_store::counters::key(
+                usage[0].owner,
+                marque_store::counters::Metric::StorageUsed
+            )
+        )
+        .unwrap(),
         0
     );
 }

@@ -42,14 +42,14 @@ fn serves_every_service_then_stops_cleanly_on_sigterm() {
 
     assert_eq!(
         greeting(server.addr("smtp")),
-        "421 4.3.2 localhost Service not available\r\n"
+        "220 localhost ESMTP Marque\r\n"
     );
     assert_eq!(
         greeting(server.addr("submission")),
-        "421 4.3.2 localhost Service not available\r\n"
+        "220 localhost ESMTP Marque\r\n"
     );
     assert!(greeting(server.addr("imap")).starts_with("* BYE [UNAVAILABLE] "));
-    assert!(greeting(server.addr("pop3")).starts_with("-ERR [SYS/TEMP] "));
+    assert!(greeting(server.addr("pop3")).starts_with("+OK localhost POP3 ready "));
     assert!(greeting(server.addr("managesieve")).starts_with("BYE (TRYLATER) \""));
 
     let mut http = std::net::TcpStream::connect(server.addr("http")).unwrap();
@@ -65,12 +65,9 @@ fn serves_every_service_then_stops_cleanly_on_sigterm() {
     let mut imaps = tls_connect(server.addr("imaps"), &cert, "localhost");
     assert!(read_line(&mut imaps).starts_with("* BYE [UNAVAILABLE] "));
     let mut smtps = tls_connect(server.addr("submissions"), &cert, "localhost");
-    assert_eq!(
-        read_line(&mut smtps),
-        "421 4.3.2 localhost Service not available\r\n"
-    );
+    assert_eq!(read_line(&mut smtps), "220 localhost ESMTP Marque\r\n");
     let mut pop3s = tls_connect(server.addr("pop3s"), &cert, "localhost");
-    assert!(read_line(&mut pop3s).starts_with("-ERR [SYS/TEMP] "));
+    assert!(read_line(&mut pop3s).starts_with("+OK localhost POP3 ready "));
     let mut https = tls_connect(server.addr("https"), &cert, "localhost");
     https
         .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
@@ -146,7 +143,7 @@ fn only_runs_the_named_services() {
     let mut server = Server::start(&config, &["--only", "smtp,pop3"], &[]);
     let names: Vec<_> = server.listeners.keys().cloned().collect();
     assert_eq!(names, ["pop3", "smtp"]);
-    assert!(greeting(server.addr("pop3")).starts_with("-ERR"));
+    assert!(greeting(server.addr("pop3")).starts_with("+OK "));
     assert!(server.terminate().success());
 }
 

@@ -182,9 +182,10 @@ assert codes == ["250", "250", "250", "550", "354", "250", "221"], codes
     let ann = inbox(&s.core, "ann@c.example").await;
     assert_eq!(ann.len(), 1);
     let text = String::from_utf8(ann[0].1.clone()).unwrap();
-    // The bare-LF "dot" did not end the message: the smuggled command is body text.
+    // The bare-LF "dot" did not end the message: the smuggled command is body text (stored,
+    // like every message, with CRLF line ends).
     assert!(
-        text.ends_with("line\n.\nMAIL FROM:<evil@remote.example>\r\nstill body\r\n"),
+        text.ends_with("line\r\n.\r\nMAIL FROM:<evil@remote.example>\r\nstill body\r\n"),
         "{text}"
     );
 }

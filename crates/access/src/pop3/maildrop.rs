@@ -11,8 +11,6 @@ use marque_core::{Core, CoreError};
 use marque_store::blob::BlobHash;
 use marque_store::{AccountId, MailboxId, Store, mail};
 
-use super::wire;
-
 /// The name of the folder POP3 serves.
 pub const INBOX: &str = "INBOX";
 
@@ -60,16 +58,12 @@ impl Maildrop {
                     marque_store::Error::NotFound(format!("INBOX of account {account}"))
                 })?;
                 let mut entries = Vec::new();
+                // The store keeps CRLF line ends, so the stored size is what the client gets.
                 for (uid, record) in mail::messages(s, account, inbox.id, 1, usize::MAX)? {
-                    // The stored size counts the line ends as they came; the client gets CRLF.
-                    let size = match mail::message_body(s, &record.blob)? {
-                        Some(body) => wire::wire_size(&body),
-                        None => record.size,
-                    };
                     entries.push(Entry {
                         uid,
                         blob: record.blob,
-                        size,
+                        size: record.size,
                         deleted: false,
                     });
                 }

@@ -13,6 +13,7 @@ use std::time::Duration;
 use marque_access::pop3::Pop3;
 use marque_core::net::{Listener, Shutdown, TlsConfig, serve};
 use marque_core::{Actor, Core, HashCost, NewDomain, NewMailbox, NewTenant, PROVIDER, TenantKind};
+use marque_store::counters::{self, Metric};
 use marque_store::mail::{self, AppendOptions, PreparedMessage};
 use marque_store::{AccountId, Reader, Store, StoreOptions, TenantId};
 use tokio::net::TcpListener;
@@ -200,7 +201,7 @@ impl Server {
             .usage_charges(self.account)
             .await
             .expect("charges");
-        let counter = charges[0].counter.clone();
+        let counter = counters::key(charges[0].owner, Metric::StorageUsed);
         self.core
             .store()
             .read(move |s| s.counter(&counter))

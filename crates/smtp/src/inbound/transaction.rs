@@ -10,7 +10,6 @@ use marque_core::{Core, Recipient};
 use marque_delivery::{
     Delivery, LocalRecipient, Outcome, RecipientRecord, RecipientResult, TransactionRecord,
 };
-use marque_store::Reader;
 use tracing::warn;
 
 use super::data::{Collected, Collector};
@@ -64,19 +63,12 @@ async fn is_full(core: &Core, account: marque_core::AccountId, extra: u64) -> bo
     let Ok(charges) = core.usage_charges(account).await else {
         return false;
     };
+    // A full mailbox cannot take even one byte more.
+    let bytes = i64::try_from(extra).unwrap_or(i64::MAX).max(1);
     core.store()
-        .read(move |s| {
-            for c in charges {
-                if let Some(limit) = c.limit {
-                    let used = s.counter(&c.counter)?;
-                    if used >= limit || used.saturating_add(extra as i64) > limit {
-                        return Ok(true);
-                    }
-                }
-            }
-            Ok(false)
-        })
+        .read(move |s| marque_store::mail::exceeded(s, &charges, bytes))
         .await
+        .map(|over| over.is_some())
         .unwrap_or(false)
 }
 

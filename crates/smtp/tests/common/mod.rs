@@ -170,7 +170,9 @@ pub async fn start_with(config: Config) -> Server {
 async fn fill(core: &Core, address: &str) {
     let r = local(core, address).await;
     let mut raw = b"Subject: filler\r\n\r\n".to_vec();
-    raw.resize(1024 * 1024, b'x');
+    // Exactly the 1 MiB quota, as stored (line ends included).
+    raw.resize(1024 * 1024 - 2, b'x');
+    raw.extend_from_slice(b"\r\n");
     let (res, _) = marque_delivery::deliver(
         core,
         marque_delivery::Delivery {

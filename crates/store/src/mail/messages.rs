@@ -32,10 +32,13 @@ pub struct PreparedMessage {
 }
 
 impl PreparedMessage {
-    /// Prepares `raw` with the store's compression settings.
+    /// Prepares `raw` with the store's compression settings. Line ends are stored as CRLF
+    /// (RFC 5322 §2.1), so the stored size is the size every client is sent (RFC822.SIZE, POP3
+    /// LIST) and no reader has to convert.
     pub fn new(store: &Store, raw: &[u8]) -> Result<Self> {
-        let blob = PreparedBlob::new(store, raw)?;
-        let meta = MessageMeta::parse(raw);
+        let raw = crlf(raw);
+        let blob = PreparedBlob::new(store, &raw)?;
+        let meta = MessageMeta::parse(&raw);
         let meta_bytes = encode(&meta)?;
         Ok(PreparedMessage {
             blob,
@@ -47,6 +50,41 @@ impl PreparedMessage {
     pub fn size(&self) -> u64 {
         self.blob.size
     }
+}
+
+/// `raw` with every bare LF and bare CR turned into CRLF, and a CRLF after a last line that
+/// had no line end; borrowed when nothing changes.
+pub fn crlf(raw: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let clean = raw.iter().enumerate().all(|(i, &b)| match b {
+        b'\n' => i > 0 && raw[i - 1] == b'\r',
+        b'\r' => raw.get(i + 1) == Some(&b'\n'),
+        _ => true,
+    });
+    if clean && (raw.is_empty() || raw.ends_with(b"\r\n")) {
+        return std::borrow::Cow::Borrowed(raw);
+    }
+    let mut out = Vec::with_capacity(raw.len() + raw.len() / 32);
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'\r' if raw.get(i + 1) == Some(&b'\n') => {
+                out.extend_from_slice(b"\r\n");
+                i += 2;
+            }
+            b'\r' | b'\n' => {
+                out.extend_from_slice(b"\r\n");
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    if !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Flags, keywords and date of a new message.
@@ -84,27 +122,36 @@ fn check_keywords(keywords: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Charges `delta` bytes and `messages` messages to every owner: all byte limits are checked
-/// before any counter moves.
-pub fn charge(txn: &mut Txn<'_>, charges: &[Charge], delta: i64, messages: i64) -> Result<()> {
-    let bytes = |c: &Charge| counters::key(c.owner, Metric::StorageUsed);
-    if delta > 0 {
-        for c in charges {
-            if let Some(limit) = c.limit {
-                let used = Reader::counter(txn, &bytes(c))?;
-                if used + delta > limit {
-                    return Err(Error::LimitExceeded {
-                        counter: c.name.clone(),
-                        used,
-                        delta,
-                        limit,
-                    });
-                }
+/// The first charge whose byte limit `bytes` more would pass, with what it holds now; `None`
+/// if they all fit. The one quota check: [`charge`] runs it before moving any counter, and
+/// SMTP runs it at RCPT time to refuse a recipient that is already full.
+pub fn exceeded(r: &impl Reader, charges: &[Charge], bytes: i64) -> Result<Option<(Charge, i64)>> {
+    for c in charges {
+        if let Some(limit) = c.limit {
+            let used = r.counter(&counters::key(c.owner, Metric::StorageUsed))?;
+            if used.saturating_add(bytes) > limit {
+                return Ok(Some((c.clone(), used)));
             }
         }
     }
+    Ok(None)
+}
+
+/// Charges `delta` bytes and `messages` messages to every owner: all byte limits are checked
+/// before any counter moves.
+pub fn charge(txn: &mut Txn<'_>, charges: &[Charge], delta: i64, messages: i64) -> Result<()> {
+    if delta > 0
+        && let Some((c, used)) = exceeded(txn, charges, delta)?
+    {
+        return Err(Error::LimitExceeded {
+            counter: c.name,
+            used,
+            delta,
+            limit: c.limit.unwrap_or(i64::MAX),
+        });
+    }
     for c in charges {
-        txn.add(&bytes(c), delta)?;
+        txn.add(&counters::key(c.owner, Metric::StorageUsed), delta)?;
         txn.add(&counters::key(c.owner, Metric::Messages), messages)?;
     }
     Ok(())
@@ -505,4 +552,22 @@ pub async fn purge_account(store: &Store, account: AccountId) -> Result<u64> {
         }
     }
     Ok(messages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::crlf;
+
+    #[test]
+    fn line_ends_become_crlf() {
+        assert!(matches!(crlf(b"a\r\nb\r\n"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(&*crlf(b"a\nb\n"), b"a\r\nb\r\n");
+        assert_eq!(&*crlf(b"a\rb\r\nc\n\n"), b"a\r\nb\r\nc\r\n\r\n");
+        assert_eq!(&*crlf(b"\n"), b"\r\n");
+        assert_eq!(&*crlf(b""), b"");
+        assert_eq!(
+            &*crlf(b"Subject: x\r\n\r\nno end"),
+            b"Subject: x\r\n\r\nno end\r\n"
+        );
+    }
 }

@@ -26,7 +26,7 @@ pub use folders::{
 };
 pub use messages::{
     AppendOptions, Appended, FlagChange, FlagOp, FlagOutcome, PreparedMessage, append, charge,
-    copy, expunge, move_messages, purge_account, remove_messages, store_flags, uids,
+    copy, exceeded, expunge, move_messages, purge_account, remove_messages, store_flags, uids,
 };
 pub use meta::{BodyPart, Envelope, EnvelopeAddress, MessageMeta};
 pub use model::{
