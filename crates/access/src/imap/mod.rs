@@ -1,0 +1,74 @@
+//! IMAP4rev1 (RFC 3501) for Marque, with LITERAL+, SASL-IR, ID, ENABLE, IDLE, NAMESPACE,
+//! UIDPLUS, MOVE, UNSELECT, CHILDREN, SPECIAL-USE, CREATE-SPECIAL-USE, LIST-EXTENDED,
+//! LIST-STATUS, CONDSTORE, ESEARCH, APPENDLIMIT and STATUS=SIZE, over the store's mail model.
+//!
+//! # Layout
+//! - [`parse`]: the command grammar, apart from I/O.
+//! - [`session`]: one connection: reading whole commands (with literal limits), the state
+//!   machine, dispatch, untagged updates.
+//! - [`state`]: the session state, an enum that carries its data.
+//! - [`view`]: the selected mailbox as one session sees it (message numbers, pending updates).
+//! - [`render`]: strings, envelope, body structure.
+//! - `op/`: one file per command (or per family: `copy.rs` is COPY and MOVE).
+
+pub mod op;
+pub mod parse;
+pub mod render;
+pub mod session;
+pub mod state;
+pub mod view;
+
+use std::sync::Arc;
+
+use marque_core::net::limits::Refusal;
+use marque_core::net::{Connection, Handler};
+use tokio::io::AsyncWriteExt;
+
+/// Shared by every session of a listener.
+#[derive(Debug)]
+pub struct Context {
+    pub core: marque_core::Core,
+    pub hostname: String,
+}
+
+/// The IMAP handler for the `imap` and `imaps` listeners.
+#[derive(Debug, Clone)]
+pub struct Imap {
+    ctx: Arc<Context>,
+}
+
+impl Imap {
+    /// A handler over `core`, naming `hostname` in its greeting.
+    pub fn new(core: &marque_core::Core, hostname: &str) -> Self {
+        Imap {
+            ctx: Arc::new(Context {
+                core: core.clone(),
+                hostname: hostname.to_string(),
+            }),
+        }
+    }
+}
+
+impl Handler for Imap {
+    async fn handle(&self, conn: Connection) {
+        session::run(self.ctx.clone(), conn).await;
+    }
+
+    async fn refuse(&self, mut conn: Connection, why: Refusal) {
+        // RFC 9051 §7.1.5: BYE as the greeting refuses the connection.
+        let _ = conn
+            .write_all(match why {
+                Refusal::ListenerFull => b"* BYE [UNAVAILABLE] too many connections\r\n".as_slice(),
+                Refusal::TooManyFromIp => {
+                    b"* BYE [UNAVAILABLE] too many connections from your address\r\n"
+                }
+            })
+            .await;
+        let _ = conn.shutdown().await;
+    }
+}
+
+/// The handler for the `imap` and `imaps` listeners.
+pub fn handler(core: &marque_core::Core, hostname: &str) -> impl Handler {
+    Imap::new(core, hostname)
+}

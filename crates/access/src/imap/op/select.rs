@@ -1,0 +1,90 @@
+//! SELECT and EXAMINE (RFC 3501 §6.3.1-2, RFC 7162 §3.1.8 for CONDSTORE).
+
+use std::io;
+
+use marque_store::mail::{self, Flags};
+
+use super::{account, store_no};
+use crate::imap::session::{Outcome, Session};
+use crate::imap::state::State;
+use crate::imap::view::View;
+
+/// Applies SELECT (`read_only` false) or EXAMINE.
+#[tracing::instrument(skip(s))]
+pub async fn run(
+    s: &mut Session,
+    name: &str,
+    read_only: bool,
+    condstore: bool,
+) -> io::Result<Outcome> {
+    let account = account(s)?;
+    // RFC 3501 §6.3.1: a SELECT first deselects, even if it then fails.
+    s.state.deselect();
+    if condstore {
+        s.condstore = true;
+    }
+    let name_owned = name.to_string();
+    let found = s
+        .ctx
+        .core
+        .store()
+        .read(move |st| {
+            let Some(m) = mail::mailbox_by_name(st, account, &name_owned)? else {
+                return Ok(None);
+            };
+            let msgs = mail::messages(st, account, m.id, 1, usize::MAX)?;
+            Ok(Some((m, msgs)))
+        })
+        .await;
+    let (m, msgs) = match found {
+        Ok(Some(x)) => x,
+        Ok(None) => return Ok(Outcome::No("[NONEXISTENT] no such mailbox".into())),
+        Err(e) => return Ok(store_no(&e)),
+    };
+    let uids: Vec<u32> = msgs.iter().map(|(u, _)| *u).collect();
+    let first_unseen = msgs
+        .iter()
+        .position(|(_, r)| !r.flags.contains(Flags::SEEN))
+        .map(|i| i + 1);
+    let io = &mut s.io;
+    io.line("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
+    if read_only {
+        io.line("* OK [PERMANENTFLAGS ()] read-only");
+    } else {
+        io.line("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] flags allowed");
+    }
+    io.line(&format!("* {} EXISTS", uids.len()));
+    io.line("* 0 RECENT");
+    if let Some(n) = first_unseen {
+        // RFC 3501 §6.3.1: the first unseen message (IMAP4rev1 only).
+        io.line(&format!("* OK [UNSEEN {n}] first unseen"));
+    }
+    io.line(&format!("* OK [UIDVALIDITY {}] UIDs valid", m.uidvalidity));
+    io.line(&format!("* OK [UIDNEXT {}] predicted next UID", m.uidnext));
+    io.line(&format!(
+        "* OK [HIGHESTMODSEQ {}] highest",
+        m.highest_modseq
+    ));
+    let State::Authenticated { user } = std::mem::replace(&mut s.state, State::Logout) else {
+        return Err(io::Error::other("SELECT outside the authenticated state"));
+    };
+    let mut user = user;
+    // Events from before this point are reflected in what was just read.
+    super::super::view::pending(&mut user, m.id);
+    s.state = State::Selected {
+        user,
+        view: View {
+            id: m.id,
+            name: m.name,
+            read_only,
+            uidvalidity: m.uidvalidity,
+            uids,
+            modseq: m.highest_modseq,
+        },
+    };
+    Ok(Outcome::Ok(if read_only {
+        "[READ-ONLY] EXAMINE completed".into()
+    } else {
+        "[READ-WRITE] SELECT completed".into()
+    }))
+}

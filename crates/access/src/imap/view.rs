@@ -1,0 +1,147 @@
+//! The selected mailbox as one session sees it: the UIDs behind its message sequence numbers,
+//! and the untagged updates (EXISTS, EXPUNGE, FETCH FLAGS) that bring it up to date with
+//! changes made by other sessions and by delivery, at the moments RFC 3501 §7 and §5.5 allow.
+
+use marque_store::mail::{self, ChangeKind, MessageRecord};
+use marque_store::{EventKind, MailboxId};
+
+use super::parse::seq::SeqSet;
+use super::render;
+use super::state::User;
+
+/// A selected mailbox.
+#[derive(Debug)]
+pub struct View {
+    pub id: MailboxId,
+    pub name: String,
+    pub read_only: bool,
+    pub uidvalidity: u32,
+    /// UIDs in message-number order: message `n` is `uids[n - 1]`.
+    pub uids: Vec<u32>,
+    /// The highest modseq whose flag changes this session has reported.
+    pub modseq: u64,
+}
+
+/// Most change-log entries read in one update; past that, flags are re-read on demand.
+const MAX_CHANGES: usize = 10_000;
+
+impl View {
+    /// The message sequence number of `uid`.
+    pub fn msn(&self, uid: u32) -> Option<u32> {
+        self.uids
+            .binary_search(&uid)
+            .ok()
+            .and_then(|i| u32::try_from(i + 1).ok())
+    }
+
+    /// The (message number, UID) pairs a set names, by UID or by number, ascending.
+    pub fn resolve(&self, set: &SeqSet, by_uid: bool) -> Vec<(u32, u32)> {
+        if by_uid {
+            let star = self.uids.last().copied().unwrap_or(0);
+            set.select(&self.uids, star)
+                .into_iter()
+                .filter_map(|uid| Some((self.msn(uid)?, uid)))
+                .collect()
+        } else {
+            let n = u32::try_from(self.uids.len()).unwrap_or(u32::MAX);
+            (1..=n)
+                .filter(|&i| set.contains(i, n))
+                .filter_map(|i| Some((i, *self.uids.get(i as usize - 1)?)))
+                .collect()
+        }
+    }
+
+    /// True if a message number set names a message that does not exist (RFC 3501 §9: BAD).
+    pub fn out_of_range(&self, set: &SeqSet) -> bool {
+        let n = u32::try_from(self.uids.len()).unwrap_or(u32::MAX);
+        set.0.iter().any(|&(a, b)| {
+            [a, b]
+                .iter()
+                .any(|x| matches!(x, super::parse::seq::SeqNum::Num(v) if *v > n))
+        }) || (n == 0 && !set.0.is_empty())
+    }
+}
+
+/// Drains the user's event queue; true if something touched `mailbox` (or events were lost).
+pub fn pending(user: &mut User, mailbox: MailboxId) -> bool {
+    let Some(rx) = user.events.as_mut() else {
+        return false;
+    };
+    let mut touched = false;
+    loop {
+        match rx.try_recv() {
+            Ok(e) => touched |= e.mailbox == mailbox && e.kind != EventKind::MailboxesChanged,
+            Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => touched = true,
+            Err(_) => return touched,
+        }
+    }
+}
+
+/// Brings `view` up to date and writes the untagged updates into `out`. Expunges are only
+/// announced when `allow_expunge` (not during FETCH, STORE or SEARCH by number, RFC 3501
+/// §7.4.1); until then the expunged messages keep their numbers.
+pub async fn sync(
+    store: &marque_store::Store,
+    out: &mut Vec<u8>,
+    user: &User,
+    view: &mut View,
+    allow_expunge: bool,
+    condstore: bool,
+) -> marque_store::Result<()> {
+    let account = user.account;
+    let id = view.id;
+    let since = view.modseq;
+    let (record, uids, changed) = store
+        .read(move |s| {
+            let record = mail::mailbox(s, account, id)?;
+            let uids = mail::uids(s, account, id)?;
+            let mut changed: Vec<(u32, MessageRecord)> = Vec::new();
+            for c in mail::changes_since(s, account, id, since, MAX_CHANGES)? {
+                if c.kind == ChangeKind::FlagsChanged
+                    && !changed.iter().any(|(u, _)| *u == c.uid)
+                    && let Some(r) = mail::message(s, account, id, c.uid)?
+                {
+                    changed.push((c.uid, r));
+                }
+            }
+            Ok((record, uids, changed))
+        })
+        .await?;
+    if allow_expunge {
+        // RFC 3501 §7.4.1: each EXPUNGE renumbers the messages after it; going from the end
+        // keeps every number right.
+        for i in (0..view.uids.len()).rev() {
+            if uids.binary_search(&view.uids[i]).is_err() {
+                out.extend_from_slice(format!("* {} EXPUNGE\r\n", i + 1).as_bytes());
+                view.uids.remove(i);
+            }
+        }
+    }
+    let last = view.uids.last().copied().unwrap_or(0);
+    let before = view.uids.len();
+    view.uids.extend(uids.iter().copied().filter(|&u| u > last));
+    if view.uids.len() != before {
+        out.extend_from_slice(format!("* {} EXISTS\r\n", view.uids.len()).as_bytes());
+    }
+    for (uid, r) in changed {
+        if r.modseq <= view.modseq {
+            continue;
+        }
+        if let Some(msn) = view.msn(uid) {
+            let modseq = if condstore {
+                format!(" MODSEQ ({})", r.modseq)
+            } else {
+                String::new()
+            };
+            out.extend_from_slice(
+                format!(
+                    "* {msn} FETCH (UID {uid} FLAGS {}{modseq})\r\n",
+                    render::flags(&r)
+                )
+                .as_bytes(),
+            );
+        }
+    }
+    view.modseq = view.modseq.max(record.highest_modseq);
+    Ok(())
+}
