@@ -107,7 +107,7 @@ impl Io {
         let mut discarding = false;
         loop {
             if let Some(line) = self.take_line() {
-                return Ok(if discarding {
+                return Ok(if discarding || line.len() > MAX_LINE {
                     Line::TooLong
                 } else {
                     Line::Data(line)

@@ -27,11 +27,11 @@ pub fn matches(pattern: &[char], name: &[char]) -> bool {
 /// The pattern a reference and a mailbox argument make, with INBOX's case folded.
 pub fn full_pattern(reference: &str, pattern: &str) -> String {
     let p = format!("{reference}{pattern}");
-    if p.len() >= 5 && p[..5].eq_ignore_ascii_case("INBOX") && p.is_char_boundary(5) {
-        let rest = &p[5..];
-        if rest.is_empty() || rest.starts_with(DELIMITER) {
-            return format!("INBOX{rest}");
-        }
+    if let (Some(head), Some(rest)) = (p.get(..5), p.get(5..))
+        && head.eq_ignore_ascii_case("INBOX")
+        && (rest.is_empty() || rest.starts_with(DELIMITER))
+    {
+        return format!("INBOX{rest}");
     }
     p
 }
@@ -147,5 +147,6 @@ mod tests {
         assert_eq!(full_pattern("", "inbox/%"), "INBOX/%");
         assert_eq!(full_pattern("Inbox", ""), "INBOX");
         assert_eq!(full_pattern("", "Inboxes"), "Inboxes");
+        assert_eq!(full_pattern("", "日本語"), "日本語");
     }
 }

@@ -1,0 +1,290 @@
+//! The IMAP server on loopback, driven by clients nobody on this project wrote: Python's
+//! imaplib (scripts in `tests/imap/`) and curl. Each test starts its own server on
+//! 127.0.0.1:0 over a fresh store with one customer, one domain and two mailboxes.
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use marque_core::net::{Listener, Shutdown, TlsConfig, serve};
+use marque_core::{Actor, Core, HashCost, NewDomain, NewMailbox, NewTenant, Recipient, TenantId};
+use marque_store::mail::{self, AppendOptions, PreparedMessage};
+use marque_store::{AccountId, Store, StoreOptions};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+const USER: &str = "ann@c.example";
+const PASSWORD: &str = "correct horse battery";
+const QUOTA_USER: &str = "tiny@c.example";
+const QUOTA_PASSWORD: &str = "small but mighty";
+
+struct Server {
+    port: u16,
+    core: Core,
+    customer: TenantId,
+    _shutdown: Shutdown,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(tls: Option<TlsConfig>) -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
+    let core = Core::open_with(store, HashCost::insecure_for_tests()).expect("open core");
+    core.bootstrap(None).await.expect("bootstrap");
+    let op = Actor::operator();
+    let customer = core
+        .create_tenant(
+            &op,
+            NewTenant {
+                name: "C".into(),
+                ..NewTenant::default()
+            },
+        )
+        .await
+        .expect("customer")
+        .tenant
+        .id;
+    core.create_domain(
+        &op,
+        NewDomain {
+            name: "c.example".into(),
+            tenant: customer,
+            ..NewDomain::default()
+        },
+    )
+    .await
+    .expect("domain");
+    for (address, password, quota) in [(USER, PASSWORD, 100), (QUOTA_USER, QUOTA_PASSWORD, 1)] {
+        core.create_mailbox(
+            &op,
+            NewMailbox {
+                address: address.into(),
+                password: password.into(),
+                quota_mb: Some(quota),
+                tier: None,
+                postmaster: false,
+            },
+        )
+        .await
+        .expect("mailbox");
+    }
+    let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = tcp.local_addr().expect("addr").port();
+    let mut listener = Listener::new("imap", tcp);
+    if let Some(tls) = tls {
+        listener = listener.starttls(tls);
+    }
+    let shutdown = Shutdown::new();
+    let handler = marque_access::imap::handler(&core, "imap.test");
+    tokio::spawn(serve(
+        listener,
+        Arc::new(handler),
+        shutdown.signal(),
+        Duration::from_secs(1),
+    ));
+    Server {
+        port,
+        core,
+        customer,
+        _shutdown: shutdown,
+        _dir: dir,
+    }
+}
+
+fn script(name: &str) -> String {
+    format!("{}/tests/imap/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn python(name: &str, args: &[String]) -> tokio::process::Command {
+    let mut c = tokio::process::Command::new("python3");
+    c.arg(script(name))
+        .args(args)
+        .current_dir(format!("{}/tests/imap", env!("CARGO_MANIFEST_DIR")))
+        .kill_on_drop(true);
+    c
+}
+
+async fn run_python(name: &str, args: &[String]) -> String {
+    let out = tokio::time::timeout(Duration::from_secs(120), python(name, args).output())
+        .await
+        .expect("script finishes")
+        .expect("python3 must be installed to run the IMAP client tests");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("PASS"),
+        "{name} failed:\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    stdout
+}
+
+async fn account(core: &Core, address: &str) -> AccountId {
+    match core.resolve_address(address).await.expect("resolve") {
+        Some(Recipient::Mailbox { account, .. }) => account,
+        other => panic!("{address} is not a mailbox: {other:?}"),
+    }
+}
+
+/// Delivers a message into INBOX the way delivery does: through `mail::append`.
+async fn deliver(core: &Core, account: AccountId, raw: &[u8]) {
+    let store = core.store().clone();
+    let msg = PreparedMessage::new(&store, raw).expect("prepare");
+    let charges = core.usage_charges(account).await.expect("charges");
+    store
+        .transact(move |txn| {
+            let inbox = mail::mailbox_by_name(txn, account, "INBOX")?.expect("INBOX");
+            mail::append(
+                txn,
+                account,
+                inbox.id,
+                &msg,
+                &AppendOptions::default(),
+                &charges,
+            )
+        })
+        .await
+        .expect("deliver");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imaplib_drives_every_command() {
+    let server = start(None).await;
+    run_python(
+        "suite.py",
+        &[
+            server.port.to_string(),
+            USER.into(),
+            PASSWORD.into(),
+            QUOTA_USER.into(),
+            QUOTA_PASSWORD.into(),
+        ],
+    )
+    .await;
+    // Every attempt reached the authentication log, the wrong password among them.
+    let page = server
+        .core
+        .auth_log(server.customer, None, 0, u64::MAX, None, 500)
+        .await
+        .expect("auth log");
+    let imap: Vec<_> = page
+        .records
+        .iter()
+        .filter(|r| r.protocol == "imap")
+        .collect();
+    assert!(
+        imap.iter()
+            .any(|r| r.outcome == "failure" && r.login == USER && r.remote == "127.0.0.1"),
+        "{imap:?}"
+    );
+    assert!(
+        imap.iter()
+            .any(|r| r.outcome == "success" && r.mechanism == "PLAIN"),
+        "{imap:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_wakes_on_a_delivery() {
+    let server = start(None).await;
+    let account = account(&server.core, USER).await;
+    let mut child = python(
+        "idle.py",
+        &[server.port.to_string(), USER.into(), PASSWORD.into()],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .stdin(Stdio::piped())
+    .spawn()
+    .expect("python3 must be installed to run the IMAP client tests");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut log = String::new();
+    // The script says when it is idling; each time, deliver one message.
+    loop {
+        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .expect("the script answers in time")
+            .expect("read")
+            .unwrap_or_default();
+        log.push_str(&line);
+        log.push('\n');
+        if line == "IDLING" {
+            deliver(
+                &server.core,
+                account,
+                b"From: x@y.z\r\nSubject: pushed\r\n\r\nwake up\r\n",
+            )
+            .await;
+            stdin.write_all(b"delivered\n").await.expect("stdin");
+            stdin.flush().await.expect("flush");
+        } else if line.is_empty() || line == "PASS" {
+            break;
+        }
+    }
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("script ends")
+        .expect("wait");
+    assert!(
+        out.status.success() && log.contains("PASS"),
+        "idle.py failed:\n{log}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starttls_upgrades_before_login() {
+    let c = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("cert");
+    let tls = TlsConfig::from_pem(
+        c.cert.pem().as_bytes(),
+        c.signing_key.serialize_pem().as_bytes(),
+    )
+    .expect("tls");
+    let server = start(Some(tls)).await;
+    run_python(
+        "starttls.py",
+        &[server.port.to_string(), USER.into(), PASSWORD.into()],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_lists_and_fetches() {
+    let server = start(None).await;
+    let account = account(&server.core, USER).await;
+    deliver(
+        &server.core,
+        account,
+        b"From: x@y.z\r\nSubject: for curl\r\n\r\nfetched by curl\r\n",
+    )
+    .await;
+    let curl = |url: String| {
+        let mut c = tokio::process::Command::new("curl");
+        c.args(["-sS", "--max-time", "30", "--user"])
+            .arg(format!("{USER}:{PASSWORD}"))
+            .arg(url)
+            .kill_on_drop(true);
+        c
+    };
+    let base = format!("imap://127.0.0.1:{}", server.port);
+    let list = curl(format!("{base}/"))
+        .output()
+        .await
+        .expect("curl must be installed to run this test");
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        list.status.success() && text.contains("INBOX") && text.contains("Sent"),
+        "curl LIST: {text} {}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    let fetch = curl(format!("{base}/INBOX;UID=1"))
+        .output()
+        .await
+        .expect("curl");
+    let text = String::from_utf8_lossy(&fetch.stdout);
+    assert!(
+        fetch.status.success() && text.contains("fetched by curl"),
+        "curl FETCH: {text} {}",
+        String::from_utf8_lossy(&fetch.stderr)
+    );
+}
