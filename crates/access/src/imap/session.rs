@@ -29,7 +29,7 @@ pub enum Outcome {
 /// Capabilities of the protocol, besides the ones that depend on the state.
 const CAPABILITIES: &str = "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE \
      UNSELECT CHILDREN SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS CONDSTORE \
-     ESEARCH STATUS=SIZE";
+     ESEARCH STATUS=SIZE QUOTA QUOTA=RES-STORAGE";
 
 /// The socket and its buffers.
 #[derive(Debug)]

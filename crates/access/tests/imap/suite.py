@@ -69,7 +69,7 @@ check(r.greeting.startswith(b"* OK [CAPABILITY IMAP4rev1"), r.greeting)
 check(b"imap.test IMAP4rev1 ready" in r.greeting, r.greeting)
 u, t = r.cmd("CAPABILITY")
 caps = u[0].split()
-for c in [b"LITERAL+", b"SASL-IR", b"IDLE", b"UIDPLUS", b"MOVE", b"AUTH=PLAIN", b"CONDSTORE", b"ESEARCH"]:
+for c in [b"QUOTA", b"LITERAL+", b"SASL-IR", b"IDLE", b"UIDPLUS", b"MOVE", b"AUTH=PLAIN", b"CONDSTORE", b"ESEARCH"]:
     check(c in caps, "capability %r in %r" % (c, u))
 check(t.startswith(b"r1 OK"), t)
 for bad in [b"a1 BOGUS", b"a2 FETCH", b"a3 LOGIN onlyone", b"a4 NOOP extra", b"a5 UID NOOP", b"a6 LOGIN \"open"]:
@@ -350,6 +350,11 @@ check(typ == "NO" and b"[OVERQUOTA]" in d[0], d)
 typ, d = q.status("INBOX", "(MESSAGES)")
 check(b"MESSAGES 0" in d[0], d)
 check(q.append("INBOX", None, None, MSG3)[0] == "OK", "a small one fits")
+typ, d = q.getquotaroot("INBOX")
+check(typ == "OK" and b'"mailbox"' in d[0][0], d)
+check(any(b'"mailbox" (STORAGE 0 1024)' in x for x in d[1]), d)
+typ, d = q.getquota('"mailbox"')
+check(typ == "OK" and b"STORAGE 0 1024" in d[0], d)
 q.logout()
 
 print("PASS")

@@ -15,6 +15,7 @@ pub mod fetch;
 pub mod idle;
 pub mod list;
 pub mod login;
+pub mod quota;
 pub mod rename;
 pub mod search;
 pub mod select;
@@ -111,6 +112,8 @@ pub async fn dispatch(s: &mut Session, tag: &str, op: Op, buf: &[u8]) -> io::Res
             message,
         } => append::run(s, &mailbox, &flags, date, &buf[message]).await,
         Op::Idle => idle::run(s, tag).await,
+        Op::GetQuotaRoot(m) => quota::root(s, &m).await,
+        Op::GetQuota(root) => quota::get(s, &root).await,
         _ if !selected => wrong_state("select a mailbox first"),
         // Selected.
         Op::Check => Ok(Outcome::Ok("CHECK completed".into())),

@@ -121,6 +121,10 @@ pub enum Op {
         uid: bool,
         search: Search,
     },
+    /// RFC 9208 §4.3.
+    GetQuotaRoot(String),
+    /// RFC 9208 §4.2.
+    GetQuota(String),
 }
 
 impl Op {
@@ -159,6 +163,8 @@ impl Op {
             Op::Copy { remove: false, .. } => "COPY",
             Op::Copy { .. } => "MOVE",
             Op::Search { .. } => "SEARCH",
+            Op::GetQuotaRoot(_) => "GETQUOTAROOT",
+            Op::GetQuota(_) => "GETQUOTA",
         }
     }
 }
@@ -429,6 +435,11 @@ fn op(p: &mut Parser<'_>) -> PResult<Op> {
                 search: super::search::search(p)?,
             }
         }
+        "GETQUOTAROOT" => Op::GetQuotaRoot(mailbox_arg(p)?),
+        "GETQUOTA" => {
+            p.sp()?;
+            Op::GetQuota(p.astring_utf8()?)
+        }
         _ => return bad(format!("unknown command {name}")),
     })
 }
@@ -550,6 +561,8 @@ mod tests {
             Op::Expunge { uids: Some(_) }
         ));
         assert!(matches!(op("a ID (\"name\" \"x\" \"v\" NIL)"), Op::Id));
+        assert_eq!(op("a GETQUOTAROOT INBOX"), Op::GetQuotaRoot("INBOX".into()));
+        assert_eq!(op("a GETQUOTA \"domain\""), Op::GetQuota("domain".into()));
     }
 
     #[test]
