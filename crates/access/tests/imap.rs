@@ -288,3 +288,195 @@ async fn curl_lists_and_fetches() {
         String::from_utf8_lossy(&fetch.stderr)
     );
 }
+
+/// Delivers `n` messages into INBOX in one transaction; every third is `\Seen`, every fifth
+/// `\Flagged`.
+async fn deliver_many(core: &Core, account: AccountId, n: usize) {
+    use marque_store::mail::Flags;
+    let store = core.store().clone();
+    let mut prepared = Vec::with_capacity(n);
+    for i in 0..n {
+        let raw = format!(
+            "From: sender{i}@example.org\r\nTo: {USER}\r\nSubject: message {i}\r\n\
+             Message-ID: <m{i}@example.org>\r\n\r\nbody of message {i}\r\n"
+        );
+        let mut flags = Flags::empty();
+        if i % 3 == 0 {
+            flags = flags.union(Flags::SEEN);
+        }
+        if i % 5 == 0 {
+            flags = flags.union(Flags::FLAGGED);
+        }
+        prepared.push((
+            PreparedMessage::new(&store, raw.as_bytes()).expect("prepare"),
+            flags,
+        ));
+    }
+    let charges = core.usage_charges(account).await.expect("charges");
+    store
+        .transact(move |txn| {
+            let inbox = mail::mailbox_by_name(txn, account, "INBOX")?.expect("INBOX");
+            for (msg, flags) in &prepared {
+                let opts = AppendOptions {
+                    flags: *flags,
+                    ..AppendOptions::default()
+                };
+                mail::append(txn, account, inbox.id, msg, &opts, &charges)?;
+            }
+            Ok::<_, marque_store::Error>(())
+        })
+        .await
+        .expect("deliver");
+}
+
+/// Runs mbsync with `config`; returns its combined output.
+async fn mbsync(config: &std::path::Path) -> String {
+    let out = tokio::time::timeout(
+        Duration::from_secs(300),
+        tokio::process::Command::new("mbsync")
+            .arg("-c")
+            .arg(config)
+            .arg("-a")
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("mbsync finishes")
+    .expect("mbsync (Debian package isync) must be installed to run this test");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "mbsync failed:\n{text}");
+    text
+}
+
+fn maildir_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut v = Vec::new();
+    for sub in ["cur", "new"] {
+        if let Ok(entries) = std::fs::read_dir(dir.join(sub)) {
+            v.extend(entries.filter_map(|e| e.ok()).map(|e| e.path()));
+        }
+    }
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mbsync_synchronises_both_ways() {
+    let server = start(None).await;
+    let account = account(&server.core, USER).await;
+    deliver_many(&server.core, account, 1000).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mail_dir = dir.path().join("mail");
+    std::fs::create_dir_all(&mail_dir).expect("mail dir");
+    let config = dir.path().join("mbsyncrc");
+    std::fs::write(
+        &config,
+        format!(
+            "IMAPAccount marque\nHost 127.0.0.1\nPort {port}\nUser {USER}\nPass \"{PASSWORD}\"\n\
+             SSLType None\nAuthMechs PLAIN LOGIN\n\n\
+             IMAPStore remote\nAccount marque\n\n\
+             MaildirStore local\nPath {path}/\nInbox {path}/INBOX\nSubFolders Verbatim\n\n\
+             Channel sync\nFar :remote:\nNear :local:\nPatterns *\nCreate Both\nExpunge Both\n\
+             Remove Both\nSyncState *\n",
+            port = server.port,
+            path = mail_dir.display()
+        ),
+    )
+    .expect("config");
+
+    // First run: everything comes down, flags included, and every folder.
+    mbsync(&config).await;
+    let inbox = maildir_files(&mail_dir.join("INBOX"));
+    assert_eq!(inbox.len(), 1000);
+    let flagged = inbox
+        .iter()
+        .filter(|p| {
+            p.to_string_lossy()
+                .rsplit_once(":2,")
+                .is_some_and(|(_, f)| f.contains('F'))
+        })
+        .count();
+    assert_eq!(flagged, 200);
+    for folder in ["Sent", "Trash", "Archive", "Drafts", "Junk"] {
+        assert!(mail_dir.join(folder).is_dir(), "{folder} synchronised");
+    }
+
+    // Local changes go up: a new message in Archive, a new folder, a flag, a deletion.
+    let archive_new = mail_dir.join("Archive/new");
+    std::fs::write(
+        archive_new.join("1700000000.local.host"),
+        b"From: me@c.example\r\nSubject: written offline\r\n\r\nhello\r\n",
+    )
+    .expect("local message");
+    let folder = mail_dir.join("Offline");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(folder.join(sub)).expect("local folder");
+    }
+    std::fs::write(
+        folder.join("new/1700000001.local.host"),
+        b"From: me@c.example\r\nSubject: in a new folder\r\n\r\nhi\r\n",
+    )
+    .expect("message in the new folder");
+    let unflagged = inbox
+        .iter()
+        .find(|p| {
+            let s = p.to_string_lossy();
+            s.contains("/cur/") && !s.rsplit_once(":2,").is_some_and(|(_, f)| f.contains('F'))
+        })
+        .expect("an unflagged message");
+    let renamed = format!("{}F", unflagged.display());
+    std::fs::rename(unflagged, &renamed).expect("flag locally");
+    let doomed = inbox
+        .iter()
+        .find(|p| p.as_path() != unflagged.as_path())
+        .expect("another message");
+    std::fs::remove_file(doomed).expect("delete locally");
+
+    mbsync(&config).await;
+    let store = server.core.store().clone();
+    let (archive, offline, inbox_count, flagged_count) = store
+        .read(move |s| {
+            let count = |name: &str| -> marque_store::Result<(u32, usize)> {
+                let m = mail::mailbox_by_name(s, account, name)?.expect("folder");
+                let flagged = mail::messages(s, account, m.id, 1, usize::MAX)?
+                    .iter()
+                    .filter(|(_, r)| r.flags.contains(mail::Flags::FLAGGED))
+                    .count();
+                Ok((m.messages, flagged))
+            };
+            let (inbox, flagged) = count("INBOX")?;
+            Ok((count("Archive")?.0, count("Offline")?.0, inbox, flagged))
+        })
+        .await
+        .expect("read");
+    assert_eq!(archive, 1, "the offline message reached Archive");
+    assert_eq!(
+        offline, 1,
+        "the new folder and its message reached the server"
+    );
+    assert_eq!(inbox_count, 999, "the local deletion reached the server");
+    assert!(flagged_count >= 200, "the local flag reached the server");
+
+    // A third run finds nothing to do: nothing changes on either side.
+    let before = maildir_files(&mail_dir.join("INBOX")).len();
+    let modseq = |core: Core| async move {
+        core.store()
+            .read(move |s| {
+                Ok(mail::mailbox_by_name(s, account, "INBOX")?
+                    .expect("INBOX")
+                    .highest_modseq)
+            })
+            .await
+            .expect("read")
+    };
+    let m1 = modseq(server.core.clone()).await;
+    mbsync(&config).await;
+    assert_eq!(maildir_files(&mail_dir.join("INBOX")).len(), before);
+    assert_eq!(
+        modseq(server.core.clone()).await,
+        m1,
+        "the server did not change"
+    );
+}
