@@ -480,3 +480,13 @@ async fn mbsync_synchronises_both_ways() {
         "the server did not change"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imap4rev2_and_binary_once_enabled() {
+    let server = start(None).await;
+    run_python(
+        "rev2.py",
+        &[server.port.to_string(), USER.into(), PASSWORD.into()],
+    )
+    .await;
+}

@@ -1,6 +1,7 @@
 //! IMAP4rev1 (RFC 3501) for Marque, with LITERAL+, SASL-IR, ID, ENABLE, IDLE, NAMESPACE,
 //! UIDPLUS, MOVE, UNSELECT, CHILDREN, SPECIAL-USE, CREATE-SPECIAL-USE, LIST-EXTENDED,
-//! LIST-STATUS, CONDSTORE, ESEARCH, APPENDLIMIT and STATUS=SIZE, over the store's mail model.
+//! LIST-STATUS, CONDSTORE, ESEARCH, APPENDLIMIT, STATUS=SIZE, QUOTA and BINARY, over the store's
+//! mail model; IMAP4rev2 (RFC 9051) once a client enables it.
 //!
 //! # Layout
 //! - [`parse`]: the command grammar, apart from I/O.
@@ -9,8 +10,10 @@
 //! - [`state`]: the session state, an enum that carries its data.
 //! - [`view`]: the selected mailbox as one session sees it (message numbers, pending updates).
 //! - [`render`]: strings, envelope, body structure.
+//! - [`cte`]: content-transfer decoding for FETCH BINARY.
 //! - `op/`: one file per command (or per family: `copy.rs` is COPY and MOVE).
 
+pub mod cte;
 pub mod op;
 pub mod parse;
 pub mod render;

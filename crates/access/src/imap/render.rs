@@ -6,6 +6,17 @@ use marque_store::mail::{BodyPart, Envelope, EnvelopeAddress, Flags, MessageReco
 /// Appends `s` as a quoted string when it can be one, else as a literal.
 pub fn string(out: &mut Vec<u8>, s: &[u8]) {
     let quotable = s.len() < 1024 && s.iter().all(|&c| (0x20..0x7f).contains(&c));
+    quoted_or_literal(out, s, quotable);
+}
+
+/// A UTF-8 string quoted when it has no control characters (RFC 9051 §4.3: IMAP4rev2 quoted
+/// strings may hold UTF-8).
+fn utf8_string(out: &mut Vec<u8>, s: &str) {
+    let quotable = s.len() < 1024 && !s.chars().any(char::is_control);
+    quoted_or_literal(out, s.as_bytes(), quotable);
+}
+
+fn quoted_or_literal(out: &mut Vec<u8>, s: &[u8], quotable: bool) {
     if quotable {
         out.push(b'"');
         for &c in s {
@@ -37,7 +48,7 @@ pub fn nstring(out: &mut Vec<u8>, s: Option<&str>) {
 /// A mailbox name, as a quoted string or literal, in modified UTF-7 unless `utf8`.
 pub fn mailbox(out: &mut Vec<u8>, name: &str, utf8: bool) {
     if utf8 {
-        string(out, name.as_bytes());
+        utf8_string(out, name);
     } else {
         string(out, super::parse::utf7::encode(name).as_bytes());
     }

@@ -27,7 +27,7 @@ pub enum Outcome {
 }
 
 /// Capabilities of the protocol, besides the ones that depend on the state.
-const CAPABILITIES: &str = "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE \
+const CAPABILITIES: &str = "IMAP4rev1 IMAP4rev2 BINARY LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE \
      UNSELECT CHILDREN SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS CONDSTORE \
      ESEARCH STATUS=SIZE QUOTA QUOTA=RES-STORAGE";
 
@@ -157,6 +157,8 @@ pub struct Session {
     pub state: State,
     /// RFC 7162 §3.1: CONDSTORE was enabled (by ENABLE or a CONDSTORE-aware command).
     pub condstore: bool,
+    /// RFC 9051: `ENABLE IMAP4rev2` was given (UTF-8 names, ESEARCH, no `\\Recent`).
+    pub rev2: bool,
     /// The client's IP address, for the authentication log.
     pub remote: String,
     pub tls: bool,
@@ -178,6 +180,7 @@ pub async fn run(ctx: Arc<Context>, conn: Connection) {
         },
         state: State::NotAuthenticated { failures: 0 },
         condstore: false,
+        rev2: false,
     };
     async move {
         if let Err(e) = s.serve().await {
@@ -234,7 +237,7 @@ impl Session {
                 }
                 Read::Eof => return Ok(()),
             };
-            match command::parse(&buf) {
+            match command::parse_with(&buf, self.rev2) {
                 Err((tag, e)) => {
                     let tag = tag.unwrap_or_else(|| "*".into());
                     self.io.line(&format!("{tag} BAD {e}"));

@@ -184,6 +184,32 @@ fn item(
             out.extend_from_slice(b"RFC822.TEXT ");
             render::literal(out, body.get(header_len(meta, body)..).unwrap_or_default());
         }
+        FetchAtt::BinarySize { part } => {
+            let size = binary(part, meta, body).map_or(0, |d| d.len());
+            out.extend_from_slice(format!("BINARY.SIZE[{}] {size}", dotted(part)).as_bytes());
+        }
+        FetchAtt::Binary { part, partial, .. } => {
+            out.extend_from_slice(format!("BINARY[{}]", dotted(part)).as_bytes());
+            let Some(data) = binary(part, meta, body) else {
+                out.extend_from_slice(b" NIL");
+                return;
+            };
+            let data = match partial {
+                Some((origin, len)) => {
+                    out.extend_from_slice(format!("<{origin}>").as_bytes());
+                    let start = (*origin as usize).min(data.len());
+                    let end = start.saturating_add(*len as usize).min(data.len());
+                    &data[start..end]
+                }
+                None => &data[..],
+            };
+            out.push(b' ');
+            // RFC 3516 §4.2: literal8 when the data holds a NUL.
+            if data.contains(&0) {
+                out.push(b'~');
+            }
+            render::literal(out, data);
+        }
         FetchAtt::Section {
             section, partial, ..
         } => {
@@ -203,6 +229,25 @@ fn item(
             }
         }
     }
+}
+
+fn dotted(part: &[u32]) -> String {
+    part.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// A part decoded from its Content-Transfer-Encoding (the whole message, as it is, for `[]`).
+fn binary(part: &[u32], meta: &MessageMeta, body: &[u8]) -> Option<Vec<u8>> {
+    if part.is_empty() {
+        return Some(body.to_vec());
+    }
+    let (p, valid) = find_part(&meta.structure, part)?;
+    if !valid || p.media_type == "multipart" {
+        return None;
+    }
+    crate::imap::cte::decode(&p.encoding, slice(body, p.body_offset, p.end_offset))
 }
 
 /// `BODY[1.HEADER.FIELDS (From)]` as the answer names it.

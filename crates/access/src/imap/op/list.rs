@@ -114,11 +114,11 @@ pub async fn run(
             attrs.push("\\Subscribed");
         }
         let mut line = format!("* {verb} ({}) \"/\" ", attrs.join(" ")).into_bytes();
-        render::mailbox(&mut line, name, false);
+        render::mailbox(&mut line, name, s.rev2);
         line.extend_from_slice(b"\r\n");
         s.io.out.extend_from_slice(&line);
         if let Some(f) = status.pop() {
-            let l = super::status::line(f, &options.status);
+            let l = super::status::line(f, &options.status, s.rev2);
             s.io.out.extend_from_slice(&l);
         }
     }

@@ -78,9 +78,16 @@ pub async fn dispatch(s: &mut Session, tag: &str, op: Op, buf: &[u8]) -> io::Res
             // RFC 5161 §3.1: answer with the extensions actually enabled.
             let mut enabled = Vec::new();
             for c in caps {
-                if c == "CONDSTORE" {
-                    s.condstore = true;
-                    enabled.push(c);
+                match c.as_str() {
+                    "CONDSTORE" => {
+                        s.condstore = true;
+                        enabled.push(c);
+                    }
+                    "IMAP4REV2" => {
+                        s.rev2 = true;
+                        enabled.push("IMAP4rev2".into());
+                    }
+                    _ => {}
                 }
             }
             s.io.line(format!("* ENABLED {}", enabled.join(" ")).trim_end());

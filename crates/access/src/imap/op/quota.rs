@@ -92,9 +92,10 @@ pub async fn root(s: &mut Session, name: &str) -> io::Result<Outcome> {
         Ok(r) => r,
         Err(o) => return Ok(o),
     };
+    let rev2 = s.rev2;
     let out = &mut s.io.out;
     out.extend_from_slice(b"* QUOTAROOT ");
-    render::mailbox(out, name, false);
+    render::mailbox(out, name, rev2);
     for r in &roots {
         out.push(b' ');
         render::string(out, r.name.as_bytes());

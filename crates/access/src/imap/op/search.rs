@@ -190,7 +190,14 @@ pub async fn run(s: &mut Session, by_uid: bool, search: &Search, tag: &str) -> i
         .map(|(m, u, _)| if by_uid { *u } else { *m })
         .collect();
     let top_modseq = hits.iter().map(|(_, _, m)| *m).max();
-    match &search.ret {
+    // RFC 9051 §6.4.4: IMAP4rev2 answers every SEARCH with ESEARCH.
+    let ret = search.ret.clone().or_else(|| {
+        s.rev2.then(|| crate::imap::parse::search::Return {
+            all: true,
+            ..Default::default()
+        })
+    });
+    match &ret {
         None => {
             let mut line = String::from("* SEARCH");
             for n in &nums {

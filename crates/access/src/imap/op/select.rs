@@ -18,7 +18,11 @@ pub async fn run(
     condstore: bool,
 ) -> io::Result<Outcome> {
     let account = account(s)?;
-    // RFC 3501 §6.3.1: a SELECT first deselects, even if it then fails.
+    // RFC 3501 §6.3.1: a SELECT first deselects, even if it then fails; RFC 9051 §7.1 says so
+    // with CLOSED.
+    if matches!(s.state, State::Selected { .. }) {
+        s.io.line("* OK [CLOSED] previous mailbox closed");
+    }
     s.state.deselect();
     if condstore {
         s.condstore = true;
@@ -46,6 +50,7 @@ pub async fn run(
         .iter()
         .position(|(_, r)| !r.flags.contains(Flags::SEEN))
         .map(|i| i + 1);
+    let rev2 = s.rev2;
     let io = &mut s.io;
     io.line("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
     if read_only {
@@ -54,10 +59,18 @@ pub async fn run(
         io.line("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] flags allowed");
     }
     io.line(&format!("* {} EXISTS", uids.len()));
-    io.line("* 0 RECENT");
-    if let Some(n) = first_unseen {
-        // RFC 3501 §6.3.1: the first unseen message (IMAP4rev1 only).
-        io.line(&format!("* OK [UNSEEN {n}] first unseen"));
+    if rev2 {
+        // RFC 9051 §6.3.2: the mailbox's name as the server spells it.
+        let mut l = b"* LIST () \"/\" ".to_vec();
+        crate::imap::render::mailbox(&mut l, &m.name, true);
+        l.extend_from_slice(b"\r\n");
+        io.out.extend_from_slice(&l);
+    } else {
+        io.line("* 0 RECENT");
+        if let Some(n) = first_unseen {
+            // RFC 3501 §6.3.1: the first unseen message (IMAP4rev1 only).
+            io.line(&format!("* OK [UNSEEN {n}] first unseen"));
+        }
     }
     io.line(&format!("* OK [UIDVALIDITY {}] UIDs valid", m.uidvalidity));
     io.line(&format!("* OK [UIDNEXT {}] predicted next UID", m.uidnext));

@@ -21,15 +21,16 @@ pub fn items(m: &MailboxRecord, items: &[StatusItem]) -> String {
             StatusItem::Unseen => format!("UNSEEN {}", m.unseen),
             StatusItem::HighestModSeq => format!("HIGHESTMODSEQ {}", m.highest_modseq),
             StatusItem::Size => format!("SIZE {}", m.size),
+            StatusItem::Deleted => format!("DELETED {}", m.deleted),
         })
         .collect();
     format!("({})", v.join(" "))
 }
 
 /// `* STATUS name (...)`.
-pub fn line(m: &MailboxRecord, wanted: &[StatusItem]) -> Vec<u8> {
+pub fn line(m: &MailboxRecord, wanted: &[StatusItem], utf8: bool) -> Vec<u8> {
     let mut out = b"* STATUS ".to_vec();
-    render::mailbox(&mut out, &m.name, false);
+    render::mailbox(&mut out, &m.name, utf8);
     out.push(b' ');
     out.extend_from_slice(items(m, wanted).as_bytes());
     out.extend_from_slice(b"\r\n");
@@ -49,7 +50,7 @@ pub async fn run(s: &mut Session, name: &str, wanted: &[StatusItem]) -> io::Resu
         .await;
     match r {
         Ok(Some(m)) => {
-            let l = line(&m, wanted);
+            let l = line(&m, wanted, s.rev2);
             s.io.out.extend_from_slice(&l);
             Ok(Outcome::Ok("STATUS completed".into()))
         }

@@ -26,6 +26,8 @@ pub enum StatusItem {
     Unseen,
     HighestModSeq,
     Size,
+    /// RFC 9051 §6.3.11.
+    Deleted,
 }
 
 /// LIST options (RFC 5258 selection and return options, RFC 6154, RFC 5819).
@@ -178,7 +180,14 @@ pub struct Command {
 
 /// Parses one command; on error, the tag (when it could be read) comes back with it.
 pub fn parse(buf: &[u8]) -> Result<Command, (Option<String>, ParseError)> {
+    parse_with(buf, false)
+}
+
+/// [`parse`], with mailbox names taken as UTF-8 (`utf8_names`, IMAP4rev2) or as modified
+/// UTF-7 (IMAP4rev1).
+pub fn parse_with(buf: &[u8], utf8_names: bool) -> Result<Command, (Option<String>, ParseError)> {
     let mut p = Parser::new(buf);
+    p.utf8_names = utf8_names;
     let tag = p.tag().map_err(|e| (None, e))?.to_string();
     let op = (|| {
         p.sp()?;
@@ -454,6 +463,7 @@ fn status_item(p: &mut Parser<'_>) -> PResult<StatusItem> {
         "UNSEEN" => StatusItem::Unseen,
         "HIGHESTMODSEQ" => StatusItem::HighestModSeq,
         "SIZE" => StatusItem::Size,
+        "DELETED" => StatusItem::Deleted,
         _ => return bad(format!("unknown STATUS item {w}")),
     })
 }

@@ -39,6 +39,16 @@ pub enum FetchAtt {
     Rfc822Header,
     Rfc822Text,
     ModSeq,
+    /// RFC 3516 §4.2: a part decoded from its transfer encoding.
+    Binary {
+        peek: bool,
+        part: Vec<u32>,
+        partial: Option<(u32, u32)>,
+    },
+    /// RFC 3516 §4.2: the decoded size of a part.
+    BinarySize {
+        part: Vec<u32>,
+    },
 }
 
 impl FetchAtt {
@@ -50,13 +60,18 @@ impl FetchAtt {
                 | FetchAtt::Rfc822
                 | FetchAtt::Rfc822Header
                 | FetchAtt::Rfc822Text
+                | FetchAtt::Binary { .. }
+                | FetchAtt::BinarySize { .. }
         )
     }
     /// True if answering sets `\Seen` (RFC 3501 §6.4.5).
     pub fn sets_seen(&self) -> bool {
         matches!(
             self,
-            FetchAtt::Section { peek: false, .. } | FetchAtt::Rfc822 | FetchAtt::Rfc822Text
+            FetchAtt::Section { peek: false, .. }
+                | FetchAtt::Binary { peek: false, .. }
+                | FetchAtt::Rfc822
+                | FetchAtt::Rfc822Text
         )
     }
 }
@@ -102,6 +117,28 @@ fn att(p: &mut Parser<'_>) -> PResult<FetchAtt> {
             return Ok(a);
         }
     }
+    if p.eat_word("BINARY.SIZE[") {
+        let part = part_numbers(p)?;
+        p.expect(b']')?;
+        return Ok(BinarySize { part });
+    }
+    let binary = if p.eat_word("BINARY.PEEK[") {
+        Some(true)
+    } else if p.eat_word("BINARY[") {
+        Some(false)
+    } else {
+        None
+    };
+    if let Some(peek) = binary {
+        let part = part_numbers(p)?;
+        p.expect(b']')?;
+        let partial = partial(p)?;
+        return Ok(Binary {
+            peek,
+            part,
+            partial,
+        });
+    }
     let peek = if p.eat_word("BODY.PEEK[") {
         true
     } else if p.eat_word("BODY[") {
@@ -116,7 +153,36 @@ fn att(p: &mut Parser<'_>) -> PResult<FetchAtt> {
     };
     let section = section(p)?;
     p.expect(b']')?;
-    let partial = if p.eat(b'<') {
+    let partial = partial(p)?;
+    Ok(Section {
+        peek,
+        section,
+        partial,
+    })
+}
+
+/// `section-part` of BINARY: part numbers, possibly none.
+fn part_numbers(p: &mut Parser<'_>) -> PResult<Vec<u32>> {
+    let mut v = Vec::new();
+    while p.peek().is_some_and(|c| c.is_ascii_digit()) {
+        let n = p.number()?;
+        if n == 0 {
+            return Err(ParseError("part numbers start at 1".into()));
+        }
+        v.push(n);
+        if v.len() > super::MAX_DEPTH * 4 {
+            return Err(ParseError("section nested too deeply".into()));
+        }
+        if !p.eat(b'.') {
+            break;
+        }
+    }
+    Ok(v)
+}
+
+/// An optional `<origin.length>`.
+fn partial(p: &mut Parser<'_>) -> PResult<Option<(u32, u32)>> {
+    Ok(if p.eat(b'<') {
         let off = p.number()?;
         p.expect(b'.')?;
         let len = p.number()?;
@@ -127,11 +193,6 @@ fn att(p: &mut Parser<'_>) -> PResult<FetchAtt> {
         Some((off, len))
     } else {
         None
-    };
-    Ok(Section {
-        peek,
-        section,
-        partial,
     })
 }
 
@@ -226,6 +287,27 @@ mod tests {
         let not = parse("BODY[HEADER.FIELDS.NOT (X)]").unwrap();
         assert!(matches!(&not[0], FetchAtt::Section { section, .. }
             if matches!(section.text, Some(SectionText::HeaderFields { not: true, .. }))));
+    }
+
+    #[test]
+    fn binary() {
+        assert_eq!(
+            parse("(BINARY.PEEK[1.2]<0.10> BINARY.SIZE[3] BINARY[])").unwrap(),
+            vec![
+                FetchAtt::Binary {
+                    peek: true,
+                    part: vec![1, 2],
+                    partial: Some((0, 10))
+                },
+                FetchAtt::BinarySize { part: vec![3] },
+                FetchAtt::Binary {
+                    peek: false,
+                    part: vec![],
+                    partial: None
+                },
+            ]
+        );
+        assert!(parse("BINARY[HEADER]").is_err());
     }
 
     #[test]

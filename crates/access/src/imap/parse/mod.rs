@@ -57,6 +57,8 @@ pub struct Parser<'a> {
     buf: &'a [u8],
     pos: usize,
     depth: usize,
+    /// IMAP4rev2 is enabled: mailbox names are UTF-8, never modified UTF-7 (RFC 9051 §5.1).
+    pub utf8_names: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -66,6 +68,7 @@ impl<'a> Parser<'a> {
             buf,
             pos: 0,
             depth: 0,
+            utf8_names: false,
         }
     }
 
@@ -209,8 +212,10 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A literal (`{N}` or `{N+}`, CRLF, N bytes); the session has already read it whole.
+    /// A literal (`{N}` or `{N+}`, or a binary `~{N}`, RFC 3516 §4.4; CRLF, N bytes); the
+    /// session has already read it whole.
     pub fn literal(&mut self) -> PResult<&'a [u8]> {
+        self.eat(b'~');
         self.expect(b'{')?;
         let n = self.number64()?;
         self.eat(b'+');
@@ -239,7 +244,7 @@ impl<'a> Parser<'a> {
     pub fn string(&mut self) -> PResult<Cow<'a, [u8]>> {
         match self.peek() {
             Some(b'"') => Ok(Cow::Owned(self.quoted()?)),
-            Some(b'{') => Ok(Cow::Borrowed(self.literal()?)),
+            Some(b'{' | b'~') => Ok(Cow::Borrowed(self.literal()?)),
             _ => err(format!("expected a string at offset {}", self.pos)),
         }
     }
@@ -276,6 +281,9 @@ impl<'a> Parser<'a> {
     /// A mailbox name (`mailbox`), decoded from modified UTF-7 when it is valid as such.
     pub fn mailbox(&mut self) -> PResult<String> {
         let s = self.astring_utf8()?;
+        if self.utf8_names {
+            return Ok(s);
+        }
         Ok(utf7::decode(&s).unwrap_or(s))
     }
 
@@ -292,6 +300,9 @@ impl<'a> Parser<'a> {
             }
         };
         let s = String::from_utf8(raw).map_err(|_| ParseError("pattern is not UTF-8".into()))?;
+        if self.utf8_names {
+            return Ok(s);
+        }
         Ok(utf7::decode(&s).unwrap_or(s))
     }
 
