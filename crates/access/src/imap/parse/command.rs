@@ -667,4 +667,26 @@ mod tests {
         // The tag comes back when there was one.
         assert_eq!(parse(b"t1 BOGUS").unwrap_err().0.as_deref(), Some("t1"));
     }
+
+    proptest::proptest! {
+        // The parser is total: whatever bytes come, it answers Ok or Err, never panics.
+        #[test]
+        fn never_panics_on_bytes(buf in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = parse(&buf);
+            let _ = parse_with(&buf, true);
+        }
+
+        // Near-valid commands: a real command name followed by IMAP-looking tokens.
+        #[test]
+        fn never_panics_on_near_commands(
+            name in proptest::sample::select(vec![
+                "FETCH", "UID FETCH", "STORE", "SEARCH", "LIST", "APPEND", "SELECT", "STATUS",
+                "COPY", "UID MOVE", "CREATE", "LOGIN", "AUTHENTICATE", "ENABLE", "ID",
+            ]),
+            rest in "[ ()\\[\\]{}<>.:,*%$~+\"0-9A-Za-z\r\n-]{0,80}",
+        ) {
+            let cmd = format!("t {name} {rest}");
+            let _ = parse(cmd.as_bytes());
+        }
+    }
 }
