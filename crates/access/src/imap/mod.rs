@@ -11,9 +11,11 @@
 //! - [`view`]: the selected mailbox as one session sees it (message numbers, pending updates).
 //! - [`render`]: strings, envelope, body structure.
 //! - [`cte`]: content-transfer decoding for FETCH BINARY.
+//! - [`limits`]: sessions per user, commands per second.
 //! - `op/`: one file per command (or per family: `copy.rs` is COPY and MOVE).
 
 pub mod cte;
+pub mod limits;
 pub mod op;
 pub mod parse;
 pub mod render;
@@ -32,6 +34,8 @@ use tokio::io::AsyncWriteExt;
 pub struct Context {
     pub core: marque_core::Core,
     pub hostname: String,
+    /// Open sessions per signed-in user.
+    pub sessions: limits::Sessions,
 }
 
 /// The IMAP handler for the `imap` and `imaps` listeners.
@@ -47,6 +51,7 @@ impl Imap {
             ctx: Arc::new(Context {
                 core: core.clone(),
                 hostname: hostname.to_string(),
+                sessions: limits::Sessions::default(),
             }),
         }
     }

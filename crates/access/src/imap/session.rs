@@ -10,6 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tracing::{Instrument, debug, info_span};
 
 use super::Context;
+use super::limits::{self, CommandRate};
 use super::op;
 use super::parse::command::{self, Op};
 use super::parse::frame::{self, MAX_COMMAND, MAX_LINE};
@@ -215,7 +216,16 @@ impl Session {
         );
         self.io.line(&greeting);
         self.io.flush().await?;
+        let mut rate = CommandRate::new(
+            tokio::time::Instant::now(),
+            limits::COMMANDS_PER_SECOND,
+            limits::COMMAND_BURST,
+        );
         loop {
+            let wait = rate.take(tokio::time::Instant::now());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
             let read = tokio::select! {
                 r = self.read_command() => r?,
                 _ = shutdown.wait() => {

@@ -4,6 +4,7 @@
 use marque_store::{AccountId, Event};
 use tokio::sync::broadcast;
 
+use super::limits::SessionPermit;
 use super::view::View;
 
 /// The signed-in user.
@@ -15,6 +16,8 @@ pub struct User {
     /// Committed changes of this account (IDLE and untagged updates). `None` only while IDLE
     /// holds it.
     pub events: Option<broadcast::Receiver<Event>>,
+    /// This session's place in the per-user count; released when the user goes.
+    pub _permit: SessionPermit,
 }
 
 /// Where the session is.

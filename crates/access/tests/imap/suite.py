@@ -357,4 +357,21 @@ typ, d = q.getquota('"mailbox"')
 check(typ == "OK" and b"STORAGE 0 1024" in d[0], d)
 q.logout()
 
+# --- Sessions per user ---------------------------------------------------------------------
+held = []
+for i in range(20):
+    c = Raw(port)
+    u, t = c.cmd("AUTHENTICATE PLAIN " + plain(user, pw))
+    check(b"OK" in t, (i, t))
+    held.append(c)
+extra = Raw(port)
+u, t = extra.cmd("AUTHENTICATE PLAIN " + plain(user, pw))
+check(b"NO [LIMIT]" in t, "the 21st session is refused: %r" % t)
+u, t = held.pop().cmd("LOGOUT")
+check(b"OK" in t, t)
+u, t = extra.cmd("AUTHENTICATE PLAIN " + plain(user, pw))
+check(b"OK" in t, "admitted once another left: %r" % t)
+for c in held + [extra]:
+    c.close()
+
 print("PASS")

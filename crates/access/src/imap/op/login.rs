@@ -54,12 +54,23 @@ pub async fn sign_in(
     };
     match account {
         Some(account) => {
+            let Some(permit) = s
+                .ctx
+                .sessions
+                .admit(account, crate::imap::limits::MAX_SESSIONS_PER_USER)
+            else {
+                // RFC 5530 §3: LIMIT.
+                return Ok(Outcome::No(
+                    "[LIMIT] too many sessions for this user".into(),
+                ));
+            };
             let events = s.ctx.core.store().notifier().subscribe(account);
             s.state = State::Authenticated {
                 user: User {
                     account,
                     login: login.to_string(),
                     events: Some(events),
+                    _permit: permit,
                 },
             };
             let caps = s.capabilities();
