@@ -490,3 +490,13 @@ async fn imap4rev2_and_binary_once_enabled() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qresync_reports_what_a_client_missed() {
+    let server = start(None).await;
+    run_python(
+        "qresync.py",
+        &[server.port.to_string(), USER.into(), PASSWORD.into()],
+    )
+    .await;
+}

@@ -30,7 +30,7 @@ pub enum Outcome {
 /// Capabilities of the protocol, besides the ones that depend on the state.
 const CAPABILITIES: &str = "IMAP4rev1 IMAP4rev2 BINARY LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE \
      UNSELECT CHILDREN SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS CONDSTORE \
-     ESEARCH STATUS=SIZE QUOTA QUOTA=RES-STORAGE";
+     QRESYNC ESEARCH STATUS=SIZE QUOTA QUOTA=RES-STORAGE";
 
 /// The socket and its buffers.
 #[derive(Debug)]
@@ -158,6 +158,8 @@ pub struct Session {
     pub state: State,
     /// RFC 7162 §3.1: CONDSTORE was enabled (by ENABLE or a CONDSTORE-aware command).
     pub condstore: bool,
+    /// RFC 7162 §3.2.3: QRESYNC was enabled (expunges are reported as VANISHED).
+    pub qresync: bool,
     /// RFC 9051: `ENABLE IMAP4rev2` was given (UTF-8 names, ESEARCH, no `\\Recent`).
     pub rev2: bool,
     /// The client's IP address, for the authentication log.
@@ -181,6 +183,7 @@ pub async fn run(ctx: Arc<Context>, conn: Connection) {
         },
         state: State::NotAuthenticated { failures: 0 },
         condstore: false,
+        qresync: false,
         rev2: false,
     };
     async move {
@@ -348,6 +351,7 @@ impl Session {
         let force_sync = matches!(op, Op::Noop | Op::Check | Op::Idle);
         let outcome = op::dispatch(self, tag, op, buf).await?;
         let condstore = self.condstore;
+        let qresync = self.qresync;
         if let State::Selected { user, view } = &mut self.state
             && (view::pending(user, view.id) || force_sync)
             && let Err(e) = view::sync(
@@ -357,6 +361,7 @@ impl Session {
                 view,
                 allow_expunge,
                 condstore,
+                qresync,
             )
             .await
         {

@@ -5,7 +5,7 @@
 use marque_store::mail::{self, ChangeKind, MessageRecord};
 use marque_store::{EventKind, MailboxId};
 
-use super::parse::seq::SeqSet;
+use super::parse::seq::{SeqSet, compact};
 use super::render;
 use super::state::User;
 
@@ -62,6 +62,23 @@ impl View {
     }
 }
 
+/// UIDs of `folder` expunged after `since` (from the change log), ascending.
+pub fn vanished_since(
+    s: &marque_store::Store,
+    account: marque_store::AccountId,
+    folder: MailboxId,
+    since: u64,
+) -> marque_store::Result<Vec<u32>> {
+    let mut v: Vec<u32> = mail::changes_since(s, account, folder, since, 1_000_000)?
+        .into_iter()
+        .filter(|c| c.kind == ChangeKind::Expunged)
+        .map(|c| c.uid)
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    Ok(v)
+}
+
 /// Drains the user's event queue; true if something touched `mailbox` (or events were lost).
 pub fn pending(user: &mut User, mailbox: MailboxId) -> bool {
     let Some(rx) = user.events.as_mut() else {
@@ -87,6 +104,7 @@ pub async fn sync(
     view: &mut View,
     allow_expunge: bool,
     condstore: bool,
+    qresync: bool,
 ) -> marque_store::Result<()> {
     let account = user.account;
     let id = view.id;
@@ -107,7 +125,19 @@ pub async fn sync(
             Ok((record, uids, changed))
         })
         .await?;
-    if allow_expunge {
+    if allow_expunge && qresync {
+        // RFC 7162 §3.2.10: with QRESYNC, expunged UIDs are announced as VANISHED.
+        let gone: Vec<u32> = view
+            .uids
+            .iter()
+            .copied()
+            .filter(|u| uids.binary_search(u).is_err())
+            .collect();
+        if !gone.is_empty() {
+            view.uids.retain(|u| uids.binary_search(u).is_ok());
+            out.extend_from_slice(format!("* VANISHED {}\r\n", compact(&gone)).as_bytes());
+        }
+    } else if allow_expunge {
         // RFC 3501 §7.4.1: each EXPUNGE renumbers the messages after it; going from the end
         // keeps every number right.
         for i in (0..view.uids.len()).rev() {

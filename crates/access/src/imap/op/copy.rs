@@ -25,6 +25,7 @@ pub async fn run(
     remove: bool,
 ) -> io::Result<Outcome> {
     let condstore = s.condstore;
+    let qresync = s.qresync;
     let State::Selected { user, view } = &mut s.state else {
         return Err(io::Error::other("COPY outside the selected state"));
     };
@@ -91,6 +92,7 @@ pub async fn run(
         view,
         true,
         condstore,
+        qresync,
     )
     .await
     {

@@ -15,6 +15,7 @@ use crate::imap::view;
 #[tracing::instrument(skip(s))]
 pub async fn run(s: &mut Session, uids: Option<&SeqSet>) -> io::Result<Outcome> {
     let condstore = s.condstore;
+    let qresync = s.qresync;
     let State::Selected { user, view } = &mut s.state else {
         return Err(io::Error::other("EXPUNGE outside the selected state"));
     };
@@ -47,6 +48,7 @@ pub async fn run(s: &mut Session, uids: Option<&SeqSet>) -> io::Result<Outcome> 
         view,
         true,
         condstore,
+        qresync,
     )
     .await
     {

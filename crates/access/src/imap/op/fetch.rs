@@ -7,10 +7,11 @@ use std::io;
 use marque_store::mail::{self, BodyPart, FlagChange, FlagOp, Flags, MessageMeta, MessageRecord};
 
 use crate::imap::parse::fetch::{FetchAtt, Section, SectionText};
-use crate::imap::parse::seq::SeqSet;
+use crate::imap::parse::seq::{SeqSet, compact};
 use crate::imap::render;
 use crate::imap::session::{Outcome, Session};
 use crate::imap::state::State;
+use crate::imap::view;
 
 /// Flush the answer to the socket past this many buffered bytes.
 const FLUSH_AT: usize = 256 * 1024;
@@ -25,7 +26,12 @@ pub async fn run(
     set: &SeqSet,
     atts: &[FetchAtt],
     changed_since: Option<u64>,
+    vanished: bool,
 ) -> io::Result<Outcome> {
+    if vanished && !(by_uid && s.qresync) {
+        // RFC 7162 §3.2.6: only in UID FETCH, once QRESYNC is enabled.
+        return Ok(Outcome::Bad("VANISHED needs UID FETCH and QRESYNC".into()));
+    }
     if changed_since.is_some() || atts.contains(&FetchAtt::ModSeq) {
         // RFC 7162 §3.1: these enable CONDSTORE for the session.
         s.condstore = true;
@@ -49,6 +55,26 @@ pub async fn run(
     let account = user.account;
     let id = view.id;
     let store = s.ctx.core.store().clone();
+    if let (true, Some(since)) = (vanished, changed_since) {
+        let star = view.uids.last().copied().unwrap_or(0);
+        let set2 = set.clone();
+        let gone = store
+            .read(move |st| {
+                Ok(view::vanished_since(st, account, id, since)?
+                    .into_iter()
+                    .filter(|u| set2.contains(*u, star.max(*u)))
+                    .collect::<Vec<u32>>())
+            })
+            .await;
+        match gone {
+            Ok(g) if !g.is_empty() => s_line(
+                &mut s.io.out,
+                &format!("* VANISHED (EARLIER) {}", compact(&g)),
+            ),
+            Ok(_) => {}
+            Err(e) => return Ok(super::store_no(&e)),
+        }
+    }
     // RFC 3501 §6.4.5: fetching a body section without PEEK sets \Seen; do it first, so the
     // answer carries the new flags.
     let mut seen_now: Vec<u32> = Vec::new();
@@ -138,6 +164,11 @@ pub async fn run(
         }
     }
     Ok(Outcome::Ok("FETCH completed".into()))
+}
+
+fn s_line(out: &mut Vec<u8>, l: &str) {
+    out.extend_from_slice(l.as_bytes());
+    out.extend_from_slice(b"\r\n");
 }
 
 fn item(

@@ -21,6 +21,7 @@ enum Wake {
 pub async fn run(s: &mut Session, tag: &str) -> io::Result<Outcome> {
     let _ = tag;
     let condstore = s.condstore;
+    let qresync = s.qresync;
     let store = s.ctx.core.store().clone();
     let mut shutdown = s.io.shutdown_signal()?;
     // Take the event receiver out of the state for the duration, so both can be borrowed.
@@ -63,7 +64,8 @@ pub async fn run(s: &mut Session, tag: &str) -> io::Result<Outcome> {
                     // Drop what queued up meanwhile: one update covers it.
                     while events.try_recv().is_ok() {}
                     if let Err(e) =
-                        view::sync(&store, &mut s.io.out, user, view, true, condstore).await
+                        view::sync(&store, &mut s.io.out, user, view, true, condstore, qresync)
+                            .await
                     {
                         tracing::debug!(error = %e, "update during IDLE failed");
                     }

@@ -83,6 +83,12 @@ pub async fn dispatch(s: &mut Session, tag: &str, op: Op, buf: &[u8]) -> io::Res
                         s.condstore = true;
                         enabled.push(c);
                     }
+                    "QRESYNC" => {
+                        // RFC 7162 §3.2.3: QRESYNC implies CONDSTORE.
+                        s.qresync = true;
+                        s.condstore = true;
+                        enabled.push(c);
+                    }
                     "IMAP4REV2" => {
                         s.rev2 = true;
                         enabled.push("IMAP4rev2".into());
@@ -97,7 +103,8 @@ pub async fn dispatch(s: &mut Session, tag: &str, op: Op, buf: &[u8]) -> io::Res
             mailbox,
             read_only,
             condstore,
-        } => select::run(s, &mailbox, read_only, condstore).await,
+            qresync,
+        } => select::run(s, &mailbox, read_only, condstore, qresync).await,
         Op::Create {
             mailbox,
             special_use,
@@ -132,7 +139,8 @@ pub async fn dispatch(s: &mut Session, tag: &str, op: Op, buf: &[u8]) -> io::Res
             set,
             atts,
             changed_since,
-        } => fetch::run(s, uid, &set, &atts, changed_since).await,
+            vanished,
+        } => fetch::run(s, uid, &set, &atts, changed_since, vanished).await,
         Op::Store {
             uid,
             set,

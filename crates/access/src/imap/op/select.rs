@@ -5,9 +5,11 @@ use std::io;
 use marque_store::mail::{self, Flags};
 
 use super::{account, store_no};
+use crate::imap::parse::command::Qresync;
+use crate::imap::parse::seq::compact;
 use crate::imap::session::{Outcome, Session};
 use crate::imap::state::State;
-use crate::imap::view::View;
+use crate::imap::view::{self, View};
 
 /// Applies SELECT (`read_only` false) or EXAMINE.
 #[tracing::instrument(skip(s))]
@@ -16,8 +18,13 @@ pub async fn run(
     name: &str,
     read_only: bool,
     condstore: bool,
+    qresync: Option<Qresync>,
 ) -> io::Result<Outcome> {
     let account = account(s)?;
+    if qresync.is_some() && !s.qresync {
+        // RFC 7162 §3.2.5: the parameter needs ENABLE QRESYNC first.
+        return Ok(Outcome::Bad("enable QRESYNC first".into()));
+    }
     // RFC 3501 §6.3.1: a SELECT first deselects, even if it then fails; RFC 9051 §7.1 says so
     // with CLOSED.
     if matches!(s.state, State::Selected { .. }) {
@@ -28,6 +35,7 @@ pub async fn run(
         s.condstore = true;
     }
     let name_owned = name.to_string();
+    let qr = qresync.clone();
     let found = s
         .ctx
         .core
@@ -37,10 +45,21 @@ pub async fn run(
                 return Ok(None);
             };
             let msgs = mail::messages(st, account, m.id, 1, usize::MAX)?;
-            Ok(Some((m, msgs)))
+            // RFC 7162 §3.2.5.1: what the client missed, when its UIDVALIDITY still holds.
+            let vanished = match &qr {
+                Some(q) if q.uidvalidity == m.uidvalidity => {
+                    let max = m.uidnext.saturating_sub(1);
+                    view::vanished_since(st, account, m.id, q.modseq)?
+                        .into_iter()
+                        .filter(|u| q.known.as_ref().is_none_or(|k| k.contains(*u, max)))
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            Ok(Some((m, msgs, vanished)))
         })
         .await;
-    let (m, msgs) = match found {
+    let (m, msgs, vanished) = match found {
         Ok(Some(x)) => x,
         Ok(None) => return Ok(Outcome::No("[NONEXISTENT] no such mailbox".into())),
         Err(e) => return Ok(store_no(&e)),
@@ -78,6 +97,21 @@ pub async fn run(
         "* OK [HIGHESTMODSEQ {}] highest",
         m.highest_modseq
     ));
+    if let Some(q) = qresync.as_ref().filter(|q| q.uidvalidity == m.uidvalidity) {
+        if !vanished.is_empty() {
+            io.line(&format!("* VANISHED (EARLIER) {}", compact(&vanished)));
+        }
+        for (i, (uid, r)) in msgs.iter().enumerate() {
+            if r.modseq > q.modseq {
+                io.line(&format!(
+                    "* {} FETCH (UID {uid} FLAGS {} MODSEQ ({}))",
+                    i + 1,
+                    crate::imap::render::flags(r),
+                    r.modseq
+                ));
+            }
+        }
+    }
     let State::Authenticated { user } = std::mem::replace(&mut s.state, State::Logout) else {
         return Err(io::Error::other("SELECT outside the authenticated state"));
     };

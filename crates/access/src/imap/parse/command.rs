@@ -65,6 +65,7 @@ pub enum Op {
         mailbox: String,
         read_only: bool,
         condstore: bool,
+        qresync: Option<Qresync>,
     },
     Create {
         mailbox: String,
@@ -104,6 +105,7 @@ pub enum Op {
         set: SeqSet,
         atts: Vec<FetchAtt>,
         changed_since: Option<u64>,
+        vanished: bool,
     },
     Store {
         uid: bool,
@@ -169,6 +171,15 @@ impl Op {
             Op::GetQuota(_) => "GETQUOTA",
         }
     }
+}
+
+/// RFC 7162 §3.2.5: what a client knew of a mailbox when it last had it selected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Qresync {
+    pub uidvalidity: u32,
+    pub modseq: u64,
+    /// The UIDs the client knows of; all when absent.
+    pub known: Option<SeqSet>,
 }
 
 /// A tagged command.
@@ -274,19 +285,31 @@ fn op(p: &mut Parser<'_>) -> PResult<Op> {
         "SELECT" | "EXAMINE" => {
             let mailbox = mailbox_arg(p)?;
             let mut condstore = false;
+            let mut qresync = None;
             if p.eat(b' ') {
-                // RFC 7162 §3.1.8: SELECT ... (CONDSTORE)
-                for param in p.list(|p| Ok(p.atom()?.to_ascii_uppercase()))? {
+                // RFC 7162 §3.1.8 (CONDSTORE) and §3.2.5 (QRESYNC (...)).
+                p.expect(b'(')?;
+                loop {
+                    let param = p.atom()?.to_ascii_uppercase();
                     match param.as_str() {
                         "CONDSTORE" => condstore = true,
+                        "QRESYNC" => {
+                            p.sp()?;
+                            qresync = Some(qresync_param(p)?);
+                        }
                         _ => return bad(format!("unknown SELECT parameter {param}")),
                     }
+                    if p.eat(b')') {
+                        break;
+                    }
+                    p.sp()?;
                 }
             }
             Op::Select {
                 mailbox,
                 read_only: name == "EXAMINE",
                 condstore,
+                qresync,
             }
         }
         "CREATE" => {
@@ -362,6 +385,7 @@ fn op(p: &mut Parser<'_>) -> PResult<Op> {
             p.sp()?;
             let atts = super::fetch::atts(p)?;
             let mut changed_since = None;
+            let mut vanished = false;
             if p.eat(b' ') {
                 // RFC 7162 §3.1.4.1: (CHANGEDSINCE n)
                 p.expect(b'(')?;
@@ -370,6 +394,13 @@ fn op(p: &mut Parser<'_>) -> PResult<Op> {
                 }
                 p.sp()?;
                 changed_since = Some(p.number64()?);
+                // RFC 7162 §3.2.6: VANISHED asks for the UIDs expunged since.
+                if p.eat(b' ') {
+                    if !p.eat_word("VANISHED") {
+                        return bad("unknown FETCH modifier");
+                    }
+                    vanished = true;
+                }
                 p.expect(b')')?;
             }
             Op::Fetch {
@@ -377,6 +408,7 @@ fn op(p: &mut Parser<'_>) -> PResult<Op> {
                 set,
                 atts,
                 changed_since,
+                vanished,
             }
         }
         "STORE" => {
@@ -450,6 +482,34 @@ fn op(p: &mut Parser<'_>) -> PResult<Op> {
             Op::GetQuota(p.astring_utf8()?)
         }
         _ => return bad(format!("unknown command {name}")),
+    })
+}
+
+/// `(uidvalidity modseq [known-uids] [(seq-set uid-set)])`; the sequence match data is
+/// accepted and not used.
+fn qresync_param(p: &mut Parser<'_>) -> PResult<Qresync> {
+    p.expect(b'(')?;
+    let uidvalidity = p.number()?;
+    p.sp()?;
+    let modseq = p.number64()?;
+    let mut known = None;
+    if p.eat(b' ') {
+        if p.peek() != Some(b'(') {
+            known = Some(SeqSet::parse(p)?);
+            p.eat(b' ');
+        }
+        if p.eat(b'(') {
+            SeqSet::parse(p)?;
+            p.sp()?;
+            SeqSet::parse(p)?;
+            p.expect(b')')?;
+        }
+    }
+    p.expect(b')')?;
+    Ok(Qresync {
+        uidvalidity,
+        modseq,
+        known,
     })
 }
 
