@@ -500,3 +500,13 @@ async fn qresync_reports_what_a_client_missed() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sort_and_thread() {
+    let server = start(None).await;
+    run_python(
+        "sort.py",
+        &[server.port.to_string(), USER.into(), PASSWORD.into()],
+    )
+    .await;
+}

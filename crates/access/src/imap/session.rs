@@ -30,7 +30,8 @@ pub enum Outcome {
 /// Capabilities of the protocol, besides the ones that depend on the state.
 const CAPABILITIES: &str = "IMAP4rev1 IMAP4rev2 BINARY LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE \
      UNSELECT CHILDREN SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS CONDSTORE \
-     QRESYNC ESEARCH STATUS=SIZE QUOTA QUOTA=RES-STORAGE";
+     QRESYNC ESEARCH STATUS=SIZE QUOTA QUOTA=RES-STORAGE SORT \
+     THREAD=ORDEREDSUBJECT THREAD=REFERENCES";
 
 /// The socket and its buffers.
 #[derive(Debug)]
@@ -341,12 +342,15 @@ impl Session {
 
     /// Runs a parsed command in the current state, then sends the updates the state allows.
     async fn execute(&mut self, tag: &str, op: Op, buf: &[u8]) -> io::Result<Outcome> {
-        // RFC 3501 §7.4.1: no EXPUNGE during FETCH, STORE or SEARCH by message number.
+        // RFC 3501 §7.4.1: no EXPUNGE during FETCH, STORE or SEARCH (or SORT and THREAD, RFC 5256)
+        // by message number.
         let allow_expunge = !matches!(
             op,
             Op::Fetch { uid: false, .. }
                 | Op::Store { uid: false, .. }
                 | Op::Search { uid: false, .. }
+                | Op::Sort { uid: false, .. }
+                | Op::Thread { uid: false, .. }
         );
         let force_sync = matches!(op, Op::Noop | Op::Check | Op::Idle);
         let outcome = op::dispatch(self, tag, op, buf).await?;

@@ -19,6 +19,7 @@ pub mod quota;
 pub mod rename;
 pub mod search;
 pub mod select;
+pub mod sort;
 pub mod status;
 pub mod store;
 pub mod subscribe;
@@ -127,6 +128,13 @@ pub async fn dispatch(s: &mut Session, tag: &str, op: Op, buf: &[u8]) -> io::Res
         } => append::run(s, &mailbox, &flags, date, &buf[message]).await,
         Op::Idle => idle::run(s, tag).await,
         Op::GetQuotaRoot(m) => quota::root(s, &m).await,
+        Op::Sort { .. } | Op::Thread { .. } if !selected => wrong_state("select a mailbox first"),
+        Op::Sort { uid, criteria, key } => sort::sort(s, uid, &criteria, key).await,
+        Op::Thread {
+            uid,
+            algorithm,
+            key,
+        } => sort::thread(s, uid, algorithm, key).await,
         Op::GetQuota(root) => quota::get(s, &root).await,
         _ if !selected => wrong_state("select a mailbox first"),
         // Selected.

@@ -128,24 +128,17 @@ fn eval(k: &Key, c: &Candidate<'_>) -> bool {
     }
 }
 
-/// Applies SEARCH.
-#[tracing::instrument(skip(s, search))]
-pub async fn run(s: &mut Session, by_uid: bool, search: &Search, tag: &str) -> io::Result<Outcome> {
-    let modseq_key = uses_modseq(&search.key);
-    if modseq_key {
-        s.condstore = true;
-    }
-    let State::Selected { user, view } = &s.state else {
-        return Err(io::Error::other("SEARCH outside the selected state"));
-    };
-    let (account, id) = (user.account, view.id);
-    let uids = view.uids.clone();
-    let key = search.key.clone();
+/// The messages of the view (`uids`, in message-number order) that match `key`, as
+/// (message number, UID, modseq).
+pub async fn matching(
+    store: &marque_store::Store,
+    account: marque_store::AccountId,
+    id: marque_store::MailboxId,
+    uids: Vec<u32>,
+    key: Key,
+) -> marque_store::Result<Vec<(u32, u32, u64)>> {
     let (need_meta, need_body) = needs(&key);
-    let r = s
-        .ctx
-        .core
-        .store()
+    store
         .read(move |st| {
             let count = u32::try_from(uids.len()).unwrap_or(u32::MAX);
             let max_uid = uids.last().copied().unwrap_or(0);
@@ -180,7 +173,28 @@ pub async fn run(s: &mut Session, by_uid: bool, search: &Search, tag: &str) -> i
             }
             Ok(hits)
         })
-        .await;
+        .await
+}
+
+/// Applies SEARCH.
+#[tracing::instrument(skip(s, search))]
+pub async fn run(s: &mut Session, by_uid: bool, search: &Search, tag: &str) -> io::Result<Outcome> {
+    let modseq_key = uses_modseq(&search.key);
+    if modseq_key {
+        s.condstore = true;
+    }
+    let State::Selected { user, view } = &s.state else {
+        return Err(io::Error::other("SEARCH outside the selected state"));
+    };
+    let (account, id) = (user.account, view.id);
+    let r = matching(
+        s.ctx.core.store(),
+        account,
+        id,
+        view.uids.clone(),
+        search.key.clone(),
+    )
+    .await;
     let hits = match r {
         Ok(h) => h,
         Err(e) => return Ok(super::store_no(&e)),

@@ -125,6 +125,18 @@ pub enum Op {
         uid: bool,
         search: Search,
     },
+    /// RFC 5256 §3.
+    Sort {
+        uid: bool,
+        criteria: Vec<super::sort::Criterion>,
+        key: super::search::Key,
+    },
+    /// RFC 5256 §3.
+    Thread {
+        uid: bool,
+        algorithm: super::sort::Algorithm,
+        key: super::search::Key,
+    },
     /// RFC 9208 §4.3.
     GetQuotaRoot(String),
     /// RFC 9208 §4.2.
@@ -167,6 +179,8 @@ impl Op {
             Op::Copy { remove: false, .. } => "COPY",
             Op::Copy { .. } => "MOVE",
             Op::Search { .. } => "SEARCH",
+            Op::Sort { .. } => "SORT",
+            Op::Thread { .. } => "THREAD",
             Op::GetQuotaRoot(_) => "GETQUOTAROOT",
             Op::GetQuota(_) => "GETQUOTA",
         }
@@ -231,7 +245,7 @@ fn op(p: &mut Parser<'_>) -> PResult<Op> {
     if uid
         && !matches!(
             name.as_str(),
-            "FETCH" | "STORE" | "COPY" | "MOVE" | "SEARCH" | "EXPUNGE"
+            "FETCH" | "STORE" | "COPY" | "MOVE" | "SEARCH" | "EXPUNGE" | "SORT" | "THREAD"
         )
     {
         return bad(format!("UID {name} is not a command"));
@@ -474,6 +488,20 @@ fn op(p: &mut Parser<'_>) -> PResult<Op> {
             Op::Search {
                 uid,
                 search: super::search::search(p)?,
+            }
+        }
+        "SORT" => {
+            p.sp()?;
+            let (criteria, key) = super::sort::sort(p)?;
+            Op::Sort { uid, criteria, key }
+        }
+        "THREAD" => {
+            p.sp()?;
+            let (algorithm, key) = super::sort::thread(p)?;
+            Op::Thread {
+                uid,
+                algorithm,
+                key,
             }
         }
         "GETQUOTAROOT" => Op::GetQuotaRoot(mailbox_arg(p)?),

@@ -10,6 +10,7 @@
 //! - [`command`]: the command grammar.
 //! - [`fetch`]: FETCH attributes and body sections.
 //! - [`search`]: SEARCH keys.
+//! - [`sort`]: SORT criteria and THREAD algorithms.
 //! - [`utf7`]: modified UTF-7 mailbox names (RFC 3501 §5.1.3).
 
 pub mod command;
@@ -17,6 +18,7 @@ pub mod fetch;
 pub mod frame;
 pub mod search;
 pub mod seq;
+pub mod sort;
 pub mod utf7;
 
 use std::borrow::Cow;

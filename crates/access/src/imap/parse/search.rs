@@ -84,17 +84,22 @@ pub fn search(p: &mut Parser<'_>) -> PResult<Search> {
         }
         p.sp()?;
     }
+    let key = keys(p)?;
+    Ok(Search { ret, key })
+}
+
+/// Search keys up to the end of the command, as one key.
+pub fn keys(p: &mut Parser<'_>) -> PResult<Key> {
     let mut keys = vec![key(p)?];
     while p.eat(b' ') {
         keys.push(key(p)?);
     }
     p.end()?;
-    let key = if keys.len() == 1 {
+    Ok(if keys.len() == 1 {
         keys.pop().unwrap_or(Key::All)
     } else {
         Key::And(keys)
-    };
-    Ok(Search { ret, key })
+    })
 }
 
 fn text(p: &mut Parser<'_>) -> PResult<String> {
