@@ -510,3 +510,69 @@ async fn sort_and_thread() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offlineimap_synchronises_both_ways() {
+    let server = start(None).await;
+    let account = account(&server.core, USER).await;
+    deliver_many(&server.core, account, 30).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mail_dir = dir.path().join("mail");
+    let config = dir.path().join("offlineimaprc");
+    std::fs::write(
+        &config,
+        format!(
+            "[general]\naccounts = marque\nmetadata = {meta}\n\n\
+             [Account marque]\nlocalrepository = local\nremoterepository = remote\n\n\
+             [Repository local]\ntype = Maildir\nlocalfolders = {mail}\n\n\
+             [Repository remote]\ntype = IMAP\nremotehost = 127.0.0.1\nremoteport = {port}\n\
+             remoteuser = {USER}\nremotepass = {PASSWORD}\nssl = no\nstarttls = no\n",
+            meta = dir.path().join("meta").display(),
+            mail = mail_dir.display(),
+            port = server.port
+        ),
+    )
+    .expect("config");
+    let run = || async {
+        let out = tokio::time::timeout(
+            Duration::from_secs(300),
+            tokio::process::Command::new("offlineimap")
+                .arg("-c")
+                .arg(&config)
+                .args(["-o", "-u", "basic"])
+                .kill_on_drop(true)
+                .output(),
+        )
+        .await
+        .expect("offlineimap finishes")
+        .expect("offlineimap (Debian package offlineimap3) must be installed to run this test");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.status.success() && !text.contains("ERROR"),
+            "offlineimap failed:\n{text}"
+        );
+    };
+    run().await;
+    assert_eq!(maildir_files(&mail_dir.join("INBOX")).len(), 30);
+    // A message written locally goes up.
+    std::fs::write(
+        mail_dir.join("Drafts/new/1700000002.local.host"),
+        b"From: me@c.example\r\nSubject: draft\r\n\r\nunfinished\r\n",
+    )
+    .expect("local draft");
+    run().await;
+    let store = server.core.store().clone();
+    let drafts = store
+        .read(move |s| {
+            Ok(mail::mailbox_by_name(s, account, "Drafts")?
+                .expect("Drafts")
+                .messages)
+        })
+        .await
+        .expect("read");
+    assert_eq!(drafts, 1);
+}
