@@ -26,7 +26,31 @@ struct Server {
     _dir: tempfile::TempDir,
 }
 
+/// How the listener offers TLS.
+enum Offer {
+    Plain,
+    StartTls(TlsConfig),
+    Implicit(TlsConfig),
+}
+
+fn self_signed() -> TlsConfig {
+    let c = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("cert");
+    TlsConfig::from_pem(
+        c.cert.pem().as_bytes(),
+        c.signing_key.serialize_pem().as_bytes(),
+    )
+    .expect("tls")
+}
+
 async fn start(tls: Option<TlsConfig>) -> Server {
+    start_with(match tls {
+        Some(t) => Offer::StartTls(t),
+        None => Offer::Plain,
+    })
+    .await
+}
+
+async fn start_with(tls: Offer) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
     let core = Core::open_with(store, HashCost::insecure_for_tests()).expect("open core");
@@ -70,10 +94,11 @@ async fn start(tls: Option<TlsConfig>) -> Server {
     }
     let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = tcp.local_addr().expect("addr").port();
-    let mut listener = Listener::new("imap", tcp);
-    if let Some(tls) = tls {
-        listener = listener.starttls(tls);
-    }
+    let listener = match tls {
+        Offer::Plain => Listener::new("imap", tcp),
+        Offer::StartTls(t) => Listener::new("imap", tcp).starttls(t),
+        Offer::Implicit(t) => Listener::new("imaps", tcp).implicit_tls(t),
+    };
     let shutdown = Shutdown::new();
     let handler = marque_access::imap::handler(&core, "imap.test");
     tokio::spawn(serve(
@@ -234,13 +259,7 @@ async fn idle_wakes_on_a_delivery() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn starttls_upgrades_before_login() {
-    let c = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("cert");
-    let tls = TlsConfig::from_pem(
-        c.cert.pem().as_bytes(),
-        c.signing_key.serialize_pem().as_bytes(),
-    )
-    .expect("tls");
-    let server = start(Some(tls)).await;
+    let server = start(Some(self_signed())).await;
     run_python(
         "starttls.py",
         &[server.port.to_string(), USER.into(), PASSWORD.into()],
@@ -250,7 +269,15 @@ async fn starttls_upgrades_before_login() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn curl_lists_and_fetches() {
-    let server = start(None).await;
+    curl_session(start(None).await, "imap").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_over_imaps() {
+    curl_session(start_with(Offer::Implicit(self_signed())).await, "imaps").await;
+}
+
+async fn curl_session(server: Server, scheme: &str) {
     let account = account(&server.core, USER).await;
     deliver(
         &server.core,
@@ -260,13 +287,13 @@ async fn curl_lists_and_fetches() {
     .await;
     let curl = |url: String| {
         let mut c = tokio::process::Command::new("curl");
-        c.args(["-sS", "--max-time", "30", "--user"])
+        c.args(["-sS", "--insecure", "--max-time", "30", "--user"])
             .arg(format!("{USER}:{PASSWORD}"))
             .arg(url)
             .kill_on_drop(true);
         c
     };
-    let base = format!("imap://127.0.0.1:{}", server.port);
+    let base = format!("{scheme}://127.0.0.1:{}", server.port);
     let list = curl(format!("{base}/"))
         .output()
         .await
