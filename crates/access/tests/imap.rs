@@ -603,3 +603,18 @@ async fn offlineimap_synchronises_both_ways() {
         .expect("read");
     assert_eq!(drafts, 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_silent_connection_is_logged_out() {
+    let server = start(None).await;
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
+        .await
+        .expect("connect");
+    let mut lines = BufReader::new(stream).lines();
+    let greeting = lines.next_line().await.expect("read").expect("greeting");
+    assert!(greeting.starts_with("* OK [CAPABILITY "), "{greeting}");
+    // Nothing is sent: the paused clock runs to the login timeout.
+    let bye = lines.next_line().await.expect("read").expect("a line");
+    assert_eq!(bye, "* BYE autologout; idle for too long");
+    assert_eq!(lines.next_line().await.expect("read"), None);
+}

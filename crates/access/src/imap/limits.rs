@@ -8,6 +8,12 @@ use std::time::Duration;
 use marque_store::AccountId;
 use tokio::time::Instant;
 
+/// RFC 3501 §5.4: an authenticated session silent this long is logged out (at least 30
+/// minutes; IDLE is renewed by clients every 29).
+pub const AUTOLOGOUT: Duration = Duration::from_secs(31 * 60);
+/// A connection that has not signed in within this long is closed.
+pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Most simultaneous sessions of one user.
 pub const MAX_SESSIONS_PER_USER: usize = 20;
 /// Sustained commands per second of one session.

@@ -230,8 +230,19 @@ impl Session {
             if !wait.is_zero() {
                 tokio::time::sleep(wait).await;
             }
+            let idle_limit = if self.state.user().is_some() {
+                limits::AUTOLOGOUT
+            } else {
+                limits::LOGIN_TIMEOUT
+            };
             let read = tokio::select! {
                 r = self.read_command() => r?,
+                _ = tokio::time::sleep(idle_limit) => {
+                    // RFC 3501 §5.4: the autologout timer.
+                    self.io.line("* BYE autologout; idle for too long");
+                    self.io.flush().await?;
+                    return Ok(());
+                }
                 _ = shutdown.wait() => {
                     self.io.line("* BYE [UNAVAILABLE] server shutting down");
                     self.io.flush().await?;

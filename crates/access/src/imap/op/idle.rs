@@ -44,6 +44,7 @@ pub async fn run(s: &mut Session, tag: &str) -> io::Result<Outcome> {
             n = s.io.fill() => Wake::Read(n),
             e = events.recv() => Wake::Event(e),
             _ = shutdown.wait() => Wake::Shutdown,
+            _ = tokio::time::sleep(crate::imap::limits::AUTOLOGOUT) => Wake::Shutdown,
         };
         match wake {
             Wake::Read(n) => {
