@@ -618,3 +618,13 @@ async fn a_silent_connection_is_logged_out() {
     assert_eq!(bye, "* BYE autologout; idle for too long");
     assert_eq!(lines.next_line().await.expect("read"), None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compress_deflate() {
+    let server = start(None).await;
+    run_python(
+        "compress.py",
+        &[server.port.to_string(), USER.into(), PASSWORD.into()],
+    )
+    .await;
+}

@@ -2,7 +2,7 @@
 //! the store's mail model. Extensions: LITERAL+, SASL-IR (AUTH=PLAIN), ID, ENABLE, IDLE,
 //! NAMESPACE, UIDPLUS, MOVE, UNSELECT, CHILDREN, SPECIAL-USE, CREATE-SPECIAL-USE, LIST-EXTENDED,
 //! LIST-STATUS, CONDSTORE, QRESYNC, ESEARCH, SORT, THREAD (ORDEREDSUBJECT, REFERENCES), BINARY,
-//! QUOTA, APPENDLIMIT, STATUS=SIZE; STARTTLS and implicit TLS come from the listener.
+//! QUOTA, APPENDLIMIT, STATUS=SIZE, COMPRESS=DEFLATE; STARTTLS and implicit TLS come from the listener.
 //!
 //! Limits: line and literal sizes (an oversized literal is refused before anything is read or
 //! reserved), list nesting, commands per second, sessions per user, a growing delay after each
@@ -16,9 +16,11 @@
 //! - [`view`]: the selected mailbox as one session sees it (message numbers, pending updates).
 //! - [`render`]: strings, envelope, body structure.
 //! - [`cte`]: content-transfer decoding for FETCH BINARY.
+//! - [`compress`]: COMPRESS=DEFLATE streams.
 //! - [`limits`]: sessions per user, commands per second.
 //! - `op/`: one file per command (or per family: `copy.rs` is COPY and MOVE).
 
+pub mod compress;
 pub mod cte;
 pub mod limits;
 pub mod op;

@@ -10,6 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tracing::{Instrument, debug, info_span};
 
 use super::Context;
+use super::compress::Deflate;
 use super::limits::{self, CommandRate};
 use super::op;
 use super::parse::command::{self, Op};
@@ -30,7 +31,7 @@ pub enum Outcome {
 /// Capabilities of the protocol, besides the ones that depend on the state.
 const CAPABILITIES: &str = "IMAP4rev1 IMAP4rev2 BINARY LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE \
      UNSELECT CHILDREN SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS CONDSTORE \
-     QRESYNC ESEARCH STATUS=SIZE QUOTA QUOTA=RES-STORAGE SORT \
+     QRESYNC ESEARCH STATUS=SIZE QUOTA QUOTA=RES-STORAGE COMPRESS=DEFLATE SORT \
      THREAD=ORDEREDSUBJECT THREAD=REFERENCES";
 
 /// The socket and its buffers.
@@ -40,6 +41,8 @@ pub struct Io {
     rbuf: Vec<u8>,
     /// Answers waiting to be written.
     pub out: Vec<u8>,
+    /// COMPRESS=DEFLATE is active.
+    deflate: Option<Deflate>,
 }
 
 /// One line read from the client.
@@ -69,8 +72,14 @@ impl Io {
             return Ok(());
         }
         let out = std::mem::take(&mut self.out);
-        let conn = self.conn()?;
-        conn.write_all(&out).await?;
+        let conn = self
+            .conn
+            .as_mut()
+            .ok_or_else(|| io::Error::other("connection gone"))?;
+        match self.deflate.as_mut() {
+            Some(d) => conn.write_all(&d.compress(&out)?).await?,
+            None => conn.write_all(&out).await?,
+        }
         conn.flush().await?;
         // Keep a small buffer between commands (bounded memory per idle connection).
         self.out = out;
@@ -88,9 +97,28 @@ impl Io {
     /// Reads more bytes into the read buffer; 0 at end of stream. Cancel-safe.
     pub async fn fill(&mut self) -> io::Result<usize> {
         let mut chunk = [0u8; 8192];
-        let n = self.conn()?.read(&mut chunk).await?;
-        self.rbuf.extend_from_slice(&chunk[..n]);
-        Ok(n)
+        let conn = self
+            .conn
+            .as_mut()
+            .ok_or_else(|| io::Error::other("connection gone"))?;
+        let Some(d) = self.deflate.as_mut() else {
+            let n = conn.read(&mut chunk).await?;
+            self.rbuf.extend_from_slice(&chunk[..n]);
+            return Ok(n);
+        };
+        loop {
+            if d.has_pending() {
+                let n = d.inflate(&mut self.rbuf)?;
+                if n > 0 {
+                    return Ok(n);
+                }
+            }
+            let n = conn.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(0);
+            }
+            d.push(&chunk[..n]);
+        }
     }
 
     /// The next complete line in the read buffer, if there is one.
@@ -181,6 +209,7 @@ pub async fn run(ctx: Arc<Context>, conn: Connection) {
             conn: Some(conn),
             rbuf: Vec::new(),
             out: Vec::new(),
+            deflate: None,
         },
         state: State::NotAuthenticated { failures: 0 },
         condstore: false,
@@ -383,6 +412,21 @@ impl Session {
             debug!(error = %e, "mailbox update failed");
         }
         Ok(outcome)
+    }
+
+    /// Starts COMPRESS=DEFLATE (RFC 4978 §3), after the tagged OK was written uncompressed.
+    pub async fn compress(&mut self) -> io::Result<()> {
+        self.io.flush().await?;
+        let mut d = Deflate::default();
+        // Anything already read arrived after the OK: it is compressed.
+        d.push(&std::mem::take(&mut self.io.rbuf));
+        self.io.deflate = Some(d);
+        Ok(())
+    }
+
+    /// True once COMPRESS is active.
+    pub fn compressing(&self) -> bool {
+        self.io.deflate.is_some()
     }
 
     /// Upgrades the connection to TLS (STARTTLS), after the tagged OK was written.

@@ -76,3 +76,32 @@ def plain(user, password):
 def args():
     port = int(sys.argv[1])
     return port, sys.argv[2], sys.argv[3]
+
+
+class Deflated(Raw):
+    """A Raw client after COMPRESS DEFLATE: raw DEFLATE both ways (RFC 4978)."""
+
+    def start(self):
+        import zlib
+
+        self.comp = zlib.compressobj(wbits=-15)
+        self.decomp = zlib.decompressobj(wbits=-15)
+        self.buf = self.decomp.decompress(self.buf)
+
+    def send(self, data):
+        import zlib
+
+        if not hasattr(self, "comp"):
+            return Raw.send(self, data)
+        self.sock.sendall(self.comp.compress(data) + self.comp.flush(zlib.Z_SYNC_FLUSH))
+
+    def line(self):
+        if not hasattr(self, "decomp"):
+            return Raw.line(self)
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed; buffered: %r" % self.buf)
+            self.buf += self.decomp.decompress(chunk)
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line

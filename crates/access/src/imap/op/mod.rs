@@ -127,6 +127,19 @@ pub async fn dispatch(s: &mut Session, tag: &str, op: Op, buf: &[u8]) -> io::Res
             message,
         } => append::run(s, &mailbox, &flags, date, &buf[message]).await,
         Op::Idle => idle::run(s, tag).await,
+        Op::Compress(mechanism) => {
+            if mechanism != "DEFLATE" {
+                return Ok(Outcome::Bad("unknown compression mechanism".into()));
+            }
+            if s.compressing() {
+                return Ok(Outcome::No(
+                    "[COMPRESSIONACTIVE] already compressing".into(),
+                ));
+            }
+            s.io.line(&format!("{tag} OK DEFLATE active"));
+            s.compress().await?;
+            Ok(Outcome::Sent)
+        }
         Op::GetQuotaRoot(m) => quota::root(s, &m).await,
         Op::Sort { .. } | Op::Thread { .. } if !selected => wrong_state("select a mailbox first"),
         Op::Sort { uid, criteria, key } => sort::sort(s, uid, &criteria, key).await,

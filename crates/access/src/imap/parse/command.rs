@@ -137,6 +137,8 @@ pub enum Op {
         algorithm: super::sort::Algorithm,
         key: super::search::Key,
     },
+    /// RFC 4978 §3.
+    Compress(String),
     /// RFC 9208 §4.3.
     GetQuotaRoot(String),
     /// RFC 9208 §4.2.
@@ -181,6 +183,7 @@ impl Op {
             Op::Search { .. } => "SEARCH",
             Op::Sort { .. } => "SORT",
             Op::Thread { .. } => "THREAD",
+            Op::Compress(_) => "COMPRESS",
             Op::GetQuotaRoot(_) => "GETQUOTAROOT",
             Op::GetQuota(_) => "GETQUOTA",
         }
@@ -503,6 +506,10 @@ fn op(p: &mut Parser<'_>) -> PResult<Op> {
                 algorithm,
                 key,
             }
+        }
+        "COMPRESS" => {
+            p.sp()?;
+            Op::Compress(p.atom()?.to_ascii_uppercase())
         }
         "GETQUOTAROOT" => Op::GetQuotaRoot(mailbox_arg(p)?),
         "GETQUOTA" => {
