@@ -175,3 +175,38 @@ pub async fn sync(
     view.modseq = view.modseq.max(record.highest_modseq);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::imap::parse::Parser;
+
+    fn view(uids: &[u32]) -> View {
+        View {
+            id: MailboxId(1),
+            name: "INBOX".into(),
+            read_only: false,
+            uidvalidity: 1,
+            uids: uids.to_vec(),
+            modseq: 1,
+        }
+    }
+
+    fn set(s: &str) -> SeqSet {
+        SeqSet::parse(&mut Parser::new(s.as_bytes())).unwrap()
+    }
+
+    #[test]
+    fn numbers_and_uids() {
+        let v = view(&[3, 7, 9, 20]);
+        assert_eq!(v.msn(9), Some(3));
+        assert_eq!(v.msn(8), None);
+        assert_eq!(v.resolve(&set("2:*"), false), vec![(2, 7), (3, 9), (4, 20)]);
+        assert_eq!(v.resolve(&set("8:10"), true), vec![(3, 9)]);
+        // `*` is the largest UID even when the range starts above it.
+        assert_eq!(v.resolve(&set("100:*"), true), vec![(4, 20)]);
+        assert!(v.out_of_range(&set("5")));
+        assert!(!v.out_of_range(&set("1:4")));
+        assert!(view(&[]).out_of_range(&set("1:*")));
+    }
+}
