@@ -1,13 +1,10 @@
 //! IMAP4rev2 (with IMAP4rev1 compatibility, CONDSTORE, QRESYNC, IDLE) and POP3 for Marque: mail
 //! clients read the mailboxes the store keeps, on the customer's branded hostname.
 //!
-//! Until the protocols land, [`imap::Unavailable`] and [`pop3::Unavailable`] answer as servers
-//! that are up but closed for now.
-//!
 //! # Layout
-//! - [`imap`]: the IMAP listeners (`imap`, `imaps`); later one file per command under
-//!   `imap/op/` (`fetch.rs`, `store.rs`, `idle.rs`, ...).
-//! - [`pop3`]: the POP3 listeners (`pop3`, `pop3s`); one file per command under `pop3/cmd/`
+//! - [`imap`]: the IMAP listeners (`imap`, `imaps`): the parser in `imap/parse/`, one file per
+//!   command under `imap/op/` (`fetch.rs`, `store.rs`, `idle.rs`, ...).
+//! - [`pop3`]: the POP3 listeners (`pop3`, `pop3s`): one file per command under `pop3/cmd/`
 //!   (`retr.rs`, `uidl.rs`, ...).
 
 #![forbid(unsafe_code)]

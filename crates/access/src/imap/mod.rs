@@ -1,0 +1,89 @@
+//! IMAP4rev1 (RFC 3501) for Marque, and IMAP4rev2 (RFC 9051) once a client enables it, over
+//! the store's mail model. Extensions: LITERAL+, SASL-IR (AUTH=PLAIN), ID, ENABLE, IDLE,
+//! NAMESPACE, UIDPLUS, MOVE, UNSELECT, CHILDREN, SPECIAL-USE, CREATE-SPECIAL-USE, LIST-EXTENDED,
+//! LIST-STATUS, CONDSTORE, QRESYNC, ESEARCH, SORT, THREAD (ORDEREDSUBJECT, REFERENCES), BINARY,
+//! QUOTA, APPENDLIMIT, STATUS=SIZE, COMPRESS=DEFLATE; STARTTLS and implicit TLS come from the listener.
+//!
+//! Limits: line and literal sizes (an oversized literal is refused before anything is read or
+//! reserved), list nesting, commands per second, sessions per user, a growing delay after each
+//! failed sign-in, autologout.
+//!
+//! # Layout
+//! - [`parse`]: the command grammar, apart from I/O.
+//! - [`session`]: one connection: reading whole commands (with literal limits), the state
+//!   machine, dispatch, untagged updates.
+//! - [`state`]: the session state, an enum that carries its data.
+//! - [`view`]: the selected mailbox as one session sees it (message numbers, pending updates).
+//! - [`render`]: strings, envelope, body structure.
+//! - [`cte`]: content-transfer decoding for FETCH BINARY.
+//! - [`compress`]: COMPRESS=DEFLATE streams.
+//! - [`limits`]: sessions per user, commands per second.
+//! - `op/`: one file per command (or per family: `copy.rs` is COPY and MOVE).
+
+pub mod compress;
+pub mod cte;
+pub mod limits;
+pub mod op;
+pub mod parse;
+pub mod render;
+pub mod session;
+pub mod state;
+pub mod view;
+
+use std::sync::Arc;
+
+use marque_core::net::limits::Refusal;
+use marque_core::net::{Connection, Handler};
+use tokio::io::AsyncWriteExt;
+
+/// Shared by every session of a listener.
+#[derive(Debug)]
+pub struct Context {
+    pub core: marque_core::Core,
+    pub hostname: String,
+    /// Open sessions per signed-in user.
+    pub sessions: limits::Sessions,
+}
+
+/// The IMAP handler for the `imap` and `imaps` listeners.
+#[derive(Debug, Clone)]
+pub struct Imap {
+    ctx: Arc<Context>,
+}
+
+impl Imap {
+    /// A handler over `core`, naming `hostname` in its greeting.
+    pub fn new(core: &marque_core::Core, hostname: &str) -> Self {
+        Imap {
+            ctx: Arc::new(Context {
+                core: core.clone(),
+                hostname: hostname.to_string(),
+                sessions: limits::Sessions::default(),
+            }),
+        }
+    }
+}
+
+impl Handler for Imap {
+    async fn handle(&self, conn: Connection) {
+        session::run(self.ctx.clone(), conn).await;
+    }
+
+    async fn refuse(&self, mut conn: Connection, why: Refusal) {
+        // RFC 9051 §7.1.5: BYE as the greeting refuses the connection.
+        let _ = conn
+            .write_all(match why {
+                Refusal::ListenerFull => b"* BYE [UNAVAILABLE] too many connections\r\n".as_slice(),
+                Refusal::TooManyFromIp => {
+                    b"* BYE [UNAVAILABLE] too many connections from your address\r\n"
+                }
+            })
+            .await;
+        let _ = conn.shutdown().await;
+    }
+}
+
+/// The handler for the `imap` and `imaps` listeners.
+pub fn handler(core: &marque_core::Core, hostname: &str) -> impl Handler {
+    Imap::new(core, hostname)
+}

@@ -1,0 +1,137 @@
+//! SELECT and EXAMINE (RFC 3501 §6.3.1-2, RFC 7162 §3.1.8 for CONDSTORE).
+
+use std::io;
+
+use marque_store::mail::{self, Flags};
+
+use super::{account, store_no};
+use crate::imap::parse::command::Qresync;
+use crate::imap::parse::seq::compact;
+use crate::imap::session::{Outcome, Session};
+use crate::imap::state::State;
+use crate::imap::view::{self, View};
+
+/// Applies SELECT (`read_only` false) or EXAMINE.
+#[tracing::instrument(skip(s))]
+pub async fn run(
+    s: &mut Session,
+    name: &str,
+    read_only: bool,
+    condstore: bool,
+    qresync: Option<Qresync>,
+) -> io::Result<Outcome> {
+    let account = account(s)?;
+    if qresync.is_some() && !s.qresync {
+        // RFC 7162 §3.2.5: the parameter needs ENABLE QRESYNC first.
+        return Ok(Outcome::Bad("enable QRESYNC first".into()));
+    }
+    // RFC 3501 §6.3.1: a SELECT first deselects, even if it then fails; RFC 9051 §7.1 says so
+    // with CLOSED.
+    if matches!(s.state, State::Selected { .. }) {
+        s.io.line("* OK [CLOSED] previous mailbox closed");
+    }
+    s.state.deselect();
+    if condstore {
+        s.condstore = true;
+    }
+    let name_owned = name.to_string();
+    let qr = qresync.clone();
+    let found = s
+        .ctx
+        .core
+        .store()
+        .read(move |st| {
+            let Some(m) = mail::mailbox_by_name(st, account, &name_owned)? else {
+                return Ok(None);
+            };
+            let msgs = mail::messages(st, account, m.id, 1, usize::MAX)?;
+            // RFC 7162 §3.2.5.1: what the client missed, when its UIDVALIDITY still holds.
+            let vanished = match &qr {
+                Some(q) if q.uidvalidity == m.uidvalidity => {
+                    let max = m.uidnext.saturating_sub(1);
+                    view::vanished_since(st, account, m.id, q.modseq)?
+                        .into_iter()
+                        .filter(|u| q.known.as_ref().is_none_or(|k| k.contains(*u, max)))
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            Ok(Some((m, msgs, vanished)))
+        })
+        .await;
+    let (m, msgs, vanished) = match found {
+        Ok(Some(x)) => x,
+        Ok(None) => return Ok(Outcome::No("[NONEXISTENT] no such mailbox".into())),
+        Err(e) => return Ok(store_no(&e)),
+    };
+    let uids: Vec<u32> = msgs.iter().map(|(u, _)| *u).collect();
+    let first_unseen = msgs
+        .iter()
+        .position(|(_, r)| !r.flags.contains(Flags::SEEN))
+        .map(|i| i + 1);
+    let rev2 = s.rev2;
+    let io = &mut s.io;
+    io.line("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
+    if read_only {
+        io.line("* OK [PERMANENTFLAGS ()] read-only");
+    } else {
+        io.line("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] flags allowed");
+    }
+    io.line(&format!("* {} EXISTS", uids.len()));
+    if rev2 {
+        // RFC 9051 §6.3.2: the mailbox's name as the server spells it.
+        let mut l = b"* LIST () \"/\" ".to_vec();
+        crate::imap::render::mailbox(&mut l, &m.name, true);
+        l.extend_from_slice(b"\r\n");
+        io.out.extend_from_slice(&l);
+    } else {
+        io.line("* 0 RECENT");
+        if let Some(n) = first_unseen {
+            // RFC 3501 §6.3.1: the first unseen message (IMAP4rev1 only).
+            io.line(&format!("* OK [UNSEEN {n}] first unseen"));
+        }
+    }
+    io.line(&format!("* OK [UIDVALIDITY {}] UIDs valid", m.uidvalidity));
+    io.line(&format!("* OK [UIDNEXT {}] predicted next UID", m.uidnext));
+    io.line(&format!(
+        "* OK [HIGHESTMODSEQ {}] highest",
+        m.highest_modseq
+    ));
+    if let Some(q) = qresync.as_ref().filter(|q| q.uidvalidity == m.uidvalidity) {
+        if !vanished.is_empty() {
+            io.line(&format!("* VANISHED (EARLIER) {}", compact(&vanished)));
+        }
+        for (i, (uid, r)) in msgs.iter().enumerate() {
+            if r.modseq > q.modseq {
+                io.line(&format!(
+                    "* {} FETCH (UID {uid} FLAGS {} MODSEQ ({}))",
+                    i + 1,
+                    crate::imap::render::flags(r),
+                    r.modseq
+                ));
+            }
+        }
+    }
+    let State::Authenticated { user } = std::mem::replace(&mut s.state, State::Logout) else {
+        return Err(io::Error::other("SELECT outside the authenticated state"));
+    };
+    let mut user = user;
+    // Events from before this point are reflected in what was just read.
+    super::super::view::pending(&mut user, m.id);
+    s.state = State::Selected {
+        user,
+        view: View {
+            id: m.id,
+            name: m.name,
+            read_only,
+            uidvalidity: m.uidvalidity,
+            uids,
+            modseq: m.highest_modseq,
+        },
+    };
+    Ok(Outcome::Ok(if read_only {
+        "[READ-ONLY] EXAMINE completed".into()
+    } else {
+        "[READ-WRITE] SELECT completed".into()
+    }))
+}

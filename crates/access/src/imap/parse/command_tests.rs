@@ -1,0 +1,159 @@
+//! Unit tests of the command grammar, including malformed input and property tests.
+
+use super::*;
+
+fn op(s: &str) -> Op {
+    parse(s.as_bytes())
+        .unwrap_or_else(|e| panic!("{s}: {e:?}"))
+        .op
+}
+
+#[test]
+fn simple_commands() {
+    assert_eq!(op("a1 noop"), Op::Noop);
+    assert_eq!(
+        op("a LOGIN \"ann@c.example\" {4}\r\npass"),
+        Op::Login {
+            user: "ann@c.example".into(),
+            password: "pass".into()
+        }
+    );
+    assert_eq!(
+        op("a AUTHENTICATE PLAIN AGFubgBwYXNz"),
+        Op::Authenticate {
+            mechanism: "PLAIN".into(),
+            initial: Some("AGFubgBwYXNz".into())
+        }
+    );
+    assert!(matches!(
+        op("a SELECT inbox (CONDSTORE)"),
+        Op::Select {
+            condstore: true,
+            ..
+        }
+    ));
+    assert!(matches!(op("a CREATE Stuff (USE (\\Archive))"),
+        Op::Create { special_use: Some(s), .. } if s == "\\Archive"));
+    assert!(matches!(
+        op("a UID EXPUNGE 1:3"),
+        Op::Expunge { uids: Some(_) }
+    ));
+    assert!(matches!(op("a ID (\"name\" \"x\" \"v\" NIL)"), Op::Id));
+    assert_eq!(op("a GETQUOTAROOT INBOX"), Op::GetQuotaRoot("INBOX".into()));
+    assert_eq!(op("a GETQUOTA \"domain\""), Op::GetQuota("domain".into()));
+}
+
+#[test]
+fn list_forms() {
+    let Op::List {
+        reference,
+        patterns,
+        options,
+    } = op("a LIST (SUBSCRIBED) \"\" (\"*\" %) RETURN (SPECIAL-USE STATUS (MESSAGES SIZE))")
+    else {
+        panic!()
+    };
+    assert_eq!(reference, "");
+    assert_eq!(patterns, vec!["*".to_string(), "%".to_string()]);
+    assert!(options.subscribed);
+    assert_eq!(options.status, vec![StatusItem::Messages, StatusItem::Size]);
+    assert!(matches!(op("a LSUB \"\" *"), Op::List { options, .. } if options.lsub));
+    assert!(matches!(op("a list \"\" INBOX/%"), Op::List { .. }));
+}
+
+#[test]
+fn append_keeps_the_literal_in_place() {
+    let buf = b"a APPEND Sent (\\Seen) \"17-Jul-1996 02:44:25 -0700\" {5}\r\nHello";
+    let Op::Append {
+        mailbox,
+        flags,
+        date,
+        message,
+    } = op(std::str::from_utf8(buf).unwrap())
+    else {
+        panic!()
+    };
+    assert_eq!(mailbox, "Sent");
+    assert_eq!(flags, vec!["\\Seen".to_string()]);
+    assert_eq!(date, Some(837_596_665));
+    assert_eq!(&buf[message], b"Hello");
+}
+
+#[test]
+fn store_and_copy() {
+    assert!(matches!(
+        op("a UID STORE 1:* +FLAGS.SILENT (\\Seen $Junk)"),
+        Op::Store {
+            uid: true,
+            silent: true,
+            mode: StoreMode::Add,
+            ..
+        }
+    ));
+    assert!(matches!(
+        op("a STORE 1 (UNCHANGEDSINCE 5) FLAGS \\Seen"),
+        Op::Store {
+            unchanged_since: Some(5),
+            mode: StoreMode::Replace,
+            ..
+        }
+    ));
+    assert!(matches!(
+        op("a UID MOVE 4 Trash"),
+        Op::Copy {
+            uid: true,
+            remove: true,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn malformed_commands() {
+    for s in [
+        "",
+        "a",
+        "a ",
+        "a FOO",
+        "a UID NOOP",
+        "a LOGIN x",
+        "a SELECT",
+        "a FETCH 1",
+        "a FETCH x FLAGS",
+        "a STORE 1 FLAGZ (\\Seen)",
+        "a NOOP extra",
+        "+ NOOP",
+        "a STATUS INBOX (BOGUS)",
+        "a APPEND INBOX {5}\r\nabc",
+        "a LOGIN \"unterminated",
+        "a ENABLE",
+        "a SEARCH",
+        "a CREATE x (FOO)",
+    ] {
+        assert!(parse(s.as_bytes()).is_err(), "{s:?} should not parse");
+    }
+    // The tag comes back when there was one.
+    assert_eq!(parse(b"t1 BOGUS").unwrap_err().0.as_deref(), Some("t1"));
+}
+
+proptest::proptest! {
+    // The parser is total: whatever bytes come, it answers Ok or Err, never panics.
+    #[test]
+    fn never_panics_on_bytes(buf in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+        let _ = parse(&buf);
+        let _ = parse_with(&buf, true);
+    }
+
+    // Near-valid commands: a real command name followed by IMAP-looking tokens.
+    #[test]
+    fn never_panics_on_near_commands(
+        name in proptest::sample::select(vec![
+            "FETCH", "UID FETCH", "STORE", "SEARCH", "LIST", "APPEND", "SELECT", "STATUS",
+            "COPY", "UID MOVE", "CREATE", "LOGIN", "AUTHENTICATE", "ENABLE", "ID",
+        ]),
+        rest in "[ ()\\[\\]{}<>.:,*%$~+\"0-9A-Za-z\r\n-]{0,80}",
+    ) {
+        let cmd = format!("t {name} {rest}");
+        let _ = parse(cmd.as_bytes());
+    }
+}

@@ -1,0 +1,95 @@
+//! Framing of one command: a line that ends with a literal marker (`{N}` or `{N+}`, RFC 3501
+//! §4.3 and RFC 7888) continues after N bytes. The session checks the announced size here,
+//! before it reserves or reads anything.
+
+/// Longest line (without literals) accepted: longer ones are discarded and answered `BAD`.
+pub const MAX_LINE: usize = 64 * 1024;
+/// Largest message APPEND takes (advertised as `APPENDLIMIT`, RFC 7889).
+pub const MAX_APPEND: u64 = 64 * 1024 * 1024;
+/// Largest literal in any other command (a password, a search string, a mailbox name).
+pub const MAX_OTHER_LITERAL: u64 = 64 * 1024;
+/// Largest non-synchronising literal (RFC 7888 `LITERAL-` would be 4096; we take LITERAL+ up
+/// to the command's own limit).
+pub const MAX_COMMAND: u64 = MAX_APPEND + 2 * MAX_LINE as u64;
+
+/// A literal marker at the end of a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Literal {
+    pub len: u64,
+    /// `{N+}`: the client does not wait for a continuation.
+    pub non_sync: bool,
+}
+
+/// The literal announced at the end of `line` (CRLF already removed), if any.
+pub fn literal_at_end(line: &[u8]) -> Option<Literal> {
+    let body = line.strip_suffix(b"}")?;
+    let (body, non_sync) = match body.strip_suffix(b"+") {
+        Some(b) => (b, true),
+        None => (body, false),
+    };
+    let open = body.iter().rposition(|&c| c == b'{')?;
+    let digits = &body[open + 1..];
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let len = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    Some(Literal { len, non_sync })
+}
+
+/// The most a literal may hold in the command that starts with `first_line`.
+pub fn literal_limit(first_line: &[u8]) -> u64 {
+    let mut words = first_line.split(|&c| c == b' ');
+    let _tag = words.next();
+    match words.next() {
+        Some(w) if w.eq_ignore_ascii_case(b"APPEND") => MAX_APPEND,
+        _ => MAX_OTHER_LITERAL,
+    }
+}
+
+/// The tag of a line, for answering a command that could not be read whole.
+pub fn tag_of(line: &[u8]) -> String {
+    let t: Vec<u8> = line
+        .iter()
+        .take_while(|&&c| c > 0x20 && c < 0x7f && !b"(){%*\"\\+".contains(&c))
+        .copied()
+        .collect();
+    match String::from_utf8(t) {
+        Ok(t) if !t.is_empty() => t,
+        _ => "*".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_literals() {
+        assert_eq!(
+            literal_at_end(b"a APPEND INBOX {12}"),
+            Some(Literal {
+                len: 12,
+                non_sync: false
+            })
+        );
+        assert_eq!(
+            literal_at_end(b"a LOGIN {3+}"),
+            Some(Literal {
+                len: 3,
+                non_sync: true
+            })
+        );
+        assert_eq!(literal_at_end(b"a LOGIN {}"), None);
+        assert_eq!(literal_at_end(b"a LOGIN {x}"), None);
+        assert_eq!(literal_at_end(b"a NOOP"), None);
+        assert_eq!(literal_at_end(b"a X {99999999999999999999}"), None);
+    }
+
+    #[test]
+    fn limits_depend_on_the_command() {
+        assert_eq!(literal_limit(b"a append INBOX {5}"), MAX_APPEND);
+        assert_eq!(literal_limit(b"a LOGIN {5}"), MAX_OTHER_LITERAL);
+        assert_eq!(tag_of(b"A1 FOO"), "A1");
+        assert_eq!(tag_of(b"+x"), "*");
+    }
+}

@@ -1,0 +1,250 @@
+//! SEARCH keys (RFC 3501 §6.4.4, RFC 7162 §3.1.5 for MODSEQ) and ESEARCH return options
+//! (RFC 4731).
+
+use super::seq::SeqSet;
+use super::{PResult, ParseError, Parser};
+
+/// One search key; a list of keys is their conjunction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key {
+    All,
+    /// A system flag that must be set (`true`) or unset.
+    Flag(&'static str, bool),
+    Keyword(String, bool),
+    New,
+    Old,
+    Recent,
+    Seq(SeqSet),
+    Uid(SeqSet),
+    /// A header field containing a string (FROM, TO, CC, BCC, SUBJECT, HEADER).
+    Header(String, String),
+    Body(String),
+    Text(String),
+    /// Internal date: before, on, since (epoch seconds of a day's midnight).
+    Before(i64),
+    On(i64),
+    Since(i64),
+    SentBefore(i64),
+    SentOn(i64),
+    SentSince(i64),
+    Larger(u64),
+    Smaller(u64),
+    ModSeq(u64),
+    Not(Box<Key>),
+    Or(Box<Key>, Box<Key>),
+    And(Vec<Key>),
+}
+
+/// ESEARCH `RETURN` options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Return {
+    pub min: bool,
+    pub max: bool,
+    pub all: bool,
+    pub count: bool,
+}
+
+/// A parsed SEARCH: optional RETURN, optional CHARSET, keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Search {
+    pub ret: Option<Return>,
+    pub key: Key,
+}
+
+/// Parses the arguments of SEARCH.
+pub fn search(p: &mut Parser<'_>) -> PResult<Search> {
+    let mut ret = None;
+    if p.eat_word("RETURN") {
+        p.sp()?;
+        let opts = p.list(|p| Ok(p.atom()?.to_ascii_uppercase()))?;
+        let mut r = Return::default();
+        for o in &opts {
+            match o.as_str() {
+                "MIN" => r.min = true,
+                "MAX" => r.max = true,
+                "ALL" => r.all = true,
+                "COUNT" => r.count = true,
+                "SAVE" => return Err(ParseError("RETURN SAVE is not supported".into())),
+                _ => return Err(ParseError(format!("unknown RETURN option {o}"))),
+            }
+        }
+        if opts.is_empty() {
+            r.all = true;
+        }
+        ret = Some(r);
+        p.sp()?;
+    }
+    if p.eat_word("CHARSET") {
+        p.sp()?;
+        let cs = p.astring()?;
+        if !cs.eq_ignore_ascii_case(b"UTF-8") && !cs.eq_ignore_ascii_case(b"US-ASCII") {
+            return Err(ParseError(
+                "[BADCHARSET (UTF-8 US-ASCII)] charset not supported".into(),
+            ));
+        }
+        p.sp()?;
+    }
+    let key = keys(p)?;
+    Ok(Search { ret, key })
+}
+
+/// Search keys up to the end of the command, as one key.
+pub fn keys(p: &mut Parser<'_>) -> PResult<Key> {
+    let mut keys = vec![key(p)?];
+    while p.eat(b' ') {
+        keys.push(key(p)?);
+    }
+    p.end()?;
+    Ok(if keys.len() == 1 {
+        keys.pop().unwrap_or(Key::All)
+    } else {
+        Key::And(keys)
+    })
+}
+
+fn text(p: &mut Parser<'_>) -> PResult<String> {
+    p.sp()?;
+    p.astring_utf8()
+}
+
+fn key(p: &mut Parser<'_>) -> PResult<Key> {
+    if p.peek() == Some(b'(') {
+        p.enter()?;
+        p.expect(b'(')?;
+        let mut keys = vec![key(p)?];
+        while p.eat(b' ') {
+            keys.push(key(p)?);
+        }
+        p.expect(b')')?;
+        p.leave();
+        return Ok(Key::And(keys));
+    }
+    if p.peek().is_some_and(|c| c.is_ascii_digit() || c == b'*') {
+        return Ok(Key::Seq(SeqSet::parse(p)?));
+    }
+    let word = p.atom()?.to_ascii_uppercase();
+    let date = |p: &mut Parser<'_>| {
+        p.sp()?;
+        p.date()
+    };
+    Ok(match word.as_str() {
+        "ALL" => Key::All,
+        "ANSWERED" => Key::Flag("\\Answered", true),
+        "DELETED" => Key::Flag("\\Deleted", true),
+        "DRAFT" => Key::Flag("\\Draft", true),
+        "FLAGGED" => Key::Flag("\\Flagged", true),
+        "SEEN" => Key::Flag("\\Seen", true),
+        "UNANSWERED" => Key::Flag("\\Answered", false),
+        "UNDELETED" => Key::Flag("\\Deleted", false),
+        "UNDRAFT" => Key::Flag("\\Draft", false),
+        "UNFLAGGED" => Key::Flag("\\Flagged", false),
+        "UNSEEN" => Key::Flag("\\Seen", false),
+        "NEW" => Key::New,
+        "OLD" => Key::Old,
+        "RECENT" => Key::Recent,
+        "KEYWORD" | "UNKEYWORD" => {
+            p.sp()?;
+            Key::Keyword(p.atom()?.to_string(), word == "KEYWORD")
+        }
+        "UID" => {
+            p.sp()?;
+            Key::Uid(SeqSet::parse(p)?)
+        }
+        "FROM" | "TO" | "CC" | "BCC" | "SUBJECT" => Key::Header(word.clone(), text(p)?),
+        "HEADER" => {
+            let name = text(p)?;
+            Key::Header(name, text(p)?)
+        }
+        "BODY" => Key::Body(text(p)?),
+        "TEXT" => Key::Text(text(p)?),
+        "BEFORE" => Key::Before(date(p)?),
+        "ON" => Key::On(date(p)?),
+        "SINCE" => Key::Since(date(p)?),
+        "SENTBEFORE" => Key::SentBefore(date(p)?),
+        "SENTON" => Key::SentOn(date(p)?),
+        "SENTSINCE" => Key::SentSince(date(p)?),
+        "LARGER" => {
+            p.sp()?;
+            Key::Larger(p.number64()?)
+        }
+        "SMALLER" => {
+            p.sp()?;
+            Key::Smaller(p.number64()?)
+        }
+        "MODSEQ" => {
+            p.sp()?;
+            // RFC 7162 §3.1.5: an optional entry name and type come before the value.
+            if p.peek() == Some(b'"') {
+                p.quoted()?;
+                p.sp()?;
+                p.atom()?;
+                p.sp()?;
+            }
+            Key::ModSeq(p.number64()?)
+        }
+        "NOT" => {
+            p.sp()?;
+            p.enter()?;
+            let k = key(p)?;
+            p.leave();
+            Key::Not(Box::new(k))
+        }
+        "OR" => {
+            p.sp()?;
+            p.enter()?;
+            let a = key(p)?;
+            p.sp()?;
+            let b = key(p)?;
+            p.leave();
+            Key::Or(Box::new(a), Box::new(b))
+        }
+        _ => return Err(ParseError(format!("unknown search key {word}"))),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> PResult<Search> {
+        search(&mut Parser::new(s.as_bytes()))
+    }
+
+    #[test]
+    fn keys() {
+        let s =
+            parse("RETURN (MIN COUNT) CHARSET UTF-8 OR SEEN (FROM \"bob\" LARGER 10) NOT UID 1:*")
+                .unwrap();
+        assert_eq!(
+            s.ret,
+            Some(Return {
+                min: true,
+                count: true,
+                ..Return::default()
+            })
+        );
+        let Key::And(keys) = s.key else { panic!("and") };
+        assert_eq!(keys.len(), 2);
+        assert!(matches!(keys[0], Key::Or(..)));
+        assert!(matches!(keys[1], Key::Not(..)));
+        assert_eq!(
+            parse("SINCE 1-Feb-1994").unwrap().key,
+            Key::Since(760_060_800)
+        );
+        assert_eq!(
+            parse("HEADER X-Spam yes").unwrap().key,
+            Key::Header("X-Spam".into(), "yes".into())
+        );
+    }
+
+    #[test]
+    fn malformed() {
+        assert!(parse("").is_err());
+        assert!(parse("FROM").is_err());
+        assert!(parse("BOGUS").is_err());
+        assert!(parse("CHARSET KOI8-R ALL").is_err());
+        assert!(parse("SINCE 40-Feb-2000").is_err());
+        let deep = format!("{}ALL", "NOT ".repeat(100));
+        assert!(parse(&deep).is_err());
+    }
+}

@@ -1,0 +1,448 @@
+//! One IMAP connection: the greeting, reading whole commands with their literals (refusing an
+//! oversized literal before reading or reserving anything), dispatch by state, the tagged
+//! answer and the untagged updates that follow it.
+
+use std::io;
+use std::sync::Arc;
+
+use marque_core::net::Connection;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tracing::{Instrument, debug, info_span};
+
+use super::Context;
+use super::compress::Deflate;
+use super::limits::{self, CommandRate};
+use super::op;
+use super::parse::command::{self, Op};
+use super::parse::frame::{self, MAX_COMMAND, MAX_LINE};
+use super::state::State;
+use super::view;
+
+/// How a command ended: the tagged status and its text (which may start with a response code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Ok(String),
+    No(String),
+    Bad(String),
+    /// The command wrote its own tagged answer (STARTTLS must, before the handshake).
+    Sent,
+}
+
+/// Capabilities of the protocol, besides the ones that depend on the state.
+const CAPABILITIES: &str = "IMAP4rev1 IMAP4rev2 BINARY LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE \
+     UNSELECT CHILDREN SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS CONDSTORE \
+     QRESYNC ESEARCH STATUS=SIZE QUOTA QUOTA=RES-STORAGE COMPRESS=DEFLATE SORT \
+     THREAD=ORDEREDSUBJECT THREAD=REFERENCES";
+
+/// The socket and its buffers.
+#[derive(Debug)]
+pub struct Io {
+    conn: Option<Connection>,
+    rbuf: Vec<u8>,
+    /// Answers waiting to be written.
+    pub out: Vec<u8>,
+    /// COMPRESS=DEFLATE is active.
+    deflate: Option<Deflate>,
+}
+
+/// One line read from the client.
+#[derive(Debug)]
+pub enum Line {
+    Data(Vec<u8>),
+    /// Longer than [`MAX_LINE`]: discarded up to its end.
+    TooLong,
+    Eof,
+}
+
+impl Io {
+    fn conn(&mut self) -> io::Result<&mut Connection> {
+        self.conn
+            .as_mut()
+            .ok_or_else(|| io::Error::other("connection gone"))
+    }
+
+    /// The server's shutdown signal.
+    pub fn shutdown_signal(&mut self) -> io::Result<marque_core::net::ShutdownSignal> {
+        Ok(self.conn()?.shutdown_signal())
+    }
+
+    /// Writes what is buffered.
+    pub async fn flush(&mut self) -> io::Result<()> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let out = std::mem::take(&mut self.out);
+        let conn = self
+            .conn
+            .as_mut()
+            .ok_or_else(|| io::Error::other("connection gone"))?;
+        match self.deflate.as_mut() {
+            Some(d) => conn.write_all(&d.compress(&out)?).await?,
+            None => conn.write_all(&out).await?,
+        }
+        conn.flush().await?;
+        // Keep a small buffer between commands (bounded memory per idle connection).
+        self.out = out;
+        self.out.clear();
+        self.out.shrink_to(16 * 1024);
+        Ok(())
+    }
+
+    /// Appends one line (CRLF added).
+    pub fn line(&mut self, s: &str) {
+        self.out.extend_from_slice(s.as_bytes());
+        self.out.extend_from_slice(b"\r\n");
+    }
+
+    /// Reads more bytes into the read buffer; 0 at end of stream. Cancel-safe.
+    pub async fn fill(&mut self) -> io::Result<usize> {
+        let mut chunk = [0u8; 8192];
+        let conn = self
+            .conn
+            .as_mut()
+            .ok_or_else(|| io::Error::other("connection gone"))?;
+        let Some(d) = self.deflate.as_mut() else {
+            let n = conn.read(&mut chunk).await?;
+            self.rbuf.extend_from_slice(&chunk[..n]);
+            return Ok(n);
+        };
+        loop {
+            if d.has_pending() {
+                let n = d.inflate(&mut self.rbuf)?;
+                if n > 0 {
+                    return Ok(n);
+                }
+            }
+            let n = conn.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(0);
+            }
+            d.push(&chunk[..n]);
+        }
+    }
+
+    /// The next complete line in the read buffer, if there is one.
+    pub fn take_line(&mut self) -> Option<Vec<u8>> {
+        let i = self.rbuf.iter().position(|&c| c == b'\n')?;
+        let mut line: Vec<u8> = self.rbuf.drain(..=i).collect();
+        line.pop();
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        Some(line)
+    }
+
+    /// Reads one line, at most [`MAX_LINE`] long.
+    pub async fn read_line(&mut self) -> io::Result<Line> {
+        let mut discarding = false;
+        loop {
+            if let Some(line) = self.take_line() {
+                return Ok(if discarding || line.len() > MAX_LINE {
+                    Line::TooLong
+                } else {
+                    Line::Data(line)
+                });
+            }
+            if self.rbuf.len() > MAX_LINE {
+                self.rbuf.clear();
+                discarding = true;
+            }
+            if self.fill().await? == 0 {
+                return Ok(Line::Eof);
+            }
+        }
+    }
+
+    async fn read_exact_into(&mut self, buf: &mut Vec<u8>, mut need: usize) -> io::Result<bool> {
+        while need > 0 {
+            if self.rbuf.is_empty() && self.fill().await? == 0 {
+                return Ok(false);
+            }
+            let take = need.min(self.rbuf.len());
+            buf.extend(self.rbuf.drain(..take));
+            need -= take;
+        }
+        if self.rbuf.capacity() > 64 * 1024 {
+            self.rbuf.shrink_to(16 * 1024);
+        }
+        Ok(true)
+    }
+}
+
+/// What reading a command gave.
+enum Read {
+    Command(Vec<u8>),
+    /// Already answered (too long, literal refused); go on with the next command.
+    Refused,
+    /// Answered and the connection must close (a refused non-synchronising literal).
+    Close,
+    Eof,
+}
+
+/// One session.
+#[derive(Debug)]
+pub struct Session {
+    pub ctx: Arc<Context>,
+    pub io: Io,
+    pub state: State,
+    /// RFC 7162 §3.1: CONDSTORE was enabled (by ENABLE or a CONDSTORE-aware command).
+    pub condstore: bool,
+    /// RFC 7162 §3.2.3: QRESYNC was enabled (expunges are reported as VANISHED).
+    pub qresync: bool,
+    /// RFC 9051: `ENABLE IMAP4rev2` was given (UTF-8 names, ESEARCH, no `\\Recent`).
+    pub rev2: bool,
+    /// The client's IP address, for the authentication log.
+    pub remote: String,
+    pub tls: bool,
+    pub can_starttls: bool,
+}
+
+/// Serves one connection to the end.
+pub async fn run(ctx: Arc<Context>, conn: Connection) {
+    let span = info_span!("imap", session = conn.session_id(), listener = conn.service(), remote = %conn.peer());
+    let mut s = Session {
+        remote: conn.peer().ip().to_string(),
+        tls: conn.is_tls(),
+        can_starttls: conn.can_starttls(),
+        ctx,
+        io: Io {
+            conn: Some(conn),
+            rbuf: Vec::new(),
+            out: Vec::new(),
+            deflate: None,
+        },
+        state: State::NotAuthenticated { failures: 0 },
+        condstore: false,
+        qresync: false,
+        rev2: false,
+    };
+    async move {
+        if let Err(e) = s.serve().await {
+            debug!(error = %e, "connection ended");
+        }
+    }
+    .instrument(span)
+    .await;
+}
+
+impl Session {
+    /// The capability list for the current state.
+    pub fn capabilities(&self) -> String {
+        let mut c = CAPABILITIES.to_string();
+        c.push_str(&format!(" APPENDLIMIT={}", frame::MAX_APPEND));
+        if matches!(self.state, State::NotAuthenticated { .. }) {
+            if self.can_starttls {
+                c.push_str(" STARTTLS");
+            }
+            c.push_str(" AUTH=PLAIN");
+        }
+        c
+    }
+
+    async fn serve(&mut self) -> io::Result<()> {
+        let mut shutdown = self.io.conn()?.shutdown_signal();
+        // RFC 3501 §7.1.1: the greeting, with the capabilities (RFC 3501 §7.2.1 allows the code).
+        let greeting = format!(
+            "* OK [CAPABILITY {}] {} IMAP4rev1 ready",
+            self.capabilities(),
+            self.ctx.hostname
+        );
+        self.io.line(&greeting);
+        self.io.flush().await?;
+        let mut rate = CommandRate::new(
+            tokio::time::Instant::now(),
+            limits::COMMANDS_PER_SECOND,
+            limits::COMMAND_BURST,
+        );
+        loop {
+            let wait = rate.take(tokio::time::Instant::now());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            let idle_limit = if self.state.user().is_some() {
+                limits::AUTOLOGOUT
+            } else {
+                limits::LOGIN_TIMEOUT
+            };
+            let read = tokio::select! {
+                r = self.read_command() => r?,
+                _ = tokio::time::sleep(idle_limit) => {
+                    // RFC 3501 §5.4: the autologout timer.
+                    self.io.line("* BYE autologout; idle for too long");
+                    self.io.flush().await?;
+                    return Ok(());
+                }
+                _ = shutdown.wait() => {
+                    self.io.line("* BYE [UNAVAILABLE] server shutting down");
+                    self.io.flush().await?;
+                    return Ok(());
+                }
+            };
+            let buf = match read {
+                Read::Command(buf) => buf,
+                Read::Refused => {
+                    self.io.flush().await?;
+                    continue;
+                }
+                Read::Close => {
+                    self.io.line("* BYE closing after a refused literal");
+                    self.io.flush().await?;
+                    return Ok(());
+                }
+                Read::Eof => return Ok(()),
+            };
+            match command::parse_with(&buf, self.rev2) {
+                Err((tag, e)) => {
+                    let tag = tag.unwrap_or_else(|| "*".into());
+                    self.io.line(&format!("{tag} BAD {e}"));
+                }
+                Ok(cmd) => {
+                    let name = cmd.op.name();
+                    let outcome = self
+                        .execute(&cmd.tag, cmd.op, &buf)
+                        .instrument(info_span!("command", name))
+                        .await?;
+                    let (status, text) = match outcome {
+                        Outcome::Ok(t) => ("OK", t),
+                        Outcome::No(t) => ("NO", t),
+                        Outcome::Bad(t) => ("BAD", t),
+                        Outcome::Sent => {
+                            self.io.flush().await?;
+                            continue;
+                        }
+                    };
+                    if matches!(self.state, State::Logout) {
+                        self.io.line("* BYE logging out");
+                        self.io.line(&format!("{} {status} {text}", cmd.tag));
+                        self.io.flush().await?;
+                        let _ = self.io.conn()?.shutdown().await;
+                        return Ok(());
+                    }
+                    self.io.line(&format!("{} {status} {text}", cmd.tag));
+                }
+            }
+            self.io.flush().await?;
+        }
+    }
+
+    /// Reads one whole command: its line and, for each literal it announces, the literal and
+    /// the line after it.
+    async fn read_command(&mut self) -> io::Result<Read> {
+        let mut buf = match self.io.read_line().await? {
+            Line::Data(l) => l,
+            Line::TooLong => {
+                self.io.line("* BAD line too long");
+                return Ok(Read::Refused);
+            }
+            Line::Eof => return Ok(Read::Eof),
+        };
+        let limit = frame::literal_limit(&buf);
+        let mut last_start = 0;
+        loop {
+            let Some(lit) = frame::literal_at_end(&buf[last_start..]) else {
+                return Ok(Read::Command(buf));
+            };
+            let tag = frame::tag_of(&buf);
+            let total = (buf.len() as u64).saturating_add(lit.len);
+            if lit.len > limit || total > MAX_COMMAND {
+                // RFC 7888 §4 and RFC 9051 §7.1: refuse before reading (or reserving) the data.
+                if lit.non_sync {
+                    self.io.line(&format!("{tag} BAD literal too large"));
+                    return Ok(Read::Close);
+                }
+                if limit == frame::MAX_APPEND {
+                    self.io.line(&format!(
+                        "{tag} NO [TOOBIG] message larger than APPENDLIMIT"
+                    ));
+                } else {
+                    self.io.line(&format!("{tag} BAD literal too large"));
+                }
+                return Ok(Read::Refused);
+            }
+            if !lit.non_sync {
+                self.io.line("+ Ready for literal data");
+                self.io.flush().await?;
+            }
+            buf.extend_from_slice(b"\r\n");
+            let len = usize::try_from(lit.len).map_err(io::Error::other)?;
+            if !self.io.read_exact_into(&mut buf, len).await? {
+                return Ok(Read::Eof);
+            }
+            last_start = buf.len();
+            match self.io.read_line().await? {
+                Line::Data(l) => buf.extend_from_slice(&l),
+                Line::TooLong => {
+                    self.io.line(&format!("{tag} BAD line too long"));
+                    return Ok(Read::Refused);
+                }
+                Line::Eof => return Ok(Read::Eof),
+            }
+        }
+    }
+
+    /// Runs a parsed command in the current state, then sends the updates the state allows.
+    async fn execute(&mut self, tag: &str, op: Op, buf: &[u8]) -> io::Result<Outcome> {
+        // RFC 3501 §7.4.1: no EXPUNGE during FETCH, STORE or SEARCH (or SORT and THREAD, RFC 5256)
+        // by message number.
+        let allow_expunge = !matches!(
+            op,
+            Op::Fetch { uid: false, .. }
+                | Op::Store { uid: false, .. }
+                | Op::Search { uid: false, .. }
+                | Op::Sort { uid: false, .. }
+                | Op::Thread { uid: false, .. }
+        );
+        let force_sync = matches!(op, Op::Noop | Op::Check | Op::Idle);
+        let outcome = op::dispatch(self, tag, op, buf).await?;
+        let condstore = self.condstore;
+        let qresync = self.qresync;
+        if let State::Selected { user, view } = &mut self.state
+            && (view::pending(user, view.id) || force_sync)
+            && let Err(e) = view::sync(
+                self.ctx.core.store(),
+                &mut self.io.out,
+                user,
+                view,
+                allow_expunge,
+                condstore,
+                qresync,
+            )
+            .await
+        {
+            debug!(error = %e, "mailbox update failed");
+        }
+        Ok(outcome)
+    }
+
+    /// Starts COMPRESS=DEFLATE (RFC 4978 §3), after the tagged OK was written uncompressed.
+    pub async fn compress(&mut self) -> io::Result<()> {
+        self.io.flush().await?;
+        let mut d = Deflate::default();
+        // Anything already read arrived after the OK: it is compressed.
+        d.push(&std::mem::take(&mut self.io.rbuf));
+        self.io.deflate = Some(d);
+        Ok(())
+    }
+
+    /// True once COMPRESS is active.
+    pub fn compressing(&self) -> bool {
+        self.io.deflate.is_some()
+    }
+
+    /// Upgrades the connection to TLS (STARTTLS), after the tagged OK was written.
+    pub async fn starttls(&mut self) -> io::Result<()> {
+        self.io.flush().await?;
+        // Anything pipelined after STARTTLS was sent in clear: drop it (RFC 9051 §6.2.1).
+        self.io.rbuf.clear();
+        let conn = self
+            .io
+            .conn
+            .take()
+            .ok_or_else(|| io::Error::other("connection gone"))?;
+        let conn = conn.starttls().await?;
+        self.io.conn = Some(conn);
+        self.tls = true;
+        self.can_starttls = false;
+        Ok(())
+    }
+}

@@ -1,0 +1,212 @@
+//! The selected mailbox as one session sees it: the UIDs behind its message sequence numbers,
+//! and the untagged updates (EXISTS, EXPUNGE, FETCH FLAGS) that bring it up to date with
+//! changes made by other sessions and by delivery, at the moments RFC 3501 §7 and §5.5 allow.
+
+use marque_store::mail::{self, ChangeKind, MessageRecord};
+use marque_store::{EventKind, MailboxId};
+
+use super::parse::seq::{SeqSet, compact};
+use super::render;
+use super::state::User;
+
+/// A selected mailbox.
+#[derive(Debug)]
+pub struct View {
+    pub id: MailboxId,
+    pub name: String,
+    pub read_only: bool,
+    pub uidvalidity: u32,
+    /// UIDs in message-number order: message `n` is `uids[n - 1]`.
+    pub uids: Vec<u32>,
+    /// The highest modseq whose flag changes this session has reported.
+    pub modseq: u64,
+}
+
+/// Most change-log entries read in one update; past that, flags are re-read on demand.
+const MAX_CHANGES: usize = 10_000;
+
+impl View {
+    /// The message sequence number of `uid`.
+    pub fn msn(&self, uid: u32) -> Option<u32> {
+        self.uids
+            .binary_search(&uid)
+            .ok()
+            .and_then(|i| u32::try_from(i + 1).ok())
+    }
+
+    /// The (message number, UID) pairs a set names, by UID or by number, ascending.
+    pub fn resolve(&self, set: &SeqSet, by_uid: bool) -> Vec<(u32, u32)> {
+        if by_uid {
+            let star = self.uids.last().copied().unwrap_or(0);
+            set.select(&self.uids, star)
+                .into_iter()
+                .filter_map(|uid| Some((self.msn(uid)?, uid)))
+                .collect()
+        } else {
+            let n = u32::try_from(self.uids.len()).unwrap_or(u32::MAX);
+            (1..=n)
+                .filter(|&i| set.contains(i, n))
+                .filter_map(|i| Some((i, *self.uids.get(i as usize - 1)?)))
+                .collect()
+        }
+    }
+
+    /// True if a message number set names a message that does not exist (RFC 3501 §9: BAD).
+    pub fn out_of_range(&self, set: &SeqSet) -> bool {
+        let n = u32::try_from(self.uids.len()).unwrap_or(u32::MAX);
+        set.0.iter().any(|&(a, b)| {
+            [a, b]
+                .iter()
+                .any(|x| matches!(x, super::parse::seq::SeqNum::Num(v) if *v > n))
+        }) || (n == 0 && !set.0.is_empty())
+    }
+}
+
+/// UIDs of `folder` expunged after `since` (from the change log), ascending.
+pub fn vanished_since(
+    s: &marque_store::Store,
+    account: marque_store::AccountId,
+    folder: MailboxId,
+    since: u64,
+) -> marque_store::Result<Vec<u32>> {
+    let mut v: Vec<u32> = mail::changes_since(s, account, folder, since, 1_000_000)?
+        .into_iter()
+        .filter(|c| c.kind == ChangeKind::Expunged)
+        .map(|c| c.uid)
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    Ok(v)
+}
+
+/// Drains the user's event queue; true if something touched `mailbox` (or events were lost).
+pub fn pending(user: &mut User, mailbox: MailboxId) -> bool {
+    let Some(rx) = user.events.as_mut() else {
+        return false;
+    };
+    let mut touched = false;
+    loop {
+        match rx.try_recv() {
+            Ok(e) => touched |= e.mailbox == mailbox && e.kind != EventKind::MailboxesChanged,
+            Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => touched = true,
+            Err(_) => return touched,
+        }
+    }
+}
+
+/// Brings `view` up to date and writes the untagged updates into `out`. Expunges are only
+/// announced when `allow_expunge` (not during FETCH, STORE or SEARCH by number, RFC 3501
+/// §7.4.1); until then the expunged messages keep their numbers.
+pub async fn sync(
+    store: &marque_store::Store,
+    out: &mut Vec<u8>,
+    user: &User,
+    view: &mut View,
+    allow_expunge: bool,
+    condstore: bool,
+    qresync: bool,
+) -> marque_store::Result<()> {
+    let account = user.account;
+    let id = view.id;
+    let since = view.modseq;
+    let (record, uids, changed) = store
+        .read(move |s| {
+            let record = mail::mailbox(s, account, id)?;
+            let uids = mail::uids(s, account, id)?;
+            let mut changed: Vec<(u32, MessageRecord)> = Vec::new();
+            for c in mail::changes_since(s, account, id, since, MAX_CHANGES)? {
+                if c.kind == ChangeKind::FlagsChanged
+                    && !changed.iter().any(|(u, _)| *u == c.uid)
+                    && let Some(r) = mail::message(s, account, id, c.uid)?
+                {
+                    changed.push((c.uid, r));
+                }
+            }
+            Ok((record, uids, changed))
+        })
+        .await?;
+    if allow_expunge && qresync {
+        // RFC 7162 §3.2.10: with QRESYNC, expunged UIDs are announced as VANISHED.
+        let gone: Vec<u32> = view
+            .uids
+            .iter()
+            .copied()
+            .filter(|u| uids.binary_search(u).is_err())
+            .collect();
+        if !gone.is_empty() {
+            view.uids.retain(|u| uids.binary_search(u).is_ok());
+            out.extend_from_slice(format!("* VANISHED {}\r\n", compact(&gone)).as_bytes());
+        }
+    } else if allow_expunge {
+        // RFC 3501 §7.4.1: each EXPUNGE renumbers the messages after it; going from the end
+        // keeps every number right.
+        for i in (0..view.uids.len()).rev() {
+            if uids.binary_search(&view.uids[i]).is_err() {
+                out.extend_from_slice(format!("* {} EXPUNGE\r\n", i + 1).as_bytes());
+                view.uids.remove(i);
+            }
+        }
+    }
+    let last = view.uids.last().copied().unwrap_or(0);
+    let before = view.uids.len();
+    view.uids.extend(uids.iter().copied().filter(|&u| u > last));
+    if view.uids.len() != before {
+        out.extend_from_slice(format!("* {} EXISTS\r\n", view.uids.len()).as_bytes());
+    }
+    for (uid, r) in changed {
+        if r.modseq <= view.modseq {
+            continue;
+        }
+        if let Some(msn) = view.msn(uid) {
+            let modseq = if condstore {
+                format!(" MODSEQ ({})", r.modseq)
+            } else {
+                String::new()
+            };
+            out.extend_from_slice(
+                format!(
+                    "* {msn} FETCH (UID {uid} FLAGS {}{modseq})\r\n",
+                    render::flags(&r)
+                )
+                .as_bytes(),
+            );
+        }
+    }
+    view.modseq = view.modseq.max(record.highest_modseq);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::imap::parse::Parser;
+
+    fn view(uids: &[u32]) -> View {
+        View {
+            id: MailboxId(1),
+            name: "INBOX".into(),
+            read_only: false,
+            uidvalidity: 1,
+            uids: uids.to_vec(),
+            modseq: 1,
+        }
+    }
+
+    fn set(s: &str) -> SeqSet {
+        SeqSet::parse(&mut Parser::new(s.as_bytes())).unwrap()
+    }
+
+    #[test]
+    fn numbers_and_uids() {
+        let v = view(&[3, 7, 9, 20]);
+        assert_eq!(v.msn(9), Some(3));
+        assert_eq!(v.msn(8), None);
+        assert_eq!(v.resolve(&set("2:*"), false), vec![(2, 7), (3, 9), (4, 20)]);
+        assert_eq!(v.resolve(&set("8:10"), true), vec![(3, 9)]);
+        // `*` is the largest UID even when the range starts above it.
+        assert_eq!(v.resolve(&set("100:*"), true), vec![(4, 20)]);
+        assert!(v.out_of_range(&set("5")));
+        assert!(!v.out_of_range(&set("1:4")));
+        assert!(view(&[]).out_of_range(&set("1:*")));
+    }
+}
