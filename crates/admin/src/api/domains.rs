@@ -7,6 +7,7 @@ use axum::routing::get;
 use marque_core::{Limits, LimitsOf, NewDomain, TenantId};
 use serde::Deserialize;
 
+use super::limits::LimitsPatch;
 use super::tenants::created;
 use super::{Route, route};
 use crate::etag;
@@ -31,7 +32,7 @@ pub(crate) fn routes() -> Vec<Route> {
 struct Create {
     name: String,
     tenant: Option<TenantId>,
-    limits: Option<Limits>,
+    limits: Option<LimitsPatch>,
 }
 
 async fn create(
@@ -42,7 +43,7 @@ async fn create(
     let new = NewDomain {
         name: c.name,
         tenant: c.tenant.unwrap_or_else(|| actor.principal.tenant()),
-        limits: c.limits.unwrap_or_default(),
+        limits: c.limits.unwrap_or_default().apply(Limits::default()),
     };
     let d = st.core.create_domain(&actor, new).await?;
     created(format!("/api/v1/domains/{}", d.name), &d)
@@ -78,7 +79,7 @@ async fn show(
 #[serde(deny_unknown_fields)]
 struct Changes {
     enabled: Option<bool>,
-    limits: Option<Limits>,
+    limits: Option<LimitsPatch>,
 }
 
 async fn update(
@@ -90,7 +91,8 @@ async fn update(
 ) -> ApiResult<Response> {
     let current = st.core.get_domain(&actor, &name).await?;
     etag::check_if_match(&headers, &current)?;
-    if let Some(limits) = c.limits {
+    if let Some(patch) = c.limits {
+        let limits = patch.apply(current.limits.clone());
         st.core
             .set_limits(&actor, LimitsOf::Domain(name.clone()), limits)
             .await?;

@@ -14,6 +14,7 @@ pub mod activations;
 pub mod aliases;
 pub mod docs;
 pub mod domains;
+pub mod limits;
 pub mod lists;
 pub mod logs;
 pub mod mailboxes;

@@ -10,6 +10,7 @@ use marque_core::{
 use serde::Deserialize;
 use serde_json::json;
 
+use super::limits::{LimitsPatch, nullable};
 use super::{Route, route};
 use crate::etag;
 use crate::extract::{Caller, Json, Path, Query};
@@ -51,7 +52,7 @@ struct Create {
     plan: Option<PlanId>,
     billing: Option<Billing>,
     support: Option<SupportLevel>,
-    limits: Option<Limits>,
+    limits: Option<LimitsPatch>,
 }
 
 async fn create(
@@ -69,7 +70,7 @@ async fn create(
         plan: c.plan,
         billing: c.billing,
         support: c.support.unwrap_or_default(),
-        limits: c.limits.unwrap_or_default(),
+        limits: c.limits.unwrap_or_default().apply(Limits::default()),
     };
     let made = st.core.create_tenant(&actor, new).await?;
     let location = format!("/api/v1/tenants/{}", made.tenant.id);
@@ -106,15 +107,6 @@ async fn show(
     etag::respond(&headers, StatusCode::OK, &t)
 }
 
-/// `null` for a nullable field is "clear it"; absent is "keep it".
-fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Changes {
@@ -124,7 +116,7 @@ struct Changes {
     #[serde(default, deserialize_with = "nullable")]
     billing: Option<Option<Billing>>,
     support: Option<SupportLevel>,
-    limits: Option<Limits>,
+    limits: Option<LimitsPatch>,
 }
 
 async fn update(
@@ -137,7 +129,8 @@ async fn update(
     let id = TenantId(id);
     let current = st.core.get_tenant(&actor, id).await?;
     etag::check_if_match(&headers, &current)?;
-    if let Some(limits) = c.limits {
+    if let Some(patch) = c.limits {
+        let limits = patch.apply(current.limits.clone());
         st.core
             .set_limits(&actor, LimitsOf::Tenant(id), limits)
             .await?;
