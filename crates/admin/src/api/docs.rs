@@ -400,7 +400,7 @@ fn schemas() -> Value {
             "postmaster": b}), &["address", "password"]),
         "MailboxChanges": obj(json!({"quota_mb": i, "tier": tier, "postmaster": b, "enabled": b,
             "password": s}), &[]),
-        "NewToken": obj(json!({"name": s, "tenant": i, "expires": {"type": "string", "format": "date-time"},
+        "NewToken": obj(json!({"name": s, "tenant": i, "manager": i, "expires": {"type": "string", "format": "date-time"},
             "read_only": b}), &["name"]),
         "NewAlias": obj(json!({"address": s, "targets": strs}), &["address", "targets"]),
         "AliasChanges": obj(json!({"targets": strs}), &["targets"]),

@@ -1,7 +1,7 @@
 //! `/tokens`: API tokens of the caller, or of an administrator of a tenant below it. The secret
 //! is in the creation answer only.
 //!
-//! `POST {"tenant": id}` makes a token that acts as an administrator of that tenant: it is
+//! `POST {"manager": id}` makes a token for that manager. `POST {"tenant": id}` makes a token that acts as an administrator of that tenant: it is
 //! minted for the tenant's first administrator, and when the tenant has none, one without a
 //! password (login `api-admin-<id>`) is created for it first. The core decides whether the
 //! caller may do either.
@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
-use marque_core::{NewStaff, NewToken, PrincipalId, Scope, StaffKind, TenantId, TokenId};
+use marque_core::{NewStaff, NewToken, PrincipalId, Scope, StaffId, StaffKind, TenantId, TokenId};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -33,6 +33,8 @@ pub(crate) fn routes() -> Vec<Route> {
 struct Create {
     name: String,
     tenant: Option<TenantId>,
+    /// A manager (staff id) whose rights the token carries instead.
+    manager: Option<u64>,
     /// RFC 3339 date-time.
     expires: Option<String>,
     #[serde(default)]
@@ -57,9 +59,13 @@ async fn create(
     Json(c): Json<Create>,
 ) -> ApiResult<Response> {
     let expires_ms = c.expires.as_deref().map(expiry).transpose()?;
-    let principal = match c.tenant {
-        None => None,
-        Some(tenant) => {
+    let principal = match (c.tenant, c.manager) {
+        (Some(_), Some(_)) => {
+            return Err(Problem::invalid("manager", "give either tenant or manager"));
+        }
+        (None, Some(m)) => Some(PrincipalId::Staff(StaffId(m))),
+        (None, None) => None,
+        (Some(tenant), None) => {
             let staff = st.core.list_staff(&actor, tenant).await?;
             let admin = staff
                 .iter()
