@@ -7,6 +7,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use marque_core::net::{Connection, Handler};
 use tower::ServiceExt;
+use tracing::Instrument;
 
 use crate::state::{AppState, ClientIp, Settings};
 
@@ -53,7 +54,21 @@ impl Handler for Api {
             hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(ClientIp(peer));
                 let router = router.clone();
-                async move { router.oneshot(req.map(Body::new)).await }
+                // One span per request inside the connection's; the query string may carry
+                // addresses, so only the path is recorded.
+                let span = tracing::info_span!(
+                    "request",
+                    method = %req.method(),
+                    path = %req.uri().path()
+                );
+                async move {
+                    let resp = router.oneshot(req.map(Body::new)).await;
+                    if let Ok(r) = &resp {
+                        tracing::debug!(status = r.status().as_u16(), "answered");
+                    }
+                    resp
+                }
+                .instrument(span)
             });
         let mut builder = http1::Builder::new();
         builder
