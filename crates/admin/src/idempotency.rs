@@ -103,7 +103,8 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         return Problem::invalid("Idempotency-Key", "needs 1 to 255 characters").into_response();
     }
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = to_bytes(body, state.settings.max_json).await else {
+    let Ok(bytes) = to_bytes(body, crate::state::MAX_UPLOAD.max(state.settings.max_json)).await
+    else {
         return Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too-large",

@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 use marque_core::Core;
 use parking_lot::Mutex;
 
+/// Largest upload (a bulk CSV or JSON of mailboxes).
+pub const MAX_UPLOAD: usize = 8 * 1024 * 1024;
+
 /// Tunables of the API (defaults suit production; tests narrow them).
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {

@@ -140,6 +140,13 @@ pub const OPS: &[Op] = &[
         &[],
     ),
     op(
+        "post",
+        "/api/v1/mailboxes/bulk",
+        "Create many mailboxes (JSON or CSV), a result per row",
+        Some("BulkMailboxes"),
+        &[],
+    ),
+    op(
         "get",
         "/api/v1/mailboxes/{address}",
         "Read a mailbox",
@@ -398,6 +405,9 @@ fn schemas() -> Value {
         "DomainChanges": obj(json!({"enabled": b, "limits": limits}), &[]),
         "NewMailbox": obj(json!({"address": s, "password": s, "quota_mb": i, "tier": tier,
             "postmaster": b}), &["address", "password"]),
+        "BulkMailboxes": obj(json!({"mailboxes": {"type": "array", "maxItems": 10000, "items": obj(json!({
+            "address": s, "password": s, "quota_mb": i, "tier": tier, "postmaster": b}), &["address", "password"])}}),
+            &["mailboxes"]),
         "MailboxChanges": obj(json!({"quota_mb": i, "tier": tier, "postmaster": b, "enabled": b,
             "password": s}), &[]),
         "NewToken": obj(json!({"name": s, "tenant": i, "manager": i, "expires": {"type": "string", "format": "date-time"},
@@ -456,7 +466,10 @@ pub fn spec() -> Value {
         let ok = match (o.method, o.path) {
             ("delete", _) => json!({"204": {"description": "Done"}}),
             ("post", p)
-                if !p.ends_with("approve") && !p.ends_with("reject") && !p.ends_with("credit") =>
+                if !p.ends_with("approve")
+                    && !p.ends_with("reject")
+                    && !p.ends_with("credit")
+                    && !p.ends_with("bulk") =>
             {
                 json!({"201": {"description": "Created", "content": {"application/json": {"schema": {"type": "object"}}}}})
             }

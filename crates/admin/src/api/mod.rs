@@ -12,6 +12,7 @@ use crate::state::AppState;
 
 pub mod activations;
 pub mod aliases;
+pub mod bulk;
 pub mod docs;
 pub mod domains;
 pub mod limits;
@@ -38,6 +39,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(me::routes());
     all.extend(tenants::routes());
     all.extend(domains::routes());
+    all.extend(bulk::routes());
     all.extend(mailboxes::routes());
     all.extend(tokens::routes());
     all.extend(aliases::routes());

@@ -129,12 +129,13 @@ impl Server {
             cmd.args(["-H", &format!("Authorization: Bearer {t}")]);
         }
         if body.is_some() {
-            cmd.args([
-                "-H",
-                "Content-Type: application/json",
-                "--data-binary",
-                "@-",
-            ]);
+            let typed = extra
+                .iter()
+                .any(|h| h.to_ascii_lowercase().starts_with("content-type:"));
+            if !typed {
+                cmd.args(["-H", "Content-Type: application/json"]);
+            }
+            cmd.args(["--data-binary", "@-"]);
         }
         for h in extra {
             cmd.args(["-H", h]);
