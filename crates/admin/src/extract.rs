@@ -56,6 +56,16 @@ impl FromRequestParts<AppState> for Caller {
                 Ok(Caller(actor.with_source(ip)))
             }
             Err(marque_core::CoreError::AuthFailed) => {
+                // Guessing is rate-limited per client address, like use is per token.
+                if let Err(wait) = state.take(&format!("ip:{ip}")) {
+                    return Err(Problem::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "rate-limited",
+                        "too many failed sign-ins from this address",
+                    )
+                    .with("retry_after", wait)
+                    .header(header::RETRY_AFTER, wait.to_string()));
+                }
                 // The secret never reaches the log; only a short hash of it, to tell tries apart.
                 let tag = hex::encode(&marque_core::token::hash(secret)[..4]);
                 let attempt = Attempt {

@@ -1,6 +1,7 @@
 //! `Idempotency-Key` on POST (draft-ietf-httpapi-idempotency-key-header): the first response
 //! to a key is remembered, per bearer token, and replayed for a retry with the same body; the
-//! same key with another body is `422`. Responses are kept in memory (bounded in count and age),
+//! same key with another body is `422`. Responses are kept in memory (bounded in count, bytes
+//! and age),
 //! so a restart forgets them.
 
 use std::collections::{HashMap, VecDeque};
@@ -34,7 +35,12 @@ pub struct Cache {
     ttl: Duration,
     map: HashMap<String, Stored>,
     order: VecDeque<String>,
+    /// Bytes of the bodies held.
+    bytes: usize,
 }
+
+/// Most bytes of remembered bodies, all keys together.
+const MAX_BYTES: usize = 64 * 1024 * 1024;
 
 impl Cache {
     /// An empty cache.
@@ -44,27 +50,35 @@ impl Cache {
             ttl,
             map: HashMap::new(),
             order: VecDeque::new(),
+            bytes: 0,
         }
     }
 
     fn get(&mut self, key: &str) -> Option<Stored> {
         let s = self.map.get(key)?;
         if s.at.elapsed() > self.ttl {
-            self.map.remove(key);
+            if let Some(gone) = self.map.remove(key) {
+                self.bytes -= gone.body.len();
+            }
             return None;
         }
         Some(s.clone())
     }
 
     fn put(&mut self, key: String, s: Stored) {
-        while self.map.len() >= self.max.max(1) {
+        while self.map.len() >= self.max.max(1) || self.bytes + s.body.len() > MAX_BYTES {
             let Some(old) = self.order.pop_front() else {
                 break;
             };
-            self.map.remove(&old);
+            if let Some(gone) = self.map.remove(&old) {
+                self.bytes -= gone.body.len();
+            }
         }
+        self.bytes += s.body.len();
         self.order.push_back(key.clone());
-        self.map.insert(key, s);
+        if let Some(prev) = self.map.insert(key, s) {
+            self.bytes -= prev.body.len();
+        }
     }
 }
 

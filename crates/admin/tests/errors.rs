@@ -263,6 +263,11 @@ async fn a_token_over_its_rate_is_told_to_wait() {
     r.assert_problem(429);
     let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!(wait >= 1);
+    // Guessing tokens is limited per client address.
+    for _ in 0..3 {
+        s.get("/api/v1/me", "mq_guess").await.assert_problem(401);
+    }
+    s.get("/api/v1/me", "mq_guess").await.assert_problem(429);
 }
 
 #[tokio::test(flavor = "multi_thread")]
