@@ -239,3 +239,64 @@ async fn a_reseller_token_is_confined_to_its_subtree() {
         200
     );
 }
+
+/// Aliases and mailing lists: create, read, change, delete.
+#[tokio::test(flavor = "multi_thread")]
+async fn aliases_and_lists_round_trip() {
+    let s = start().await;
+    let (r, tok) = s.reseller("Lists Reseller").await;
+    s.create(
+        "/api/v1/domains",
+        &tok,
+        json!({"name": "l.example", "tenant": r}),
+    )
+    .await;
+    let a = s
+        .create(
+            "/api/v1/aliases",
+            &tok,
+            json!({"address": "info@l.example", "targets": ["someone@else.example"]}),
+        )
+        .await;
+    assert_eq!(a["targets"], json!(["someone@else.example"]));
+    let r2 = s
+        .patch(
+            "/api/v1/aliases/info@l.example",
+            &tok,
+            &json!({"targets": ["a@else.example", "b@else.example"]}),
+        )
+        .await;
+    assert_eq!(r2.status, 200, "{}", r2.body);
+    let l = s.get("/api/v1/aliases?domain=l.example", &tok).await.json();
+    assert_eq!(l["items"][0]["targets"].as_array().unwrap().len(), 2);
+
+    s.create(
+        "/api/v1/lists",
+        &tok,
+        json!({"address": "team@l.example", "name": "Team", "members": ["x@else.example"]}),
+    )
+    .await;
+    let r3 = s
+        .call(
+            "PUT",
+            "/api/v1/lists/team@l.example/members",
+            Some(&tok),
+            Some(&json!({"members": ["x@else.example", "y@else.example"]}).to_string()),
+            &[],
+        )
+        .await;
+    assert_eq!(r3.status, 200, "{}", r3.body);
+    let m = s
+        .get("/api/v1/lists/team@l.example/members", &tok)
+        .await
+        .json();
+    assert_eq!(m["items"].as_array().unwrap().len(), 2);
+    for path in [
+        "/api/v1/aliases/info@l.example",
+        "/api/v1/lists/team@l.example",
+    ] {
+        let d = s.call("DELETE", path, Some(&tok), None, &[]).await;
+        assert_eq!(d.status, 204, "{path}: {}", d.body);
+        s.get(path, &tok).await.assert_problem(404);
+    }
+}
