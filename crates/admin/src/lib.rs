@@ -1,24 +1,37 @@
 //! The admin side of Marque over HTTP: the JSON API under `/api/v1` (tenants, plans, managers,
-//! domains, mailboxes, aliases, lists, brands, activations, usage, logs, audit, queue, tokens,
-//! webhooks) with bearer tokens, RFC 9457 problem details and OpenAPI 3.1; branding; TLS
-//! certificates by ACME; DNS checks; autoconfig and autodiscover; the web panel.
+//! domains, mailboxes, aliases, lists, activations, credit, usage, logs, audit, tokens) with
+//! bearer tokens, RFC 9457 problem details, cursor pagination, entity tags, idempotency keys,
+//! per-token rate limits, an OpenAPI 3.1 document and offline interactive docs.
 //!
-//! Until the API lands, [`unavailable::Unavailable`] answers every HTTP request with `503` and a
-//! problem-details body.
+//! Every route turns the request into one [`marque_core::Core`] operation with the caller's
+//! [`marque_core::Actor`]; the core's permission function decides, and objects outside the
+//! caller's scope answer `404`.
 //!
 //! # Layout
-//! - [`unavailable`]: the `503` handler wired to the `http` and `https` listeners.
-//!
-//! Later: `api/` (one file per resource), `acme/`, `dns/`, `autoconfig/`, `panel/`.
+//! - [`server`]: [`Api`], the connection handler (hyper HTTP/1.1 with the router as service).
+//! - [`state`]: shared state, settings, the rate limiter.
+//! - [`extract`]: the signed-in caller and JSON/query extractors that fail as problems.
+//! - [`problem`]: RFC 9457 problem details and the mapping of every core error.
+//! - [`paging`]: cursor pagination.
+//! - [`etag`]: `ETag`, `If-Match`, `If-None-Match`.
+//! - [`idempotency`]: `Idempotency-Key` on POST.
+//! - [`api`]: the router, one file per resource, the OpenAPI document and the docs page.
 
 #![forbid(unsafe_code)]
 
-pub mod unavailable;
+pub mod api;
+pub mod etag;
+pub mod extract;
+pub mod idempotency;
+pub mod paging;
+pub mod problem;
+pub mod server;
+pub mod state;
 
-pub use unavailable::Unavailable;
+pub use server::Api;
+pub use state::Settings;
 
 /// The handler for the `http` and `https` listeners.
 pub fn handler(core: &marque_core::Core, hostname: &str) -> impl marque_core::net::Handler {
-    let _ = core;
-    Unavailable::new(hostname)
+    Api::new(core, hostname, Settings::default())
 }

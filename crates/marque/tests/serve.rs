@@ -56,13 +56,28 @@ fn serves_every_service_then_stops_cleanly_on_sigterm() {
     assert!(greeting(server.addr("pop3")).starts_with("+OK localhost POP3 ready "));
     assert!(greeting(server.addr("managesieve")).starts_with("BYE (TRYLATER) \""));
 
+    // The admin API: refused without a token (a problem document), served with the one
+    // written on first start.
+    let get = |path: &str, auth: Option<&str>| {
+        let auth = auth
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n")
+    };
     let mut http = std::net::TcpStream::connect(server.addr("http")).unwrap();
-    http.write_all(b"GET /api/v1/tenants HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    http.write_all(get("/api/v1/tenants", None).as_bytes())
         .unwrap();
     let mut response = String::new();
     http.read_to_string(&mut response).unwrap();
-    assert!(response.starts_with("HTTP/1.1 503 "), "{response}");
+    assert!(response.starts_with("HTTP/1.1 401 "), "{response}");
     assert!(response.contains("application/problem+json"));
+    let mut http = std::net::TcpStream::connect(server.addr("http")).unwrap();
+    http.write_all(get("/api/v1/tenants", Some(token.trim())).as_bytes())
+        .unwrap();
+    let mut response = String::new();
+    http.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200 "), "{response}");
+    assert!(response.contains("\"items\""), "{response}");
 
     // Implicit TLS with the self-signed certificate generated on first start.
     let cert = data.join("tls/cert.pem");
@@ -74,12 +89,9 @@ fn serves_every_service_then_stops_cleanly_on_sigterm() {
     assert!(read_line(&mut pop3s).starts_with("+OK localhost POP3 ready "));
     let mut https = tls_connect(server.addr("https"), &cert, "localhost");
     https
-        .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .write_all(get("/api/v1/me", Some(token.trim())).as_bytes())
         .unwrap();
-    assert_eq!(
-        read_line(&mut https),
-        "HTTP/1.1 503 Service Unavailable\r\n"
-    );
+    assert_eq!(read_line(&mut https), "HTTP/1.1 200 OK\r\n");
 
     let status = server.terminate();
     assert!(status.success(), "exit {status:?}; log:\n{}", server.log());

@@ -1,0 +1,101 @@
+//! `/aliases`: addresses that forward to others, addressed by their own address.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::tenants::created;
+use super::{Route, route};
+use crate::etag;
+use crate::extract::{Caller, Json, Path, Query};
+use crate::paging::{self, PageQuery};
+use crate::problem::{ApiResult, Problem};
+use crate::state::AppState;
+
+pub(crate) fn routes() -> Vec<Route> {
+    vec![
+        route("/api/v1/aliases", &["get", "post"], get(list).post(create)),
+        route(
+            "/api/v1/aliases/{address}",
+            &["get", "patch", "delete"],
+            get(show).patch(update).delete(remove),
+        ),
+    ]
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Create {
+    address: String,
+    targets: Vec<String>,
+}
+
+async fn create(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Json(c): Json<Create>,
+) -> ApiResult<Response> {
+    let a = st.core.create_alias(&actor, &c.address, &c.targets).await?;
+    created(format!("/api/v1/aliases/{}", a.address), &a)
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    domain: Option<String>,
+}
+
+async fn list(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Query(q): Query<ListQuery>,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<Response> {
+    let Some(domain) = q.domain else {
+        return Err(Problem::invalid("domain", "name the domain: ?domain="));
+    };
+    let items = st.core.list_aliases(&actor, &domain).await?;
+    Ok(axum::Json(paging::page(items, |a| a.address.clone(), &page)?).into_response())
+}
+
+async fn show(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    headers: HeaderMap,
+    Path(address): Path<String>,
+) -> ApiResult<Response> {
+    let a = st.core.get_alias(&actor, &address).await?;
+    etag::respond(&headers, StatusCode::OK, &a)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Changes {
+    targets: Vec<String>,
+}
+
+async fn update(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    headers: HeaderMap,
+    Path(address): Path<String>,
+    Json(c): Json<Changes>,
+) -> ApiResult<Response> {
+    let current = st.core.get_alias(&actor, &address).await?;
+    etag::check_if_match(&headers, &current)?;
+    let a = st
+        .core
+        .set_alias_targets(&actor, &address, &c.targets)
+        .await?;
+    etag::respond(&HeaderMap::new(), StatusCode::OK, &a)
+}
+
+async fn remove(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Path(address): Path<String>,
+) -> ApiResult<StatusCode> {
+    st.core.delete_alias(&actor, &address).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,95 @@
+//! The routes under `/api/v1`, one file per resource, plus the OpenAPI document and the docs
+//! page. The router is built from [`routes`], the same table the OpenAPI test checks.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::MethodRouter;
+
+use crate::problem::Problem;
+use crate::state::AppState;
+
+pub mod activations;
+pub mod aliases;
+pub mod bulk;
+pub mod docs;
+pub mod domains;
+pub mod limits;
+pub mod lists;
+pub mod logs;
+pub mod mailboxes;
+pub mod managers;
+pub mod me;
+pub mod plans;
+pub mod tenants;
+pub mod tokens;
+pub mod usage;
+
+/// One route: its path (axum syntax, as in the OpenAPI document), its methods, its handlers.
+pub struct Route {
+    pub path: &'static str,
+    pub methods: &'static [&'static str],
+    pub handler: MethodRouter<AppState>,
+}
+
+/// Every route of the API.
+pub fn routes() -> Vec<Route> {
+    let mut all = Vec::new();
+    all.extend(me::routes());
+    all.extend(tenants::routes());
+    all.extend(domains::routes());
+    all.extend(bulk::routes());
+    all.extend(mailboxes::routes());
+    all.extend(tokens::routes());
+    all.extend(aliases::routes());
+    all.extend(lists::routes());
+    all.extend(plans::routes());
+    all.extend(managers::routes());
+    all.extend(activations::routes());
+    all.extend(usage::routes());
+    all.extend(logs::routes());
+    all.extend(docs::routes());
+    all
+}
+
+async fn no_route() -> impl IntoResponse {
+    Problem::no_route()
+}
+
+async fn no_method() -> impl IntoResponse {
+    Problem::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "this resource does not answer that method",
+    )
+}
+
+/// The router with its state, limits and middleware.
+pub fn router(state: AppState) -> Router {
+    let mut r = Router::new();
+    for route in routes() {
+        r = r.route(route.path, route.handler);
+    }
+    r.fallback(no_route)
+        .method_not_allowed_fallback(no_method)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::idempotency::layer,
+        ))
+        .layer(DefaultBodyLimit::max(state.settings.max_json))
+        .with_state(state)
+}
+
+/// Shorthand for a route.
+pub(crate) fn route(
+    path: &'static str,
+    methods: &'static [&'static str],
+    handler: MethodRouter<AppState>,
+) -> Route {
+    Route {
+        path,
+        methods,
+        handler,
+    }
+}
