@@ -6,6 +6,7 @@ cd "$(dirname "$0")/../.."
 . deploy/scripts/setup.sh
 ensure_build_dependencies
 ensure_rust_components
+ensure_test_tools
 echo "target directory: $CARGO_TARGET_DIR" >&2
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
