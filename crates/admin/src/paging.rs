@@ -11,6 +11,21 @@ pub const DEFAULT_LIMIT: usize = 100;
 /// Largest page size.
 pub const MAX_LIMIT: usize = 1000;
 
+/// `?domain=` of the listings that belong to one domain (mailboxes, aliases, lists).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DomainQuery {
+    pub domain: Option<String>,
+}
+
+impl DomainQuery {
+    /// The domain, which these listings require.
+    pub fn required(&self) -> ApiResult<&str> {
+        self.domain
+            .as_deref()
+            .ok_or_else(|| Problem::invalid("domain", "name the domain: ?domain="))
+    }
+}
+
 /// The paging part of a query string.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PageQuery {

@@ -11,8 +11,8 @@ use super::tenants::created;
 use super::{Route, route};
 use crate::etag;
 use crate::extract::{Caller, Json, Path, Query};
-use crate::paging::{self, PageQuery};
-use crate::problem::{ApiResult, Problem};
+use crate::paging::{self, DomainQuery, PageQuery};
+use crate::problem::ApiResult;
 use crate::state::AppState;
 
 pub(crate) fn routes() -> Vec<Route> {
@@ -52,21 +52,13 @@ async fn create(
     created(format!("/api/v1/lists/{}", l.address), &l)
 }
 
-#[derive(Debug, Deserialize)]
-struct ListQuery {
-    domain: Option<String>,
-}
-
 async fn list(
     State(st): State<AppState>,
     Caller(actor): Caller,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<DomainQuery>,
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Response> {
-    let Some(domain) = q.domain else {
-        return Err(Problem::invalid("domain", "name the domain: ?domain="));
-    };
-    let items = st.core.list_lists(&actor, &domain).await?;
+    let items = st.core.list_lists(&actor, q.required()?).await?;
     Ok(axum::Json(paging::page(items, |l| l.address.clone(), &page)?).into_response())
 }
 
