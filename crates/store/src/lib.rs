@@ -13,6 +13,7 @@
 //! - [`notify`]: in-process events for IDLE, published after commit.
 //! - [`queue`]: the outbound queue and its schedule.
 //! - [`logs`]: time-ordered log records with secondary indexes.
+//! - [`sieve`]: Sieve scripts per account, at most one active.
 //!
 //! Every write goes through [`Store::transact`] (or [`Store::write`] for a [`Batch`]): the
 //! caller's future resolves only after the WAL holding the change is on disk.
@@ -30,6 +31,7 @@ pub mod mail;
 pub mod notify;
 pub mod queue;
 pub mod reader;
+pub mod sieve;
 pub mod txn;
 
 use std::path::{Path, PathBuf};
