@@ -278,3 +278,28 @@ c.quit()
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_silent_inside_an_auth_exchange_is_closed_with_421() {
+    let mut config = common::test_config();
+    config.command_timeout = Duration::from_secs(1);
+    let s = common::start_with(config).await;
+    common::python(
+        s.submission.port(),
+        r#"
+c = smtplib.SMTP("127.0.0.1", PORT)
+c.starttls(context=CTX)
+c.ehlo("client.example")
+expect(c.docmd("AUTH", "LOGIN"), 334)
+# No answer to the challenge: the command timeout ends the exchange and the session.
+code, text = c.getreply()
+assert code == 421 and text.startswith(b"4.4.2"), (code, text)
+try:
+    c.noop()
+    assert False, "still open"
+except smtplib.SMTPServerDisconnected:
+    pass
+"#,
+    )
+    .await;
+}
