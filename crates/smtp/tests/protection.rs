@@ -1,8 +1,8 @@
 //! Slow clients and oversized input: timeouts per phase (under `tokio::time::pause`, no real
 //! waiting), bounded command lines, talking before the greeting, per-IP connection limits, AUTH
 //! failure delays and bans, and plaintext injected after STARTTLS. Smuggled end-of-data is in
-//! `protection_smuggling.rs`, relay tricks and enumeration in `protection_relay.rs`; message size,
-//! text line length and recipient limits in `inbound.rs`.
+//! `protection_smuggling.rs`, relay tricks and enumeration in `protection_relay.rs`, message size,
+//! text line length and recipient limits in `protection_limits.rs`.
 
 mod common;
 
