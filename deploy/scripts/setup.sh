@@ -63,16 +63,24 @@ ensure_rust_components() {
 }
 
 # The clients and peers the tests drive: Python's standard library (smtplib, imaplib, poplib),
-# curl, swaks, fetchmail, getmail6, mbsync (isync), offlineimap3 from Debian; schemathesis from
-# PyPI for the admin API's property tests.
+# curl, swaks, fetchmail, getmail6, mbsync (isync), offlineimap3, postfix (a peer MTA) from Debian;
+# schemathesis from PyPI for the admin API's property tests.
 ensure_test_tools() {
     if command -v dpkg-query >/dev/null 2>&1; then
-        ensure_debian_packages python3 curl swaks fetchmail getmail6 isync offlineimap3
+        ensure_debian_packages python3 curl swaks fetchmail getmail6 isync offlineimap3 postfix
     fi
     if ! command -v schemathesis >/dev/null 2>&1; then
         echo "installing schemathesis" >&2
         python3 -m pip install --quiet "schemathesis==4.32.5"
         # pyenv installs commands behind shims that must be regenerated.
         if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
+    fi
+}
+
+# The reference stack the SMTP benchmark compares against (not needed by the tests): Postfix
+# (smtp-source, and the MTA) delivering over LMTP to Dovecot, read back over IMAP.
+ensure_bench_tools() {
+    if command -v dpkg-query >/dev/null 2>&1; then
+        ensure_debian_packages postfix dovecot-imapd dovecot-lmtpd
     fi
 }

@@ -94,6 +94,7 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         grace: config.server.shutdown_grace,
         limits,
         tls,
+        smtp: config.smtp.service_config(&config.server.hostname),
     };
     let mut tasks = JoinSet::new();
     for (service, _, tcp) in listeners {
@@ -123,6 +124,8 @@ struct Services {
     grace: Duration,
     limits: Limits,
     tls: TlsConfig,
+    /// `[smtp]` limits and timeouts.
+    smtp: marque_smtp::Config,
 }
 
 impl Services {
@@ -142,7 +145,8 @@ impl Services {
         let (core, host) = (&self.core, self.hostname.as_str());
         match service {
             Service::Smtp | Service::Submission | Service::Submissions => {
-                self.run(tasks, listener, marque_smtp::handler(core, host), stop)
+                let smtp = marque_smtp::Smtp::new(core, self.smtp.clone());
+                self.run(tasks, listener, smtp, stop)
             }
             Service::Imap | Service::Imaps => self.run(
                 tasks,

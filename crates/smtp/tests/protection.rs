@@ -1,5 +1,8 @@
-//! Slow clients and oversized input: timeouts (under `tokio::time::pause`, no real waiting)
-//! and bounded command lines.
+//! Slow clients and oversized input: timeouts per phase (under `tokio::time::pause`, no real
+//! waiting), bounded command lines, talking before the greeting, per-IP connection limits, AUTH
+//! failure delays and bans, and plaintext injected after STARTTLS. Smuggled end-of-data is in
+//! `protection_smuggling.rs`, relay tricks and enumeration in `protection_relay.rs`, message size,
+//! text line length and recipient limits in `protection_limits.rs`.
 
 mod common;
 
@@ -183,4 +186,120 @@ async fn over_the_per_ip_connection_limit_the_answer_is_421() {
     assert!(line(&mut second).await.starts_with("421 4.7.0"));
     shutdown.trigger();
     assert!(line(&mut first).await.starts_with("421 4.3.2"));
+}
+
+#[tokio::test]
+async fn a_client_that_stalls_inside_a_bdat_chunk_is_closed_with_421() {
+    let mut config = common::test_config();
+    config.data_timeout = Duration::from_secs(180);
+    let s = common::start_with(config).await;
+    tokio::time::pause();
+    let mut c = BufReader::new(TcpStream::connect(s.smtp).await.unwrap());
+    assert!(line(&mut c).await.starts_with("220 "));
+    for cmd in [
+        "EHLO c.example\r\n",
+        "MAIL FROM:<x@remote.example>\r\n",
+        "RCPT TO:<ann@c.example>\r\n",
+    ] {
+        c.get_mut().write_all(cmd.as_bytes()).await.unwrap();
+        let r = reply(&mut c).await;
+        assert!(r.starts_with('2'), "{cmd} -> {r}");
+    }
+    // 100 octets announced, 10 sent.
+    c.get_mut()
+        .write_all(b"BDAT 100 LAST\r\nSubject: \r\n")
+        .await
+        .unwrap();
+    let before = tokio::time::Instant::now();
+    assert_eq!(
+        line(&mut c).await,
+        "421 4.4.2 Timeout during BDAT, closing\r\n"
+    );
+    assert!(before.elapsed() >= Duration::from_secs(180));
+    assert_eq!(line(&mut c).await, "", "closed");
+    tokio::time::resume();
+    assert!(common::inbox(&s.core, "ann@c.example").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plaintext_pipelined_after_starttls_is_discarded() {
+    let s = common::start().await;
+    common::python(
+        s.smtp.port(),
+        r#"
+sock = socket.create_connection(("127.0.0.1", PORT), timeout=20)
+f = sock.makefile("rb")
+f.readline()
+sock.sendall(b"EHLO c\r\n")
+while not f.readline().startswith(b"250 "):
+    pass
+# CVE-2011-0411: commands sent with STARTTLS, before the handshake, must not be run inside TLS.
+sock.sendall(b"STARTTLS\r\nRSET\r\nMAIL FROM:<evil@remote.example>\r\n")
+assert f.readline() == b"220 2.0.0 Ready to start TLS\r\n"
+# Any plaintext reply to RSET would land before the server's TLS handshake and break it.
+t = CTX.wrap_socket(sock, server_hostname="localhost")
+t.sendall(b"QUIT\r\n")
+out = b""
+while True:
+    chunk = t.recv(4096)
+    if not chunk:
+        break
+    out += chunk
+# Only QUIT is answered: neither RSET's 250 nor MAIL's 503 (no EHLO yet after TLS).
+assert out.startswith(b"221 2.0.0 ") and out.count(b"\r\n") == 1, out
+"#,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_failures_are_answered_after_growing_delays() {
+    let mut config = common::test_config();
+    config.auth_throttle.first_delay = Duration::from_millis(200);
+    config.auth_throttle.max_delay = Duration::from_millis(800);
+    config.auth_throttle.ban_after = 100;
+    let s = common::start_with(config).await;
+    // Lower bounds only: the server sleeps at least this long before each 535.
+    common::python(
+        s.submission.port(),
+        r#"
+import time
+c = smtplib.SMTP("127.0.0.1", PORT)
+c.starttls(context=CTX)
+c.ehlo("client.example")
+bad = base64.b64encode(b"\0ann@c.example\0not the password").decode()
+for least in [0.2, 0.4, 0.8, 0.8]:
+    start = time.monotonic()
+    expect(c.docmd("AUTH", "PLAIN " + bad), 535, "5.7.8")
+    took = time.monotonic() - start
+    assert took >= least, (least, took)
+c.quit()
+"#,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_silent_inside_an_auth_exchange_is_closed_with_421() {
+    let mut config = common::test_config();
+    config.command_timeout = Duration::from_secs(1);
+    let s = common::start_with(config).await;
+    common::python(
+        s.submission.port(),
+        r#"
+c = smtplib.SMTP("127.0.0.1", PORT)
+c.starttls(context=CTX)
+c.ehlo("client.example")
+expect(c.docmd("AUTH", "LOGIN"), 334)
+# No answer to the challenge: the command timeout ends the exchange and the session.
+code, text = c.getreply()
+assert code == 421 and text.startswith(b"4.4.2"), (code, text)
+try:
+    c.noop()
+    assert False, "still open"
+except smtplib.SMTPServerDisconnected:
+    pass
+"#,
+    )
+    .await;
 }

@@ -6,6 +6,7 @@
 
 mod raw;
 mod service;
+mod smtp;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use service::Service;
+pub use smtp::Smtp;
 
 /// The configuration `marque` runs on when no file is given.
 pub const DEFAULT: &str = include_str!("default.toml");
@@ -34,6 +36,8 @@ pub struct Config {
     pub log: Log,
     /// `[store]`.
     pub store: Store,
+    /// `[smtp]`.
+    pub smtp: Smtp,
 }
 
 /// `[server]`.

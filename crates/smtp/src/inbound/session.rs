@@ -606,27 +606,36 @@ impl Session {
             Mechanism::Plain => {
                 let resp = match a.initial {
                     Some(i) => Some(i),
-                    None => self.challenge(io, "").await,
+                    None => match self.challenge(io, "").await {
+                        Ok(r) => r,
+                        Err(flow) => return flow,
+                    },
                 };
                 resp.map(|r| auth::decode(&r).and_then(|d| auth::plain_credentials(&d)))
             }
             Mechanism::Login => {
                 let user = match a.initial {
                     Some(i) => Some(i),
-                    None => self.challenge(io, auth::LOGIN_USER).await,
+                    None => match self.challenge(io, auth::LOGIN_USER).await {
+                        Ok(r) => r,
+                        Err(flow) => return flow,
+                    },
                 };
                 match user {
                     None => None,
-                    Some(u) => self.challenge(io, auth::LOGIN_PASS).await.map(|p| {
-                        let u = auth::decode(&u).and_then(|u| String::from_utf8(u).ok());
-                        let p = auth::decode(&p).and_then(|p| String::from_utf8(p).ok());
-                        u.zip(p)
-                    }),
+                    Some(u) => match self.challenge(io, auth::LOGIN_PASS).await {
+                        Ok(p) => p.map(|p| {
+                            let u = auth::decode(&u).and_then(|u| String::from_utf8(u).ok());
+                            let p = auth::decode(&p).and_then(|p| String::from_utf8(p).ok());
+                            u.zip(p)
+                        }),
+                        Err(flow) => return flow,
+                    },
                 }
             }
         };
         let Some(creds) = creds else {
-            // The client cancelled with `*` or went away.
+            // The client cancelled with `*`.
             self.reply(io, Reply::new(501, "5.0.0", "Authentication cancelled"));
             return Flow::Continue;
         };
@@ -676,21 +685,36 @@ impl Session {
         }
     }
 
-    /// Sends a `334` challenge and reads the response; `None` if cancelled (`*`) or closed.
-    async fn challenge(&mut self, io: &mut LineIo, prompt: &str) -> Option<String> {
+    /// Sends a `334` challenge and reads the response; `Ok(None)` if cancelled (`*`) or not
+    /// a usable line. A silent client gets `421` like any idle one, and the session ends
+    /// (`Err`) when it times out or the connection goes.
+    async fn challenge(&mut self, io: &mut LineIo, prompt: &str) -> Result<Option<String>, Flow> {
         self.reply(io, Reply::plain(334, vec![prompt.to_string()]));
-        io.flush().await.ok()?;
-        let line = timeout(
+        io.flush().await.map_err(|_| Flow::Close)?;
+        let read = timeout(
             self.cfg.command_timeout,
             io.read_line(self.cfg.max_command_line),
         )
-        .await
-        .ok()?
-        .ok()?;
-        let Line::Complete(l) = line else { return None };
+        .await;
+        let line = match read {
+            Err(_) => {
+                let r = Reply::new(
+                    421,
+                    "4.4.2",
+                    format!("{} timeout, closing", self.cfg.hostname),
+                );
+                self.reply(io, r);
+                return Err(Flow::Close);
+            }
+            Ok(Err(_)) | Ok(Ok(Line::Eof)) => return Err(Flow::Close),
+            Ok(Ok(Line::TooLong { .. })) => return Ok(None),
+            Ok(Ok(Line::Complete(l))) => l,
+        };
         self.note("C: ****".into());
-        let s = String::from_utf8(strip_eol(&l).to_vec()).ok()?;
-        (s != "*").then_some(s)
+        let Ok(s) = String::from_utf8(strip_eol(&line).to_vec()) else {
+            return Ok(None);
+        };
+        Ok((s != "*").then_some(s))
     }
 }
 
