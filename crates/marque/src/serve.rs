@@ -91,6 +91,15 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
     let ctx = Services {
         core: tenancy.core().clone(),
         hostname: config.server.hostname.clone(),
+        // No outbound queue is wired yet: redirects keep the message, see docs/sieve.md.
+        delivery: marque_delivery::Environment {
+            sieve: std::sync::Arc::new(marque_delivery::SieveEngine::new(
+                config.sieve.clone(),
+                &config.server.hostname,
+            )),
+            outbox: std::sync::Arc::new(marque_delivery::NoOutbox),
+            hostname: config.server.hostname.clone(),
+        },
         grace: config.server.shutdown_grace,
         limits,
         tls,
@@ -120,6 +129,8 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
 struct Services {
     core: marque_core::Core,
     hostname: String,
+    /// Local delivery: the Sieve engine and the outbox.
+    delivery: marque_delivery::Environment,
     grace: Duration,
     limits: Limits,
     tls: TlsConfig,
@@ -142,7 +153,9 @@ impl Services {
         let (core, host) = (&self.core, self.hostname.as_str());
         match service {
             Service::Smtp | Service::Submission | Service::Submissions => {
-                self.run(tasks, listener, marque_smtp::handler(core, host), stop)
+                let mut smtp = marque_smtp::Config::new(host);
+                smtp.delivery = self.delivery.clone();
+                self.run(tasks, listener, marque_smtp::Smtp::new(core, smtp), stop)
             }
             Service::Imap | Service::Imaps => self.run(
                 tasks,

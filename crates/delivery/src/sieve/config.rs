@@ -42,8 +42,8 @@ impl Default for SieveConfig {
 }
 
 impl SieveConfig {
-    /// Every problem of the section, with its key.
-    pub fn problems(&self) -> Vec<String> {
+    /// Every problem of the section: (key path, what is wrong).
+    pub fn problems(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         let positive = [
             ("sieve.max_script_size", self.max_script_size),
@@ -53,11 +53,14 @@ impl SieveConfig {
         ];
         for (key, v) in positive {
             if v == 0 {
-                out.push(format!("{key} must be at least 1"));
+                out.push((key.to_string(), "must be at least 1, not 0".to_string()));
             }
         }
         if self.vacation_default_days == 0 {
-            out.push("sieve.vacation_default_days must be at least 1".into());
+            out.push((
+                "sieve.vacation_default_days".into(),
+                "must be at least 1, not 0".into(),
+            ));
         }
         out
     }

@@ -34,6 +34,8 @@ pub struct Config {
     pub log: Log,
     /// `[store]`.
     pub store: Store,
+    /// `[sieve]`: limits of Sieve scripts at delivery.
+    pub sieve: marque_delivery::SieveConfig,
 }
 
 /// `[server]`.

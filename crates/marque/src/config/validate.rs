@@ -53,7 +53,15 @@ impl Report {
 
     /// Orders problems as the sections are documented, keeping each section's own order.
     fn sorted(mut self) -> Vec<Problem> {
-        const ORDER: [&str; 6] = ["server", "listeners", "limits", "tls", "log", "store"];
+        const ORDER: [&str; 7] = [
+            "server",
+            "listeners",
+            "limits",
+            "tls",
+            "log",
+            "store",
+            "sieve",
+        ];
         let rank = |p: &Problem| {
             let section = p.path.split(['.', '[']).next().unwrap_or("");
             ORDER
@@ -80,11 +88,12 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let tls: raw::Tls = report.section("tls", table.remove("tls"));
     let log: raw::Log = report.section("log", table.remove("log"));
     let store: raw::Store = report.section("store", table.remove("store"));
+    let sieve: marque_delivery::SieveConfig = report.section("sieve", table.remove("sieve"));
     let listeners = listeners(&mut report, table.remove("listeners"));
     for key in table.keys() {
         report.add(
             key.clone(),
-            "unknown section (expected server, listeners, limits, tls, log or store)",
+            "unknown section (expected server, listeners, limits, tls, log, store or sieve)",
         );
     }
 
@@ -93,6 +102,9 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let tls = check_tls(&mut report, tls);
     let log = check_log(&mut report, log);
     let store = check_store(&mut report, store);
+    for (key, problem) in sieve.problems() {
+        report.add(key, problem);
+    }
 
     if !report.0.is_empty() {
         return Err(Problems(report.sorted()));
@@ -104,6 +116,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
         tls,
         log,
         store,
+        sieve,
     })
 }
 
