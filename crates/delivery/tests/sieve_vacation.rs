@@ -149,3 +149,23 @@ async fn duplicate_detects_a_message_seen_before() {
         .await;
     assert_eq!(w.folder("bob@c.example", "INBOX").await.len(), 1);
 }
+
+#[tokio::test]
+async fn the_reply_memory_expires() {
+    let w = world().await;
+    let account = w.account("ann@c.example").await;
+    w.core
+        .store()
+        .transact(move |txn| -> marque_store::Result<()> {
+            marque_store::sieve_seen::record(txn, account, "_vjoe@remote.example", 1_000);
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let s = w.core.store();
+    let id = "_vjoe@remote.example";
+    assert!(marque_store::sieve_seen::seen(s, account, id, 999).unwrap());
+    assert!(!marque_store::sieve_seen::seen(s, account, id, 1_000).unwrap());
+    let bob = w.account("bob@c.example").await;
+    assert!(!marque_store::sieve_seen::seen(s, bob, id, 0).unwrap());
+}

@@ -392,6 +392,33 @@ mod tests {
     }
 
     #[test]
+    fn sieve_limits_are_checked() {
+        let p = problems("[sieve]\nmax_actions = 0\nmax_instructions = \"many\"\nbogus = 1\n");
+        assert_eq!(p.len(), 3, "{p:#?}");
+        assert!(
+            p.iter()
+                .any(|l| l.starts_with("sieve.max_actions: must be at least 1")),
+            "{p:#?}"
+        );
+        assert!(
+            p.iter()
+                .any(|l| l.starts_with("sieve.max_instructions: invalid type")),
+            "{p:#?}"
+        );
+        assert!(
+            p.iter()
+                .any(|l| l.starts_with("sieve.bogus: unknown field")),
+            "{p:#?}"
+        );
+        let c = parse("[sieve]\nmax_redirect_hops = 3\n").unwrap();
+        assert_eq!(c.sieve.max_redirect_hops, 3);
+        assert_eq!(
+            c.sieve.max_actions,
+            marque_delivery::SieveConfig::default().max_actions
+        );
+    }
+
+    #[test]
     fn unknown_keys_are_named() {
         let p = problems("[server]\nhostnme = \"a\"\n[log]\nlevel = \"info\"\ncolour = true\n");
         assert_eq!(p.len(), 2, "{p:#?}");
