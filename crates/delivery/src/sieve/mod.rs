@@ -15,6 +15,7 @@
 //! - [`cache`]: compiled scripts by content hash, bounded.
 //! - [`engine`]: the compiler, the runtime and the extensions advertised.
 //! - [`run`]: the event loop of one recipient's chain, producing a [`run::Plan`].
+//! - [`questions`]: answers to what a script asks (includes, folders, seen ids).
 //! - [`vacation`]: RFC 5230 / RFC 3834 checks on whether a reply may be sent.
 //! - [`redirect`]: loop detection for `redirect`.
 //! - [`dsn`]: the delivery status notification of a `reject`.
@@ -27,6 +28,7 @@ pub mod config;
 pub mod dsn;
 pub mod engine;
 pub mod load;
+pub mod questions;
 pub mod redirect;
 pub mod run;
 pub mod vacation;
