@@ -25,6 +25,7 @@
 //! - [`credit`] — prepaid credit and its ledger.
 //! - [`export`] — the monthly usage export (JSON, CSV).
 //! - [`audit`] — the audit trail.
+//! - [`sieve_global`] — global Sieve scripts per tenant and per domain.
 //! - [`authlog`] — password sign-in for the services and the authentication log.
 //! - [`lookup`] — address resolution and password sign-in for the mail services.
 //! - [`net`] — session plumbing shared by every protocol.
@@ -53,6 +54,7 @@ pub mod plan;
 pub mod policy;
 pub mod principal;
 pub mod quota;
+pub mod sieve_global;
 pub mod tenant;
 pub mod token;
 pub mod validate;

@@ -1,21 +1,25 @@
 //! The durable write of a local delivery.
 //!
 //! Given the raw message (trace headers already prepended), the envelope sender and the
-//! resolved local recipients, [`deliver`] stores the body once, appends it to each recipient's
-//! INBOX with that recipient's quota charges, and writes the transaction log record — all in
-//! one [`marque_store::Store::transact`], which resolves once the batch is durable. A recipient
-//! over quota gets [`RecipientResult::OverQuota`] and does not stop the others: `mail::append`
-//! checks every charge before it writes, so a refused recipient leaves nothing behind.
+//! resolved local recipients, [`deliver`] first runs each recipient's Sieve scripts (reading
+//! them and what they ask about from the store), then writes everything they decided — the
+//! body once per distinct content, each recipient's copies with their folders, flags and quota
+//! charges, the messages handed to the [`Outbox`], the ids remembered for `duplicate` and
+//! `vacation`, and the transaction log record — in one [`marque_store::Store::transact`], which
+//! resolves once the batch is durable. A recipient over quota gets
+//! [`RecipientResult::OverQuota`] and does not stop the others: `mail::append` checks every
+//! charge before it writes, so a refused recipient leaves nothing behind.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
-use marque_core::quota::usage_charges_txn;
 use marque_core::{AccountId, Actor, Core, CoreError, TenantId};
 use marque_store::logs::{self, LogKind, Term};
-use marque_store::mail::{self, AppendOptions, PreparedMessage};
-use tracing::instrument;
+use tracing::{instrument, warn};
 
+use crate::outbox::{NoOutbox, Outbox};
 use crate::record::{Outcome, RecipientRecord, TransactionRecord};
+use crate::sieve::SieveEngine;
 
 /// A resolved local recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +40,13 @@ pub enum RecipientResult {
     OverQuota { reason: String },
     /// The recipient's mail state is missing or unreadable.
     Failed { reason: String },
+    /// A Sieve `reject` or `ereject` (RFC 5429): nothing stored. The SMTP session answers
+    /// `550 5.7.1 <reason>` when every recipient rejected; otherwise a DSN was queued.
+    Rejected { reason: String },
+    /// A Sieve `discard`: accepted, nothing stored.
+    Discarded,
+    /// Sieve `redirect` only: accepted and queued to these addresses, nothing stored.
+    Redirected { to: Vec<String> },
 }
 
 impl RecipientResult {
@@ -47,6 +58,54 @@ impl RecipientResult {
                 (Outcome::Rejected, format!("over quota: {reason}"))
             }
             RecipientResult::Failed { reason } => (Outcome::Deferred, reason.clone()),
+            RecipientResult::Rejected { reason } => {
+                (Outcome::Rejected, format!("rejected by Sieve: {reason}"))
+            }
+            RecipientResult::Discarded => (Outcome::Delivered, "discarded by Sieve".into()),
+            RecipientResult::Redirected { to } => (
+                Outcome::Queued,
+                format!("redirected by Sieve to {}", to.join(", ")),
+            ),
+        }
+    }
+
+    /// True if the message was taken care of for this recipient (stored, discarded or
+    /// redirected): the SMTP session may answer 250.
+    pub fn is_accepted(&self) -> bool {
+        matches!(
+            self,
+            RecipientResult::Delivered { .. }
+                | RecipientResult::Discarded
+                | RecipientResult::Redirected { .. }
+        )
+    }
+}
+
+/// What delivery works with besides the core: the Sieve engine and the outbound queue.
+#[derive(Clone)]
+pub struct Environment {
+    pub sieve: Arc<SieveEngine>,
+    pub outbox: Arc<dyn Outbox>,
+    /// The server's name, in the DSN of a `reject`.
+    pub hostname: String,
+}
+
+impl std::fmt::Debug for Environment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Environment")
+            .field("sieve", &self.sieve)
+            .field("hostname", &self.hostname)
+            .finish()
+    }
+}
+
+impl Default for Environment {
+    /// Default limits and no outbound queue ([`NoOutbox`]).
+    fn default() -> Self {
+        Environment {
+            sieve: Arc::new(SieveEngine::default()),
+            outbox: Arc::new(NoOutbox),
+            hostname: "localhost".into(),
         }
     }
 }
@@ -77,6 +136,9 @@ pub enum DeliveryError {
     Core(#[from] CoreError),
     #[error("encoding the log record: {0}")]
     Encode(String),
+    /// The outbox cannot take messages (no outbound queue); handled per action.
+    #[error("outbound queue unavailable: {0}")]
+    OutboxUnavailable(String),
 }
 
 /// The tenant chains (root first) of `tenants`, merged.
@@ -150,14 +212,19 @@ fn write_record(
 
 /// Delivers to every local recipient in one durable transaction and returns each recipient's
 /// result, in order, with the record as written.
+///
+/// When some but not all recipients rejected the message with Sieve, a DSN for them goes to
+/// the envelope sender through the outbox; when all did, nothing is queued and the caller (the
+/// SMTP session, still open) refuses the message instead.
 #[instrument(skip_all, fields(recipients = delivery.recipients.len(), size = delivery.raw.len()))]
 pub async fn deliver(
     core: &Core,
+    env: &Environment,
     delivery: Delivery,
 ) -> Result<(Vec<RecipientResult>, TransactionRecord), DeliveryError> {
     let Delivery {
         raw,
-        sender: _,
+        sender,
         recipients,
         mut record,
         extra_owners,
@@ -172,23 +239,51 @@ pub async fn deliver(
         )
         .await?,
     );
-    // Hashing, compression and parsing are CPU work: off the async workers, before the write.
+    let scripts = crate::sieve::load::chains(core, &recipients).await?;
+    // Running scripts, hashing, compression and parsing are CPU work: off the async workers,
+    // before the write.
     let store = core.store().clone();
-    let prepared = tokio::task::spawn_blocking(move || PreparedMessage::new(&store, &raw))
+    let engine = env.sieve.clone();
+    let evaluated = {
+        let recipients = recipients.clone();
+        let sender = sender.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::sieve::load::evaluate(&engine, &store, &recipients, &sender, scripts, raw)
+        })
         .await
-        .map_err(|e| marque_store::Error::Aborted(e.to_string()))??;
+        .map_err(|e| marque_store::Error::Aborted(e.to_string()))??
+    };
     if record.size == 0 {
-        record.size = prepared.size();
+        record.size = evaluated.original().size();
     }
     if record.message_id.is_none() {
-        record.message_id = prepared.meta.envelope.message_id.clone();
+        record.message_id = evaluated.original().meta.envelope.message_id.clone();
     }
+    for (r, plan) in recipients.iter().zip(&evaluated.plans) {
+        if let Some(error) = &plan.error {
+            warn!(recipient = %r.address, account = %r.account, %error, "Sieve script failed; delivered to INBOX");
+        }
+    }
+    let outbox = env.outbox.clone();
+    let hostname = env.hostname.clone();
     core.store()
         .transact(move |txn| -> Result<_, DeliveryError> {
             let mut results = Vec::with_capacity(recipients.len());
-            for r in &recipients {
-                let result = deliver_one(txn, r.account, &prepared)?;
-                let (outcome, reason) = result.as_log();
+            for (i, r) in recipients.iter().enumerate() {
+                let plan = &evaluated.plans[i];
+                let prepared = evaluated.prepared_for(i);
+                let (result, notes) =
+                    crate::sieve::apply::apply(txn, outbox.as_ref(), r, plan, &prepared)?;
+                let (outcome, mut reason) = result.as_log();
+                if let Some(error) = &plan.error {
+                    reason = join(
+                        &format!("Sieve script failed ({error}); filed in INBOX"),
+                        &reason,
+                    );
+                }
+                for n in &notes {
+                    reason = join(&reason, n);
+                }
                 record.recipients.push(RecipientRecord {
                     address: r.address.clone(),
                     outcome,
@@ -196,36 +291,25 @@ pub async fn deliver(
                 });
                 results.push(result);
             }
+            crate::sieve::load::bounce_rejected(
+                txn,
+                outbox.as_ref(),
+                &hostname,
+                &sender,
+                &recipients,
+                &results,
+                evaluated.original_raw(),
+            )?;
             write_record(txn, &owners, &record)?;
             Ok((results, record))
         })
         .await
 }
 
-fn deliver_one(
-    txn: &mut marque_store::Txn<'_>,
-    account: AccountId,
-    msg: &PreparedMessage,
-) -> Result<RecipientResult, DeliveryError> {
-    let Some(inbox) = mail::mailbox_by_name(txn, account, "INBOX")? else {
-        return Ok(RecipientResult::Failed {
-            reason: format!("account {account} has no INBOX"),
-        });
-    };
-    let charges = usage_charges_txn(txn, account)?;
-    match mail::append(
-        txn,
-        account,
-        inbox.id,
-        msg,
-        &AppendOptions::default(),
-        &charges,
-    ) {
-        Ok(a) => Ok(RecipientResult::Delivered { uid: a.uid }),
-        // Nothing was written for this recipient: the limits are checked before any write.
-        Err(marque_store::Error::LimitExceeded { counter, .. }) => {
-            Ok(RecipientResult::OverQuota { reason: counter })
-        }
-        Err(e) => Err(e.into()),
+fn join(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_string(),
+        (_, true) => a.to_string(),
+        _ => format!("{a}; {b}"),
     }
 }

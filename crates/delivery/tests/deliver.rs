@@ -113,10 +113,13 @@ async fn one_body_for_two_recipients_and_the_record_in_the_same_write() {
     let ann = local(&core, "ann@c.example").await;
     let bob = local(&core, "bob@c.example").await;
     let raw = message(100);
-    let (results, record) =
-        marque_delivery::deliver(&core, delivery(raw.clone(), vec![ann.clone(), bob.clone()]))
-            .await
-            .unwrap();
+    let (results, record) = marque_delivery::deliver(
+        &core,
+        &marque_delivery::Environment::default(),
+        delivery(raw.clone(), vec![ann.clone(), bob.clone()]),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         results,
         vec![
@@ -166,10 +169,13 @@ async fn a_recipient_over_quota_does_not_block_the_others() {
     let tiny = local(&core, "tiny@c.example").await;
     // 1.2 MB: more than tiny's 1 MiB.
     let raw = message(1_200_000);
-    let (results, record) =
-        marque_delivery::deliver(&core, delivery(raw, vec![tiny.clone(), ann.clone()]))
-            .await
-            .unwrap();
+    let (results, record) = marque_delivery::deliver(
+        &core,
+        &marque_delivery::Environment::default(),
+        delivery(raw, vec![tiny.clone(), ann.clone()]),
+    )
+    .await
+    .unwrap();
     assert!(
         matches!(results[0], RecipientResult::OverQuota { .. }),
         "{results:?}"

@@ -91,6 +91,15 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
     let ctx = Services {
         core: tenancy.core().clone(),
         hostname: config.server.hostname.clone(),
+        // No outbound queue is wired yet: redirects keep the message, see docs/sieve.md.
+        delivery: marque_delivery::Environment {
+            sieve: std::sync::Arc::new(marque_delivery::SieveEngine::new(
+                config.sieve.clone(),
+                &config.server.hostname,
+            )),
+            outbox: std::sync::Arc::new(marque_delivery::NoOutbox),
+            hostname: config.server.hostname.clone(),
+        },
         grace: config.server.shutdown_grace,
         limits,
         tls,
@@ -121,6 +130,8 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
 struct Services {
     core: marque_core::Core,
     hostname: String,
+    /// Local delivery: the Sieve engine and the outbox.
+    delivery: marque_delivery::Environment,
     grace: Duration,
     limits: Limits,
     tls: TlsConfig,
@@ -145,8 +156,9 @@ impl Services {
         let (core, host) = (&self.core, self.hostname.as_str());
         match service {
             Service::Smtp | Service::Submission | Service::Submissions => {
-                let smtp = marque_smtp::Smtp::new(core, self.smtp.clone());
-                self.run(tasks, listener, smtp, stop)
+                let mut smtp = self.smtp.clone();
+                smtp.delivery = self.delivery.clone();
+                self.run(tasks, listener, marque_smtp::Smtp::new(core, smtp), stop)
             }
             Service::Imap | Service::Imaps => self.run(
                 tasks,

@@ -14,6 +14,8 @@
 //! - [`queue`]: the outbound queue and its schedule.
 //! - [`logs`]: time-ordered log records with secondary indexes.
 //! - [`sieve`]: Sieve scripts per account, at most one active.
+//! - [`sieve_global`]: Sieve scripts per tenant and per domain, run before or after the user's.
+//! - [`sieve_seen`]: ids a Sieve script has seen (duplicate, vacation), with expiry.
 //!
 //! Every write goes through [`Store::transact`] (or [`Store::write`] for a [`Batch`]): the
 //! caller's future resolves only after the WAL holding the change is on disk.
@@ -32,6 +34,8 @@ pub mod notify;
 pub mod queue;
 pub mod reader;
 pub mod sieve;
+pub mod sieve_global;
+pub mod sieve_seen;
 pub mod txn;
 
 use std::path::{Path, PathBuf};

@@ -38,6 +38,8 @@ pub struct Config {
     pub store: Store,
     /// `[smtp]`.
     pub smtp: Smtp,
+    /// `[sieve]`: limits of Sieve scripts at delivery.
+    pub sieve: marque_delivery::SieveConfig,
 }
 
 /// `[server]`.

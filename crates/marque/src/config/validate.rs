@@ -53,7 +53,7 @@ impl Report {
 
     /// Orders problems as the sections are documented, keeping each section's own order.
     fn sorted(mut self) -> Vec<Problem> {
-        const ORDER: [&str; 7] = [
+        const ORDER: [&str; 8] = [
             "server",
             "listeners",
             "limits",
@@ -61,6 +61,7 @@ impl Report {
             "log",
             "store",
             "smtp",
+            "sieve",
         ];
         let rank = |p: &Problem| {
             let section = p.path.split(['.', '[']).next().unwrap_or("");
@@ -89,11 +90,12 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let log: raw::Log = report.section("log", table.remove("log"));
     let store: raw::Store = report.section("store", table.remove("store"));
     let smtp: super::smtp::Raw = report.section("smtp", table.remove("smtp"));
+    let sieve: marque_delivery::SieveConfig = report.section("sieve", table.remove("sieve"));
     let listeners = listeners(&mut report, table.remove("listeners"));
     for key in table.keys() {
         report.add(
             key.clone(),
-            "unknown section (expected server, listeners, limits, tls, log, store or smtp)",
+            "unknown section (expected server, listeners, limits, tls, log, store, smtp or sieve)",
         );
     }
 
@@ -103,6 +105,9 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let log = check_log(&mut report, log);
     let store = check_store(&mut report, store);
     let smtp = super::smtp::check(&mut report, smtp);
+    for (key, problem) in sieve.problems() {
+        report.add(key, problem);
+    }
 
     if !report.0.is_empty() {
         return Err(Problems(report.sorted()));
@@ -115,6 +120,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
         log,
         store,
         smtp,
+        sieve,
     })
 }
 
@@ -387,6 +393,33 @@ mod tests {
             );
         }
         assert_eq!(p.len(), expect.len(), "{p:#?}");
+    }
+
+    #[test]
+    fn sieve_limits_are_checked() {
+        let p = problems("[sieve]\nmax_actions = 0\nmax_instructions = \"many\"\nbogus = 1\n");
+        assert_eq!(p.len(), 3, "{p:#?}");
+        assert!(
+            p.iter()
+                .any(|l| l.starts_with("sieve.max_actions: must be at least 1")),
+            "{p:#?}"
+        );
+        assert!(
+            p.iter()
+                .any(|l| l.starts_with("sieve.max_instructions: invalid type")),
+            "{p:#?}"
+        );
+        assert!(
+            p.iter()
+                .any(|l| l.starts_with("sieve.bogus: unknown field")),
+            "{p:#?}"
+        );
+        let c = parse("[sieve]\nmax_redirect_hops = 3\n").unwrap();
+        assert_eq!(c.sieve.max_redirect_hops, 3);
+        assert_eq!(
+            c.sieve.max_actions,
+            marque_delivery::SieveConfig::default().max_actions
+        );
     }
 
     #[test]

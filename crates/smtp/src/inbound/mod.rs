@@ -52,6 +52,8 @@ pub struct Config {
     pub greeting_delay: Duration,
     /// AUTH failure delays and the temporary ban.
     pub auth_throttle: throttle::ThrottleConfig,
+    /// Local delivery: the Sieve engine (`[sieve]` limits) and the outbound queue.
+    pub delivery: marque_delivery::Environment,
 }
 
 impl Config {
@@ -73,6 +75,10 @@ impl Config {
                 ban_after: 10,
                 window: Duration::from_secs(900),
                 max_entries: 100_000,
+            },
+            delivery: marque_delivery::Environment {
+                hostname: hostname.to_string(),
+                ..Default::default()
             },
         }
     }

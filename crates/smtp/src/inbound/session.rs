@@ -565,6 +565,10 @@ impl Session {
     /// Writes the record of a transaction that ends without content (RSET, QUIT, a new EHLO,
     /// a dropped connection), if it got as far as a recipient.
     async fn abandon(&mut self) {
+        // Outside a transaction the state (and its EHLO) stays as it is.
+        if !matches!(self.state, State::Mail(..)) {
+            return;
+        }
         if let State::Mail(h, tx) = std::mem::replace(&mut self.state, State::Start) {
             self.state = State::Ready(h.clone());
             tx.abandon(self, &h).await;

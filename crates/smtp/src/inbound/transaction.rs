@@ -325,18 +325,31 @@ impl Transaction {
             record: tx_record,
             extra_owners: self.extra_owners(s),
         };
-        match marque_delivery::deliver(&s.core, delivery).await {
+        match marque_delivery::deliver(&s.core, &s.cfg.delivery, delivery).await {
             Ok((results, _)) => {
-                let delivered = results
+                let delivered = results.iter().filter(|r| r.is_accepted()).count();
+                // A Sieve reject for every recipient: refused while the session is open (RFC
+                // 5429 §2.1); mixed results were accepted and a DSN queued.
+                let rejected: Vec<&str> = results
                     .iter()
-                    .filter(|r| matches!(r, RecipientResult::Delivered { .. }))
-                    .count();
+                    .filter_map(|r| match r {
+                        RecipientResult::Rejected { reason } => Some(reason.as_str()),
+                        _ => None,
+                    })
+                    .collect();
                 let over = results
                     .iter()
                     .filter(|r| matches!(r, RecipientResult::OverQuota { .. }))
                     .count();
                 if delivered > 0 {
                     Reply::new(250, "2.0.0", format!("OK: queued as {id}"))
+                } else if !rejected.is_empty() && rejected.len() == results.len() {
+                    let reason: String = rejected[0]
+                        .chars()
+                        .map(|c| if c.is_control() { ' ' } else { c })
+                        .take(200)
+                        .collect();
+                    Reply::new(550, "5.7.1", reason)
                 } else if over == results.len() {
                     Reply::new(452, "4.2.2", "Mailbox full")
                 } else {

@@ -175,6 +175,7 @@ async fn fill(core: &Core, address: &str) {
     raw.extend_from_slice(b"\r\n");
     let (res, _) = marque_delivery::deliver(
         core,
+        &marque_delivery::Environment::default(),
         marque_delivery::Delivery {
             raw,
             sender: String::new(),
