@@ -1,8 +1,9 @@
 //! IMAP4rev1 (RFC 3501) for Marque, and IMAP4rev2 (RFC 9051) once a client enables it, over
 //! the store's mail model. Extensions: LITERAL+, SASL-IR (AUTH=PLAIN), ID, ENABLE, IDLE,
 //! NAMESPACE, UIDPLUS, MOVE, UNSELECT, CHILDREN, SPECIAL-USE, CREATE-SPECIAL-USE, LIST-EXTENDED,
-//! LIST-STATUS, CONDSTORE, QRESYNC, ESEARCH, SORT, THREAD (ORDEREDSUBJECT, REFERENCES), BINARY,
-//! QUOTA, APPENDLIMIT, STATUS=SIZE, COMPRESS=DEFLATE; STARTTLS and implicit TLS come from the listener.
+//! LIST-STATUS, CONDSTORE, QRESYNC, ESEARCH, SEARCHRES, SORT, THREAD (ORDEREDSUBJECT,
+//! REFERENCES), BINARY, QUOTA, APPENDLIMIT, STATUS=SIZE, COMPRESS=DEFLATE; STARTTLS and implicit
+//! TLS come from the listener.
 //!
 //! Limits: line and literal sizes (an oversized literal is refused before anything is read or
 //! reserved), list nesting, commands per second, sessions per user, a growing delay after each

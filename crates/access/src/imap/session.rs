@@ -31,7 +31,7 @@ pub enum Outcome {
 /// Capabilities of the protocol, besides the ones that depend on the state.
 const CAPABILITIES: &str = "IMAP4rev1 IMAP4rev2 BINARY LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE \
      UNSELECT CHILDREN SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS CONDSTORE \
-     QRESYNC ESEARCH STATUS=SIZE QUOTA QUOTA=RES-STORAGE COMPRESS=DEFLATE SORT \
+     QRESYNC ESEARCH SEARCHRES STATUS=SIZE QUOTA QUOTA=RES-STORAGE COMPRESS=DEFLATE SORT \
      THREAD=ORDEREDSUBJECT THREAD=REFERENCES";
 
 /// The socket and its buffers.
@@ -294,6 +294,12 @@ impl Session {
             match command::parse_with(&buf, self.rev2) {
                 Err((tag, e)) => {
                     let tag = tag.unwrap_or_else(|| "*".into());
+                    // RFC 5182 §2.1: a SEARCH with SAVE that fails empties the saved result.
+                    if let State::Selected { view, .. } = &mut self.state
+                        && super::parse::search::saves(&buf)
+                    {
+                        view.saved.clear();
+                    }
                     self.io.line(&format!("{tag} BAD {e}"));
                 }
                 Ok(cmd) => {

@@ -81,9 +81,16 @@ async fn items(s: &Session, by_uid: bool, key: Key) -> Result<Vec<Item>, Outcome
     };
     let (account, id) = (user.account, view.id);
     let store = s.ctx.core.store().clone();
-    let hits = matching(&store, account, id, view.uids.clone(), key)
-        .await
-        .map_err(|e| super::store_no(&e))?;
+    let hits = matching(
+        &store,
+        account,
+        id,
+        view.uids.clone(),
+        view.saved.clone(),
+        key,
+    )
+    .await
+    .map_err(|e| super::store_no(&e))?;
     store
         .read(move |st| {
             let mut v = Vec::with_capacity(hits.len());
