@@ -76,3 +76,11 @@ ensure_test_tools() {
         if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
     fi
 }
+
+# The reference servers the side-by-side benchmarks (benches/) compare against: Dovecot's IMAP
+# server for `--bench imap`. Benchmarks are run by hand, not by CI.
+ensure_bench_tools() {
+    if command -v dpkg-query >/dev/null 2>&1; then
+        ensure_debian_packages dovecot-imapd
+    fi
+}
