@@ -7,7 +7,7 @@
 //!
 //! Limits: line and literal sizes (an oversized literal is refused before anything is read or
 //! reserved), list nesting, commands per second, sessions per user, a growing delay after each
-//! failed sign-in, autologout.
+//! failed sign-in, password checks at once, autologout.
 //!
 //! # Layout
 //! - [`parse`]: the command grammar, apart from I/O.
@@ -44,6 +44,8 @@ pub struct Context {
     pub hostname: String,
     /// Open sessions per signed-in user.
     pub sessions: limits::Sessions,
+    /// Password checks running at once ([`limits::concurrent_sign_ins`]).
+    pub sign_ins: tokio::sync::Semaphore,
 }
 
 /// The IMAP handler for the `imap` and `imaps` listeners.
@@ -60,6 +62,7 @@ impl Imap {
                 core: core.clone(),
                 hostname: hostname.to_string(),
                 sessions: limits::Sessions::default(),
+                sign_ins: tokio::sync::Semaphore::new(limits::concurrent_sign_ins()),
             }),
         }
     }

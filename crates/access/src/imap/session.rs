@@ -88,6 +88,15 @@ impl Io {
         Ok(())
     }
 
+    /// Gives back the buffers' memory while the session waits for a long time (IDLE): an idle
+    /// connection then costs its socket and its state, not its last answer.
+    pub fn shrink(&mut self) {
+        if self.out.is_empty() {
+            self.out = Vec::new();
+        }
+        self.rbuf.shrink_to_fit();
+    }
+
     /// Appends one line (CRLF added).
     pub fn line(&mut self, s: &str) {
         self.out.extend_from_slice(s.as_bytes());
