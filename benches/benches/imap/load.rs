@@ -157,109 +157,179 @@ impl Tally {
         }
     }
 
-    /// Operations per second of `cmd` with `clients` clients: clients / mean latency.
-    pub fn rate(&self, cmd: &str, clients: usize) -> f64 {
-        match self.0.get(cmd) {
-            Some(&(n, d)) if !d.is_zero() => n as f64 * clients as f64 / d.as_secs_f64(),
-            _ => 0.0,
-        }
-    }
-
     pub fn total(&self) -> u64 {
         self.0.values().map(|v| v.0).sum()
     }
 }
 
-/// Times one command into the tally.
-macro_rules! timed {
-    ($tally:expr, $name:expr, $e:expr) => {{
-        let t = Instant::now();
-        let r = $e;
-        $tally.add($name, t.elapsed());
-        r
-    }};
+/// What one client carries from command to command.
+struct Ctx {
+    port: u16,
+    user: usize,
+    id: usize,
+    rng: Rng,
+    n: u64,
+    /// UIDs this client appended and has not expunged yet.
+    appended: Vec<u32>,
 }
 
-/// One client's cycles until `until`.
-async fn client(port: u16, id: usize, users: usize, until: Instant) -> io::Result<Tally> {
-    let u = id % users;
-    let mut tally = Tally::default();
-    let mut c = session(port, u).await?;
-    let mut rng = Rng::new(1_000 + id as u64);
-    let mut n = 0u64;
-    while Instant::now() < until {
-        n += 1;
-        timed!(tally, "SELECT", c.cmd("SELECT INBOX").await?);
-        for _ in 0..3 {
-            let first = 1 + rng.below(950);
-            timed!(
-                tally,
-                "FETCH hdr",
-                c.cmd(&format!(
-                    "FETCH {first}:{} (UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS \
-                     (FROM TO SUBJECT DATE MESSAGE-ID)])",
-                    first + 49
-                ))
-                .await?
-            );
+/// Runs one command of the benchmark on `c`.
+async fn op(c: &mut Client, cx: &mut Ctx, cmd: &str) -> io::Result<()> {
+    match cmd {
+        "LOGIN" => {
+            let mut l = Client::connect(cx.port).await?;
+            l.cmd(&format!("LOGIN \"{}\" \"{PASSWORD}\"", user(cx.user)))
+                .await?;
+            l.cmd("LOGOUT").await?;
         }
-        for _ in 0..3 {
-            let m = 1 + rng.below(1000);
-            timed!(
-                tally,
-                "FETCH body",
-                c.cmd(&format!("FETCH {m} (BODY.PEEK[])")).await?
-            );
+        "SELECT" => {
+            c.cmd("SELECT INBOX").await?;
         }
-        for i in 0..2 {
-            let m = 1 + rng.below(1000);
-            let sign = if i == 0 { '+' } else { '-' };
-            timed!(
-                tally,
-                "STORE",
-                c.cmd(&format!("STORE {m} {sign}FLAGS.SILENT (\\Flagged)"))
-                    .await?
-            );
+        "FETCH hdr" => {
+            let first = 1 + cx.rng.below(950);
+            c.cmd(&format!(
+                "FETCH {first}:{} (UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS \
+                 (FROM TO SUBJECT DATE MESSAGE-ID)])",
+                first + 49
+            ))
+            .await?;
         }
-        let word = WORDS[rng.below(24) as usize];
-        timed!(
-            tally,
-            "SEARCH",
+        "FETCH body" => {
+            let m = 1 + cx.rng.below(1000);
+            c.cmd(&format!("FETCH {m} (BODY.PEEK[])")).await?;
+        }
+        "STORE" => {
+            let m = 1 + cx.rng.below(1000);
+            let sign = if cx.rng.below(2) == 0 { '+' } else { '-' };
+            c.cmd(&format!("STORE {m} {sign}FLAGS.SILENT (\\Flagged)"))
+                .await?;
+        }
+        "SEARCH" => {
+            let word = WORDS[cx.rng.below(24) as usize];
             c.cmd(&format!("UID SEARCH UNFLAGGED SUBJECT \"{word}\""))
-                .await?
-        );
-        let msg = message(&mut rng, 1_000_000 + id as u64 * 100_000 + n);
-        let uid = timed!(tally, "APPEND", c.append("INBOX", &msg).await?);
-        let uid = uid.ok_or_else(|| io::Error::other("APPEND without APPENDUID"))?;
-        timed!(tally, "EXPUNGE", {
+                .await?;
+        }
+        "APPEND" => {
+            cx.n += 1;
+            let msg = message(&mut cx.rng, 1_000_000 + cx.id as u64 * 100_000 + cx.n);
+            let uid = c.append("INBOX", &msg).await?;
+            cx.appended
+                .push(uid.ok_or_else(|| io::Error::other("APPEND without APPENDUID"))?);
+        }
+        "EXPUNGE" => {
+            // The messages this client appended: without any left, there is nothing to do.
+            let Some(uid) = cx.appended.pop() else {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                return Err(io::ErrorKind::WouldBlock.into());
+            };
             c.cmd(&format!("UID STORE {uid} +FLAGS.SILENT (\\Deleted)"))
                 .await?;
-            c.cmd(&format!("UID EXPUNGE {uid}")).await?
-        });
-        timed!(tally, "IDLE", {
+            c.cmd(&format!("UID EXPUNGE {uid}")).await?;
+        }
+        "IDLE" => {
             let tag = c.idle_start().await?;
-            c.idle_done(&tag).await?
-        });
-        timed!(tally, "LOGIN", {
-            let mut l = Client::connect(port).await?;
-            l.cmd(&format!("LOGIN \"{}\" \"{PASSWORD}\"", user(u)))
-                .await?;
-            l.cmd("LOGOUT").await?
-        });
+            c.idle_done(&tag).await?;
+        }
+        other => return Err(io::Error::other(format!("unknown command {other}"))),
     }
-    c.cmd("LOGOUT").await?;
-    Ok(tally)
+    Ok(())
 }
 
-/// One round: `clients` clients for `secs` seconds.
-pub async fn round(port: u16, clients: usize, users: usize, secs: u64) -> io::Result<Tally> {
-    let until = Instant::now() + Duration::from_secs(secs);
-    let tasks: Vec<_> = (0..clients)
-        .map(|id| tokio::spawn(client(port, id, users, until)))
+/// One pass of the mix (see the module's doc), every command timed into `tally`.
+async fn mix(c: &mut Client, cx: &mut Ctx, tally: &mut Tally) -> io::Result<()> {
+    const CYCLE: [&str; 14] = [
+        "SELECT",
+        "FETCH hdr",
+        "FETCH hdr",
+        "FETCH hdr",
+        "FETCH body",
+        "FETCH body",
+        "FETCH body",
+        "STORE",
+        "STORE",
+        "SEARCH",
+        "APPEND",
+        "EXPUNGE",
+        "IDLE",
+        "LOGIN",
+    ];
+    for cmd in CYCLE {
+        let t = Instant::now();
+        op(c, cx, cmd).await?;
+        tally.add(cmd, t.elapsed());
+    }
+    Ok(())
+}
+
+/// What one round measures: per command, the operations completed while every client ran
+/// only that command; then the mix.
+#[derive(Debug, Default)]
+pub struct Round {
+    /// Operations per command phase, over all clients.
+    pub alone: BTreeMap<&'static str, u64>,
+    /// The mix: per command, count and time.
+    pub mix: Tally,
+}
+
+/// One client through every phase: phase `k` runs from `start + k * phase` for `phase`.
+async fn client(mut c: Client, mut cx: Ctx, start: Instant, phase: Duration) -> io::Result<Round> {
+    let mut round = Round::default();
+    tokio::time::sleep_until(start.into()).await;
+    for (k, cmd) in COMMANDS.iter().enumerate() {
+        let end = start + phase * (k as u32 + 1);
+        let mut done = 0;
+        while Instant::now() < end {
+            match op(&mut c, &mut cx, cmd).await {
+                Ok(()) => done += 1,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+        round.alone.insert(cmd, done);
+        tokio::time::sleep_until(end.into()).await;
+    }
+    let end = start + phase * (COMMANDS.len() as u32 + 1);
+    while Instant::now() < end {
+        mix(&mut c, &mut cx, &mut round.mix).await?;
+    }
+    c.cmd("LOGOUT").await?;
+    Ok(round)
+}
+
+/// One round: `clients` clients signed in, then every command alone for `phase` each, then
+/// the mix for `phase`.
+pub async fn round(port: u16, clients: usize, users: usize, phase: Duration) -> io::Result<Round> {
+    let mut sessions = Vec::with_capacity(clients);
+    for id in 0..clients {
+        sessions.push(tokio::spawn(session(port, id % users)));
+    }
+    let mut conns = Vec::with_capacity(clients);
+    for s in sessions {
+        conns.push(s.await.map_err(io::Error::other)??);
+    }
+    let start = Instant::now() + Duration::from_millis(200);
+    let tasks: Vec<_> = conns
+        .into_iter()
+        .enumerate()
+        .map(|(id, c)| {
+            let cx = Ctx {
+                port,
+                user: id % users,
+                id,
+                rng: Rng::new(1_000 + id as u64),
+                n: 0,
+                appended: Vec::new(),
+            };
+            tokio::spawn(client(c, cx, start, phase))
+        })
         .collect();
-    let mut all = Tally::default();
+    let mut all = Round::default();
     for t in tasks {
-        all.merge(t.await.map_err(io::Error::other)??);
+        let r = t.await.map_err(io::Error::other)??;
+        for (k, n) in r.alone {
+            *all.alone.entry(k).or_default() += n;
+        }
+        all.mix.merge(r.mix);
     }
     Ok(all)
 }

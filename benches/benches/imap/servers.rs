@@ -53,7 +53,16 @@ impl Server {
         imap_children(self.pid).into_iter().filter_map(vm_rss).sum()
     }
 
-    /// Dovecot's `imap` processes (0 for Marque).
+    /// Proportional set size in KiB (shared pages split between the processes that map them):
+    /// Marque's process, or the sum over Dovecot's `imap` processes.
+    pub fn pss_kib(&self) -> u64 {
+        if !self.dovecot {
+            return pss(self.pid).unwrap_or(0);
+        }
+        imap_children(self.pid).into_iter().filter_map(pss).sum()
+    }
+
+    /// Dovecot's `imap` processes (1 for Marque).
     pub fn processes(&self) -> usize {
         if self.dovecot {
             imap_children(self.pid).len()
@@ -82,6 +91,13 @@ impl Server {
 fn vm_rss(pid: u32) -> Option<u64> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// `Pss` of a process, in KiB.
+fn pss(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let line = s.lines().find(|l| l.starts_with("Pss:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
