@@ -77,8 +77,9 @@ ensure_test_tools() {
     fi
 }
 
-# The reference stack the SMTP benchmark compares against (not needed by the tests): Postfix
-# (smtp-source, and the MTA) delivering over LMTP to Dovecot, read back over IMAP.
+# The reference servers the side-by-side benchmarks (benches/) compare against, not needed by
+# the tests: Postfix (smtp-source, and the MTA) delivering over LMTP to Dovecot for `--bench
+# smtp`; Dovecot's IMAP server for `--bench imap`. Benchmarks are run by hand, not by CI.
 ensure_bench_tools() {
     if command -v dpkg-query >/dev/null 2>&1; then
         ensure_debian_packages postfix dovecot-imapd dovecot-lmtpd

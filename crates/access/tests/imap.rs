@@ -539,6 +539,16 @@ async fn sort_and_thread() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn searchres_saves_a_result_for_later_commands() {
+    let server = start(None).await;
+    run_python(
+        "searchres.py",
+        &[server.port.to_string(), USER.into(), PASSWORD.into()],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offlineimap_synchronises_both_ways() {
     let server = start(None).await;
     let account = account(&server.core, USER).await;

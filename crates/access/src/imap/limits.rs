@@ -21,6 +21,13 @@ pub const COMMANDS_PER_SECOND: f64 = 200.0;
 /// Commands a session may send at once above the sustained rate.
 pub const COMMAND_BURST: f64 = 400.0;
 
+/// Password checks that may run at once for one handler; more sign-ins wait their turn. Each
+/// check is an argon2 hash of 19 MiB: a burst of sign-ins would otherwise take that much
+/// memory each at the same time (and the allocator keeps much of it afterwards).
+pub fn concurrent_sign_ins() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
 /// Open sessions per user, shared by every session of a handler.
 #[derive(Debug, Default, Clone)]
 pub struct Sessions {

@@ -1,12 +1,13 @@
 //! IMAP4rev1 (RFC 3501) for Marque, and IMAP4rev2 (RFC 9051) once a client enables it, over
 //! the store's mail model. Extensions: LITERAL+, SASL-IR (AUTH=PLAIN), ID, ENABLE, IDLE,
 //! NAMESPACE, UIDPLUS, MOVE, UNSELECT, CHILDREN, SPECIAL-USE, CREATE-SPECIAL-USE, LIST-EXTENDED,
-//! LIST-STATUS, CONDSTORE, QRESYNC, ESEARCH, SORT, THREAD (ORDEREDSUBJECT, REFERENCES), BINARY,
-//! QUOTA, APPENDLIMIT, STATUS=SIZE, COMPRESS=DEFLATE; STARTTLS and implicit TLS come from the listener.
+//! LIST-STATUS, CONDSTORE, QRESYNC, ESEARCH, SEARCHRES, SORT, THREAD (ORDEREDSUBJECT,
+//! REFERENCES), BINARY, QUOTA, APPENDLIMIT, STATUS=SIZE, COMPRESS=DEFLATE; STARTTLS and implicit
+//! TLS come from the listener.
 //!
 //! Limits: line and literal sizes (an oversized literal is refused before anything is read or
 //! reserved), list nesting, commands per second, sessions per user, a growing delay after each
-//! failed sign-in, autologout.
+//! failed sign-in, password checks at once, autologout.
 //!
 //! # Layout
 //! - [`parse`]: the command grammar, apart from I/O.
@@ -43,6 +44,8 @@ pub struct Context {
     pub hostname: String,
     /// Open sessions per signed-in user.
     pub sessions: limits::Sessions,
+    /// Password checks running at once ([`limits::concurrent_sign_ins`]).
+    pub sign_ins: tokio::sync::Semaphore,
 }
 
 /// The IMAP handler for the `imap` and `imaps` listeners.
@@ -59,6 +62,7 @@ impl Imap {
                 core: core.clone(),
                 hostname: hostname.to_string(),
                 sessions: limits::Sessions::default(),
+                sign_ins: tokio::sync::Semaphore::new(limits::concurrent_sign_ins()),
             }),
         }
     }

@@ -31,7 +31,7 @@ pub enum Outcome {
 /// Capabilities of the protocol, besides the ones that depend on the state.
 const CAPABILITIES: &str = "IMAP4rev1 IMAP4rev2 BINARY LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE UIDPLUS MOVE \
      UNSELECT CHILDREN SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS CONDSTORE \
-     QRESYNC ESEARCH STATUS=SIZE QUOTA QUOTA=RES-STORAGE COMPRESS=DEFLATE SORT \
+     QRESYNC ESEARCH SEARCHRES STATUS=SIZE QUOTA QUOTA=RES-STORAGE COMPRESS=DEFLATE SORT \
      THREAD=ORDEREDSUBJECT THREAD=REFERENCES";
 
 /// The socket and its buffers.
@@ -86,6 +86,15 @@ impl Io {
         self.out.clear();
         self.out.shrink_to(16 * 1024);
         Ok(())
+    }
+
+    /// Gives back the buffers' memory while the session waits for a long time (IDLE): an idle
+    /// connection then costs its socket and its state, not its last answer.
+    pub fn shrink(&mut self) {
+        if self.out.is_empty() {
+            self.out = Vec::new();
+        }
+        self.rbuf.shrink_to_fit();
     }
 
     /// Appends one line (CRLF added).
@@ -294,6 +303,12 @@ impl Session {
             match command::parse_with(&buf, self.rev2) {
                 Err((tag, e)) => {
                     let tag = tag.unwrap_or_else(|| "*".into());
+                    // RFC 5182 §2.1: a SEARCH with SAVE that fails empties the saved result.
+                    if let State::Selected { view, .. } = &mut self.state
+                        && super::parse::search::saves(&buf)
+                    {
+                        view.saved.clear();
+                    }
                     self.io.line(&format!("{tag} BAD {e}"));
                 }
                 Ok(cmd) => {

@@ -20,6 +20,9 @@ pub struct View {
     pub uids: Vec<u32>,
     /// The highest modseq whose flag changes this session has reported.
     pub modseq: u64,
+    /// RFC 5182: the UIDs the last `SEARCH RETURN (SAVE)` found, ascending; `$` names them.
+    /// Empty after SELECT; expunged messages drop out when `$` is resolved.
+    pub saved: Vec<u32>,
 }
 
 /// Most change-log entries read in one update; past that, flags are re-read on demand.
@@ -36,6 +39,14 @@ impl View {
 
     /// The (message number, UID) pairs a set names, by UID or by number, ascending.
     pub fn resolve(&self, set: &SeqSet, by_uid: bool) -> Vec<(u32, u32)> {
+        if *set == SeqSet::Saved {
+            // RFC 5182 §2.2: `$` means the same messages with FETCH and UID FETCH alike.
+            return self
+                .saved
+                .iter()
+                .filter_map(|&uid| Some((self.msn(uid)?, uid)))
+                .collect();
+        }
         if by_uid {
             let star = self.uids.last().copied().unwrap_or(0);
             set.select(&self.uids, star)
@@ -52,13 +63,22 @@ impl View {
     }
 
     /// True if a message number set names a message that does not exist (RFC 3501 §9: BAD).
+    /// `$` never is: an empty or partly expunged saved result is not an error (RFC 5182 §2.1).
     pub fn out_of_range(&self, set: &SeqSet) -> bool {
+        let SeqSet::Ranges(ranges) = set else {
+            return false;
+        };
         let n = u32::try_from(self.uids.len()).unwrap_or(u32::MAX);
-        set.0.iter().any(|&(a, b)| {
+        ranges.iter().any(|&(a, b)| {
             [a, b]
                 .iter()
                 .any(|x| matches!(x, super::parse::seq::SeqNum::Num(v) if *v > n))
-        }) || (n == 0 && !set.0.is_empty())
+        }) || (n == 0 && !ranges.is_empty())
+    }
+
+    /// True if `uid` is in the saved search result.
+    pub fn is_saved(&self, uid: u32) -> bool {
+        self.saved.binary_search(&uid).is_ok()
     }
 }
 
@@ -189,6 +209,7 @@ mod tests {
             uidvalidity: 1,
             uids: uids.to_vec(),
             modseq: 1,
+            saved: vec![7, 8, 20],
         }
     }
 
@@ -208,5 +229,9 @@ mod tests {
         assert!(v.out_of_range(&set("5")));
         assert!(!v.out_of_range(&set("1:4")));
         assert!(view(&[]).out_of_range(&set("1:*")));
+        // `$` keeps only the saved messages that still exist (UID 8 is gone).
+        assert_eq!(v.resolve(&set("$"), false), vec![(2, 7), (4, 20)]);
+        assert_eq!(v.resolve(&set("$"), true), vec![(2, 7), (4, 20)]);
+        assert!(!view(&[]).out_of_range(&set("$")));
     }
 }

@@ -43,6 +43,33 @@ check(one("SORT (SIZE ARRIVAL) UTF-8 NOT FROM carol", b"SORT") == b"3 4 2", "SOR
 check(one("UID SORT (REVERSE SIZE) UTF-8 ALL", b"SORT").split()[0] == b"1", "UID SORT")
 check(one("THREAD ORDEREDSUBJECT UTF-8 ALL", b"THREAD") == b"(3 2)(1 4)", "THREAD ORDEREDSUBJECT")
 check(one("THREAD REFERENCES UTF-8 ALL", b"THREAD") == b"(3 2)(1 4)", "THREAD REFERENCES")
+# RFC 5256 §2.2 over the wire: a missing parent kept as a dummy, a reply without references
+# grouped by subject, a truncated References chain, and the sent date deciding the order.
+THREADS = [
+    (b"gone", b"Subject: report\r\nMessage-ID: <r1@x>\r\nReferences: <gone@x>\r\n"
+     b"Date: Mon, 6 Jan 2020 10:00:00 +0000\r\n"),
+    (b"gone", b"Subject: Re: report\r\nMessage-ID: <r2@x>\r\nIn-Reply-To: <gone@x>\r\n"
+     b"Date: Tue, 7 Jan 2020 10:00:00 +0000\r\n"),
+    (b"plan", b"Subject: plan\r\nMessage-ID: <p1@x>\r\nDate: Sun, 5 Jan 2020 10:00:00 +0000\r\n"),
+    (b"plan", b"Subject: Re: plan\r\nMessage-ID: <p3@x>\r\nReferences: <p1@x> <p2@x>\r\n"
+     b"Date: Thu, 9 Jan 2020 10:00:00 +0000\r\n"),
+    (b"plan", b"Subject: Re: plan\r\nMessage-ID: <p2@x>\r\nReferences: <p1@x>\r\n"
+     b"Date: Wed, 8 Jan 2020 10:00:00 +0000\r\n"),
+    (b"late", b"Subject: RE: Report\r\nMessage-ID: <r3@x>\r\n"
+     b"Date: Fri, 10 Jan 2020 10:00:00 +0000\r\n"),
+]
+u, t = r.cmd("CREATE Threads")
+for i, (_, head) in enumerate(THREADS):
+    m = head + b"\r\nbody\r\n"
+    r.send(b"t%d APPEND Threads {%d+}\r\n" % (i, len(m)) + m + b"\r\n")
+    u, t = r.until("t%d" % i)
+    check(b"OK" in t, t)
+r.cmd("SELECT Threads")
+check(one("THREAD REFERENCES UTF-8 ALL", b"THREAD") == b"(3 5 4)((1)(2)(6))", "REFERENCES vector")
+check(one("THREAD ORDEREDSUBJECT UTF-8 ALL", b"THREAD") == b"(3 (5)(4))(1 (2)(6))", "ORDEREDSUBJECT vector")
+check(one("THREAD REFERENCES UTF-8 NOT SUBJECT report", b"THREAD") == b"(3 5 4)", "REFERENCES with a search")
+check(one("UID THREAD REFERENCES UTF-8 SUBJECT plan", b"THREAD") == b"(3 5 4)", "UID THREAD")
+
 u, t = r.cmd("SORT (BOGUS) UTF-8 ALL")
 check(b" BAD " in t, t)
 r.cmd("LOGOUT")

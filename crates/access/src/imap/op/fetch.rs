@@ -15,8 +15,10 @@ use crate::imap::view;
 
 /// Flush the answer to the socket past this many buffered bytes.
 const FLUSH_AT: usize = 256 * 1024;
-/// Messages read from the store in one go when no body is needed.
+/// Most messages read from the store in one go.
 const BATCH: usize = 128;
+/// Bytes of message bodies one batch reads before it stops (at least one message).
+const BODY_BATCH_BYTES: u64 = 1024 * 1024;
 
 /// Applies FETCH.
 #[tracing::instrument(skip(s, atts))]
@@ -107,13 +109,22 @@ pub async fn run(
                 FetchAtt::Envelope | FetchAtt::BodyStructure | FetchAtt::Body
             )
         });
-    let batch = if needs_body { 1 } else { BATCH };
-    for chunk in targets.chunks(batch) {
-        let uids: Vec<(u32, u32)> = chunk.to_vec();
+    // Messages are read in batches: one trip to the store's blocking pool per batch. With
+    // bodies, a batch stops once it holds BODY_BATCH_BYTES, so a large message is read alone
+    // and the memory a FETCH holds stays bounded.
+    let mut rest: &[(u32, u32)] = &targets;
+    while !rest.is_empty() {
+        let uids: Vec<(u32, u32)> = rest.iter().take(BATCH).copied().collect();
         let loaded = store
             .read(move |st| {
-                let mut v = Vec::with_capacity(uids.len());
+                let mut v = Vec::new();
+                let mut consumed = 0;
+                let mut bytes = 0u64;
                 for (msn, uid) in uids {
+                    if needs_body && bytes >= BODY_BATCH_BYTES {
+                        break;
+                    }
+                    consumed += 1;
                     let Some(rec) = mail::message(st, account, id, uid)? else {
                         continue;
                     };
@@ -123,17 +134,21 @@ pub async fn run(
                         None
                     };
                     let body = if needs_body {
+                        bytes += rec.size;
                         mail::message_body(st, &rec.blob)?
                     } else {
                         None
                     };
                     v.push((msn, uid, rec, meta, body));
                 }
-                Ok(v)
+                Ok((consumed, v))
             })
             .await;
         let loaded = match loaded {
-            Ok(v) => v,
+            Ok((consumed, v)) => {
+                rest = &rest[consumed.min(rest.len())..];
+                v
+            }
             Err(e) => return Ok(super::store_no(&e)),
         };
         for (msn, uid, rec, meta, body) in loaded {

@@ -32,6 +32,7 @@ pub async fn run(s: &mut Session, tag: &str) -> io::Result<Outcome> {
     .ok_or_else(|| io::Error::other("IDLE without a user"))?;
     s.io.line("+ idling");
     s.io.flush().await?;
+    s.io.shrink();
     let result = loop {
         if let Some(line) = s.io.take_line() {
             break if line.eq_ignore_ascii_case(b"DONE") {

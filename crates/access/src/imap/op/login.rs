@@ -43,7 +43,10 @@ pub async fn sign_in(
         remote: &s.remote,
         mechanism,
     };
-    let result = s.ctx.core.sign_in(attempt, password).await;
+    let result = {
+        let _turn = s.ctx.sign_ins.acquire().await.map_err(io::Error::other)?;
+        s.ctx.core.sign_in(attempt, password).await
+    };
     // Staff principals have no mailbox: they may not use the mail protocols.
     let account = match &result {
         Ok(actor) => match actor.principal.role {

@@ -22,7 +22,9 @@ pub mod select;
 pub mod sort;
 pub mod status;
 pub mod store;
+pub mod subject;
 pub mod subscribe;
+pub mod thread;
 
 use std::io;
 
@@ -147,7 +149,7 @@ pub async fn dispatch(s: &mut Session, tag: &str, op: Op, buf: &[u8]) -> io::Res
             uid,
             algorithm,
             key,
-        } => sort::thread(s, uid, algorithm, key).await,
+        } => thread::run(s, uid, algorithm, key).await,
         Op::GetQuota(root) => quota::get(s, &root).await,
         _ if !selected => wrong_state("select a mailbox first"),
         // Selected.

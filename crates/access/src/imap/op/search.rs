@@ -1,13 +1,13 @@
-//! SEARCH and UID SEARCH (RFC 3501 §6.4.4), with MODSEQ (RFC 7162 §3.1.5) and ESEARCH's
-//! RETURN options (RFC 4731). Header keys use the stored envelope and header index; BODY and
-//! TEXT read the body.
+//! SEARCH and UID SEARCH (RFC 3501 §6.4.4), with MODSEQ (RFC 7162 §3.1.5), ESEARCH's
+//! RETURN options (RFC 4731) and SAVE for `$` (RFC 5182). Header keys use the stored envelope
+//! and header index; BODY and TEXT read the body.
 
 use std::io;
 
 use marque_store::mail::{self, EnvelopeAddress, Flags, MessageMeta, MessageRecord};
 
-use crate::imap::parse::search::{Key, Search};
-use crate::imap::parse::seq::compact;
+use crate::imap::parse::search::{Key, Return, Search};
+use crate::imap::parse::seq::{SeqSet, compact};
 use crate::imap::session::{Outcome, Session};
 use crate::imap::state::State;
 
@@ -51,6 +51,8 @@ struct Candidate<'a> {
     uid: u32,
     count: u32,
     max_uid: u32,
+    /// The saved result (`$`), UIDs ascending.
+    saved: &'a [u32],
     rec: &'a MessageRecord,
     meta: &'a MessageMeta,
     body: &'a [u8],
@@ -92,6 +94,8 @@ fn eval(k: &Key, c: &Candidate<'_>) -> bool {
             Flags::from_name(name).is_some_and(|f| c.rec.flags.contains(f) == *set)
         }
         Key::Keyword(kw, set) => c.rec.keywords.iter().any(|x| x.eq_ignore_ascii_case(kw)) == *set,
+        // RFC 5182 §2.2: `$` is the same messages by number or by UID.
+        Key::Seq(SeqSet::Saved) | Key::Uid(SeqSet::Saved) => c.saved.binary_search(&c.uid).is_ok(),
         Key::Seq(s) => s.contains(c.msn, c.count),
         Key::Uid(s) => s.contains(c.uid, c.max_uid),
         Key::Header(name, needle) => match name.as_str() {
@@ -129,12 +133,13 @@ fn eval(k: &Key, c: &Candidate<'_>) -> bool {
 }
 
 /// The messages of the view (`uids`, in message-number order) that match `key`, as
-/// (message number, UID, modseq).
+/// (message number, UID, modseq). `saved` is what `$` stands for.
 pub async fn matching(
     store: &marque_store::Store,
     account: marque_store::AccountId,
     id: marque_store::MailboxId,
     uids: Vec<u32>,
+    saved: Vec<u32>,
     key: Key,
 ) -> marque_store::Result<Vec<(u32, u32, u64)>> {
     let (need_meta, need_body) = needs(&key);
@@ -163,6 +168,7 @@ pub async fn matching(
                     uid,
                     count,
                     max_uid,
+                    saved: &saved,
                     rec: &rec,
                     meta: meta.as_ref().unwrap_or(&empty),
                     body: body.as_deref().unwrap_or_default(),
@@ -176,6 +182,23 @@ pub async fn matching(
         .await
 }
 
+/// RFC 5182 §2.4: what SAVE keeps, as UIDs ascending: the messages MIN and MAX name when
+/// either is asked for, else every message found.
+fn saved_result(ret: &Return, hits: &[(u32, u32, u64)]) -> Vec<u32> {
+    if !(ret.min || ret.max) {
+        return hits.iter().map(|h| h.1).collect();
+    }
+    let mut v = Vec::new();
+    if let (true, Some(first)) = (ret.min, hits.first()) {
+        v.push(first.1);
+    }
+    if let (true, Some(last)) = (ret.max, hits.last()) {
+        v.push(last.1);
+    }
+    v.dedup();
+    v
+}
+
 /// Applies SEARCH.
 #[tracing::instrument(skip(s, search))]
 pub async fn run(s: &mut Session, by_uid: bool, search: &Search, tag: &str) -> io::Result<Outcome> {
@@ -183,7 +206,7 @@ pub async fn run(s: &mut Session, by_uid: bool, search: &Search, tag: &str) -> i
     if modseq_key {
         s.condstore = true;
     }
-    let State::Selected { user, view } = &s.state else {
+    let State::Selected { user, view } = &mut s.state else {
         return Err(io::Error::other("SEARCH outside the selected state"));
     };
     let (account, id) = (user.account, view.id);
@@ -192,13 +215,24 @@ pub async fn run(s: &mut Session, by_uid: bool, search: &Search, tag: &str) -> i
         account,
         id,
         view.uids.clone(),
+        view.saved.clone(),
         search.key.clone(),
     )
     .await;
+    let save = search.ret.as_ref().is_some_and(|r| r.save);
     let hits = match r {
         Ok(h) => h,
-        Err(e) => return Ok(super::store_no(&e)),
+        Err(e) => {
+            // RFC 5182 §2.1: a failed SEARCH with SAVE leaves `$` empty.
+            if save {
+                view.saved.clear();
+            }
+            return Ok(super::store_no(&e));
+        }
     };
+    if let Some(ret) = search.ret.as_ref().filter(|r| r.save) {
+        view.saved = saved_result(ret, &hits);
+    }
     let nums: Vec<u32> = hits
         .iter()
         .map(|(m, u, _)| if by_uid { *u } else { *m })
@@ -212,6 +246,7 @@ pub async fn run(s: &mut Session, by_uid: bool, search: &Search, tag: &str) -> i
         })
     });
     match &ret {
+        Some(r) if !r.answers() => {}
         None => {
             let mut line = String::from("* SEARCH");
             for n in &nums {

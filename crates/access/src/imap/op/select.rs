@@ -127,6 +127,8 @@ pub async fn run(
             uidvalidity: m.uidvalidity,
             uids,
             modseq: m.highest_modseq,
+            // RFC 5182 §2.1: SELECT and EXAMINE start with an empty saved result.
+            saved: Vec::new(),
         },
     };
     Ok(Outcome::Ok(if read_only {

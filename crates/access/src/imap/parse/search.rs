@@ -1,5 +1,5 @@
-//! SEARCH keys (RFC 3501 §6.4.4, RFC 7162 §3.1.5 for MODSEQ) and ESEARCH return options
-//! (RFC 4731).
+//! SEARCH keys (RFC 3501 §6.4.4, RFC 7162 §3.1.5 for MODSEQ), ESEARCH return options
+//! (RFC 4731) and SAVE (RFC 5182).
 
 use super::seq::SeqSet;
 use super::{PResult, ParseError, Parser};
@@ -42,6 +42,15 @@ pub struct Return {
     pub max: bool,
     pub all: bool,
     pub count: bool,
+    /// RFC 5182 §2.1: keep the result for `$`.
+    pub save: bool,
+}
+
+impl Return {
+    /// RFC 5182 §2.4: `RETURN (SAVE)` alone saves without an ESEARCH response.
+    pub fn answers(&self) -> bool {
+        self.min || self.max || self.all || self.count
+    }
 }
 
 /// A parsed SEARCH: optional RETURN, optional CHARSET, keys.
@@ -64,7 +73,7 @@ pub fn search(p: &mut Parser<'_>) -> PResult<Search> {
                 "MAX" => r.max = true,
                 "ALL" => r.all = true,
                 "COUNT" => r.count = true,
-                "SAVE" => return Err(ParseError("RETURN SAVE is not supported".into())),
+                "SAVE" => r.save = true,
                 _ => return Err(ParseError(format!("unknown RETURN option {o}"))),
             }
         }
@@ -86,6 +95,30 @@ pub fn search(p: &mut Parser<'_>) -> PResult<Search> {
     }
     let key = keys(p)?;
     Ok(Search { ret, key })
+}
+
+/// True if a command that failed to parse was a SEARCH asking to SAVE its result: RFC 5182
+/// §2.1 then empties the saved result. Only the words before the keys are looked at.
+pub fn saves(command: &[u8]) -> bool {
+    let line = command.split(|&b| b == b'\r').next().unwrap_or_default();
+    let text = String::from_utf8_lossy(line).to_ascii_uppercase();
+    let mut words = text.split(' ').skip(1).peekable();
+    if words.peek() == Some(&"UID") {
+        words.next();
+    }
+    if words.next() != Some("SEARCH") || words.next() != Some("RETURN") {
+        return false;
+    }
+    for w in words {
+        let w = w.trim_start_matches('(');
+        if w.trim_end_matches(')') == "SAVE" {
+            return true;
+        }
+        if w.ends_with(')') {
+            break;
+        }
+    }
+    false
 }
 
 /// Search keys up to the end of the command, as one key.
@@ -119,7 +152,9 @@ fn key(p: &mut Parser<'_>) -> PResult<Key> {
         p.leave();
         return Ok(Key::And(keys));
     }
-    if p.peek().is_some_and(|c| c.is_ascii_digit() || c == b'*') {
+    if p.peek()
+        .is_some_and(|c| c.is_ascii_digit() || c == b'*' || c == b'$')
+    {
         return Ok(Key::Seq(SeqSet::parse(p)?));
     }
     let word = p.atom()?.to_ascii_uppercase();
@@ -235,6 +270,20 @@ mod tests {
             parse("HEADER X-Spam yes").unwrap().key,
             Key::Header("X-Spam".into(), "yes".into())
         );
+    }
+
+    #[test]
+    fn save() {
+        let r = parse("RETURN (SAVE) ALL").unwrap().ret.unwrap();
+        assert!(r.save && !r.answers());
+        let r = parse("RETURN (MIN SAVE) $").unwrap();
+        assert!(r.ret.as_ref().unwrap().save && r.ret.unwrap().min);
+        assert_eq!(r.key, Key::Seq(SeqSet::Saved));
+        assert_eq!(parse("UID $").unwrap().key, Key::Uid(SeqSet::Saved));
+        assert!(saves(b"a1 SEARCH RETURN (SAVE) BOGUS"));
+        assert!(saves(b"a1 uid search return (min save) FROM"));
+        assert!(!saves(b"a1 SEARCH RETURN (MIN) SAVE"));
+        assert!(!saves(b"a1 FETCH 1 (SAVE)"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Sequence sets (RFC 3501 §9 `sequence-set`): ranges of message numbers or UIDs, with `*`
-//! for the largest one in use.
+//! for the largest one in use, or `$` for the result a SEARCH saved (RFC 5182 §3).
 
 use super::{PResult, ParseError, Parser};
 
@@ -12,7 +12,13 @@ pub enum SeqNum {
 
 /// A sequence set as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SeqSet(pub Vec<(SeqNum, SeqNum)>);
+pub enum SeqSet {
+    /// Ranges of numbers.
+    Ranges(Vec<(SeqNum, SeqNum)>),
+    /// `$`: the messages the last `SEARCH RETURN (SAVE)` found (RFC 5182 §2.2). Which
+    /// messages those are is the selected mailbox's business (`View::resolve`).
+    Saved,
+}
 
 /// Most ranges one set may hold.
 const MAX_RANGES: usize = 10_000;
@@ -20,6 +26,10 @@ const MAX_RANGES: usize = 10_000;
 impl SeqSet {
     /// Parses a sequence set.
     pub fn parse(p: &mut Parser<'_>) -> PResult<SeqSet> {
+        // RFC 5182 §3: `$` stands alone, it is not combined with ranges.
+        if p.eat(b'$') {
+            return Ok(SeqSet::Saved);
+        }
         let mut out = Vec::new();
         loop {
             let a = num(p)?;
@@ -29,14 +39,18 @@ impl SeqSet {
                 return Err(ParseError("sequence set too long".into()));
             }
             if !p.eat(b',') {
-                return Ok(SeqSet(out));
+                return Ok(SeqSet::Ranges(out));
             }
         }
     }
 
-    /// True if `n` is in the set, `star` being the value of `*`.
+    /// True if `n` is in the ranges, `star` being the value of `*`. Always false for `$`,
+    /// which names messages rather than numbers: resolve it through the selected mailbox.
     pub fn contains(&self, n: u32, star: u32) -> bool {
-        self.0.iter().any(|&(a, b)| {
+        let SeqSet::Ranges(ranges) = self else {
+            return false;
+        };
+        ranges.iter().any(|&(a, b)| {
             let (a, b) = (resolve(a, star), resolve(b, star));
             let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
             lo <= n && n <= hi
@@ -112,6 +126,17 @@ mod tests {
         let r = parse("*:4").unwrap();
         assert_eq!(r.select(&[1, 4, 5], 5), vec![4, 5]);
         assert!(parse("*").unwrap().contains(12, 12));
+    }
+
+    #[test]
+    fn saved_result() {
+        assert_eq!(parse("$").unwrap(), SeqSet::Saved);
+        assert!(!SeqSet::Saved.contains(1, 1));
+        // `$` is not part of a range or a list.
+        let mut p = Parser::new(b"$,1");
+        assert_eq!(SeqSet::parse(&mut p).unwrap(), SeqSet::Saved);
+        assert!(p.end().is_err());
+        assert!(parse("1:$").is_err());
     }
 
     #[test]

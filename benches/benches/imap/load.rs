@@ -1,0 +1,335 @@
+//! The workload: realistic messages, the preload through APPEND, and one round of the command
+//! mix for N clients. Each client holds a signed-in session on INBOX and repeats one cycle:
+//! SELECT, FETCH of a page of headers (x3), FETCH of a whole message (x3), STORE of a flag
+//! (x2), SEARCH, APPEND, EXPUNGE of the message it appended, IDLE in and out, and LOGIN on a
+//! fresh connection. Every command's time is summed per command, so a command's rate is
+//! clients / its mean latency under the mixed load.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::time::{Duration, Instant};
+
+use super::client::Client;
+use super::servers::{PASSWORD, user};
+
+/// The commands measured, in the order they are reported.
+pub const COMMANDS: [&str; 9] = [
+    "LOGIN",
+    "SELECT",
+    "FETCH hdr",
+    "FETCH body",
+    "STORE",
+    "SEARCH",
+    "APPEND",
+    "EXPUNGE",
+    "IDLE",
+];
+
+/// A small deterministic generator (xorshift64*), so both servers get the same messages.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+const WORDS: [&str; 24] = [
+    "invoice",
+    "meeting",
+    "tomorrow",
+    "quarterly",
+    "report",
+    "attached",
+    "please",
+    "review",
+    "budget",
+    "project",
+    "deadline",
+    "thanks",
+    "schedule",
+    "customer",
+    "update",
+    "draft",
+    "contract",
+    "shipping",
+    "question",
+    "weekend",
+    "release",
+    "notes",
+    "agenda",
+    "travel",
+];
+const PEOPLE: [&str; 8] = [
+    "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi",
+];
+
+/// A message of 2 to 20 KB: usual headers, some of them replies, and lines of words.
+pub fn message(rng: &mut Rng, n: u64) -> Vec<u8> {
+    let size = 2048 + rng.below(18 * 1024) as usize;
+    let from = PEOPLE[rng.below(8) as usize];
+    let to = PEOPLE[rng.below(8) as usize];
+    let subject: Vec<&str> = (0..4).map(|_| WORDS[rng.below(24) as usize]).collect();
+    let day = 1 + rng.below(28);
+    let mut m = format!(
+        "Return-Path: <{from}@example.org>\r\nReceived: from mx.example.org by bench.test; \
+         Tue, {day} Jan 2025 10:{:02}:00 +0000\r\nFrom: {from} <{from}@example.org>\r\n\
+         To: {to} <{to}@{}>\r\nSubject: {}{}\r\nDate: Tue, {day} Jan 2025 10:{:02}:00 +0000\r\n\
+         Message-ID: <{n}.{}@example.org>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n",
+        n % 60,
+        super::servers::DOMAIN,
+        if n.is_multiple_of(3) { "Re: " } else { "" },
+        subject.join(" "),
+        n % 60,
+        rng.next()
+    )
+    .into_bytes();
+    while m.len() < size {
+        let mut line = String::new();
+        while line.len() < 70 {
+            line.push_str(WORDS[rng.below(24) as usize]);
+            line.push(' ');
+        }
+        m.extend_from_slice(line.trim_end().as_bytes());
+        m.extend_from_slice(b"\r\n");
+    }
+    m
+}
+
+/// Signs in as user `u` and selects INBOX.
+pub async fn session(port: u16, u: usize) -> io::Result<Client> {
+    let mut c = Client::connect(port).await?;
+    c.cmd(&format!("LOGIN \"{}\" \"{PASSWORD}\"", user(u)))
+        .await?;
+    c.cmd("SELECT INBOX").await?;
+    Ok(c)
+}
+
+/// APPENDs `per_user` messages to each of `users` users' INBOX, one connection per user.
+pub async fn preload(port: u16, users: usize, per_user: u64) -> io::Result<()> {
+    let mut tasks = Vec::new();
+    for u in 0..users {
+        tasks.push(tokio::spawn(async move {
+            let mut c = Client::connect(port).await?;
+            c.cmd(&format!("LOGIN \"{}\" \"{PASSWORD}\"", user(u)))
+                .await?;
+            let mut rng = Rng::new(u as u64 + 1);
+            for n in 0..per_user {
+                c.append("INBOX", &message(&mut rng, n)).await?;
+            }
+            c.cmd("LOGOUT").await.map(|_| ())
+        }));
+    }
+    for t in tasks {
+        t.await.map_err(io::Error::other)??;
+    }
+    Ok(())
+}
+
+/// Per command: how many ran and the time they took, over all clients.
+#[derive(Debug, Default, Clone)]
+pub struct Tally(pub BTreeMap<&'static str, (u64, Duration)>);
+
+impl Tally {
+    fn add(&mut self, cmd: &'static str, d: Duration) {
+        let e = self.0.entry(cmd).or_default();
+        e.0 += 1;
+        e.1 += d;
+    }
+
+    fn merge(&mut self, other: Tally) {
+        for (k, (n, d)) in other.0 {
+            let e = self.0.entry(k).or_default();
+            e.0 += n;
+            e.1 += d;
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.0.values().map(|v| v.0).sum()
+    }
+}
+
+/// What one client carries from command to command.
+struct Ctx {
+    port: u16,
+    user: usize,
+    id: usize,
+    rng: Rng,
+    n: u64,
+    /// UIDs this client appended and has not expunged yet.
+    appended: Vec<u32>,
+}
+
+/// Runs one command of the benchmark on `c`.
+async fn op(c: &mut Client, cx: &mut Ctx, cmd: &str) -> io::Result<()> {
+    match cmd {
+        "LOGIN" => {
+            let mut l = Client::connect(cx.port).await?;
+            l.cmd(&format!("LOGIN \"{}\" \"{PASSWORD}\"", user(cx.user)))
+                .await?;
+            l.cmd("LOGOUT").await?;
+        }
+        "SELECT" => {
+            c.cmd("SELECT INBOX").await?;
+        }
+        "FETCH hdr" => {
+            let first = 1 + cx.rng.below(950);
+            c.cmd(&format!(
+                "FETCH {first}:{} (UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS \
+                 (FROM TO SUBJECT DATE MESSAGE-ID)])",
+                first + 49
+            ))
+            .await?;
+        }
+        "FETCH body" => {
+            let m = 1 + cx.rng.below(1000);
+            c.cmd(&format!("FETCH {m} (BODY.PEEK[])")).await?;
+        }
+        "STORE" => {
+            let m = 1 + cx.rng.below(1000);
+            let sign = if cx.rng.below(2) == 0 { '+' } else { '-' };
+            c.cmd(&format!("STORE {m} {sign}FLAGS.SILENT (\\Flagged)"))
+                .await?;
+        }
+        "SEARCH" => {
+            let word = WORDS[cx.rng.below(24) as usize];
+            c.cmd(&format!("UID SEARCH UNFLAGGED SUBJECT \"{word}\""))
+                .await?;
+        }
+        "APPEND" => {
+            cx.n += 1;
+            let msg = message(&mut cx.rng, 1_000_000 + cx.id as u64 * 100_000 + cx.n);
+            let uid = c.append("INBOX", &msg).await?;
+            cx.appended
+                .push(uid.ok_or_else(|| io::Error::other("APPEND without APPENDUID"))?);
+        }
+        "EXPUNGE" => {
+            // The messages this client appended: without any left, there is nothing to do.
+            let Some(uid) = cx.appended.pop() else {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                return Err(io::ErrorKind::WouldBlock.into());
+            };
+            c.cmd(&format!("UID STORE {uid} +FLAGS.SILENT (\\Deleted)"))
+                .await?;
+            c.cmd(&format!("UID EXPUNGE {uid}")).await?;
+        }
+        "IDLE" => {
+            let tag = c.idle_start().await?;
+            c.idle_done(&tag).await?;
+        }
+        other => return Err(io::Error::other(format!("unknown command {other}"))),
+    }
+    Ok(())
+}
+
+/// One pass of the mix (see the module's doc), every command timed into `tally`.
+async fn mix(c: &mut Client, cx: &mut Ctx, tally: &mut Tally) -> io::Result<()> {
+    const CYCLE: [&str; 14] = [
+        "SELECT",
+        "FETCH hdr",
+        "FETCH hdr",
+        "FETCH hdr",
+        "FETCH body",
+        "FETCH body",
+        "FETCH body",
+        "STORE",
+        "STORE",
+        "SEARCH",
+        "APPEND",
+        "EXPUNGE",
+        "IDLE",
+        "LOGIN",
+    ];
+    for cmd in CYCLE {
+        let t = Instant::now();
+        op(c, cx, cmd).await?;
+        tally.add(cmd, t.elapsed());
+    }
+    Ok(())
+}
+
+/// What one round measures: per command, the operations completed while every client ran
+/// only that command; then the mix.
+#[derive(Debug, Default)]
+pub struct Round {
+    /// Operations per command phase, over all clients.
+    pub alone: BTreeMap<&'static str, u64>,
+    /// The mix: per command, count and time.
+    pub mix: Tally,
+}
+
+/// One client through every phase: phase `k` runs from `start + k * phase` for `phase`.
+async fn client(mut c: Client, mut cx: Ctx, start: Instant, phase: Duration) -> io::Result<Round> {
+    let mut round = Round::default();
+    tokio::time::sleep_until(start.into()).await;
+    for (k, cmd) in COMMANDS.iter().enumerate() {
+        let end = start + phase * (k as u32 + 1);
+        let mut done = 0;
+        while Instant::now() < end {
+            match op(&mut c, &mut cx, cmd).await {
+                Ok(()) => done += 1,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+        round.alone.insert(cmd, done);
+        tokio::time::sleep_until(end.into()).await;
+    }
+    let end = start + phase * (COMMANDS.len() as u32 + 1);
+    while Instant::now() < end {
+        mix(&mut c, &mut cx, &mut round.mix).await?;
+    }
+    c.cmd("LOGOUT").await?;
+    Ok(round)
+}
+
+/// One round: `clients` clients signed in, then every command alone for `phase` each, then
+/// the mix for `phase`.
+pub async fn round(port: u16, clients: usize, users: usize, phase: Duration) -> io::Result<Round> {
+    let mut sessions = Vec::with_capacity(clients);
+    for id in 0..clients {
+        sessions.push(tokio::spawn(session(port, id % users)));
+    }
+    let mut conns = Vec::with_capacity(clients);
+    for s in sessions {
+        conns.push(s.await.map_err(io::Error::other)??);
+    }
+    let start = Instant::now() + Duration::from_millis(200);
+    let tasks: Vec<_> = conns
+        .into_iter()
+        .enumerate()
+        .map(|(id, c)| {
+            let cx = Ctx {
+                port,
+                user: id % users,
+                id,
+                rng: Rng::new(1_000 + id as u64),
+                n: 0,
+                appended: Vec::new(),
+            };
+            tokio::spawn(client(c, cx, start, phase))
+        })
+        .collect();
+    let mut all = Round::default();
+    for t in tasks {
+        let r = t.await.map_err(io::Error::other)??;
+        for (k, n) in r.alone {
+            *all.alone.entry(k).or_default() += n;
+        }
+        all.mix.merge(r.mix);
+    }
+    Ok(all)
+}
