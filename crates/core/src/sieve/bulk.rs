@@ -246,16 +246,23 @@ impl Job {
         while let Some(joined) = set.join_next_with_id().await {
             let (id, result) = match joined {
                 Ok((id, r)) => (id, r),
-                Err(e) => (e.id(), Err(CoreError::Task(format!("bulk Sieve task: {e}")))),
+                Err(e) => (
+                    e.id(),
+                    Err(CoreError::Task(format!("bulk Sieve task: {e}"))),
+                ),
             };
             if let Some(slot) = slots.get(&id).and_then(|i| out.get_mut(*i)) {
                 *slot = Some(result);
             }
         }
-        let out = addresses.into_iter().zip(out).map(|(address, result)| BulkResult {
-            address,
-            result: result.unwrap_or_else(|| Err(CoreError::Task("bulk Sieve task lost".into()))),
-        });
+        let out = addresses
+            .into_iter()
+            .zip(out)
+            .map(|(address, result)| BulkResult {
+                address,
+                result: result
+                    .unwrap_or_else(|| Err(CoreError::Task("bulk Sieve task lost".into()))),
+            });
         out.collect()
     }
 }

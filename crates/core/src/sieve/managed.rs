@@ -81,7 +81,10 @@ impl Vacation {
             ));
         }
         if self.body.len() > MAX_BODY {
-            return Err(CoreError::invalid("body", format!("at most {MAX_BODY} bytes")));
+            return Err(CoreError::invalid(
+                "body",
+                format!("at most {MAX_BODY} bytes"),
+            ));
         }
         if self.body.contains('\0') {
             return Err(CoreError::invalid("body", "may not contain NUL"));
@@ -97,7 +100,11 @@ impl Vacation {
         {
             return Err(CoreError::invalid("days", "between 1 and 365"));
         }
-        let start = self.start.as_deref().map(|d| date("start", d)).transpose()?;
+        let start = self
+            .start
+            .as_deref()
+            .map(|d| date("start", d))
+            .transpose()?;
         let end = self.end.as_deref().map(|d| date("end", d)).transpose()?;
         if let (Some(s), Some(e)) = (start, end)
             && s > e
@@ -343,7 +350,9 @@ mod tests {
         };
         let second = merge(&first, Some(&render(&fwd).unwrap()));
         assert!(!second.contains("vacation :days"));
-        assert!(second.contains("redirect \"a@example.net\";\r\nredirect \"b@example.net\";\r\nstop;"));
+        assert!(
+            second.contains("redirect \"a@example.net\";\r\nredirect \"b@example.net\";\r\nstop;")
+        );
         assert!(second.ends_with(OWN));
         assert_eq!(second.matches(BEGIN).count(), 1);
         compiles(&second);
@@ -447,7 +456,9 @@ mod tests {
         };
         assert!(to_self.validated(own).is_err());
         let too_many = Forwards {
-            addresses: (0..=MAX_FORWARDS).map(|i| format!("f{i}@example.net")).collect(),
+            addresses: (0..=MAX_FORWARDS)
+                .map(|i| format!("f{i}@example.net"))
+                .collect(),
             keep_copy: true,
         };
         assert!(too_many.validated(own).is_err());

@@ -67,7 +67,13 @@ pub(crate) fn owner_of(r: &impl Reader, actor: &Actor, rec: MailboxRecord) -> Re
             account: m.id,
         },
     );
-    authorize(actor, Action::MailboxSettings, &target, "mailbox", &m.address)?;
+    authorize(
+        actor,
+        Action::MailboxSettings,
+        &target,
+        "mailbox",
+        &m.address,
+    )?;
     Ok(Owner {
         account: m.id,
         domain_name: validate::domain_of(&m.address).to_string(),
