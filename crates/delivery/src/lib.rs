@@ -6,7 +6,7 @@
 //! # Layout
 //! - [`deliver`]: the durable write ([`deliver::deliver`]) and per-recipient results.
 //! - [`record`]: the transaction log record SMTP writes, one per transaction.
-//! - [`managesieve`]: the ManageSieve listener; later one file per command under
+//! - [`managesieve`]: the ManageSieve server (RFC 5804), one file per command under
 //!   `managesieve/cmd/` (`putscript.rs`, `setactive.rs`, ...).
 //!
 //! Later: `sieve.rs` (running scripts), `vacation.rs`.
@@ -27,6 +27,5 @@ pub fn managesieve_handler(
     core: &marque_core::Core,
     hostname: &str,
 ) -> impl marque_core::net::Handler {
-    let _ = core;
-    managesieve::Unavailable::new(hostname)
+    managesieve::ManageSieve::new(core, hostname)
 }

@@ -193,13 +193,16 @@ impl Core {
     /// Compiles and stores script `name` (creating or replacing it; an active script stays
     /// active). Refused with [`CoreError::Invalid`] naming line and column if it does not
     /// compile, or [`CoreError::LimitExceeded`] ([`LIMIT_SIZE`], [`LIMIT_SCRIPTS`]).
+    ///
+    /// Returns warnings: replacing the active script with one that lacks the managed section
+    /// while a vacation or forwards are on (they take effect again on their next change).
     pub async fn sieve_put(
         &self,
         actor: &Actor,
         address: &str,
         name: &str,
         text: Vec<u8>,
-    ) -> Result<()> {
+    ) -> Result<Vec<String>> {
         store::check_name(name).map_err(|e| script_error(e, name))?;
         compile(&text, &self.sieve)?;
         let (actor, address, name, limits) = (
@@ -211,12 +214,26 @@ impl Core {
         self.write(actor.clone(), move |txn| {
             let o = owner(txn, &actor, &address)?;
             store_script(txn, &limits, o.account, &name, &text)?;
+            let mut warnings = Vec::new();
+            if store::active_name(txn, o.account)?.as_deref() == Some(name.as_str())
+                && managed::render(&settings::load(txn, o.account)?).is_some()
+                && !text
+                    .windows(managed::BEGIN.len())
+                    .any(|w| w == managed::BEGIN.as_bytes())
+            {
+                warnings.push(
+                    "the vacation and forwarding section is missing from the active script; \
+                     it is written again when those settings next change"
+                        .to_string(),
+                );
+            }
             let detail = ScriptDetail {
                 name: &name,
                 size: Some(text.len()),
                 new_name: None,
             };
-            audit_change(txn, &actor, &o, "sieve.put", &detail)
+            audit_change(txn, &actor, &o, "sieve.put", &detail)?;
+            Ok(warnings)
         })
         .await
     }
