@@ -89,7 +89,7 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         max_per_ip: config.limits.max_connections_per_ip,
     };
     let ctx = Services {
-        core: tenancy.core().clone(),
+        core: tenancy.core().clone().with_sieve_limits(config.sieve),
         hostname: config.server.hostname.clone(),
         grace: config.server.shutdown_grace,
         limits,

@@ -34,6 +34,8 @@ pub struct Config {
     pub log: Log,
     /// `[store]`.
     pub store: Store,
+    /// `[sieve]`: limits on each mailbox's Sieve scripts.
+    pub sieve: marque_core::sieve::SieveLimits,
 }
 
 /// `[server]`.

@@ -5,6 +5,13 @@ use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct Sieve {
+    pub max_scripts: Option<i64>,
+    pub max_script_size: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Server {
     pub hostname: Option<String>,
     pub data_dir: Option<String>,

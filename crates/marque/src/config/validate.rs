@@ -53,7 +53,15 @@ impl Report {
 
     /// Orders problems as the sections are documented, keeping each section's own order.
     fn sorted(mut self) -> Vec<Problem> {
-        const ORDER: [&str; 6] = ["server", "listeners", "limits", "tls", "log", "store"];
+        const ORDER: [&str; 7] = [
+            "server",
+            "listeners",
+            "limits",
+            "tls",
+            "log",
+            "store",
+            "sieve",
+        ];
         let rank = |p: &Problem| {
             let section = p.path.split(['.', '[']).next().unwrap_or("");
             ORDER
@@ -80,11 +88,12 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let tls: raw::Tls = report.section("tls", table.remove("tls"));
     let log: raw::Log = report.section("log", table.remove("log"));
     let store: raw::Store = report.section("store", table.remove("store"));
+    let sieve: raw::Sieve = report.section("sieve", table.remove("sieve"));
     let listeners = listeners(&mut report, table.remove("listeners"));
     for key in table.keys() {
         report.add(
             key.clone(),
-            "unknown section (expected server, listeners, limits, tls, log or store)",
+            "unknown section (expected server, listeners, limits, tls, log, store or sieve)",
         );
     }
 
@@ -93,6 +102,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let tls = check_tls(&mut report, tls);
     let log = check_log(&mut report, log);
     let store = check_store(&mut report, store);
+    let sieve = check_sieve(&mut report, sieve);
 
     if !report.0.is_empty() {
         return Err(Problems(report.sorted()));
@@ -104,6 +114,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
         tls,
         log,
         store,
+        sieve,
     })
 }
 
@@ -307,6 +318,26 @@ fn check_store(report: &mut Report, raw: raw::Store) -> Store {
     }
 }
 
+fn check_sieve(report: &mut Report, raw: raw::Sieve) -> marque_core::sieve::SieveLimits {
+    let d = marque_core::sieve::SieveLimits::default();
+    let max_scripts = positive(
+        report,
+        "sieve.max_scripts",
+        raw.max_scripts,
+        d.max_scripts as usize,
+    );
+    let max_script_size = positive(
+        report,
+        "sieve.max_script_size",
+        raw.max_script_size,
+        d.max_script_size as usize,
+    );
+    marque_core::sieve::SieveLimits {
+        max_scripts: max_scripts as u64,
+        max_script_size: max_script_size as u64,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -413,5 +444,21 @@ mod tests {
     fn port_zero_may_repeat() {
         let c = parse("[listeners]\nsmtp = [\"127.0.0.1:0\"]\nimap = [\"127.0.0.1:0\"]\n").unwrap();
         assert_eq!(c.listeners.len(), 2);
+    }
+
+    #[test]
+    fn sieve_limits_are_read_and_checked() {
+        let c = parse("[sieve]\nmax_scripts = 3\nmax_script_size = 1000\n").unwrap();
+        assert_eq!(c.sieve.max_scripts, 3);
+        assert_eq!(c.sieve.max_script_size, 1000);
+        assert_eq!(
+            parse("").unwrap().sieve,
+            marque_core::sieve::SieveLimits::default()
+        );
+        let p = parse("[sieve]\nmax_scripts = 0\n").unwrap_err().0;
+        assert!(
+            p[0].to_string()
+                .starts_with("sieve.max_scripts: must be at least 1")
+        );
     }
 }
