@@ -29,6 +29,7 @@
 //! - [`authlog`] — password sign-in for the services and the authentication log.
 //! - [`lookup`] — address resolution and password sign-in for the mail services.
 //! - [`net`] — session plumbing shared by every protocol.
+//! - [`sieve`] — managing Sieve scripts, vacation and forwards, bulk filters.
 
 #![forbid(unsafe_code)]
 
@@ -54,6 +55,7 @@ pub mod plan;
 pub mod policy;
 pub mod principal;
 pub mod quota;
+pub mod sieve;
 pub mod sieve_global;
 pub mod tenant;
 pub mod token;
@@ -92,6 +94,7 @@ use marque_store::Store;
 pub struct Core {
     store: Store,
     cost: HashCost,
+    sieve: sieve::SieveLimits,
 }
 
 impl Core {
@@ -102,7 +105,17 @@ impl Core {
 
     /// Opens the core with a chosen password-hashing cost.
     pub fn open_with(store: Store, cost: HashCost) -> Result<Core> {
-        Ok(Core { store, cost })
+        Ok(Core {
+            store,
+            cost,
+            sieve: sieve::SieveLimits::default(),
+        })
+    }
+
+    /// Sets the limits on each mailbox's Sieve scripts.
+    pub fn with_sieve_limits(mut self, limits: sieve::SieveLimits) -> Core {
+        self.sieve = limits;
+        self
     }
 
     /// The store underneath.

@@ -12,7 +12,7 @@
 //!   vacation and redirect rules, writing what scripts decided. See `docs/sieve.md`.
 //! - [`outbox`]: the [`Outbox`] trait the outbound queue implements.
 //! - [`record`]: the transaction log record SMTP writes, one per transaction.
-//! - [`managesieve`]: the ManageSieve listener; later one file per command under
+//! - [`managesieve`]: the ManageSieve server (RFC 5804), one file per command under
 //!   `managesieve/cmd/` (`putscript.rs`, `setactive.rs`, ...).
 
 #![forbid(unsafe_code)]
@@ -36,6 +36,5 @@ pub fn managesieve_handler(
     core: &marque_core::Core,
     hostname: &str,
 ) -> impl marque_core::net::Handler {
-    let _ = core;
-    managesieve::Unavailable::new(hostname)
+    managesieve::ManageSieve::new(core, hostname)
 }

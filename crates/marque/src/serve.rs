@@ -89,7 +89,10 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         max_per_ip: config.limits.max_connections_per_ip,
     };
     let ctx = Services {
-        core: tenancy.core().clone(),
+        core: tenancy
+            .core()
+            .clone()
+            .with_sieve_limits(config.sieve.storage_limits()),
         hostname: config.server.hostname.clone(),
         // No outbound queue is wired yet: redirects keep the message, see docs/sieve.md.
         delivery: marque_delivery::Environment {
@@ -175,7 +178,8 @@ impl Services {
             Service::ManageSieve => self.run(
                 tasks,
                 listener,
-                marque_delivery::managesieve_handler(core, host),
+                marque_delivery::managesieve::ManageSieve::new(core, host)
+                    .max_redirects(self.delivery.sieve.config().max_redirects),
                 stop,
             ),
             Service::Http | Service::Https => {

@@ -14,6 +14,7 @@ use crate::txn::Txn;
 
 const TAG_SCRIPT: u8 = b'V';
 const TAG_ACTIVE: u8 = b'W';
+const TAG_SETTINGS: u8 = b'X';
 
 /// The longest script name accepted, in bytes.
 pub const MAX_NAME_LEN: usize = 255;
@@ -188,4 +189,19 @@ pub fn rename(txn: &mut Txn<'_>, account: AccountId, old: &str, new: &str) -> Re
         );
     }
     Ok(())
+}
+
+fn settings_key(account: AccountId) -> Vec<u8> {
+    Key::new().u64(account.0).tag(TAG_SETTINGS).into_bytes()
+}
+
+/// Stores the account's structured Sieve settings (vacation, forwards), encoded by the caller.
+/// They live beside the scripts so that purging the account removes them too.
+pub fn put_settings(txn: &mut Txn<'_>, account: AccountId, value: &[u8]) {
+    txn.put(Keyspace::Mailboxes, settings_key(account), value.to_vec());
+}
+
+/// Reads the account's structured Sieve settings, if any were stored.
+pub fn settings(r: &impl Reader, account: AccountId) -> Result<Option<Vec<u8>>> {
+    r.get(Keyspace::Mailboxes, &settings_key(account))
 }

@@ -437,6 +437,15 @@ fn schemas() -> Value {
     })
 }
 
+/// The schemas of this file and of the files that keep their own.
+fn all_schemas() -> Value {
+    let mut all = schemas();
+    if let (Value::Object(m), Value::Object(more)) = (&mut all, super::sieve::schemas()) {
+        m.extend(more);
+    }
+    all
+}
+
 fn problem_ref() -> Value {
     json!({"description": "Problem details (RFC 9457)",
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
@@ -456,7 +465,7 @@ fn query_param(name: &str) -> Value {
 /// The OpenAPI 3.1 document.
 pub fn spec() -> Value {
     let mut paths = Map::new();
-    for o in OPS {
+    for o in OPS.iter().chain(super::sieve::OPS) {
         let entry = paths.entry(o.path.to_string()).or_insert_with(|| json!({}));
         let mut params: Vec<Value> = o.query.iter().map(|q| query_param(q)).collect();
         for seg in o.path.split('/') {
@@ -476,7 +485,8 @@ pub fn spec() -> Value {
                 if !p.ends_with("approve")
                     && !p.ends_with("reject")
                     && !p.ends_with("credit")
-                    && !p.ends_with("bulk") =>
+                    && !p.ends_with("bulk")
+                    && !p.ends_with("activate") =>
             {
                 json!({"201": {"description": "Created", "content": {"application/json": {"schema": {"type": "object"}}}}})
             }
@@ -519,7 +529,7 @@ pub fn spec() -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": schemas(),
+            "schemas": all_schemas(),
         },
     })
 }
@@ -568,10 +578,10 @@ mod tests {
         }
         assert_eq!(
             routed,
-            OPS.len(),
+            OPS.len() + crate::api::sieve::OPS.len(),
             "the document lists operations the router lacks"
         );
-        for o in OPS {
+        for o in OPS.iter().chain(crate::api::sieve::OPS) {
             if let Some(b) = o.body {
                 assert!(doc["components"]["schemas"][b].is_object(), "schema {b}");
             }

@@ -6,7 +6,10 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SieveConfig {
-    /// Largest script compiled, in bytes; a larger one fails and the message goes to INBOX.
+    /// Most scripts one mailbox may keep (ManageSieve, the admin API).
+    pub max_scripts: usize,
+    /// Largest script stored (ManageSieve answers `QUOTA/MAXSIZE`) or compiled at delivery, in
+    /// bytes; a larger one at delivery fails and the message goes to INBOX.
     pub max_script_size: usize,
     /// Most instructions one script run may execute (the CPU limit).
     pub max_instructions: usize,
@@ -29,6 +32,7 @@ pub struct SieveConfig {
 impl Default for SieveConfig {
     fn default() -> Self {
         SieveConfig {
+            max_scripts: 10,
             max_script_size: 64 * 1024,
             max_instructions: 10_000,
             max_redirects: 4,
@@ -42,10 +46,19 @@ impl Default for SieveConfig {
 }
 
 impl SieveConfig {
+    /// The limits the core enforces when scripts are stored.
+    pub fn storage_limits(&self) -> marque_core::sieve::SieveLimits {
+        marque_core::sieve::SieveLimits {
+            max_scripts: self.max_scripts as u64,
+            max_script_size: self.max_script_size as u64,
+        }
+    }
+
     /// Every problem of the section: (key path, what is wrong).
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         let positive = [
+            ("sieve.max_scripts", self.max_scripts),
             ("sieve.max_script_size", self.max_script_size),
             ("sieve.max_instructions", self.max_instructions),
             ("sieve.max_actions", self.max_actions),

@@ -458,4 +458,20 @@ mod tests {
         let c = parse("[listeners]\nsmtp = [\"127.0.0.1:0\"]\nimap = [\"127.0.0.1:0\"]\n").unwrap();
         assert_eq!(c.listeners.len(), 2);
     }
+
+    #[test]
+    fn sieve_limits_are_read_and_checked() {
+        let c = parse("[sieve]\nmax_scripts = 3\nmax_script_size = 1000\n").unwrap();
+        assert_eq!(c.sieve.max_scripts, 3);
+        assert_eq!(c.sieve.max_script_size, 1000);
+        assert_eq!(
+            parse("").unwrap().sieve.storage_limits(),
+            marque_core::sieve::SieveLimits::default()
+        );
+        let p = parse("[sieve]\nmax_scripts = 0\n").unwrap_err().0;
+        assert!(
+            p[0].to_string()
+                .starts_with("sieve.max_scripts: must be at least 1")
+        );
+    }
 }

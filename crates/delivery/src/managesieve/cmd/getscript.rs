@@ -1,0 +1,21 @@
+//! GETSCRIPT (RFC 5804 §2.9): the script as a literal, then `OK`.
+
+use marque_core::Core;
+
+use super::super::response::Reply;
+use super::{User, refusal};
+
+pub async fn run(core: &Core, user: &User, name: &str) -> Reply {
+    match core.sieve_get(&user.actor, &user.address, name).await {
+        Ok(text) => {
+            let mut r = Reply::default();
+            // Always a literal: scripts have line breaks, and clients expect one.
+            r.0.extend_from_slice(format!("{{{}}}\r\n", text.len()).as_bytes());
+            r.0.extend_from_slice(text.as_bytes());
+            r.0.extend_from_slice(b"\r\n");
+            r.push_status("OK", None, "");
+            r
+        }
+        Err(e) => refusal(&e),
+    }
+}

@@ -1,0 +1,16 @@
+//! HAVESPACE (RFC 5804 §2.5): whether a script of that name and size would be accepted.
+
+use marque_core::Core;
+
+use super::super::response::Reply;
+use super::{User, refusal};
+
+pub async fn run(core: &Core, user: &User, name: &str, size: u64) -> Reply {
+    match core
+        .sieve_have_space(&user.actor, &user.address, name, size)
+        .await
+    {
+        Ok(()) => Reply::ok("putscript would succeed"),
+        Err(e) => refusal(&e),
+    }
+}

@@ -1,0 +1,18 @@
+//! PUTSCRIPT (RFC 5804 §2.6): compiles and stores a script; replacing the active script keeps
+//! it active. Warnings come back with `OK (WARNINGS)`.
+
+use marque_core::Core;
+
+use super::super::response::{Code, Reply};
+use super::{User, refusal};
+
+pub async fn run(core: &Core, user: &User, name: &str, script: Vec<u8>) -> Reply {
+    match core
+        .sieve_put(&user.actor, &user.address, name, script)
+        .await
+    {
+        Ok(warnings) if warnings.is_empty() => Reply::ok("script stored"),
+        Ok(warnings) => Reply::status("OK", Some(Code::Warnings), &warnings.join("; ")),
+        Err(e) => refusal(&e),
+    }
+}

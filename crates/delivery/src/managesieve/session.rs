@@ -1,0 +1,380 @@
+//! One ManageSieve session: the greeting (the capability list, RFC 5804 §1.7), commands until
+//! LOGOUT, STARTTLS, SASL PLAIN through the core's sign-in, and the limits on idle time,
+//! failures and commands.
+
+use std::time::Duration;
+
+use marque_core::authlog::Attempt;
+use marque_core::net::Connection;
+use marque_core::{CoreError, Role};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tracing::{Instrument, debug, info, info_span, warn};
+
+use super::ManageSieve;
+use super::cmd::{self, User, authenticate, capability::Offer};
+use super::parse::{self, Command, FrameError, FrameLimits, Token};
+use super::response::{Code, Reply};
+
+/// Where the session is. Script commands need the signed-in [`User`].
+enum State {
+    NotAuthenticated {
+        failures: u32,
+    },
+    /// AUTHENTICATE without an initial response: the next line is the client's response.
+    SaslResponse {
+        failures: u32,
+    },
+    Authenticated {
+        user: User,
+    },
+}
+
+/// What the session does after a reply.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    Continue,
+    Close,
+    StartTls,
+}
+
+struct Session<'a> {
+    svc: &'a ManageSieve,
+    remote: String,
+    loopback: bool,
+    is_tls: bool,
+    can_starttls: bool,
+    commands: u64,
+    state: State,
+}
+
+/// Serves one connection to the end.
+pub(super) async fn run(svc: &ManageSieve, conn: Connection) {
+    let span = info_span!(
+        "managesieve",
+        session = conn.session_id(),
+        listener = conn.service(),
+        remote = %conn.peer()
+    );
+    let s = Session {
+        svc,
+        remote: conn.peer().ip().to_string(),
+        loopback: conn.peer().ip().is_loopback(),
+        is_tls: conn.is_tls(),
+        can_starttls: conn.can_starttls(),
+        commands: 0,
+        state: State::NotAuthenticated { failures: 0 },
+    };
+    serve(s, conn).instrument(span).await;
+}
+
+async fn serve(mut s: Session<'_>, mut conn: Connection) {
+    let svc = s.svc;
+    let limits = FrameLimits {
+        max_line: parse::MAX_LINE,
+        max_literal: svc.max_literal(),
+    };
+    let mut stop = conn.shutdown_signal();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 16 * 1024];
+    let mut out = s.greeting();
+    loop {
+        let mut next = Next::Continue;
+        loop {
+            match parse::frame(&buf, limits) {
+                Ok(None) => break,
+                Ok(Some((tokens, used))) => {
+                    buf.drain(..used);
+                    let (reply, then) = s.step(tokens).await;
+                    out.extend_from_slice(&reply.0);
+                    next = then;
+                    if next != Next::Continue {
+                        break;
+                    }
+                }
+                Err(FrameError::Syntax { reason, skip }) => {
+                    buf.drain(..skip.min(buf.len()));
+                    if let State::SaslResponse { failures } = s.state {
+                        s.state = State::NotAuthenticated { failures };
+                    }
+                    out.extend_from_slice(&Reply::no(None, &reason).0);
+                }
+                Err(FrameError::LineTooLong) => {
+                    out.extend_from_slice(&Reply::bye(None, "line too long").0);
+                    next = Next::Close;
+                    break;
+                }
+                Err(FrameError::LiteralTooLarge { size, max }) => {
+                    let text = format!("literal of {size} bytes is larger than {max}");
+                    out.extend_from_slice(&Reply::bye(Some(Code::QuotaMaxSize), &text).0);
+                    next = Next::Close;
+                    break;
+                }
+            }
+        }
+        if !write(&mut conn, &mut out, svc.idle_timeout).await {
+            return;
+        }
+        match next {
+            Next::Continue => {}
+            Next::Close => {
+                let _ = conn.shutdown().await;
+                return;
+            }
+            Next::StartTls => {
+                // RFC 5804 §2.2 (and RFC 3207 §4.2): whatever followed STARTTLS in plaintext
+                // is dropped, never read as if it came over TLS.
+                buf.clear();
+                conn = match tokio::time::timeout(svc.idle_timeout, conn.starttls()).await {
+                    Ok(Ok(c)) => c,
+                    Ok(Err(e)) => {
+                        debug!(error = %e, "STARTTLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        debug!("STARTTLS handshake timed out");
+                        return;
+                    }
+                };
+                s.is_tls = true;
+                s.can_starttls = false;
+                // RFC 5804 §2.2: the capabilities again, then OK.
+                let mut r = cmd::capability::lines(svc, s.offer());
+                r.push_status("OK", None, "TLS negotiation successful");
+                out = r.0;
+                if !write(&mut conn, &mut out, svc.idle_timeout).await {
+                    return;
+                }
+                continue;
+            }
+        }
+        tokio::select! {
+            _ = stop.wait() => {
+                let _ = conn.write_all(&Reply::bye(Some(Code::TryLater), "server shutting down").0).await;
+                let _ = conn.shutdown().await;
+                return;
+            }
+            read = tokio::time::timeout(svc.idle_timeout, conn.read(&mut chunk)) => match read {
+                Err(_) => {
+                    info!("idle timeout");
+                    let _ = conn.write_all(&Reply::bye(None, "idle for too long").0).await;
+                    let _ = conn.shutdown().await;
+                    return;
+                }
+                Ok(Ok(0)) | Ok(Err(_)) => return,
+                Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+}
+
+/// Writes and empties `out`; false if the client is gone or does not read.
+async fn write(conn: &mut Connection, out: &mut Vec<u8>, limit: Duration) -> bool {
+    if out.is_empty() {
+        return true;
+    }
+    let sent = tokio::time::timeout(limit, async {
+        conn.write_all(out).await?;
+        conn.flush().await
+    })
+    .await;
+    out.clear();
+    matches!(sent, Ok(Ok(())))
+}
+
+impl Session<'_> {
+    /// What the capability list offers now.
+    fn offer(&self) -> Offer {
+        Offer {
+            plain: self.is_tls || (self.loopback && self.svc.plaintext_on_loopback),
+            starttls: self.can_starttls
+                && !self.is_tls
+                && !matches!(self.state, State::Authenticated { .. }),
+        }
+    }
+
+    /// RFC 5804 §1.7: the capabilities, then OK.
+    fn greeting(&self) -> Vec<u8> {
+        let mut r = cmd::capability::lines(self.svc, self.offer());
+        let text = format!("{} ManageSieve ready", self.svc.hostname);
+        r.push_status("OK", None, &text);
+        r.0
+    }
+
+    async fn step(&mut self, tokens: Vec<Token>) -> (Reply, Next) {
+        self.commands += 1;
+        if self.commands > self.svc.max_commands {
+            return (
+                Reply::bye(None, "too many commands on one connection"),
+                Next::Close,
+            );
+        }
+        if let State::SaslResponse { failures } = self.state {
+            self.state = State::NotAuthenticated { failures };
+            return match tokens.as_slice() {
+                [Token::String(response)] => self.sasl_plain(response).await,
+                _ => (
+                    Reply::no(None, "expected a SASL response string"),
+                    Next::Continue,
+                ),
+            };
+        }
+        match Command::parse(tokens) {
+            Ok(c) => self.dispatch(c).await,
+            Err(e) => (Reply::no(None, &e), Next::Continue),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(command = c.name()))]
+    async fn dispatch(&mut self, c: Command) -> (Reply, Next) {
+        let svc = self.svc;
+        let core = &svc.core;
+        let go = |r: Reply| (r, Next::Continue);
+        let signed_in = matches!(self.state, State::Authenticated { .. });
+        match c {
+            Command::Capability => return go(cmd::capability::answer(svc, self.offer())),
+            Command::Logout => return (cmd::logout::answer(), Next::Close),
+            Command::Noop { tag } => return go(cmd::noop::answer(tag.as_deref())),
+            Command::StartTls => {
+                return match cmd::starttls::answer(self.is_tls, self.can_starttls, signed_in) {
+                    Ok(r) => (r, Next::StartTls),
+                    Err(r) => go(r),
+                };
+            }
+            Command::Unauthenticate => {
+                let r = cmd::unauthenticate::answer(signed_in);
+                if signed_in {
+                    self.state = State::NotAuthenticated { failures: 0 };
+                }
+                return go(r);
+            }
+            _ => {}
+        }
+        let user = match &self.state {
+            State::Authenticated { user } => user.clone(),
+            _ => {
+                return match c {
+                    Command::Authenticate { mechanism, initial } => {
+                        self.authenticate(&mechanism, initial).await
+                    }
+                    _ => go(Reply::no(None, "authenticate first")),
+                };
+            }
+        };
+        go(match c {
+            Command::Authenticate { .. } => Reply::no(None, "already authenticated"),
+            Command::HaveSpace { name, size } => {
+                cmd::havespace::run(core, &user, &name, size).await
+            }
+            Command::PutScript { name, script } => {
+                cmd::putscript::run(core, &user, &name, script).await
+            }
+            Command::CheckScript { script } => cmd::checkscript::run(core, &script),
+            Command::ListScripts => cmd::listscripts::run(core, &user).await,
+            Command::SetActive { name } => cmd::setactive::run(core, &user, &name).await,
+            Command::GetScript { name } => cmd::getscript::run(core, &user, &name).await,
+            Command::DeleteScript { name } => cmd::deletescript::run(core, &user, &name).await,
+            Command::RenameScript { old, new } => {
+                cmd::renamescript::run(core, &user, &old, &new).await
+            }
+            Command::Capability
+            | Command::Logout
+            | Command::Noop { .. }
+            | Command::StartTls
+            | Command::Unauthenticate => Reply::no(None, "unexpected command"),
+        })
+    }
+
+    /// AUTHENTICATE before sign-in: PLAIN only, and only where [`Self::offer`] allows it.
+    async fn authenticate(&mut self, mechanism: &str, initial: Option<Vec<u8>>) -> (Reply, Next) {
+        if mechanism != authenticate::PLAIN {
+            return (
+                Reply::no(None, "unsupported authentication mechanism"),
+                Next::Continue,
+            );
+        }
+        if !self.offer().plain {
+            return (
+                Reply::no(Some(Code::EncryptNeeded), "use STARTTLS first"),
+                Next::Continue,
+            );
+        }
+        match initial {
+            Some(response) => self.sasl_plain(&response).await,
+            None => {
+                let failures = match self.state {
+                    State::NotAuthenticated { failures } => failures,
+                    _ => 0,
+                };
+                self.state = State::SaslResponse { failures };
+                // RFC 5804 §2.1: an empty challenge.
+                (Reply(b"\"\"\r\n".to_vec()), Next::Continue)
+            }
+        }
+    }
+
+    async fn sasl_plain(&mut self, response: &[u8]) -> (Reply, Next) {
+        match authenticate::decode_plain(response) {
+            Ok(p) => self.sign_in(&p.login, &p.password).await,
+            Err(authenticate::SaslError::Cancelled) => {
+                (Reply::no(None, "authentication cancelled"), Next::Continue)
+            }
+            Err(_) => self.failed().await,
+        }
+    }
+
+    /// Verifies the credentials through the core, which writes the authentication log.
+    async fn sign_in(&mut self, login: &str, password: &str) -> (Reply, Next) {
+        let attempt = Attempt {
+            protocol: "managesieve",
+            login,
+            remote: &self.remote,
+            mechanism: "PLAIN",
+        };
+        match self.svc.core.sign_in(attempt, password).await {
+            // Only mailboxes have scripts; staff manage them through the admin API.
+            Ok(actor)
+                if matches!(
+                    actor.principal.role,
+                    Role::User { .. } | Role::Postmaster { .. }
+                ) =>
+            {
+                info!(login, "signed in");
+                let address = actor.principal.name.clone();
+                let actor = actor.with_source(self.remote.clone());
+                self.state = State::Authenticated {
+                    user: User { actor, address },
+                };
+                (Reply::ok("authenticated"), Next::Continue)
+            }
+            Ok(_) | Err(CoreError::AuthFailed) => self.failed().await,
+            Err(e) => {
+                warn!(error = %e, "sign-in failed");
+                (
+                    Reply::no(Some(Code::TryLater), "cannot sign in now"),
+                    Next::Continue,
+                )
+            }
+        }
+    }
+
+    /// A failed sign-in: a delay that doubles with each failure, and the end of the
+    /// connection after [`super::MAX_FAILURES`].
+    async fn failed(&mut self) -> (Reply, Next) {
+        let failures = match &mut self.state {
+            State::NotAuthenticated { failures } | State::SaslResponse { failures } => {
+                *failures += 1;
+                *failures
+            }
+            State::Authenticated { .. } => super::MAX_FAILURES,
+        };
+        let delay = self
+            .svc
+            .failure_delay
+            .saturating_mul(1 << failures.saturating_sub(1).min(4));
+        tokio::time::sleep(delay).await;
+        if failures >= super::MAX_FAILURES {
+            return (Reply::bye(None, "too many failed sign-ins"), Next::Close);
+        }
+        (Reply::no(None, "authentication failed"), Next::Continue)
+    }
+}

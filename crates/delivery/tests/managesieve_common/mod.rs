@@ -1,0 +1,164 @@
+//! A ManageSieve server on 127.0.0.1:0 over a fresh store with one customer, one domain and
+//! two mailboxes, with STARTTLS on a self-signed certificate.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use marque_core::net::{Listener, Shutdown, TlsConfig, serve};
+use marque_core::sieve::SieveLimits;
+use marque_core::{Actor, Core, HashCost, NewDomain, NewMailbox, NewTenant};
+use marque_delivery::managesieve::ManageSieve;
+use marque_store::{Store, StoreOptions};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+pub const USER: &str = "ann@c.example";
+pub const PASSWORD: &str = "correct horse battery";
+pub const OTHER: &str = "bob@c.example";
+
+pub struct Server {
+    pub port: u16,
+    pub core: Core,
+    _shutdown: Shutdown,
+    _dir: tempfile::TempDir,
+}
+
+fn self_signed() -> TlsConfig {
+    let c = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("cert");
+    TlsConfig::from_pem(
+        c.cert.pem().as_bytes(),
+        c.signing_key.serialize_pem().as_bytes(),
+    )
+    .expect("tls")
+}
+
+/// Starts a server; `configure` adjusts the service (limits, plaintext policy).
+pub async fn start(limits: SieveLimits, configure: fn(ManageSieve) -> ManageSieve) -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
+    let core = Core::open_with(store, HashCost::insecure_for_tests())
+        .expect("open core")
+        .with_sieve_limits(limits);
+    core.bootstrap(None).await.expect("bootstrap");
+    let op = Actor::operator();
+    let customer = core
+        .create_tenant(
+            &op,
+            NewTenant {
+                name: "C".into(),
+                ..NewTenant::default()
+            },
+        )
+        .await
+        .expect("customer")
+        .tenant
+        .id;
+    core.create_domain(
+        &op,
+        NewDomain {
+            name: "c.example".into(),
+            tenant: customer,
+            ..NewDomain::default()
+        },
+    )
+    .await
+    .expect("domain");
+    for address in [USER, OTHER] {
+        core.create_mailbox(
+            &op,
+            NewMailbox {
+                address: address.into(),
+                password: PASSWORD.into(),
+                quota_mb: Some(10),
+                ..NewMailbox::default()
+            },
+        )
+        .await
+        .expect("mailbox");
+    }
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = tcp.local_addr().expect("addr").port();
+    let listener = Listener::new("managesieve", tcp).starttls(self_signed());
+    let shutdown = Shutdown::new();
+    let handler = configure(ManageSieve::new(&core, "sieve.test").failure_delay(Duration::ZERO));
+    tokio::spawn(serve(
+        listener,
+        Arc::new(handler),
+        shutdown.signal(),
+        Duration::from_secs(1),
+    ));
+    Server {
+        port,
+        core,
+        _shutdown: shutdown,
+        _dir: dir,
+    }
+}
+
+/// A raw client: writes bytes, reads lines and whole responses.
+pub struct Raw {
+    pub r: BufReader<TcpStream>,
+}
+
+impl Raw {
+    pub async fn connect(port: u16) -> Raw {
+        let s = TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connect");
+        let mut raw = Raw {
+            r: BufReader::new(s),
+        };
+        raw.response().await;
+        raw
+    }
+
+    pub async fn send(&mut self, bytes: &[u8]) {
+        self.r.get_mut().write_all(bytes).await.expect("write");
+    }
+
+    /// Reads through the next line that starts with OK, NO or BYE; literals are read whole.
+    pub async fn response(&mut self) -> String {
+        let mut all = String::new();
+        loop {
+            let mut line = String::new();
+            let n = self.r.read_line(&mut line).await.expect("read");
+            if n == 0 {
+                all.push_str("<EOF>");
+                return all;
+            }
+            all.push_str(&line);
+            if let Some(len) = line
+                .trim_end()
+                .strip_prefix('{')
+                .and_then(|l| l.strip_suffix('}'))
+                .and_then(|n| n.parse::<usize>().ok())
+            {
+                let mut data = vec![0u8; len];
+                self.r.read_exact(&mut data).await.expect("literal");
+                all.push_str(&String::from_utf8_lossy(&data));
+                continue;
+            }
+            if line.starts_with("OK") || line.starts_with("NO") || line.starts_with("BYE") {
+                return all;
+            }
+        }
+    }
+
+    pub async fn cmd(&mut self, bytes: &str) -> String {
+        self.send(bytes.as_bytes()).await;
+        self.response().await
+    }
+
+    /// Signs in with SASL PLAIN and its initial response.
+    pub async fn login(&mut self, user: &str, password: &str) -> String {
+        use base64::Engine;
+        let token =
+            base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
+        self.cmd(&format!("AUTHENTICATE \"PLAIN\" \"{token}\"\r\n"))
+            .await
+    }
+}
