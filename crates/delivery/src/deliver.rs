@@ -188,7 +188,11 @@ pub async fn deliver(
             let mut results = Vec::with_capacity(recipients.len());
             for r in &recipients {
                 let result = deliver_one(txn, r.account, &prepared)?;
-                let (outcome, reason) = result.as_log();
+                let (mut outcome, mut reason) = result.as_log();
+                if outcome == Outcome::Delivered && record.auth.as_ref().is_some_and(|a| a.junk) {
+                    outcome = Outcome::Junk;
+                    reason = "DMARC policy quarantine".into();
+                }
                 record.recipients.push(RecipientRecord {
                     address: r.address.clone(),
                     outcome,

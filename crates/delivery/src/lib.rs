@@ -20,7 +20,7 @@ pub mod record;
 pub use deliver::{
     Delivery, DeliveryError, LocalRecipient, RecipientResult, deliver, owners_of, record_only,
 };
-pub use record::{Outcome, RecipientRecord, TransactionRecord};
+pub use record::{AuthResults, Outcome, RecipientRecord, TransactionRecord};
 
 /// The handler for the `managesieve` listener.
 pub fn managesieve_handler(

@@ -94,6 +94,7 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         grace: config.server.shutdown_grace,
         limits,
         tls,
+        smtp: smtp_handler(&config, tenancy.core()),
     };
     let mut tasks = JoinSet::new();
     for (service, _, tcp) in listeners {
@@ -123,6 +124,20 @@ struct Services {
     grace: Duration,
     limits: Limits,
     tls: TlsConfig,
+    /// One SMTP handler for every SMTP listener: one DNS resolver, one set of rate counters.
+    smtp: marque_smtp::Smtp,
+}
+
+/// The SMTP handler with the `[dns]`, `[smtp]` and `[submission]` settings.
+fn smtp_handler(config: &Config, core: &marque_core::Core) -> marque_smtp::Smtp {
+    let mut c = marque_smtp::Config::new(&config.server.hostname);
+    c.nameservers = config.dns.nameservers.clone();
+    c.dmarc_reject = config.smtp.dmarc_reject;
+    c.submission_limits = marque_smtp::authn::rate::Limits {
+        max_messages_per_hour: config.submission.max_messages_per_hour,
+        max_recipients_per_hour: config.submission.max_recipients_per_hour,
+    };
+    marque_smtp::Smtp::new(core, c)
 }
 
 impl Services {
@@ -142,7 +157,7 @@ impl Services {
         let (core, host) = (&self.core, self.hostname.as_str());
         match service {
             Service::Smtp | Service::Submission | Service::Submissions => {
-                self.run(tasks, listener, marque_smtp::handler(core, host), stop)
+                self.run(tasks, listener, self.smtp.clone(), stop)
             }
             Service::Imap | Service::Imaps => self.run(
                 tasks,

@@ -13,10 +13,10 @@ use super::{
 
 /// Collects problems while the sections are read.
 #[derive(Default)]
-struct Report(Vec<Problem>);
+pub(super) struct Report(Vec<Problem>);
 
 impl Report {
-    fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.0.push(Problem {
             path: path.into(),
             message: message.into(),
@@ -81,10 +81,13 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let log: raw::Log = report.section("log", table.remove("log"));
     let store: raw::Store = report.section("store", table.remove("store"));
     let listeners = listeners(&mut report, table.remove("listeners"));
+    let dns: raw::Dns = report.section("dns", table.remove("dns"));
+    let smtp: raw::Smtp = report.section("smtp", table.remove("smtp"));
+    let submission: raw::Submission = report.section("submission", table.remove("submission"));
     for key in table.keys() {
         report.add(
             key.clone(),
-            "unknown section (expected server, listeners, limits, tls, log or store)",
+            "unknown section (expected server, listeners, limits, tls, log, store, dns, smtp or submission)",
         );
     }
 
@@ -93,6 +96,9 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let tls = check_tls(&mut report, tls);
     let log = check_log(&mut report, log);
     let store = check_store(&mut report, store);
+    let dns = super::mail::check_dns(&mut report, dns);
+    let smtp = super::mail::check_smtp(smtp);
+    let submission = super::mail::check_submission(&mut report, submission);
 
     if !report.0.is_empty() {
         return Err(Problems(report.sorted()));
@@ -104,6 +110,9 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
         tls,
         log,
         store,
+        dns,
+        smtp,
+        submission,
     })
 }
 
