@@ -18,6 +18,7 @@
 //! - [`bootstrap`] — the provider and its first token.
 //! - [`tenant`] — the tenant tree.
 //! - [`domain`], [`mailbox`], [`alias`], [`list`] — what a domain holds.
+//! - [`dkim`] — DKIM signing keys per domain and the TXT records that publish them.
 //! - [`plan`] — plans and mailbox tiers.
 //! - [`limits`] — limits and who may set them.
 //! - [`quota`] — allocation, usage charges for delivery/APPEND, usage reports.
@@ -40,6 +41,7 @@ pub mod authlog;
 pub mod bootstrap;
 pub mod credit;
 mod directory;
+pub mod dkim;
 pub mod domain;
 pub mod error;
 mod expansion;

@@ -274,7 +274,11 @@ pub async fn deliver(
                 let prepared = evaluated.prepared_for(i);
                 let (result, notes) =
                     crate::sieve::apply::apply(txn, outbox.as_ref(), r, plan, &prepared)?;
-                let (outcome, mut reason) = result.as_log();
+                let (mut outcome, mut reason) = result.as_log();
+                if outcome == Outcome::Delivered && record.auth.as_ref().is_some_and(|a| a.junk) {
+                    outcome = Outcome::Junk;
+                    reason = join("DMARC policy quarantine", &reason);
+                }
                 if let Some(error) = &plan.error {
                     reason = join(
                         &format!("Sieve script failed ({error}); filed in INBOX"),

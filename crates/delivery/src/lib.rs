@@ -28,7 +28,7 @@ pub use deliver::{
     record_only,
 };
 pub use outbox::{NoOutbox, OutboundKind, OutboundMessage, Outbox};
-pub use record::{Outcome, RecipientRecord, TransactionRecord};
+pub use record::{AuthResults, Outcome, RecipientRecord, TransactionRecord};
 pub use sieve::{SieveConfig, SieveEngine};
 
 /// The handler for the `managesieve` listener.

@@ -17,6 +17,8 @@ pub enum Outcome {
     /// Refused for good (5xx).
     #[default]
     Rejected,
+    /// Stored, but marked as junk (a DMARC `p=quarantine` failure).
+    Junk,
 }
 
 /// One recipient of a transaction.
@@ -52,7 +54,31 @@ pub struct TransactionRecord {
     pub size: u64,
     /// Whether the session was encrypted.
     pub tls: bool,
+    /// Message authentication on port 25 (RFC 8601 result names: `pass`, `fail`, `none`,
+    /// `temperror`...); absent for submission and for records written before the checks ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<AuthResults>,
     /// The conversation: commands (`C: ...`) and replies (`S: ...`), AUTH data redacted, no
     /// message body.
     pub conversation: Vec<String>,
+}
+
+/// SPF, DKIM, DMARC and ARC results of an inbound message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthResults {
+    /// SPF of the MAIL FROM identity (RFC 7208).
+    pub spf: String,
+    /// The best result over the DKIM signatures (RFC 6376).
+    pub dkim: String,
+    /// DMARC of the author domain (RFC 7489).
+    pub dmarc: String,
+    /// The ARC chain (RFC 8617).
+    pub arc: String,
+    /// The author (RFC 5322 From) domain DMARC was evaluated for.
+    #[serde(default)]
+    pub header_from: String,
+    /// DMARC failed under `p=quarantine`: the delivered recipients are recorded as
+    /// [`Outcome::Junk`].
+    #[serde(default)]
+    pub junk: bool,
 }

@@ -105,6 +105,11 @@ pub enum DomainCommand {
         #[arg(long, value_name = "ID")]
         tenant: u64,
     },
+    /// Print the DKIM TXT records to publish for a domain (its keys are made if it has none).
+    Dkim {
+        /// The domain name.
+        name: String,
+    },
 }
 
 /// Where a password comes from.

@@ -80,6 +80,18 @@ async fn dispatch(tenancy: &Tenancy, command: Command) -> Result<()> {
                 d["tenant"]
             )?;
         }
+        Command::Domain(DomainCommand::Dkim { name }) => {
+            // One zone-file line per key: NAME IN TXT "..." (split into 255-byte strings).
+            for r in tenancy.dkim_records(&name).await? {
+                let parts: Vec<String> = r
+                    .txt_value
+                    .as_bytes()
+                    .chunks(255)
+                    .map(|c| format!("\"{}\"", String::from_utf8_lossy(c)))
+                    .collect();
+                writeln!(out, "{}. IN TXT {}", r.txt_name, parts.join(" "))?;
+            }
+        }
         Command::Mailbox(MailboxCommand::Create {
             address,
             quota_mb,

@@ -88,25 +88,27 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         max_connections: config.limits.max_connections,
         max_per_ip: config.limits.max_connections_per_ip,
     };
-    let ctx = Services {
-        core: tenancy
-            .core()
-            .clone()
-            .with_sieve_limits(config.sieve.storage_limits()),
+    let core = tenancy
+        .core()
+        .clone()
+        .with_sieve_limits(config.sieve.storage_limits());
+    // No outbound queue is wired yet: redirects keep the message, see docs/sieve.md.
+    let delivery = marque_delivery::Environment {
+        sieve: std::sync::Arc::new(marque_delivery::SieveEngine::new(
+            config.sieve.clone(),
+            &config.server.hostname,
+        )),
+        outbox: std::sync::Arc::new(marque_delivery::NoOutbox),
         hostname: config.server.hostname.clone(),
-        // No outbound queue is wired yet: redirects keep the message, see docs/sieve.md.
-        delivery: marque_delivery::Environment {
-            sieve: std::sync::Arc::new(marque_delivery::SieveEngine::new(
-                config.sieve.clone(),
-                &config.server.hostname,
-            )),
-            outbox: std::sync::Arc::new(marque_delivery::NoOutbox),
-            hostname: config.server.hostname.clone(),
-        },
+    };
+    let ctx = Services {
+        smtp: smtp_handler(&config, &core, delivery.clone()),
+        core,
+        hostname: config.server.hostname.clone(),
+        delivery,
         grace: config.server.shutdown_grace,
         limits,
         tls,
-        smtp: config.smtp.service_config(&config.server.hostname),
     };
     let mut tasks = JoinSet::new();
     for (service, _, tcp) in listeners {
@@ -138,8 +140,24 @@ struct Services {
     grace: Duration,
     limits: Limits,
     tls: TlsConfig,
-    /// `[smtp]` limits and timeouts.
-    smtp: marque_smtp::Config,
+    /// One SMTP handler for every SMTP listener: one DNS resolver, one set of rate counters.
+    smtp: marque_smtp::Smtp,
+}
+
+/// The SMTP handler with the `[dns]`, `[smtp]` and `[submission]` settings and local delivery.
+fn smtp_handler(
+    config: &Config,
+    core: &marque_core::Core,
+    delivery: marque_delivery::Environment,
+) -> marque_smtp::Smtp {
+    let mut c = config.smtp.service_config(&config.server.hostname);
+    c.nameservers = config.dns.nameservers.clone();
+    c.delivery = delivery;
+    c.submission_limits = marque_smtp::authn::rate::Limits {
+        max_messages_per_hour: config.submission.max_messages_per_hour,
+        max_recipients_per_hour: config.submission.max_recipients_per_hour,
+    };
+    marque_smtp::Smtp::new(core, c)
 }
 
 impl Services {
@@ -159,9 +177,7 @@ impl Services {
         let (core, host) = (&self.core, self.hostname.as_str());
         match service {
             Service::Smtp | Service::Submission | Service::Submissions => {
-                let mut smtp = self.smtp.clone();
-                smtp.delivery = self.delivery.clone();
-                self.run(tasks, listener, marque_smtp::Smtp::new(core, smtp), stop)
+                self.run(tasks, listener, self.smtp.clone(), stop)
             }
             Service::Imap | Service::Imaps => self.run(
                 tasks,

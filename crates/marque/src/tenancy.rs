@@ -89,6 +89,11 @@ impl Tenancy {
     }
 
     /// Creates a domain for `tenant`.
+    /// The DKIM records of a domain, its keys generated if missing.
+    pub async fn dkim_records(&self, name: &str) -> Result<Vec<marque_core::dkim::DkimRecord>> {
+        Ok(self.core.ensure_dkim_keys(&self.actor, name).await?)
+    }
+
     pub async fn create_domain(&self, name: String, tenant: u64) -> Result<Value> {
         let new = NewDomain {
             name,

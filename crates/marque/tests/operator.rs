@@ -74,6 +74,19 @@ fn tenants_domains_mailboxes_and_usage() {
         "--config",
         c,
     ]));
+    // The DKIM records: made on first ask, the same on the second, no private key shown.
+    let dkim = ok(&run(&["domain", "dkim", "example.com", "--config", c]));
+    let lines: Vec<&str> = dkim.lines().collect();
+    assert_eq!(lines.len(), 2, "{dkim}");
+    assert!(lines[0].starts_with("marque-rsa-"), "{dkim}");
+    assert!(lines[0].contains("._domainkey.example.com. IN TXT \"v=DKIM1; k=rsa; p="));
+    assert!(lines[1].starts_with("marque-ed-"), "{dkim}");
+    assert!(lines[1].contains("\"v=DKIM1; k=ed25519; p="), "{dkim}");
+    assert!(!dkim.contains("PRIVATE"));
+    assert_eq!(
+        ok(&run(&["domain", "dkim", "example.com", "--config", c])),
+        dkim
+    );
     let out = ok(&run_with_stdin(
         &[
             "mailbox",

@@ -8,11 +8,14 @@
 //!   I/O; `transaction` resolves recipients and delivers; `trace` writes `Received:`;
 //!   `io` is the bounded line reader; `reply` formats replies; `throttle` delays and bans
 //!   after AUTH failures.
+//! - [`authn`]: SPF, DKIM, ARC and DMARC checks of inbound mail (`verify`), DKIM signing of
+//!   submitted mail (`sign`), hourly limits per submission user (`rate`).
 //!
-//! Later: `queue/`, `outbound/` (MX delivery, DSNs), `auth/` (SPF, DKIM, DMARC).
+//! Later: `queue/`, `outbound/` (MX delivery, DSNs).
 
 #![forbid(unsafe_code)]
 
+pub mod authn;
 pub mod inbound;
 
 pub use inbound::{Config, Smtp};

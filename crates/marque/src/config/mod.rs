@@ -4,6 +4,7 @@
 //! others; every problem carries its key path (`listeners.imap[0]`), and [`Config::parse`]
 //! returns all of them at once.
 
+mod mail;
 mod raw;
 mod service;
 mod smtp;
@@ -15,6 +16,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use mail::{DnsConfig, SubmissionConfig};
 pub use service::Service;
 pub use smtp::Smtp;
 
@@ -36,9 +38,13 @@ pub struct Config {
     pub log: Log,
     /// `[store]`.
     pub store: Store,
+    /// `[dns]`.
+    pub dns: DnsConfig,
     /// `[smtp]`.
     pub smtp: Smtp,
-    /// `[sieve]`: limits of Sieve scripts at delivery.
+    /// `[submission]`.
+    pub submission: SubmissionConfig,
+    /// `[sieve]`: limits of Sieve scripts, stored and at delivery.
     pub sieve: marque_delivery::SieveConfig,
 }
 
@@ -259,6 +265,29 @@ impl Config {
             s,
             "store        durability {durability}, block cache {} MiB, {} background threads",
             self.store.block_cache_mb, self.store.background_threads
+        );
+        let dns = if self.dns.nameservers.is_empty() {
+            "system resolv.conf".to_string()
+        } else {
+            let shown: Vec<String> = self
+                .dns
+                .nameservers
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            shown.join(", ")
+        };
+        let _ = writeln!(s, "dns          {dns}");
+        let _ = writeln!(
+            s,
+            "mail         DMARC p=reject {}, {} messages and {} recipients per user and hour",
+            if self.smtp.dmarc_reject {
+                "refused"
+            } else {
+                "delivered"
+            },
+            self.submission.max_messages_per_hour,
+            self.submission.max_recipients_per_hour
         );
         s
     }

@@ -39,3 +39,16 @@ pub struct Store {
     pub block_cache_mb: Option<i64>,
     pub background_threads: Option<i64>,
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dns {
+    pub nameservers: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Submission {
+    pub max_messages_per_hour: Option<i64>,
+    pub max_recipients_per_hour: Option<i64>,
+}

@@ -1,5 +1,6 @@
 //! `[smtp]`: the limits and timeouts of the SMTP listeners (`smtp`, `submission`,
-//! `submissions`). Connections per IP are `[limits]`, shared with the other services.
+//! `submissions`), and what the MX does with DMARC failures. Connections per IP are
+//! `[limits]`, shared with the other services.
 
 use std::time::Duration;
 
@@ -22,6 +23,7 @@ pub(super) struct Raw {
     pub auth_failure_max_delay_ms: Option<i64>,
     pub auth_ban_after: Option<i64>,
     pub auth_ban_secs: Option<i64>,
+    pub dmarc_reject: Option<bool>,
 }
 
 /// `[smtp]`, validated.
@@ -49,6 +51,8 @@ pub struct Smtp {
     pub auth_ban_after: u32,
     /// How long failures are remembered, and the ban lasts, after the last one.
     pub auth_ban: Duration,
+    /// Refuse with `550 5.7.1` a message whose DMARC check fails under `p=reject`.
+    pub dmarc_reject: bool,
 }
 
 impl Smtp {
@@ -66,6 +70,7 @@ impl Smtp {
         c.auth_throttle.max_delay = self.auth_failure_max_delay;
         c.auth_throttle.ban_after = self.auth_ban_after;
         c.auth_throttle.window = self.auth_ban;
+        c.dmarc_reject = self.dmarc_reject;
         c
     }
 }
@@ -181,6 +186,7 @@ pub(super) fn check(report: &mut Report, raw: Raw) -> Smtp {
         auth_failure_max_delay: Duration::from_millis(max),
         auth_ban_after: ban_after as u32,
         auth_ban: Duration::from_secs(ban),
+        dmarc_reject: raw.dmarc_reject.unwrap_or(true),
     }
 }
 

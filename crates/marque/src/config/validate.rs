@@ -53,14 +53,16 @@ impl Report {
 
     /// Orders problems as the sections are documented, keeping each section's own order.
     fn sorted(mut self) -> Vec<Problem> {
-        const ORDER: [&str; 8] = [
+        const ORDER: [&str; 10] = [
             "server",
             "listeners",
             "limits",
             "tls",
             "log",
             "store",
+            "dns",
             "smtp",
+            "submission",
             "sieve",
         ];
         let rank = |p: &Problem| {
@@ -92,10 +94,12 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let smtp: super::smtp::Raw = report.section("smtp", table.remove("smtp"));
     let sieve: marque_delivery::SieveConfig = report.section("sieve", table.remove("sieve"));
     let listeners = listeners(&mut report, table.remove("listeners"));
+    let dns: raw::Dns = report.section("dns", table.remove("dns"));
+    let submission: raw::Submission = report.section("submission", table.remove("submission"));
     for key in table.keys() {
         report.add(
             key.clone(),
-            "unknown section (expected server, listeners, limits, tls, log, store, smtp or sieve)",
+            "unknown section (expected server, listeners, limits, tls, log, store, dns, smtp, submission or sieve)",
         );
     }
 
@@ -104,7 +108,9 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let tls = check_tls(&mut report, tls);
     let log = check_log(&mut report, log);
     let store = check_store(&mut report, store);
+    let dns = super::mail::check_dns(&mut report, dns);
     let smtp = super::smtp::check(&mut report, smtp);
+    let submission = super::mail::check_submission(&mut report, submission);
     for (key, problem) in sieve.problems() {
         report.add(key, problem);
     }
@@ -119,7 +125,9 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
         tls,
         log,
         store,
+        dns,
         smtp,
+        submission,
         sieve,
     })
 }

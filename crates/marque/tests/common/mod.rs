@@ -36,6 +36,11 @@ pub fn write_config(dir: &Path, services: &[&str]) -> PathBuf {
     for s in services {
         text.push_str(&format!("{s} = [\"127.0.0.1:0\"]\n"));
     }
+    // SPF, DKIM and DMARC lookups stay on loopback and are refused at once (temperror).
+    text.push_str(&format!(
+        "\n[dns]\nnameservers = [\"{}\"]\n",
+        refusing_dns()
+    ));
     let path = dir.join("marque.toml");
     std::fs::write(&path, text).unwrap();
     path
@@ -217,4 +222,31 @@ pub fn run_with_stdin(args: &[&str], input: &str) -> Output {
         .write_all(input.as_bytes())
         .unwrap();
     child.wait_with_output().unwrap()
+}
+
+/// A DNS server on 127.0.0.1 (UDP) that answers every question `REFUSED` (RFC 1035 §4.1.1),
+/// so that the server's lookups get an answer at once and never leave the machine.
+pub fn refusing_dns() -> SocketAddr {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = sock.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok((n, peer)) = sock.recv_from(&mut buf) {
+            // The header and one question (labels, then type and class); nothing after it.
+            let mut end = 12;
+            while end < n && buf[end] != 0 {
+                end += usize::from(buf[end]) + 1;
+            }
+            end += 5;
+            if n < 12 || end > n {
+                continue;
+            }
+            let mut reply = buf[..end].to_vec();
+            reply[2] = (reply[2] | 0x80) & !0x02; // QR, not truncated
+            reply[3] = (reply[3] & 0xf0) | 5; // RCODE REFUSED
+            reply[4..12].copy_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0]);
+            let _ = sock.send_to(&reply, peer);
+        }
+    });
+    addr
 }

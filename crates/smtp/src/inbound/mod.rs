@@ -4,9 +4,11 @@
 //! Each command has its own module that parses its arguments apart from I/O; the session
 //! ([`session`]) holds the state machine and the I/O; [`transaction`] resolves recipients and
 //! hands accepted messages to local delivery; [`throttle`] slows down and bans addresses that
-//! keep failing AUTH; [`io`] reads bounded lines; [`trace`] writes `Received:`.
+//! keep failing AUTH; [`io`] reads bounded lines; [`trace`] writes `Received:`; `authenticate`
+//! checks (port 25) or signs (submission) the content before delivery.
 
 pub mod auth;
+mod authenticate;
 pub mod bdat;
 pub mod command;
 pub mod data;
@@ -54,6 +56,14 @@ pub struct Config {
     pub auth_throttle: throttle::ThrottleConfig,
     /// Local delivery: the Sieve engine (`[sieve]` limits) and the outbound queue.
     pub delivery: marque_delivery::Environment,
+    /// DNS servers for SPF, DKIM and DMARC; empty: the system's `resolv.conf`.
+    pub nameservers: Vec<std::net::SocketAddr>,
+    /// Refuse (`550 5.7.1`) a message whose DMARC check fails under `p=reject`.
+    pub dmarc_reject: bool,
+    /// How long the SPF, DKIM, ARC and DMARC checks of one message may take in all.
+    pub auth_deadline: Duration,
+    /// Hourly limits of each submission user.
+    pub submission_limits: crate::authn::rate::Limits,
 }
 
 impl Config {
@@ -80,6 +90,10 @@ impl Config {
                 hostname: hostname.to_string(),
                 ..Default::default()
             },
+            nameservers: Vec::new(),
+            dmarc_reject: true,
+            auth_deadline: Duration::from_secs(30),
+            submission_limits: crate::authn::rate::Limits::default(),
         }
     }
 }
@@ -90,12 +104,19 @@ pub struct Smtp {
     core: Core,
     config: Arc<Config>,
     throttle: Arc<throttle::AuthThrottle>,
+    authn: Arc<crate::authn::Authn>,
 }
 
 impl Smtp {
+    /// The handler; builds the DNS resolver, so make one per process and clone it for each
+    /// listener.
     pub fn new(core: &Core, config: Config) -> Self {
         Smtp {
             core: core.clone(),
+            authn: Arc::new(crate::authn::Authn::new(
+                &config.nameservers,
+                config.submission_limits,
+            )),
             throttle: Arc::new(throttle::AuthThrottle::new(config.auth_throttle)),
             config: Arc::new(config),
         }
@@ -108,6 +129,7 @@ impl Handler for Smtp {
             self.core.clone(),
             self.config.clone(),
             self.throttle.clone(),
+            self.authn.clone(),
             &conn,
         )
         .run(conn)

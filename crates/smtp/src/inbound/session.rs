@@ -11,7 +11,7 @@ use marque_core::authlog::Attempt;
 use marque_core::net::Connection;
 use marque_core::{AccountId, Core, Role, TenantId};
 use tokio::time::timeout;
-use tracing::{debug, info, instrument};
+use tracing::{debug, info, instrument, warn};
 
 use super::Config;
 use super::auth::{self, AuthStart, Mechanism};
@@ -97,6 +97,7 @@ pub struct Session {
     pub(super) talk: Vec<String>,
     pub(super) transactions: u32,
     throttle: Arc<AuthThrottle>,
+    pub(super) authn: Arc<crate::authn::Authn>,
 }
 
 fn strip_eol(line: &[u8]) -> &[u8] {
@@ -109,6 +110,7 @@ impl Session {
         core: Core,
         cfg: Arc<Config>,
         throttle: Arc<AuthThrottle>,
+        authn: Arc<crate::authn::Authn>,
         conn: &Connection,
     ) -> Self {
         Session {
@@ -125,6 +127,7 @@ impl Session {
             talk: Vec::new(),
             transactions: 0,
             throttle,
+            authn,
         }
     }
 
@@ -418,6 +421,15 @@ impl Session {
                 format!("Sender address not owned by {}", user.login),
             );
         }
+        if let Some(user) = &self.user
+            && !self
+                .authn
+                .rate
+                .may_send(&user.login, std::time::Instant::now())
+        {
+            warn!(user = %user.login, "hourly message limit reached");
+            return Reply::new(451, "4.7.1", "Hourly message limit reached, try later");
+        }
         self.transactions += 1;
         let tx = Transaction::new(m);
         self.state = State::Mail(helo, Box::new(tx));
@@ -443,6 +455,15 @@ impl Session {
         let State::Mail(_, tx) = &mut self.state else {
             return Reply::new(503, "5.5.1", "MAIL first");
         };
+        if let Some(user) = &self.user
+            && !self
+                .authn
+                .rate
+                .take_recipient(&user.login, std::time::Instant::now())
+        {
+            warn!(user = %user.login, "hourly recipient limit reached");
+            return Reply::new(451, "4.7.1", "Hourly recipient limit reached, try later");
+        }
         let mut tx = std::mem::replace(tx, Box::new(Transaction::new(MailFrom::default())));
         let reply = tx.rcpt(&self.core, to, self.user.is_some()).await;
         if reply.code == 550 {

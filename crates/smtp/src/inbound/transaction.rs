@@ -8,7 +8,8 @@
 
 use marque_core::{Core, Recipient};
 use marque_delivery::{
-    Delivery, LocalRecipient, Outcome, RecipientRecord, RecipientResult, TransactionRecord,
+    AuthResults, Delivery, LocalRecipient, Outcome, RecipientRecord, RecipientResult,
+    TransactionRecord,
 };
 use tracing::warn;
 
@@ -38,6 +39,8 @@ pub struct Transaction {
     pub bdat: Option<Collector>,
     /// Tenants of refused local recipients: they read the record too.
     pub refused_tenants: Vec<marque_core::TenantId>,
+    /// SPF, DKIM, DMARC and ARC results, once the content is checked (port 25).
+    pub auth: Option<AuthResults>,
 }
 
 /// What one RCPT address resolves to.
@@ -82,6 +85,7 @@ impl Transaction {
             accepted: Vec::new(),
             bdat: None,
             refused_tenants: Vec::new(),
+            auth: None,
         }
     }
 
@@ -267,6 +271,7 @@ impl Transaction {
             message_id: None,
             size: 0,
             tls: s.tls,
+            auth: self.auth.clone(),
             conversation: std::mem::take(&mut s.talk),
         }
     }
@@ -280,8 +285,8 @@ impl Transaction {
     }
 
     /// Delivers the content, writes the record and answers the end of DATA (or the last BDAT).
-    pub async fn finish(self, s: &mut Session, helo: &Helo, content: Collected) -> Reply {
-        let body = match content {
+    pub async fn finish(mut self, s: &mut Session, helo: &Helo, content: Collected) -> Reply {
+        let mut body = match content {
             Collected::Ok(b) => b,
             Collected::TooBig => {
                 self.refuse_all(s, helo, "message too big").await;
@@ -298,6 +303,10 @@ impl Transaction {
                 return Reply::new(500, "5.5.2", "Line too long (limit 1000 octets with CRLF)");
             }
         };
+        let added = match self.authenticate(s, helo, &mut body).await {
+            Ok(added) => added,
+            Err(reply) => return reply,
+        };
         let id = format!("{:x}.{}", s.id, s.transactions);
         let single = (self.accepted.len() == 1).then(|| self.accepted[0].as_str());
         let mut raw = trace::headers(&Trace {
@@ -313,6 +322,7 @@ impl Transaction {
             sender: &self.mail.from,
         })
         .into_bytes();
+        raw.extend_from_slice(added.as_bytes());
         raw.extend_from_slice(&body);
         drop(body);
         s.note(format!("S: (delivering as {id})"));
@@ -342,6 +352,9 @@ impl Transaction {
                     .filter(|r| matches!(r, RecipientResult::OverQuota { .. }))
                     .count();
                 if delivered > 0 {
+                    if let Some(u) = &s.user {
+                        s.authn.rate.sent(&u.login, std::time::Instant::now());
+                    }
                     Reply::new(250, "2.0.0", format!("OK: queued as {id}"))
                 } else if !rejected.is_empty() && rejected.len() == results.len() {
                     let reason: String = rejected[0]
@@ -377,6 +390,15 @@ impl Transaction {
 
     /// Every recipient refused after the content: record it.
     async fn refuse_all(mut self, s: &mut Session, helo: &Helo, reason: &str) {
+        for l in &self.local {
+            self.records
+                .push(record(&l.address, Outcome::Rejected, reason));
+        }
+        self.write_record(s, helo).await;
+    }
+
+    /// Every recipient refused after the content was checked: record it.
+    pub(super) async fn refuse_all_now(&mut self, s: &mut Session, helo: &Helo, reason: &str) {
         for l in &self.local {
             self.records
                 .push(record(&l.address, Outcome::Rejected, reason));

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod dns;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +33,8 @@ pub struct Server {
     pub submissions: SocketAddr,
     shutdown: Shutdown,
     _dir: tempfile::TempDir,
+    /// The loopback DNS server SPF, DKIM and DMARC ask when the test gave none.
+    _dns: Option<dns::TestDns>,
 }
 
 impl Drop for Server {
@@ -78,7 +82,15 @@ pub async fn start() -> Server {
     start_with(test_config()).await
 }
 
-pub async fn start_with(config: Config) -> Server {
+pub async fn start_with(mut config: Config) -> Server {
+    // Never the system's resolver: an empty zone answers everything at once.
+    let own_dns = if config.nameservers.is_empty() {
+        let d = dns::serve(vec![dns::Zone::new("test.invalid")]).await;
+        config.nameservers = vec![d.addr];
+        Some(d)
+    } else {
+        None
+    };
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
     let core = Core::open_with(store, HashCost::insecure_for_tests()).expect("open core");
@@ -163,6 +175,7 @@ pub async fn start_with(config: Config) -> Server {
         submissions: addrs[2],
         shutdown,
         _dir: dir,
+        _dns: own_dns,
     }
 }
 
