@@ -28,6 +28,7 @@
 //! - [`authlog`] — password sign-in for the services and the authentication log.
 //! - [`lookup`] — address resolution and password sign-in for the mail services.
 //! - [`net`] — session plumbing shared by every protocol.
+//! - [`webhook`], [`webhook_outbox`] — webhooks, their durable outbox and delivery log.
 
 #![forbid(unsafe_code)]
 
@@ -56,6 +57,8 @@ pub mod quota;
 pub mod tenant;
 pub mod token;
 pub mod validate;
+pub mod webhook;
+pub mod webhook_outbox;
 
 pub use activation::{Activation, ActivationPolicy, ActivationState, MonthlyCounts};
 pub use alias::Alias;
@@ -82,6 +85,7 @@ pub use tenant::{
     Billing, Created, NewTenant, SupportLevel, Tenant, TenantChanges, TenantKind, TenantState,
 };
 pub use token::{NewToken, Token};
+pub use webhook::{NewWebhook, Webhook, WebhookChanges, WebhookId};
 
 use marque_store::Store;
 

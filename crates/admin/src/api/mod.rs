@@ -25,6 +25,7 @@ pub mod plans;
 pub mod tenants;
 pub mod tokens;
 pub mod usage;
+pub mod webhooks;
 
 /// One route: its path (axum syntax, as in the OpenAPI document), its methods, its handlers.
 pub struct Route {
@@ -49,6 +50,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(activations::routes());
     all.extend(usage::routes());
     all.extend(logs::routes());
+    all.extend(webhooks::routes());
     all.extend(docs::routes());
     all
 }
