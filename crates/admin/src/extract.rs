@@ -20,10 +20,9 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        let ip = parts
-            .extensions
-            .get::<ClientIp>()
-            .map(|c| c.0.to_string())
+        let client = parts.extensions.get::<ClientIp>().map(|c| c.0);
+        let ip = client
+            .map(|c| c.to_string())
             .unwrap_or_else(|| "unknown".into());
         let secret = parts
             .headers
@@ -53,6 +52,7 @@ impl FromRequestParts<AppState> for Caller {
                     .with("retry_after", wait)
                     .header(header::RETRY_AFTER, wait.to_string()));
                 }
+                record_use(state, &actor, &key, client, &ip).await;
                 Ok(Caller(actor.with_source(ip)))
             }
             Err(marque_core::CoreError::AuthFailed) => {
@@ -85,6 +85,39 @@ impl FromRequestParts<AppState> for Caller {
             }
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// Writes a token's successful use to the authentication log of its principal's tenants, once
+/// per token and client address per [`crate::state::Settings::token_use_every`], so that
+/// a busy integration does not flood the log.
+async fn record_use(
+    state: &AppState,
+    actor: &Actor,
+    key: &str,
+    client: Option<std::net::IpAddr>,
+    ip: &str,
+) {
+    let addr = client.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    if !state.token_use_due(key, addr) {
+        return;
+    }
+    let attempt = Attempt {
+        protocol: "api",
+        login: &actor.principal.name,
+        remote: ip,
+        mechanism: "bearer",
+    };
+    let reason = match actor.via {
+        Via::Token(id) => format!("token {id}"),
+        _ => String::new(),
+    };
+    let recorded = state
+        .core
+        .record_auth(attempt, &actor.principal.path, "success", &reason)
+        .await;
+    if let Err(e) = recorded {
+        tracing::warn!(error = %e, "could not record an API token's use");
     }
 }
 

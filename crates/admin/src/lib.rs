@@ -1,5 +1,5 @@
 //! The admin side of Marque over HTTP: the JSON API under `/api/v1` (tenants, plans, managers,
-//! domains, mailboxes, aliases, lists, activations, credit, usage, logs, audit, tokens) with
+//! domains, mailboxes, aliases, lists, activations, credit, usage, logs, audit, tokens, webhooks) with
 //! bearer tokens, RFC 9457 problem details, cursor pagination, entity tags, idempotency keys,
 //! per-token rate limits, an OpenAPI 3.1 document and offline interactive docs.
 //!
@@ -16,6 +16,7 @@
 //! - [`etag`]: `ETag`, `If-Match`, `If-None-Match`.
 //! - [`idempotency`]: `Idempotency-Key` on POST.
 //! - [`api`]: the router, one file per resource, the OpenAPI document and the docs page.
+//! - [`webhooks`]: the dispatcher that sends the core's webhook outbox, signed.
 
 #![forbid(unsafe_code)]
 
@@ -27,6 +28,7 @@ pub mod paging;
 pub mod problem;
 pub mod server;
 pub mod state;
+pub mod webhooks;
 
 pub use server::Api;
 pub use state::Settings;

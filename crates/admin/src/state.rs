@@ -26,6 +26,9 @@ pub struct Settings {
     pub max_json: usize,
     /// How long a client has to send a request head.
     pub header_timeout: Duration,
+    /// A token's successful use from one address is written to the authentication log once
+    /// in this long (every failure is written).
+    pub token_use_every: Duration,
 }
 
 impl Default for Settings {
@@ -37,6 +40,7 @@ impl Default for Settings {
             idempotency_entries: 10_000,
             max_json: 1024 * 1024,
             header_timeout: Duration::from_secs(15),
+            token_use_every: Duration::from_secs(10 * 60),
         }
     }
 }
@@ -49,6 +53,8 @@ pub struct AppState {
     pub settings: Settings,
     pub limiter: Arc<Mutex<HashMap<String, Bucket>>>,
     pub idempotency: Arc<Mutex<crate::idempotency::Cache>>,
+    /// When each (token, client address) was last written to the authentication log.
+    pub token_seen: Arc<Mutex<HashMap<(String, IpAddr), Instant>>>,
 }
 
 impl AppState {
@@ -63,6 +69,29 @@ impl AppState {
                 settings.idempotency_entries,
                 settings.idempotency_ttl,
             ))),
+            token_seen: Arc::default(),
+        }
+    }
+
+    /// True if this use of `token` from `ip` should be written to the authentication log:
+    /// the first in [`Settings::token_use_every`]. Memory stays bounded: past 100,000 pairs,
+    /// those older than the interval are forgotten, and if all are recent, all are.
+    pub fn token_use_due(&self, token: &str, ip: IpAddr) -> bool {
+        let now = Instant::now();
+        let every = self.settings.token_use_every;
+        let mut seen = self.token_seen.lock();
+        if seen.len() >= 100_000 {
+            seen.retain(|_, at| now.duration_since(*at) < every);
+            if seen.len() >= 100_000 {
+                seen.clear();
+            }
+        }
+        match seen.get(&(token.to_string(), ip)) {
+            Some(at) if now.duration_since(*at) < every => false,
+            _ => {
+                seen.insert((token.to_string(), ip), now);
+                true
+            }
         }
     }
 

@@ -139,11 +139,13 @@ async fn failed_token_use_is_in_the_auth_log_and_actions_in_the_audit_trail() {
     let log = s.get("/api/v1/logs/auth?ip=127.0.0.1", ADMIN).await;
     assert_eq!(log.status, 200, "{}", log.body);
     let items = log.json()["items"].as_array().unwrap().clone();
+    // The provider's own (successful) use of its token is there too, newest first.
+    assert_eq!(items[0]["protocol"], "api");
+    assert_eq!(items[0]["outcome"], "success");
     let rec = items
         .iter()
-        .find(|r| r["protocol"] == "api")
-        .unwrap_or_else(|| panic!("no API record in {items:?}"));
-    assert_eq!(rec["outcome"], "failure");
+        .find(|r| r["protocol"] == "api" && r["outcome"] == "failure")
+        .unwrap_or_else(|| panic!("no failed API sign-in in {items:?}"));
     assert_eq!(rec["remote"], "127.0.0.1");
     assert!(
         !rec.to_string().contains("wrong-secret"),

@@ -38,6 +38,22 @@ const TABLE: &[Row] = &[
     },
     Row {
         method: "GET",
+        own: "/api/v1/webhooks?tenant={A}",
+        foreign: "/api/v1/webhooks?tenant={B}",
+        body: None,
+        expect: [(200, 200), (200, 404), (404, 404), (404, 404), (404, 404)],
+    },
+    Row {
+        method: "POST",
+        own: "/api/v1/webhooks#{A}",
+        foreign: "/api/v1/webhooks#{B}",
+        body: Some(
+            r#"{"url": "http://127.0.0.1:9/{role}-{side}", "events": ["mailbox.created"], "tenant": {T}}"#,
+        ),
+        expect: [(201, 201), (201, 404), (404, 404), (404, 404), (404, 404)],
+    },
+    Row {
+        method: "GET",
         own: "/api/v1/domains/a.example",
         foreign: "/api/v1/domains/b.example",
         body: None,

@@ -62,6 +62,8 @@ pub(crate) fn record<T: Serialize>(
     }
     terms.extend(targets.iter().map(|t| (Term::Target, *t)));
     logs::append(txn, owners, LogKind::Audit, when, &terms, &body)?;
+    // A change that is also a webhook event goes to the outbox in this same transaction.
+    crate::webhook::emit_audited(txn, what, owners, &rec.detail)?;
     Ok(())
 }
 

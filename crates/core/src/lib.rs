@@ -31,6 +31,7 @@
 //! - [`lookup`] — address resolution and password sign-in for the mail services.
 //! - [`net`] — session plumbing shared by every protocol.
 //! - [`sieve`] — managing Sieve scripts, vacation and forwards, bulk filters.
+//! - [`webhook`], [`webhook_outbox`] — webhooks, their durable outbox and delivery log.
 
 #![forbid(unsafe_code)]
 
@@ -62,6 +63,8 @@ pub mod sieve_global;
 pub mod tenant;
 pub mod token;
 pub mod validate;
+pub mod webhook;
+pub mod webhook_outbox;
 
 pub use activation::{Activation, ActivationPolicy, ActivationState, MonthlyCounts};
 pub use alias::Alias;
@@ -88,6 +91,7 @@ pub use tenant::{
     Billing, Created, NewTenant, SupportLevel, Tenant, TenantChanges, TenantKind, TenantState,
 };
 pub use token::{NewToken, Token};
+pub use webhook::{NewWebhook, Webhook, WebhookChanges, WebhookId};
 
 use marque_store::Store;
 

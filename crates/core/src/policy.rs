@@ -55,6 +55,10 @@ pub enum Action {
     ActivationApprove,
     /// Create or revoke API tokens.
     TokenWrite,
+    /// See a tenant's webhooks and their delivery logs.
+    WebhookRead,
+    /// Create, change or delete a tenant's webhooks.
+    WebhookWrite,
 }
 
 impl Action {
@@ -74,6 +78,7 @@ impl Action {
                 | LogRead
                 | CreditRead
                 | ActivationRead
+                | WebhookRead
         )
     }
 }
@@ -283,6 +288,10 @@ pub fn authorize(actor: &Actor, action: Action, target: &Target) -> Result<(), D
                 | Action::DomainCreate
                 | Action::DomainRead
                 | Action::DomainUpdate
+                // It sets up the customers it sells: their mailboxes too (the issue's
+                // reselling flow), but leaves their removal to the customer's administrators.
+                | Action::MailboxRead
+                | Action::MailboxCreate
                 | Action::UsageRead
                 | Action::ActivationRead => Ok(()),
                 _ => Err(Forbidden),

@@ -82,7 +82,7 @@ const EXPECTED: &[(&str, [&str; 3])] = &[
     (
         "manager",
         [
-            "AAFFFAAFFFFAAFFFFF",
+            "AAFFFAAAFFFAAFFFFF",
             "NNNFNNNNNNNNNNFFFF",
             "NNNNNNNNNNNNNNNNNN",
         ],

@@ -114,6 +114,13 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
     for (service, _, tcp) in listeners {
         ctx.spawn(&mut tasks, service, tcp, shutdown.signal());
     }
+    // Webhooks: whatever the services change, the dispatcher sends from the store's outbox.
+    let dispatcher = marque_admin::webhooks::Dispatcher::new(
+        &ctx.core,
+        marque_admin::webhooks::DispatchSettings::default(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    tasks.spawn(dispatcher.run(shutdown.signal()));
 
     signals.wait().await;
     info!(

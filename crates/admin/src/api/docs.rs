@@ -365,6 +365,49 @@ pub const OPS: &[Op] = &[
     ),
     op(
         "get",
+        "/api/v1/logs/transactions/{id}",
+        "One SMTP transaction with its conversation",
+        None,
+        &["tenant"],
+    ),
+    op(
+        "get",
+        "/api/v1/webhooks",
+        "List a tenant's webhooks",
+        None,
+        &["tenant", "limit", "cursor"],
+    ),
+    op(
+        "post",
+        "/api/v1/webhooks",
+        "Subscribe a URL to events (the secret is shown once)",
+        Some("NewWebhook"),
+        &[],
+    ),
+    op("get", "/api/v1/webhooks/{id}", "Read a webhook", None, &[]),
+    op(
+        "patch",
+        "/api/v1/webhooks/{id}",
+        "Change a webhook",
+        Some("WebhookChanges"),
+        &[],
+    ),
+    op(
+        "delete",
+        "/api/v1/webhooks/{id}",
+        "Delete a webhook",
+        None,
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/webhooks/{id}/deliveries",
+        "A webhook's delivery attempts, newest first",
+        None,
+        PAGE,
+    ),
+    op(
+        "get",
         "/api/v1/audit",
         "Audit trail",
         None,
@@ -387,6 +430,8 @@ fn schemas() -> Value {
     let ints = json!({"type": "array", "items": {"type": "integer", "minimum": 0}});
     let tier = json!({"type": "string", "enum": ["LIGHT", "STANDARD", "PREMIUM"]});
     let limits = json!({"$ref": "#/components/schemas/Limits"});
+    let events = json!({"type": "array", "minItems": 1,
+        "items": {"type": "string", "enum": super::webhooks::event_names()}});
     json!({
         "Problem": {"type": "object", "properties": {
             "type": s, "title": s, "status": {"type": "integer"}, "detail": s}},
@@ -434,6 +479,10 @@ fn schemas() -> Value {
             "domains": strs, "plans": ints,
             "policy": {"type": "string", "enum": ["immediate", "queue", "api"]},
             "enabled": b, "password": s}), &[]),
+        "NewWebhook": obj(json!({"url": {"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"},
+            "events": events, "tenant": i, "enabled": b}), &["url", "events"]),
+        "WebhookChanges": obj(json!({"url": {"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"},
+            "events": events, "enabled": b}), &[]),
     })
 }
 
@@ -470,7 +519,9 @@ pub fn spec() -> Value {
         let mut params: Vec<Value> = o.query.iter().map(|q| query_param(q)).collect();
         for seg in o.path.split('/') {
             if let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                let schema = if name == "id" {
+                let schema = if o.path.starts_with("/api/v1/logs/transactions/") {
+                    json!({"type": "string", "pattern": "^[0-9]+-[0-9]+$"})
+                } else if name == "id" {
                     json!({"type": "integer", "minimum": 0})
                 } else {
                     json!({"type": "string"})

@@ -1,5 +1,7 @@
 //! `/logs/auth`, `/logs/transactions` and `/audit`: newest first, searchable by address, IP,
 //! message-id and time range, readable by whoever the core's policy lets read the tenant's logs.
+//! `/logs/transactions/{id}` reads one transaction, its SMTP conversation included; its id
+//! (`<time_ms>-<record>`, as the search lists it) leads straight to the record's key.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Route, route};
-use crate::extract::{Caller, Query};
+use crate::extract::{Caller, Path, Query};
 use crate::paging::{self, PageQuery};
 use crate::problem::{ApiResult, Problem};
 use crate::state::AppState;
@@ -20,6 +22,7 @@ pub(crate) fn routes() -> Vec<Route> {
     vec![
         route("/api/v1/logs/auth", &["get"], get(auth)),
         route("/api/v1/logs/transactions", &["get"], get(transactions)),
+        route("/api/v1/logs/transactions/{id}", &["get"], get(transaction)),
         route("/api/v1/audit", &["get"], get(audit)),
     ]
 }
@@ -148,16 +151,49 @@ async fn transactions(
         .await
         .map_err(|e| marque_core::CoreError::Task(e.to_string()))?
         .map_err(marque_core::CoreError::from)?;
-    let items: Vec<Value> = found
-        .entries
-        .iter()
-        .map(|e| {
-            let body = serde_json::from_slice(&e.body)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&e.body).into_owned()));
-            json!({ "id": e.id, "time_ms": e.time_ms, "record": body })
-        })
-        .collect();
+    let items: Vec<Value> = found.entries.iter().map(transaction_json).collect();
     Ok(axum::Json(json!({ "items": items, "next": cursor_out(found.next) })).into_response())
+}
+
+/// A transaction record as the API shows it.
+fn transaction_json(e: &logs::LogEntry) -> Value {
+    let body = serde_json::from_slice(&e.body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&e.body).into_owned()));
+    json!({ "id": format!("{}-{}", e.time_ms, e.id), "time_ms": e.time_ms, "record": body })
+}
+
+#[derive(Debug, Deserialize)]
+struct OneQuery {
+    tenant: Option<TenantId>,
+}
+
+/// One transaction by the id the search gave out, read from the log of `?tenant=` (the
+/// caller's own by default), so that it is scoped exactly like the search.
+async fn transaction(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    Query(q): Query<OneQuery>,
+) -> ApiResult<Response> {
+    let tenant = q.tenant.unwrap_or_else(|| actor.principal.tenant());
+    may_read_logs(&st, &actor, tenant).await?;
+    let bad = || Problem::invalid("id", "a transaction id is <time_ms>-<number>, as listed");
+    let (t, n) = id.split_once('-').ok_or_else(bad)?;
+    let (time_ms, rec) = (
+        t.parse::<u64>().map_err(|_| bad())?,
+        n.parse::<u64>().map_err(|_| bad())?,
+    );
+    let store = st.core.store().clone();
+    let found = tokio::task::spawn_blocking(move || {
+        logs::get(&store, tenant, LogKind::Transaction, time_ms, rec)
+    })
+    .await
+    .map_err(|e| marque_core::CoreError::Task(e.to_string()))?
+    .map_err(marque_core::CoreError::from)?;
+    match found {
+        Some(e) => Ok(axum::Json(transaction_json(&e)).into_response()),
+        None => Err(marque_core::CoreError::not_found("transaction", id).into()),
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -26,6 +26,7 @@ pub mod sieve;
 pub mod tenants;
 pub mod tokens;
 pub mod usage;
+pub mod webhooks;
 
 /// One route: its path (axum syntax, as in the OpenAPI document), its methods, its handlers.
 pub struct Route {
@@ -51,6 +52,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(usage::routes());
     all.extend(logs::routes());
     all.extend(sieve::routes());
+    all.extend(webhooks::routes());
     all.extend(docs::routes());
     all
 }

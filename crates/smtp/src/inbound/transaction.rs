@@ -68,11 +68,17 @@ async fn is_full(core: &Core, account: marque_core::AccountId, extra: u64) -> bo
     };
     // A full mailbox cannot take even one byte more.
     let bytes = i64::try_from(extra).unwrap_or(i64::MAX).max(1);
-    core.store()
+    let full = core
+        .store()
         .read(move |s| marque_store::mail::exceeded(s, &charges, bytes))
         .await
         .map(|over| over.is_some())
-        .unwrap_or(false)
+        .unwrap_or(false);
+    if full {
+        // The refusal is an event for the tenant's webhooks.
+        core.report_over_quota(account, "smtp").await;
+    }
+    full
 }
 
 impl Transaction {

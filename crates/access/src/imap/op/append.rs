@@ -81,6 +81,16 @@ pub async fn run(
         )),
         // RFC 3501 §6.3.11: TRYCREATE when the mailbox does not exist.
         Ok(None) => Outcome::No("[TRYCREATE] no such mailbox".into()),
-        Err(e) => core_no(&e),
+        Err(e) => {
+            if matches!(
+                e,
+                CoreError::LimitExceeded { .. }
+                    | CoreError::Store(marque_store::Error::LimitExceeded { .. })
+            ) {
+                // The refusal is an event for the tenant's webhooks.
+                s.ctx.core.report_over_quota(account, "imap").await;
+            }
+            core_no(&e)
+        }
     })
 }
