@@ -28,6 +28,8 @@
 //! - [`authlog`] — password sign-in for the services and the authentication log.
 //! - [`lookup`] — address resolution and password sign-in for the mail services.
 //! - [`net`] — session plumbing shared by every protocol.
+//! - [`outbound`] — the outbound queue's messages, their scoped administration, and the
+//!   source address and EHLO name each tenant or domain sends from.
 
 #![forbid(unsafe_code)]
 
@@ -48,6 +50,7 @@ pub mod list;
 pub mod lookup;
 pub mod mailbox;
 pub mod net;
+pub mod outbound;
 pub mod password;
 pub mod plan;
 pub mod policy;

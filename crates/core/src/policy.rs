@@ -55,6 +55,10 @@ pub enum Action {
     ActivationApprove,
     /// Create or revoke API tokens.
     TokenWrite,
+    /// See the outbound queue's entries.
+    QueueRead,
+    /// Retry or delete outbound queue entries.
+    QueueWrite,
 }
 
 impl Action {
@@ -74,6 +78,7 @@ impl Action {
                 | LogRead
                 | CreditRead
                 | ActivationRead
+                | QueueRead
         )
     }
 }

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeSet;
 
+use marque_core::outbound::QueuedMessage;
 use marque_core::quota::usage_charges_txn;
 use marque_core::{AccountId, Actor, Core, CoreError, TenantId};
 use marque_store::logs::{self, LogKind, Term};
@@ -150,10 +151,20 @@ fn write_record(
 
 /// Delivers to every local recipient in one durable transaction and returns each recipient's
 /// result, in order, with the record as written.
-#[instrument(skip_all, fields(recipients = delivery.recipients.len(), size = delivery.raw.len()))]
 pub async fn deliver(
     core: &Core,
     delivery: Delivery,
+) -> Result<(Vec<RecipientResult>, TransactionRecord), DeliveryError> {
+    deliver_and_queue(core, delivery, None).await
+}
+
+/// As [`deliver`], and in the same durable write puts `outbound` (the remote recipients) in
+/// the outbound queue with the same body; each of them is recorded as queued.
+#[instrument(skip_all, fields(recipients = delivery.recipients.len(), size = delivery.raw.len()))]
+pub async fn deliver_and_queue(
+    core: &Core,
+    delivery: Delivery,
+    outbound: Option<QueuedMessage>,
 ) -> Result<(Vec<RecipientResult>, TransactionRecord), DeliveryError> {
     let Delivery {
         raw,
@@ -195,6 +206,19 @@ pub async fn deliver(
                     reason,
                 });
                 results.push(result);
+            }
+            if let Some(mut m) = outbound {
+                if m.message_id.is_none() {
+                    m.message_id = record.message_id.clone();
+                }
+                for r in &m.recipients {
+                    record.recipients.push(RecipientRecord {
+                        address: r.address.clone(),
+                        outcome: Outcome::Queued,
+                        reason: String::new(),
+                    });
+                }
+                marque_core::outbound::queue_message(txn, m, &prepared.blob)?;
             }
             write_record(txn, &owners, &record)?;
             Ok((results, record))

@@ -18,7 +18,8 @@ pub mod managesieve;
 pub mod record;
 
 pub use deliver::{
-    Delivery, DeliveryError, LocalRecipient, RecipientResult, deliver, owners_of, record_only,
+    Delivery, DeliveryError, LocalRecipient, RecipientResult, deliver, deliver_and_queue,
+    owners_of, record_only,
 };
 pub use record::{Outcome, RecipientRecord, TransactionRecord};
 

@@ -8,12 +8,15 @@
 //!   I/O; `transaction` resolves recipients and delivers; `trace` writes `Received:`;
 //!   `io` is the bounded line reader; `reply` formats replies; `throttle` delays and bans
 //!   after AUTH failures.
+//! - [`outbound`]: the workers that deliver queued mail to remote MX hosts (and DSNs to
+//!   local senders), with retries, backoff and DSNs.
 //!
-//! Later: `queue/`, `outbound/` (MX delivery, DSNs), `auth/` (SPF, DKIM, DMARC).
+//! Later: `auth/` (SPF, DKIM, DMARC).
 
 #![forbid(unsafe_code)]
 
 pub mod inbound;
+pub mod outbound;
 
 pub use inbound::{Config, Smtp};
 

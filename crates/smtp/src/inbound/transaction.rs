@@ -3,9 +3,10 @@
 //!
 //! Recipient replies (RFC 5321 §4.2.2, RFC 3463): unknown local address `550 5.1.1`, disabled
 //! mailbox `550 5.2.1`, mailbox already full `452 4.2.2`, foreign domain without authentication
-//! `554 5.7.1` (no relay), remote recipient of an authenticated user `451 4.4.0` (outbound
-//! delivery is not available yet).
+//! `554 5.7.1` (no relay). A remote recipient of an authenticated user is accepted and put in
+//! the outbound queue in the same durable write as the local deliveries.
 
+use marque_core::outbound::{Kind, QueuedMessage, QueuedRecipient};
 use marque_core::{Core, Recipient};
 use marque_delivery::{
     Delivery, LocalRecipient, Outcome, RecipientRecord, RecipientResult, TransactionRecord,
@@ -14,6 +15,7 @@ use tracing::warn;
 
 use super::data::{Collected, Collector};
 use super::mail::MailFrom;
+use super::rcpt::RcptTo;
 use super::reply::Reply;
 use super::session::{Helo, Session};
 use super::trace::{self, Trace};
@@ -38,6 +40,8 @@ pub struct Transaction {
     pub bdat: Option<Collector>,
     /// Tenants of refused local recipients: they read the record too.
     pub refused_tenants: Vec<marque_core::TenantId>,
+    /// Remote recipients of an authenticated sender, for the outbound queue.
+    pub remote: Vec<QueuedRecipient>,
 }
 
 /// What one RCPT address resolves to.
@@ -46,6 +50,7 @@ enum Resolved {
         local: Vec<LocalRecipient>,
         notes: Vec<RecipientRecord>,
     },
+    Remote,
     Refuse(Reply, &'static str, Option<marque_core::TenantId>),
 }
 
@@ -82,13 +87,34 @@ impl Transaction {
             accepted: Vec::new(),
             bdat: None,
             refused_tenants: Vec::new(),
+            remote: Vec::new(),
         }
     }
 
+    /// True once a recipient was accepted, local or remote.
+    pub fn has_recipients(&self) -> bool {
+        !self.local.is_empty() || !self.remote.is_empty()
+    }
+
     /// RCPT TO: resolves `to` and answers.
-    pub async fn rcpt(&mut self, core: &Core, to: &str, authenticated: bool) -> Reply {
+    pub async fn rcpt(&mut self, core: &Core, rcpt: &RcptTo, authenticated: bool) -> Reply {
         self.recipient_commands += 1;
+        let to = rcpt.to.as_str();
         match self.resolve(core, to, authenticated).await {
+            Resolved::Remote => {
+                if !self
+                    .remote
+                    .iter()
+                    .any(|r| r.address.eq_ignore_ascii_case(to))
+                {
+                    let mut r = QueuedRecipient::new(to);
+                    r.notify = rcpt.notify;
+                    r.orcpt = rcpt.orcpt.clone();
+                    self.remote.push(r);
+                }
+                self.accepted.push(to.to_string());
+                Reply::new(250, "2.1.5", "OK")
+            }
             Resolved::Accept { local, notes } => {
                 for l in local {
                     if !self.local.iter().any(|x| x.account == l.account) {
@@ -140,11 +166,7 @@ impl Transaction {
                     tenant,
                 )
             } else if authenticated {
-                Resolved::Refuse(
-                    Reply::new(451, "4.4.0", "Outbound delivery not available yet"),
-                    "outbound delivery not available",
-                    None,
-                )
+                Resolved::Remote
             } else {
                 Resolved::Refuse(
                     Reply::new(554, "5.7.1", "Relay access denied"),
@@ -325,7 +347,9 @@ impl Transaction {
             record: tx_record,
             extra_owners: self.extra_owners(s),
         };
-        match marque_delivery::deliver(&s.core, delivery).await {
+        let queued = self.queued(s);
+        let has_remote = queued.is_some();
+        match marque_delivery::deliver_and_queue(&s.core, delivery, queued).await {
             Ok((results, _)) => {
                 let delivered = results
                     .iter()
@@ -335,7 +359,7 @@ impl Transaction {
                     .iter()
                     .filter(|r| matches!(r, RecipientResult::OverQuota { .. }))
                     .count();
-                if delivered > 0 {
+                if delivered > 0 || has_remote {
                     Reply::new(250, "2.0.0", format!("OK: queued as {id}"))
                 } else if over == results.len() {
                     Reply::new(452, "4.2.2", "Mailbox full")
@@ -352,6 +376,11 @@ impl Transaction {
                         .recipients
                         .push(record(&l.address, Outcome::Deferred, "local error"));
                 }
+                for r in &self.remote {
+                    failed
+                        .recipients
+                        .push(record(&r.address, Outcome::Deferred, "local error"));
+                }
                 let mut owners: Vec<_> = self.local.iter().map(|l| l.tenant).collect();
                 owners.extend(self.extra_owners(s));
                 if let Err(e) = marque_delivery::record_only(&s.core, failed, owners).await {
@@ -362,11 +391,45 @@ impl Transaction {
         }
     }
 
+    /// The remote recipients as a queued message (body and size are filled in when stored).
+    fn queued(&self, s: &Session) -> Option<QueuedMessage> {
+        if self.remote.is_empty() {
+            return None;
+        }
+        let tenant = s
+            .user
+            .as_ref()
+            .and_then(|u| u.path.last().copied())
+            .unwrap_or(marque_core::PROVIDER);
+        Some(QueuedMessage {
+            kind: Kind::Relay,
+            sender: self.mail.from.clone(),
+            recipients: self.remote.clone(),
+            ret: self.mail.ret,
+            envid: self.mail.envid.clone(),
+            blob: marque_store::blob::BlobHash([0; 32]),
+            size: 0,
+            message_id: None,
+            tenant,
+            domain: self
+                .mail
+                .from
+                .rsplit_once('@')
+                .map(|(_, d)| d.to_ascii_lowercase()),
+            created_ms: 0,
+            attempts: 0,
+        })
+    }
+
     /// Every recipient refused after the content: record it.
     async fn refuse_all(mut self, s: &mut Session, helo: &Helo, reason: &str) {
         for l in &self.local {
             self.records
                 .push(record(&l.address, Outcome::Rejected, reason));
+        }
+        for r in &self.remote {
+            self.records
+                .push(record(&r.address, Outcome::Rejected, reason));
         }
         self.write_record(s, helo).await;
     }
@@ -376,9 +439,14 @@ impl Transaction {
         if self.recipient_commands == 0 {
             return;
         }
-        for l in &self.local {
+        for address in self
+            .local
+            .iter()
+            .map(|l| &l.address)
+            .chain(self.remote.iter().map(|r| &r.address))
+        {
             self.records.push(record(
-                &l.address,
+                address,
                 Outcome::Rejected,
                 "no message content sent",
             ));
