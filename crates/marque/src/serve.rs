@@ -96,8 +96,25 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         tls,
     };
     let mut tasks = JoinSet::new();
+    let sends_mail = listeners.iter().any(|(s, _, _)| {
+        matches!(
+            s,
+            Service::Smtp | Service::Submission | Service::Submissions
+        )
+    });
     for (service, _, tcp) in listeners {
         ctx.spawn(&mut tasks, service, tcp, shutdown.signal());
+    }
+    // The outbound workers run with the SMTP services that fill the queue.
+    if sends_mail && config.outbound.enabled {
+        let (core, signal) = (ctx.core.clone(), shutdown.signal());
+        let workers = crate::queue::worker_config(&config);
+        let grace = config.server.shutdown_grace;
+        tasks.spawn(async move {
+            if let Err(e) = marque_smtp::outbound::run(core, workers, signal, grace).await {
+                tracing::error!(error = %e, "outbound delivery cannot run");
+            }
+        });
     }
 
     signals.wait().await;

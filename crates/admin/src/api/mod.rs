@@ -22,6 +22,7 @@ pub mod mailboxes;
 pub mod managers;
 pub mod me;
 pub mod plans;
+pub mod queue;
 pub mod tenants;
 pub mod tokens;
 pub mod usage;
@@ -49,6 +50,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(activations::routes());
     all.extend(usage::routes());
     all.extend(logs::routes());
+    all.extend(queue::routes());
     all.extend(docs::routes());
     all
 }

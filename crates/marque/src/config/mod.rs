@@ -4,6 +4,7 @@
 //! others; every problem carries its key path (`listeners.imap[0]`), and [`Config::parse`]
 //! returns all of them at once.
 
+mod outbound;
 mod raw;
 mod service;
 mod validate;
@@ -14,6 +15,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use outbound::{Dns, Outbound};
 pub use service::Service;
 
 /// The configuration `marque` runs on when no file is given.
@@ -34,6 +36,10 @@ pub struct Config {
     pub log: Log,
     /// `[store]`.
     pub store: Store,
+    /// `[outbound]`: delivery of queued mail.
+    pub outbound: Outbound,
+    /// `[dns]`: nameservers for MX lookups.
+    pub dns: Dns,
 }
 
 /// `[server]`.

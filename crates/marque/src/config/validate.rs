@@ -80,11 +80,14 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let tls: raw::Tls = report.section("tls", table.remove("tls"));
     let log: raw::Log = report.section("log", table.remove("log"));
     let store: raw::Store = report.section("store", table.remove("store"));
+    let outbound: super::outbound::RawOutbound =
+        report.section("outbound", table.remove("outbound"));
+    let dns: super::outbound::RawDns = report.section("dns", table.remove("dns"));
     let listeners = listeners(&mut report, table.remove("listeners"));
     for key in table.keys() {
         report.add(
             key.clone(),
-            "unknown section (expected server, listeners, limits, tls, log or store)",
+            "unknown section (expected server, listeners, limits, tls, log, store, outbound or dns)",
         );
     }
 
@@ -93,6 +96,12 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let tls = check_tls(&mut report, tls);
     let log = check_log(&mut report, log);
     let store = check_store(&mut report, store);
+    let mut found = Vec::new();
+    let outbound = super::outbound::check_outbound(outbound, &mut found);
+    let dns = super::outbound::check_dns(dns, &mut found);
+    for (path, message) in found {
+        report.add(path, message);
+    }
 
     if !report.0.is_empty() {
         return Err(Problems(report.sorted()));
@@ -104,6 +113,8 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
         tls,
         log,
         store,
+        outbound,
+        dns,
     })
 }
 
