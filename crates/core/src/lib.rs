@@ -32,6 +32,8 @@
 //! - [`net`] — session plumbing shared by every protocol.
 //! - [`sieve`] — managing Sieve scripts, vacation and forwards, bulk filters.
 //! - [`webhook`], [`webhook_outbox`] — webhooks, their durable outbox and delivery log.
+//! - [`outbound`] — the outbound queue's messages, their scoped administration, and the
+//!   source address and EHLO name each tenant or domain sends from.
 
 #![forbid(unsafe_code)]
 
@@ -53,6 +55,7 @@ pub mod list;
 pub mod lookup;
 pub mod mailbox;
 pub mod net;
+pub mod outbound;
 pub mod password;
 pub mod plan;
 pub mod policy;

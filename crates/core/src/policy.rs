@@ -59,6 +59,10 @@ pub enum Action {
     WebhookRead,
     /// Create, change or delete a tenant's webhooks.
     WebhookWrite,
+    /// See the outbound queue's entries.
+    QueueRead,
+    /// Retry or delete outbound queue entries.
+    QueueWrite,
 }
 
 impl Action {
@@ -79,6 +83,7 @@ impl Action {
                 | CreditRead
                 | ActivationRead
                 | WebhookRead
+                | QueueRead
         )
     }
 }

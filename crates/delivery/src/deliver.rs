@@ -13,6 +13,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use marque_core::outbound::QueuedMessage;
 use marque_core::{AccountId, Actor, Core, CoreError, TenantId};
 use marque_store::logs::{self, LogKind, Term};
 use tracing::{instrument, warn};
@@ -216,11 +217,22 @@ fn write_record(
 /// When some but not all recipients rejected the message with Sieve, a DSN for them goes to
 /// the envelope sender through the outbox; when all did, nothing is queued and the caller (the
 /// SMTP session, still open) refuses the message instead.
-#[instrument(skip_all, fields(recipients = delivery.recipients.len(), size = delivery.raw.len()))]
 pub async fn deliver(
     core: &Core,
     env: &Environment,
     delivery: Delivery,
+) -> Result<(Vec<RecipientResult>, TransactionRecord), DeliveryError> {
+    deliver_and_queue(core, env, delivery, None).await
+}
+
+/// As [`deliver`], and in the same durable write puts `outbound` (the remote recipients) in
+/// the outbound queue with the same body; each of them is recorded as queued.
+#[instrument(skip_all, fields(recipients = delivery.recipients.len(), size = delivery.raw.len()))]
+pub async fn deliver_and_queue(
+    core: &Core,
+    env: &Environment,
+    delivery: Delivery,
+    outbound: Option<QueuedMessage>,
 ) -> Result<(Vec<RecipientResult>, TransactionRecord), DeliveryError> {
     let Delivery {
         raw,
@@ -304,6 +316,19 @@ pub async fn deliver(
                 &results,
                 evaluated.original_raw(),
             )?;
+            if let Some(mut m) = outbound {
+                if m.message_id.is_none() {
+                    m.message_id = record.message_id.clone();
+                }
+                for r in &m.recipients {
+                    record.recipients.push(RecipientRecord {
+                        address: r.address.clone(),
+                        outcome: Outcome::Queued,
+                        reason: String::new(),
+                    });
+                }
+                marque_core::outbound::queue_message(txn, m, &evaluated.original().blob)?;
+            }
             write_record(txn, &owners, &record)?;
             Ok((results, record))
         })

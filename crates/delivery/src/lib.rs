@@ -24,10 +24,10 @@ pub mod record;
 pub mod sieve;
 
 pub use deliver::{
-    Delivery, DeliveryError, Environment, LocalRecipient, RecipientResult, deliver, owners_of,
-    record_only,
+    Delivery, DeliveryError, Environment, LocalRecipient, RecipientResult, deliver,
+    deliver_and_queue, owners_of, record_only,
 };
-pub use outbox::{NoOutbox, OutboundKind, OutboundMessage, Outbox};
+pub use outbox::{NoOutbox, OutboundKind, OutboundMessage, Outbox, QueueOutbox};
 pub use record::{AuthResults, Outcome, RecipientRecord, TransactionRecord};
 pub use sieve::{SieveConfig, SieveEngine};
 

@@ -63,3 +63,65 @@ impl Outbox for NoOutbox {
         )))
     }
 }
+
+/// The outbound queue ([`marque_core::outbound`]) as an [`Outbox`]: each message becomes a
+/// queue entry in the delivery's own transaction, with its body stored (once per content) and
+/// referenced by the entry. The queue's workers deliver remote recipients by MX and local ones
+/// into their mailboxes.
+#[derive(Debug, Clone, Default)]
+pub struct QueueOutbox {
+    /// Bodies this size or larger are compressed, as the store does for delivered mail.
+    compress_threshold: usize,
+    compress_level: i32,
+}
+
+impl QueueOutbox {
+    /// An outbox that stores bodies with `store`'s compression settings.
+    pub fn new(store: &marque_store::Store) -> Self {
+        let o = store.options();
+        QueueOutbox {
+            compress_threshold: o.compress_threshold,
+            compress_level: o.compress_level,
+        }
+    }
+}
+
+impl Outbox for QueueOutbox {
+    fn queue(
+        &self,
+        txn: &mut marque_store::Txn<'_>,
+        msg: OutboundMessage,
+    ) -> Result<(), DeliveryError> {
+        use marque_core::outbound::{Kind, QueuedMessage, QueuedRecipient, queue_message};
+        let body = marque_store::blob::PreparedBlob::with(
+            &msg.raw,
+            self.compress_threshold,
+            self.compress_level,
+        )?;
+        let kind = match msg.kind {
+            OutboundKind::Redirect => Kind::Redirect,
+            OutboundKind::Vacation => Kind::Vacation,
+            OutboundKind::Bounce => Kind::Bounce,
+        };
+        let domain = msg
+            .from
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_ascii_lowercase());
+        let queued = QueuedMessage {
+            kind,
+            sender: msg.from,
+            recipients: msg.to.into_iter().map(QueuedRecipient::new).collect(),
+            ret: None,
+            envid: None,
+            blob: body.hash,
+            size: body.size,
+            message_id: None,
+            tenant: msg.tenant,
+            domain,
+            created_ms: 0,
+            attempts: 0,
+        };
+        queue_message(txn, queued, &body)?;
+        Ok(())
+    }
+}

@@ -49,6 +49,9 @@ pub enum Command {
     Mailbox(MailboxCommand),
     /// Storage and account usage of a tenant and its subtree.
     Usage(UsageArgs),
+    /// The outbound queue: list, show, retry now, delete.
+    #[command(subcommand)]
+    Queue(crate::queue::QueueCommand),
 }
 
 /// `marque serve`.

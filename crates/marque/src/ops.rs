@@ -121,6 +121,7 @@ async fn dispatch(tenancy: &Tenancy, command: Command) -> Result<()> {
                 usage_table(&mut out, &usage)?;
             }
         }
+        Command::Queue(q) => crate::queue::run(tenancy.core(), q).await?,
         Command::Serve(_) | Command::Config(_) => unreachable!("handled by the caller"),
     }
     Ok(())

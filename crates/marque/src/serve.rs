@@ -92,13 +92,19 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         .core()
         .clone()
         .with_sieve_limits(config.sieve.storage_limits());
-    // No outbound queue is wired yet: redirects keep the message, see docs/sieve.md.
+    // Redirects, vacation replies and bounces go to the outbound queue; with the workers off
+    // nothing would send them, so a redirect keeps the message instead (docs/sieve.md).
+    let outbox: std::sync::Arc<dyn marque_delivery::Outbox> = if config.outbound.enabled {
+        std::sync::Arc::new(marque_delivery::QueueOutbox::new(core.store()))
+    } else {
+        std::sync::Arc::new(marque_delivery::NoOutbox)
+    };
     let delivery = marque_delivery::Environment {
         sieve: std::sync::Arc::new(marque_delivery::SieveEngine::new(
             config.sieve.clone(),
             &config.server.hostname,
         )),
-        outbox: std::sync::Arc::new(marque_delivery::NoOutbox),
+        outbox,
         hostname: config.server.hostname.clone(),
     };
     let ctx = Services {
@@ -111,6 +117,12 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         tls,
     };
     let mut tasks = JoinSet::new();
+    let sends_mail = listeners.iter().any(|(s, _, _)| {
+        matches!(
+            s,
+            Service::Smtp | Service::Submission | Service::Submissions
+        )
+    });
     for (service, _, tcp) in listeners {
         ctx.spawn(&mut tasks, service, tcp, shutdown.signal());
     }
@@ -121,6 +133,18 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
     )
     .map_err(anyhow::Error::msg)?;
     tasks.spawn(dispatcher.run(shutdown.signal()));
+    // The outbound workers run with the SMTP services that fill the queue.
+    if sends_mail && config.outbound.enabled {
+        let (core, signal) = (ctx.core.clone(), shutdown.signal());
+        let mut workers = crate::queue::worker_config(&config);
+        workers.delivery = ctx.delivery.clone();
+        let grace = config.server.shutdown_grace;
+        tasks.spawn(async move {
+            if let Err(e) = marque_smtp::outbound::run(core, workers, signal, grace).await {
+                tracing::error!(error = %e, "outbound delivery cannot run");
+            }
+        });
+    }
 
     signals.wait().await;
     info!(

@@ -10,13 +10,14 @@
 //!   after AUTH failures.
 //! - [`authn`]: SPF, DKIM, ARC and DMARC checks of inbound mail (`verify`), DKIM signing of
 //!   submitted mail (`sign`), hourly limits per submission user (`rate`).
-//!
-//! Later: `queue/`, `outbound/` (MX delivery, DSNs).
+//! - [`outbound`]: the workers that deliver queued mail to remote MX hosts (and DSNs to
+//!   local senders), with retries, backoff and DSNs.
 
 #![forbid(unsafe_code)]
 
 pub mod authn;
 pub mod inbound;
+pub mod outbound;
 
 pub use inbound::{Config, Smtp};
 

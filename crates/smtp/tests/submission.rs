@@ -39,7 +39,7 @@ expect(c.login("ann@c.example", PASSWORD), 235, "2.7.0")
 expect(c.mail("bob@c.example"), 553, "5.7.1")
 expect(c.mail("sales@c.example"), 250)
 expect(c.rcpt("bob@c.example"), 250)
-expect(c.rcpt("someone@elsewhere.example"), 451, "4.4.0")
+expect(c.rcpt("someone@elsewhere.example"), 250, "2.1.5")
 expect(c.data("Subject: from sales\r\nMessage-ID: <sales1@c.example>\r\n\r\nhi\r\n"), 250)
 c.quit()
 
@@ -77,7 +77,20 @@ c.quit()
         r.recipients
             .iter()
             .any(|x| x.address == "someone@elsewhere.example"
-                && x.reason == "outbound delivery not available")
+                && x.outcome == marque_delivery::Outcome::Queued)
+    );
+    // The remote recipient waits in the outbound queue, owned by the sender's tenant.
+    let queued = s
+        .core
+        .queue_list(&marque_core::Actor::operator(), 0, 10)
+        .await
+        .expect("queue");
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].message.sender, "sales@c.example");
+    assert_eq!(queued[0].message.tenant, s.customer);
+    assert_eq!(
+        queued[0].message.message_id.as_deref(),
+        Some("<sales1@c.example>")
     );
 }
 

@@ -413,6 +413,34 @@ pub const OPS: &[Op] = &[
         None,
         &["tenant", "domain", "limit", "cursor"],
     ),
+    op(
+        "get",
+        "/api/v1/queue",
+        "List the outbound queue's entries the caller may see",
+        None,
+        PAGE,
+    ),
+    op(
+        "get",
+        "/api/v1/queue/{id}",
+        "Read a queue entry: envelope, recipients, schedule",
+        None,
+        &[],
+    ),
+    op(
+        "delete",
+        "/api/v1/queue/{id}",
+        "Delete a queue entry without delivering it",
+        None,
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/queue/{id}/retry",
+        "Make a queue entry due now",
+        None,
+        &[],
+    ),
     op("get", "/api/v1/openapi.json", "This document", None, &[]),
     op("get", "/api/docs", "Interactive documentation", None, &[]),
 ];
@@ -537,7 +565,8 @@ pub fn spec() -> Value {
                     && !p.ends_with("reject")
                     && !p.ends_with("credit")
                     && !p.ends_with("bulk")
-                    && !p.ends_with("activate") =>
+                    && !p.ends_with("activate")
+                    && !p.ends_with("retry") =>
             {
                 json!({"201": {"description": "Created", "content": {"application/json": {"schema": {"type": "object"}}}}})
             }

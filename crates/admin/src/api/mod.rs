@@ -22,6 +22,7 @@ pub mod mailboxes;
 pub mod managers;
 pub mod me;
 pub mod plans;
+pub mod queue;
 pub mod sieve;
 pub mod tenants;
 pub mod tokens;
@@ -53,6 +54,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(logs::routes());
     all.extend(sieve::routes());
     all.extend(webhooks::routes());
+    all.extend(queue::routes());
     all.extend(docs::routes());
     all
 }

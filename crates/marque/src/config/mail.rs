@@ -23,11 +23,19 @@ pub struct SubmissionConfig {
 pub(super) fn check_dns(report: &mut Report, raw: raw::Dns) -> DnsConfig {
     let mut nameservers = Vec::new();
     for (i, text) in raw.nameservers.unwrap_or_default().iter().enumerate() {
-        match text.parse::<SocketAddr>() {
-            Ok(a) if a.port() != 0 => nameservers.push(a),
+        // An address without a port means port 53.
+        let parsed = text.parse::<SocketAddr>().ok().or_else(|| {
+            text.parse::<std::net::IpAddr>()
+                .ok()
+                .map(|ip| SocketAddr::new(ip, 53))
+        });
+        match parsed {
+            Some(a) if a.port() != 0 => nameservers.push(a),
             _ => report.add(
                 format!("dns.nameservers[{i}]"),
-                format!("invalid name server \"{text}\" (expected IP:PORT, e.g. \"127.0.0.1:53\")"),
+                format!(
+                    "invalid name server \"{text}\" (expected IP or IP:PORT, e.g. \"127.0.0.1:53\")"
+                ),
             ),
         }
     }

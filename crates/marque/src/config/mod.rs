@@ -5,6 +5,7 @@
 //! returns all of them at once.
 
 mod mail;
+mod outbound;
 mod raw;
 mod service;
 mod smtp;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use mail::{DnsConfig, SubmissionConfig};
+pub use outbound::Outbound;
 pub use service::Service;
 pub use smtp::Smtp;
 
@@ -46,6 +48,8 @@ pub struct Config {
     pub submission: SubmissionConfig,
     /// `[sieve]`: limits of Sieve scripts, stored and at delivery.
     pub sieve: marque_delivery::SieveConfig,
+    /// `[outbound]`: delivery of queued mail.
+    pub outbound: Outbound,
 }
 
 /// `[server]`.

@@ -53,7 +53,7 @@ impl Report {
 
     /// Orders problems as the sections are documented, keeping each section's own order.
     fn sorted(mut self) -> Vec<Problem> {
-        const ORDER: [&str; 10] = [
+        const ORDER: [&str; 11] = [
             "server",
             "listeners",
             "limits",
@@ -63,6 +63,7 @@ impl Report {
             "dns",
             "smtp",
             "submission",
+            "outbound",
             "sieve",
         ];
         let rank = |p: &Problem| {
@@ -93,13 +94,15 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let store: raw::Store = report.section("store", table.remove("store"));
     let smtp: super::smtp::Raw = report.section("smtp", table.remove("smtp"));
     let sieve: marque_delivery::SieveConfig = report.section("sieve", table.remove("sieve"));
+    let outbound: super::outbound::RawOutbound =
+        report.section("outbound", table.remove("outbound"));
     let listeners = listeners(&mut report, table.remove("listeners"));
     let dns: raw::Dns = report.section("dns", table.remove("dns"));
     let submission: raw::Submission = report.section("submission", table.remove("submission"));
     for key in table.keys() {
         report.add(
             key.clone(),
-            "unknown section (expected server, listeners, limits, tls, log, store, dns, smtp, submission or sieve)",
+            "unknown section (expected server, listeners, limits, tls, log, store, dns, smtp, submission, outbound or sieve)",
         );
     }
 
@@ -113,6 +116,11 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let submission = super::mail::check_submission(&mut report, submission);
     for (key, problem) in sieve.problems() {
         report.add(key, problem);
+    }
+    let mut found = Vec::new();
+    let outbound = super::outbound::check_outbound(outbound, &mut found);
+    for (path, message) in found {
+        report.add(path, message);
     }
 
     if !report.0.is_empty() {
@@ -129,6 +137,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
         smtp,
         submission,
         sieve,
+        outbound,
     })
 }
 

@@ -32,6 +32,7 @@ pub fn ehlo_reply(hostname: &str, client: &str, offer: Offer) -> Reply {
     lines.push("SMTPUTF8".into()); // RFC 6531
     lines.push("ENHANCEDSTATUSCODES".into()); // RFC 2034
     lines.push("CHUNKING".into()); // RFC 3030
+    lines.push("DSN".into()); // RFC 3461
     if offer.starttls {
         lines.push("STARTTLS".into()); // RFC 3207
     }

@@ -1,5 +1,7 @@
-//! MAIL FROM (RFC 5321 §4.1.1.2) with SIZE (RFC 1870), BODY (RFC 6152) and SMTPUTF8
-//! (RFC 6531) parameters.
+//! MAIL FROM (RFC 5321 §4.1.1.2) with SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8
+//! (RFC 6531) and DSN (RFC 3461 §4.3, §4.4: RET, ENVID) parameters.
+
+use marque_core::outbound::Ret;
 
 use super::command::{ParseError, parameters, path};
 
@@ -20,6 +22,37 @@ pub struct MailFrom {
     pub size: Option<u64>,
     pub body: Body,
     pub smtputf8: bool,
+    /// `RET=`: full message or headers only in a DSN.
+    pub ret: Option<Ret>,
+    /// `ENVID=`, as given (xtext).
+    pub envid: Option<String>,
+}
+
+/// Longest ENVID (RFC 3461 §4.4: 100 characters).
+const MAX_ENVID: usize = 100;
+
+/// RFC 3461 §4: `xtext = *( xchar / hexchar )`, `hexchar = "+" 2(HEXDIG upper case)`, `xchar`
+/// any printable ASCII except `+` and `=`.
+pub(crate) fn is_xtext(v: &str) -> bool {
+    let b = v.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => {
+                let hex = |c: Option<&u8>| {
+                    c.is_some_and(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c))
+                };
+                if !(hex(b.get(i + 1)) && hex(b.get(i + 2))) {
+                    return false;
+                }
+                i += 3;
+            }
+            b'=' => return false,
+            33..=126 => i += 1,
+            _ => return false,
+        }
+    }
+    true
 }
 
 pub fn parse(rest: &str) -> Result<MailFrom, ParseError> {
@@ -44,6 +77,27 @@ pub fn parse(rest: &str) -> Result<MailFrom, ParseError> {
                 };
             }
             ("SMTPUTF8", None) => m.smtputf8 = true,
+            ("RET", Some(v)) => {
+                if m.ret.is_some() {
+                    return Err(ParseError::Syntax("RET given twice"));
+                }
+                m.ret = Some(match v.to_ascii_uppercase().as_str() {
+                    "FULL" => Ret::Full,
+                    "HDRS" => Ret::Hdrs,
+                    _ => return Err(ParseError::Syntax("RET must be FULL or HDRS")),
+                });
+            }
+            ("ENVID", Some(v)) => {
+                if m.envid.is_some() {
+                    return Err(ParseError::Syntax("ENVID given twice"));
+                }
+                if v.is_empty() || v.len() > MAX_ENVID || !is_xtext(&v) {
+                    return Err(ParseError::Syntax(
+                        "ENVID must be 1 to 100 characters of xtext",
+                    ));
+                }
+                m.envid = Some(v.to_string());
+            }
             _ => return Err(ParseError::Syntax("unknown MAIL parameter")),
         }
     }
@@ -68,6 +122,9 @@ mod tests {
         assert_eq!(m.body, Body::EightBitMime);
         assert!(m.smtputf8);
         assert_eq!(parse("from:<>").unwrap().from, "");
+        let d = parse("FROM:<a@b.example> RET=HDRS ENVID=QQ+2B314159").unwrap();
+        assert_eq!(d.ret, Some(Ret::Hdrs));
+        assert_eq!(d.envid.as_deref(), Some("QQ+2B314159"));
     }
 
     #[test]
@@ -80,6 +137,11 @@ mod tests {
             "FROM:<a@b.c> BODY=BINARYMIME",
             "FROM:<a@b.c> FOO=1",
             "FROM:a@b.c",
+            "FROM:<a@b.c> RET=BODY",
+            "FROM:<a@b.c> RET=FULL RET=HDRS",
+            "FROM:<a@b.c> ENVID=a=b",
+            "FROM:<a@b.c> ENVID=a+2",
+            "FROM:<a@b.c> ENVID=a+zz",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }

@@ -1,13 +1,65 @@
-//! RCPT TO (RFC 5321 §4.1.1.3): parsing here; resolution through the core in the session
-//! ([`super::session`]), which knows who is authenticated.
+//! RCPT TO (RFC 5321 §4.1.1.3) with the DSN parameters NOTIFY and ORCPT (RFC 3461 §4.1,
+//! §4.2): parsing here; resolution through the core in the session ([`super::session`]),
+//! which knows who is authenticated.
+
+use marque_core::outbound::Notify;
 
 use super::command::{ParseError, parameters, path};
-use super::mail::strip_keyword;
+use super::mail::{is_xtext, strip_keyword};
+
+/// Longest ORCPT value (RFC 3461 §4.2: the address part is at most 500 characters).
+const MAX_ORCPT: usize = 500;
 
 /// A parsed `RCPT TO`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RcptTo {
     pub to: String,
+    pub notify: Option<Notify>,
+    /// `ORCPT=addr-type;xtext`, as given.
+    pub orcpt: Option<String>,
+}
+
+/// `NOTIFY=NEVER` or a comma list of SUCCESS, FAILURE, DELAY (RFC 3461 §4.1).
+fn notify(v: &str) -> Result<Notify, ParseError> {
+    let mut n = Notify::default();
+    for word in v.split(',') {
+        let flag = match word.to_ascii_uppercase().as_str() {
+            "NEVER" => &mut n.never,
+            "SUCCESS" => &mut n.success,
+            "FAILURE" => &mut n.failure,
+            "DELAY" => &mut n.delay,
+            _ => {
+                return Err(ParseError::Syntax(
+                    "NOTIFY must be NEVER or a list of SUCCESS, FAILURE, DELAY",
+                ));
+            }
+        };
+        if *flag {
+            return Err(ParseError::Syntax("NOTIFY lists a value twice"));
+        }
+        *flag = true;
+    }
+    if n.never && (n.success || n.failure || n.delay) {
+        return Err(ParseError::Syntax("NOTIFY=NEVER cannot be combined"));
+    }
+    Ok(n)
+}
+
+/// `ORCPT=addr-type;xtext` (RFC 3461 §4.2): an atom, a semicolon, xtext.
+fn orcpt(v: &str) -> Result<String, ParseError> {
+    let Some((kind, addr)) = v.split_once(';') else {
+        return Err(ParseError::Syntax("ORCPT must be addr-type;address"));
+    };
+    let atom = !kind.is_empty()
+        && kind
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c));
+    if !atom || addr.is_empty() || addr.len() > MAX_ORCPT || !is_xtext(addr) {
+        return Err(ParseError::Syntax(
+            "ORCPT must be addr-type;address with the address in xtext",
+        ));
+    }
+    Ok(v.to_string())
 }
 
 pub fn parse(rest: &str) -> Result<RcptTo, ParseError> {
@@ -18,11 +70,22 @@ pub fn parse(rest: &str) -> Result<RcptTo, ParseError> {
     if to.is_empty() {
         return Err(ParseError::Syntax("a recipient cannot be <>"));
     }
-    // DSN parameters (RFC 3461 NOTIFY, ORCPT) are not offered: any parameter is an error.
-    if !parameters(params)?.is_empty() {
-        return Err(ParseError::Syntax("unknown RCPT parameter"));
+    let mut r = RcptTo {
+        to,
+        notify: None,
+        orcpt: None,
+    };
+    for (k, v) in parameters(params)? {
+        match (k.as_str(), v) {
+            ("NOTIFY", Some(v)) if r.notify.is_none() => r.notify = Some(notify(&v)?),
+            ("ORCPT", Some(v)) if r.orcpt.is_none() => r.orcpt = Some(orcpt(&v)?),
+            ("NOTIFY" | "ORCPT", Some(_)) => {
+                return Err(ParseError::Syntax("a DSN parameter given twice"));
+            }
+            _ => return Err(ParseError::Syntax("unknown RCPT parameter")),
+        }
     }
-    Ok(RcptTo { to })
+    Ok(r)
 }
 
 #[cfg(test)]
@@ -33,11 +96,35 @@ mod tests {
     fn recipients() {
         assert_eq!(parse("TO:<a@b.example>").unwrap().to, "a@b.example");
         assert_eq!(parse("to: <a@b.example>").unwrap().to, "a@b.example");
+        let d =
+            parse("TO:<a@b.example> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a+40b.example").unwrap();
+        assert_eq!(
+            d.notify,
+            Some(Notify {
+                success: true,
+                failure: true,
+                ..Notify::default()
+            })
+        );
+        assert_eq!(d.orcpt.as_deref(), Some("rfc822;a+40b.example"));
+        assert!(
+            parse("TO:<a@b.c> NOTIFY=NEVER")
+                .unwrap()
+                .notify
+                .unwrap()
+                .never
+        );
         for bad in [
             "TO:<>",
             "FROM:<a@b.c>",
-            "TO:<a@b.c> NOTIFY=NEVER",
             "TO:<@x:a@b.c>",
+            "TO:<a@b.c> NOTIFY=NEVER,SUCCESS",
+            "TO:<a@b.c> NOTIFY=SOMETIMES",
+            "TO:<a@b.c> NOTIFY=FAILURE,FAILURE",
+            "TO:<a@b.c> NOTIFY=DELAY NOTIFY=DELAY",
+            "TO:<a@b.c> ORCPT=a@b.c",
+            "TO:<a@b.c> ORCPT=rfc822;a=b",
+            "TO:<a@b.c> FOO=1",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }

@@ -20,6 +20,7 @@ use super::data::{self, Collector};
 use super::ehlo::{self, Offer};
 use super::io::{Line, LineIo};
 use super::mail::MailFrom;
+use super::rcpt::RcptTo;
 use super::reply::Reply;
 use super::throttle::AuthThrottle;
 use super::transaction::Transaction;
@@ -327,7 +328,7 @@ impl Session {
                         // RFC 6531 §3.4.
                         Reply::new(553, "5.6.7", "Non-ASCII address requires SMTPUTF8")
                     }
-                    State::Mail(..) => self.rcpt(&r.to).await,
+                    State::Mail(..) => self.rcpt(&r).await,
                     _ => Reply::new(503, "5.5.1", "MAIL first"),
                 };
                 self.reply(io, reply);
@@ -451,7 +452,7 @@ impl Session {
     }
 
     #[instrument(skip(self))]
-    async fn rcpt(&mut self, to: &str) -> Reply {
+    async fn rcpt(&mut self, to: &RcptTo) -> Reply {
         let State::Mail(_, tx) = &mut self.state else {
             return Reply::new(503, "5.5.1", "MAIL first");
         };
@@ -482,7 +483,7 @@ impl Session {
             State::Mail(_, tx) if tx.bdat.is_some() => {
                 Err(Reply::new(503, "5.5.1", "BDAT in progress"))
             }
-            State::Mail(_, tx) if tx.local.is_empty() => {
+            State::Mail(_, tx) if !tx.has_recipients() => {
                 // RFC 5321 §3.3: no valid recipients.
                 Err(Reply::new(554, "5.5.1", "No valid recipients"))
             }
@@ -528,7 +529,7 @@ impl Session {
     async fn bdat(&mut self, b: super::bdat::Bdat, io: &mut LineIo) -> Flow {
         let max = self.cfg.max_message_size;
         let collector = match &mut self.state {
-            State::Mail(_, tx) if !tx.local.is_empty() => {
+            State::Mail(_, tx) if tx.has_recipients() => {
                 Some(tx.bdat.get_or_insert_with(|| Collector::new(max)))
             }
             _ => None,
@@ -555,7 +556,7 @@ impl Session {
         }
         self.note(format!("C: ({} octets)", b.size));
         let r = match &mut self.state {
-            State::Mail(_, tx) if tx.local.is_empty() => {
+            State::Mail(_, tx) if !tx.has_recipients() => {
                 Reply::new(554, "5.5.1", "No valid recipients")
             }
             State::Mail(_, tx) => {

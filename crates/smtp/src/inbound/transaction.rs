@@ -3,9 +3,10 @@
 //!
 //! Recipient replies (RFC 5321 §4.2.2, RFC 3463): unknown local address `550 5.1.1`, disabled
 //! mailbox `550 5.2.1`, mailbox already full `452 4.2.2`, foreign domain without authentication
-//! `554 5.7.1` (no relay), remote recipient of an authenticated user `451 4.4.0` (outbound
-//! delivery is not available yet).
+//! `554 5.7.1` (no relay). A remote recipient of an authenticated user is accepted and put in
+//! the outbound queue in the same durable write as the local deliveries.
 
+use marque_core::outbound::{Kind, QueuedMessage, QueuedRecipient};
 use marque_core::{Core, Recipient};
 use marque_delivery::{
     AuthResults, Delivery, LocalRecipient, Outcome, RecipientRecord, RecipientResult,
@@ -15,6 +16,7 @@ use tracing::warn;
 
 use super::data::{Collected, Collector};
 use super::mail::MailFrom;
+use super::rcpt::RcptTo;
 use super::reply::Reply;
 use super::session::{Helo, Session};
 use super::trace::{self, Trace};
@@ -41,6 +43,8 @@ pub struct Transaction {
     pub refused_tenants: Vec<marque_core::TenantId>,
     /// SPF, DKIM, DMARC and ARC results, once the content is checked (port 25).
     pub auth: Option<AuthResults>,
+    /// Remote recipients of an authenticated sender, for the outbound queue.
+    pub remote: Vec<QueuedRecipient>,
 }
 
 /// What one RCPT address resolves to.
@@ -49,6 +53,7 @@ enum Resolved {
         local: Vec<LocalRecipient>,
         notes: Vec<RecipientRecord>,
     },
+    Remote,
     Refuse(Reply, &'static str, Option<marque_core::TenantId>),
 }
 
@@ -92,13 +97,34 @@ impl Transaction {
             bdat: None,
             refused_tenants: Vec::new(),
             auth: None,
+            remote: Vec::new(),
         }
     }
 
+    /// True once a recipient was accepted, local or remote.
+    pub fn has_recipients(&self) -> bool {
+        !self.local.is_empty() || !self.remote.is_empty()
+    }
+
     /// RCPT TO: resolves `to` and answers.
-    pub async fn rcpt(&mut self, core: &Core, to: &str, authenticated: bool) -> Reply {
+    pub async fn rcpt(&mut self, core: &Core, rcpt: &RcptTo, authenticated: bool) -> Reply {
         self.recipient_commands += 1;
+        let to = rcpt.to.as_str();
         match self.resolve(core, to, authenticated).await {
+            Resolved::Remote => {
+                if !self
+                    .remote
+                    .iter()
+                    .any(|r| r.address.eq_ignore_ascii_case(to))
+                {
+                    let mut r = QueuedRecipient::new(to);
+                    r.notify = rcpt.notify;
+                    r.orcpt = rcpt.orcpt.clone();
+                    self.remote.push(r);
+                }
+                self.accepted.push(to.to_string());
+                Reply::new(250, "2.1.5", "OK")
+            }
             Resolved::Accept { local, notes } => {
                 for l in local {
                     if !self.local.iter().any(|x| x.account == l.account) {
@@ -150,11 +176,7 @@ impl Transaction {
                     tenant,
                 )
             } else if authenticated {
-                Resolved::Refuse(
-                    Reply::new(451, "4.4.0", "Outbound delivery not available yet"),
-                    "outbound delivery not available",
-                    None,
-                )
+                Resolved::Remote
             } else {
                 Resolved::Refuse(
                     Reply::new(554, "5.7.1", "Relay access denied"),
@@ -341,7 +363,9 @@ impl Transaction {
             record: tx_record,
             extra_owners: self.extra_owners(s),
         };
-        match marque_delivery::deliver(&s.core, &s.cfg.delivery, delivery).await {
+        let queued = self.queued(s);
+        let has_remote = queued.is_some();
+        match marque_delivery::deliver_and_queue(&s.core, &s.cfg.delivery, delivery, queued).await {
             Ok((results, _)) => {
                 let delivered = results.iter().filter(|r| r.is_accepted()).count();
                 // A Sieve reject for every recipient: refused while the session is open (RFC
@@ -357,7 +381,7 @@ impl Transaction {
                     .iter()
                     .filter(|r| matches!(r, RecipientResult::OverQuota { .. }))
                     .count();
-                if delivered > 0 {
+                if delivered > 0 || has_remote {
                     if let Some(u) = &s.user {
                         s.authn.rate.sent(&u.login, std::time::Instant::now());
                     }
@@ -384,6 +408,11 @@ impl Transaction {
                         .recipients
                         .push(record(&l.address, Outcome::Deferred, "local error"));
                 }
+                for r in &self.remote {
+                    failed
+                        .recipients
+                        .push(record(&r.address, Outcome::Deferred, "local error"));
+                }
                 let mut owners: Vec<_> = self.local.iter().map(|l| l.tenant).collect();
                 owners.extend(self.extra_owners(s));
                 if let Err(e) = marque_delivery::record_only(&s.core, failed, owners).await {
@@ -394,11 +423,45 @@ impl Transaction {
         }
     }
 
+    /// The remote recipients as a queued message (body and size are filled in when stored).
+    fn queued(&self, s: &Session) -> Option<QueuedMessage> {
+        if self.remote.is_empty() {
+            return None;
+        }
+        let tenant = s
+            .user
+            .as_ref()
+            .and_then(|u| u.path.last().copied())
+            .unwrap_or(marque_core::PROVIDER);
+        Some(QueuedMessage {
+            kind: Kind::Relay,
+            sender: self.mail.from.clone(),
+            recipients: self.remote.clone(),
+            ret: self.mail.ret,
+            envid: self.mail.envid.clone(),
+            blob: marque_store::blob::BlobHash([0; 32]),
+            size: 0,
+            message_id: None,
+            tenant,
+            domain: self
+                .mail
+                .from
+                .rsplit_once('@')
+                .map(|(_, d)| d.to_ascii_lowercase()),
+            created_ms: 0,
+            attempts: 0,
+        })
+    }
+
     /// Every recipient refused after the content: record it.
     async fn refuse_all(mut self, s: &mut Session, helo: &Helo, reason: &str) {
         for l in &self.local {
             self.records
                 .push(record(&l.address, Outcome::Rejected, reason));
+        }
+        for r in &self.remote {
+            self.records
+                .push(record(&r.address, Outcome::Rejected, reason));
         }
         self.write_record(s, helo).await;
     }
@@ -417,9 +480,14 @@ impl Transaction {
         if self.recipient_commands == 0 {
             return;
         }
-        for l in &self.local {
+        for address in self
+            .local
+            .iter()
+            .map(|l| &l.address)
+            .chain(self.remote.iter().map(|r| &r.address))
+        {
             self.records.push(record(
-                &l.address,
+                address,
                 Outcome::Rejected,
                 "no message content sent",
             ));

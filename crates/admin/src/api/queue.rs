@@ -1,0 +1,79 @@
+//! `/queue`: the outbound queue, scoped by [`marque_core::policy::authorize`]: the provider sees
+//! every entry, a tenant admin the entries of its subtree. An entry can be shown, retried now
+//! (`POST /queue/{id}/retry`) or deleted without delivery.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+
+use super::{Route, route};
+use crate::extract::{Caller, Path, Query};
+use crate::paging::{self, PageQuery};
+use crate::problem::{ApiResult, Problem};
+use crate::state::AppState;
+
+pub(crate) fn routes() -> Vec<Route> {
+    vec![
+        route("/api/v1/queue", &["get"], get(list)),
+        route(
+            "/api/v1/queue/{id}",
+            &["get", "delete"],
+            get(show).delete(remove),
+        ),
+        route("/api/v1/queue/{id}/retry", &["post"], post(retry)),
+    ]
+}
+
+fn id(raw: &str) -> ApiResult<u64> {
+    raw.parse()
+        .map_err(|_| Problem::invalid("id", "a queue entry id is a positive integer"))
+}
+
+async fn list(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Query(page): Query<PageQuery>,
+) -> ApiResult<Response> {
+    let limit = page.limit()?;
+    let after = match page.cursor()? {
+        Some(c) => id(&c)?,
+        None => 0,
+    };
+    let mut items = st.core.queue_list(&actor, after, limit + 1).await?;
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|i| paging::encode(&i.id.to_string()))
+    } else {
+        None
+    };
+    Ok(axum::Json(json!({ "items": items, "next": next })).into_response())
+}
+
+async fn show(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Response> {
+    let item = st.core.queue_get(&actor, id(&raw)?).await?;
+    Ok(axum::Json(item).into_response())
+}
+
+async fn retry(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<Response> {
+    let item = st.core.queue_retry(&actor, id(&raw)?).await?;
+    Ok(axum::Json(item).into_response())
+}
+
+async fn remove(
+    State(st): State<AppState>,
+    Caller(actor): Caller,
+    Path(raw): Path<String>,
+) -> ApiResult<StatusCode> {
+    st.core.queue_delete(&actor, id(&raw)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

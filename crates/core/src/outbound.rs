@@ -1,0 +1,349 @@
+//! The outbound queue's messages: what a queued message is, how it enters the queue inside the
+//! caller's transaction, and how workers claim it, record each remote answer and finish it.
+//!
+//! The store's queue ([`marque_store::queue`]) keeps opaque payloads ordered by due time; this
+//! module gives them their meaning. A [`QueuedMessage`] holds the envelope (sender, each
+//! recipient with its state, the RFC 3461 parameters), a reference on the body blob, its owner
+//! (for scoping and for the source address it is sent from) and its schedule.
+//!
+//! Durability rules the order of things: [`queue_message`] writes in the transaction that
+//! stores the body and answers the client, so a `250` always means the entry is on disk;
+//! workers claim entries with a lease ([`claim_due`]) so that a crashed worker's entries come
+//! back; and a recipient the remote side accepted is marked [`RcptStatus::Delivered`] in its
+//! own durable write ([`mark_delivered`]) before anything else happens, so it is never sent
+//! twice.
+//!
+//! # Layout
+//! - this file: the model and the worker-side operations.
+//! - `admin`: list, show, retry and delete for principals, through [`crate::policy::authorize`].
+//! - `identity`: the source address and EHLO name of a tenant or a domain.
+
+mod admin;
+mod identity;
+
+use serde::{Deserialize, Serialize};
+
+use marque_store::blob::{self, BlobHash, PreparedBlob};
+use marque_store::{Txn, queue};
+
+use crate::directory::Reader;
+use crate::error::{CoreError, Result};
+use crate::ids::TenantId;
+
+pub use admin::QueueItem;
+pub use identity::{IdentityOf, OutboundIdentity};
+
+/// Why a message is in the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Submitted by a user for a remote recipient.
+    Relay,
+    /// Forwarded by a Sieve `redirect` or an alias to a remote address.
+    Redirect,
+    /// A Sieve vacation reply.
+    Vacation,
+    /// A delivery status notification (RFC 3464); its sender is always `<>`.
+    Bounce,
+}
+
+/// Where one recipient stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RcptStatus {
+    Pending,
+    /// The remote side accepted it (a 2xx after the content).
+    Delivered,
+    /// Refused for good (5xx) or given up after the maximum age.
+    Failed,
+}
+
+/// `RET=` of MAIL FROM (RFC 3461 §4.3): how much of the message a DSN returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ret {
+    Full,
+    Hdrs,
+}
+
+/// `NOTIFY=` of RCPT TO (RFC 3461 §4.1). `never` excludes the others.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notify {
+    pub never: bool,
+    pub success: bool,
+    pub failure: bool,
+    pub delay: bool,
+}
+
+impl Notify {
+    /// Whether a failure DSN is wanted: asked for, or NOTIFY absent (RFC 3461 §4.1 leaves the
+    /// default to the MTA; failures are always reported then).
+    pub fn wants_failure(notify: Option<Notify>) -> bool {
+        notify.is_none_or(|n| n.failure)
+    }
+
+    /// Whether a success DSN is wanted (only when asked for explicitly).
+    pub fn wants_success(notify: Option<Notify>) -> bool {
+        notify.is_some_and(|n| n.success)
+    }
+
+    /// The parameter value as it is sent on: `NEVER` or `SUCCESS,FAILURE,DELAY`.
+    pub fn to_param(self) -> String {
+        if self.never {
+            return "NEVER".into();
+        }
+        let mut parts = Vec::new();
+        if self.success {
+            parts.push("SUCCESS");
+        }
+        if self.failure {
+            parts.push("FAILURE");
+        }
+        if self.delay {
+            parts.push("DELAY");
+        }
+        parts.join(",")
+    }
+}
+
+/// One recipient of a queued message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedRecipient {
+    pub address: String,
+    pub status: RcptStatus,
+    /// Delivery attempts that reached this recipient (connection failures included).
+    pub attempts: u32,
+    /// The last answer or error, as the DSN and the queue listing show it.
+    pub last_reply: String,
+    /// The remote host that gave the last answer, if any.
+    #[serde(default)]
+    pub remote_host: Option<String>,
+    pub notify: Option<Notify>,
+    /// `ORCPT=` as given (`rfc822;xtext`).
+    pub orcpt: Option<String>,
+}
+
+impl QueuedRecipient {
+    /// A pending recipient.
+    pub fn new(address: impl Into<String>) -> Self {
+        QueuedRecipient {
+            address: address.into(),
+            status: RcptStatus::Pending,
+            attempts: 0,
+            last_reply: String::new(),
+            remote_host: None,
+            notify: None,
+            orcpt: None,
+        }
+    }
+
+    /// The domain part, lowercased.
+    pub fn domain(&self) -> String {
+        self.address
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_ascii_lowercase())
+            .unwrap_or_default()
+    }
+}
+
+/// A message in the outbound queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedMessage {
+    pub kind: Kind,
+    /// The envelope sender; empty for the null sender (DSNs).
+    pub sender: String,
+    pub recipients: Vec<QueuedRecipient>,
+    pub ret: Option<Ret>,
+    /// `ENVID=` as given (xtext).
+    pub envid: Option<String>,
+    /// The body; the entry holds one reference on it.
+    pub blob: BlobHash,
+    pub size: u64,
+    pub message_id: Option<String>,
+    /// The owning tenant: who sees the entry, and whose source address it leaves from.
+    pub tenant: TenantId,
+    /// The sender's domain when it is one of ours (its source address comes first).
+    pub domain: Option<String>,
+    pub created_ms: u64,
+    /// Delivery attempts of the whole message.
+    pub attempts: u32,
+}
+
+impl QueuedMessage {
+    /// The recipients still to deliver.
+    pub fn pending(&self) -> impl Iterator<Item = &QueuedRecipient> {
+        self.recipients
+            .iter()
+            .filter(|r| r.status == RcptStatus::Pending)
+    }
+
+    /// True once no recipient is pending.
+    pub fn is_done(&self) -> bool {
+        self.pending().next().is_none()
+    }
+
+    fn encode(&self) -> Result<Vec<u8>> {
+        serde_json::to_vec(self).map_err(|e| CoreError::Task(format!("queue entry: {e}")))
+    }
+
+    fn decode(id: u64, bytes: &[u8]) -> Result<Self> {
+        serde_json::from_slice(bytes).map_err(|e| {
+            CoreError::Store(marque_store::Error::Corrupt {
+                keyspace: marque_store::Keyspace::Queue,
+                reason: format!("queue entry {id}: {e}"),
+            })
+        })
+    }
+}
+
+/// A message a worker holds: its id and content as claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub id: u64,
+    pub message: QueuedMessage,
+}
+
+/// Puts `message` in the queue inside the caller's transaction, due now: stores the body if it
+/// is not yet stored and takes a reference on it. Returns the entry id.
+pub fn queue_message(
+    txn: &mut Txn<'_>,
+    mut message: QueuedMessage,
+    body: &PreparedBlob,
+) -> Result<u64> {
+    if message.recipients.is_empty() {
+        return Err(CoreError::invalid(
+            "recipients",
+            "a queued message needs one",
+        ));
+    }
+    if message.kind == Kind::Bounce && !message.sender.is_empty() {
+        return Err(CoreError::invalid("sender", "a DSN is sent from <>"));
+    }
+    message.blob = body.hash;
+    message.size = body.size;
+    blob::acquire(txn, body)?;
+    let now = crate::now_ms();
+    if message.created_ms == 0 {
+        message.created_ms = now;
+    }
+    Ok(queue::enqueue(txn, now, message.encode()?)?)
+}
+
+/// Reads one entry.
+pub fn get(r: &impl Reader, id: u64) -> Result<Option<(u64, QueuedMessage)>> {
+    match queue::get(r, id)? {
+        Some(e) => Ok(Some((e.due_ms, QueuedMessage::decode(id, &e.payload)?))),
+        None => Ok(None),
+    }
+}
+
+/// Claims up to `limit` entries due at `now_ms` by moving each `lease_ms` ahead: another
+/// worker does not see them, and if this one dies they come back when the lease runs out.
+pub fn claim_due(
+    txn: &mut Txn<'_>,
+    now_ms: u64,
+    lease_ms: u64,
+    limit: usize,
+) -> Result<Vec<Claimed>> {
+    let mut out = Vec::new();
+    for e in queue::due(txn, now_ms, limit)? {
+        queue::reschedule(txn, e.id, now_ms.saturating_add(lease_ms), None)?;
+        out.push(Claimed {
+            id: e.id,
+            message: QueuedMessage::decode(e.id, &e.payload)?,
+        });
+    }
+    Ok(out)
+}
+
+/// The remote side accepted these recipients: marks them delivered (with the reply) in the
+/// caller's transaction. Written before anything else that follows the reply, so that a crash
+/// never sends to them again. Recipients not pending are left alone.
+pub fn mark_delivered(
+    txn: &mut Txn<'_>,
+    id: u64,
+    addresses: &[String],
+    reply: &str,
+    host: &str,
+) -> Result<QueuedMessage> {
+    let (due, mut m) = get(txn, id)?.ok_or_else(|| CoreError::not_found("queue entry", id))?;
+    for r in m.recipients.iter_mut() {
+        if r.status == RcptStatus::Pending && addresses.iter().any(|a| a == &r.address) {
+            r.status = RcptStatus::Delivered;
+            r.last_reply = reply.to_string();
+            r.remote_host = Some(host.to_string());
+        }
+    }
+    queue::reschedule(txn, id, due, Some(m.encode()?))?;
+    Ok(m)
+}
+
+/// Saves a message after an attempt: still pending recipients wait until `next_ms`; once none
+/// is pending the entry goes and its body reference is released.
+pub fn finish_attempt(
+    txn: &mut Txn<'_>,
+    id: u64,
+    message: &QueuedMessage,
+    next_ms: u64,
+) -> Result<()> {
+    if queue::get(txn, id)?.is_none() {
+        // Deleted by an administrator while the attempt ran.
+        return Ok(());
+    }
+    if message.is_done() {
+        remove(txn, id)?;
+    } else {
+        queue::reschedule(txn, id, next_ms, Some(message.encode()?))?;
+    }
+    Ok(())
+}
+
+/// Removes an entry and releases its body; returns what it held.
+pub fn remove(txn: &mut Txn<'_>, id: u64) -> Result<Option<QueuedMessage>> {
+    let Some(e) = queue::remove(txn, id)? else {
+        return Ok(None);
+    };
+    let m = QueuedMessage::decode(id, &e.payload)?;
+    blob::release(txn, &m.blob)?;
+    Ok(Some(m))
+}
+
+/// The delay before attempt `attempts + 1`: `initial · factor^(attempts-1)`, at most `cap`.
+pub fn backoff_ms(attempts: u32, initial_ms: u64, factor: f64, cap_ms: u64) -> u64 {
+    let exp = attempts.saturating_sub(1).min(64) as i32;
+    let delay = (initial_ms as f64) * factor.max(1.0).powi(exp);
+    if delay.is_finite() && delay < cap_ms as f64 {
+        delay as u64
+    } else {
+        cap_ms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff_ms(1, 60_000, 2.0, 3_600_000), 60_000);
+        assert_eq!(backoff_ms(2, 60_000, 2.0, 3_600_000), 120_000);
+        assert_eq!(backoff_ms(4, 60_000, 2.0, 3_600_000), 480_000);
+        assert_eq!(backoff_ms(40, 60_000, 2.0, 3_600_000), 3_600_000);
+    }
+
+    #[test]
+    fn notify_parameters() {
+        let n = Notify {
+            success: true,
+            failure: true,
+            ..Notify::default()
+        };
+        assert_eq!(n.to_param(), "SUCCESS,FAILURE");
+        assert!(Notify::wants_failure(None));
+        assert!(!Notify::wants_failure(Some(Notify {
+            never: true,
+            ..Notify::default()
+        })));
+        assert!(!Notify::wants_success(None));
+    }
+}

@@ -1,0 +1,218 @@
+//! Delivery status notifications (RFC 3464, RFC 3462 `multipart/report`): a human-readable
+//! part, the `message/delivery-status` part with one block per failed recipient, and the
+//! original message (whole, or only its header when the sender asked `RET=HDRS`).
+//!
+//! A DSN goes from the null sender `<>` (RFC 5321 §4.5.5), so no DSN is ever sent about a DSN.
+
+use marque_core::outbound::{Kind, QueuedMessage, QueuedRecipient, Ret};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc2822;
+
+/// What happened to one recipient, for the report.
+#[derive(Debug, Clone)]
+pub struct Failed<'a> {
+    pub recipient: &'a QueuedRecipient,
+    /// `4.4.7` when the message expired, otherwise the reply's enhanced code (or `5.0.0`).
+    pub status: String,
+    /// The remote reply or the local reason.
+    pub diagnostic: String,
+}
+
+/// The enhanced status code (RFC 3463) of a reply such as `550 5.1.1 unknown`, if it has one
+/// of the right class.
+pub fn enhanced_status(reply: &str) -> Option<String> {
+    let mut words = reply.split_whitespace();
+    let code = words.next()?;
+    let class = code.chars().next()?;
+    let st = words.next()?;
+    let parts: Vec<&str> = st.split('.').collect();
+    let ok = parts.len() == 3
+        && parts[0].len() == 1
+        && parts[0].starts_with(class)
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.chars().all(|c| c.is_ascii_digit()));
+    ok.then(|| st.to_string())
+}
+
+/// Decodes xtext (RFC 3461 §4): `+XX` is the byte XX.
+pub fn xtext_decode(v: &str) -> String {
+    let b = v.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'+'
+            && let Some(h) = v.get(i + 1..i + 3)
+            && let Ok(byte) = u8::from_str_radix(h, 16)
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn date(ms: u64) -> String {
+    let secs = i64::try_from(ms / 1000).unwrap_or(0);
+    OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| t.format(&Rfc2822).ok())
+        .unwrap_or_default()
+}
+
+/// The header of `original` (up to the first empty line).
+fn header_of(original: &[u8]) -> &[u8] {
+    for (i, w) in original.windows(4).enumerate() {
+        if w == b"\r\n\r\n" {
+            return &original[..i + 2];
+        }
+    }
+    original
+}
+
+/// Removes characters that would break a header line.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Builds the DSN for `failed` recipients of `message`, sent by `hostname` at `now_ms`.
+/// Returns the raw message and the queue entry that carries it to the original sender.
+pub fn build(
+    hostname: &str,
+    message: &QueuedMessage,
+    original: &[u8],
+    failed: &[Failed<'_>],
+    now_ms: u64,
+) -> (Vec<u8>, QueuedMessage) {
+    let boundary = format!("{:x}.{}/{hostname}", now_ms, failed.len());
+    let mut m = String::new();
+    m.push_str(&format!(
+        "From: Mail Delivery System <MAILER-DAEMON@{hostname}>\r\n"
+    ));
+    m.push_str(&format!("To: <{}>\r\n", message.sender));
+    m.push_str("Subject: Undelivered Mail Returned to Sender\r\n");
+    m.push_str(&format!("Date: {}\r\n", date(now_ms)));
+    m.push_str(&format!(
+        "Message-ID: <dsn.{now_ms:x}.{:x}@{hostname}>\r\n",
+        message.created_ms
+    ));
+    // RFC 3834 §5: an automatic reply; nobody should answer it automatically.
+    m.push_str("Auto-Submitted: auto-replied\r\n");
+    m.push_str("MIME-Version: 1.0\r\n");
+    m.push_str(&format!(
+        "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\"\r\n\r\n"
+    ));
+    m.push_str("This is a MIME-encapsulated message.\r\n\r\n");
+
+    // The human-readable part.
+    m.push_str(&format!("--{boundary}\r\n"));
+    m.push_str("Content-Type: text/plain; charset=utf-8\r\n\r\n");
+    m.push_str(&format!(
+        "This is the mail system at {hostname}.\r\n\r\nYour message could not be delivered to the following recipients:\r\n\r\n"
+    ));
+    for f in failed {
+        m.push_str(&format!(
+            "<{}>: {}\r\n",
+            f.recipient.address,
+            one_line(&f.diagnostic)
+        ));
+    }
+    m.push_str("\r\n");
+
+    // The machine-readable part (RFC 3464 §2).
+    m.push_str(&format!("--{boundary}\r\n"));
+    m.push_str("Content-Type: message/delivery-status\r\n\r\n");
+    m.push_str(&format!("Reporting-MTA: dns; {hostname}\r\n"));
+    if let Some(envid) = &message.envid {
+        m.push_str(&format!(
+            "Original-Envelope-Id: {}\r\n",
+            one_line(&xtext_decode(envid))
+        ));
+    }
+    m.push_str(&format!("Arrival-Date: {}\r\n", date(message.created_ms)));
+    for f in failed {
+        let r = f.recipient;
+        m.push_str("\r\n");
+        if let Some(orcpt) = &r.orcpt
+            && let Some((kind, addr)) = orcpt.split_once(';')
+        {
+            m.push_str(&format!(
+                "Original-Recipient: {kind};{}\r\n",
+                one_line(&xtext_decode(addr))
+            ));
+        }
+        m.push_str(&format!("Final-Recipient: rfc822; {}\r\n", r.address));
+        m.push_str("Action: failed\r\n");
+        m.push_str(&format!("Status: {}\r\n", f.status));
+        if let Some(host) = &r.remote_host {
+            m.push_str(&format!("Remote-MTA: dns; {host}\r\n"));
+        }
+        if f.diagnostic
+            .as_bytes()
+            .first()
+            .is_some_and(u8::is_ascii_digit)
+        {
+            m.push_str(&format!(
+                "Diagnostic-Code: smtp; {}\r\n",
+                one_line(&f.diagnostic)
+            ));
+        }
+        m.push_str(&format!("Last-Attempt-Date: {}\r\n", date(now_ms)));
+    }
+    m.push_str("\r\n");
+
+    // The original: whole, or its header only (RFC 3461 §4.3).
+    m.push_str(&format!("--{boundary}\r\n"));
+    let mut raw = m.into_bytes();
+    if message.ret == Some(Ret::Hdrs) {
+        raw.extend_from_slice(b"Content-Type: text/rfc822-headers\r\n\r\n");
+        raw.extend_from_slice(header_of(original));
+    } else {
+        raw.extend_from_slice(b"Content-Type: message/rfc822\r\n\r\n");
+        raw.extend_from_slice(original);
+    }
+    if !raw.ends_with(b"\r\n") {
+        raw.extend_from_slice(b"\r\n");
+    }
+    raw.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+
+    let entry = QueuedMessage {
+        kind: Kind::Bounce,
+        sender: String::new(),
+        recipients: vec![QueuedRecipient::new(message.sender.clone())],
+        ret: None,
+        envid: None,
+        blob: marque_store::blob::BlobHash([0; 32]),
+        size: 0,
+        message_id: None,
+        tenant: message.tenant,
+        domain: None,
+        created_ms: now_ms,
+        attempts: 0,
+    };
+    (raw, entry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enhanced_codes() {
+        assert_eq!(enhanced_status("550 5.1.1 no").as_deref(), Some("5.1.1"));
+        assert_eq!(enhanced_status("451 4.7.1 later").as_deref(), Some("4.7.1"));
+        assert_eq!(enhanced_status("550 4.1.1 mismatch"), None);
+        assert_eq!(enhanced_status("550 no such user"), None);
+    }
+
+    #[test]
+    fn xtext() {
+        assert_eq!(xtext_decode("a+2Bb+3Dc"), "a+b=c");
+        assert_eq!(xtext_decode("plain"), "plain");
+    }
+}

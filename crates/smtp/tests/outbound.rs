@@ -1,0 +1,577 @@
+//! Outbound delivery end to end on loopback: a user submits mail for a remote domain, the
+//! workers find its MX through a DNS server on 127.0.0.1 and deliver to a peer on 127.0.0.x.
+//! The peers: a scripted SMTP server (temporary then permanent refusals, pipelining, DSN
+//! parameters, the source address) and a Debian Postfix.
+
+mod common;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{PASSWORD, inbox, python, start, transactions};
+use hickory_resolver::proto::op::{Message, MessageType, ResponseCode};
+use hickory_resolver::proto::rr::rdata::{A, MX};
+use hickory_resolver::proto::rr::{Name, RData, Record};
+use marque_core::net::Shutdown;
+use marque_core::outbound::{IdentityOf, OutboundIdentity};
+use marque_core::{Actor, Core};
+use marque_smtp::outbound::{OutboundConfig, run};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, UdpSocket};
+
+/// A DNS server on 127.0.0.1 answering from `zone` (name → records); other names are NXDOMAIN.
+async fn dns(zone: Vec<(&str, RData)>) -> SocketAddr {
+    let sock = UdpSocket::bind("127.0.0.1:0").await.expect("bind dns");
+    let addr = sock.local_addr().expect("addr");
+    let zone: Vec<(Name, RData)> = zone
+        .into_iter()
+        .map(|(n, r)| (Name::from_ascii(n).expect("name"), r))
+        .collect();
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 4096];
+        loop {
+            let Ok((n, from)) = sock.recv_from(&mut buf).await else {
+                return;
+            };
+            let Ok(q) = Message::from_vec(&buf[..n]) else {
+                continue;
+            };
+            let mut resp = Message::new(q.metadata.id, MessageType::Response, q.metadata.op_code);
+            resp.metadata.authoritative = true;
+            resp.metadata.recursion_desired = q.metadata.recursion_desired;
+            let mut known = false;
+            for query in &q.queries {
+                resp.add_query(query.clone());
+                for (name, rdata) in &zone {
+                    if name.eq_case(query.name()) || name == query.name() {
+                        known = true;
+                        if rdata.record_type() == query.query_type() {
+                            resp.add_answer(Record::from_rdata(name.clone(), 60, rdata.clone()));
+                        }
+                    }
+                }
+            }
+            if !known {
+                resp.metadata.response_code = ResponseCode::NXDomain;
+            }
+            if let Ok(bytes) = resp.to_vec() {
+                let _ = sock.send_to(&bytes, from).await;
+            }
+        }
+    });
+    addr
+}
+
+fn mx(host: &str) -> RData {
+    RData::MX(MX::new(10, Name::from_ascii(host).expect("name")))
+}
+
+fn a(ip: [u8; 4]) -> RData {
+    RData::A(A::from(std::net::Ipv4Addr::from(ip)))
+}
+
+/// One transaction a scripted peer received.
+#[derive(Debug, Clone, Default)]
+struct Got {
+    client: Option<IpAddr>,
+    helo: String,
+    mail: String,
+    rcpts: Vec<String>,
+    data: String,
+}
+
+/// What a scripted peer answers to RCPT in its `n`th transaction (0-based).
+type Script = Arc<dyn Fn(usize) -> &'static str + Send + Sync>;
+
+/// A scripted SMTP server on `ip` (port chosen by the system); records what it accepted and
+/// every MAIL it saw.
+struct Peer {
+    addr: SocketAddr,
+    got: Arc<Mutex<Vec<Got>>>,
+    mails: Arc<Mutex<usize>>,
+}
+
+async fn peer(ip: &str, script: Script) -> Peer {
+    let l = TcpListener::bind((ip, 0)).await.expect("bind peer");
+    let addr = l.local_addr().expect("addr");
+    let got: Arc<Mutex<Vec<Got>>> = Arc::default();
+    let mails: Arc<Mutex<usize>> = Arc::default();
+    let (g, mcount) = (got.clone(), mails.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, from)) = l.accept().await else {
+                return;
+            };
+            let (g, mcount, script) = (g.clone(), mcount.clone(), script.clone());
+            tokio::spawn(async move {
+                let (r, mut w) = tcp.into_split();
+                let mut r = BufReader::new(r);
+                let _ = w.write_all(b"220 peer.remote.test ESMTP\r\n").await;
+                let mut cur = Got {
+                    client: Some(from.ip()),
+                    ..Got::default()
+                };
+                let mut refuse = false;
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let cmd = line.trim_end().to_string();
+                    let upper = cmd.to_ascii_uppercase();
+                    let reply: String = if upper.starts_with("EHLO") {
+                        cur.helo = cmd[5..].to_string();
+                        "250-peer.remote.test\r\n250-PIPELINING\r\n250-DSN\r\n250 SIZE 1000000"
+                            .into()
+                    } else if upper.starts_with("MAIL FROM:") {
+                        let n = {
+                            let mut m = mcount.lock().unwrap();
+                            *m += 1;
+                            *m - 1
+                        };
+                        cur.mail = cmd[10..].to_string();
+                        cur.rcpts.clear();
+                        let answer = script(n);
+                        refuse = !answer.starts_with('2');
+                        "250 2.1.0 ok".into()
+                    } else if upper.starts_with("RCPT TO:") {
+                        cur.rcpts.push(cmd[8..].to_string());
+                        let n = *mcount.lock().unwrap() - 1;
+                        script(n).into()
+                    } else if upper == "DATA" {
+                        if refuse {
+                            "554 5.5.1 no valid recipients".into()
+                        } else {
+                            let _ = w.write_all(b"354 go ahead\r\n").await;
+                            let mut data = String::new();
+                            loop {
+                                line.clear();
+                                if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                                    return;
+                                }
+                                if line == ".\r\n" {
+                                    break;
+                                }
+                                data.push_str(&line);
+                            }
+                            cur.data = data;
+                            g.lock().unwrap().push(cur.clone());
+                            "250 2.0.0 queued as 42".into()
+                        }
+                    } else if upper == "QUIT" {
+                        let _ = w.write_all(b"221 bye\r\n").await;
+                        return;
+                    } else {
+                        "250 ok".into()
+                    };
+                    let _ = w.write_all(format!("{reply}\r\n").as_bytes()).await;
+                }
+            });
+        }
+    });
+    Peer { addr, got, mails }
+}
+
+/// Workers against `dns` on `port`, retrying fast.
+fn workers(core: &Core, dns: SocketAddr, port: u16) -> Shutdown {
+    let mut cfg = OutboundConfig::new("mx.test.example");
+    cfg.port = port;
+    cfg.nameservers = vec![dns];
+    cfg.retry_initial_ms = 100;
+    cfg.retry_max_delay_ms = 200;
+    cfg.poll_interval = Duration::from_millis(50);
+    cfg.timeouts.command = Duration::from_secs(20);
+    let shutdown = Shutdown::new();
+    tokio::spawn(run(
+        core.clone(),
+        cfg,
+        shutdown.signal(),
+        Duration::from_secs(5),
+    ));
+    shutdown
+}
+
+/// Waits (up to a minute) until `done` holds.
+async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    for _ in 0..1200 {
+        if done().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn queue_len(core: &Core) -> usize {
+    core.queue_list(&Actor::operator(), 0, 100)
+        .await
+        .expect("queue")
+        .len()
+}
+
+/// Submits one message from ann@c.example over submission with smtplib.
+async fn submit(port: u16, to: &str, mail_opts: &str, rcpt_opts: &str, body: &str) {
+    let script = format!(
+        r#"
+c = smtplib.SMTP("127.0.0.1", PORT)
+c.starttls(context=CTX)
+c.ehlo("client.example")
+assert c.has_extn("dsn"), c.esmtp_features
+expect(c.login("ann@c.example", "{PASSWORD}"), 235)
+expect(c.mail("ann@c.example", [{mail_opts}]), 250)
+expect(c.rcpt("{to}", [{rcpt_opts}]), 250, "2.1.5")
+expect(c.data({body:?}), 250)
+c.quit()
+"#
+    );
+    python(port, &script).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_temporary_refusal_is_retried_and_delivered_once_from_the_tenants_address() {
+    let s = start().await;
+    // The tenant sends from its own address and name.
+    s.core
+        .set_outbound_identity(
+            &Actor::operator(),
+            IdentityOf::Tenant(s.customer),
+            OutboundIdentity {
+                source_ip: Some("127.0.0.5".parse().unwrap()),
+                ehlo: Some("out.c.example".into()),
+            },
+        )
+        .await
+        .expect("identity");
+    let p = peer(
+        "127.0.0.2",
+        Arc::new(|n| {
+            if n == 0 {
+                "451 4.3.0 try again later"
+            } else {
+                "250 2.1.5 ok"
+            }
+        }),
+    )
+    .await;
+    let dns = dns(vec![
+        ("remote.test.", mx("mx.remote.test.")),
+        ("mx.remote.test.", a([127, 0, 0, 2])),
+    ])
+    .await;
+    let _w = workers(&s.core, dns, p.addr.port());
+    submit(
+        s.submission.port(),
+        "Zoe@remote.test",
+        "\"RET=HDRS\", \"ENVID=env+2B1\"",
+        "\"NOTIFY=FAILURE\"",
+        "Subject: hello\r\nMessage-ID: <out1@c.example>\r\n\r\n.leading dot\r\nbye\r\n",
+    )
+    .await;
+    until("delivery", async || {
+        !p.got.lock().unwrap().is_empty() && queue_len(&s.core).await == 0
+    })
+    .await;
+    let got = p.got.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "delivered exactly once");
+    assert_eq!(
+        *p.mails.lock().unwrap(),
+        2,
+        "one refused attempt, one accepted"
+    );
+    let g = &got[0];
+    assert_eq!(g.client, Some("127.0.0.5".parse().unwrap()));
+    assert_eq!(g.helo, "out.c.example");
+    assert!(g.mail.starts_with("<ann@c.example>"), "{}", g.mail);
+    assert!(
+        g.mail.contains("RET=HDRS") && g.mail.contains("ENVID=env+2B1"),
+        "{}",
+        g.mail
+    );
+    assert_eq!(
+        g.rcpts,
+        vec!["<Zoe@remote.test> NOTIFY=FAILURE".to_string()]
+    );
+    // Dot-stuffed on the wire; our Return-Path stays behind, our Received goes along.
+    assert!(g.data.contains("\r\n..leading dot\r\n"), "{}", g.data);
+    assert!(!g.data.starts_with("Return-Path:"), "{}", g.data);
+    assert!(
+        g.data.contains("Received: from client.example"),
+        "{}",
+        g.data
+    );
+
+    // One outbound record per SMTP transaction, with the conversation.
+    let recs: Vec<_> = transactions(&s.core, s.customer, "zoe@remote.test")
+        .into_iter()
+        .filter(|r| r.direction == "outbound")
+        .collect();
+    assert_eq!(recs.len(), 2, "{recs:?}");
+    let outcomes: Vec<_> = recs.iter().map(|r| r.recipients[0].outcome).collect();
+    assert!(outcomes.contains(&marque_delivery::Outcome::Deferred));
+    assert!(outcomes.contains(&marque_delivery::Outcome::Delivered));
+    let ok = recs
+        .iter()
+        .find(|r| r.recipients[0].outcome == marque_delivery::Outcome::Delivered)
+        .unwrap();
+    assert_eq!(ok.client_ip, "127.0.0.5");
+    assert_eq!(ok.server_ip, "127.0.0.2");
+    assert_eq!(ok.helo, "out.c.example");
+    assert_eq!(ok.message_id.as_deref(), Some("<out1@c.example>"));
+    let talk = ok.conversation.join("\n");
+    assert!(talk.contains("C: EHLO out.c.example"), "{talk}");
+    assert!(talk.contains("S: 250 2.0.0 queued as 42"), "{talk}");
+    assert!(
+        !talk.contains("leading dot"),
+        "no body in the record: {talk}"
+    );
+    // Nothing came back to the sender.
+    assert!(inbox(&s.core, "ann@c.example").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permanent_refusal_bounces_a_dsn_to_the_local_sender() {
+    let s = start().await;
+    let p = peer("127.0.0.3", Arc::new(|_| "550 5.1.1 no such user here")).await;
+    let dns = dns(vec![
+        ("bounce.test.", mx("mx.bounce.test.")),
+        ("mx.bounce.test.", a([127, 0, 0, 3])),
+    ])
+    .await;
+    let _w = workers(&s.core, dns, p.addr.port());
+    submit(
+        s.submission.port(),
+        "nobody@bounce.test",
+        "\"RET=HDRS\", \"ENVID=QQ+2B314159\"",
+        "\"NOTIFY=FAILURE,DELAY\", \"ORCPT=rfc822;nobody+40bounce.test\"",
+        "Subject: will bounce\r\nMessage-ID: <b1@c.example>\r\n\r\nsecret body text\r\n",
+    )
+    .await;
+    until("the DSN", async || {
+        !inbox(&s.core, "ann@c.example").await.is_empty() && queue_len(&s.core).await == 0
+    })
+    .await;
+    assert!(p.got.lock().unwrap().is_empty());
+    let msgs = inbox(&s.core, "ann@c.example").await;
+    assert_eq!(msgs.len(), 1, "one DSN");
+    let dsn = String::from_utf8_lossy(&msgs[0].1).to_string();
+    assert!(dsn.starts_with("Return-Path: <>\r\n"), "{dsn}");
+    assert!(
+        dsn.contains("Content-Type: multipart/report; report-type=delivery-status"),
+        "{dsn}"
+    );
+    assert!(dsn.contains("Auto-Submitted: auto-replied"), "{dsn}");
+    assert!(
+        dsn.contains("Content-Type: message/delivery-status"),
+        "{dsn}"
+    );
+    assert!(dsn.contains("Reporting-MTA: dns; mx.test.example"), "{dsn}");
+    assert!(dsn.contains("Original-Envelope-Id: QQ+314159"), "{dsn}");
+    assert!(
+        dsn.contains("Original-Recipient: rfc822;nobody@bounce.test"),
+        "{dsn}"
+    );
+    assert!(
+        dsn.contains("Final-Recipient: rfc822; nobody@bounce.test"),
+        "{dsn}"
+    );
+    assert!(dsn.contains("Action: failed"), "{dsn}");
+    assert!(dsn.contains("Status: 5.1.1"), "{dsn}");
+    assert!(dsn.contains("Remote-MTA: dns; mx.bounce.test"), "{dsn}");
+    assert!(
+        dsn.contains("Diagnostic-Code: smtp; 550 5.1.1 no such user here"),
+        "{dsn}"
+    );
+    // RET=HDRS: the original header, not its body.
+    assert!(dsn.contains("Content-Type: text/rfc822-headers"), "{dsn}");
+    assert!(dsn.contains("Subject: will bounce"), "{dsn}");
+    assert!(!dsn.contains("secret body text"), "{dsn}");
+    // The report parses as multipart/report with its three parts.
+    let out = python(
+        0,
+        &format!(
+            r#"
+import email
+m = email.message_from_string({dsn:?})
+assert m.get_content_type() == "multipart/report", m.get_content_type()
+assert m.get_param("report-type") == "delivery-status"
+parts = m.get_payload()
+assert [p.get_content_type() for p in parts] == ["text/plain", "message/delivery-status", "text/rfc822-headers"], [p.get_content_type() for p in parts]
+blocks = parts[1].get_payload()
+assert blocks[1]["Action"] == "failed" and blocks[1]["Status"] == "5.1.1", blocks[1].items()
+print("ok")
+"#
+        ),
+    )
+    .await;
+    assert_eq!(out.trim(), "ok");
+}
+
+/// A Postfix instance of its own on `ip:port`, delivering every address of `domain` to one
+/// mbox file.
+struct Postfix {
+    dir: tempfile::TempDir,
+    child: tokio::process::Child,
+}
+
+impl Postfix {
+    async fn start(ip: &str, port: u16, domain: &str) -> Postfix {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path();
+        for sub in ["queue", "data", "mail"] {
+            std::fs::create_dir_all(d.join(sub)).expect("mkdir");
+        }
+        let nobody = "65534";
+        std::process::Command::new("chown")
+            .args([
+                &format!("{nobody}:{nobody}"),
+                d.join("mail").to_str().unwrap(),
+            ])
+            .status()
+            .expect("chown");
+        std::process::Command::new("chown")
+            .args(["postfix", d.join("data").to_str().unwrap()])
+            .status()
+            .expect("chown");
+        let main = format!(
+            r#"compatibility_level = 3.6
+queue_directory = {q}
+data_directory = {data}
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.{domain}
+mydestination =
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_banner = $myhostname ESMTP
+maillog_file = {log}
+maillog_file_prefixes = {dir}
+virtual_mailbox_domains = {domain}
+virtual_mailbox_base = {mail}
+virtual_mailbox_maps = static:inbox
+virtual_uid_maps = static:{nobody}
+virtual_gid_maps = static:{nobody}
+virtual_minimum_uid = 1
+smtputf8_enable = no
+"#,
+            q = d.join("queue").display(),
+            data = d.join("data").display(),
+            mail = d.join("mail").display(),
+            log = d.join("maillog").display(),
+            dir = d.display(),
+        );
+        std::fs::write(d.join("main.cf"), main).expect("main.cf");
+        let master = format!(
+            "{ip}:{port} inet n - n - - smtpd\n\
+             pickup unix n - n 60 1 pickup\n\
+             cleanup unix n - n - 0 cleanup\n\
+             qmgr unix n - n 300 1 qmgr\n\
+             rewrite unix - - n - - trivial-rewrite\n\
+             bounce unix - - n - 0 bounce\n\
+             defer unix - - n - 0 bounce\n\
+             trace unix - - n - 0 bounce\n\
+             verify unix - - n - 1 verify\n\
+             flush unix n - n 1000? 0 flush\n\
+             proxymap unix - - n - - proxymap\n\
+             smtp unix - - n - - smtp\n\
+             relay unix - - n - - smtp\n\
+             error unix - - n - - error\n\
+             retry unix - - n - - error\n\
+             discard unix - - n - - discard\n\
+             local unix - n n - - local\n\
+             virtual unix - n n - - virtual\n\
+             lmtp unix - - n - - lmtp\n\
+             anvil unix - - n - 1 anvil\n\
+             scache unix - - n - 1 scache\n\
+             postlog unix-dgram n - n - 1 postlogd\n"
+        );
+        std::fs::write(d.join("master.cf"), master).expect("master.cf");
+        let check = std::process::Command::new("postfix")
+            .args(["-c", d.to_str().unwrap(), "check"])
+            .output()
+            .expect("postfix must be installed (Debian package postfix) for this test");
+        assert!(
+            check.status.success(),
+            "postfix check: {}{}",
+            String::from_utf8_lossy(&check.stdout),
+            String::from_utf8_lossy(&check.stderr)
+        );
+        let child = tokio::process::Command::new("postfix")
+            .args(["-c", d.to_str().unwrap(), "start-fg"])
+            .kill_on_drop(true)
+            .spawn()
+            .expect("postfix start-fg");
+        let pf = Postfix { dir, child };
+        let addr: SocketAddr = format!("{ip}:{port}").parse().unwrap();
+        until("postfix to listen", async || {
+            tokio::net::TcpStream::connect(addr).await.is_ok()
+        })
+        .await;
+        pf
+    }
+
+    fn mbox(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("mail/inbox")).unwrap_or_default()
+    }
+}
+
+impl Drop for Postfix {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("postfix")
+            .args(["-c", self.dir.path().to_str().unwrap_or("/"), "stop"])
+            .output();
+        let _ = self.child.start_kill();
+    }
+}
+
+/// A free TCP port on `ip`.
+async fn free_port(ip: &str) -> u16 {
+    TcpListener::bind((ip, 0))
+        .await
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postfix_found_through_mx_receives_the_message() {
+    let s = start().await;
+    let port = free_port("127.0.0.4").await;
+    let pf = Postfix::start("127.0.0.4", port, "postfix.test").await;
+    let dns = dns(vec![
+        ("postfix.test.", mx("mx.postfix.test.")),
+        ("mx.postfix.test.", a([127, 0, 0, 4])),
+    ])
+    .await;
+    let _w = workers(&s.core, dns, port);
+    submit(
+        s.submission.port(),
+        "kim@postfix.test",
+        "",
+        "",
+        "Subject: to postfix\r\nMessage-ID: <pf1@c.example>\r\n\r\nhello postfix\r\n",
+    )
+    .await;
+    until("postfix's delivery", async || {
+        pf.mbox().contains("hello postfix")
+    })
+    .await;
+    until("the queue to empty", async || queue_len(&s.core).await == 0).await;
+    let mbox = pf.mbox();
+    assert!(mbox.contains("Return-Path: <ann@c.example>"), "{mbox}");
+    assert!(mbox.contains("Delivered-To: kim@postfix.test"), "{mbox}");
+    assert!(mbox.contains("Message-ID: <pf1@c.example>"), "{mbox}");
+    assert_eq!(mbox.matches("hello postfix").count(), 1, "{mbox}");
+    let recs: Vec<_> = transactions(&s.core, s.customer, "kim@postfix.test")
+        .into_iter()
+        .filter(|r| r.direction == "outbound")
+        .collect();
+    assert_eq!(recs.len(), 1);
+    assert_eq!(
+        recs[0].recipients[0].outcome,
+        marque_delivery::Outcome::Delivered
+    );
+}
