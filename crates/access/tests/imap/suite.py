@@ -289,6 +289,21 @@ check(e and b"MIN 1 MAX 3 ALL 1:3 COUNT 3" in e[0], e)
 typ, t = raw_text(m, "SEARCH", "CHARSET", "KOI8-R", "ALL")
 check(typ in ("NO", "BAD"), t)
 
+# --- A header section too large to be kept with the metadata: served from the body -------
+BIG = (b"From: big@example.org\r\nSubject: big header\r\nX-Pad: " + b"p" * 70000 +
+       b"\r\nX-Tail: found-me\r\n\r\nbig body\r\n")
+check(m.create("Big")[0] == "OK", "create Big")
+check(m.append("Big", None, None, BIG)[0] == "OK", "append big header")
+m.select("Big")
+typ, d = m.fetch("1", "(BODY.PEEK[HEADER.FIELDS (X-TAIL SUBJECT)] RFC822.HEADER)")
+f = fetch_bytes(d)
+check(b"Subject: big header\r\nX-Tail: found-me\r\n\r\n" in f, f[:200])
+check(BIG[:BIG.index(b"big body")] in f, "RFC822.HEADER of a large header")
+check(search("HEADER", "X-Tail", "found-me") == [b"1"], "HEADER search past the kept bound")
+check(search("UNFLAGGED", "SUBJECT", "big") == [b"1"], "flag and subject")
+check(search("FLAGGED", "SUBJECT", "big") == [], "flag and subject, none")
+m.select("INBOX")
+
 # --- COPY, MOVE, EXPUNGE -------------------------------------------------------------------
 typ, d = m.copy("1:2", "Archive")
 check(typ == "OK" and b"COPYUID" in d[0], d)
