@@ -302,6 +302,12 @@ check(BIG[:BIG.index(b"big body")] in f, "RFC822.HEADER of a large header")
 check(search("HEADER", "X-Tail", "found-me") == [b"1"], "HEADER search past the kept bound")
 check(search("UNFLAGGED", "SUBJECT", "big") == [b"1"], "flag and subject")
 check(search("FLAGGED", "SUBJECT", "big") == [], "flag and subject, none")
+m.store("1", "+FLAGS.SILENT", "(\\Seen)")
+m.select("Big")
+check(m.response("UNSEEN")[1] == [None], "no UNSEEN when every message is seen")
+check(m.append("Big", None, None, MSG2)[0] == "OK", "append unseen")
+m.select("Big")
+check(m.response("UNSEEN")[1][0] == b"2", "first unseen after a seen one")
 m.select("INBOX")
 
 # --- COPY, MOVE, EXPUNGE -------------------------------------------------------------------
