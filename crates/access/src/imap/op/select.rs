@@ -165,6 +165,7 @@ pub async fn run(
             uidvalidity: m.uidvalidity,
             uids,
             modseq: m.highest_modseq,
+            synced: m.highest_modseq,
             // RFC 5182 §2.1: SELECT and EXAMINE start with an empty saved result.
             saved: Vec::new(),
         },
