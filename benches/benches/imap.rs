@@ -204,7 +204,7 @@ async fn run() -> io::Result<()> {
         let mut d = Vec::new();
         for r in 0..rounds {
             for s in [&marque, &dovecot] {
-                let round = load::round(s.port, n, users as usize, phase).await?;
+                let round = load::round(s.port, n, users as usize, messages, phase).await?;
                 println!(
                     "  round {} {n} clients {:<8} {} ops alone, {} in the mix",
                     r + 1,

@@ -171,6 +171,8 @@ struct Ctx {
     n: u64,
     /// UIDs this client appended and has not expunged yet.
     appended: Vec<u32>,
+    /// Messages preloaded per INBOX.
+    messages: u64,
 }
 
 /// Runs one command of the benchmark on `c`.
@@ -186,20 +188,21 @@ async fn op(c: &mut Client, cx: &mut Ctx, cmd: &str) -> io::Result<()> {
             c.cmd("SELECT INBOX").await?;
         }
         "FETCH hdr" => {
-            let first = 1 + cx.rng.below(950);
+            // A page of 50 (fewer if the INBOX holds fewer).
+            let first = 1 + cx.rng.below(cx.messages.saturating_sub(49).max(1));
             c.cmd(&format!(
                 "FETCH {first}:{} (UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS \
                  (FROM TO SUBJECT DATE MESSAGE-ID)])",
-                first + 49
+                (first + 49).min(cx.messages)
             ))
             .await?;
         }
         "FETCH body" => {
-            let m = 1 + cx.rng.below(1000);
+            let m = 1 + cx.rng.below(cx.messages);
             c.cmd(&format!("FETCH {m} (BODY.PEEK[])")).await?;
         }
         "STORE" => {
-            let m = 1 + cx.rng.below(1000);
+            let m = 1 + cx.rng.below(cx.messages);
             let sign = if cx.rng.below(2) == 0 { '+' } else { '-' };
             c.cmd(&format!("STORE {m} {sign}FLAGS.SILENT (\\Flagged)"))
                 .await?;
@@ -298,7 +301,15 @@ async fn client(mut c: Client, mut cx: Ctx, start: Instant, phase: Duration) -> 
 
 /// One round: `clients` clients signed in, then every command alone for `phase` each, then
 /// the mix for `phase`.
-pub async fn round(port: u16, clients: usize, users: usize, phase: Duration) -> io::Result<Round> {
+/// `messages` is how many messages each INBOX was preloaded with: FETCH and STORE pick
+/// message numbers among them.
+pub async fn round(
+    port: u16,
+    clients: usize,
+    users: usize,
+    messages: u64,
+    phase: Duration,
+) -> io::Result<Round> {
     let mut sessions = Vec::with_capacity(clients);
     for id in 0..clients {
         sessions.push(tokio::spawn(session(port, id % users)));
@@ -319,6 +330,7 @@ pub async fn round(port: u16, clients: usize, users: usize, phase: Duration) -> 
                 rng: Rng::new(1_000 + id as u64),
                 n: 0,
                 appended: Vec::new(),
+                messages: messages.max(1),
             };
             tokio::spawn(client(c, cx, start, phase))
         })

@@ -45,6 +45,11 @@ pub struct Io {
     deflate: Option<Deflate>,
 }
 
+/// Room made in the read buffer for one read.
+const READ_CHUNK: usize = 8192;
+/// Room for one read after the buffer was given back: what a client sends to end IDLE.
+const READ_IDLE: usize = 256;
+
 /// One line read from the client.
 #[derive(Debug)]
 pub enum Line {
@@ -104,17 +109,25 @@ impl Io {
     }
 
     /// Reads more bytes into the read buffer; 0 at end of stream. Cancel-safe.
+    ///
+    /// Reads straight into the read buffer's spare room, so that a session waiting for its
+    /// client holds no buffer of its own in its future; after [`Io::shrink`] (IDLE) it waits
+    /// with a small one.
     pub async fn fill(&mut self) -> io::Result<usize> {
-        let mut chunk = [0u8; 8192];
+        let room = if self.rbuf.capacity() == 0 {
+            READ_IDLE
+        } else {
+            READ_CHUNK
+        };
         let conn = self
             .conn
             .as_mut()
             .ok_or_else(|| io::Error::other("connection gone"))?;
         let Some(d) = self.deflate.as_mut() else {
-            let n = conn.read(&mut chunk).await?;
-            self.rbuf.extend_from_slice(&chunk[..n]);
-            return Ok(n);
+            self.rbuf.reserve(room);
+            return conn.read_buf(&mut self.rbuf).await;
         };
+        let mut chunk = Vec::with_capacity(room);
         loop {
             if d.has_pending() {
                 let n = d.inflate(&mut self.rbuf)?;
@@ -122,7 +135,8 @@ impl Io {
                     return Ok(n);
                 }
             }
-            let n = conn.read(&mut chunk).await?;
+            chunk.clear();
+            let n = conn.read_buf(&mut chunk).await?;
             if n == 0 {
                 return Ok(0);
             }

@@ -20,6 +20,9 @@ pub struct View {
     pub uids: Vec<u32>,
     /// The highest modseq whose flag changes this session has reported.
     pub modseq: u64,
+    /// The modseq up to which appends and expunges are reflected in `uids`: an update reads
+    /// the change log from there instead of every UID of the folder.
+    pub synced: u64,
     /// RFC 5182: the UIDs the last `SEARCH RETURN (SAVE)` found, ascending; `$` names them.
     /// Empty after SELECT; expunged messages drop out when `$` is resolved.
     pub saved: Vec<u32>,
@@ -128,49 +131,89 @@ pub async fn sync(
 ) -> marque_store::Result<()> {
     let account = user.account;
     let id = view.id;
-    let since = view.modseq;
-    let (record, uids, changed) = store
+    let flags_since = view.modseq;
+    let from = view.synced.min(view.modseq);
+    let (record, log, all_uids, changed) = store
         .read(move |s| {
             let record = mail::mailbox(s, account, id)?;
-            let uids = mail::uids(s, account, id)?;
+            let log = mail::changes_since(s, account, id, from, MAX_CHANGES)?;
+            // A log longer than one read: fall back to the folder's UIDs.
+            let all_uids = if log.len() >= MAX_CHANGES {
+                Some(mail::uids(s, account, id)?)
+            } else {
+                None
+            };
             let mut changed: Vec<(u32, MessageRecord)> = Vec::new();
-            for c in mail::changes_since(s, account, id, since, MAX_CHANGES)? {
+            for c in &log {
                 if c.kind == ChangeKind::FlagsChanged
+                    && c.modseq > flags_since
                     && !changed.iter().any(|(u, _)| *u == c.uid)
                     && let Some(r) = mail::message(s, account, id, c.uid)?
                 {
                     changed.push((c.uid, r));
                 }
             }
-            Ok((record, uids, changed))
+            Ok((record, log, all_uids, changed))
         })
         .await?;
-    if allow_expunge && qresync {
-        // RFC 7162 §3.2.10: with QRESYNC, expunged UIDs are announced as VANISHED.
-        let gone: Vec<u32> = view
-            .uids
-            .iter()
-            .copied()
-            .filter(|u| uids.binary_search(u).is_err())
-            .collect();
-        if !gone.is_empty() {
-            view.uids.retain(|u| uids.binary_search(u).is_ok());
-            out.extend_from_slice(format!("* VANISHED {}\r\n", compact(&gone)).as_bytes());
+    let last = view.uids.last().copied().unwrap_or(0);
+    // What left the folder and what arrived since `view.synced`, and where the log was read to.
+    let (gone, mut arrived, read_to): (Vec<u32>, Vec<u32>, u64) = match all_uids {
+        Some(uids) => (
+            view.uids
+                .iter()
+                .copied()
+                .filter(|u| uids.binary_search(u).is_err())
+                .collect(),
+            uids.into_iter().filter(|&u| u > last).collect(),
+            record.highest_modseq,
+        ),
+        None => {
+            let since = view.synced;
+            let mut expunged: Vec<u32> = log
+                .iter()
+                .filter(|c| c.modseq > since && c.kind == ChangeKind::Expunged)
+                .map(|c| c.uid)
+                .collect();
+            expunged.sort_unstable();
+            let arrived = log
+                .iter()
+                .filter(|c| c.modseq > since && c.kind == ChangeKind::Appended && c.uid > last)
+                .map(|c| c.uid)
+                .filter(|u| expunged.binary_search(u).is_err())
+                .collect();
+            let gone = expunged
+                .into_iter()
+                .filter(|&u| view.msn(u).is_some())
+                .collect();
+            let read_to = log.last().map_or(view.synced, |c| c.modseq);
+            (gone, arrived, read_to)
         }
-    } else if allow_expunge {
-        // RFC 3501 §7.4.1: each EXPUNGE renumbers the messages after it; going from the end
-        // keeps every number right.
-        for i in (0..view.uids.len()).rev() {
-            if uids.binary_search(&view.uids[i]).is_err() {
-                out.extend_from_slice(format!("* {} EXPUNGE\r\n", i + 1).as_bytes());
-                view.uids.remove(i);
+    };
+    arrived.sort_unstable();
+    arrived.dedup();
+    // Expunges held back stay in the log after `synced`, to be announced later.
+    if allow_expunge || gone.is_empty() {
+        view.synced = view.synced.max(read_to);
+    }
+    if allow_expunge && !gone.is_empty() {
+        if qresync {
+            // RFC 7162 §3.2.10: with QRESYNC, expunged UIDs are announced as VANISHED.
+            view.uids.retain(|u| gone.binary_search(u).is_err());
+            out.extend_from_slice(format!("* VANISHED {}\r\n", compact(&gone)).as_bytes());
+        } else {
+            // RFC 3501 §7.4.1: each EXPUNGE renumbers the messages after it; going from the
+            // end keeps every number right.
+            for i in (0..view.uids.len()).rev() {
+                if gone.binary_search(&view.uids[i]).is_ok() {
+                    out.extend_from_slice(format!("* {} EXPUNGE\r\n", i + 1).as_bytes());
+                    view.uids.remove(i);
+                }
             }
         }
     }
-    let last = view.uids.last().copied().unwrap_or(0);
-    let before = view.uids.len();
-    view.uids.extend(uids.iter().copied().filter(|&u| u > last));
-    if view.uids.len() != before {
+    if !arrived.is_empty() {
+        view.uids.extend(arrived);
         out.extend_from_slice(format!("* {} EXISTS\r\n", view.uids.len()).as_bytes());
     }
     for (uid, r) in changed {
@@ -209,6 +252,7 @@ mod tests {
             uidvalidity: 1,
             uids: uids.to_vec(),
             modseq: 1,
+            synced: 1,
             saved: vec![7, 8, 20],
         }
     }

@@ -13,6 +13,9 @@ const MAX_PARTS: usize = 2000;
 /// Deepest nesting kept; deeper parts are left out of the structure (and the message is marked
 /// malformed), so neither the walk nor the stored record can recurse without bound.
 const MAX_DEPTH: usize = 48;
+/// Largest header section kept in the metadata. Header sections are a few KiB; a larger one
+/// is served from the body.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 
 /// One address of an envelope, split as IMAP sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +97,24 @@ pub struct MessageMeta {
     pub references: Vec<String>,
     /// True if the parser met malformed MIME somewhere (still stored, as-is).
     pub malformed: bool,
+    /// The header section (`header_size` bytes, blank line included) when it is at most
+    /// [`MAX_HEADER_BYTES`], so that header fetches and header searches need not read and
+    /// decompress the body. `None` for larger headers and for records written before it was
+    /// kept (see [`MessageMeta::decode`]).
+    pub header: Option<Vec<u8>>,
+}
+
+/// The layout of [`MessageMeta`] before the header section was kept, still decoded for old
+/// records.
+#[derive(Deserialize)]
+struct MessageMetaV1 {
+    envelope: Envelope,
+    structure: BodyPart,
+    headers: Vec<HeaderField>,
+    header_size: u32,
+    sent_date: Option<i64>,
+    references: Vec<String>,
+    malformed: bool,
 }
 
 impl MessageMeta {
@@ -120,14 +141,41 @@ impl MessageMeta {
             HeaderValue::TextList(l) => l.iter().map(|s| s.to_string()).collect(),
             _ => Vec::new(),
         };
+        let header_size = root.offset_body.saturating_sub(root.offset_header);
+        let header = raw
+            .get(root.offset_header as usize..root.offset_body as usize)
+            .filter(|h| root.offset_header == 0 && h.len() <= MAX_HEADER_BYTES)
+            .map(<[u8]>::to_vec);
         MessageMeta {
             envelope: envelope(&msg),
-            header_size: root.offset_body.saturating_sub(root.offset_header),
+            header_size,
             structure,
             headers,
             sent_date: msg.date().map(|d| d.to_timestamp()),
             references,
             malformed,
+            header,
+        }
+    }
+
+    /// Decodes a stored record of either layout: the current one, or the one written before
+    /// the header section was kept (read with `header: None`).
+    pub fn decode(bytes: &[u8]) -> std::result::Result<MessageMeta, postcard::Error> {
+        match postcard::from_bytes::<MessageMeta>(bytes) {
+            Ok(m) => Ok(m),
+            Err(e) => match postcard::from_bytes::<MessageMetaV1>(bytes) {
+                Ok(v1) => Ok(MessageMeta {
+                    envelope: v1.envelope,
+                    structure: v1.structure,
+                    headers: v1.headers,
+                    header_size: v1.header_size,
+                    sent_date: v1.sent_date,
+                    references: v1.references,
+                    malformed: v1.malformed,
+                    header: None,
+                }),
+                Err(_) => Err(e),
+            },
         }
     }
 
@@ -147,7 +195,14 @@ impl MessageMeta {
         }
     }
 
-    /// Raw bytes of the header field `name` (every occurrence, in order), sliced from `raw`.
+    /// The bytes header fields can be sliced from: the kept header section, else `raw` (the
+    /// whole message).
+    pub fn header_source<'a>(&'a self, raw: &'a [u8]) -> &'a [u8] {
+        self.header.as_deref().unwrap_or(raw)
+    }
+
+    /// Raw bytes of the header field `name` (every occurrence, in order), sliced from `raw`
+    /// (the message or its header section).
     pub fn header_fields<'a>(
         &'a self,
         raw: &'a [u8],
@@ -445,5 +500,51 @@ JVBERi0xLjQK\r\n\
         let back: MessageMeta =
             crate::keyspace::decode(crate::Keyspace::MessageMeta, &bytes).unwrap();
         assert_eq!(back, m);
+    }
+
+    #[test]
+    fn header_section_is_kept_and_old_records_decode() {
+        let m = MessageMeta::parse(MULTI.as_bytes());
+        let header = m.header.as_deref().unwrap();
+        assert_eq!(header.len(), m.header_size as usize);
+        assert!(header.starts_with(b"From: Ann"));
+        assert!(header.ends_with(b"boundary=\"b1\"\r\n\r\n"));
+        // Field offsets index the kept section as they index the message.
+        let subject: Vec<&[u8]> = m.header_fields(header, "subject").collect();
+        assert_eq!(subject, [&b"Subject: =?utf-8?q?caf=C3=A9?= plans\r\n"[..]]);
+        assert_eq!(m.header_source(b"ignored"), header);
+
+        // A record of the layout without the header section reads back with `header: None`.
+        #[derive(Serialize)]
+        struct Old<'a> {
+            envelope: &'a Envelope,
+            structure: &'a BodyPart,
+            headers: &'a [HeaderField],
+            header_size: u32,
+            sent_date: Option<i64>,
+            references: &'a [String],
+            malformed: bool,
+        }
+        let old = crate::keyspace::encode(&Old {
+            envelope: &m.envelope,
+            structure: &m.structure,
+            headers: &m.headers,
+            header_size: m.header_size,
+            sent_date: m.sent_date,
+            references: &m.references,
+            malformed: m.malformed,
+        })
+        .unwrap();
+        let back = MessageMeta::decode(&old).unwrap();
+        assert_eq!(back.header, None);
+        assert_eq!(back.envelope, m.envelope);
+        assert_eq!(back.header_source(MULTI.as_bytes()), MULTI.as_bytes());
+        let new = crate::keyspace::encode(&m).unwrap();
+        assert_eq!(MessageMeta::decode(&new).unwrap(), m);
+        assert!(MessageMeta::decode(b"\x01").is_err());
+
+        // A header section above the bound is not kept.
+        let big = format!("X-Big: {}\r\n\r\nbody\r\n", "a".repeat(MAX_HEADER_BYTES));
+        assert_eq!(MessageMeta::parse(big.as_bytes()).header, None);
     }
 }

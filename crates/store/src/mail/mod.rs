@@ -81,9 +81,17 @@ pub fn message(
     )
 }
 
-/// The parsed metadata of a body.
+/// The parsed metadata of a body (records of the older layout, without the header section,
+/// are read too).
 pub fn message_meta(r: &impl Reader, hash: &BlobHash) -> Result<Option<MessageMeta>> {
-    r.get_value(Keyspace::MessageMeta, &model::meta_key(hash))
+    r.get(Keyspace::MessageMeta, &model::meta_key(hash))?
+        .map(|v| {
+            MessageMeta::decode(&v).map_err(|e| crate::error::Error::Corrupt {
+                keyspace: Keyspace::MessageMeta,
+                reason: e.to_string(),
+            })
+        })
+        .transpose()
 }
 
 /// The raw message (blocking: reads and decompresses the body).

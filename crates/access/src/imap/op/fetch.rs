@@ -101,8 +101,14 @@ pub async fn run(
             Err(e) => return Ok(super::store_no(&e)),
         }
     }
-    let needs_body = atts.iter().any(FetchAtt::needs_body);
+    // Header sections are answered from the header section kept in the metadata; only other
+    // sections (or a header too large to be kept) read and decompress the body.
+    let needs_header = atts.iter().any(FetchAtt::needs_header_only);
+    let needs_body = atts
+        .iter()
+        .any(|a| a.needs_body() && !a.needs_header_only());
     let needs_meta = needs_body
+        || needs_header
         || atts.iter().any(|a| {
             matches!(
                 a,
@@ -121,19 +127,25 @@ pub async fn run(
                 let mut consumed = 0;
                 let mut bytes = 0u64;
                 for (msn, uid) in uids {
-                    if needs_body && bytes >= BODY_BATCH_BYTES {
+                    if bytes >= BODY_BATCH_BYTES {
                         break;
                     }
                     consumed += 1;
                     let Some(rec) = mail::message(st, account, id, uid)? else {
                         continue;
                     };
-                    let meta = if needs_meta {
+                    let mut meta = if needs_meta {
                         mail::message_meta(st, &rec.blob)?
                     } else {
                         None
                     };
-                    let body = if needs_body {
+                    let header = match &mut meta {
+                        Some(m) if needs_header && !needs_body => m.header.take(),
+                        _ => None,
+                    };
+                    let body = if header.is_some() {
+                        header
+                    } else if needs_body || needs_header {
                         bytes += rec.size;
                         mail::message_body(st, &rec.blob)?
                     } else {
@@ -477,6 +489,50 @@ mod tests {
             b"Subject: hi\r\n there\r\n\r\n"
         );
         assert!(section_data(&sec(vec![2], None), &meta, MSG).is_empty());
+    }
+
+    #[test]
+    fn header_sections_from_the_kept_header_match_the_body() {
+        let meta = MessageMeta::parse(MSG);
+        let header = meta.header.clone().unwrap();
+        let texts = [
+            SectionText::Header,
+            SectionText::HeaderFields {
+                not: false,
+                fields: vec!["subject".into(), "x-a".into()],
+            },
+            SectionText::HeaderFields {
+                not: true,
+                fields: vec!["from".into()],
+            },
+        ];
+        for text in texts {
+            let sec = Section {
+                part: vec![],
+                text: Some(text),
+            };
+            let att = FetchAtt::Section {
+                section: sec.clone(),
+                partial: None,
+                peek: true,
+            };
+            assert!(att.needs_body() && att.needs_header_only());
+            assert_eq!(
+                section_data(&sec, &meta, &header),
+                section_data(&sec, &meta, MSG)
+            );
+        }
+        let text = FetchAtt::Section {
+            section: Section {
+                part: vec![],
+                text: Some(SectionText::Text),
+            },
+            partial: None,
+            peek: true,
+        };
+        assert!(!text.needs_header_only());
+        assert!(FetchAtt::Rfc822Header.needs_header_only());
+        assert_eq!(header_block(&meta, &header), header_block(&meta, MSG));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! RETURN options (RFC 4731) and SAVE for `$` (RFC 5182). Header keys use the stored envelope
 //! and header index; BODY and TEXT read the body.
 
+use std::cell::{OnceCell, RefCell};
 use std::io;
 
 use marque_store::mail::{self, EnvelopeAddress, Flags, MessageMeta, MessageRecord};
@@ -12,28 +13,8 @@ use crate::imap::session::{Outcome, Session};
 use crate::imap::state::State;
 
 const DAY: i64 = 86_400;
-
-/// What evaluating a key needs besides the message record.
-fn needs(k: &Key) -> (bool, bool) {
-    match k {
-        Key::Header(name, _) => {
-            let envelope = ["FROM", "TO", "CC", "BCC", "SUBJECT"].contains(&name.as_str());
-            (true, !envelope)
-        }
-        Key::SentBefore(_) | Key::SentOn(_) | Key::SentSince(_) => (true, false),
-        Key::Body(_) | Key::Text(_) => (true, true),
-        Key::Not(k) => needs(k),
-        Key::Or(a, b) => {
-            let (x, y) = (needs(a), needs(b));
-            (x.0 || y.0, x.1 || y.1)
-        }
-        Key::And(v) => v
-            .iter()
-            .map(needs)
-            .fold((false, false), |a, b| (a.0 || b.0, a.1 || b.1)),
-        _ => (false, false),
-    }
-}
+/// Records read per scan of the folder.
+const SCAN_BATCH: usize = 512;
 
 fn uses_modseq(k: &Key) -> bool {
     match k {
@@ -45,7 +26,9 @@ fn uses_modseq(k: &Key) -> bool {
     }
 }
 
-/// One message as a search sees it.
+/// One message as a search sees it. The metadata and the body are read only when a key
+/// needs them, so keys on flags, dates and sizes never touch more than the record, header
+/// keys read the metadata (with its header section) and only BODY and TEXT read the body.
 struct Candidate<'a> {
     msn: u32,
     uid: u32,
@@ -54,8 +37,38 @@ struct Candidate<'a> {
     /// The saved result (`$`), UIDs ascending.
     saved: &'a [u32],
     rec: &'a MessageRecord,
-    meta: &'a MessageMeta,
-    body: &'a [u8],
+    store: &'a marque_store::Store,
+    meta: OnceCell<MessageMeta>,
+    body: OnceCell<Vec<u8>>,
+    /// The first read that failed; the search fails with it.
+    error: RefCell<Option<marque_store::Error>>,
+}
+
+impl Candidate<'_> {
+    fn failed<T: Default>(&self, r: marque_store::Result<Option<T>>) -> T {
+        match r {
+            Ok(v) => v.unwrap_or_default(),
+            Err(e) => {
+                self.error.borrow_mut().get_or_insert(e);
+                T::default()
+            }
+        }
+    }
+    fn meta(&self) -> &MessageMeta {
+        self.meta
+            .get_or_init(|| self.failed(mail::message_meta(self.store, &self.rec.blob)))
+    }
+    fn body(&self) -> &[u8] {
+        self.body
+            .get_or_init(|| self.failed(mail::message_body(self.store, &self.rec.blob)))
+    }
+    /// The bytes header fields are sliced from: the kept header section, else the body.
+    fn header_source(&self) -> &[u8] {
+        match &self.meta().header {
+            Some(h) => h,
+            None => self.body(),
+        }
+    }
 }
 
 fn contains(hay: &[u8], needle: &str) -> bool {
@@ -85,8 +98,6 @@ fn day(t: i64) -> i64 {
 }
 
 fn eval(k: &Key, c: &Candidate<'_>) -> bool {
-    let e = &c.meta.envelope;
-    let sent = c.meta.sent_date.map(day);
     match k {
         Key::All | Key::Old => true,
         Key::New | Key::Recent => false,
@@ -98,31 +109,34 @@ fn eval(k: &Key, c: &Candidate<'_>) -> bool {
         Key::Seq(SeqSet::Saved) | Key::Uid(SeqSet::Saved) => c.saved.binary_search(&c.uid).is_ok(),
         Key::Seq(s) => s.contains(c.msn, c.count),
         Key::Uid(s) => s.contains(c.uid, c.max_uid),
-        Key::Header(name, needle) => match name.as_str() {
-            "FROM" => contains(address_text(&e.from).as_bytes(), needle),
-            "TO" => contains(address_text(&e.to).as_bytes(), needle),
-            "CC" => contains(address_text(&e.cc).as_bytes(), needle),
-            "BCC" => contains(address_text(&e.bcc).as_bytes(), needle),
-            "SUBJECT" => contains(e.subject.as_deref().unwrap_or("").as_bytes(), needle),
-            _ => c.meta.header_fields(c.body, name).any(|raw| {
-                // The value: after the colon.
-                let v = raw.splitn(2, |&b| b == b':').nth(1).unwrap_or_default();
-                contains(v, needle)
-            }),
-        },
+        Key::Header(name, needle) => {
+            let e = &c.meta().envelope;
+            match name.as_str() {
+                "FROM" => contains(address_text(&e.from).as_bytes(), needle),
+                "TO" => contains(address_text(&e.to).as_bytes(), needle),
+                "CC" => contains(address_text(&e.cc).as_bytes(), needle),
+                "BCC" => contains(address_text(&e.bcc).as_bytes(), needle),
+                "SUBJECT" => contains(e.subject.as_deref().unwrap_or("").as_bytes(), needle),
+                _ => c.meta().header_fields(c.header_source(), name).any(|raw| {
+                    // The value: after the colon.
+                    let v = raw.splitn(2, |&b| b == b':').nth(1).unwrap_or_default();
+                    contains(v, needle)
+                }),
+            }
+        }
         Key::Body(n) => contains(
-            c.body
-                .get(c.meta.header_size as usize..)
+            c.body()
+                .get(c.meta().header_size as usize..)
                 .unwrap_or_default(),
             n,
         ),
-        Key::Text(n) => contains(c.body, n),
+        Key::Text(n) => contains(c.body(), n),
         Key::Before(d) => day(c.rec.internal_date) < *d,
         Key::On(d) => day(c.rec.internal_date) == *d,
         Key::Since(d) => day(c.rec.internal_date) >= *d,
-        Key::SentBefore(d) => sent.is_some_and(|s| s < *d),
-        Key::SentOn(d) => sent == Some(*d),
-        Key::SentSince(d) => sent.is_some_and(|s| s >= *d),
+        Key::SentBefore(d) => c.meta().sent_date.map(day).is_some_and(|s| s < *d),
+        Key::SentOn(d) => c.meta().sent_date.map(day) == Some(*d),
+        Key::SentSince(d) => c.meta().sent_date.map(day).is_some_and(|s| s >= *d),
         Key::Larger(n) => c.rec.size > *n,
         Key::Smaller(n) => c.rec.size < *n,
         Key::ModSeq(n) => c.rec.modseq >= *n,
@@ -142,40 +156,51 @@ pub async fn matching(
     saved: Vec<u32>,
     key: Key,
 ) -> marque_store::Result<Vec<(u32, u32, u64)>> {
-    let (need_meta, need_body) = needs(&key);
     store
         .read(move |st| {
             let count = u32::try_from(uids.len()).unwrap_or(u32::MAX);
             let max_uid = uids.last().copied().unwrap_or(0);
             let mut hits = Vec::new();
-            let empty = MessageMeta::default();
-            for (i, &uid) in uids.iter().enumerate() {
-                let Some(rec) = mail::message(st, account, id, uid)? else {
-                    continue;
+            // The view's records in one forward scan (UID order) rather than one read each;
+            // records outside the view (appended since it was last synced) are skipped.
+            let mut pos = 0;
+            let mut from = uids.first().copied().unwrap_or(u32::MAX);
+            while pos < uids.len() {
+                let batch = mail::messages(st, account, id, from, SCAN_BATCH)?;
+                let Some(last) = batch.last().map(|(u, _)| *u) else {
+                    break;
                 };
-                let meta = if need_meta {
-                    mail::message_meta(st, &rec.blob)?
-                } else {
-                    None
-                };
-                let body = if need_body {
-                    mail::message_body(st, &rec.blob)?
-                } else {
-                    None
-                };
-                let c = Candidate {
-                    msn: u32::try_from(i + 1).unwrap_or(u32::MAX),
-                    uid,
-                    count,
-                    max_uid,
-                    saved: &saved,
-                    rec: &rec,
-                    meta: meta.as_ref().unwrap_or(&empty),
-                    body: body.as_deref().unwrap_or_default(),
-                };
-                if eval(&key, &c) {
-                    hits.push((c.msn, uid, rec.modseq));
+                for (uid, rec) in &batch {
+                    while pos < uids.len() && uids[pos] < *uid {
+                        pos += 1;
+                    }
+                    if pos >= uids.len() || uids[pos] != *uid {
+                        continue;
+                    }
+                    let c = Candidate {
+                        msn: u32::try_from(pos + 1).unwrap_or(u32::MAX),
+                        uid: *uid,
+                        count,
+                        max_uid,
+                        saved: &saved,
+                        rec,
+                        store: st,
+                        meta: OnceCell::new(),
+                        body: OnceCell::new(),
+                        error: RefCell::new(None),
+                    };
+                    let hit = eval(&key, &c);
+                    if let Some(e) = c.error.into_inner() {
+                        return Err(e);
+                    }
+                    if hit {
+                        hits.push((c.msn, *uid, rec.modseq));
+                    }
                 }
+                if batch.len() < SCAN_BATCH || last == u32::MAX {
+                    break;
+                }
+                from = last + 1;
             }
             Ok(hits)
         })

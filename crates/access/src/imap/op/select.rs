@@ -2,7 +2,8 @@
 
 use std::io;
 
-use marque_store::mail::{self, Flags};
+use marque_store::mail::{self, Flags, MessageRecord};
+use marque_store::{AccountId, MailboxId};
 
 use super::{account, store_no};
 use crate::imap::parse::command::Qresync;
@@ -10,6 +11,30 @@ use crate::imap::parse::seq::compact;
 use crate::imap::session::{Outcome, Session};
 use crate::imap::state::State;
 use crate::imap::view::{self, View};
+
+/// Records read per step while looking for the first unseen message.
+const UNSEEN_BATCH: usize = 64;
+
+/// The message number of the first message without `\Seen`, reading records in small batches
+/// from the start of the folder until one is found.
+fn first_unseen(
+    st: &marque_store::Store,
+    account: AccountId,
+    id: MailboxId,
+    uids: &[u32],
+) -> marque_store::Result<Option<usize>> {
+    let mut from = 1;
+    loop {
+        let batch = mail::messages(st, account, id, from, UNSEEN_BATCH)?;
+        if let Some((uid, _)) = batch.iter().find(|(_, r)| !r.flags.contains(Flags::SEEN)) {
+            return Ok(uids.binary_search(uid).ok().map(|i| i + 1));
+        }
+        match batch.last() {
+            Some((last, _)) if batch.len() == UNSEEN_BATCH && *last < u32::MAX => from = last + 1,
+            _ => return Ok(None),
+        }
+    }
+}
 
 /// Applies SELECT (`read_only` false) or EXAMINE.
 #[tracing::instrument(skip(s))]
@@ -34,6 +59,7 @@ pub async fn run(
     if condstore {
         s.condstore = true;
     }
+    let rev2 = s.rev2;
     let name_owned = name.to_string();
     let qr = qresync.clone();
     let found = s
@@ -44,7 +70,25 @@ pub async fn run(
             let Some(m) = mail::mailbox_by_name(st, account, &name_owned)? else {
                 return Ok(None);
             };
-            let msgs = mail::messages(st, account, m.id, 1, usize::MAX)?;
+            // The UIDs from the keys alone; records are decoded only for what needs them: the
+            // first unseen message (IMAP4rev1, and only when the folder counts one) and the
+            // flags a QRESYNC client missed.
+            let uids = mail::uids(st, account, m.id)?;
+            let first_unseen = if rev2 || m.unseen == 0 {
+                None
+            } else {
+                first_unseen(st, account, m.id, &uids)?
+            };
+            let changed: Vec<(usize, u32, MessageRecord)> = match &qr {
+                Some(q) if q.uidvalidity == m.uidvalidity => {
+                    mail::messages(st, account, m.id, 1, usize::MAX)?
+                        .into_iter()
+                        .filter(|(_, r)| r.modseq > q.modseq)
+                        .filter_map(|(u, r)| Some((uids.binary_search(&u).ok()? + 1, u, r)))
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
             // RFC 7162 §3.2.5.1: what the client missed, when its UIDVALIDITY still holds.
             let vanished = match &qr {
                 Some(q) if q.uidvalidity == m.uidvalidity => {
@@ -56,20 +100,14 @@ pub async fn run(
                 }
                 _ => Vec::new(),
             };
-            Ok(Some((m, msgs, vanished)))
+            Ok(Some((m, uids, first_unseen, changed, vanished)))
         })
         .await;
-    let (m, msgs, vanished) = match found {
+    let (m, uids, first_unseen, changed, vanished) = match found {
         Ok(Some(x)) => x,
         Ok(None) => return Ok(Outcome::No("[NONEXISTENT] no such mailbox".into())),
         Err(e) => return Ok(store_no(&e)),
     };
-    let uids: Vec<u32> = msgs.iter().map(|(u, _)| *u).collect();
-    let first_unseen = msgs
-        .iter()
-        .position(|(_, r)| !r.flags.contains(Flags::SEEN))
-        .map(|i| i + 1);
-    let rev2 = s.rev2;
     let io = &mut s.io;
     io.line("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
     if read_only {
@@ -97,19 +135,19 @@ pub async fn run(
         "* OK [HIGHESTMODSEQ {}] highest",
         m.highest_modseq
     ));
-    if let Some(q) = qresync.as_ref().filter(|q| q.uidvalidity == m.uidvalidity) {
+    if qresync
+        .as_ref()
+        .is_some_and(|q| q.uidvalidity == m.uidvalidity)
+    {
         if !vanished.is_empty() {
             io.line(&format!("* VANISHED (EARLIER) {}", compact(&vanished)));
         }
-        for (i, (uid, r)) in msgs.iter().enumerate() {
-            if r.modseq > q.modseq {
-                io.line(&format!(
-                    "* {} FETCH (UID {uid} FLAGS {} MODSEQ ({}))",
-                    i + 1,
-                    crate::imap::render::flags(r),
-                    r.modseq
-                ));
-            }
+        for (msn, uid, r) in &changed {
+            io.line(&format!(
+                "* {msn} FETCH (UID {uid} FLAGS {} MODSEQ ({}))",
+                crate::imap::render::flags(r),
+                r.modseq
+            ));
         }
     }
     let State::Authenticated { user } = std::mem::replace(&mut s.state, State::Logout) else {
@@ -127,6 +165,7 @@ pub async fn run(
             uidvalidity: m.uidvalidity,
             uids,
             modseq: m.highest_modseq,
+            synced: m.highest_modseq,
             // RFC 5182 §2.1: SELECT and EXAMINE start with an empty saved result.
             saved: Vec::new(),
         },

@@ -64,6 +64,21 @@ impl FetchAtt {
                 | FetchAtt::BinarySize { .. }
         )
     }
+    /// True if answering needs no more than the message's header section: `RFC822.HEADER`,
+    /// `BODY[HEADER]` and `BODY[HEADER.FIELDS (...)]` (and `.NOT`) of the message itself.
+    pub fn needs_header_only(&self) -> bool {
+        match self {
+            FetchAtt::Rfc822Header => true,
+            FetchAtt::Section { section, .. } => {
+                section.part.is_empty()
+                    && matches!(
+                        section.text,
+                        Some(SectionText::Header | SectionText::HeaderFields { .. })
+                    )
+            }
+            _ => false,
+        }
+    }
     /// True if answering sets `\Seen` (RFC 3501 §6.4.5).
     pub fn sets_seen(&self) -> bool {
         matches!(
