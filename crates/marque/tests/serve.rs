@@ -54,7 +54,11 @@ fn serves_every_service_then_stops_cleanly_on_sigterm() {
         "{imap}"
     );
     assert!(greeting(server.addr("pop3")).starts_with("+OK localhost POP3 ready "));
-    assert!(greeting(server.addr("managesieve")).starts_with("BYE (TRYLATER) \""));
+    let sieve = greeting(server.addr("managesieve"));
+    assert!(
+        sieve.starts_with("\"IMPLEMENTATION\" \"Marque ManageSieve\"\r\n"),
+        "{sieve}"
+    );
 
     // The admin API: refused without a token (a problem document), served with the one
     // written on first start.
