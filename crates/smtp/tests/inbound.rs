@@ -277,6 +277,40 @@ c.quit()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alias_members_in_other_domains_are_queued_with_the_local_delivery() {
+    let s = start().await;
+    let op = marque_core::Actor::operator();
+    s.core
+        .create_alias(
+            &op,
+            "forward@c.example",
+            &["ann@c.example".into(), "ann.home@elsewhere.example".into()],
+        )
+        .await
+        .expect("alias");
+    python(
+        s.smtp.port(),
+        r#"
+c = smtplib.SMTP("127.0.0.1", PORT)
+assert c.sendmail("x@remote.example", ["forward@c.example"], "Subject: fwd\r\n\r\nx\r\n") == {}
+c.quit()
+"#,
+    )
+    .await;
+    assert_eq!(inbox(&s.core, "ann@c.example").await.len(), 1);
+    let queued = s.core.queue_list(&op, 0, 10).await.expect("queue");
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    let m = &queued[0].message;
+    assert_eq!(m.sender, "x@remote.example");
+    let to: Vec<&str> = m.recipients.iter().map(|r| r.address.as_str()).collect();
+    assert_eq!(to, ["ann.home@elsewhere.example"]);
+    let body = marque_store::blob::read(s.core.store(), &m.blob)
+        .unwrap()
+        .expect("the queued body is stored");
+    assert!(String::from_utf8_lossy(&body).contains("Subject: fwd"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_many_recipients_and_too_many_errors() {
     let s = start().await;
     python(

@@ -3,8 +3,9 @@
 //!
 //! Recipient replies (RFC 5321 §4.2.2, RFC 3463): unknown local address `550 5.1.1`, disabled
 //! mailbox `550 5.2.1`, mailbox already full `452 4.2.2`, foreign domain without authentication
-//! `554 5.7.1` (no relay). A remote recipient of an authenticated user is accepted and put in
-//! the outbound queue in the same durable write as the local deliveries.
+//! `554 5.7.1` (no relay). A remote recipient of an authenticated user, and a member of an
+//! alias or list in another domain, is accepted and put in the outbound queue in the same
+//! durable write as the local deliveries.
 
 use marque_core::outbound::{Kind, QueuedMessage, QueuedRecipient};
 use marque_core::{Core, Recipient};
@@ -51,6 +52,8 @@ pub struct Transaction {
 enum Resolved {
     Accept {
         local: Vec<LocalRecipient>,
+        /// Members of an alias or list in other domains, for the outbound queue.
+        remote: Vec<String>,
         notes: Vec<RecipientRecord>,
     },
     Remote,
@@ -125,10 +128,23 @@ impl Transaction {
                 self.accepted.push(to.to_string());
                 Reply::new(250, "2.1.5", "OK")
             }
-            Resolved::Accept { local, notes } => {
+            Resolved::Accept {
+                local,
+                remote,
+                notes,
+            } => {
                 for l in local {
                     if !self.local.iter().any(|x| x.account == l.account) {
                         self.local.push(l);
+                    }
+                }
+                for r in remote {
+                    if !self
+                        .remote
+                        .iter()
+                        .any(|x| x.address.eq_ignore_ascii_case(&r))
+                    {
+                        self.remote.push(QueuedRecipient::new(r));
                     }
                 }
                 self.records.extend(notes);
@@ -212,11 +228,14 @@ impl Transaction {
                     account,
                     tenant,
                 }],
+                remote: vec![],
                 notes: vec![],
             };
         }
-        // An alias or a list: follow it to mailboxes; what cannot be delivered is noted.
+        // An alias or a list: follow it to mailboxes and to members in other domains (queued);
+        // what cannot be delivered is noted.
         let mut local = Vec::new();
+        let mut remote: Vec<String> = Vec::new();
         let mut notes = Vec::new();
         let mut work: Vec<(String, usize, Option<Recipient>)> =
             vec![(to.to_string(), 0, Some(direct))];
@@ -259,25 +278,28 @@ impl Transaction {
                         work.push((n, depth + 1, None));
                     }
                 }
-                None => notes.push(record(
-                    &addr,
-                    Outcome::Deferred,
-                    "outbound delivery not available",
-                )),
+                None => {
+                    let domain = addr.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+                    if domain.is_empty() || core.is_local_domain(domain).await.unwrap_or(true) {
+                        notes.push(record(&addr, Outcome::Rejected, "unknown alias member"));
+                    } else {
+                        remote.push(addr);
+                    }
+                }
             }
         }
-        if local.is_empty() {
+        if local.is_empty() && remote.is_empty() {
             return Resolved::Refuse(
-                Reply::new(
-                    451,
-                    "4.4.0",
-                    "No local destination; outbound delivery not available yet",
-                ),
+                Reply::new(451, "4.3.0", "No deliverable destination, try again later"),
                 "no deliverable destination",
                 None,
             );
         }
-        Resolved::Accept { local, notes }
+        Resolved::Accept {
+            local,
+            remote,
+            notes,
+        }
     }
 
     fn record(&self, s: &mut Session, helo: &Helo) -> TransactionRecord {
