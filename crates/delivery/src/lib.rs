@@ -10,7 +10,7 @@
 //! - [`deliver`]: the durable write ([`deliver::deliver`]) and per-recipient results.
 //! - [`sieve`]: running scripts with `sieve-rs`: limits, compiled-script cache, the event loop,
 //!   vacation and redirect rules, writing what scripts decided. See `docs/sieve.md`.
-//! - [`outbox`]: the [`Outbox`] trait the outbound queue implements.
+//! - [`outbox`]: the [`Outbox`] trait, and [`QueueOutbox`], the outbound queue behind it.
 //! - [`record`]: the transaction log record SMTP writes, one per transaction.
 //! - [`managesieve`]: the ManageSieve server (RFC 5804), one file per command under
 //!   `managesieve/cmd/` (`putscript.rs`, `setactive.rs`, ...).
