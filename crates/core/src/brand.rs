@@ -15,9 +15,13 @@
 //!
 //! # Layout
 //! - this file: the model, validation, and setting, clearing and reading records.
+//! - `check`: validation of names, hostnames, colours and support URLs.
+//! - `list`: the records a principal may see.
 //! - `logo`: logo images (type by magic bytes, size limit), stored next to the record.
 //! - `resolve`: which brand a domain, a tenant or a hostname shows.
 
+mod check;
+mod list;
 mod logo;
 mod resolve;
 
@@ -29,11 +33,13 @@ use crate::audit;
 use crate::directory::{self as dir, Loc, Reader};
 use crate::error::{CoreError, Result};
 use crate::ids::{DomainId, PROVIDER, TenantId};
+use crate::plan::Features;
 use crate::policy::{Action, Object, Target, check};
 use crate::principal::Actor;
 use crate::tenant::{self, Tenant};
 use crate::{Core, domain, plan, validate};
 
+pub use list::BrandEntry;
 pub use logo::{LOGO_MAX_BYTES, LOGO_TYPES};
 
 /// Most hostnames one brand may register.
@@ -195,106 +201,27 @@ pub(crate) struct Allowed {
 
 /// The provider may do everything; any other tenant what its effective plan includes.
 pub(crate) fn allowed(r: &impl Reader, t: TenantId) -> Result<Allowed> {
-    if t == PROVIDER {
-        return Ok(Allowed {
-            branding: true,
-            tls: true,
-        });
-    }
-    let chain = tenant::chain(r, t)?;
-    let features = plan::effective(r, &chain)?
-        .map(|p| p.features)
-        .unwrap_or_default();
+    let features = features(r, t)?;
     Ok(Allowed {
         branding: features.custom_branding,
         tls: features.tls,
     })
 }
 
-/// Checks and normalises a brand as given (the logo is not taken from the input).
-fn validated(mut b: Brand) -> Result<Brand> {
-    b.name = validate::name("name", &b.name)?;
-    if b.hostnames.len() > HOSTNAMES_MAX {
-        return Err(CoreError::invalid(
-            "hostnames",
-            format!("at most {HOSTNAMES_MAX} per brand"),
-        ));
+/// The features of a tenant's effective plan; the provider has them all.
+pub(crate) fn features(r: &impl Reader, t: TenantId) -> Result<Features> {
+    if t == PROVIDER {
+        return Ok(Features {
+            custom_branding: true,
+            tls: true,
+            dedicated_ip: true,
+            api_access: true,
+        });
     }
-    let mut hosts: Vec<String> = Vec::with_capacity(b.hostnames.len());
-    for h in &b.hostnames {
-        let h = validate::domain(h).map_err(|e| match e {
-            CoreError::Invalid { reason, .. } => CoreError::invalid("hostnames", reason),
-            other => other,
-        })?;
-        if hosts.contains(&h) {
-            return Err(CoreError::invalid(
-                "hostnames",
-                format!("{h} is listed twice"),
-            ));
-        }
-        hosts.push(h);
-    }
-    b.hostnames = hosts;
-    b.colours.primary = colour("colours.primary", &b.colours.primary)?;
-    b.colours.accent = colour("colours.accent", &b.colours.accent)?;
-    b.support_url = match b.support_url.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(u) => Some(support_url(u)?),
-    };
-    b.logo = None;
-    Ok(b)
-}
-
-/// `#rrggbb`, lowercased.
-fn colour(field: &'static str, input: &str) -> Result<String> {
-    let c = input.trim().to_ascii_lowercase();
-    let ok = c.len() == 7 && c.starts_with('#') && c.bytes().skip(1).all(|b| b.is_ascii_hexdigit());
-    if ok {
-        Ok(c)
-    } else {
-        Err(CoreError::invalid(
-            field,
-            format!("{input:?} is not a colour of the form #rrggbb"),
-        ))
-    }
-}
-
-/// An absolute `https` URL with a valid host and nothing a page could misread.
-fn support_url(input: &str) -> Result<String> {
-    let bad = |reason: &str| {
-        Err(CoreError::invalid(
-            "support_url",
-            format!("{input:?}: {reason}"),
-        ))
-    };
-    if input.len() > SUPPORT_URL_MAX {
-        return bad("longer than 2048 characters");
-    }
-    if input
-        .chars()
-        .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '"' | '<' | '>' | '\\'))
-    {
-        return bad("contains spaces, control characters, quotes or angle brackets");
-    }
-    let Some(rest) = input
-        .get(..8)
-        .filter(|s| s.eq_ignore_ascii_case("https://"))
-        .map(|_| &input[8..])
-    else {
-        return bad("must start with https://");
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.contains('@') {
-        return bad("must not carry credentials");
-    }
-    let host = match authority.rsplit_once(':') {
-        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !port.is_empty() => h,
-        _ => authority,
-    };
-    if validate::domain(host).is_err() {
-        return bad("needs a valid host name");
-    }
-    Ok(format!("https://{rest}"))
+    let chain = tenant::chain(r, t)?;
+    Ok(plan::effective(r, &chain)?
+        .map(|p| p.features)
+        .unwrap_or_default())
 }
 
 /// Reads the record at a place.
@@ -363,12 +290,18 @@ fn check_plan(r: &impl Reader, place: &Place, brand: &Brand) -> Result<()> {
 }
 
 impl Core {
+    /// What a tenant's effective plan includes (the provider: everything). No actor: callers
+    /// check permissions on the object first, so that this reveals nothing.
+    pub async fn plan_features(&self, tenant: TenantId) -> Result<Features> {
+        self.read(move |s| features(s, tenant)).await
+    }
+
     /// Sets the brand of a tenant (by its ancestors: `TenantUpdate`) or of a domain
     /// (`DomainUpdate`). The plan must include custom branding, and custom TLS for own
     /// hostnames. Hostnames the record held before and no longer lists are freed; a hostname
     /// another brand holds is refused. The stored logo stays.
     pub async fn set_brand(&self, actor: &Actor, of: BrandOf, brand: Brand) -> Result<()> {
-        let brand = validated(brand)?;
+        let brand = check::validated(brand)?;
         let a = actor.clone();
         self.write(actor.clone(), move |txn| {
             let place = place(txn, &of, Some((&a, action(&of, true))))?;

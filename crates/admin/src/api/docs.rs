@@ -517,8 +517,14 @@ fn schemas() -> Value {
 /// The schemas of this file and of the files that keep their own.
 fn all_schemas() -> Value {
     let mut all = schemas();
-    if let (Value::Object(m), Value::Object(more)) = (&mut all, super::sieve::schemas()) {
-        m.extend(more);
+    for more in [
+        super::sieve::schemas(),
+        super::brands::schemas(),
+        super::outbound::schemas(),
+    ] {
+        if let (Value::Object(m), Value::Object(more)) = (&mut all, more) {
+            m.extend(more);
+        }
     }
     all
 }
@@ -539,10 +545,18 @@ fn query_param(name: &str) -> Value {
     json!({"name": name, "in": "query", "required": false, "schema": schema})
 }
 
+/// Every operation: this file's and those of the files that keep their own.
+fn all_ops() -> impl Iterator<Item = &'static Op> {
+    OPS.iter()
+        .chain(super::sieve::OPS)
+        .chain(super::brands::OPS)
+        .chain(super::outbound::OPS)
+}
+
 /// The OpenAPI 3.1 document.
 pub fn spec() -> Value {
     let mut paths = Map::new();
-    for o in OPS.iter().chain(super::sieve::OPS) {
+    for o in all_ops() {
         let entry = paths.entry(o.path.to_string()).or_insert_with(|| json!({}));
         let mut params: Vec<Value> = o.query.iter().map(|q| query_param(q)).collect();
         for seg in o.path.split('/') {
@@ -577,6 +591,14 @@ pub fn spec() -> Value {
                 "application/json": {"schema": {"type": "object"}},
                 "text/csv": {"schema": {"type": "string"}}}}}),
             ("patch", "/api/v1/me") => json!({"204": {"description": "Done"}}),
+            ("get", "/brand/logo/{id}") => {
+                let image = json!({"schema": {"type": "string", "format": "binary"}});
+                let types: Map<String, Value> = marque_core::brand::LOGO_TYPES
+                    .iter()
+                    .map(|t| (t.to_string(), image.clone()))
+                    .collect();
+                json!({"200": {"description": "The image", "content": types}})
+            }
             _ => {
                 json!({"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}})
             }
@@ -591,10 +613,21 @@ pub fn spec() -> Value {
             "parameters": params,
             "responses": responses,
         });
-        if o.path == "/api/v1/openapi.json" || o.path == "/api/docs" {
+        if o.path == "/api/v1/openapi.json"
+            || o.path == "/api/docs"
+            || o.path.starts_with("/brand/")
+        {
             operation["security"] = json!([]);
         }
-        if let Some(b) = o.body {
+        if o.body == Some(super::brands::LOGO_BODY) {
+            let image = json!({"schema": {"type": "string", "format": "binary",
+                "maxLength": marque_core::brand::LOGO_MAX_BYTES}});
+            let types: Map<String, Value> = marque_core::brand::LOGO_TYPES
+                .iter()
+                .map(|t| (t.to_string(), image.clone()))
+                .collect();
+            operation["requestBody"] = json!({"required": true, "content": types});
+        } else if let Some(b) = o.body {
             operation["requestBody"] = json!({"required": true, "content": {"application/json": {
                 "schema": {"$ref": format!("#/components/schemas/{b}")}}}});
         }
@@ -658,11 +691,11 @@ mod tests {
         }
         assert_eq!(
             routed,
-            OPS.len() + crate::api::sieve::OPS.len(),
+            all_ops().count(),
             "the document lists operations the router lacks"
         );
-        for o in OPS.iter().chain(crate::api::sieve::OPS) {
-            if let Some(b) = o.body {
+        for o in all_ops() {
+            if let Some(b) = o.body.filter(|b| *b != crate::api::brands::LOGO_BODY) {
                 assert!(doc["components"]["schemas"][b].is_object(), "schema {b}");
             }
         }

@@ -12,6 +12,7 @@ use crate::state::AppState;
 
 pub mod activations;
 pub mod aliases;
+pub mod brands;
 pub mod bulk;
 pub mod docs;
 pub mod domains;
@@ -21,6 +22,7 @@ pub mod logs;
 pub mod mailboxes;
 pub mod managers;
 pub mod me;
+pub mod outbound;
 pub mod plans;
 pub mod queue;
 pub mod sieve;
@@ -55,6 +57,8 @@ pub fn routes() -> Vec<Route> {
     all.extend(sieve::routes());
     all.extend(webhooks::routes());
     all.extend(queue::routes());
+    all.extend(brands::routes());
+    all.extend(outbound::routes());
     all.extend(docs::routes());
     all
 }

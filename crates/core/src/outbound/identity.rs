@@ -86,6 +86,35 @@ impl Core {
         .await
     }
 
+    /// The identity set on this tenant or domain itself (not inherited), if any; readable by
+    /// who may read the tenant (`TenantRead`) or the domain (`DomainRead`).
+    pub async fn get_outbound_identity(
+        &self,
+        actor: &Actor,
+        of: IdentityOf,
+    ) -> Result<Option<OutboundIdentity>> {
+        let a = actor.clone();
+        self.read(move |s| {
+            let key = match &of {
+                IdentityOf::Tenant(t) => {
+                    let t = tenant::load(s, *t)?;
+                    let target = Target::of(&t, Object::Tenant);
+                    check(&a, Action::TenantRead, &target, "tenant", t.id)?;
+                    dir::owned_key(t.id, TAG, 0)
+                }
+                IdentityOf::Domain(name) => {
+                    let name = validate::domain(name)?;
+                    let (d, t) = domain::load_by_name(s, &name)?;
+                    let target = Target::of(&t, Object::Domain(d.id));
+                    check(&a, Action::DomainRead, &target, "domain", &name)?;
+                    dir::owned_key(t.id, TAG, d.id.0)
+                }
+            };
+            dir::get(s, Keyspace::Directory, &key)
+        })
+        .await
+    }
+
     /// The identity mail of `tenant` (sent from `domain`, if given) leaves with.
     pub async fn outbound_identity(
         &self,
