@@ -19,6 +19,7 @@
 //! - [`tenant`] — the tenant tree.
 //! - [`domain`], [`mailbox`], [`alias`], [`list`] — what a domain holds.
 //! - [`dkim`] — DKIM signing keys per domain and the TXT records that publish them.
+//! - [`dns`] — the DNS records each domain must publish and the check of their propagation.
 //! - [`plan`] — plans and mailbox tiers.
 //! - [`limits`] — limits and who may set them.
 //! - [`quota`] — allocation, usage charges for delivery/APPEND, usage reports.
@@ -45,6 +46,7 @@ pub mod bootstrap;
 pub mod credit;
 mod directory;
 pub mod dkim;
+pub mod dns;
 pub mod domain;
 pub mod error;
 mod expansion;
@@ -104,6 +106,7 @@ pub struct Core {
     store: Store,
     cost: HashCost,
     sieve: sieve::SieveLimits,
+    dns: dns::DnsState,
 }
 
 impl Core {
@@ -118,12 +121,19 @@ impl Core {
             store,
             cost,
             sieve: sieve::SieveLimits::default(),
+            dns: dns::DnsState::default(),
         })
     }
 
     /// Sets the limits on each mailbox's Sieve scripts.
     pub fn with_sieve_limits(mut self, limits: sieve::SieveLimits) -> Core {
         self.sieve = limits;
+        self
+    }
+
+    /// Sets what the DNS check of domains' records uses (platform host, name servers...).
+    pub fn with_dns(mut self, settings: dns::DnsSettings) -> Core {
+        self.dns = dns::DnsState::new(settings);
         self
     }
 
