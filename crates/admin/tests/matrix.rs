@@ -60,6 +60,13 @@ const TABLE: &[Row] = &[
         expect: [(200, 200), (200, 404), (200, 404), (200, 404), (404, 404)],
     },
     Row {
+        method: "GET",
+        own: "/api/v1/domains/a.example/dns",
+        foreign: "/api/v1/domains/b.example/dns",
+        body: None,
+        expect: [(200, 200), (200, 404), (200, 404), (200, 404), (404, 404)],
+    },
+    Row {
         method: "POST",
         own: "/api/v1/domains#{A}",
         foreign: "/api/v1/domains#{B}",

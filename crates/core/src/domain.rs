@@ -255,6 +255,7 @@ impl Core {
             }
             txn.delete(Keyspace::Directory, dir::domain_key(t.id, d.id));
             crate::dkim::delete(txn, t.id, d.id);
+            crate::dns::status::delete(txn, t.id, d.id);
             txn.delete(Keyspace::Names, dir::domain_name_key(&name));
             txn.delete(Keyspace::Names, dir::locator_key(b'd', d.id.0));
             audit::record(

@@ -19,6 +19,7 @@
 //! - [`tenant`] — the tenant tree.
 //! - [`domain`], [`mailbox`], [`alias`], [`list`] — what a domain holds.
 //! - [`dkim`] — DKIM signing keys per domain and the TXT records that publish them.
+//! - [`dns`] — the DNS records each domain must publish and the check of their propagation.
 //! - [`plan`] — plans and mailbox tiers.
 //! - [`limits`] — limits and who may set them.
 //! - [`quota`] — allocation, usage charges for delivery/APPEND, usage reports.
@@ -48,6 +49,7 @@ pub mod brand;
 pub mod credit;
 mod directory;
 pub mod dkim;
+pub mod dns;
 pub mod domain;
 pub mod error;
 mod expansion;
@@ -110,6 +112,7 @@ pub struct Core {
     sieve: sieve::SieveLimits,
     /// `[server] hostname`: the name of the built-in brand when nobody set one.
     hostname: String,
+    dns: dns::DnsState,
 }
 
 impl Core {
@@ -125,6 +128,7 @@ impl Core {
             cost,
             sieve: sieve::SieveLimits::default(),
             hostname: "localhost".into(),
+            dns: dns::DnsState::default(),
         })
     }
 
@@ -138,6 +142,12 @@ impl Core {
     /// mail host when no tenant above a domain has a brand.
     pub fn with_server_hostname(mut self, hostname: impl Into<String>) -> Core {
         self.hostname = hostname.into().trim_end_matches('.').to_ascii_lowercase();
+        self
+    }
+
+    /// Sets what the DNS check of domains' records uses (platform host, name servers...).
+    pub fn with_dns(mut self, settings: dns::DnsSettings) -> Core {
+        self.dns = dns::DnsState::new(settings);
         self
     }
 

@@ -112,6 +112,20 @@ pub const OPS: &[Op] = &[
     ),
     op("get", "/api/v1/domains/{name}", "Read a domain", None, &[]),
     op(
+        "get",
+        "/api/v1/domains/{name}/dns",
+        "The DNS records a domain must publish and their state at the last check",
+        None,
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/domains/{name}/dns/check",
+        "Check a domain's DNS records now (at most once per 10 s per domain)",
+        None,
+        &[],
+    ),
+    op(
         "patch",
         "/api/v1/domains/{name}",
         "Enable/disable, limits",
@@ -580,7 +594,8 @@ pub fn spec() -> Value {
                     && !p.ends_with("credit")
                     && !p.ends_with("bulk")
                     && !p.ends_with("activate")
-                    && !p.ends_with("retry") =>
+                    && !p.ends_with("retry")
+                    && !p.ends_with("/dns/check") =>
             {
                 json!({"201": {"description": "Created", "content": {"application/json": {"schema": {"type": "object"}}}}})
             }

@@ -14,6 +14,7 @@ pub mod activations;
 pub mod aliases;
 pub mod brands;
 pub mod bulk;
+pub mod dns;
 pub mod docs;
 pub mod domains;
 pub mod limits;
@@ -44,6 +45,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(me::routes());
     all.extend(tenants::routes());
     all.extend(domains::routes());
+    all.extend(dns::routes());
     all.extend(bulk::routes());
     all.extend(mailboxes::routes());
     all.extend(tokens::routes());

@@ -36,9 +36,15 @@ pub async fn start() -> Server {
 
 /// Starts the API with `settings`.
 pub async fn start_with(settings: Settings) -> Server {
+    start_with_core(settings, |core| core).await
+}
+
+/// Starts the API with `settings` over a core set up by `configure`.
+pub async fn start_with_core(settings: Settings, configure: impl FnOnce(Core) -> Core) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
     let core = Core::open_with(store, HashCost::insecure_for_tests()).expect("open core");
+    let core = configure(core);
     core.bootstrap(Some(ADMIN.into())).await.expect("bootstrap");
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
