@@ -112,6 +112,11 @@ impl From<CoreError> for Problem {
                 "forbidden",
                 format!("not permitted on {what} {key}"),
             ),
+            NotInPlan { feature, tenant } => Problem::new(
+                StatusCode::FORBIDDEN,
+                "not-in-plan",
+                format!("the plan of tenant {tenant} does not include {feature}"),
+            ),
             AlreadyExists { what, key } => Problem::new(
                 StatusCode::CONFLICT,
                 "already-exists",

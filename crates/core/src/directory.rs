@@ -17,9 +17,13 @@
 //! | `tenant · 'v' · activation`         | [`crate::activation::Activation`] |
 //! | `tenant · 'e' · time · id`          | [`crate::activation::ActivationEvent`] |
 //! | `tenant · '$' · entry`              | [`crate::credit::LedgerEntry`] |
+//! | `tenant · 'b' · 0`                  | the tenant's [`crate::brand::Brand`] |
+//! | `tenant · 'b' · domain`             | a domain's [`crate::brand::Brand`] |
+//! | `tenant · 'i' · logo`               | a brand's logo image |
 //!
 //! `Keyspace::Names` holds the globally unique names and the id → owner locators:
-//! `'D' · domain name`, `'@' · address`, `'n' · login`, `'h' · token hash`, `'#' · kind · id`.
+//! `'D' · domain name`, `'@' · address`, `'n' · login`, `'h' · token hash`, `'#' · kind · id`,
+//! `'B' · brand hostname` (→ the brand holding it).
 //!
 //! The core's own counters (`Keyspace::Counters`) start with `'C' · tenant`: the credit balance
 //! and the monthly activation counts.
@@ -123,6 +127,8 @@ pub(crate) const TOKEN: u8 = b'k';
 pub(crate) const ACTIVATION: u8 = b'v';
 pub(crate) const EVENT: u8 = b'e';
 pub(crate) const LEDGER: u8 = b'$';
+pub(crate) const BRAND: u8 = b'b';
+pub(crate) const LOGO: u8 = b'i';
 
 // Names.
 
@@ -137,6 +143,12 @@ pub(crate) fn login_key(login: &str) -> Vec<u8> {
 }
 pub(crate) fn token_hash_key(hash: &[u8]) -> Vec<u8> {
     Key::new().tag(b'h').bytes(hash).into_bytes()
+}
+pub(crate) fn brand_host_key(hostname: &str) -> Vec<u8> {
+    Key::new().tag(b'B').str(hostname).into_bytes()
+}
+pub(crate) fn brand_hosts_prefix() -> Vec<u8> {
+    Key::new().tag(b'B').into_bytes()
 }
 pub(crate) fn locator_key(kind: u8, id: u64) -> Vec<u8> {
     Key::new().tag(b'#').tag(kind).u64(id).into_bytes()

@@ -21,6 +21,13 @@ pub enum CoreError {
         what: &'static str,
         key: String,
     },
+    /// The tenant's plan does not include a feature the change needs (custom branding, custom
+    /// TLS, a dedicated IP).
+    #[error("the plan of tenant {tenant} does not include {feature}")]
+    NotInPlan {
+        feature: &'static str,
+        tenant: String,
+    },
     /// A unique name is taken.
     #[error("{what} already exists: {key}")]
     AlreadyExists { what: &'static str, key: String },

@@ -32,6 +32,8 @@
 //! - [`net`] — session plumbing shared by every protocol.
 //! - [`sieve`] — managing Sieve scripts, vacation and forwards, bulk filters.
 //! - [`webhook`], [`webhook_outbox`] — webhooks, their durable outbox and delivery log.
+//! - [`brand`] — brands per tenant and domain, their hostnames and logos, and how a domain or
+//!   a hostname resolves to the brand it shows.
 //! - [`outbound`] — the outbound queue's messages, their scoped administration, and the
 //!   source address and EHLO name each tenant or domain sends from.
 
@@ -42,6 +44,7 @@ pub mod alias;
 pub mod audit;
 pub mod authlog;
 pub mod bootstrap;
+pub mod brand;
 pub mod credit;
 mod directory;
 pub mod dkim;
@@ -73,6 +76,7 @@ pub use activation::{Activation, ActivationPolicy, ActivationState, MonthlyCount
 pub use alias::Alias;
 pub use audit::{AuditPage, AuditRecord, AuditScope};
 pub use bootstrap::Bootstrap;
+pub use brand::{Brand, BrandOf, Colours, EffectiveBrand, LogoRef};
 pub use credit::LedgerEntry;
 pub use domain::{Domain, NewDomain};
 pub use error::{CoreError, Result};
@@ -104,6 +108,8 @@ pub struct Core {
     store: Store,
     cost: HashCost,
     sieve: sieve::SieveLimits,
+    /// `[server] hostname`: the name of the built-in brand when nobody set one.
+    hostname: String,
 }
 
 impl Core {
@@ -118,12 +124,20 @@ impl Core {
             store,
             cost,
             sieve: sieve::SieveLimits::default(),
+            hostname: "localhost".into(),
         })
     }
 
     /// Sets the limits on each mailbox's Sieve scripts.
     pub fn with_sieve_limits(mut self, limits: sieve::SieveLimits) -> Core {
         self.sieve = limits;
+        self
+    }
+
+    /// Sets the server's own hostname (`[server] hostname`): the built-in brand's name and
+    /// mail host when no tenant above a domain has a brand.
+    pub fn with_server_hostname(mut self, hostname: impl Into<String>) -> Core {
+        self.hostname = hostname.into().trim_end_matches('.').to_ascii_lowercase();
         self
     }
 

@@ -91,7 +91,8 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
     let core = tenancy
         .core()
         .clone()
-        .with_sieve_limits(config.sieve.storage_limits());
+        .with_sieve_limits(config.sieve.storage_limits())
+        .with_server_hostname(&config.server.hostname);
     // Redirects, vacation replies and bounces go to the outbound queue; with the workers off
     // nothing would send them, so a redirect keeps the message instead (docs/sieve.md).
     let outbox: std::sync::Arc<dyn marque_delivery::Outbox> = if config.outbound.enabled {
