@@ -7,6 +7,7 @@
 //   RESELLER_LOGIN / RESELLER_PASSWORD   an administrator of the first tenant
 //   POSTMASTER_LOGIN / POSTMASTER_PASSWORD  the postmaster of a domain of another tenant
 //   BRAND_HOST, BRAND_NAME (optional)     a branded hostname and the name it must show
+//   PROVIDER_NAME     the provider's brand name, which the branded pages must not show
 //   SCREENSHOTS       directory for one screenshot per page
 //   CHROMIUM          the browser binary (default /usr/bin/chromium)
 // Exits non-zero with a message on the first failed expectation.
@@ -170,7 +171,13 @@ try {
     await shot(page, "18-branded-login");
     const text = await page.textContent("body");
     expect(text.includes(BRAND_NAME), `the branded login page shows "${BRAND_NAME}"`);
-    expect(!text.includes("Marque"), "the provider's brand appears nowhere on the branded page");
+    const provider = env("PROVIDER_NAME");
+    expect(!text.includes(provider), "the provider's brand appears nowhere on the branded page");
+    await signIn(page, branded, env("RESELLER_LOGIN"), env("RESELLER_PASSWORD"));
+    const inside = await page.textContent("body");
+    expect(inside.includes(BRAND_NAME) && !inside.includes(provider), "the branded dashboard shows the brand only");
+    expect(await page.getByRole("link", { name: "Support" }).count() === 1, "the brand's support link is shown");
+    await shot(page, "19-branded-dashboard");
     const logo = page.locator("img.logo");
     expect(await logo.count() === 1, "the brand's logo is shown");
     const loaded = await logo.evaluate((img) => img.complete && img.naturalWidth > 0);

@@ -8,23 +8,70 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{ADMIN, Server};
+use marque_core::{Actor, Brand, BrandOf, Colours, Features, NewPlan, PROVIDER, TenantId, Tier};
 use serde_json::json;
 
 const RESELLER: &str = "acme-admin";
 const RESELLER_PW: &str = "acme-admin-password";
 const POSTMASTER: &str = "pm@other.test";
 const POSTMASTER_PW: &str = "postmaster-password";
+const BRAND_HOST: &str = "mail.acme.test";
+const BRAND_NAME: &str = "Acme Mail";
+/// A 16×16 red PNG, the brand's logo.
+const LOGO_PNG: &str = "89504e470d0a1a0a0000000d494844520000001000000010080200000090916836000000164944415478da6338a1a141126218d530aa61f86a00007c331810fa24a3e50000000049454e44ae426082";
 
 /// Two tenants: a reseller with an administrator, and a customer elsewhere in the tree with a
 /// domain whose postmaster signs in.
 async fn seed(s: &Server) {
+    let operator = Actor::operator();
+    let plan = s
+        .core
+        .create_plan(
+            &operator,
+            NewPlan {
+                owner: PROVIDER,
+                name: "Branded".into(),
+                tier: Tier::Standard,
+                default_mailbox_mb: 1024,
+                max_mailbox_mb: 20480,
+                features: Features {
+                    custom_branding: true,
+                    tls: true,
+                    dedicated_ip: false,
+                    api_access: true,
+                },
+                price_credits: 0,
+            },
+        )
+        .await
+        .expect("plan");
     let acme = s
         .create(
             "/api/v1/tenants",
             ADMIN,
-            json!({"name": "Acme Hosting", "kind": "reseller"}),
+            json!({"name": "Acme Hosting", "kind": "reseller", "plan": plan.id}),
         )
         .await;
+    let of = BrandOf::Tenant(TenantId(acme["id"].as_u64().expect("id")));
+    let brand = Brand {
+        name: BRAND_NAME.into(),
+        hostnames: vec![BRAND_HOST.into()],
+        colours: Colours {
+            primary: "#7a1f5c".into(),
+            accent: "#c2410c".into(),
+        },
+        support_url: Some("https://support.acme.test/".into()),
+        logo: None,
+    };
+    s.core
+        .set_brand(&operator, of.clone(), brand)
+        .await
+        .expect("brand");
+    let png = hex::decode(LOGO_PNG).expect("hex");
+    s.core
+        .set_brand_logo(&operator, of, "image/png", png)
+        .await
+        .expect("logo");
     s.create(
         "/api/v1/managers",
         ADMIN,
@@ -275,6 +322,39 @@ async fn a_postmaster_sees_only_its_domain() {
     assert!(after.body.contains("not found"), "{}", after.body);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_branded_hostname_shows_its_brand() {
+    let s = common::start().await;
+    seed(&s).await;
+    let c = Client::new(&s);
+    let host = format!("Host: {BRAND_HOST}:{}", s.addr.port());
+    let login = c.run("GET", "/admin/login", None, &[&host]);
+    assert_eq!(login.status, 200);
+    assert!(login.body.contains(BRAND_NAME));
+    assert!(login.body.contains("https://support.acme.test/"));
+    let provider = s
+        .core
+        .brand_for_tenant(PROVIDER)
+        .await
+        .expect("provider brand")
+        .brand
+        .name;
+    assert!(!login.body.contains(&provider), "{}", login.body);
+    let at = login.body.find("/admin/brand/logo/").expect("a logo");
+    let path: String = login.body[at..].chars().take_while(|c| *c != '"').collect();
+    let logo = c.run("GET", &path, None, &[]);
+    assert_eq!(logo.status, 200);
+    assert!(logo.headers.contains("content-type: image/png"));
+    let css = c.run("GET", "/admin/assets/brand.css", None, &[&host]);
+    assert!(css.body.contains("--brand: #7a1f5c;"), "{}", css.body);
+    // Any other name shows the provider's brand.
+    let plain = c.get("/admin/login");
+    assert!(!plain.body.contains(BRAND_NAME));
+    assert!(plain.body.contains(&provider));
+    let css = c.get("/admin/assets/brand.css");
+    assert!(!css.body.contains("#7a1f5c"));
+}
+
 /// The workspace root (two levels above this crate).
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -304,6 +384,13 @@ async fn browser() {
         .unwrap_or_else(|_| root.join("target"));
     let shots = target.join("panel-screenshots");
     let port = s.addr.port().to_string();
+    let provider = s
+        .core
+        .brand_for_tenant(PROVIDER)
+        .await
+        .expect("provider brand")
+        .brand
+        .name;
     let out = tokio::process::Command::new("node")
         .arg(&script)
         .env("PANEL_URL", s.url(""))
@@ -312,6 +399,9 @@ async fn browser() {
         .env("RESELLER_PASSWORD", RESELLER_PW)
         .env("POSTMASTER_LOGIN", POSTMASTER)
         .env("POSTMASTER_PASSWORD", POSTMASTER_PW)
+        .env("BRAND_HOST", BRAND_HOST)
+        .env("BRAND_NAME", BRAND_NAME)
+        .env("PROVIDER_NAME", &provider)
         .env("SCREENSHOTS", &shots)
         .env("CHROMIUM", &chromium)
         .output()

@@ -25,9 +25,3 @@ pub fn stylesheet(text: String, cache: &'static str) -> Response {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     secure(resp)
 }
-
-/// `GET /admin/assets/brand.css`: the colours of the brand of the host the panel is reached
-/// on, as custom properties over the stylesheet's defaults.
-pub async fn brand_css() -> Response {
-    stylesheet(String::new(), "no-cache")
-}

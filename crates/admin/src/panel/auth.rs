@@ -5,16 +5,16 @@
 use std::time::Instant;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use marque_core::authlog::Attempt;
 use marque_core::{CoreError, PrincipalId};
 use maud::html;
 
-use super::Tls;
 use super::ctx::{Ctx, Posted, client_ip, forbidden, read_form, same_origin};
 use super::layout::{self, Brand};
 use super::session::{self, Sessions};
+use super::{Tls, brand};
 use crate::state::AppState;
 
 /// The one message for every failed sign-in.
@@ -42,16 +42,16 @@ fn login_page(brand: &Brand, error: Option<&str>, login: &str) -> Response {
 }
 
 /// `GET /admin/login`.
-pub async fn login_form() -> Response {
-    login_page(&Brand::provider(), None, "")
+pub async fn login_form(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    login_page(&brand::for_host(&st, &headers).await, None, "")
 }
 
 /// `POST /admin/login`: signs in, opens a session, sets its cookie.
 pub async fn login(State(st): State<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let brand = Brand::provider();
+    let brand = brand::for_host(&st, &parts.headers).await;
     if !same_origin(&parts.headers) {
-        return forbidden("This form was sent from another site.");
+        return forbidden(&brand, "This form was sent from another site.");
     }
     let ip = client_ip(&parts);
     let tls = parts.extensions.get::<Tls>().is_some_and(|t| t.0);
@@ -67,7 +67,7 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Response {
         }
         return r;
     }
-    let fields = match read_form(Request::from_parts(parts, body)).await {
+    let fields = match read_form(Request::from_parts(parts, body), &brand).await {
         Ok(f) => f,
         Err(r) => return r,
     };

@@ -115,6 +115,7 @@ impl FromRequestParts<AppState> for Ctx {
             .ok_or_else(to_login)?;
         let session = sessions.touch(&id, Instant::now()).ok_or_else(to_login)?;
         let flash = sessions.take_flash(&id);
+        let brand = super::brand::for_host(st, &parts.headers).await;
         Ok(Ctx {
             st: st.clone(),
             host: host_of(&parts.headers),
@@ -122,7 +123,7 @@ impl FromRequestParts<AppState> for Ctx {
             sessions,
             session,
             flash,
-            brand: layout::Brand::provider(),
+            brand,
         })
     }
 }
@@ -177,22 +178,29 @@ impl Posted {
 }
 
 /// The answer to a refused post.
-pub fn forbidden(text: &str) -> Response {
+pub fn forbidden(brand: &layout::Brand, text: &str) -> Response {
     (
         StatusCode::FORBIDDEN,
-        layout::bare("Refused", layout::message(true, text)),
+        layout::bare_branded("Refused", brand, layout::message(true, text)),
     )
         .into_response()
 }
 
 /// Reads an `application/x-www-form-urlencoded` body of at most [`MAX_FORM`] bytes.
-pub async fn read_form(req: Request) -> Result<HashMap<String, String>, Response> {
+pub async fn read_form(
+    req: Request,
+    brand: &layout::Brand,
+) -> Result<HashMap<String, String>, Response> {
     let body = axum::body::to_bytes(req.into_body(), MAX_FORM)
         .await
         .map_err(|_| {
             (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                layout::bare("Too large", layout::message(true, "The form is too large.")),
+                layout::bare_branded(
+                    "Too large",
+                    brand,
+                    layout::message(true, "The form is too large."),
+                ),
             )
                 .into_response()
         })?;
@@ -211,12 +219,16 @@ impl FromRequest<AppState> for Posted {
         let (mut parts, body) = req.into_parts();
         let ctx = Ctx::from_request_parts(&mut parts, st).await?;
         if !same_origin(&parts.headers) {
-            return Err(forbidden("This form was sent from another site."));
+            return Err(forbidden(
+                &ctx.brand,
+                "This form was sent from another site.",
+            ));
         }
-        let fields = read_form(Request::from_parts(parts, body)).await?;
+        let fields = read_form(Request::from_parts(parts, body), &ctx.brand).await?;
         let given = fields.get("csrf").map(String::as_str).unwrap_or("");
         if !same_token(given, &ctx.session.csrf) {
             return Err(forbidden(
+                &ctx.brand,
                 "This form has expired or did not come from this panel. Reload the page and try again.",
             ));
         }

@@ -20,15 +20,20 @@ pub struct Brand {
     /// Where the logo is served, if there is one.
     pub logo: Option<String>,
     pub support_url: Option<String>,
+    /// `#rrggbb` colours, checked.
+    pub primary: Option<String>,
+    pub accent: Option<String>,
 }
 
 impl Brand {
-    /// The provider's own brand.
-    pub fn provider() -> Brand {
+    /// A brand with only a name (when the stored brand cannot be read).
+    pub fn named(name: &str) -> Brand {
         Brand {
-            name: "Marque".into(),
+            name: name.to_string(),
             logo: None,
             support_url: None,
+            primary: None,
+            accent: None,
         }
     }
 }
@@ -86,11 +91,6 @@ fn footer(brand: &Brand) -> Markup {
             }
         }
     }
-}
-
-/// A page without a session (sign-in, refusals).
-pub fn bare(title: &str, body: Markup) -> Response {
-    bare_branded(title, &Brand::provider(), body)
 }
 
 /// A page without a session, under `brand`.

@@ -11,6 +11,7 @@
 //! - [`ctx`]: extractors: the signed-in page context and checked form posts (CSRF, Origin).
 //! - [`layout`]: the page frame, navigation per role, helpers for tables and bars.
 //! - [`assets`]: the stylesheet.
+//! - [`brand`]: the brand of the host the panel is reached on, logos, colours.
 //! - [`auth`]: sign-in, sign-out, password change.
 //! - [`dashboard`]: the overview and search.
 //! - [`customers`], [`domains`], [`mailboxes`]: the tenant tree and its objects.
@@ -25,6 +26,7 @@ use crate::state::AppState;
 
 pub mod assets;
 pub mod auth;
+pub mod brand;
 pub mod ctx;
 pub mod customers;
 pub mod dashboard;
@@ -50,7 +52,8 @@ pub fn routes(sessions: Sessions) -> Router<AppState> {
         .route("/admin/", get(dashboard::show))
         .route("/admin/search", get(dashboard::search))
         .route("/admin/assets/panel.css", get(assets::css))
-        .route("/admin/assets/brand.css", get(assets::brand_css))
+        .route("/admin/assets/brand.css", get(brand::css))
+        .route("/admin/brand/logo/{id}", get(brand::logo))
         .route("/admin/login", get(auth::login_form).post(auth::login))
         .route("/admin/logout", post(auth::logout))
         .route(
