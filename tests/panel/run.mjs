@@ -86,12 +86,17 @@ try {
   await page.getByRole("button", { name: "Create domain" }).click();
   await page.waitForLoadState("load");
   expect((await page.textContent("main")).includes("Domain widget.test created"), "the domain is created");
-  await page.getByLabel(/^Name/).fill("alice");
+  await page.getByLabel(/^Mailbox name/).fill("alice");
   await page.locator("input[name=password]").fill("alice-password-123");
   await page.getByLabel("Storage").selectOption({ label: "1.0 GiB" });
   await page.getByRole("button", { name: "Create mailbox" }).click();
   await page.waitForLoadState("load");
   expect((await page.textContent("main")).includes("Mailbox alice@widget.test created"), "the mailbox is created");
+  await page.getByLabel(/^Alias/).fill("sales");
+  await page.getByLabel(/^Delivers to/).fill("alice@widget.test");
+  await page.getByRole("button", { name: "Create alias" }).click();
+  await page.waitForLoadState("load");
+  expect((await page.textContent("main")).includes("Alias sales@widget.test created"), "the alias is created");
   await shot(page, "05-domain");
 
   // Finds them in the lists and through search.
@@ -125,6 +130,30 @@ try {
   expect(download.suggestedFilename().endsWith(".csv"), "the download is a .csv file");
   expect(csv.split("\n")[0].includes(","), "the CSV has a header line");
   expect(csv.includes("Widget Co"), "the CSV names the new customer");
+
+  // Reselling pages: plans, managers, credit, activations.
+  await page.goto(`${BASE}/admin/plans`);
+  await page.getByLabel("Name", { exact: true }).fill("Basic");
+  await page.getByRole("button", { name: "Create plan" }).click();
+  await page.waitForLoadState("load");
+  expect((await page.textContent("main")).includes("Plan Basic created"), "a plan is created");
+  await shot(page, "10a-plans");
+  await page.goto(`${BASE}/admin/managers`);
+  await page.getByLabel("Login", { exact: true }).fill("helper");
+  await page.getByLabel("Password", { exact: true }).fill("helper-password-1");
+  await page.getByLabel(/^Domains, for helpdesk/).fill("widget.test");
+  await page.getByRole("button", { name: "Create manager" }).click();
+  await page.waitForLoadState("load");
+  expect((await page.textContent("main")).includes("Manager helper created"), "a helpdesk manager is created");
+  await shot(page, "10b-managers");
+  await page.goto(`${BASE}/admin/credit`);
+  await page.getByLabel("Credits", { exact: true }).fill("25");
+  await page.getByRole("button", { name: "Top up" }).click();
+  await page.waitForLoadState("load");
+  expect((await page.textContent("main")).includes("balance is 25"), "a customer's credit is topped up");
+  await shot(page, "10c-credit");
+  await page.goto(`${BASE}/admin/activations`);
+  await shot(page, "10d-activations");
 
   // Logs.
   await page.goto(`${BASE}/admin/logs/auth`);

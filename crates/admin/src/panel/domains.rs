@@ -212,6 +212,7 @@ pub async fn show(ctx: Ctx, Path(name): Path<String>) -> Response {
         .await
         .unwrap_or_default();
     let aliases = core.list_aliases(actor, &d.name).await.unwrap_or_default();
+    let lists = core.list_lists(actor, &d.name).await.unwrap_or_default();
     let allocated = usage.as_ref().map_or(0, |u| u.counts.storage_allocated);
     let room = room_mb(&ctx, &d, allocated).await;
     let sizes: Vec<u64> = SIZES
@@ -239,7 +240,7 @@ pub async fn show(ctx: Ctx, Path(name): Path<String>) -> Response {
         form.inline method="post" action="/admin/mailboxes" {
             (layout::csrf(&ctx))
             input type="hidden" name="domain" value=(d.name);
-            label { "Name (before @" (d.name) ")" input name="local" type="text" required autocomplete="off"; }
+            label { "Mailbox name (before @" (d.name) ")" input name="local" type="text" required autocomplete="off"; }
             label { "Password" input name="password" type="password" required minlength="8" autocomplete="new-password"; }
             label { "Storage"
                 select name="quota_mb" {
@@ -267,12 +268,37 @@ pub async fn show(ctx: Ctx, Path(name): Path<String>) -> Response {
             } }
         }
         h2 { "Aliases" }
+        form.inline method="post" action="/admin/aliases" {
+            (layout::csrf(&ctx))
+            input type="hidden" name="domain" value=(d.name);
+            label { "Alias (before @" (d.name) ")" input name="local" type="text" required autocomplete="off"; }
+            label { "Delivers to " span.hint { "(addresses, comma-separated)" } input name="targets" type="text" required; }
+            button type="submit" { "Create alias" }
+        }
         @if aliases.is_empty() { p { "No aliases." } }
         @else {
             div.table-wrap { table {
                 thead { tr { th { "Address" } th { "Delivers to" } } }
                 tbody { @for a in &aliases {
                     tr { td { (a.address) } td { (a.targets.join(", ")) } }
+                } }
+            } }
+        }
+        h2 { "Mailing lists" }
+        form.inline method="post" action="/admin/lists" {
+            (layout::csrf(&ctx))
+            input type="hidden" name="domain" value=(d.name);
+            label { "List address (before @" (d.name) ")" input name="local" type="text" required autocomplete="off"; }
+            label { "Name" input name="name" type="text" required; }
+            label { "Members " span.hint { "(comma-separated)" } input name="members" type="text"; }
+            button type="submit" { "Create list" }
+        }
+        @if lists.is_empty() { p { "No mailing lists." } }
+        @else {
+            div.table-wrap { table {
+                thead { tr { th { "Address" } th { "Name" } th.num { "Members" } } }
+                tbody { @for l in &lists {
+                    tr { td { (l.address) } td { (l.name) } td.num { (l.members.len()) } }
                 } }
             } }
         }

@@ -126,6 +126,10 @@ pub fn nav_for(role: &Role) -> Vec<(&'static str, &'static str)> {
             v.extend([
                 ("/admin/customers", "Customers"),
                 ("/admin/domains", "Domains"),
+                ("/admin/activations", "Activations"),
+                ("/admin/credit", "Credit"),
+                ("/admin/plans", "Plans"),
+                ("/admin/managers", "Managers"),
                 ("/admin/usage", "Usage"),
             ]);
             v.extend(logs);

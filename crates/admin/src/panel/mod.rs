@@ -15,6 +15,9 @@
 //! - [`auth`]: sign-in, sign-out, password change.
 //! - [`dashboard`]: the overview and search.
 //! - [`customers`], [`domains`], [`mailboxes`]: the tenant tree and its objects.
+//! - [`aliases`]: aliases and mailing lists of a domain.
+//! - [`activations`], [`credit`], [`plans`], [`managers`]: reselling: the activation queue,
+//!   prepaid credit, tariffs, managers and their policies.
 //! - [`usage`]: usage report and CSV download.
 //! - [`logs`]: transaction and authentication log viewers.
 //! - [`me`]: a mailbox's vacation message, forwards and filters.
@@ -24,9 +27,12 @@ use axum::routing::{get, post};
 
 use crate::state::AppState;
 
+pub mod activations;
+pub mod aliases;
 pub mod assets;
 pub mod auth;
 pub mod brand;
+pub mod credit;
 pub mod ctx;
 pub mod customers;
 pub mod dashboard;
@@ -34,7 +40,9 @@ pub mod domains;
 pub mod layout;
 pub mod logs;
 pub mod mailboxes;
+pub mod managers;
 pub mod me;
+pub mod plans;
 pub mod session;
 pub mod usage;
 
@@ -75,6 +83,20 @@ pub fn routes(sessions: Sessions) -> Router<AppState> {
             post(mailboxes::reset_password),
         )
         .route("/admin/mailboxes/{address}/flags", post(mailboxes::flags))
+        .route("/admin/aliases", post(aliases::create))
+        .route("/admin/lists", post(aliases::create_list))
+        .route("/admin/activations", get(activations::list))
+        .route(
+            "/admin/activations/{id}/approve",
+            post(activations::approve),
+        )
+        .route("/admin/activations/{id}/reject", post(activations::reject))
+        .route("/admin/credit", get(credit::show).post(credit::top_up))
+        .route("/admin/plans", get(plans::list).post(plans::create))
+        .route(
+            "/admin/managers",
+            get(managers::list).post(managers::create),
+        )
         .route("/admin/usage", get(usage::show))
         .route("/admin/usage.csv", get(usage::csv))
         .route("/admin/logs/transactions", get(logs::transactions))
