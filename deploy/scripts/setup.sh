@@ -67,7 +67,13 @@ ensure_rust_components() {
 # schemathesis from PyPI for the admin API's property tests.
 ensure_test_tools() {
     if command -v dpkg-query >/dev/null 2>&1; then
-        ensure_debian_packages python3 curl swaks fetchmail getmail6 isync offlineimap3 postfix sieve-connect python3-dkim python3-nacl
+        ensure_debian_packages python3 curl swaks fetchmail getmail6 isync offlineimap3 postfix sieve-connect python3-dkim python3-nacl chromium nodejs npm
+    fi
+    # The web panel's browser tests: playwright-core (pinned in tests/panel/package-lock.json)
+    # drives Debian's chromium.
+    if [ ! -d "$(dirname "${BASH_SOURCE[0]}")/../../tests/panel/node_modules/playwright-core" ]; then
+        echo "installing the panel's browser test driver (npm ci in tests/panel)" >&2
+        (cd "$(dirname "${BASH_SOURCE[0]}")/../../tests/panel" && npm ci --no-audit --no-fund)
     fi
     if ! command -v schemathesis >/dev/null 2>&1; then
         echo "installing schemathesis" >&2

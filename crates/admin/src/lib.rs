@@ -16,6 +16,7 @@
 //! - [`etag`]: `ETag`, `If-Match`, `If-None-Match`.
 //! - [`idempotency`]: `Idempotency-Key` on POST.
 //! - [`api`]: the router, one file per resource, the OpenAPI document and the docs page.
+//! - [`panel`]: the web panel at `/admin` for every role, server-rendered HTML.
 //! - [`webhooks`]: the dispatcher that sends the core's webhook outbox, signed.
 
 #![forbid(unsafe_code)]
@@ -25,6 +26,7 @@ pub mod etag;
 pub mod extract;
 pub mod idempotency;
 pub mod paging;
+pub mod panel;
 pub mod problem;
 pub mod server;
 pub mod state;

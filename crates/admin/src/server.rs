@@ -48,11 +48,13 @@ impl Api {
 impl Handler for Api {
     async fn handle(&self, conn: Connection) {
         let peer = conn.peer().ip();
+        let tls = crate::panel::Tls(conn.is_tls());
         let mut stop = conn.shutdown_signal();
         let router = self.router.clone();
         let svc =
             hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(ClientIp(peer));
+                req.extensions_mut().insert(tls);
                 let router = router.clone();
                 // One span per request inside the connection's; the query string may carry
                 // addresses, so only the path is recorded.

@@ -83,6 +83,8 @@ pub fn router(state: AppState) -> Router {
     for route in routes() {
         r = r.route(route.path, route.handler);
     }
+    // The web panel at /admin, over the same core and permission checks.
+    let r = r.merge(crate::panel::routes(crate::panel::Sessions::default()));
     r.fallback(no_route)
         .method_not_allowed_fallback(no_method)
         .layer(middleware::from_fn_with_state(

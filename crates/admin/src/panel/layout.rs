@@ -1,0 +1,285 @@
+//! The page frame: header with the brand, navigation for the signed-in role, the flash
+//! message, and small helpers (messages, usage bars, sizes, times). Pages carry a strict
+//! Content-Security-Policy: no inline script or style, everything from this origin.
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use marque_core::Role;
+use maud::{DOCTYPE, Markup, html};
+
+use super::ctx::Ctx;
+
+/// `Content-Security-Policy` of every panel page.
+pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+     script-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The brand a page shows.
+#[derive(Debug, Clone)]
+pub struct Brand {
+    pub name: String,
+    /// Where the logo is served, if there is one.
+    pub logo: Option<String>,
+    pub support_url: Option<String>,
+    /// `#rrggbb` colours, checked.
+    pub primary: Option<String>,
+    pub accent: Option<String>,
+}
+
+impl Brand {
+    /// A brand with only a name (when the stored brand cannot be read).
+    pub fn named(name: &str) -> Brand {
+        Brand {
+            name: name.to_string(),
+            logo: None,
+            support_url: None,
+            primary: None,
+            accent: None,
+        }
+    }
+}
+
+/// Adds the security headers every panel answer carries.
+pub fn secure(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+fn head(title: &str, brand: &Brand) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " · " (brand.name) }
+            link rel="stylesheet" href="/admin/assets/panel.css";
+            link rel="stylesheet" href="/admin/assets/brand.css";
+        }
+    }
+}
+
+fn brand_mark(brand: &Brand) -> Markup {
+    html! {
+        a.brand href="/admin" {
+            @if let Some(logo) = &brand.logo {
+                img.logo src=(logo) alt=(format!("{} logo", brand.name));
+            }
+            span.brand-name { (brand.name) }
+        }
+    }
+}
+
+fn footer(brand: &Brand) -> Markup {
+    html! {
+        footer {
+            @if let Some(url) = &brand.support_url {
+                a href=(url) rel="noopener" { "Support" }
+            }
+        }
+    }
+}
+
+/// A page without a session, under `brand`.
+pub fn bare_branded(title: &str, brand: &Brand, body: Markup) -> Response {
+    let m = html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head(title, brand))
+            body.bare {
+                header.top { (brand_mark(brand)) }
+                main #main { h1 { (title) } (body) }
+                (footer(brand))
+            }
+        }
+    };
+    secure(axum::response::Html(m.into_string()).into_response())
+}
+
+/// The navigation links for a role: `(href, label)`.
+pub fn nav_for(role: &Role) -> Vec<(&'static str, &'static str)> {
+    let logs = [
+        ("/admin/logs/transactions", "Transactions"),
+        ("/admin/logs/auth", "Sign-ins"),
+    ];
+    let mine = [
+        ("/admin/me/vacation", "Vacation"),
+        ("/admin/me/forwards", "Forwards"),
+        ("/admin/me/filters", "Filters"),
+    ];
+    let mut v = vec![("/admin", "Dashboard")];
+    match role {
+        Role::Admin | Role::ResellerManager { .. } => {
+            v.extend([
+                ("/admin/customers", "Customers"),
+                ("/admin/domains", "Domains"),
+                ("/admin/activations", "Activations"),
+                ("/admin/credit", "Credit"),
+                ("/admin/plans", "Plans"),
+                ("/admin/managers", "Managers"),
+                ("/admin/usage", "Usage"),
+            ]);
+            v.extend(logs);
+        }
+        Role::Helpdesk { .. } => {
+            v.push(("/admin/domains", "Domains"));
+            v.extend(logs);
+        }
+        Role::Postmaster { .. } => {
+            v.extend(logs);
+            v.extend(mine);
+        }
+        Role::User { .. } => {
+            v.push(("/admin/logs/auth", "Sign-ins"));
+            v.extend(mine);
+        }
+    }
+    v.push(("/admin/password", "Password"));
+    v
+}
+
+/// A full page for a signed-in session.
+pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Response {
+    let brand = &ctx.brand;
+    let nav = nav_for(&ctx.actor().principal.role);
+    let m = html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head(title, brand))
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.top {
+                    (brand_mark(brand))
+                    div.who {
+                        span { (ctx.actor().principal.name) }
+                        form method="post" action="/admin/logout" {
+                            input type="hidden" name="csrf" value=(ctx.session.csrf);
+                            button.link type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                nav aria-label="Main" {
+                    ul {
+                        @for (href, label) in &nav {
+                            li { a href=(href) { (label) } }
+                        }
+                    }
+                }
+                main #main {
+                    @if let Some((err, text)) = &ctx.flash {
+                        (message(*err, text))
+                    }
+                    h1 { (title) }
+                    (body)
+                }
+                (footer(brand))
+            }
+        }
+    };
+    secure(axum::response::Html(m.into_string()).into_response())
+}
+
+/// A message box: an error (announced at once to screen readers) or a confirmation.
+pub fn message(error: bool, text: &str) -> Markup {
+    html! {
+        @if error {
+            p.msg.error role="alert" { (text) }
+        } @else {
+            p.msg.ok role="status" { (text) }
+        }
+    }
+}
+
+/// The hidden CSRF field of a form.
+pub fn csrf(ctx: &Ctx) -> Markup {
+    html! { input type="hidden" name="csrf" value=(ctx.session.csrf); }
+}
+
+/// A usage bar: `used` against `max` (none: no limit), labelled in words.
+pub fn bar(label: &str, used: u64, max: Option<u64>, unit: fn(u64) -> String) -> Markup {
+    html! {
+        div.bar {
+            span.bar-label { (label) ": " (unit(used)) " of " (max.map(unit).unwrap_or_else(|| "no limit".into())) }
+            @if let Some(m) = max {
+                meter min="0" max=(m.max(1)) value=(used.min(m)) high=(m.max(1) * 9 / 10) aria-label=(label) {}
+            }
+        }
+    }
+}
+
+/// A count as text.
+pub fn count(n: u64) -> String {
+    n.to_string()
+}
+
+/// Bytes in a readable unit.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i < UNITS.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[i])
+    }
+}
+
+/// Milliseconds since the epoch as `YYYY-MM-DD HH:MM:SS` UTC.
+pub fn when(ms: u64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    t.format(&f).unwrap_or_default()
+}
+
+/// Milliseconds since the epoch as the day `YYYY-MM-DD` UTC.
+pub fn day(ms: u64) -> String {
+    when(ms).chars().take(10).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units() {
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(3 * 1024 * 1024 * 1024), "3.0 GiB");
+        assert_eq!(when(0), "1970-01-01 00:00:00");
+        assert_eq!(day(86_400_000), "1970-01-02");
+    }
+
+    #[test]
+    fn each_role_has_password_and_only_staff_see_customers() {
+        let user = Role::User {
+            domain: marque_core::DomainId(1),
+            account: marque_core::AccountId(1),
+        };
+        let links = nav_for(&user);
+        assert!(links.iter().any(|l| l.0 == "/admin/password"));
+        assert!(!links.iter().any(|l| l.0 == "/admin/customers"));
+        assert!(
+            nav_for(&Role::Admin)
+                .iter()
+                .any(|l| l.0 == "/admin/customers")
+        );
+    }
+}
