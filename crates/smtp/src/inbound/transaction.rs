@@ -455,24 +455,15 @@ impl Transaction {
             .as_ref()
             .and_then(|u| u.path.last().copied())
             .unwrap_or(marque_core::PROVIDER);
-        Some(QueuedMessage {
-            kind: Kind::Relay,
-            sender: self.mail.from.clone(),
-            recipients: self.remote.clone(),
-            ret: self.mail.ret,
-            envid: self.mail.envid.clone(),
-            blob: marque_store::blob::BlobHash([0; 32]),
-            size: 0,
-            message_id: None,
+        let mut m = QueuedMessage::new(
+            Kind::Relay,
+            self.mail.from.clone(),
+            self.remote.clone(),
             tenant,
-            domain: self
-                .mail
-                .from
-                .rsplit_once('@')
-                .map(|(_, d)| d.to_ascii_lowercase()),
-            created_ms: 0,
-            attempts: 0,
-        })
+        );
+        m.ret = self.mail.ret;
+        m.envid = self.mail.envid.clone();
+        Some(m)
     }
 
     /// Every recipient refused after the content: record it.
