@@ -194,3 +194,41 @@ async fn notify_never_gives_no_report() {
     .await;
     assert!(inbox(&s.core, "ann@c.example").await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notify_success_for_our_own_mailbox_reports_delivered() {
+    let s = start().await;
+    let dns = dns(vec![]).await;
+    let _w = workers_with(&s.core, dns, 25, |_| {});
+    submit(
+        s.submission.port(),
+        "bob@c.example",
+        "\"RET=FULL\", \"ENVID=own1\"",
+        "\"NOTIFY=SUCCESS\", \"ORCPT=rfc822;Bob+40c.example\"",
+        "Subject: for bob\r\n\r\nprivate body text\r\n",
+    )
+    .await;
+    until("the report", async || {
+        !inbox(&s.core, "ann@c.example").await.is_empty() && queue_len(&s.core).await == 0
+    })
+    .await;
+    assert_eq!(inbox(&s.core, "bob@c.example").await.len(), 1);
+    let msgs = inbox(&s.core, "ann@c.example").await;
+    assert_eq!(msgs.len(), 1, "one report");
+    let dsn = String::from_utf8_lossy(&msgs[0].1).to_string();
+    let out = parse(&dsn).await;
+    for want in [
+        "parts=text/plain,message/delivery-status,text/rfc822-headers",
+        "subject=Successful Mail Delivery Report",
+        "msg.original-envelope-id=own1",
+        "rcpt.original-recipient=rfc822;Bob@c.example",
+        "rcpt.final-recipient=rfc822; bob@c.example",
+        "rcpt.action=delivered",
+        "rcpt.status=2.0.0",
+    ] {
+        assert!(out.lines().any(|l| l == want), "{want} not in\n{out}");
+    }
+    assert!(!out.contains("remote-mta"), "{out}");
+    assert!(dsn.contains("Subject: for bob"), "{dsn}");
+    assert!(!dsn.contains("private body text"), "{dsn}");
+}

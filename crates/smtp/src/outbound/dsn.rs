@@ -93,7 +93,7 @@ fn date(ms: u64) -> String {
 }
 
 /// The header of `original` (up to the first empty line).
-fn header_of(original: &[u8]) -> &[u8] {
+pub fn header_of(original: &[u8]) -> &[u8] {
     for (i, w) in original.windows(4).enumerate() {
         if w == b"\r\n\r\n" {
             return &original[..i + 2];
