@@ -87,6 +87,11 @@ impl Notify {
         notify.is_some_and(|n| n.success)
     }
 
+    /// Whether a delay DSN is wanted (only when asked for explicitly).
+    pub fn wants_delay(notify: Option<Notify>) -> bool {
+        notify.is_some_and(|n| n.delay)
+    }
+
     /// The parameter value as it is sent on: `NEVER` or `SUCCESS,FAILURE,DELAY`.
     pub fn to_param(self) -> String {
         if self.never {
@@ -121,6 +126,9 @@ pub struct QueuedRecipient {
     pub notify: Option<Notify>,
     /// `ORCPT=` as given (`rfc822;xtext`).
     pub orcpt: Option<String>,
+    /// A "delayed" DSN was sent for it (RFC 3461 `NOTIFY=DELAY`: one per recipient).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delay_reported: bool,
 }
 
 impl QueuedRecipient {
@@ -134,6 +142,7 @@ impl QueuedRecipient {
             remote_host: None,
             notify: None,
             orcpt: None,
+            delay_reported: false,
         }
     }
 
@@ -167,9 +176,42 @@ pub struct QueuedMessage {
     pub created_ms: u64,
     /// Delivery attempts of the whole message.
     pub attempts: u32,
+    /// Set while a worker holds the entry (its due time is then the end of the lease), so
+    /// that a restarted server can hand back at once what the process before it held
+    /// ([`release_leases`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub leased: bool,
 }
 
 impl QueuedMessage {
+    /// A message of `kind` from `sender` (empty: `<>`) to `recipients`, owned by `tenant`; the
+    /// sender's domain is noted for the source address. The body is set by [`queue_message`],
+    /// the DSN parameters by the caller.
+    pub fn new(
+        kind: Kind,
+        sender: impl Into<String>,
+        recipients: Vec<QueuedRecipient>,
+        tenant: TenantId,
+    ) -> Self {
+        let sender = sender.into();
+        let domain = sender.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());
+        QueuedMessage {
+            kind,
+            sender,
+            recipients,
+            ret: None,
+            envid: None,
+            blob: BlobHash([0; 32]),
+            size: 0,
+            message_id: None,
+            tenant,
+            domain,
+            created_ms: 0,
+            attempts: 0,
+            leased: false,
+        }
+    }
+
     /// The recipients still to deliver.
     pub fn pending(&self) -> impl Iterator<Item = &QueuedRecipient> {
         self.recipients
@@ -247,13 +289,42 @@ pub fn claim_due(
 ) -> Result<Vec<Claimed>> {
     let mut out = Vec::new();
     for e in queue::due(txn, now_ms, limit)? {
-        queue::reschedule(txn, e.id, now_ms.saturating_add(lease_ms), None)?;
-        out.push(Claimed {
-            id: e.id,
-            message: QueuedMessage::decode(e.id, &e.payload)?,
-        });
+        let mut message = QueuedMessage::decode(e.id, &e.payload)?;
+        message.leased = true;
+        queue::reschedule(
+            txn,
+            e.id,
+            now_ms.saturating_add(lease_ms),
+            Some(message.encode()?),
+        )?;
+        out.push(Claimed { id: e.id, message });
     }
     Ok(out)
+}
+
+/// Makes the leased entries among up to `limit` entries after `after_id` due at `now_ms`, and
+/// returns the last id looked at (`None` at the end of the queue) and how many were released.
+///
+/// Run when the workers start: only one process opens the store, so every lease then belongs
+/// to a process that ended (a crash, SIGKILL) and its attempts will never finish. Without
+/// this, their messages would wait for the lease to run out (`[outbound]`, 30 minutes).
+pub fn release_leases(
+    txn: &mut Txn<'_>,
+    after_id: u64,
+    limit: usize,
+    now_ms: u64,
+) -> Result<(Option<u64>, usize)> {
+    let entries = queue::list(txn, after_id, limit)?;
+    let mut released = 0;
+    for e in &entries {
+        let mut message = QueuedMessage::decode(e.id, &e.payload)?;
+        if message.leased {
+            message.leased = false;
+            queue::reschedule(txn, e.id, now_ms, Some(message.encode()?))?;
+            released += 1;
+        }
+    }
+    Ok((entries.last().map(|e| e.id), released))
 }
 
 /// The remote side accepted these recipients: marks them delivered (with the reply) in the
@@ -293,7 +364,9 @@ pub fn finish_attempt(
     if message.is_done() {
         remove(txn, id)?;
     } else {
-        queue::reschedule(txn, id, next_ms, Some(message.encode()?))?;
+        let mut waiting = message.clone();
+        waiting.leased = false;
+        queue::reschedule(txn, id, next_ms, Some(waiting.encode()?))?;
     }
     Ok(())
 }

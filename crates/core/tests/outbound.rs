@@ -46,20 +46,12 @@ async fn admin(core: &Core, t: TenantId, login: &str) -> Actor {
 async fn enqueue(core: &Core, owner: TenantId, body: &[u8]) -> (u64, BlobHash) {
     let blob = PreparedBlob::with(body, 1 << 20, 3).unwrap();
     let hash = blob.hash;
-    let m = QueuedMessage {
-        kind: Kind::Relay,
-        sender: "a@c.example".into(),
-        recipients: vec![QueuedRecipient::new("z@remote.example")],
-        ret: None,
-        envid: None,
-        blob: BlobHash([0; 32]),
-        size: 0,
-        message_id: None,
-        tenant: owner,
-        domain: None,
-        created_ms: 0,
-        attempts: 0,
-    };
+    let m = QueuedMessage::new(
+        Kind::Relay,
+        "a@c.example",
+        vec![QueuedRecipient::new("z@remote.example")],
+        owner,
+    );
     let id = core
         .store()
         .transact(move |txn| outbound::queue_message(txn, m, &blob))

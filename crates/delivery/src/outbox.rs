@@ -103,24 +103,8 @@ impl Outbox for QueueOutbox {
             OutboundKind::Vacation => Kind::Vacation,
             OutboundKind::Bounce => Kind::Bounce,
         };
-        let domain = msg
-            .from
-            .rsplit_once('@')
-            .map(|(_, d)| d.to_ascii_lowercase());
-        let queued = QueuedMessage {
-            kind,
-            sender: msg.from,
-            recipients: msg.to.into_iter().map(QueuedRecipient::new).collect(),
-            ret: None,
-            envid: None,
-            blob: body.hash,
-            size: body.size,
-            message_id: None,
-            tenant: msg.tenant,
-            domain,
-            created_ms: 0,
-            attempts: 0,
-        };
+        let recipients = msg.to.into_iter().map(QueuedRecipient::new).collect();
+        let queued = QueuedMessage::new(kind, msg.from, recipients, msg.tenant);
         queue_message(txn, queued, &body)?;
         Ok(())
     }

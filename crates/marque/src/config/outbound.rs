@@ -17,6 +17,7 @@ pub struct RawOutbound {
     pub retry_factor: Option<f64>,
     pub retry_max_delay_secs: Option<i64>,
     pub max_age_hours: Option<i64>,
+    pub delay_warning_secs: Option<i64>,
 }
 
 /// `[outbound]`.
@@ -35,6 +36,8 @@ pub struct Outbound {
     pub retry_max_delay: Duration,
     /// Give up (and bounce) after this long.
     pub max_age: Duration,
+    /// Send a "delayed" DSN (to recipients with `NOTIFY=DELAY`) after this long.
+    pub delay_warning: Duration,
 }
 
 /// Checks `[outbound]`; each problem as (key path, message).
@@ -63,6 +66,7 @@ pub fn check_outbound(raw: RawOutbound, problems: &mut Vec<(String, String)>) ->
     let retry_initial = secs("retry_initial_secs", raw.retry_initial_secs, 300);
     let retry_max_delay = secs("retry_max_delay_secs", raw.retry_max_delay_secs, 4 * 3600);
     let max_age = secs("max_age_hours", raw.max_age_hours, 120) * 3600;
+    let delay_warning = secs("delay_warning_secs", raw.delay_warning_secs, 4 * 3600);
     let concurrency = match raw.concurrency {
         None => 10,
         Some(v) if (1..=1000).contains(&v) => v.unsigned_abs() as usize,
@@ -88,6 +92,7 @@ pub fn check_outbound(raw: RawOutbound, problems: &mut Vec<(String, String)>) ->
         retry_factor,
         retry_max_delay,
         max_age,
+        delay_warning,
     }
 }
 
@@ -106,6 +111,7 @@ mod tests {
         let o = Outbound::default();
         assert_eq!(o.port, 25);
         assert_eq!(o.max_age, Duration::from_secs(120 * 3600));
+        assert_eq!(o.delay_warning, Duration::from_secs(4 * 3600));
         let mut p = Vec::new();
         check_outbound(
             RawOutbound {

@@ -30,6 +30,8 @@ pub enum ParseError {
     Unknown,
     /// `501 5.5.4` (or `5.5.2`): the command's arguments are wrong.
     Syntax(&'static str),
+    /// `555 5.5.4` (RFC 5321 §4.1.1.11, §4.3.2): a MAIL or RCPT parameter we do not know.
+    UnknownParameter(&'static str),
     /// Not UTF-8, or a control character.
     BadBytes,
 }

@@ -98,7 +98,17 @@ pub fn parse(rest: &str) -> Result<MailFrom, ParseError> {
                 }
                 m.envid = Some(v.to_string());
             }
-            _ => return Err(ParseError::Syntax("unknown MAIL parameter")),
+            ("SIZE" | "BODY" | "RET" | "ENVID", None) => {
+                return Err(ParseError::Syntax("this MAIL parameter needs a value"));
+            }
+            ("SMTPUTF8", Some(_)) => {
+                return Err(ParseError::Syntax("SMTPUTF8 takes no value"));
+            }
+            _ => {
+                return Err(ParseError::UnknownParameter(
+                    "MAIL parameter not recognized",
+                ));
+            }
         }
     }
     Ok(m)

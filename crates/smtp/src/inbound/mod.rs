@@ -18,6 +18,7 @@ pub mod mail;
 pub mod rcpt;
 pub mod reply;
 pub mod session;
+pub mod success;
 pub mod throttle;
 pub mod trace;
 pub mod transaction;

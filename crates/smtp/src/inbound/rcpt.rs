@@ -82,7 +82,14 @@ pub fn parse(rest: &str) -> Result<RcptTo, ParseError> {
             ("NOTIFY" | "ORCPT", Some(_)) => {
                 return Err(ParseError::Syntax("a DSN parameter given twice"));
             }
-            _ => return Err(ParseError::Syntax("unknown RCPT parameter")),
+            ("NOTIFY" | "ORCPT", None) => {
+                return Err(ParseError::Syntax("this RCPT parameter needs a value"));
+            }
+            _ => {
+                return Err(ParseError::UnknownParameter(
+                    "RCPT parameter not recognized",
+                ));
+            }
         }
     }
     Ok(r)

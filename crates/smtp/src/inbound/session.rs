@@ -748,6 +748,7 @@ fn parse_error_reply(e: ParseError) -> Reply {
     match e {
         ParseError::Unknown => Reply::new(500, "5.5.1", "Command unrecognized"),
         ParseError::Syntax(why) => Reply::new(501, "5.5.4", format!("Syntax error: {why}")),
+        ParseError::UnknownParameter(why) => Reply::new(555, "5.5.4", why),
         ParseError::BadBytes => Reply::new(500, "5.5.2", "Invalid characters in command"),
     }
 }

@@ -46,6 +46,8 @@ pub struct Transaction {
     pub auth: Option<AuthResults>,
     /// Remote recipients of an authenticated sender, for the outbound queue.
     pub remote: Vec<QueuedRecipient>,
+    /// Local recipients that asked for a success report (`NOTIFY=SUCCESS`).
+    pub success: Vec<super::success::Wanted>,
 }
 
 /// What one RCPT address resolves to.
@@ -101,6 +103,7 @@ impl Transaction {
             refused_tenants: Vec::new(),
             auth: None,
             remote: Vec::new(),
+            success: Vec::new(),
         }
     }
 
@@ -133,6 +136,20 @@ impl Transaction {
                 remote,
                 notes,
             } => {
+                // A mailbox of ours: the report ends here. An alias or list that expands
+                // further is not reported on ("expanded" is not sent).
+                if marque_core::outbound::Notify::wants_success(rcpt.notify)
+                    && local.len() == 1
+                    && remote.is_empty()
+                {
+                    let mut r = QueuedRecipient::new(to);
+                    r.notify = rcpt.notify;
+                    r.orcpt = rcpt.orcpt.clone();
+                    self.success.push(super::success::Wanted {
+                        recipient: r,
+                        account: local[0].account,
+                    });
+                }
                 for l in local {
                     if !self.local.iter().any(|x| x.account == l.account) {
                         self.local.push(l);
@@ -376,6 +393,8 @@ impl Transaction {
         raw.extend_from_slice(&body);
         drop(body);
         s.note(format!("S: (delivering as {id})"));
+        let header =
+            (!self.success.is_empty()).then(|| crate::outbound::dsn::header_of(&raw).to_vec());
         let tx_record = self.record(s, helo);
         let fallback = tx_record.clone();
         let delivery = Delivery {
@@ -389,6 +408,17 @@ impl Transaction {
         let has_remote = queued.is_some();
         match marque_delivery::deliver_and_queue(&s.core, &s.cfg.delivery, delivery, queued).await {
             Ok((results, _)) => {
+                if let Some(header) = &header {
+                    let d = super::success::Delivered {
+                        hostname: &s.cfg.hostname,
+                        mail: &self.mail,
+                        header,
+                        wanted: &self.success,
+                        local: &self.local,
+                        results: &results,
+                    };
+                    super::success::queue(&s.core, d).await;
+                }
                 let delivered = results.iter().filter(|r| r.is_accepted()).count();
                 // A Sieve reject for every recipient: refused while the session is open (RFC
                 // 5429 §2.1); mixed results were accepted and a DSN queued.
@@ -455,24 +485,15 @@ impl Transaction {
             .as_ref()
             .and_then(|u| u.path.last().copied())
             .unwrap_or(marque_core::PROVIDER);
-        Some(QueuedMessage {
-            kind: Kind::Relay,
-            sender: self.mail.from.clone(),
-            recipients: self.remote.clone(),
-            ret: self.mail.ret,
-            envid: self.mail.envid.clone(),
-            blob: marque_store::blob::BlobHash([0; 32]),
-            size: 0,
-            message_id: None,
+        let mut m = QueuedMessage::new(
+            Kind::Relay,
+            self.mail.from.clone(),
+            self.remote.clone(),
             tenant,
-            domain: self
-                .mail
-                .from
-                .rsplit_once('@')
-                .map(|(_, d)| d.to_ascii_lowercase()),
-            created_ms: 0,
-            attempts: 0,
-        })
+        );
+        m.ret = self.mail.ret;
+        m.envid = self.mail.envid.clone();
+        Some(m)
     }
 
     /// Every recipient refused after the content: record it.

@@ -19,14 +19,20 @@ use tracing::{info, warn};
 
 use super::client::{Envelope, Session};
 use super::dns::RouteError;
-use super::dsn::{self, Failed};
+use super::dsn::{self, Action, Report};
 use super::{Context, now_ms};
 
 /// What one attempt did for one recipient.
 #[derive(Debug, Clone)]
 enum Result1 {
-    /// Accepted (already marked durably).
-    Delivered,
+    /// Accepted (already marked durably); `report` is the success DSN's action when one is
+    /// ours to send (`None` when the next hop takes the DSN request on).
+    Delivered {
+        report: Option<Action>,
+        /// The accepting reply and who gave it.
+        reply: String,
+        host: String,
+    },
     Temporary {
         reply: String,
         host: Option<String>,
@@ -122,6 +128,9 @@ async fn settle(
     let cfg = &ctx.cfg;
     let expired = now.saturating_sub(m.created_ms) >= cfg.max_age_ms;
     let mut failed_idx = Vec::new();
+    // Successes and delays to report: (recipient index, action).
+    let mut reports: Vec<(usize, Action)> = Vec::new();
+    let delayed = now.saturating_sub(m.created_ms) >= cfg.delay_warning_ms;
     for (i, r) in m.recipients.iter_mut().enumerate() {
         if r.status != RcptStatus::Pending {
             continue;
@@ -131,7 +140,20 @@ async fn settle(
         };
         r.attempts += 1;
         match res {
-            Result1::Delivered => r.status = RcptStatus::Delivered,
+            Result1::Delivered {
+                report,
+                reply,
+                host,
+            } => {
+                r.status = RcptStatus::Delivered;
+                r.last_reply = reply.clone();
+                r.remote_host = Some(host.clone());
+                if let Some(action) = report
+                    && Notify::wants_success(r.notify)
+                {
+                    reports.push((i, *action));
+                }
+            }
             Result1::Permanent { reply, host } => {
                 r.status = RcptStatus::Failed;
                 r.last_reply = reply.clone();
@@ -144,6 +166,10 @@ async fn settle(
                 if expired {
                     r.status = RcptStatus::Failed;
                     failed_idx.push((i, true));
+                } else if delayed && !r.delay_reported && Notify::wants_delay(r.notify) {
+                    // One "delayed" DSN per recipient (RFC 3461 §4.1 leaves how many to us).
+                    r.delay_reported = true;
+                    reports.push((i, Action::Delayed));
                 }
             }
         }
@@ -155,12 +181,13 @@ async fn settle(
         cfg.retry_max_delay_ms,
     ));
     // Never a DSN about a DSN (RFC 3461 §6.2 and RFC 5321 §4.5.5).
-    let wanted: Vec<Failed<'_>> = failed_idx
+    let mut wanted: Vec<Report<'_>> = failed_idx
         .iter()
         .map(|&(i, expired)| (&m.recipients[i], expired))
         .filter(|(r, _)| Notify::wants_failure(r.notify))
-        .map(|(r, expired)| Failed {
+        .map(|(r, expired)| Report {
             recipient: r,
+            action: Action::Failed,
             status: if expired {
                 "4.4.7".to_string()
             } else {
@@ -176,9 +203,24 @@ async fn settle(
             },
         })
         .collect();
+    wanted.extend(reports.iter().map(|&(i, action)| {
+        let r = &m.recipients[i];
+        Report {
+            recipient: r,
+            action,
+            status: match action {
+                Action::Delayed => {
+                    dsn::enhanced_status(&r.last_reply).unwrap_or_else(|| "4.0.0".into())
+                }
+                _ => "2.0.0".into(),
+            },
+            diagnostic: r.last_reply.clone(),
+        }
+    }));
     let bounce = if m.kind != Kind::Bounce && !m.sender.is_empty() && !wanted.is_empty() {
         let original = body.map(relay_body).unwrap_or(b"");
-        let (raw, entry) = dsn::build(&cfg.hostname, &m, original, &wanted, now);
+        let until = m.created_ms.saturating_add(cfg.max_age_ms);
+        let (raw, entry) = dsn::build(&cfg.hostname, &m, original, &wanted, now, until);
         let prepared = PreparedBlob::new(ctx.core.store(), &raw)?;
         Some((entry, prepared))
     } else {
@@ -299,7 +341,7 @@ async fn local(
                     | RecipientResult::Discarded
                     | RecipientResult::Redirected { .. } => {
                         done.push(r.address.clone());
-                        Result1::Delivered
+                        local_ok(ctx, Some(Action::Delivered))
                     }
                     RecipientResult::Rejected { reason } if all_rejected => Result1::Permanent {
                         reply: format!("550 5.7.1 {reason}"),
@@ -307,7 +349,7 @@ async fn local(
                     },
                     RecipientResult::Rejected { .. } => {
                         done.push(r.address.clone());
-                        Result1::Delivered
+                        local_ok(ctx, None)
                     }
                     RecipientResult::OverQuota { reason } => Result1::Temporary {
                         reply: format!("452 4.2.2 mailbox full ({reason})"),
@@ -327,7 +369,11 @@ async fn local(
                 .cloned()
                 .collect();
             for a in &done {
-                results.insert(a.clone(), Result1::Delivered);
+                let res = results
+                    .get(&a.to_ascii_lowercase())
+                    .cloned()
+                    .unwrap_or_else(|| local_ok(ctx, Some(Action::Delivered)));
+                results.insert(a.clone(), res);
             }
             if !done.is_empty() {
                 mark(
@@ -463,7 +509,13 @@ async fn remote(
                     match &outcome.data {
                         Some(d) if d.is_positive() => {
                             delivered.push(addr.to_string());
-                            Result1::Delivered
+                            // RFC 3461 §6.2.1: a next hop with DSN was given the request
+                            // and reports itself; otherwise the report ends here.
+                            Result1::Delivered {
+                                report: (!session.ext.dsn).then_some(Action::Relayed),
+                                reply: d.summary(),
+                                host: host.name.clone(),
+                            }
                         }
                         Some(d) => classify(&d.summary(), d.is_permanent(), &host.name),
                         None => temp("451 4.4.2 the content was not accepted", host),
@@ -503,6 +555,15 @@ async fn remote(
     )
 }
 
+/// Delivered into a local mailbox.
+fn local_ok(ctx: &Context, report: Option<Action>) -> Result1 {
+    Result1::Delivered {
+        report,
+        reply: "250 2.0.0 delivered locally".into(),
+        host: ctx.cfg.hostname.clone(),
+    }
+}
+
 fn temp(reply: &str, host: &super::dns::Host) -> Result1 {
     Result1::Temporary {
         reply: reply.to_string(),
@@ -536,7 +597,7 @@ async fn write_record(
         .iter()
         .map(|a| {
             let (outcome, reason) = match results.get(a) {
-                Some(Result1::Delivered) => (LogOutcome::Delivered, String::new()),
+                Some(Result1::Delivered { .. }) => (LogOutcome::Delivered, String::new()),
                 Some(Result1::Permanent { reply, .. }) => (LogOutcome::Rejected, reply.clone()),
                 Some(Result1::Temporary { reply, .. }) => (LogOutcome::Deferred, reply.clone()),
                 None => (LogOutcome::Deferred, "not attempted".into()),

@@ -1,6 +1,8 @@
 //! Delivery status notifications (RFC 3464, RFC 3462 `multipart/report`): a human-readable
-//! part, the `message/delivery-status` part with one block per failed recipient, and the
-//! original message (whole, or only its header when the sender asked `RET=HDRS`).
+//! part, the `message/delivery-status` part with one block per recipient reported (failed,
+//! delayed, delivered or relayed: RFC 3464 §2.3.3), and the original message: whole in a
+//! failure report unless the sender asked `RET=HDRS`, otherwise only its header (RFC 3461
+//! §4.3 asks for the content in failure reports only).
 //!
 //! A DSN goes from the null sender `<>` (RFC 5321 §4.5.5), so no DSN is ever sent about a DSN.
 
@@ -8,11 +10,38 @@ use marque_core::outbound::{Kind, QueuedMessage, QueuedRecipient, Ret};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc2822;
 
+/// The `Action:` of one recipient (RFC 3464 §2.3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Refused for good or given up: with `NOTIFY=FAILURE` or without NOTIFY.
+    Failed,
+    /// Still being retried after `[outbound] delay_warning`: with `NOTIFY=DELAY`.
+    Delayed,
+    /// Delivered into a local mailbox: with `NOTIFY=SUCCESS`.
+    Delivered,
+    /// Handed to a next hop that does not offer DSN, so no further report will come
+    /// (RFC 3461 §6.2.1 d): with `NOTIFY=SUCCESS`.
+    Relayed,
+}
+
+impl Action {
+    fn as_str(self) -> &'static str {
+        match self {
+            Action::Failed => "failed",
+            Action::Delayed => "delayed",
+            Action::Delivered => "delivered",
+            Action::Relayed => "relayed",
+        }
+    }
+}
+
 /// What happened to one recipient, for the report.
 #[derive(Debug, Clone)]
-pub struct Failed<'a> {
+pub struct Report<'a> {
     pub recipient: &'a QueuedRecipient,
-    /// `4.4.7` when the message expired, otherwise the reply's enhanced code (or `5.0.0`).
+    pub action: Action,
+    /// `4.4.7` when the message expired, otherwise the reply's enhanced code (or `5.0.0` for a
+    /// failure, `4.0.0` for a delay, `2.0.0` for a success).
     pub status: String,
     /// The remote reply or the local reason.
     pub diagnostic: String,
@@ -64,7 +93,7 @@ fn date(ms: u64) -> String {
 }
 
 /// The header of `original` (up to the first empty line).
-fn header_of(original: &[u8]) -> &[u8] {
+pub fn header_of(original: &[u8]) -> &[u8] {
     for (i, w) in original.windows(4).enumerate() {
         if w == b"\r\n\r\n" {
             return &original[..i + 2];
@@ -80,22 +109,51 @@ fn one_line(s: &str) -> String {
         .collect()
 }
 
-/// Builds the DSN for `failed` recipients of `message`, sent by `hostname` at `now_ms`.
-/// Returns the raw message and the queue entry that carries it to the original sender.
+/// The subject and the first sentence of the human-readable part: the gravest action wins.
+fn headline(reports: &[Report<'_>]) -> (&'static str, &'static str) {
+    let has = |a: Action| reports.iter().any(|r| r.action == a);
+    if has(Action::Failed) {
+        (
+            "Undelivered Mail Returned to Sender",
+            "Your message could not be delivered to the following recipients:",
+        )
+    } else if has(Action::Delayed) {
+        (
+            "Delayed Mail (still being retried)",
+            "Your message has not been delivered yet to the following recipients; delivery is still being attempted:",
+        )
+    } else if has(Action::Delivered) {
+        (
+            "Successful Mail Delivery Report",
+            "Your message was delivered to the following recipients:",
+        )
+    } else {
+        (
+            "Relayed Mail Delivery Report",
+            "Your message was relayed to a mail system that sends no further reports, for the following recipients:",
+        )
+    }
+}
+
+/// Builds the DSN with `reports` about recipients of `message`, sent by `hostname` at
+/// `now_ms`; `retry_until_ms` is when a delayed recipient will be given up. Returns the raw
+/// message and the queue entry that carries it to the original sender.
 pub fn build(
     hostname: &str,
     message: &QueuedMessage,
     original: &[u8],
-    failed: &[Failed<'_>],
+    failed: &[Report<'_>],
     now_ms: u64,
+    retry_until_ms: u64,
 ) -> (Vec<u8>, QueuedMessage) {
+    let (subject, intro) = headline(failed);
     let boundary = format!("{:x}.{}/{hostname}", now_ms, failed.len());
     let mut m = String::new();
     m.push_str(&format!(
         "From: Mail Delivery System <MAILER-DAEMON@{hostname}>\r\n"
     ));
     m.push_str(&format!("To: <{}>\r\n", message.sender));
-    m.push_str("Subject: Undelivered Mail Returned to Sender\r\n");
+    m.push_str(&format!("Subject: {subject}\r\n"));
     m.push_str(&format!("Date: {}\r\n", date(now_ms)));
     m.push_str(&format!(
         "Message-ID: <dsn.{now_ms:x}.{:x}@{hostname}>\r\n",
@@ -113,7 +171,7 @@ pub fn build(
     m.push_str(&format!("--{boundary}\r\n"));
     m.push_str("Content-Type: text/plain; charset=utf-8\r\n\r\n");
     m.push_str(&format!(
-        "This is the mail system at {hostname}.\r\n\r\nYour message could not be delivered to the following recipients:\r\n\r\n"
+        "This is the mail system at {hostname}.\r\n\r\n{intro}\r\n\r\n"
     ));
     for f in failed {
         m.push_str(&format!(
@@ -147,9 +205,12 @@ pub fn build(
             ));
         }
         m.push_str(&format!("Final-Recipient: rfc822; {}\r\n", r.address));
-        m.push_str("Action: failed\r\n");
+        m.push_str(&format!("Action: {}\r\n", f.action.as_str()));
         m.push_str(&format!("Status: {}\r\n", f.status));
-        if let Some(host) = &r.remote_host {
+        // Our own mailboxes have no remote MTA.
+        if let Some(host) = &r.remote_host
+            && f.action != Action::Delivered
+        {
             m.push_str(&format!("Remote-MTA: dns; {host}\r\n"));
         }
         if f.diagnostic
@@ -163,13 +224,17 @@ pub fn build(
             ));
         }
         m.push_str(&format!("Last-Attempt-Date: {}\r\n", date(now_ms)));
+        if f.action == Action::Delayed {
+            m.push_str(&format!("Will-Retry-Until: {}\r\n", date(retry_until_ms)));
+        }
     }
     m.push_str("\r\n");
 
     // The original: whole, or its header only (RFC 3461 §4.3).
     m.push_str(&format!("--{boundary}\r\n"));
     let mut raw = m.into_bytes();
-    if message.ret == Some(Ret::Hdrs) {
+    let any_failed = failed.iter().any(|f| f.action == Action::Failed);
+    if message.ret == Some(Ret::Hdrs) || !any_failed {
         raw.extend_from_slice(b"Content-Type: text/rfc822-headers\r\n\r\n");
         raw.extend_from_slice(header_of(original));
     } else {
@@ -181,20 +246,13 @@ pub fn build(
     }
     raw.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
 
-    let entry = QueuedMessage {
-        kind: Kind::Bounce,
-        sender: String::new(),
-        recipients: vec![QueuedRecipient::new(message.sender.clone())],
-        ret: None,
-        envid: None,
-        blob: marque_store::blob::BlobHash([0; 32]),
-        size: 0,
-        message_id: None,
-        tenant: message.tenant,
-        domain: None,
-        created_ms: now_ms,
-        attempts: 0,
-    };
+    let mut entry = QueuedMessage::new(
+        Kind::Bounce,
+        "",
+        vec![QueuedRecipient::new(message.sender.clone())],
+        message.tenant,
+    );
+    entry.created_ms = now_ms;
     (raw, entry)
 }
 

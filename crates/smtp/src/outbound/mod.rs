@@ -50,6 +50,8 @@ pub struct OutboundConfig {
     pub retry_max_delay_ms: u64,
     /// Age after which a message still not delivered is given up (and bounced).
     pub max_age_ms: u64,
+    /// Age after which a "delayed" DSN goes to recipients that asked `NOTIFY=DELAY`.
+    pub delay_warning_ms: u64,
     /// How long a worker holds a claimed entry before another may take it.
     pub lease_ms: u64,
     /// How often the queue is looked at.
@@ -61,7 +63,7 @@ pub struct OutboundConfig {
 
 impl OutboundConfig {
     /// The defaults: port 25, the system's nameservers, 10 messages at once, first retry after
-    /// 5 minutes, doubling up to 4 hours, give up after 5 days.
+    /// 5 minutes, doubling up to 4 hours, a delay warning after 4 hours, give up after 5 days.
     pub fn new(hostname: &str) -> Self {
         OutboundConfig {
             hostname: hostname.to_string(),
@@ -73,6 +75,7 @@ impl OutboundConfig {
             retry_factor: 2.0,
             retry_max_delay_ms: 4 * 3_600_000,
             max_age_ms: 5 * 24 * 3_600_000,
+            delay_warning_ms: 4 * 3_600_000,
             lease_ms: 30 * 60_000,
             poll_interval: Duration::from_secs(1),
             timeouts: Timeouts {
@@ -118,6 +121,11 @@ pub async fn run(
     // second, parallel attempt.
     let busy: Arc<Mutex<HashSet<u64>>> = Arc::default();
     let mut tasks = JoinSet::new();
+    match release_leases(&ctx.core).await {
+        Ok(0) => {}
+        Ok(n) => info!(entries = n, "entries held by a previous run are due again"),
+        Err(e) => warn!(error = %e, "cannot release the leases of a previous run"),
+    }
     info!(
         concurrency = limit,
         port = ctx.cfg.port,
@@ -159,6 +167,24 @@ pub async fn run(
     let _ = tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
     tasks.abort_all();
     Ok(())
+}
+
+/// Hands back the entries a previous process held when it ended, page by page.
+async fn release_leases(core: &Core) -> marque_core::Result<usize> {
+    const PAGE: usize = 500;
+    let (mut after, mut total) = (0, 0);
+    loop {
+        let now = now_ms();
+        let (last, n) = core
+            .store()
+            .transact(move |txn| marque_core::outbound::release_leases(txn, after, PAGE, now))
+            .await?;
+        total += n;
+        match last {
+            Some(id) => after = id,
+            None => return Ok(total),
+        }
+    }
 }
 
 /// Claims up to `limit` due entries; a plain read first, so an idle queue costs no write.
