@@ -115,6 +115,8 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         delivery,
         grace: config.server.shutdown_grace,
         limits,
+        imap_commands_per_second: config.limits.imap_commands_per_second,
+        imap_command_burst: config.limits.imap_command_burst,
         tls,
     };
     let mut tasks = JoinSet::new();
@@ -171,6 +173,9 @@ struct Services {
     delivery: marque_delivery::Environment,
     grace: Duration,
     limits: Limits,
+    /// `[limits] imap_commands_per_second` and `imap_command_burst`.
+    imap_commands_per_second: usize,
+    imap_command_burst: usize,
     tls: TlsConfig,
     /// One SMTP handler for every SMTP listener: one DNS resolver, one set of rate counters.
     smtp: marque_smtp::Smtp,
@@ -214,7 +219,12 @@ impl Services {
             Service::Imap | Service::Imaps => self.run(
                 tasks,
                 listener,
-                marque_access::imap_handler(core, host),
+                marque_access::imap::Imap::with_command_rate(
+                    core,
+                    host,
+                    self.imap_commands_per_second,
+                    self.imap_command_burst,
+                ),
                 stop,
             ),
             Service::Pop3 | Service::Pop3s => self.run(

@@ -16,10 +16,10 @@ pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Most simultaneous sessions of one user.
 pub const MAX_SESSIONS_PER_USER: usize = 20;
-/// Sustained commands per second of one session.
-pub const COMMANDS_PER_SECOND: f64 = 200.0;
-/// Commands a session may send at once above the sustained rate.
-pub const COMMAND_BURST: f64 = 400.0;
+/// Sustained commands per second of one session, unless configured otherwise.
+pub const COMMANDS_PER_SECOND: usize = 200;
+/// Commands a session may send at once above the sustained rate, unless configured otherwise.
+pub const COMMAND_BURST: usize = 400;
 
 /// Password checks that may run at once for one handler; more sign-ins wait their turn. Each
 /// check is an argon2 hash of 19 MiB: a burst of sign-ins would otherwise take that much

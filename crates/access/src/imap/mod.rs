@@ -15,6 +15,7 @@
 //!   machine, dispatch, untagged updates.
 //! - [`state`]: the session state, an enum that carries its data.
 //! - [`view`]: the selected mailbox as one session sees it (message numbers, pending updates).
+//! - [`folder_uids`]: the UIDs of selected folders, kept and shared between sessions.
 //! - [`render`]: strings, envelope, body structure.
 //! - [`cte`]: content-transfer decoding for FETCH BINARY.
 //! - [`compress`]: COMPRESS=DEFLATE streams.
@@ -23,6 +24,7 @@
 
 pub mod compress;
 pub mod cte;
+pub mod folder_uids;
 pub mod limits;
 pub mod op;
 pub mod parse;
@@ -46,6 +48,12 @@ pub struct Context {
     pub sessions: limits::Sessions,
     /// Password checks running at once ([`limits::concurrent_sign_ins`]).
     pub sign_ins: tokio::sync::Semaphore,
+    /// The UIDs of recently selected folders (SELECT without scanning the folder).
+    pub folder_uids: folder_uids::FolderUids,
+    /// Sustained commands per second of one session.
+    pub commands_per_second: f64,
+    /// Commands a session may send at once above the sustained rate.
+    pub command_burst: f64,
 }
 
 /// The IMAP handler for the `imap` and `imaps` listeners.
@@ -55,14 +63,34 @@ pub struct Imap {
 }
 
 impl Imap {
-    /// A handler over `core`, naming `hostname` in its greeting.
+    /// A handler over `core`, naming `hostname` in its greeting, with the default command
+    /// rate ([`limits::COMMANDS_PER_SECOND`], [`limits::COMMAND_BURST`]).
     pub fn new(core: &marque_core::Core, hostname: &str) -> Self {
+        Self::with_command_rate(
+            core,
+            hostname,
+            limits::COMMANDS_PER_SECOND,
+            limits::COMMAND_BURST,
+        )
+    }
+
+    /// A handler whose sessions may send `per_second` commands per second, after a burst of
+    /// `burst` (`[limits] imap_commands_per_second` and `imap_command_burst`; both at least 1).
+    pub fn with_command_rate(
+        core: &marque_core::Core,
+        hostname: &str,
+        per_second: usize,
+        burst: usize,
+    ) -> Self {
         Imap {
             ctx: Arc::new(Context {
                 core: core.clone(),
                 hostname: hostname.to_string(),
                 sessions: limits::Sessions::default(),
                 sign_ins: tokio::sync::Semaphore::new(limits::concurrent_sign_ins()),
+                folder_uids: folder_uids::FolderUids::default(),
+                commands_per_second: per_second.max(1) as f64,
+                command_burst: burst.max(1) as f64,
             }),
         }
     }

@@ -274,8 +274,8 @@ impl Session {
         self.io.flush().await?;
         let mut rate = CommandRate::new(
             tokio::time::Instant::now(),
-            limits::COMMANDS_PER_SECOND,
-            limits::COMMAND_BURST,
+            self.ctx.commands_per_second,
+            self.ctx.command_burst,
         );
         loop {
             let wait = rate.take(tokio::time::Instant::now());

@@ -2,6 +2,8 @@
 //! and the untagged updates (EXISTS, EXPUNGE, FETCH FLAGS) that bring it up to date with
 //! changes made by other sessions and by delivery, at the moments RFC 3501 §7 and §5.5 allow.
 
+use std::sync::Arc;
+
 use marque_store::mail::{self, ChangeKind, MessageRecord};
 use marque_store::{EventKind, MailboxId};
 
@@ -16,8 +18,9 @@ pub struct View {
     pub name: String,
     pub read_only: bool,
     pub uidvalidity: u32,
-    /// UIDs in message-number order: message `n` is `uids[n - 1]`.
-    pub uids: Vec<u32>,
+    /// UIDs in message-number order: message `n` is `uids[n - 1]`. Shared with the other
+    /// sessions on the folder until this one changes it ([`super::folder_uids`]).
+    pub uids: Arc<Vec<u32>>,
     /// The highest modseq whose flag changes this session has reported.
     pub modseq: u64,
     /// The modseq up to which appends and expunges are reflected in `uids`: an update reads
@@ -199,21 +202,22 @@ pub async fn sync(
     if allow_expunge && !gone.is_empty() {
         if qresync {
             // RFC 7162 §3.2.10: with QRESYNC, expunged UIDs are announced as VANISHED.
-            view.uids.retain(|u| gone.binary_search(u).is_err());
+            Arc::make_mut(&mut view.uids).retain(|u| gone.binary_search(u).is_err());
             out.extend_from_slice(format!("* VANISHED {}\r\n", compact(&gone)).as_bytes());
         } else {
             // RFC 3501 §7.4.1: each EXPUNGE renumbers the messages after it; going from the
             // end keeps every number right.
-            for i in (0..view.uids.len()).rev() {
-                if gone.binary_search(&view.uids[i]).is_ok() {
+            let uids = Arc::make_mut(&mut view.uids);
+            for i in (0..uids.len()).rev() {
+                if gone.binary_search(&uids[i]).is_ok() {
                     out.extend_from_slice(format!("* {} EXPUNGE\r\n", i + 1).as_bytes());
-                    view.uids.remove(i);
+                    uids.remove(i);
                 }
             }
         }
     }
     if !arrived.is_empty() {
-        view.uids.extend(arrived);
+        Arc::make_mut(&mut view.uids).extend(arrived);
         out.extend_from_slice(format!("* {} EXISTS\r\n", view.uids.len()).as_bytes());
     }
     for (uid, r) in changed {
@@ -250,7 +254,7 @@ mod tests {
             name: "INBOX".into(),
             read_only: false,
             uidvalidity: 1,
-            uids: uids.to_vec(),
+            uids: Arc::new(uids.to_vec()),
             modseq: 1,
             synced: 1,
             saved: vec![7, 8, 20],

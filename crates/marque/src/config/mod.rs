@@ -70,6 +70,11 @@ pub struct Limits {
     pub max_connections: usize,
     /// On one listener, from one IP address.
     pub max_connections_per_ip: usize,
+    /// Sustained commands per second of one IMAP session (a token bucket: faster clients are
+    /// slowed down, not cut off).
+    pub imap_commands_per_second: usize,
+    /// Commands an IMAP session may send at once above the sustained rate.
+    pub imap_command_burst: usize,
 }
 
 /// `[tls]`: PEM files.

@@ -16,6 +16,8 @@ pub struct Server {
 pub struct Limits {
     pub max_connections: Option<i64>,
     pub max_connections_per_ip: Option<i64>,
+    pub imap_commands_per_second: Option<i64>,
+    pub imap_command_burst: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -260,6 +260,18 @@ fn check_limits(report: &mut Report, raw: raw::Limits) -> Limits {
             raw.max_connections_per_ip,
             32,
         ),
+        imap_commands_per_second: positive(
+            report,
+            "limits.imap_commands_per_second",
+            raw.imap_commands_per_second,
+            marque_access::imap::limits::COMMANDS_PER_SECOND,
+        ),
+        imap_command_burst: positive(
+            report,
+            "limits.imap_command_burst",
+            raw.imap_command_burst,
+            marque_access::imap::limits::COMMAND_BURST,
+        ),
     }
 }
 
@@ -489,6 +501,24 @@ mod tests {
         assert!(
             p[0].to_string()
                 .starts_with("sieve.max_scripts: must be at least 1")
+        );
+    }
+
+    #[test]
+    fn the_imap_command_rate_is_read_and_checked() {
+        let c = parse("").unwrap();
+        assert_eq!(c.limits.imap_commands_per_second, 200);
+        assert_eq!(c.limits.imap_command_burst, 400);
+        let c = parse("[limits]\nimap_commands_per_second = 5000\nimap_command_burst = 9000\n")
+            .unwrap();
+        assert_eq!(c.limits.imap_commands_per_second, 5000);
+        assert_eq!(c.limits.imap_command_burst, 9000);
+        assert_eq!(
+            problems("[limits]\nimap_commands_per_second = 0\nimap_command_burst = -1\n"),
+            vec![
+                "limits.imap_command_burst: must be at least 1, not -1",
+                "limits.imap_commands_per_second: must be at least 1, not 0",
+            ]
         );
     }
 }

@@ -94,6 +94,18 @@ pub fn message_meta(r: &impl Reader, hash: &BlobHash) -> Result<Option<MessageMe
         .transpose()
 }
 
+/// Only the envelope of a body's metadata ([`MessageMeta::decode_envelope`]).
+pub fn message_envelope(r: &impl Reader, hash: &BlobHash) -> Result<Option<Envelope>> {
+    r.get(Keyspace::MessageMeta, &model::meta_key(hash))?
+        .map(|v| {
+            MessageMeta::decode_envelope(&v).map_err(|e| crate::error::Error::Corrupt {
+                keyspace: Keyspace::MessageMeta,
+                reason: e.to_string(),
+            })
+        })
+        .transpose()
+}
+
 /// The raw message (blocking: reads and decompresses the body).
 pub fn message_body(store: &Store, hash: &BlobHash) -> Result<Option<Vec<u8>>> {
     crate::blob::read(store, hash)

@@ -5,7 +5,7 @@
 use std::cell::{OnceCell, RefCell};
 use std::io;
 
-use marque_store::mail::{self, EnvelopeAddress, Flags, MessageMeta, MessageRecord};
+use marque_store::mail::{self, Envelope, EnvelopeAddress, Flags, MessageMeta, MessageRecord};
 
 use crate::imap::parse::search::{Key, Return, Search};
 use crate::imap::parse::seq::{SeqSet, compact};
@@ -27,8 +27,9 @@ fn uses_modseq(k: &Key) -> bool {
 }
 
 /// One message as a search sees it. The metadata and the body are read only when a key
-/// needs them, so keys on flags, dates and sizes never touch more than the record, header
-/// keys read the metadata (with its header section) and only BODY and TEXT read the body.
+/// needs them, so keys on flags, dates and sizes never touch more than the record, address
+/// and SUBJECT keys decode only the envelope, other header keys the metadata (with its header
+/// section), and only BODY and TEXT read the body.
 struct Candidate<'a> {
     msn: u32,
     uid: u32,
@@ -38,6 +39,7 @@ struct Candidate<'a> {
     saved: &'a [u32],
     rec: &'a MessageRecord,
     store: &'a marque_store::Store,
+    envelope: OnceCell<Envelope>,
     meta: OnceCell<MessageMeta>,
     body: OnceCell<Vec<u8>>,
     /// The first read that failed; the search fails with it.
@@ -53,6 +55,14 @@ impl Candidate<'_> {
                 T::default()
             }
         }
+    }
+    /// The envelope: from the metadata if it was read already, else decoded alone.
+    fn envelope(&self) -> &Envelope {
+        if let Some(m) = self.meta.get() {
+            return &m.envelope;
+        }
+        self.envelope
+            .get_or_init(|| self.failed(mail::message_envelope(self.store, &self.rec.blob)))
     }
     fn meta(&self) -> &MessageMeta {
         self.meta
@@ -110,7 +120,7 @@ fn eval(k: &Key, c: &Candidate<'_>) -> bool {
         Key::Seq(s) => s.contains(c.msn, c.count),
         Key::Uid(s) => s.contains(c.uid, c.max_uid),
         Key::Header(name, needle) => {
-            let e = &c.meta().envelope;
+            let e = c.envelope();
             match name.as_str() {
                 "FROM" => contains(address_text(&e.from).as_bytes(), needle),
                 "TO" => contains(address_text(&e.to).as_bytes(), needle),
@@ -152,7 +162,7 @@ pub async fn matching(
     store: &marque_store::Store,
     account: marque_store::AccountId,
     id: marque_store::MailboxId,
-    uids: Vec<u32>,
+    uids: std::sync::Arc<Vec<u32>>,
     saved: Vec<u32>,
     key: Key,
 ) -> marque_store::Result<Vec<(u32, u32, u64)>> {
@@ -185,6 +195,7 @@ pub async fn matching(
                         saved: &saved,
                         rec,
                         store: st,
+                        envelope: OnceCell::new(),
                         meta: OnceCell::new(),
                         body: OnceCell::new(),
                         error: RefCell::new(None),

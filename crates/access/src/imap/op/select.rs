@@ -62,6 +62,7 @@ pub async fn run(
     let rev2 = s.rev2;
     let name_owned = name.to_string();
     let qr = qresync.clone();
+    let ctx = s.ctx.clone();
     let found = s
         .ctx
         .core
@@ -70,10 +71,13 @@ pub async fn run(
             let Some(m) = mail::mailbox_by_name(st, account, &name_owned)? else {
                 return Ok(None);
             };
-            // The UIDs from the keys alone; records are decoded only for what needs them: the
-            // first unseen message (IMAP4rev1, and only when the folder counts one) and the
-            // flags a QRESYNC client missed.
-            let uids = mail::uids(st, account, m.id)?;
+            // EXISTS, UIDNEXT and HIGHESTMODSEQ come from the folder's record, kept up to date
+            // in the transactions that change the folder; the UIDs (for message numbers) from
+            // the list kept for the folder, brought up to date from the change log when it is
+            // older. Records are decoded only for what needs them: the first unseen message
+            // (IMAP4rev1, and only when the folder counts one) and the flags a QRESYNC client
+            // missed.
+            let uids = ctx.folder_uids.load(st, account, &m)?.uids;
             let first_unseen = if rev2 || m.unseen == 0 {
                 None
             } else {
