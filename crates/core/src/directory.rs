@@ -129,6 +129,8 @@ pub(crate) const EVENT: u8 = b'e';
 pub(crate) const LEDGER: u8 = b'$';
 pub(crate) const BRAND: u8 = b'b';
 pub(crate) const LOGO: u8 = b'i';
+/// A staff member's TOTP secret (RFC 6238), kept beside its staff record.
+pub(crate) const TOTP: u8 = b'o';
 
 // Names.
 
