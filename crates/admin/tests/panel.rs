@@ -355,6 +355,89 @@ async fn a_branded_hostname_shows_its_brand() {
     assert!(!css.body.contains("#7a1f5c"));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn totp_second_factor_for_staff() {
+    use marque_admin::panel::totp::{code_at, unbase32};
+    let s = common::start().await;
+    seed(&s).await;
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs()
+    };
+    let c = Client::new(&s);
+    assert_eq!(c.sign_in(RESELLER, RESELLER_PW).status, 303);
+    let page = c.get("/admin/totp");
+    assert!(page.body.contains("otpauth://totp/"), "{}", page.body);
+    let marker = "name=\"secret\" value=\"";
+    let at = page.body.find(marker).expect("secret field") + marker.len();
+    let b32: String = page.body[at..].chars().take_while(|c| *c != '"').collect();
+    let secret = unbase32(&b32).expect("base32");
+    let token = c.csrf("/admin/totp");
+    // A wrong code does not enrol.
+    let r = c.post(
+        "/admin/totp",
+        &format!("secret={b32}&code=000000&csrf={token}"),
+    );
+    assert_eq!(r.status, 303);
+    assert!(
+        !c.get("/admin/totp")
+            .body
+            .contains("A second factor is set up")
+    );
+    let code = code_at(&secret, now());
+    let r = c.post(
+        "/admin/totp",
+        &format!("secret={b32}&code={code}&csrf={token}"),
+    );
+    assert_eq!(r.status, 303);
+    assert!(
+        c.get("/admin/totp")
+            .body
+            .contains("A second factor is set up")
+    );
+
+    // Sign-in now asks for the code; the password alone opens no session.
+    let c2 = Client::new(&s);
+    let step = c2.sign_in(RESELLER, RESELLER_PW);
+    assert_eq!(step.status, 200);
+    assert!(!step.headers.contains("set-cookie"));
+    let marker = "name=\"pending\" value=\"";
+    let at = step.body.find(marker).expect("pending field") + marker.len();
+    let pending: String = step.body[at..].chars().take_while(|c| *c != '"').collect();
+    let bad = c2.post(
+        "/admin/login/code",
+        &format!("pending={pending}&code=000000"),
+    );
+    assert_eq!(bad.status, 401);
+    assert_eq!(c2.get("/admin").status, 303, "no session yet");
+    let code = code_at(&secret, now());
+    let ok = c2.post(
+        "/admin/login/code",
+        &format!("pending={pending}&code={code}"),
+    );
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    assert!(ok.headers.contains("set-cookie: marque_panel="));
+    assert_eq!(c2.get("/admin").status, 200);
+    // Both code checks are in the authentication log.
+    let log = s
+        .get("/api/v1/logs/auth?address=acme-admin", ADMIN)
+        .await
+        .json();
+    let items = log["items"].as_array().expect("items");
+    assert!(
+        items
+            .iter()
+            .any(|r| r["mechanism"] == "totp" && r["outcome"] == "failure")
+    );
+    assert!(
+        items
+            .iter()
+            .any(|r| r["mechanism"] == "totp" && r["outcome"] == "success")
+    );
+}
+
 /// The workspace root (two levels above this crate).
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -20,6 +20,11 @@
 //! | `tenant · 'b' · 0`                  | the tenant's [`crate::brand::Brand`] |
 //! | `tenant · 'b' · domain`             | a domain's [`crate::brand::Brand`] |
 //! | `tenant · 'i' · logo`               | a brand's logo image |
+//! | `tenant · 'o' · 0` / `· domain`     | [`crate::outbound::OutboundIdentity`] |
+//! | `tenant · 'f' · staff`              | a staff member's TOTP secret |
+//! | `tenant · 'N' · domain`             | a domain's stored DNS check |
+//! | `tenant · 'w'`, `'g'`, `'Q'`        | webhooks, their delivery log, over-quota memory |
+//! | `0 · 'o' · due · delivery`          | the webhook outbox (tenant 0 is never used) |
 //!
 //! `Keyspace::Names` holds the globally unique names and the id → owner locators:
 //! `'D' · domain name`, `'@' · address`, `'n' · login`, `'h' · token hash`, `'#' · kind · id`,
@@ -129,6 +134,8 @@ pub(crate) const EVENT: u8 = b'e';
 pub(crate) const LEDGER: u8 = b'$';
 pub(crate) const BRAND: u8 = b'b';
 pub(crate) const LOGO: u8 = b'i';
+/// A staff member's TOTP secret (RFC 6238), kept beside its staff record.
+pub(crate) const TOTP: u8 = b'f';
 
 // Names.
 

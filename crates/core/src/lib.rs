@@ -28,6 +28,7 @@
 //! - [`export`] — the monthly usage export (JSON, CSV).
 //! - [`audit`] — the audit trail.
 //! - [`sieve_global`] — global Sieve scripts per tenant and per domain.
+//! - [`staff_totp`] — the TOTP second factor (RFC 6238) of administrators and managers.
 //! - [`authlog`] — password sign-in for the services and the authentication log.
 //! - [`lookup`] — address resolution and password sign-in for the mail services.
 //! - [`net`] — session plumbing shared by every protocol.
@@ -68,6 +69,7 @@ pub mod principal;
 pub mod quota;
 pub mod sieve;
 pub mod sieve_global;
+pub mod staff_totp;
 pub mod tenant;
 pub mod token;
 pub mod validate;

@@ -284,7 +284,7 @@ fn check_kind(r: &impl Reader, actor: &Actor, tenant: &Tenant, kind: &StaffKind)
 }
 
 /// Loads a staff record and its tenant for an action of `actor` on it.
-fn staff_for(
+pub(crate) fn staff_for(
     txn: &impl Reader,
     actor: &Actor,
     id: StaffId,

@@ -86,7 +86,25 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Response {
     };
     match st.core.sign_in(attempt, password).await {
         Ok(actor) => {
-            let s = sessions.open(actor.with_source(ip), Instant::now());
+            let actor = actor.with_source(ip);
+            // Staff with a second factor give its code before the session opens.
+            if let Some(id) = actor.principal.staff() {
+                match st.core.staff_totp(id).await {
+                    Ok(Some(_)) => {
+                        let token = sessions.pending_open(actor, Instant::now());
+                        return super::totp::code_page(&brand, &token, None);
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not read a TOTP enrolment");
+                        let mut r =
+                            login_page(&brand, Some("Sign-in is unavailable right now."), login);
+                        *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                        return r;
+                    }
+                }
+            }
+            let s = sessions.open(actor, Instant::now());
             let mut r = Redirect::to("/admin").into_response();
             if let Ok(v) = HeaderValue::from_str(&session::set_cookie(&s.id, tls)) {
                 r.headers_mut().insert(header::SET_COOKIE, v);

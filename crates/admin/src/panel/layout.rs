@@ -148,6 +148,9 @@ pub fn nav_for(role: &Role) -> Vec<(&'static str, &'static str)> {
         }
     }
     v.push(("/admin/password", "Password"));
+    if !matches!(role, Role::Postmaster { .. } | Role::User { .. }) {
+        v.push(("/admin/totp", "Two-step sign-in"));
+    }
     v
 }
 

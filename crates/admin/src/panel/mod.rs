@@ -18,6 +18,7 @@
 //! - [`aliases`]: aliases and mailing lists of a domain.
 //! - [`activations`], [`credit`], [`plans`], [`managers`]: reselling: the activation queue,
 //!   prepaid credit, tariffs, managers and their policies.
+//! - [`totp`]: the TOTP second factor of administrators and managers.
 //! - [`usage`]: usage report and CSV download.
 //! - [`logs`]: transaction and authentication log viewers.
 //! - [`me`]: a mailbox's vacation message, forwards and filters.
@@ -44,6 +45,7 @@ pub mod managers;
 pub mod me;
 pub mod plans;
 pub mod session;
+pub mod totp;
 pub mod usage;
 
 pub use session::{Lifetimes, Sessions};
@@ -63,7 +65,10 @@ pub fn routes(sessions: Sessions) -> Router<AppState> {
         .route("/admin/assets/brand.css", get(brand::css))
         .route("/admin/brand/logo/{id}", get(brand::logo))
         .route("/admin/login", get(auth::login_form).post(auth::login))
+        .route("/admin/login/code", post(totp::login_code))
         .route("/admin/logout", post(auth::logout))
+        .route("/admin/totp", get(totp::page).post(totp::enrol))
+        .route("/admin/totp/remove", post(totp::remove))
         .route(
             "/admin/password",
             get(auth::password_form).post(auth::password),

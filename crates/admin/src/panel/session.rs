@@ -54,8 +54,16 @@ pub struct Session {
 #[derive(Debug, Clone, Default)]
 pub struct Sessions {
     inner: Arc<Mutex<HashMap<String, Session>>>,
+    /// Sign-ins waiting for their TOTP code: the actor, when, how many tries so far.
+    pending: Arc<Mutex<HashMap<String, Pending>>>,
     lifetimes: Lifetimes,
 }
+
+/// A sign-in waiting for its TOTP code: the actor, since when, tries so far.
+type Pending = (Actor, Instant, u8);
+
+/// How long a sign-in waits for its TOTP code.
+pub const PENDING_FOR: Duration = Duration::from_secs(5 * 60);
 
 /// 256 random bits, hex.
 pub fn random_token() -> String {
@@ -69,6 +77,7 @@ impl Sessions {
     pub fn new(lifetimes: Lifetimes) -> Self {
         Sessions {
             inner: Arc::default(),
+            pending: Arc::default(),
             lifetimes,
         }
     }
@@ -115,6 +124,38 @@ impl Sessions {
         if let Some(s) = self.inner.lock().get_mut(id) {
             s.actor = actor;
         }
+    }
+
+    /// Holds a sign-in whose password checked until its TOTP code comes; returns its token.
+    pub fn pending_open(&self, actor: Actor, now: Instant) -> String {
+        let token = random_token();
+        let mut all = self.pending.lock();
+        if all.len() >= MAX_SESSIONS {
+            all.retain(|_, p| now.saturating_duration_since(p.1) < PENDING_FOR);
+            if all.len() >= MAX_SESSIONS {
+                all.clear();
+            }
+        }
+        all.insert(token.clone(), (actor, now, 0));
+        token
+    }
+
+    /// Counts one try at pending sign-in `token`: its actor and the tries so far (this one
+    /// included); `None` if unknown or expired.
+    pub fn pending_try(&self, token: &str, now: Instant) -> Option<(Actor, u8)> {
+        let mut all = self.pending.lock();
+        let p = all.get_mut(token)?;
+        if now.saturating_duration_since(p.1) >= PENDING_FOR {
+            all.remove(token);
+            return None;
+        }
+        p.2 = p.2.saturating_add(1);
+        Some((p.0.clone(), p.2))
+    }
+
+    /// Forgets pending sign-in `token`.
+    pub fn pending_drop(&self, token: &str) {
+        self.pending.lock().remove(token);
     }
 
     /// Leaves a message for the next page of session `id`.
