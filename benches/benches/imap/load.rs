@@ -277,21 +277,30 @@ pub struct Round {
     pub mix: Tally,
 }
 
-/// One client through every phase: phase `k` runs from `start + k * phase` for `phase`.
+/// One client through every phase, each for `phase` from the moment every client is ready.
 ///
 /// A client's rate in a phase is its operations divided by the time it spent on them: the
 /// EXPUNGE phase first APPENDs the message it expunges whenever the client has none of its own
 /// left, and that APPEND's time is left out (before, the EXPUNGE phase could only remove what
 /// the APPEND phase had added, so both phases printed the same count).
-async fn client(mut c: Client, mut cx: Ctx, start: Instant, phase: Duration) -> io::Result<Round> {
+async fn client(
+    mut c: Client,
+    mut cx: Ctx,
+    together: std::sync::Arc<tokio::sync::Barrier>,
+    phase: Duration,
+) -> io::Result<Round> {
     let mut round = Round::default();
-    tokio::time::sleep_until(start.into()).await;
-    for (k, cmd) in COMMANDS.iter().enumerate() {
+    for cmd in COMMANDS.iter() {
+        // Every client starts a phase at once, when the last one has finished the previous
+        // phase (sign-ins with argon2 can outlast theirs by seconds).
+        together.wait().await;
         let begin = Instant::now();
-        let end = start + phase * (k as u32 + 1);
+        let end = begin + phase;
         let mut done = 0u64;
         let mut excluded = Duration::ZERO;
-        while Instant::now() < end {
+        // At least one operation: a client still busy with the previous phase (50 sign-ins
+        // with argon2 can outlast a phase) still measures its own rate.
+        loop {
             if *cmd == "EXPUNGE" && cx.appended.is_empty() {
                 let t = Instant::now();
                 op(&mut c, &mut cx, "APPEND").await?;
@@ -299,15 +308,18 @@ async fn client(mut c: Client, mut cx: Ctx, start: Instant, phase: Duration) -> 
             }
             op(&mut c, &mut cx, cmd).await?;
             done += 1;
+            if Instant::now() >= end {
+                break;
+            }
         }
         let busy = begin.elapsed().saturating_sub(excluded).as_secs_f64();
         round.done.insert(cmd, done);
         round
             .alone
             .insert(cmd, if busy > 0.0 { done as f64 / busy } else { 0.0 });
-        tokio::time::sleep_until(end.into()).await;
     }
-    let end = start + phase * (COMMANDS.len() as u32 + 1);
+    together.wait().await;
+    let end = Instant::now() + phase;
     while Instant::now() < end {
         mix(&mut c, &mut cx, &mut round.mix).await?;
     }
@@ -334,7 +346,7 @@ pub async fn round(
     for s in sessions {
         conns.push(s.await.map_err(io::Error::other)??);
     }
-    let start = Instant::now() + Duration::from_millis(200);
+    let together = std::sync::Arc::new(tokio::sync::Barrier::new(conns.len()));
     let tasks: Vec<_> = conns
         .into_iter()
         .enumerate()
@@ -348,7 +360,7 @@ pub async fn round(
                 appended: Vec::new(),
                 messages: messages.max(1),
             };
-            tokio::spawn(client(c, cx, start, phase))
+            tokio::spawn(client(c, cx, together.clone(), phase))
         })
         .collect();
     let mut all = Round::default();
