@@ -143,7 +143,7 @@ fn print_table(clients: usize, phase: Duration, m: &[Round], d: &[Round]) {
     let alone = |r: &[Round], cmd: &str| {
         median(
             r.iter()
-                .map(|x| x.alone.get(cmd).copied().unwrap_or(0) as f64 / secs)
+                .map(|x| x.alone.get(cmd).copied().unwrap_or(0.0))
                 .collect(),
         )
     };
@@ -209,7 +209,7 @@ async fn run() -> io::Result<()> {
                     "  round {} {n} clients {:<8} {} ops alone, {} in the mix",
                     r + 1,
                     s.name,
-                    round.alone.values().sum::<u64>(),
+                    round.done.values().sum::<u64>(),
                     round.mix.total()
                 );
                 if s.dovecot {

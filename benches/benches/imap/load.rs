@@ -220,11 +220,12 @@ async fn op(c: &mut Client, cx: &mut Ctx, cmd: &str) -> io::Result<()> {
                 .push(uid.ok_or_else(|| io::Error::other("APPEND without APPENDUID"))?);
         }
         "EXPUNGE" => {
-            // The messages this client appended: without any left, there is nothing to do.
-            let Some(uid) = cx.appended.pop() else {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                return Err(io::ErrorKind::WouldBlock.into());
-            };
+            // One of the messages this client appended; `client` appends one first, outside
+            // the measured time, when none is left.
+            let uid = cx
+                .appended
+                .pop()
+                .ok_or_else(|| io::Error::other("EXPUNGE without an appended message"))?;
             c.cmd(&format!("UID STORE {uid} +FLAGS.SILENT (\\Deleted)"))
                 .await?;
             c.cmd(&format!("UID EXPUNGE {uid}")).await?;
@@ -264,34 +265,61 @@ async fn mix(c: &mut Client, cx: &mut Ctx, tally: &mut Tally) -> io::Result<()> 
     Ok(())
 }
 
-/// What one round measures: per command, the operations completed while every client ran
+/// What one round measures: per command, the operations per second while every client ran
 /// only that command; then the mix.
 #[derive(Debug, Default)]
 pub struct Round {
+    /// Operations per second per command phase, summed over the clients.
+    pub alone: BTreeMap<&'static str, f64>,
     /// Operations per command phase, over all clients.
-    pub alone: BTreeMap<&'static str, u64>,
+    pub done: BTreeMap<&'static str, u64>,
     /// The mix: per command, count and time.
     pub mix: Tally,
 }
 
-/// One client through every phase: phase `k` runs from `start + k * phase` for `phase`.
-async fn client(mut c: Client, mut cx: Ctx, start: Instant, phase: Duration) -> io::Result<Round> {
+/// One client through every phase, each for `phase` from the moment every client is ready.
+///
+/// A client's rate in a phase is its operations divided by the time it spent on them: the
+/// EXPUNGE phase first APPENDs the message it expunges whenever the client has none of its own
+/// left, and that APPEND's time is left out (before, the EXPUNGE phase could only remove what
+/// the APPEND phase had added, so both phases printed the same count).
+async fn client(
+    mut c: Client,
+    mut cx: Ctx,
+    together: std::sync::Arc<tokio::sync::Barrier>,
+    phase: Duration,
+) -> io::Result<Round> {
     let mut round = Round::default();
-    tokio::time::sleep_until(start.into()).await;
-    for (k, cmd) in COMMANDS.iter().enumerate() {
-        let end = start + phase * (k as u32 + 1);
-        let mut done = 0;
-        while Instant::now() < end {
-            match op(&mut c, &mut cx, cmd).await {
-                Ok(()) => done += 1,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(e),
+    for cmd in COMMANDS.iter() {
+        // Every client starts a phase at once, when the last one has finished the previous
+        // phase (sign-ins with argon2 can outlast theirs by seconds).
+        together.wait().await;
+        let begin = Instant::now();
+        let end = begin + phase;
+        let mut done = 0u64;
+        let mut excluded = Duration::ZERO;
+        // At least one operation: a client still busy with the previous phase (50 sign-ins
+        // with argon2 can outlast a phase) still measures its own rate.
+        loop {
+            if *cmd == "EXPUNGE" && cx.appended.is_empty() {
+                let t = Instant::now();
+                op(&mut c, &mut cx, "APPEND").await?;
+                excluded += t.elapsed();
+            }
+            op(&mut c, &mut cx, cmd).await?;
+            done += 1;
+            if Instant::now() >= end {
+                break;
             }
         }
-        round.alone.insert(cmd, done);
-        tokio::time::sleep_until(end.into()).await;
+        let busy = begin.elapsed().saturating_sub(excluded).as_secs_f64();
+        round.done.insert(cmd, done);
+        round
+            .alone
+            .insert(cmd, if busy > 0.0 { done as f64 / busy } else { 0.0 });
     }
-    let end = start + phase * (COMMANDS.len() as u32 + 1);
+    together.wait().await;
+    let end = Instant::now() + phase;
     while Instant::now() < end {
         mix(&mut c, &mut cx, &mut round.mix).await?;
     }
@@ -318,7 +346,7 @@ pub async fn round(
     for s in sessions {
         conns.push(s.await.map_err(io::Error::other)??);
     }
-    let start = Instant::now() + Duration::from_millis(200);
+    let together = std::sync::Arc::new(tokio::sync::Barrier::new(conns.len()));
     let tasks: Vec<_> = conns
         .into_iter()
         .enumerate()
@@ -332,7 +360,7 @@ pub async fn round(
                 appended: Vec::new(),
                 messages: messages.max(1),
             };
-            tokio::spawn(client(c, cx, start, phase))
+            tokio::spawn(client(c, cx, together.clone(), phase))
         })
         .collect();
     let mut all = Round::default();
@@ -340,6 +368,9 @@ pub async fn round(
         let r = t.await.map_err(io::Error::other)??;
         for (k, n) in r.alone {
             *all.alone.entry(k).or_default() += n;
+        }
+        for (k, n) in r.done {
+            *all.done.entry(k).or_default() += n;
         }
         all.mix.merge(r.mix);
     }

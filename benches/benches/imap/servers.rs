@@ -191,8 +191,9 @@ async fn prepare_marque(data_dir: &Path, users: usize) -> io::Result<()> {
     Ok(())
 }
 
-/// Starts `marque serve` with IMAP only, `users` mailboxes, and connection limits raised for
-/// the benchmark.
+/// Starts `marque serve` with IMAP only, `users` mailboxes, and connection limits and the
+/// per-session command rate raised for the benchmark (Dovecot has no command rate limit, so
+/// the figures measure the server rather than the limit).
 pub async fn marque(dir: &Path, users: usize) -> io::Result<Server> {
     let data_dir = dir.join("marque");
     std::fs::create_dir_all(&data_dir)?;
@@ -204,7 +205,8 @@ pub async fn marque(dir: &Path, users: usize) -> io::Result<Server> {
         format!(
             "[server]\nhostname = \"bench.test\"\ndata_dir = \"{}\"\n\n\
              [listeners]\nimap = [\"127.0.0.1:{port}\"]\n\n\
-             [limits]\nmax_connections = 20000\nmax_connections_per_ip = 20000\n\n\
+             [limits]\nmax_connections = 20000\nmax_connections_per_ip = 20000\n\
+             imap_commands_per_second = 1000000\nimap_command_burst = 1000000\n\n\
              [log]\nlevel = \"warn\"\n\n[store]\ndurability = \"sync\"\n",
             data_dir.display()
         ),
