@@ -16,6 +16,8 @@
 //! - [`etag`]: `ETag`, `If-Match`, `If-None-Match`.
 //! - [`idempotency`]: `Idempotency-Key` on POST.
 //! - [`api`]: the router, one file per resource, the OpenAPI document and the docs page.
+//! - [`wellknown`]: client configuration (autoconfig, autodiscover, Apple profiles) and the
+//!   MTA-STS policy, with the domain's branded hostnames.
 //! - [`webhooks`]: the dispatcher that sends the core's webhook outbox, signed.
 
 #![forbid(unsafe_code)]
@@ -29,6 +31,7 @@ pub mod problem;
 pub mod server;
 pub mod state;
 pub mod webhooks;
+pub mod wellknown;
 
 pub use server::Api;
 pub use state::Settings;

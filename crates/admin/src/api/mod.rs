@@ -81,7 +81,8 @@ pub fn router(state: AppState) -> Router {
     for route in routes() {
         r = r.route(route.path, route.handler);
     }
-    r.fallback(no_route)
+    r.merge(crate::wellknown::router())
+        .fallback(no_route)
         .method_not_allowed_fallback(no_method)
         .layer(middleware::from_fn_with_state(
             state.clone(),
