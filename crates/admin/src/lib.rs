@@ -17,6 +17,8 @@
 //! - [`idempotency`]: `Idempotency-Key` on POST.
 //! - [`api`]: the router, one file per resource, the OpenAPI document and the docs page.
 //! - [`panel`]: the web panel at `/admin` for every role, server-rendered HTML.
+//! - [`wellknown`]: client configuration (autoconfig, autodiscover, Apple profiles) and the
+//!   MTA-STS policy, with the domain's branded hostnames.
 //! - [`webhooks`]: the dispatcher that sends the core's webhook outbox, signed.
 
 #![forbid(unsafe_code)]
@@ -31,6 +33,7 @@ pub mod problem;
 pub mod server;
 pub mod state;
 pub mod webhooks;
+pub mod wellknown;
 
 pub use server::Api;
 pub use state::Settings;

@@ -85,7 +85,8 @@ pub fn router(state: AppState) -> Router {
     }
     // The web panel at /admin, over the same core and permission checks.
     let r = r.merge(crate::panel::routes(crate::panel::Sessions::default()));
-    r.fallback(no_route)
+    r.merge(crate::wellknown::router())
+        .fallback(no_route)
         .method_not_allowed_fallback(no_method)
         .layer(middleware::from_fn_with_state(
             state.clone(),
