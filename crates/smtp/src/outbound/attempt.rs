@@ -17,7 +17,7 @@ use marque_delivery::{
 use marque_store::blob::PreparedBlob;
 use tracing::{info, warn};
 
-use super::client::{Envelope, Session};
+use super::client::{ClientError, Envelope, Session};
 use super::dns::RouteError;
 use super::dsn::{self, Action, Report};
 use super::{Context, now_ms};
@@ -478,10 +478,15 @@ async fn remote(
     for host in &hosts {
         for ip in &host.addrs {
             let peer = SocketAddr::new(*ip, ctx.cfg.port);
-            let mut session = match Session::open(peer, source, &ehlo, &host.name, ctx.cfg.timeouts)
-                .await
-            {
+            let opened =
+                Session::open(peer, source, &ehlo, &host.name, ctx.cfg.timeouts, &ctx.tls).await;
+            let mut session = match opened {
                 Ok(s) => s,
+                Err(e @ ClientError::TlsRequired(_)) => {
+                    warn!(queue_id = id, host = %host.name, %peer, error = %e, "not sent: TLS is required");
+                    last = format!("451 4.7.10 {}: {e}", host.name);
+                    continue;
+                }
                 Err(e) => {
                     info!(queue_id = id, host = %host.name, %peer, error = %e, "cannot open a session");
                     last = format!("451 4.4.1 {}: {e}", host.name);
