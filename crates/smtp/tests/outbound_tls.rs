@@ -218,6 +218,18 @@ async fn verified_tls_delivers_to_a_certificate_of_the_configured_ca() {
     })
     .await;
     assert_eq!(seen.lock().unwrap().messages, vec![true], "once, over TLS");
+    let recs: Vec<_> = common::transactions(&s.core, s.customer, "zoe@secure.test")
+        .into_iter()
+        .filter(|r| r.direction == "outbound")
+        .collect();
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    assert!(recs[0].tls);
+    assert!(
+        recs[0].conversation[0].starts_with("(MX mx.secure.test [127.0.0.11], TLS TLSv1_"),
+        "{:?}",
+        recs[0].conversation
+    );
+    assert_eq!(recs[0].recipients[0].reason, "250 2.0.0 ok");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
