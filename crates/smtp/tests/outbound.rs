@@ -104,6 +104,11 @@ async fn a_temporary_refusal_is_retried_and_delivered_once_from_the_tenants_addr
     assert_eq!(ok.server_ip, "127.0.0.2");
     assert_eq!(ok.helo, "out.c.example");
     assert_eq!(ok.message_id.as_deref(), Some("<out1@c.example>"));
+    assert_eq!(ok.recipients[0].reason, "250 2.0.0 queued as 42");
+    assert_eq!(
+        ok.conversation[0],
+        "(MX mx.remote.test [127.0.0.2], no TLS)"
+    );
     let talk = ok.conversation.join("\n");
     assert!(talk.contains("C: EHLO out.c.example"), "{talk}");
     assert!(talk.contains("S: 250 2.0.0 queued as 42"), "{talk}");

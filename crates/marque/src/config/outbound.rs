@@ -18,6 +18,9 @@ pub struct RawOutbound {
     pub retry_max_delay_secs: Option<i64>,
     pub max_age_hours: Option<i64>,
     pub delay_warning_secs: Option<i64>,
+    pub tls: Option<String>,
+    pub verify_certificates: Option<bool>,
+    pub ca_file: Option<String>,
 }
 
 /// `[outbound]`.
@@ -38,6 +41,8 @@ pub struct Outbound {
     pub max_age: Duration,
     /// Send a "delayed" DSN (to recipients with `NOTIFY=DELAY`) after this long.
     pub delay_warning: Duration,
+    /// STARTTLS policy and certificate checks.
+    pub tls: marque_smtp::outbound::TlsSettings,
 }
 
 /// Checks `[outbound]`; each problem as (key path, message).
@@ -83,6 +88,31 @@ pub fn check_outbound(raw: RawOutbound, problems: &mut Vec<(String, String)>) ->
             2.0
         }
     };
+    let policy = match raw.tls.as_deref() {
+        None | Some("opportunistic") => marque_smtp::outbound::TlsPolicy::Opportunistic,
+        Some("required") => marque_smtp::outbound::TlsPolicy::Required,
+        Some(other) => {
+            bad(
+                "tls",
+                format!("must be \"opportunistic\" or \"required\", not \"{other}\""),
+            );
+            marque_smtp::outbound::TlsPolicy::Opportunistic
+        }
+    };
+    let ca_file = raw.ca_file.map(std::path::PathBuf::from);
+    if let Some(path) = &ca_file
+        && !path.is_file()
+    {
+        bad(
+            "ca_file",
+            format!("{} is not a readable file", path.display()),
+        );
+    }
+    let tls = marque_smtp::outbound::TlsSettings {
+        policy,
+        verify_certificates: raw.verify_certificates.unwrap_or(false),
+        ca_file,
+    };
     Outbound {
         enabled: raw.enabled.unwrap_or(true),
         port,
@@ -93,6 +123,7 @@ pub fn check_outbound(raw: RawOutbound, problems: &mut Vec<(String, String)>) ->
         retry_max_delay,
         max_age,
         delay_warning,
+        tls,
     }
 }
 
@@ -118,10 +149,12 @@ mod tests {
                 port: Some(0),
                 source_ip: Some("x".into()),
                 retry_factor: Some(0.5),
+                tls: Some("always".into()),
+                ca_file: Some("/nonexistent/ca.pem".into()),
                 ..RawOutbound::default()
             },
             &mut p,
         );
-        assert_eq!(p.len(), 3, "{p:?}");
+        assert_eq!(p.len(), 5, "{p:?}");
     }
 }

@@ -17,7 +17,7 @@ use marque_delivery::{
 use marque_store::blob::PreparedBlob;
 use tracing::{info, warn};
 
-use super::client::{Envelope, Session};
+use super::client::{ClientError, Envelope, Session};
 use super::dns::RouteError;
 use super::dsn::{self, Action, Report};
 use super::{Context, now_ms};
@@ -478,10 +478,15 @@ async fn remote(
     for host in &hosts {
         for ip in &host.addrs {
             let peer = SocketAddr::new(*ip, ctx.cfg.port);
-            let mut session = match Session::open(peer, source, &ehlo, &host.name, ctx.cfg.timeouts)
-                .await
-            {
+            let opened =
+                Session::open(peer, source, &ehlo, &host.name, ctx.cfg.timeouts, &ctx.tls).await;
+            let mut session = match opened {
                 Ok(s) => s,
+                Err(e @ ClientError::TlsRequired(_)) => {
+                    warn!(queue_id = id, host = %host.name, %peer, error = %e, "not sent: TLS is required");
+                    last = format!("451 4.7.10 {}: {e}", host.name);
+                    continue;
+                }
                 Err(e) => {
                     info!(queue_id = id, host = %host.name, %peer, error = %e, "cannot open a session");
                     last = format!("451 4.4.1 {}: {e}", host.name);
@@ -495,8 +500,8 @@ async fn remote(
                     last = format!("451 4.4.2 {}: {e}", host.name);
                     let talk = std::mem::take(&mut session.talk);
                     let results = all(addrs, temp(&last, host));
-                    let (peer, local, tls) = (session.peer, session.local, session.tls);
-                    write_record(ctx, m, peer, local, tls, &ehlo, talk, addrs, &results).await;
+                    let remote = Remote::of(&session, &host.name, &ehlo);
+                    write_record(ctx, m, remote, talk, addrs, &results).await;
                     continue;
                 }
             };
@@ -532,9 +537,9 @@ async fn remote(
                 // Durable before QUIT: a crash from here on never sends to them again.
                 mark(ctx, id, delivered, reply, host.name.clone()).await;
             }
-            let (peer, local, tls) = (session.peer, session.local, session.tls);
+            let remote = Remote::of(&session, &host.name, &ehlo);
             let talk = session.quit().await;
-            write_record(ctx, m, peer, local, tls, &ehlo, talk, addrs, &results).await;
+            write_record(ctx, m, remote, talk, addrs, &results).await;
             // A temporary refusal of the whole transaction: the next host may do better.
             let all_temporary = results
                 .values()
@@ -580,24 +585,52 @@ fn classify(reply: &str, permanent: bool, host: &str) -> Result1 {
     }
 }
 
-/// The outbound transaction record, in the format of the inbound one.
-#[allow(clippy::too_many_arguments)]
+/// The session a record is about: the MX host, its address and ours, TLS.
+struct Remote {
+    mx: String,
+    peer: SocketAddr,
+    local: SocketAddr,
+    tls_version: Option<String>,
+    ehlo: String,
+}
+
+impl Remote {
+    fn of(s: &Session, mx: &str, ehlo: &str) -> Remote {
+        Remote {
+            mx: mx.to_string(),
+            peer: s.peer,
+            local: s.local,
+            tls_version: s.tls.then(|| s.tls_version.clone().unwrap_or_default()),
+            ehlo: ehlo.to_string(),
+        }
+    }
+}
+
+/// The outbound transaction record, in the format of the inbound one: the MX host and its
+/// address, the TLS version, and per recipient the remote reply (the accepting one too).
 async fn write_record(
     ctx: &Context,
     m: &QueuedMessage,
-    peer: SocketAddr,
-    local: SocketAddr,
-    tls: bool,
-    ehlo: &str,
+    remote: Remote,
     talk: Vec<String>,
     addrs: &[String],
     results: &Results,
 ) {
+    let mut conversation = vec![format!(
+        "(MX {} [{}], {})",
+        remote.mx,
+        remote.peer.ip(),
+        remote
+            .tls_version
+            .as_deref()
+            .map_or_else(|| "no TLS".to_string(), |v| format!("TLS {v}"))
+    )];
+    conversation.extend(talk);
     let recipients = addrs
         .iter()
         .map(|a| {
             let (outcome, reason) = match results.get(a) {
-                Some(Result1::Delivered { .. }) => (LogOutcome::Delivered, String::new()),
+                Some(Result1::Delivered { reply, .. }) => (LogOutcome::Delivered, reply.clone()),
                 Some(Result1::Permanent { reply, .. }) => (LogOutcome::Rejected, reply.clone()),
                 Some(Result1::Temporary { reply, .. }) => (LogOutcome::Deferred, reply.clone()),
                 None => (LogOutcome::Deferred, "not attempted".into()),
@@ -613,16 +646,16 @@ async fn write_record(
         when: now_ms(),
         direction: "outbound".into(),
         service: "smtp".into(),
-        client_ip: local.ip().to_string(),
-        server_ip: peer.ip().to_string(),
-        helo: ehlo.to_string(),
+        client_ip: remote.local.ip().to_string(),
+        server_ip: remote.peer.ip().to_string(),
+        helo: remote.ehlo,
         user: None,
         sender: m.sender.clone(),
         recipients,
         message_id: m.message_id.clone(),
         size: m.size,
-        tls,
-        conversation: talk,
+        tls: remote.tls_version.is_some(),
+        conversation,
         auth: None,
     };
     if let Err(e) = marque_delivery::record_only(&ctx.core, record, vec![m.tenant]).await {

@@ -12,7 +12,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::timeout;
 
-use super::tls;
+use super::tls::{TlsClient, TlsPolicy};
 
 /// Longest reply line read (RFC 5321 §4.5.3.1.5 says 512; servers send longer text).
 const MAX_LINE: usize = 4096;
@@ -56,6 +56,9 @@ pub enum ClientError {
     Protocol(String),
     #[error("TLS: {0}")]
     Tls(String),
+    /// `[outbound] tls = "required"` and the server offers no TLS.
+    #[error("TLS required: {0}")]
+    TlsRequired(String),
     /// The server refused the session before a transaction (greeting or EHLO).
     #[error("{0}")]
     Refused(String),
@@ -131,6 +134,8 @@ pub struct Session {
     pub peer: SocketAddr,
     pub local: SocketAddr,
     pub tls: bool,
+    /// The negotiated TLS version (`TLSv1_3`), once TLS runs.
+    pub tls_version: Option<String>,
     pub ext: Extensions,
     /// Commands and replies, for the transaction record.
     pub talk: Vec<String>,
@@ -145,13 +150,14 @@ impl std::fmt::Debug for Session {
 
 impl Session {
     /// Connects from `source` (when given), reads the greeting and says EHLO; upgrades to TLS
-    /// when offered.
+    /// when offered, and fails when TLS is required but not offered.
     pub async fn open(
         peer: SocketAddr,
         source: Option<IpAddr>,
         ehlo: &str,
         server_name: &str,
         timeouts: Timeouts,
+        tls: &TlsClient,
     ) -> Result<Session, ClientError> {
         let tcp = connect(peer, source, timeouts.connect).await?;
         let local = tcp.local_addr()?;
@@ -160,6 +166,7 @@ impl Session {
             peer,
             local,
             tls: false,
+            tls_version: None,
             ext: Extensions::default(),
             talk: Vec::new(),
             timeouts,
@@ -172,13 +179,23 @@ impl Session {
             )));
         }
         s.hello(ehlo).await?;
+        let required = tls.policy == TlsPolicy::Required;
         if s.ext.starttls {
             s.command("STARTTLS").await?;
             let r = s.read_reply(timeouts.command).await?;
             if r.code == 220 {
-                s.start_tls(server_name).await?;
+                s.start_tls(tls, server_name).await?;
                 s.hello(ehlo).await?;
+            } else if required {
+                return Err(ClientError::TlsRequired(format!(
+                    "STARTTLS refused: {}",
+                    r.summary()
+                )));
             }
+        } else if required {
+            return Err(ClientError::TlsRequired(format!(
+                "{server_name} does not offer STARTTLS"
+            )));
         }
         Ok(s)
     }
@@ -200,7 +217,7 @@ impl Session {
         Ok(())
     }
 
-    async fn start_tls(&mut self, server_name: &str) -> Result<(), ClientError> {
+    async fn start_tls(&mut self, tls: &TlsClient, server_name: &str) -> Result<(), ClientError> {
         if !self.io.buffer().is_empty() {
             // RFC 3207 §4.2 forbids anything after the 220; a server that pipelines here is
             // trying to inject commands into the TLS session.
@@ -213,13 +230,20 @@ impl Session {
             BufReader::new(Box::new(tokio::io::duplex(1).0)),
         )
         .into_inner();
-        let stream = timeout(self.timeouts.command, tls::connect(plain, server_name))
+        let stream = timeout(self.timeouts.command, tls.connect(plain, server_name))
             .await
             .map_err(|_| ClientError::Timeout("TLS handshake"))?
             .map_err(|e| ClientError::Tls(e.to_string()))?;
+        let version = stream
+            .get_ref()
+            .1
+            .protocol_version()
+            .map(|v| format!("{v:?}"))
+            .unwrap_or_default();
         self.io = BufReader::new(Box::new(stream));
         self.tls = true;
-        self.talk.push("S: (TLS started)".into());
+        self.talk.push(format!("S: (TLS started, {version})"));
+        self.tls_version = Some(version);
         Ok(())
     }
 

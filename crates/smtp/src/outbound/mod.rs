@@ -8,13 +8,13 @@
 //! - [`client`]: the SMTP client session.
 //! - [`dns`]: MX, A and AAAA lookups.
 //! - [`dsn`]: delivery status notifications (RFC 3464).
-//! - `tls`: the opportunistic TLS client configuration.
+//! - [`tls`]: the TLS client: opportunistic or required, certificates checked or not.
 
 mod attempt;
 pub mod client;
 pub mod dns;
 pub mod dsn;
-mod tls;
+pub mod tls;
 
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
@@ -28,6 +28,7 @@ use tokio::task::JoinSet;
 use tracing::{info, warn};
 
 pub use client::Timeouts;
+pub use tls::{TlsPolicy, TlsSettings};
 
 /// How outbound delivery runs (`[outbound]` and `[dns]` in the configuration).
 #[derive(Debug, Clone)]
@@ -57,6 +58,9 @@ pub struct OutboundConfig {
     /// How often the queue is looked at.
     pub poll_interval: Duration,
     pub timeouts: Timeouts,
+    /// STARTTLS policy and certificate checks (`[outbound] tls`, `verify_certificates`,
+    /// `ca_file`).
+    pub tls: TlsSettings,
     /// Local delivery of queued mail for our own mailboxes (Sieve runs there too).
     pub delivery: marque_delivery::Environment,
 }
@@ -83,6 +87,7 @@ impl OutboundConfig {
                 command: Duration::from_secs(300),
                 data_end: Duration::from_secs(600),
             },
+            tls: TlsSettings::default(),
             delivery: marque_delivery::Environment {
                 hostname: hostname.to_string(),
                 ..Default::default()
@@ -96,6 +101,7 @@ pub(crate) struct Context {
     pub core: Core,
     pub cfg: OutboundConfig,
     pub dns: dns::Dns,
+    pub tls: tls::TlsClient,
 }
 
 pub(crate) fn now_ms() -> u64 {
@@ -115,7 +121,13 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let dns = dns::Dns::new(&cfg.nameservers)?;
     let limit = cfg.concurrency.max(1);
-    let ctx = Arc::new(Context { core, cfg, dns });
+    let tls = tls::TlsClient::new(&cfg.tls)?;
+    let ctx = Arc::new(Context {
+        core,
+        cfg,
+        dns,
+        tls,
+    });
     let permits = Arc::new(Semaphore::new(limit));
     // Entries this process is delivering: a retry asked for meanwhile must not start a
     // second, parallel attempt.
