@@ -113,6 +113,14 @@ pub enum DomainCommand {
         /// The domain name.
         name: String,
     },
+    /// Print the DNS records a domain must publish and the state of each at the last check.
+    Dns {
+        /// The domain name.
+        name: String,
+        /// Ask DNS now (the `[dns]` name servers) and store the result first.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 /// Where a password comes from.

@@ -10,6 +10,7 @@
 //! - [`datadir`]: opening the store in the data directory; the admin token file.
 //! - [`tenancy`]: the one door into the tenancy core (bootstrap, operator commands).
 //! - [`ops`]: the operator commands.
+//! - [`dnstable`]: `marque domain dns`'s table of a domain's DNS records.
 //! - [`queue`]: the outbound delivery workers' configuration and `marque queue`.
 //! - [`tls`]: the configured certificate or the generated self-signed one.
 //! - [`logging`]: `tracing` output, human or JSON.
@@ -19,6 +20,7 @@
 pub mod cli;
 pub mod config;
 pub mod datadir;
+pub mod dnstable;
 pub mod logging;
 pub mod ops;
 pub mod queue;

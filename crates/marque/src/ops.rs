@@ -27,14 +27,14 @@ pub fn run(config: Config, command: Command) -> Result<()> {
         let (store, _fresh) = datadir::open_store(&config)?;
         let tenancy = Tenancy::open(store.clone())?;
         datadir::bootstrap(&config, &tenancy).await?;
-        let result = dispatch(&tenancy, command).await;
+        let result = dispatch(&tenancy, &config, command).await;
         drop(tenancy);
         store.flush().context("flushing the store")?;
         result
     })
 }
 
-async fn dispatch(tenancy: &Tenancy, command: Command) -> Result<()> {
+async fn dispatch(tenancy: &Tenancy, config: &Config, command: Command) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match command {
         Command::Tenant(TenantCommand::Create { name, kind, parent }) => {
@@ -91,6 +91,21 @@ async fn dispatch(tenancy: &Tenancy, command: Command) -> Result<()> {
                     .collect();
                 writeln!(out, "{}. IN TXT {}", r.txt_name, parts.join(" "))?;
             }
+        }
+        Command::Domain(DomainCommand::Dns { name, check }) => {
+            let core = tenancy.core().clone().with_dns(config.dns_settings());
+            let actor = marque_core::Actor::operator().with_source("cli");
+            let status = if check {
+                match core.check_domain_dns(&actor, &name).await? {
+                    marque_core::dns::CheckOutcome::Checked(s) => s,
+                    marque_core::dns::CheckOutcome::TooSoon(wait) => {
+                        bail!("checked moments ago; try again in {} s", wait.as_secs() + 1)
+                    }
+                }
+            } else {
+                core.domain_dns(&actor, &name).await?
+            };
+            crate::dnstable::print(&mut out, &status)?;
         }
         Command::Mailbox(MailboxCommand::Create {
             address,

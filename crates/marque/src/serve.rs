@@ -92,7 +92,8 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         .core()
         .clone()
         .with_sieve_limits(config.sieve.storage_limits())
-        .with_server_hostname(&config.server.hostname);
+        .with_server_hostname(&config.server.hostname)
+        .with_dns(config.dns_settings());
     // Redirects, vacation replies and bounces go to the outbound queue; with the workers off
     // nothing would send them, so a redirect keeps the message instead (docs/sieve.md).
     let outbox: std::sync::Arc<dyn marque_delivery::Outbox> = if config.outbound.enabled {
@@ -136,6 +137,8 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
     )
     .map_err(anyhow::Error::msg)?;
     tasks.spawn(dispatcher.run(shutdown.signal()));
+    // Every domain's DNS records, checked now and every `[dns] check_interval_secs`.
+    tasks.spawn(ctx.core.clone().run_dns_checks(shutdown.signal()));
     // The outbound workers run with the SMTP services that fill the queue.
     if sends_mail && config.outbound.enabled {
         let (core, signal) = (ctx.core.clone(), shutdown.signal());

@@ -11,6 +11,8 @@ use super::validate::Report;
 pub struct DnsConfig {
     /// Name servers to ask (IP:PORT); empty: the system's `/etc/resolv.conf`.
     pub nameservers: Vec<SocketAddr>,
+    /// The check of domains' DNS records.
+    pub check: super::dnscheck::DnsCheck,
 }
 
 /// `[submission]`: per user, over a sliding hour, counted in each process; 0 is no limit.
@@ -39,7 +41,13 @@ pub(super) fn check_dns(report: &mut Report, raw: raw::Dns) -> DnsConfig {
             ),
         }
     }
-    DnsConfig { nameservers }
+    let check = super::dnscheck::check(
+        report,
+        raw.check_interval_secs,
+        raw.dmarc_policy,
+        raw.public_ports,
+    );
+    DnsConfig { nameservers, check }
 }
 
 fn per_hour(report: &mut Report, path: &str, value: Option<i64>, default: u32) -> u32 {

@@ -46,6 +46,9 @@ pub struct Store {
 #[serde(deny_unknown_fields)]
 pub struct Dns {
     pub nameservers: Option<Vec<String>>,
+    pub check_interval_secs: Option<i64>,
+    pub dmarc_policy: Option<String>,
+    pub public_ports: Option<super::dnscheck::RawPorts>,
 }
 
 #[derive(Debug, Default, Deserialize)]
