@@ -29,8 +29,6 @@ pub struct Settings {
     /// A token's successful use from one address is written to the authentication log once
     /// in this long (every failure is written).
     pub token_use_every: Duration,
-    /// The ports client configuration documents name.
-    pub client_ports: crate::wellknown::ClientPorts,
     /// The MTA-STS policy served for hosted domains.
     pub mta_sts: crate::wellknown::MtaSts,
 }
@@ -45,7 +43,6 @@ impl Default for Settings {
             max_json: 1024 * 1024,
             header_timeout: Duration::from_secs(15),
             token_use_every: Duration::from_secs(10 * 60),
-            client_ports: crate::wellknown::ClientPorts::default(),
             mta_sts: crate::wellknown::MtaSts::default(),
         }
     }

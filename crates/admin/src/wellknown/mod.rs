@@ -29,30 +29,9 @@ use render::Account;
 /// Largest autodiscover request read (the real ones are a few hundred bytes).
 const MAX_REQUEST: usize = 16 * 1024;
 
-/// The ports clients are told to use (the public ones, which may differ from the listeners'
-/// behind a port mapping).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientPorts {
-    /// IMAP over implicit TLS.
-    pub imaps: u16,
-    /// POP3 over implicit TLS.
-    pub pop3s: u16,
-    /// Submission with STARTTLS.
-    pub submission: u16,
-    /// Submission over implicit TLS.
-    pub submissions: u16,
-}
-
-impl Default for ClientPorts {
-    fn default() -> Self {
-        ClientPorts {
-            imaps: 993,
-            pop3s: 995,
-            submission: 587,
-            submissions: 465,
-        }
-    }
-}
+/// The ports clients are told to use: `[dns] public_ports`, the same ports the domain's SRV
+/// records name (they may differ from the listeners' behind a port mapping).
+pub use marque_core::dns::PublicPorts as ClientPorts;
 
 /// The MTA-STS policy mode (RFC 8461 §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -183,7 +162,7 @@ async fn autoconfig(
         display: &b.brand.name,
         host: &b.brand.hostnames[0],
     };
-    let body = render::thunderbird(&account, &st.settings.client_ports);
+    let body = render::thunderbird(&account, &st.core.dns_settings().public_ports);
     Ok(document("application/xml; charset=utf-8", body, &[]))
 }
 
@@ -218,7 +197,7 @@ async fn autodiscover(State(st): State<AppState>, body: Body) -> ApiResult<Respo
         display: &b.brand.name,
         host: &b.brand.hostnames[0],
     };
-    let body = render::outlook(&account, &st.settings.client_ports);
+    let body = render::outlook(&account, &st.core.dns_settings().public_ports);
     Ok(document("application/xml; charset=utf-8", body, &[]))
 }
 
@@ -244,7 +223,7 @@ async fn mobileconfig(
         display: &b.brand.name,
         host: &b.brand.hostnames[0],
     };
-    let body = render::mobileconfig(&account, &st.settings.client_ports);
+    let body = render::mobileconfig(&account, &st.core.dns_settings().public_ports);
     let file = format!("attachment; filename=\"{domain}.mobileconfig\"");
     Ok(document(
         "application/x-apple-aspen-config",
