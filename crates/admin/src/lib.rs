@@ -17,9 +17,11 @@
 //! - [`idempotency`]: `Idempotency-Key` on POST.
 //! - [`api`]: the router, one file per resource, the OpenAPI document and the docs page.
 //! - [`webhooks`]: the dispatcher that sends the core's webhook outbox, signed.
+//! - [`acme`]: answers to ACME HTTP-01 challenges under `/.well-known/acme-challenge/`.
 
 #![forbid(unsafe_code)]
 
+pub mod acme;
 pub mod api;
 pub mod etag;
 pub mod extract;

@@ -16,6 +16,7 @@
 //! - [`password`] — argon2id hashing.
 //! - [`token`] — API tokens.
 //! - [`bootstrap`] — the provider and its first token.
+//! - [`cert`] — TLS certificates per served hostname (ACME or uploaded), the ACME account.
 //! - [`tenant`] — the tenant tree.
 //! - [`domain`], [`mailbox`], [`alias`], [`list`] — what a domain holds.
 //! - [`dkim`] — DKIM signing keys per domain and the TXT records that publish them.
@@ -45,6 +46,7 @@ pub mod audit;
 pub mod authlog;
 pub mod bootstrap;
 pub mod brand;
+pub mod cert;
 pub mod credit;
 mod directory;
 pub mod dkim;
@@ -110,6 +112,8 @@ pub struct Core {
     sieve: sieve::SieveLimits,
     /// `[server] hostname`: the name of the built-in brand when nobody set one.
     hostname: String,
+    /// Bumped on every certificate change, so that the TLS resolver reloads.
+    certs: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Core {
@@ -125,6 +129,7 @@ impl Core {
             cost,
             sieve: sieve::SieveLimits::default(),
             hostname: "localhost".into(),
+            certs: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
         })
     }
 

@@ -520,6 +520,9 @@ fn all_schemas() -> Value {
     if let (Value::Object(m), Value::Object(more)) = (&mut all, super::sieve::schemas()) {
         m.extend(more);
     }
+    if let (Value::Object(m), Value::Object(more)) = (&mut all, super::certificates::schemas()) {
+        m.extend(more);
+    }
     all
 }
 
@@ -542,7 +545,11 @@ fn query_param(name: &str) -> Value {
 /// The OpenAPI 3.1 document.
 pub fn spec() -> Value {
     let mut paths = Map::new();
-    for o in OPS.iter().chain(super::sieve::OPS) {
+    for o in OPS
+        .iter()
+        .chain(super::sieve::OPS)
+        .chain(super::certificates::OPS)
+    {
         let entry = paths.entry(o.path.to_string()).or_insert_with(|| json!({}));
         let mut params: Vec<Value> = o.query.iter().map(|q| query_param(q)).collect();
         for seg in o.path.split('/') {
@@ -566,7 +573,8 @@ pub fn spec() -> Value {
                     && !p.ends_with("credit")
                     && !p.ends_with("bulk")
                     && !p.ends_with("activate")
-                    && !p.ends_with("retry") =>
+                    && !p.ends_with("retry")
+                    && !p.ends_with("order") =>
             {
                 json!({"201": {"description": "Created", "content": {"application/json": {"schema": {"type": "object"}}}}})
             }
@@ -577,6 +585,8 @@ pub fn spec() -> Value {
                 "application/json": {"schema": {"type": "object"}},
                 "text/csv": {"schema": {"type": "string"}}}}}),
             ("patch", "/api/v1/me") => json!({"204": {"description": "Done"}}),
+            ("post", "/api/v1/certificates/{hostname}/order") => json!({"202": {"description": "Ordered",
+                "content": {"application/json": {"schema": {"type": "object"}}}}}),
             _ => {
                 json!({"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}})
             }
@@ -658,10 +668,14 @@ mod tests {
         }
         assert_eq!(
             routed,
-            OPS.len() + crate::api::sieve::OPS.len(),
+            OPS.len() + crate::api::sieve::OPS.len() + crate::api::certificates::OPS.len(),
             "the document lists operations the router lacks"
         );
-        for o in OPS.iter().chain(crate::api::sieve::OPS) {
+        for o in OPS
+            .iter()
+            .chain(crate::api::sieve::OPS)
+            .chain(crate::api::certificates::OPS)
+        {
             if let Some(b) = o.body {
                 assert!(doc["components"]["schemas"][b].is_object(), "schema {b}");
             }

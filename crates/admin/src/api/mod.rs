@@ -13,6 +13,7 @@ use crate::state::AppState;
 pub mod activations;
 pub mod aliases;
 pub mod bulk;
+pub mod certificates;
 pub mod docs;
 pub mod domains;
 pub mod limits;
@@ -55,6 +56,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(sieve::routes());
     all.extend(webhooks::routes());
     all.extend(queue::routes());
+    all.extend(certificates::routes());
     all.extend(docs::routes());
     all
 }
@@ -77,6 +79,7 @@ pub fn router(state: AppState) -> Router {
     for route in routes() {
         r = r.route(route.path, route.handler);
     }
+    r = r.route(crate::acme::PATH, axum::routing::get(crate::acme::answer));
     r.fallback(no_route)
         .method_not_allowed_fallback(no_method)
         .layer(middleware::from_fn_with_state(

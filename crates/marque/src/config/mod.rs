@@ -4,6 +4,7 @@
 //! others; every problem carries its key path (`listeners.imap[0]`), and [`Config::parse`]
 //! returns all of them at once.
 
+mod acme;
 mod mail;
 mod outbound;
 mod raw;
@@ -17,6 +18,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use acme::{Acme, Challenge};
 pub use mail::{DnsConfig, SubmissionConfig};
 pub use outbound::Outbound;
 pub use service::Service;
@@ -50,6 +52,8 @@ pub struct Config {
     pub sieve: marque_delivery::SieveConfig,
     /// `[outbound]`: delivery of queued mail.
     pub outbound: Outbound,
+    /// `[acme]`: certificates for branded hostnames.
+    pub acme: Acme,
 }
 
 /// `[server]`.
