@@ -90,14 +90,20 @@ async fn uploads_are_checked_before_they_are_stored() {
         }
         other => panic!("expected a refusal, got {other:?}"),
     };
-    let why = invalid(core.upload_certificate(&op, "mail.example.test", "junk", &key).await);
+    let why = invalid(
+        core.upload_certificate(&op, "mail.example.test", "junk", &key)
+            .await,
+    );
     assert!(why.contains("no certificate"), "{why}");
     let why = invalid(
         core.upload_certificate(&op, "mail.example.test", &chain, &other_key)
             .await,
     );
     assert!(why.contains("does not match"), "{why}");
-    let why = invalid(core.upload_certificate(&op, "imap.example.test", &chain, &key).await);
+    let why = invalid(
+        core.upload_certificate(&op, "imap.example.test", &chain, &key)
+            .await,
+    );
     assert!(why.contains("does not cover imap.example.test"), "{why}");
     assert!(core.all_certificates().await.unwrap().is_empty());
     assert!(!changes.has_changed().unwrap());
@@ -116,7 +122,9 @@ async fn uploads_are_checked_before_they_are_stored() {
     assert_eq!(stored[0].key_pem(), Some(key.as_str()));
     stored[0].parsed().unwrap().unwrap();
 
-    core.delete_certificate(&op, "mail.example.test").await.unwrap();
+    core.delete_certificate(&op, "mail.example.test")
+        .await
+        .unwrap();
     assert!(core.all_certificates().await.unwrap().is_empty());
 }
 
@@ -136,7 +144,8 @@ async fn tenants_manage_only_their_own_names_and_only_with_the_tls_feature() {
     // Beta neither sees nor changes alpha's certificate.
     assert!(core.certificates(&beta_admin).await.unwrap().is_empty());
     assert!(matches!(
-        core.delete_certificate(&beta_admin, "mail.alpha.test").await,
+        core.delete_certificate(&beta_admin, "mail.alpha.test")
+            .await,
         Err(CoreError::NotFound { .. })
     ));
     // A name of the platform (no tenant's domain) is the provider's.
@@ -154,7 +163,8 @@ async fn tenants_manage_only_their_own_names_and_only_with_the_tls_feature() {
         Err(CoreError::Forbidden { .. })
     ));
     assert!(matches!(
-        core.request_certificate(&beta_admin, "mail.beta.test").await,
+        core.request_certificate(&beta_admin, "mail.beta.test")
+            .await,
         Err(CoreError::Forbidden { .. })
     ));
     // The provider's staff may act on any name.
@@ -163,20 +173,31 @@ async fn tenants_manage_only_their_own_names_and_only_with_the_tls_feature() {
         .unwrap();
     let listed = core.certificates(&alpha_admin).await.unwrap();
     assert_eq!(listed.len(), 1);
-    assert_eq!(core.certificates(&Actor::operator()).await.unwrap().len(), 2);
+    assert_eq!(
+        core.certificates(&Actor::operator()).await.unwrap().len(),
+        2
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acme_outcomes_are_kept_on_the_record() {
     let (core, _dir) = common::core().await;
     core.set_http01_answer("tok", "tok.thumb").await.unwrap();
-    assert_eq!(core.http01_answer("tok").await.unwrap().as_deref(), Some("tok.thumb"));
+    assert_eq!(
+        core.http01_answer("tok").await.unwrap().as_deref(),
+        Some("tok.thumb")
+    );
     core.remove_http01_answer("tok").await.unwrap();
     assert_eq!(core.http01_answer("tok").await.unwrap(), None);
 
     assert_eq!(core.acme_account().await.unwrap(), None);
-    core.set_acme_account("{\"id\":\"x\"}".into()).await.unwrap();
-    assert_eq!(core.acme_account().await.unwrap().as_deref(), Some("{\"id\":\"x\"}"));
+    core.set_acme_account("{\"id\":\"x\"}".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        core.acme_account().await.unwrap().as_deref(),
+        Some("{\"id\":\"x\"}")
+    );
 
     core.record_certificate_failure("mail.example.test", "rejected: unauthorized")
         .await

@@ -138,7 +138,11 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
     tasks.spawn(dispatcher.run(shutdown.signal()));
     // Certificates: the resolver follows the store; ACME orders and renews when enabled.
     let resolver = ctx.tls.resolver().clone();
-    tasks.spawn(crate::tls::watch(ctx.core.clone(), resolver.clone(), shutdown.signal()));
+    tasks.spawn(crate::tls::watch(
+        ctx.core.clone(),
+        resolver.clone(),
+        shutdown.signal(),
+    ));
     if config.acme.enabled {
         let client = crate::acme::Client::new(ctx.core.clone(), resolver, config.acme.clone());
         tasks.spawn(client.run(shutdown.signal()));

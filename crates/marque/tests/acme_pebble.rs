@@ -54,10 +54,11 @@ fn pebble_api_certificate() -> (String, String, String) {
     let ca_cert = ca.self_signed(&ca_key).unwrap();
     let issuer = rcgen::Issuer::new(ca, ca_key);
     let key = rcgen::KeyPair::generate().unwrap();
-    let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-        .unwrap()
-        .signed_by(&key, &issuer)
-        .unwrap();
+    let leaf =
+        rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .unwrap()
+            .signed_by(&key, &issuer)
+            .unwrap();
     (ca_cert.pem(), leaf.pem(), key.serialize_pem())
 }
 
@@ -133,7 +134,8 @@ async fn issue_and_serve(challenge: &str) {
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    let issued = issued.unwrap_or_else(|| panic!("no certificate issued; marque:\n{}", server.log()));
+    let issued =
+        issued.unwrap_or_else(|| panic!("no certificate issued; marque:\n{}", server.log()));
     assert_eq!(issued["source"], "acme");
     let chain = issued["chain_pem"].as_str().unwrap();
 
@@ -151,21 +153,42 @@ async fn issue_and_serve(challenge: &str) {
         }
     }
     let seen = seen.unwrap_or_else(|| {
-        panic!("{}", try_connect(imaps, HOST, Some(&root), "imap").unwrap_err())
+        panic!(
+            "{}",
+            try_connect(imaps, HOST, Some(&root), "imap").unwrap_err()
+        )
     });
     assert_eq!(seen.leaf, leaf_sha256(chain));
-    assert!(seen.greeting.contains(&format!(" {HOST} IMAP4rev1 ready")), "{}", seen.greeting);
+    assert!(
+        seen.greeting.contains(&format!(" {HOST} IMAP4rev1 ready")),
+        "{}",
+        seen.greeting
+    );
     let smtp = connect(server.addr("submissions"), HOST, Some(&root), "smtp");
-    assert!(smtp.greeting.starts_with(&format!("220 {HOST} ESMTP")), "{}", smtp.greeting);
+    assert!(
+        smtp.greeting.starts_with(&format!("220 {HOST} ESMTP")),
+        "{}",
+        smtp.greeting
+    );
     // Another name: the default certificate (not pebble's) and the configured name.
     let other = connect(imaps, "mail.elsewhere.test", None, "imap");
     assert_eq!(other.leaf, default_leaf);
-    assert!(other.greeting.contains(" localhost IMAP4rev1"), "{}", other.greeting);
+    assert!(
+        other.greeting.contains(" localhost IMAP4rev1"),
+        "{}",
+        other.greeting
+    );
     assert!(try_connect(imaps, "mail.elsewhere.test", Some(&root), "imap").is_err());
     drop(pebble);
 }
 
-fn run_pebble(dir: &Path, dns: SocketAddr, api_port: u16, http_port: u16, tls_port: u16) -> (Pebble, SocketAddr) {
+fn run_pebble(
+    dir: &Path,
+    dns: SocketAddr,
+    api_port: u16,
+    http_port: u16,
+    tls_port: u16,
+) -> (Pebble, SocketAddr) {
     let api: SocketAddr = format!("127.0.0.1:{api_port}").parse().unwrap();
     let mgmt: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let config = serde_json::json!({"pebble": {
@@ -198,7 +221,10 @@ fn run_pebble(dir: &Path, dns: SocketAddr, api_port: u16, http_port: u16, tls_po
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    panic!("pebble did not start: {}", std::fs::read_to_string(&pebble.log).unwrap_or_default());
+    panic!(
+        "pebble did not start: {}",
+        std::fs::read_to_string(&pebble.log).unwrap_or_default()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,42 +24,88 @@ fn uploads_are_served_by_sni_and_swapped_without_restart() {
 
     let before = connect(imaps, "mail.upload.test", None, "imap");
     assert_eq!(before.leaf, default_leaf);
-    assert!(before.greeting.contains(" localhost IMAP4rev1"), "{}", before.greeting);
+    assert!(
+        before.greeting.contains(" localhost IMAP4rev1"),
+        "{}",
+        before.greeting
+    );
 
     // Refusals carry the reason: another name, a key of another certificate.
     let (chain, key) = self_signed(&["mail.upload.test"]);
     let (other_chain, other_key) = self_signed(&["mail.other.test"]);
     let path = "/certificates/mail.upload.test";
-    let (status, body) = call(http, token, "PUT", path,
-        Some(&json!({"chain_pem": other_chain, "key_pem": other_key})));
+    let (status, body) = call(
+        http,
+        token,
+        "PUT",
+        path,
+        Some(&json!({"chain_pem": other_chain, "key_pem": other_key})),
+    );
     assert_eq!(status, 422, "{body}");
-    assert!(body.to_string().contains("does not cover mail.upload.test"), "{body}");
-    let (status, body) = call(http, token, "PUT", path,
-        Some(&json!({"chain_pem": chain, "key_pem": other_key})));
+    assert!(
+        body.to_string().contains("does not cover mail.upload.test"),
+        "{body}"
+    );
+    let (status, body) = call(
+        http,
+        token,
+        "PUT",
+        path,
+        Some(&json!({"chain_pem": chain, "key_pem": other_key})),
+    );
     assert_eq!(status, 422, "{body}");
     assert!(body.to_string().contains("does not match"), "{body}");
 
-    let (status, body) = call(http, token, "PUT", path,
-        Some(&json!({"chain_pem": chain, "key_pem": key})));
+    let (status, body) = call(
+        http,
+        token,
+        "PUT",
+        path,
+        Some(&json!({"chain_pem": chain, "key_pem": key})),
+    );
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["source"], "upload");
-    assert!(body.get("key_pem").is_none(), "the key is never answered: {body}");
+    assert!(
+        body.get("key_pem").is_none(),
+        "the key is never answered: {body}"
+    );
 
     let after = wait_for_leaf(imaps, "mail.upload.test", &leaf_sha256(&chain));
-    assert!(after.greeting.contains(" mail.upload.test IMAP4rev1"), "{}", after.greeting);
+    assert!(
+        after.greeting.contains(" mail.upload.test IMAP4rev1"),
+        "{}",
+        after.greeting
+    );
     let smtp = connect(server.addr("submissions"), "mail.upload.test", None, "smtp");
-    assert!(smtp.greeting.starts_with("220 mail.upload.test ESMTP"), "{}", smtp.greeting);
+    assert!(
+        smtp.greeting.starts_with("220 mail.upload.test ESMTP"),
+        "{}",
+        smtp.greeting
+    );
     let pop = connect(server.addr("pop3s"), "mail.upload.test", None, "pop3");
-    assert!(pop.greeting.starts_with("+OK mail.upload.test POP3"), "{}", pop.greeting);
+    assert!(
+        pop.greeting.starts_with("+OK mail.upload.test POP3"),
+        "{}",
+        pop.greeting
+    );
     // Another name still gets the default certificate and name.
     let other = connect(imaps, "mail.other.test", None, "imap");
     assert_eq!(other.leaf, default_leaf);
-    assert!(other.greeting.contains(" localhost IMAP4rev1"), "{}", other.greeting);
+    assert!(
+        other.greeting.contains(" localhost IMAP4rev1"),
+        "{}",
+        other.greeting
+    );
 
     // A second upload replaces the first for the next connection, same process.
     let (chain2, key2) = self_signed(&["mail.upload.test"]);
-    let (status, body) = call(http, token, "PUT", path,
-        Some(&json!({"chain_pem": chain2, "key_pem": key2})));
+    let (status, body) = call(
+        http,
+        token,
+        "PUT",
+        path,
+        Some(&json!({"chain_pem": chain2, "key_pem": key2})),
+    );
     assert_eq!(status, 200, "{body}");
     wait_for_leaf(imaps, "mail.upload.test", &leaf_sha256(&chain2));
 
@@ -70,7 +116,11 @@ fn uploads_are_served_by_sni_and_swapped_without_restart() {
     let (status, _) = call(http, token, "DELETE", path, None);
     assert_eq!(status, 204);
     let gone = wait_for_leaf(imaps, "mail.upload.test", &default_leaf);
-    assert!(gone.greeting.contains(" localhost IMAP4rev1"), "{}", gone.greeting);
+    assert!(
+        gone.greeting.contains(" localhost IMAP4rev1"),
+        "{}",
+        gone.greeting
+    );
     let (status, _) = call(http, token, "GET", path, None);
     assert_eq!(status, 404);
 }

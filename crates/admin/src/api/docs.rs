@@ -585,8 +585,10 @@ pub fn spec() -> Value {
                 "application/json": {"schema": {"type": "object"}},
                 "text/csv": {"schema": {"type": "string"}}}}}),
             ("patch", "/api/v1/me") => json!({"204": {"description": "Done"}}),
-            ("post", "/api/v1/certificates/{hostname}/order") => json!({"202": {"description": "Ordered",
-                "content": {"application/json": {"schema": {"type": "object"}}}}}),
+            ("post", "/api/v1/certificates/{hostname}/order") => {
+                json!({"202": {"description": "Ordered",
+                "content": {"application/json": {"schema": {"type": "object"}}}}})
+            }
             _ => {
                 json!({"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}})
             }

@@ -16,7 +16,11 @@ use crate::net::ParsedCert;
 const TAG: u8 = b'Y';
 
 fn account_key() -> Vec<u8> {
-    Key::new().u64(PROVIDER.0).tag(TAG).str("account").into_bytes()
+    Key::new()
+        .u64(PROVIDER.0)
+        .tag(TAG)
+        .str("account")
+        .into_bytes()
 }
 
 fn http01_key(token: &str) -> Vec<u8> {

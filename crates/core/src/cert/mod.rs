@@ -182,8 +182,7 @@ fn check_write(r: &impl Reader, actor: &Actor, owner: TenantId, hostname: &str) 
 /// Checks that `actor` may see the certificate of a hostname owned by `owner`.
 fn visible(r: &impl Reader, actor: &Actor, owner: TenantId) -> bool {
     tenant::load(r, owner).is_ok_and(|t| {
-        crate::policy::authorize(actor, Action::DomainRead, &Target::of(&t, Object::Tenant))
-            .is_ok()
+        crate::policy::authorize(actor, Action::DomainRead, &Target::of(&t, Object::Tenant)).is_ok()
     })
 }
 
@@ -338,4 +337,3 @@ impl Core {
         self.certs.send_modify(|n| *n = n.wrapping_add(1));
     }
 }
-

@@ -192,10 +192,9 @@ async fn open_stream(sock: TcpStream, tls: Option<TlsConfig>) -> Option<(Stream,
         return Some((Stream::Plain(sock), None));
     };
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(sock)).await {
-        Ok(Ok(Some(accepted))) => Some((
-            Stream::Tls(Box::new(accepted.stream)),
-            accepted.server_name,
-        )),
+        Ok(Ok(Some(accepted))) => {
+            Some((Stream::Tls(Box::new(accepted.stream)), accepted.server_name))
+        }
         Ok(Ok(None)) => {
             debug!("ACME TLS-ALPN-01 validation answered");
             None

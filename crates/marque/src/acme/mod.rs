@@ -108,7 +108,11 @@ impl Client {
             .store_issued_certificate(host, &chain, &key)
             .await
             .context("storing the issued certificate")?;
-        info!(hostname = host, not_after_ms = stored.not_after_ms, "ACME certificate issued");
+        info!(
+            hostname = host,
+            not_after_ms = stored.not_after_ms,
+            "ACME certificate issued"
+        );
         Ok(())
     }
 

@@ -10,7 +10,9 @@ use instant_acme::{
     Account, AuthorizationStatus, ChallengeType, Identifier, NewOrder, OrderStatus, RetryPolicy,
 };
 use marque_core::Core;
-use marque_core::net::{CertResolver, ParsedCert};
+use marque_core::net::CertResolver;
+use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::sign::CertifiedKey;
 
 use crate::config::Challenge;
 
@@ -101,7 +103,7 @@ async fn answer_challenges(
             }
             Challenge::TlsAlpn01 => {
                 let cert = alpn_certificate(host, key_authorization.digest().as_ref())?;
-                ctx.resolver.add_challenge(host, cert.key);
+                ctx.resolver.add_challenge(host, cert);
                 published.push(Published::TlsAlpn01(host.to_string()));
             }
         }
@@ -125,16 +127,23 @@ async fn withdraw(ctx: &Ctx<'_>, p: Published) {
 }
 
 /// RFC 8737 §3: a self-signed certificate for `host` carrying the critical acmeIdentifier
-/// extension with the SHA-256 digest of the key authorization.
-fn alpn_certificate(host: &str, digest: &[u8]) -> Result<ParsedCert> {
+/// extension with the SHA-256 digest of the key authorization. Built without the checks of
+/// [`marque_core::net::ParsedCert`]: webpki refuses the unknown critical extension, which only
+/// the ACME validator reads.
+fn alpn_certificate(host: &str, digest: &[u8]) -> Result<Arc<CertifiedKey>> {
     let mut params = rcgen::CertificateParams::new(vec![host.to_string()])?;
     params
         .custom_extensions
         .push(rcgen::CustomExtension::new_acme_identifier(digest));
     let key = rcgen::KeyPair::generate()?;
     let cert = params.self_signed(&key)?;
-    ParsedCert::from_pem(cert.pem().as_bytes(), key.serialize_pem().as_bytes())
-        .context("loading the TLS-ALPN-01 certificate")
+    let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    let signer = rustls::crypto::ring::sign::any_supported_type(&der)
+        .context("loading the TLS-ALPN-01 key")?;
+    Ok(Arc::new(CertifiedKey::new(
+        vec![cert.der().clone()],
+        signer,
+    )))
 }
 
 /// The reason the ACME server gives for a failed order or authorization.

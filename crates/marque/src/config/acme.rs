@@ -51,7 +51,10 @@ pub fn check_acme(raw: RawAcme, problems: &mut Vec<(String, String)>) -> Acme {
     let mut bad = |k: &str, m: String| problems.push((format!("acme.{k}"), m));
     let directory = raw.directory.unwrap_or_else(|| LETS_ENCRYPT.to_string());
     if !directory.starts_with("https://") {
-        bad("directory", format!("must be an https:// URL, not \"{directory}\""));
+        bad(
+            "directory",
+            format!("must be an https:// URL, not \"{directory}\""),
+        );
     }
     if let Some(c) = &raw.contact
         && !c.starts_with("mailto:")

@@ -11,12 +11,23 @@ use std::process::Command;
 use serde_json::Value;
 
 /// One API call with curl on the `http` listener; returns the status and the JSON answer.
-pub fn call(http: SocketAddr, token: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+pub fn call(
+    http: SocketAddr,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
     let url = format!("http://{http}/api/v1{path}");
     let auth = format!("Authorization: Bearer {token}");
     let mut cmd = Command::new("curl");
     cmd.args(["-sS", "--max-time", "60", "-X", method, "-H", &auth])
-        .args(["-H", "Content-Type: application/json", "-w", "\n%{http_code}"]);
+        .args([
+            "-H",
+            "Content-Type: application/json",
+            "-w",
+            "\n%{http_code}",
+        ]);
     if let Some(b) = body {
         cmd.args(["--data-binary", &b.to_string()]);
     }
@@ -24,7 +35,11 @@ pub fn call(http: SocketAddr, token: &str, method: &str, path: &str, body: Optio
         .arg(&url)
         .output()
         .expect("curl must be installed (Debian package curl)");
-    assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).expect("utf-8");
     let (body, status) = text.rsplit_once('\n').expect("status line");
     let json = if body.trim().is_empty() {
@@ -78,15 +93,29 @@ pub fn connect(addr: SocketAddr, sni: &str, cafile: Option<&Path>, proto: &str) 
 }
 
 /// Like [`connect`], returning the client's error instead.
-pub fn try_connect(addr: SocketAddr, sni: &str, cafile: Option<&Path>, proto: &str) -> Result<Seen, String> {
+pub fn try_connect(
+    addr: SocketAddr,
+    sni: &str,
+    cafile: Option<&Path>,
+    proto: &str,
+) -> Result<Seen, String> {
     let ca = cafile.map_or_else(|| "-".to_string(), |p| p.display().to_string());
     let out = Command::new("python3")
         .args(["-c", CLIENT])
-        .args([&addr.ip().to_string(), &addr.port().to_string(), sni, &ca, proto])
+        .args([
+            &addr.ip().to_string(),
+            &addr.port().to_string(),
+            sni,
+            &ca,
+            proto,
+        ])
         .output()
         .expect("python3 must be installed (Debian package python3)");
     if !out.status.success() {
-        return Err(format!("TLS client for {sni}: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "TLS client for {sni}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let text = String::from_utf8(out.stdout).expect("utf-8");
     let mut lines = text.lines();

@@ -94,7 +94,9 @@ fn next(input: &[u8]) -> Result<(u8, &[u8], &[u8]), String> {
         }
         let (bytes, after) = rest.split_at(n);
         rest = after;
-        bytes.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
+        bytes
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
     };
     if rest.len() < len {
         return Err(truncated());
@@ -133,7 +135,8 @@ fn time(input: &[u8]) -> Result<(i64, &[u8]), String> {
         .ok()
         .and_then(|m| time::Month::try_from(m).ok())
         .ok_or_else(|| format!("bad month in {text:?}"))?;
-    let hms = |i: usize| part(i).and_then(|v| u8::try_from(v).map_err(|_| format!("bad time {text:?}")));
+    let hms =
+        |i: usize| part(i).and_then(|v| u8::try_from(v).map_err(|_| format!("bad time {text:?}")));
     let date = time::Date::from_calendar_date(year, month, hms(2)?)
         .map_err(|e| format!("bad date {text:?}: {e}"))?;
     let clock = time::Time::from_hms(hms(4)?, hms(6)?, hms(8)?)

@@ -45,14 +45,35 @@ fn resolver_picks_exact_then_wildcard_then_default() {
         ("Mail.Customer.Test".to_string(), exact.key.clone()),
         ("*.other.test".to_string(), wild.key.clone()),
     ]);
-    assert_eq!(leaf(&r.certificate_for(Some("mail.customer.test"))), leaf(&exact.key));
-    assert_eq!(leaf(&r.certificate_for(Some("MAIL.customer.test."))), leaf(&exact.key));
-    assert_eq!(leaf(&r.certificate_for(Some("imap.other.test"))), leaf(&wild.key));
-    assert_eq!(leaf(&r.certificate_for(Some("a.b.other.test"))), leaf(&default.key));
-    assert_eq!(leaf(&r.certificate_for(Some("unknown.test"))), leaf(&default.key));
+    assert_eq!(
+        leaf(&r.certificate_for(Some("mail.customer.test"))),
+        leaf(&exact.key)
+    );
+    assert_eq!(
+        leaf(&r.certificate_for(Some("MAIL.customer.test."))),
+        leaf(&exact.key)
+    );
+    assert_eq!(
+        leaf(&r.certificate_for(Some("imap.other.test"))),
+        leaf(&wild.key)
+    );
+    assert_eq!(
+        leaf(&r.certificate_for(Some("a.b.other.test"))),
+        leaf(&default.key)
+    );
+    assert_eq!(
+        leaf(&r.certificate_for(Some("unknown.test"))),
+        leaf(&default.key)
+    );
     assert_eq!(leaf(&r.certificate_for(None)), leaf(&default.key));
-    assert_eq!(r.served_name("MAIL.customer.test").as_deref(), Some("mail.customer.test"));
-    assert_eq!(r.served_name("imap.other.test").as_deref(), Some("imap.other.test"));
+    assert_eq!(
+        r.served_name("MAIL.customer.test").as_deref(),
+        Some("mail.customer.test")
+    );
+    assert_eq!(
+        r.served_name("imap.other.test").as_deref(),
+        Some("imap.other.test")
+    );
     assert_eq!(r.served_name("unknown.test"), None);
 }
 
@@ -66,9 +87,15 @@ fn swapping_the_table_changes_the_next_choice_only() {
     let held = r.certificate_for(Some("mail.customer.test"));
     r.replace_certificates([("mail.customer.test".to_string(), new.key.clone())]);
     assert_eq!(leaf(&held), leaf(&old.key));
-    assert_eq!(leaf(&r.certificate_for(Some("mail.customer.test"))), leaf(&new.key));
+    assert_eq!(
+        leaf(&r.certificate_for(Some("mail.customer.test"))),
+        leaf(&new.key)
+    );
     r.replace_certificates(Vec::new());
-    assert_eq!(leaf(&r.certificate_for(Some("mail.customer.test"))), leaf(&default.key));
+    assert_eq!(
+        leaf(&r.certificate_for(Some("mail.customer.test"))),
+        leaf(&default.key)
+    );
     r.replace_names(["brand.test".to_string()]);
     assert_eq!(r.served_name("brand.test").as_deref(), Some("brand.test"));
     assert_eq!(r.served_name("mail.customer.test"), None);
@@ -105,7 +132,10 @@ fn a_certificate_is_checked_for_key_name_and_dates() {
     let key = rcgen::KeyPair::generate().unwrap();
     let cert = params.self_signed(&key).unwrap();
     let old = ParsedCert::from_pem(cert.pem().as_bytes(), key.serialize_pem().as_bytes()).unwrap();
-    assert!(matches!(old.check_for("old.test", now), Err(TlsError::Expired)));
+    assert!(matches!(
+        old.check_for("old.test", now),
+        Err(TlsError::Expired)
+    ));
 }
 
 #[test]
@@ -145,7 +175,9 @@ async fn handshake(
     let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
         .connect(name, tcp)
         .await?;
-    let leaf = tls.get_ref().1.peer_certificates().unwrap()[0].as_ref().to_vec();
+    let leaf = tls.get_ref().1.peer_certificates().unwrap()[0]
+        .as_ref()
+        .to_vec();
     Ok((leaf, tls))
 }
 
@@ -208,10 +240,16 @@ async fn acme_tls_alpn_handshakes_get_the_challenge_certificate_only_while_pendi
     let addr = server(tls.clone()).await;
     let acme = vec![ACME_TLS_ALPN.to_vec()];
 
-    assert!(handshake(addr, "mail.customer.test", acme.clone()).await.is_err());
+    assert!(
+        handshake(addr, "mail.customer.test", acme.clone())
+            .await
+            .is_err()
+    );
     tls.resolver()
         .add_challenge("mail.customer.test", challenge.key.clone());
-    let (cert, s) = handshake(addr, "mail.customer.test", acme.clone()).await.unwrap();
+    let (cert, s) = handshake(addr, "mail.customer.test", acme.clone())
+        .await
+        .unwrap();
     assert_eq!(cert, leaf(&challenge.key));
     assert_eq!(s.get_ref().1.alpn_protocol(), Some(ACME_TLS_ALPN));
     // Ordinary sessions never see the challenge certificate.
