@@ -325,7 +325,7 @@ impl Core {
 
     /// Every stored certificate record, for the resolver and the renewal task.
     pub async fn all_certificates(&self) -> Result<Vec<Certificate>> {
-        self.read(|s| all(s)).await
+        self.read(all).await
     }
 
     /// A receiver that changes each time a certificate is stored or deleted in this process.
