@@ -20,9 +20,11 @@
 //! - [`wellknown`]: client configuration (autoconfig, autodiscover, Apple profiles) and the
 //!   MTA-STS policy, with the domain's branded hostnames.
 //! - [`webhooks`]: the dispatcher that sends the core's webhook outbox, signed.
+//! - [`acme`]: answers to ACME HTTP-01 challenges under `/.well-known/acme-challenge/`.
 
 #![forbid(unsafe_code)]
 
+pub mod acme;
 pub mod api;
 pub mod etag;
 pub mod extract;

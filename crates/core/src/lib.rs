@@ -16,6 +16,7 @@
 //! - [`password`] — argon2id hashing.
 //! - [`token`] — API tokens.
 //! - [`bootstrap`] — the provider and its first token.
+//! - [`cert`] — TLS certificates per served hostname (ACME or uploaded), the ACME account.
 //! - [`tenant`] — the tenant tree.
 //! - [`domain`], [`mailbox`], [`alias`], [`list`] — what a domain holds.
 //! - [`dkim`] — DKIM signing keys per domain and the TXT records that publish them.
@@ -47,6 +48,7 @@ pub mod audit;
 pub mod authlog;
 pub mod bootstrap;
 pub mod brand;
+pub mod cert;
 pub mod credit;
 mod directory;
 pub mod dkim;
@@ -115,6 +117,8 @@ pub struct Core {
     /// `[server] hostname`: the name of the built-in brand when nobody set one.
     hostname: String,
     dns: dns::DnsState,
+    /// Bumped on every certificate change, so that the TLS resolver reloads.
+    certs: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Core {
@@ -131,6 +135,7 @@ impl Core {
             sieve: sieve::SieveLimits::default(),
             hostname: "localhost".into(),
             dns: dns::DnsState::default(),
+            certs: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
         })
     }
 

@@ -61,6 +61,8 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
     let tenancy = Tenancy::open(store.clone())?;
     datadir::bootstrap(&config, &tenancy).await?;
     let tls = crate::tls::load(&config)?;
+    let served = crate::tls::reload(tenancy.core(), tls.resolver()).await?;
+    info!(certificates = served, "TLS certificates loaded");
 
     let mut listeners = Vec::new();
     for (service, addrs) in services {
@@ -139,6 +141,17 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
     tasks.spawn(dispatcher.run(shutdown.signal()));
     // Every domain's DNS records, checked now and every `[dns] check_interval_secs`.
     tasks.spawn(ctx.core.clone().run_dns_checks(shutdown.signal()));
+    // Certificates: the resolver follows the store; ACME orders and renews when enabled.
+    let resolver = ctx.tls.resolver().clone();
+    tasks.spawn(crate::tls::watch(
+        ctx.core.clone(),
+        resolver.clone(),
+        shutdown.signal(),
+    ));
+    if config.acme.enabled {
+        let client = crate::acme::Client::new(ctx.core.clone(), resolver, config.acme.clone());
+        tasks.spawn(client.run(shutdown.signal()));
+    }
     // The outbound workers run with the SMTP services that fill the queue.
     if sends_mail && config.outbound.enabled {
         let (core, signal) = (ctx.core.clone(), shutdown.signal());

@@ -1,5 +1,6 @@
 //! The server certificate: the configured PEM files, or a self-signed one generated on first
-//! start into `<data_dir>/tls/`.
+//! start into `<data_dir>/tls/`; it is the default of the SNI resolver, which also serves
+//! every hostname certificate kept in the store ([`reload`], [`watch`]).
 
 use std::fs::{self, DirBuilder, OpenOptions};
 use std::io::Write;
@@ -7,7 +8,8 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use marque_core::net::TlsConfig;
+use marque_core::Core;
+use marque_core::net::{CertResolver, ShutdownSignal, TlsConfig};
 
 use crate::config::Config;
 
@@ -24,6 +26,63 @@ pub fn load(config: &Config) -> Result<TlsConfig> {
     };
     TlsConfig::from_pem_files(&cert, &key)
         .with_context(|| format!("loading the certificate {}", cert.display()))
+}
+
+/// Loads every hostname certificate of the store into `resolver`, in one swap. A record that
+/// no longer parses is left out with a warning (the default certificate answers its name).
+pub async fn reload(core: &Core, resolver: &CertResolver) -> Result<usize> {
+    let records = core
+        .all_certificates()
+        .await
+        .context("reading the certificates")?;
+    let mut certs = Vec::with_capacity(records.len());
+    for record in records {
+        match record.parsed() {
+            Some(Ok(parsed)) => certs.push((record.hostname, parsed.key)),
+            Some(Err(e)) => {
+                tracing::warn!(hostname = %record.hostname, error = %e, "stored certificate not served")
+            }
+            None => {}
+        }
+    }
+    let n = certs.len();
+    resolver.replace_certificates(certs);
+    // Branded hostnames are served names even before their certificate is issued.
+    let branded = core
+        .branded_hostnames()
+        .await
+        .context("reading the branded hostnames")?;
+    resolver.replace_names(branded.into_iter().map(|(host, _)| host));
+    Ok(n)
+}
+
+/// How often the branded hostnames are read again (brands change through the API, possibly
+/// in another process).
+const NAMES_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Reloads `resolver` whenever a certificate is stored or deleted, and every
+/// [`NAMES_EVERY`], until `shutdown`.
+pub async fn watch(
+    core: Core,
+    resolver: std::sync::Arc<CertResolver>,
+    mut shutdown: ShutdownSignal,
+) {
+    let mut changes = core.certificate_changes();
+    let mut tick = tokio::time::interval(NAMES_EVERY);
+    tick.tick().await;
+    loop {
+        let changed = tokio::select! {
+            _ = shutdown.wait() => break,
+            _ = tick.tick() => false,
+            changed = changes.changed() => if changed.is_err() { break } else { true },
+        };
+        changes.mark_unchanged();
+        match reload(&core, &resolver).await {
+            Ok(n) if changed => tracing::info!(certificates = n, "TLS certificates reloaded"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "TLS certificates not reloaded"),
+        }
+    }
 }
 
 /// Returns the paths of the self-signed certificate and key in `dir`, generating them for

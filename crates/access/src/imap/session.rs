@@ -265,10 +265,12 @@ impl Session {
     async fn serve(&mut self) -> io::Result<()> {
         let mut shutdown = self.io.conn()?.shutdown_signal();
         // RFC 3501 §7.1.1: the greeting, with the capabilities (RFC 3501 §7.2.1 allows the code).
+        // The name the client asked for by SNI, when the platform serves it (white label).
+        let conn = self.io.conn()?;
+        let host = conn.server_name().unwrap_or(&self.ctx.hostname).to_string();
         let greeting = format!(
-            "* OK [CAPABILITY {}] {} IMAP4rev1 ready",
+            "* OK [CAPABILITY {}] {host} IMAP4rev1 ready",
             self.capabilities(),
-            self.ctx.hostname
         );
         self.io.line(&greeting);
         self.io.flush().await?;

@@ -65,7 +65,9 @@ pub(super) async fn run(pop3: &Pop3, mut conn: Connection) {
     let mut stop = conn.shutdown_signal();
     let mut lines = LineReader::new(MAX_LINE);
     let mut chunk = [0u8; 4096];
-    let mut out = greeting(&pop3.hostname, conn.session_id()).into_bytes();
+    // The name the client asked for by SNI, when the platform serves it (white label).
+    let host = conn.server_name().unwrap_or(&pop3.hostname);
+    let mut out = greeting(host, conn.session_id()).into_bytes();
 
     loop {
         let mut next = Next::Continue;

@@ -535,6 +535,7 @@ fn all_schemas() -> Value {
         super::sieve::schemas(),
         super::brands::schemas(),
         super::outbound::schemas(),
+        super::certificates::schemas(),
     ] {
         if let (Value::Object(m), Value::Object(more)) = (&mut all, more) {
             m.extend(more);
@@ -565,6 +566,7 @@ fn all_ops() -> impl Iterator<Item = &'static Op> {
         .chain(super::sieve::OPS)
         .chain(super::brands::OPS)
         .chain(super::outbound::OPS)
+        .chain(super::certificates::OPS)
 }
 
 /// The OpenAPI 3.1 document.
@@ -595,7 +597,8 @@ pub fn spec() -> Value {
                     && !p.ends_with("bulk")
                     && !p.ends_with("activate")
                     && !p.ends_with("retry")
-                    && !p.ends_with("/dns/check") =>
+                    && !p.ends_with("/dns/check")
+                    && !p.ends_with("order") =>
             {
                 json!({"201": {"description": "Created", "content": {"application/json": {"schema": {"type": "object"}}}}})
             }
@@ -613,6 +616,10 @@ pub fn spec() -> Value {
                     .map(|t| (t.to_string(), image.clone()))
                     .collect();
                 json!({"200": {"description": "The image", "content": types}})
+            }
+            ("post", "/api/v1/certificates/{hostname}/order") => {
+                json!({"202": {"description": "Ordered",
+                "content": {"application/json": {"schema": {"type": "object"}}}}})
             }
             _ => {
                 json!({"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}})

@@ -14,6 +14,7 @@ pub mod activations;
 pub mod aliases;
 pub mod brands;
 pub mod bulk;
+pub mod certificates;
 pub mod dns;
 pub mod docs;
 pub mod domains;
@@ -61,6 +62,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(queue::routes());
     all.extend(brands::routes());
     all.extend(outbound::routes());
+    all.extend(certificates::routes());
     all.extend(docs::routes());
     all
 }
@@ -83,6 +85,8 @@ pub fn router(state: AppState) -> Router {
     for route in routes() {
         r = r.route(route.path, route.handler);
     }
+    // ACME HTTP-01 challenges, answered while an order is pending.
+    r = r.route(crate::acme::PATH, axum::routing::get(crate::acme::answer));
     // The web panel at /admin, over the same core and permission checks.
     let r = r.merge(crate::panel::routes(crate::panel::Sessions::default()));
     r.merge(crate::wellknown::router())

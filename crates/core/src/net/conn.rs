@@ -102,6 +102,7 @@ impl Meta {
             service: self.service,
             shutdown: self.shutdown,
             starttls: self.starttls,
+            server_name: None,
             _permit: permit,
         }
     }
@@ -119,10 +120,24 @@ pub struct Connection {
     service: Arc<str>,
     shutdown: ShutdownSignal,
     starttls: Option<TlsConfig>,
+    /// The SNI name of the TLS handshake, when the platform serves that name.
+    server_name: Option<String>,
     _permit: Option<Permit>,
 }
 
 impl Connection {
+    /// The hostname the client asked for by SNI, when the platform serves it (a stored
+    /// certificate or a branded hostname covers it); `None` on a plain connection, without
+    /// SNI, or for a name the platform does not serve. Greetings name it instead of the
+    /// configured hostname, so that a branded client never sees another tenant's name.
+    pub fn server_name(&self) -> Option<&str> {
+        self.server_name.as_deref()
+    }
+
+    pub(super) fn set_server_name(&mut self, name: Option<String>) {
+        self.server_name = name;
+    }
+
     /// The remote address.
     pub fn peer(&self) -> SocketAddr {
         self.peer
@@ -179,6 +194,7 @@ impl Connection {
             service,
             shutdown,
             starttls,
+            server_name: _,
             _permit,
         } = self;
         let tcp = match stream {
@@ -188,9 +204,13 @@ impl Connection {
         let config = starttls
             .clone()
             .ok_or_else(|| io::Error::other("no certificate for STARTTLS"))?;
-        let tls = config.acceptor().accept(tcp).await?;
+        let accepted = config
+            .accept(tcp)
+            .await?
+            .ok_or_else(|| io::Error::other("an ACME validation handshake after STARTTLS"))?;
         Ok(Connection {
-            stream: Stream::Tls(Box::new(tls)),
+            stream: Stream::Tls(Box::new(accepted.stream)),
+            server_name: accepted.server_name,
             peer,
             local,
             session_id,

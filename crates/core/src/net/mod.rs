@@ -9,7 +9,7 @@
 //! - [`limits`]: [`Limits`] and the per-listener, per-IP connection counter.
 //! - [`server`]: [`Listener`], the [`Handler`] trait and [`serve`], the accept loop.
 //! - [`shutdown`]: [`Shutdown`] (the trigger) and [`ShutdownSignal`] (what sessions watch).
-//! - [`tls`]: loading a PEM certificate chain and key into a rustls server config (ring).
+//! - [`tls`]: the SNI certificate resolver shared by every listener and STARTTLS (ring).
 
 pub mod conn;
 pub mod limits;
@@ -21,7 +21,7 @@ pub use conn::{Connection, Stream};
 pub use limits::Limits;
 pub use server::{Handler, Listener, serve};
 pub use shutdown::{Shutdown, ShutdownSignal};
-pub use tls::{TlsConfig, TlsError};
+pub use tls::{Accepted, CertResolver, ParsedCert, TlsConfig, TlsError};
 
 #[cfg(test)]
 mod tests;

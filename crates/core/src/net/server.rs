@@ -147,9 +147,11 @@ pub async fn serve<H: Handler>(
                         let tls = implicit_tls.clone();
                         sessions.spawn(
                             async move {
-                                let Some(stream) = open_stream(sock, tls).await else { return };
-                                debug!("session started");
-                                handler.handle(meta.into_connection(stream, Some(permit))).await;
+                                let Some((stream, name)) = open_stream(sock, tls).await else { return };
+                                debug!(server_name = name.as_deref(), "session started");
+                                let mut conn = meta.into_connection(stream, Some(permit));
+                                conn.set_server_name(name);
+                                handler.handle(conn).await;
                                 debug!("session ended");
                             }
                             .instrument(span),
@@ -183,12 +185,20 @@ pub async fn serve<H: Handler>(
     }
 }
 
-async fn open_stream(sock: TcpStream, tls: Option<TlsConfig>) -> Option<Stream> {
+/// The stream of an accepted socket and the served name its client asked for by SNI; `None`
+/// when the handshake failed, timed out, or was an ACME validation that ends there.
+async fn open_stream(sock: TcpStream, tls: Option<TlsConfig>) -> Option<(Stream, Option<String>)> {
     let Some(tls) = tls else {
-        return Some(Stream::Plain(sock));
+        return Some((Stream::Plain(sock), None));
     };
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.acceptor().accept(sock)).await {
-        Ok(Ok(stream)) => Some(Stream::Tls(Box::new(stream))),
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(sock)).await {
+        Ok(Ok(Some(accepted))) => {
+            Some((Stream::Tls(Box::new(accepted.stream)), accepted.server_name))
+        }
+        Ok(Ok(None)) => {
+            debug!("ACME TLS-ALPN-01 validation answered");
+            None
+        }
         Ok(Err(e)) => {
             debug!(error = %e, "TLS handshake failed");
             None

@@ -76,7 +76,8 @@ async fn serve(mut s: Session<'_>, mut conn: Connection) {
     let mut stop = conn.shutdown_signal();
     let mut buf: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; 16 * 1024];
-    let mut out = s.greeting();
+    // The name the client asked for by SNI, when the platform serves it (white label).
+    let mut out = s.greeting(conn.server_name().unwrap_or(&svc.hostname));
     loop {
         let mut next = Next::Continue;
         loop {
@@ -193,9 +194,9 @@ impl Session<'_> {
     }
 
     /// RFC 5804 §1.7: the capabilities, then OK.
-    fn greeting(&self) -> Vec<u8> {
+    fn greeting(&self, host: &str) -> Vec<u8> {
         let mut r = cmd::capability::lines(self.svc, self.offer());
-        let text = format!("{} ManageSieve ready", self.svc.hostname);
+        let text = format!("{host} ManageSieve ready");
         r.push_status("OK", None, &text);
         r.0
     }

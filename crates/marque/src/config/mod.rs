@@ -5,6 +5,7 @@
 //! returns all of them at once.
 
 mod dnscheck;
+mod acme;
 mod mail;
 mod outbound;
 mod raw;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use dnscheck::DnsCheck;
+pub use acme::{Acme, Challenge};
 pub use mail::{DnsConfig, SubmissionConfig};
 pub use outbound::Outbound;
 pub use service::Service;
@@ -52,6 +54,8 @@ pub struct Config {
     pub sieve: marque_delivery::SieveConfig,
     /// `[outbound]`: delivery of queued mail.
     pub outbound: Outbound,
+    /// `[acme]`: certificates for branded hostnames.
+    pub acme: Acme,
 }
 
 /// `[server]`.

@@ -53,7 +53,7 @@ impl Report {
 
     /// Orders problems as the sections are documented, keeping each section's own order.
     fn sorted(mut self) -> Vec<Problem> {
-        const ORDER: [&str; 11] = [
+        const ORDER: [&str; 12] = [
             "server",
             "listeners",
             "limits",
@@ -65,6 +65,7 @@ impl Report {
             "submission",
             "outbound",
             "sieve",
+            "acme",
         ];
         let rank = |p: &Problem| {
             let section = p.path.split(['.', '[']).next().unwrap_or("");
@@ -96,13 +97,14 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let sieve: marque_delivery::SieveConfig = report.section("sieve", table.remove("sieve"));
     let outbound: super::outbound::RawOutbound =
         report.section("outbound", table.remove("outbound"));
+    let acme: super::acme::RawAcme = report.section("acme", table.remove("acme"));
     let listeners = listeners(&mut report, table.remove("listeners"));
     let dns: raw::Dns = report.section("dns", table.remove("dns"));
     let submission: raw::Submission = report.section("submission", table.remove("submission"));
     for key in table.keys() {
         report.add(
             key.clone(),
-            "unknown section (expected server, listeners, limits, tls, log, store, dns, smtp, submission, outbound or sieve)",
+            "unknown section (expected server, listeners, limits, tls, log, store, dns, smtp, submission, outbound, sieve or acme)",
         );
     }
 
@@ -119,6 +121,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     }
     let mut found = Vec::new();
     let outbound = super::outbound::check_outbound(outbound, &mut found);
+    let acme = super::acme::check_acme(acme, &mut found);
     for (path, message) in found {
         report.add(path, message);
     }
@@ -138,6 +141,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
         submission,
         sieve,
         outbound,
+        acme,
     })
 }
 

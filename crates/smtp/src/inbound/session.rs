@@ -165,7 +165,9 @@ impl Session {
             io.shutdown().await;
             return;
         }
-        let greeting = Reply::plain(220, vec![format!("{} ESMTP Marque", self.cfg.hostname)]);
+        // The name the client asked for by SNI, when the platform serves it (white label).
+        let host = io.conn().server_name().unwrap_or(&self.cfg.hostname);
+        let greeting = Reply::plain(220, vec![format!("{host} ESMTP Marque")]);
         self.reply(&mut io, greeting);
         loop {
             if !io.pending() && io.flush().await.is_err() {
@@ -301,14 +303,15 @@ impl Session {
                     starttls: io.conn().can_starttls(),
                     auth: self.service.is_submission() && self.tls && self.user.is_none(),
                 };
-                let r = ehlo::ehlo_reply(&self.cfg.hostname, &name, offer);
+                let host = io.conn().server_name().unwrap_or(&self.cfg.hostname);
+                let r = ehlo::ehlo_reply(host, &name, offer);
                 self.state = State::Ready(Helo { name, esmtp: true });
                 self.reply(io, r);
                 Flow::Continue
             }
             Command::Helo(name) => {
                 self.abandon().await;
-                let r = ehlo::helo_reply(&self.cfg.hostname);
+                let r = ehlo::helo_reply(io.conn().server_name().unwrap_or(&self.cfg.hostname));
                 self.state = State::Ready(Helo { name, esmtp: false });
                 self.reply(io, r);
                 Flow::Continue

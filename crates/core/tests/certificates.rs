@@ -1,0 +1,217 @@
+//! Certificates per hostname in the store: upload checks (parses, key matches, covers the
+//! name, not expired), who may upload, order and delete (the provider's staff for any name,
+//! a tenant's administrators for its own names and only with `features.tls`), and the
+//! records the ACME client keeps.
+
+mod common;
+
+use marque_core::cert::CertSource;
+use marque_core::plan::{Features, NewPlan, Tier};
+use marque_core::*;
+
+fn pem(names: &[&str]) -> (String, String) {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let c = rcgen::generate_simple_self_signed(names).unwrap();
+    (c.cert.pem(), c.signing_key.serialize_pem())
+}
+
+async fn customer(core: &Core, name: &str, tls: bool) -> (TenantId, Actor) {
+    let op = Actor::operator();
+    let plan = core
+        .create_plan(
+            &op,
+            NewPlan {
+                owner: PROVIDER,
+                name: format!("plan {name}"),
+                tier: Tier::Standard,
+                default_mailbox_mb: 10,
+                max_mailbox_mb: 10,
+                features: Features {
+                    tls,
+                    ..Features::default()
+                },
+                price_credits: 0,
+            },
+        )
+        .await
+        .unwrap();
+    let t = core
+        .create_tenant(
+            &op,
+            NewTenant {
+                name: name.into(),
+                kind: TenantKind::Customer,
+                parent: PROVIDER,
+                plan: Some(plan.id),
+                ..NewTenant::default()
+            },
+        )
+        .await
+        .unwrap()
+        .tenant
+        .id;
+    core.create_domain(
+        &op,
+        NewDomain {
+            name: format!("{name}.test"),
+            tenant: t,
+            ..NewDomain::default()
+        },
+    )
+    .await
+    .unwrap();
+    let staff = core
+        .create_staff(
+            &op,
+            NewStaff {
+                tenant: t,
+                login: format!("admin-{name}"),
+                password: None,
+                kind: StaffKind::Admin,
+            },
+        )
+        .await
+        .unwrap();
+    (t, common::actor(core, PrincipalId::Staff(staff.id)).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_are_checked_before_they_are_stored() {
+    let (core, _dir) = common::core().await;
+    let op = Actor::operator();
+    let (chain, key) = pem(&["mail.example.test"]);
+    let (_, other_key) = pem(&["mail.example.test"]);
+    let changes = core.certificate_changes();
+
+    let invalid = |r: Result<cert::CertificateInfo>| match r {
+        Err(CoreError::Invalid { field, reason }) => {
+            assert_eq!(field, "certificate");
+            reason
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    let why = invalid(
+        core.upload_certificate(&op, "mail.example.test", "junk", &key)
+            .await,
+    );
+    assert!(why.contains("no certificate"), "{why}");
+    let why = invalid(
+        core.upload_certificate(&op, "mail.example.test", &chain, &other_key)
+            .await,
+    );
+    assert!(why.contains("does not match"), "{why}");
+    let why = invalid(
+        core.upload_certificate(&op, "imap.example.test", &chain, &key)
+            .await,
+    );
+    assert!(why.contains("does not cover imap.example.test"), "{why}");
+    assert!(core.all_certificates().await.unwrap().is_empty());
+    assert!(!changes.has_changed().unwrap());
+
+    let info = core
+        .upload_certificate(&op, "Mail.Example.Test", &chain, &key)
+        .await
+        .unwrap();
+    assert_eq!(info.hostname, "mail.example.test");
+    assert_eq!(info.source, CertSource::Upload);
+    assert_eq!(info.owner, PROVIDER);
+    assert!(info.issued && info.not_after_ms > 0);
+    assert!(changes.has_changed().unwrap());
+    let stored = core.all_certificates().await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].key_pem(), Some(key.as_str()));
+    stored[0].parsed().unwrap().unwrap();
+
+    core.delete_certificate(&op, "mail.example.test")
+        .await
+        .unwrap();
+    assert!(core.all_certificates().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_manage_only_their_own_names_and_only_with_the_tls_feature() {
+    let (core, _dir) = common::core().await;
+    let (alpha, alpha_admin) = customer(&core, "alpha", true).await;
+    let (_, beta_admin) = customer(&core, "beta", false).await;
+    let (chain, key) = pem(&["mail.alpha.test"]);
+
+    // Alpha's plan includes TLS: its own name is accepted, the owner is alpha.
+    let info = core
+        .upload_certificate(&alpha_admin, "mail.alpha.test", &chain, &key)
+        .await
+        .unwrap();
+    assert_eq!(info.owner, alpha);
+    // Beta neither sees nor changes alpha's certificate.
+    assert!(core.certificates(&beta_admin).await.unwrap().is_empty());
+    assert!(matches!(
+        core.delete_certificate(&beta_admin, "mail.alpha.test")
+            .await,
+        Err(CoreError::NotFound { .. })
+    ));
+    // A name of the platform (no tenant's domain) is the provider's.
+    let (pchain, pkey) = pem(&["mail.platform.test"]);
+    assert!(matches!(
+        core.upload_certificate(&alpha_admin, "mail.platform.test", &pchain, &pkey)
+            .await,
+        Err(CoreError::NotFound { .. } | CoreError::Forbidden { .. })
+    ));
+    // Beta's plan has no TLS: even its own name is refused.
+    let (bchain, bkey) = pem(&["mail.beta.test"]);
+    assert!(matches!(
+        core.upload_certificate(&beta_admin, "mail.beta.test", &bchain, &bkey)
+            .await,
+        Err(CoreError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        core.request_certificate(&beta_admin, "mail.beta.test")
+            .await,
+        Err(CoreError::Forbidden { .. })
+    ));
+    // The provider's staff may act on any name.
+    core.request_certificate(&Actor::operator(), "mail.beta.test")
+        .await
+        .unwrap();
+    let listed = core.certificates(&alpha_admin).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        core.certificates(&Actor::operator()).await.unwrap().len(),
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acme_outcomes_are_kept_on_the_record() {
+    let (core, _dir) = common::core().await;
+    core.set_http01_answer("tok", "tok.thumb").await.unwrap();
+    assert_eq!(
+        core.http01_answer("tok").await.unwrap().as_deref(),
+        Some("tok.thumb")
+    );
+    core.remove_http01_answer("tok").await.unwrap();
+    assert_eq!(core.http01_answer("tok").await.unwrap(), None);
+
+    assert_eq!(core.acme_account().await.unwrap(), None);
+    core.set_acme_account("{\"id\":\"x\"}".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        core.acme_account().await.unwrap().as_deref(),
+        Some("{\"id\":\"x\"}")
+    );
+
+    core.record_certificate_failure("mail.example.test", "rejected: unauthorized")
+        .await
+        .unwrap();
+    let c = &core.all_certificates().await.unwrap()[0];
+    assert_eq!(c.last_error.as_deref(), Some("rejected: unauthorized"));
+    assert!(c.chain_pem.is_none());
+
+    let (chain, key) = pem(&["mail.example.test"]);
+    core.store_issued_certificate("mail.example.test", &chain, &key)
+        .await
+        .unwrap();
+    let c = &core.all_certificates().await.unwrap()[0];
+    assert_eq!(c.last_error, None);
+    assert_eq!(c.source, CertSource::Acme);
+    assert!(c.chain_pem.is_some());
+}
