@@ -67,7 +67,7 @@ ensure_rust_components() {
 # schemathesis from PyPI for the admin API's property tests.
 ensure_test_tools() {
     if command -v dpkg-query >/dev/null 2>&1; then
-        ensure_debian_packages python3 curl swaks fetchmail getmail6 isync offlineimap3 postfix sieve-connect python3-dkim python3-nacl chromium nodejs npm pebble
+        ensure_debian_packages python3 curl swaks fetchmail getmail6 isync offlineimap3 postfix sieve-connect python3-dkim python3-nacl chromium nodejs npm pebble openssl
     fi
     # The web panel's browser tests: playwright-core (pinned in tests/panel/package-lock.json)
     # drives Debian's chromium.

@@ -12,6 +12,7 @@
 
 pub mod compare;
 pub mod expected;
+pub mod ready;
 pub mod resolve;
 pub mod status;
 

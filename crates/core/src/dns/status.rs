@@ -169,6 +169,21 @@ pub enum CheckOutcome {
     TooSoon(Duration),
 }
 
+/// True if some record of `now` is ok that was not ok (or not checked) in `before`.
+fn newly_ok(before: Option<&Stored>, now: &Stored) -> bool {
+    now.records.iter().any(|r| {
+        r.status == Status::Ok
+            && !before.is_some_and(|b| {
+                b.records.iter().any(|p| {
+                    p.rtype == r.rtype
+                        && p.name == r.name
+                        && p.value == r.value
+                        && p.status == Status::Ok
+                })
+            })
+    })
+}
+
 /// Drops a domain's DNS status (with the domain).
 pub(crate) fn delete(txn: &mut marque_store::Txn<'_>, t: TenantId, d: DomainId) {
     txn.delete(Keyspace::Directory, key(t, d));
@@ -251,13 +266,21 @@ impl Core {
         };
         let n = name.clone();
         let written = stored.clone();
-        self.store()
-            .transact(move |txn| -> Result<()> {
+        let before: Option<Stored> = self
+            .store()
+            .transact(move |txn| -> Result<Option<Stored>> {
                 // Looked up again inside the transaction: the domain may have gone meanwhile.
                 let (d, t) = load_by_name(txn, &n)?;
-                dir::put(txn, Keyspace::Directory, key(t.id, d.id), &written)
+                let before = dir::get(txn, Keyspace::Directory, &key(t.id, d.id))?;
+                dir::put(txn, Keyspace::Directory, key(t.id, d.id), &written)?;
+                Ok(before)
             })
             .await?;
+        // A name whose records just turned right may be waiting for its certificate: wake
+        // the certificate side (ACME orders a branded hostname once DNS points it here).
+        if newly_ok(before.as_ref(), &stored) {
+            self.certificates_changed();
+        }
         let status = DnsStatus::new(name, expected, Some(stored));
         tracing::info!(
             domain = %status.domain,

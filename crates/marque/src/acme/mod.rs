@@ -17,7 +17,7 @@ use instant_acme::{Account, AccountCredentials, NewAccount};
 use marque_core::Core;
 use marque_core::cert::{CertSource, Certificate};
 use marque_core::net::{CertResolver, ShutdownSignal};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::config::Acme;
 
@@ -73,10 +73,19 @@ impl Client {
             .filter(|c| is_due(c, now, renew_before))
             .map(|c| c.hostname.clone())
             .collect();
-        // Every branded hostname gets a certificate without being asked.
+        // Every branded hostname gets a certificate without being asked, once DNS sends it
+        // here: when a hosted domain expects records for the name (the `mail.D` CNAME), only
+        // after its check found them right (a check that turns them right wakes this task).
         for (host, _) in self.core.branded_hostnames().await? {
-            if !records.iter().any(|c| c.hostname == host) {
-                due.push(host);
+            if records.iter().any(|c| c.hostname == host) {
+                continue;
+            }
+            match self.core.hostname_dns_ready(&host).await {
+                Ok(Some(true)) | Ok(None) => due.push(host),
+                Ok(Some(false)) => {
+                    debug!(hostname = %host, "ACME: waiting for the name's DNS records")
+                }
+                Err(e) => warn!(hostname = %host, error = %e, "ACME: cannot read the DNS state"),
             }
         }
         let mut issued = 0;

@@ -4,8 +4,8 @@
 //! others; every problem carries its key path (`listeners.imap[0]`), and [`Config::parse`]
 //! returns all of them at once.
 
-mod dnscheck;
 mod acme;
+mod dnscheck;
 mod mail;
 mod outbound;
 mod raw;
@@ -19,8 +19,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use dnscheck::DnsCheck;
 pub use acme::{Acme, Challenge};
+pub use dnscheck::DnsCheck;
 pub use mail::{DnsConfig, SubmissionConfig};
 pub use outbound::Outbound;
 pub use service::Service;

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod pebble;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
