@@ -308,6 +308,15 @@ async fn a_postmaster_sees_only_its_domain() {
     let own = pm.get("/admin/domains/other.test");
     assert_eq!(own.status, 200);
     assert!(own.body.contains(POSTMASTER));
+    // The domain's DNS records (never checked here: no DNS server in this test) and brand.
+    assert!(own.body.contains("DNS records"), "{}", own.body);
+    assert!(
+        own.body.contains("<td>MX</td><td>other.test</td>"),
+        "{}",
+        own.body
+    );
+    assert!(own.body.contains("not checked"), "{}", own.body);
+    assert!(own.body.contains("Check DNS now"), "{}", own.body);
     assert_eq!(pm.get("/admin/domains/acme.test").status, 404);
     assert_eq!(pm.get("/admin/mailboxes/bob@acme.test").status, 404);
     assert!(!pm.get("/admin/search?q=acme").body.contains("acme.test"));

@@ -221,6 +221,7 @@ pub async fn show(ctx: Ctx, Path(name): Path<String>) -> Response {
         .filter(|s| room.is_none_or(|r| *s <= r))
         .collect();
     let l = &d.limits;
+    let dns_and_brand = super::dns::section(&ctx, &d.name).await;
     let body = html! {
         h2 { "Allowance" }
         div.card {
@@ -302,6 +303,7 @@ pub async fn show(ctx: Ctx, Path(name): Path<String>) -> Response {
                 } }
             } }
         }
+        (dns_and_brand)
     };
     ctx.page(&format!("Domain {}", d.name), body)
 }

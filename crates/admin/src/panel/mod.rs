@@ -37,6 +37,7 @@ pub mod credit;
 pub mod ctx;
 pub mod customers;
 pub mod dashboard;
+pub mod dns;
 pub mod domains;
 pub mod layout;
 pub mod logs;
@@ -81,6 +82,7 @@ pub fn routes(sessions: Sessions) -> Router<AppState> {
         .route("/admin/customers/{id}", get(customers::show))
         .route("/admin/domains", get(domains::list).post(domains::create))
         .route("/admin/domains/{name}", get(domains::show))
+        .route("/admin/domains/{name}/dns", post(dns::check))
         .route("/admin/mailboxes", post(mailboxes::create))
         .route("/admin/mailboxes/{address}", get(mailboxes::show))
         .route(

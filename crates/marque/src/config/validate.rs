@@ -520,8 +520,8 @@ mod tests {
         assert_eq!(
             problems("[limits]\nimap_commands_per_second = 0\nimap_command_burst = -1\n"),
             vec![
-                "limits.imap_command_burst: must be at least 1, not -1",
                 "limits.imap_commands_per_second: must be at least 1, not 0",
+                "limits.imap_command_burst: must be at least 1, not -1",
             ]
         );
     }

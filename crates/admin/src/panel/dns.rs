@@ -1,0 +1,88 @@
+//! A domain's DNS records and brand on its page: each record it must publish with the state
+//! of the last check, a button that checks now, and the brand its users see.
+
+use axum::extract::Path;
+use axum::response::Response;
+use marque_core::dns::{CheckOutcome, DnsStatus, Status};
+use maud::{Markup, html};
+
+use super::ctx::{Ctx, Posted};
+use super::layout;
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Ok => "ok",
+        Status::Missing => "missing",
+        Status::Wrong => "wrong",
+        Status::Error => "no answer",
+        Status::Pending => "not checked",
+    }
+}
+
+/// The "DNS records" and "Brand" sections of `/admin/domains/{name}`.
+pub async fn section(ctx: &Ctx, domain: &str) -> Markup {
+    let core = &ctx.st.core;
+    let status = core.domain_dns(ctx.actor(), domain).await.ok();
+    let brand = core.brand_for_domain(domain).await.ok();
+    html! {
+        h2 { "Brand" }
+        @if let Some(b) = &brand {
+            div.card {
+                p { "Users of this domain see " strong { (b.brand.name) } "." }
+                p.hint { "Mail host: " (b.brand.hostnames.join(", ")) }
+            }
+        }
+        h2 { "DNS records" }
+        form.inline method="post" action=(format!("/admin/domains/{domain}/dns")) {
+            (layout::csrf(ctx))
+            button type="submit" { "Check DNS now" }
+        }
+        @if let Some(s) = &status { (records(s)) }
+    }
+}
+
+fn records(s: &DnsStatus) -> Markup {
+    html! {
+        p.hint {
+            @match s.checked_ms {
+                Some(ms) => { "Last checked " (layout::when(ms)) " UTC: " }
+                None => { "Not checked yet: " }
+            }
+            (s.summary.ok) " of " (s.records.len()) " records as expected."
+        }
+        div.table-wrap { table {
+            thead { tr { th { "Type" } th { "Name" } th { "Expected value" } th { "State" } th { "Found" } } }
+            tbody { @for r in &s.records {
+                tr {
+                    td { (r.rtype.as_str()) }
+                    td { (r.name) }
+                    td { code { (r.expected) } }
+                    td class=(format!("dns-{}", status_word(r.status).replace(' ', "-"))) {
+                        (status_word(r.status))
+                        @if let Some(d) = &r.detail { br; span.hint { (d) } }
+                        @if let Some(w) = &r.warning { br; span.hint { (w) } }
+                    }
+                    td { @for f in &r.found { code { (f) } br; } }
+                }
+            } }
+        } }
+    }
+}
+
+/// `POST /admin/domains/{name}/dns`: checks the domain's records now.
+pub async fn check(Path(name): Path<String>, p: Posted) -> Response {
+    let ctx = &p.ctx;
+    let r = ctx.st.core.check_domain_dns(ctx.actor(), &name).await;
+    let outcome = r.map(|o| match o {
+        CheckOutcome::Checked(s) => format!(
+            "DNS checked: {} of {} records as expected.",
+            s.summary.ok,
+            s.records.len()
+        ),
+        CheckOutcome::TooSoon(wait) => format!(
+            "Checked a moment ago; try again in {} s.",
+            wait.as_secs().max(1)
+        ),
+    });
+    ctx.done(&format!("/admin/domains/{name}"), outcome)
+}
