@@ -67,7 +67,11 @@ ensure_rust_components() {
 # schemathesis from PyPI for the admin API's property tests.
 ensure_test_tools() {
     if command -v dpkg-query >/dev/null 2>&1; then
-        ensure_debian_packages python3 curl swaks fetchmail getmail6 isync offlineimap3 postfix sieve-connect python3-dkim python3-nacl chromium nodejs npm pebble openssl
+        ensure_debian_packages python3 curl swaks fetchmail getmail6 isync offlineimap3 postfix sieve-connect python3-dkim python3-nacl chromium pebble openssl
+        # Node.js for the browser tests: Debian's nodejs and npm, unless a Node.js that brings
+        # its own npm (e.g. NodeSource's, which conflicts with Debian's npm) is there already.
+        command -v node >/dev/null 2>&1 || ensure_debian_packages nodejs
+        command -v npm >/dev/null 2>&1 || ensure_debian_packages npm
     fi
     # The web panel's browser tests: playwright-core (pinned in tests/panel/package-lock.json)
     # drives Debian's chromium.

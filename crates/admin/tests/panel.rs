@@ -505,3 +505,74 @@ async fn browser() {
     assert!(stdout.contains("all panel checks passed"), "{stdout}");
     assert!(shots.join("02-dashboard.png").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reseller_brands_a_domain_from_its_page() {
+    let s = common::start().await;
+    seed(&s).await;
+    let acme = s.get("/api/v1/tenants", ADMIN).await.json();
+    let acme = acme["items"]
+        .as_array()
+        .expect("tenants")
+        .iter()
+        .find(|t| t["name"] == "Acme Hosting")
+        .expect("the reseller")["id"]
+        .clone();
+    s.create(
+        "/api/v1/domains",
+        ADMIN,
+        json!({"name": "brandme.test", "tenant": acme}),
+    )
+    .await;
+    let c = Client::new(&s);
+    assert_eq!(c.sign_in(RESELLER, RESELLER_PW).status, 303);
+    let token = c.csrf("/admin/domains/brandme.test");
+    let form = serde_urlencoded::to_string([
+        ("name", "Brand Me"),
+        ("hostname", "mail.brandme.test"),
+        ("primary", "#112233"),
+        ("accent", "#445566"),
+        ("support_url", ""),
+        ("csrf", token.as_str()),
+    ])
+    .expect("form");
+    let r = c.post("/admin/domains/brandme.test/brand", &form);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = c.get("/admin/domains/brandme.test");
+    assert!(page.body.contains("Brand saved."), "{}", page.body);
+    assert!(
+        page.body
+            .contains("Users of this domain see <strong>Brand Me</strong>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("mail.brandme.test"), "{}", page.body);
+    let effective = s
+        .core
+        .brand_for_domain("brandme.test")
+        .await
+        .expect("brand");
+    assert_eq!(effective.brand.name, "Brand Me");
+    assert_eq!(effective.brand.support_url, None);
+    // A bad colour is refused with the core's message, and nothing changes.
+    let token = c.csrf("/admin/domains/brandme.test");
+    let form = serde_urlencoded::to_string([
+        ("name", "Other"),
+        ("primary", "red"),
+        ("accent", "#445566"),
+        ("csrf", token.as_str()),
+    ])
+    .expect("form");
+    assert_eq!(
+        c.post("/admin/domains/brandme.test/brand", &form).status,
+        303
+    );
+    let page = c.get("/admin/domains/brandme.test");
+    assert!(!page.body.contains("Brand saved."), "{}", page.body);
+    let effective = s
+        .core
+        .brand_for_domain("brandme.test")
+        .await
+        .expect("brand");
+    assert_eq!(effective.brand.name, "Brand Me");
+}

@@ -1,8 +1,10 @@
 //! A domain's DNS records and brand on its page: each record it must publish with the state
-//! of the last check, a button that checks now, and the brand its users see.
+//! of the last check, a button that checks now, the brand its users see, and a form for the
+//! domain's own brand (through the same core call as the API, so plans and permissions apply).
 
 use axum::extract::Path;
 use axum::response::Response;
+use marque_core::brand::{Brand, BrandOf, Colours};
 use marque_core::dns::{CheckOutcome, DnsStatus, Status};
 use maud::{Markup, html};
 
@@ -24,6 +26,12 @@ pub async fn section(ctx: &Ctx, domain: &str) -> Markup {
     let core = &ctx.st.core;
     let status = core.domain_dns(ctx.actor(), domain).await.ok();
     let brand = core.brand_for_domain(domain).await.ok();
+    let own = core
+        .get_brand(ctx.actor(), BrandOf::Domain(domain.to_string()))
+        .await
+        .ok()
+        .flatten();
+    let colours = own.as_ref().map(|b| b.colours.clone()).unwrap_or_default();
     html! {
         h2 { "Brand" }
         @if let Some(b) = &brand {
@@ -31,6 +39,17 @@ pub async fn section(ctx: &Ctx, domain: &str) -> Markup {
                 p { "Users of this domain see " strong { (b.brand.name) } "." }
                 p.hint { "Mail host: " (b.brand.hostnames.join(", ")) }
             }
+        }
+        form method="post" action=(format!("/admin/domains/{domain}/brand")) {
+            (layout::csrf(ctx))
+            label { "Brand name" input name="name" type="text" required value=[own.as_ref().map(|b| b.name.as_str())]; }
+            label { "Mail hostname " span.hint { "(e.g. mail." (domain) "; empty: inherited)" }
+                input name="hostname" type="text" value=[own.as_ref().and_then(|b| b.hostnames.first()).map(String::as_str)]; }
+            label { "Primary colour" input name="primary" type="color" value=(colours.primary); }
+            label { "Accent colour" input name="accent" type="color" value=(colours.accent); }
+            label { "Support URL " span.hint { "(https; empty: no support link)" }
+                input name="support_url" type="url" value=[own.as_ref().and_then(|b| b.support_url.as_deref())]; }
+            button type="submit" { "Save brand" }
         }
         h2 { "DNS records" }
         form.inline method="post" action=(format!("/admin/domains/{domain}/dns")) {
@@ -85,4 +104,29 @@ pub async fn check(Path(name): Path<String>, p: Posted) -> Response {
         ),
     });
     ctx.done(&format!("/admin/domains/{name}"), outcome)
+}
+
+/// `POST /admin/domains/{name}/brand`: sets the domain's own brand.
+pub async fn set_brand(Path(name): Path<String>, p: Posted) -> Response {
+    let ctx = &p.ctx;
+    let text = |k: &str| Some(p.get(k).trim().to_string()).filter(|v| !v.is_empty());
+    let brand = Brand {
+        name: p.get("name").trim().to_string(),
+        hostnames: text("hostname").into_iter().collect(),
+        colours: Colours {
+            primary: p.get("primary").trim().to_string(),
+            accent: p.get("accent").trim().to_string(),
+        },
+        support_url: text("support_url"),
+        logo: None,
+    };
+    let r = ctx
+        .st
+        .core
+        .set_brand(ctx.actor(), BrandOf::Domain(name.clone()), brand)
+        .await;
+    ctx.done(
+        &format!("/admin/domains/{name}"),
+        r.map(|()| "Brand saved.".to_string()),
+    )
 }

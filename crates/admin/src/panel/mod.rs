@@ -83,6 +83,7 @@ pub fn routes(sessions: Sessions) -> Router<AppState> {
         .route("/admin/domains", get(domains::list).post(domains::create))
         .route("/admin/domains/{name}", get(domains::show))
         .route("/admin/domains/{name}/dns", post(dns::check))
+        .route("/admin/domains/{name}/brand", post(dns::set_brand))
         .route("/admin/mailboxes", post(mailboxes::create))
         .route("/admin/mailboxes/{address}", get(mailboxes::show))
         .route(
