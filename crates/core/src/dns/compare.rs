@@ -268,19 +268,26 @@ fn tag<'a>(tags: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn spf(expected: &Expected, all: &[String]) -> Verdict {
-    let found: Vec<String> = all
-        .iter()
-        .filter(|r| versioned(r, "v=spf1"))
+/// The TXT records of one kind (`v=spf1`, `v=DMARC1`).
+fn of_version(all: &[String], version: &str) -> Vec<String> {
+    all.iter()
+        .filter(|r| versioned(r, version))
         .cloned()
-        .collect();
+        .collect()
+}
+
+/// No record of that kind among the name's TXT records: missing, with what is there.
+fn none_of_version(all: &[String], version: &str) -> Verdict {
+    let mut v = Verdict::missing();
+    v.found = all.to_vec();
+    v.detail = Some(format!("no {version} record among the TXT records"));
+    v
+}
+
+fn spf(expected: &Expected, all: &[String]) -> Verdict {
+    let found = of_version(all, "v=spf1");
     match found.len() {
-        0 => {
-            let mut v = Verdict::missing();
-            v.found = all.to_vec();
-            v.detail = Some("no v=spf1 record among the TXT records".into());
-            v
-        }
+        0 => none_of_version(all, "v=spf1"),
         1 => {
             // Terms compare case-insensitively, with the default "+" qualifier made explicit.
             let norm = |t: &str| {
@@ -344,18 +351,9 @@ fn dkim(expected: &Expected, all: &[String]) -> Verdict {
 }
 
 fn dmarc(all: &[String]) -> Verdict {
-    let found: Vec<String> = all
-        .iter()
-        .filter(|r| versioned(r, "v=DMARC1"))
-        .cloned()
-        .collect();
+    let found = of_version(all, "v=DMARC1");
     match found.len() {
-        0 => {
-            let mut v = Verdict::missing();
-            v.found = all.to_vec();
-            v.detail = Some("no v=DMARC1 record among the TXT records".into());
-            v
-        }
+        0 => none_of_version(all, "v=DMARC1"),
         1 => {
             let t = tags(&found[0]);
             match tag(&t, "p").map(super::DmarcPolicy::parse) {
