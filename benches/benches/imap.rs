@@ -32,7 +32,7 @@ mod servers;
 use std::io;
 use std::time::{Duration, Instant};
 
-use load::{COMMANDS, Round};
+use load::Round;
 use servers::Server;
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -147,7 +147,7 @@ fn print_table(clients: usize, phase: Duration, m: &[Round], d: &[Round]) {
                 .collect(),
         )
     };
-    for cmd in COMMANDS {
+    for cmd in load::selected() {
         let (a, b) = (alone(m, cmd), alone(d, cmd));
         println!("  {cmd:<11} {a:>10.1} {b:>10.1} {:>7.2}x", ratio(a, b));
     }

@@ -25,6 +25,21 @@ pub const COMMANDS: [&str; 9] = [
     "IDLE",
 ];
 
+/// The commands this run measures: all of [`COMMANDS`], or those named in `ONLY`
+/// (comma-separated, e.g. `ONLY="FETCH hdr,SEARCH"`), in which case the mix is left out too.
+pub fn selected() -> Vec<&'static str> {
+    match std::env::var("ONLY") {
+        Ok(only) => {
+            let wanted: Vec<String> = only.split(',').map(|c| c.trim().to_uppercase()).collect();
+            COMMANDS
+                .into_iter()
+                .filter(|c| wanted.iter().any(|w| w.eq_ignore_ascii_case(c)))
+                .collect()
+        }
+        Err(_) => COMMANDS.to_vec(),
+    }
+}
+
 /// A small deterministic generator (xorshift64*), so both servers get the same messages.
 pub struct Rng(u64);
 
@@ -290,7 +305,8 @@ async fn client(
     phase: Duration,
 ) -> io::Result<Round> {
     let mut round = Round::default();
-    for cmd in COMMANDS.iter() {
+    let commands = selected();
+    for &cmd in &commands {
         // Every client starts a phase at once, when the last one has finished the previous
         // phase (sign-ins with argon2 can outlast theirs by seconds).
         together.wait().await;
@@ -301,7 +317,7 @@ async fn client(
         // At least one operation: a client still busy with the previous phase (50 sign-ins
         // with argon2 can outlast a phase) still measures its own rate.
         loop {
-            if *cmd == "EXPUNGE" && cx.appended.is_empty() {
+            if cmd == "EXPUNGE" && cx.appended.is_empty() {
                 let t = Instant::now();
                 op(&mut c, &mut cx, "APPEND").await?;
                 excluded += t.elapsed();
@@ -320,7 +336,7 @@ async fn client(
     }
     together.wait().await;
     let end = Instant::now() + phase;
-    while Instant::now() < end {
+    while commands.len() == COMMANDS.len() && Instant::now() < end {
         mix(&mut c, &mut cx, &mut round.mix).await?;
     }
     c.cmd("LOGOUT").await?;

@@ -63,6 +63,9 @@ pub struct StoreOptions {
     pub compress_level: i32,
     /// RocksDB tuning.
     pub rocks: RocksOptions,
+    /// Decoded message metadata kept in memory for IMAP's FETCH, SEARCH, SORT and THREAD
+    /// ([`mail::shared_meta`]), in bytes; 0 keeps none.
+    pub meta_cache_bytes: usize,
 }
 
 impl Default for StoreOptions {
@@ -72,6 +75,7 @@ impl Default for StoreOptions {
             compress_threshold: 1024,
             compress_level: 3,
             rocks: RocksOptions::default(),
+            meta_cache_bytes: 64 << 20,
         }
     }
 }
@@ -84,6 +88,7 @@ struct Inner {
     notifier: Notifier,
     options: StoreOptions,
     path: PathBuf,
+    meta_cache: mail::meta_cache::MetaCache,
 }
 
 /// A handle to the store. Cheap to clone; the database closes when the last handle drops.
@@ -120,6 +125,7 @@ impl Store {
                 writer,
                 backend,
                 notifier,
+                meta_cache: mail::meta_cache::MetaCache::new(options.meta_cache_bytes),
                 options,
                 path: path.to_path_buf(),
             }),
@@ -134,6 +140,10 @@ impl Store {
     /// The options the store was opened with.
     pub fn options(&self) -> &StoreOptions {
         &self.inner.options
+    }
+
+    pub(crate) fn meta_cache(&self) -> &mail::meta_cache::MetaCache {
+        &self.inner.meta_cache
     }
 
     /// The event fan-out (IMAP IDLE subscribes here).

@@ -396,3 +396,32 @@ async fn purging_an_account_releases_everything_it_held() {
     // Running it again finds nothing to do.
     assert_eq!(mail::purge_account(&store, A).await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn shared_metadata_matches_the_stored_record_with_any_cache_size() {
+    let raw = "From: a@b.c\r\nTo: d@e.f\r\nSubject: cached\r\n\r\nbody\r\n";
+    // Default size, no cache, and a cache too small for any entry.
+    for bytes in [64 << 20, 0, 1] {
+        let dir = tempfile::tempdir().unwrap();
+        let options = StoreOptions {
+            meta_cache_bytes: bytes,
+            ..StoreOptions::default()
+        };
+        let store = Store::open(dir.path(), options).unwrap();
+        store.transact(|t| mail::init_account(t, A)).await.unwrap();
+        let ib = inbox(&store);
+        put(&store, ib, raw, Flags::empty()).await;
+        let rec = mail::message(&store, A, ib, 1).unwrap().unwrap();
+        let stored = mail::message_meta(&store, &rec.blob).unwrap().unwrap();
+        let first = mail::shared_meta(&store, &rec.blob).unwrap().unwrap();
+        let second = mail::shared_meta(&store, &rec.blob).unwrap().unwrap();
+        assert_eq!(*first, stored, "cache size {bytes}");
+        assert_eq!(*second, stored, "cache size {bytes}");
+        assert_eq!(first.envelope.subject.as_deref(), Some("cached"));
+        if bytes > 1 {
+            assert!(std::sync::Arc::ptr_eq(&first, &second), "kept in memory");
+        }
+        let unknown = blob::BlobHash([7; 32]);
+        assert!(mail::shared_meta(&store, &unknown).unwrap().is_none());
+    }
+}

@@ -117,6 +117,8 @@ pub struct Store {
     pub durability: marque_store::Durability,
     /// RocksDB's block cache, in MiB.
     pub block_cache_mb: usize,
+    /// Decoded message metadata kept in memory, in MiB (0: none).
+    pub meta_cache_mb: usize,
     /// RocksDB's background threads for flushes and compactions.
     pub background_threads: i32,
 }
@@ -221,6 +223,7 @@ impl Config {
         };
         options.rocks.block_cache_bytes = self.store.block_cache_mb << 20;
         options.rocks.background_threads = self.store.background_threads;
+        options.meta_cache_bytes = self.store.meta_cache_mb << 20;
         options
     }
 
@@ -278,8 +281,9 @@ impl Config {
         };
         let _ = writeln!(
             s,
-            "store        durability {durability}, block cache {} MiB, {} background threads",
-            self.store.block_cache_mb, self.store.background_threads
+            "store        durability {durability}, block cache {} MiB, metadata cache {} MiB, {} \
+             background threads",
+            self.store.block_cache_mb, self.store.meta_cache_mb, self.store.background_threads
         );
         let dns = if self.dns.nameservers.is_empty() {
             "system resolv.conf".to_string()

@@ -39,6 +39,7 @@ pub struct Log {
 pub struct Store {
     pub durability: Option<String>,
     pub block_cache_mb: Option<i64>,
+    pub meta_cache_mb: Option<i64>,
     pub background_threads: Option<i64>,
 }
 

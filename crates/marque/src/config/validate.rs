@@ -338,6 +338,14 @@ fn check_store(report: &mut Report, raw: raw::Store) -> Store {
         }
     };
     let block_cache_mb = positive(report, "store.block_cache_mb", raw.block_cache_mb, 64);
+    let meta_cache_mb = match raw.meta_cache_mb {
+        None => 64,
+        Some(n) if (0..=65_536).contains(&n) => usize::try_from(n).unwrap_or(64),
+        Some(n) => {
+            report.add("store.meta_cache_mb", format!("{n} is outside 0 to 65536"));
+            64
+        }
+    };
     let threads = positive(
         report,
         "store.background_threads",
@@ -353,6 +361,7 @@ fn check_store(report: &mut Report, raw: raw::Store) -> Store {
     Store {
         durability,
         block_cache_mb,
+        meta_cache_mb,
         background_threads: i32::try_from(threads.min(64)).unwrap_or(2),
     }
 }
@@ -402,6 +411,7 @@ mod tests {
             [store]
             durability = "maybe"
             block_cache_mb = 0
+            meta_cache_mb = -1
             [tls]
             cert = "/nonexistent/cert.pem"
             [extra]
@@ -416,6 +426,7 @@ mod tests {
             "log.format: unknown format \"xml\"",
             "store.durability: unknown durability \"maybe\"",
             "store.block_cache_mb: must be at least 1, not 0",
+            "store.meta_cache_mb: -1 is outside 0 to 65536",
             "tls.key: missing",
             "extra: unknown section",
         ];

@@ -179,13 +179,6 @@ impl MessageMeta {
         }
     }
 
-    /// Only the envelope of an encoded record (both layouts begin with it): what SEARCH needs
-    /// for FROM, TO, CC, BCC and SUBJECT, without decoding the body structure, the header
-    /// index or copying the header section.
-    pub fn decode_envelope(bytes: &[u8]) -> std::result::Result<Envelope, postcard::Error> {
-        postcard::take_from_bytes::<Envelope>(bytes).map(|(e, _)| e)
-    }
-
     fn opaque(raw: &[u8]) -> MessageMeta {
         let len = u32::try_from(raw.len()).unwrap_or(u32::MAX);
         MessageMeta {
@@ -549,10 +542,6 @@ JVBERi0xLjQK\r\n\
         let new = crate::keyspace::encode(&m).unwrap();
         assert_eq!(MessageMeta::decode(&new).unwrap(), m);
         assert!(MessageMeta::decode(b"\x01").is_err());
-        // The envelope alone reads from both layouts.
-        assert_eq!(MessageMeta::decode_envelope(&old).unwrap(), m.envelope);
-        assert_eq!(MessageMeta::decode_envelope(&new).unwrap(), m.envelope);
-        assert!(MessageMeta::decode_envelope(b"\x01").is_err());
 
         // A header section above the bound is not kept.
         let big = format!("X-Big: {}\r\n\r\nbody\r\n", "a".repeat(MAX_HEADER_BYTES));

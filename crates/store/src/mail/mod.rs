@@ -11,6 +11,7 @@
 pub mod folders;
 pub mod messages;
 pub mod meta;
+pub(crate) mod meta_cache;
 pub mod model;
 
 use crate::blob::BlobHash;
@@ -94,16 +95,14 @@ pub fn message_meta(r: &impl Reader, hash: &BlobHash) -> Result<Option<MessageMe
         .transpose()
 }
 
-/// Only the envelope of a body's metadata ([`MessageMeta::decode_envelope`]).
-pub fn message_envelope(r: &impl Reader, hash: &BlobHash) -> Result<Option<Envelope>> {
-    r.get(Keyspace::MessageMeta, &model::meta_key(hash))?
-        .map(|v| {
-            MessageMeta::decode_envelope(&v).map_err(|e| crate::error::Error::Corrupt {
-                keyspace: Keyspace::MessageMeta,
-                reason: e.to_string(),
-            })
-        })
-        .transpose()
+/// The parsed metadata of a body through the store's in-memory cache
+/// ([`crate::StoreOptions::meta_cache_bytes`]), shared by every reader: for answers about
+/// messages that exist (a record names `hash`). Unlike [`message_meta`] it can still answer for
+/// a body whose last copy was just removed.
+pub fn shared_meta(store: &Store, hash: &BlobHash) -> Result<Option<std::sync::Arc<MessageMeta>>> {
+    store
+        .meta_cache()
+        .get_or_load(hash, || message_meta(store, hash))
 }
 
 /// The raw message (blocking: reads and decompresses the body).

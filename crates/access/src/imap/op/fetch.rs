@@ -117,8 +117,9 @@ pub async fn run(
         });
     // Messages are read in batches: one trip to the store's blocking pool per batch. With
     // bodies, a batch stops once it holds BODY_BATCH_BYTES, so a large message is read alone
-    // and the memory a FETCH holds stays bounded.
+    // and the memory a FETCH holds stays bounded. Metadata comes from the store's shared cache.
     let mut rest: &[(u32, u32)] = &targets;
+    let no_meta = std::sync::Arc::new(MessageMeta::default());
     while !rest.is_empty() {
         let uids: Vec<(u32, u32)> = rest.iter().take(BATCH).copied().collect();
         let loaded = store
@@ -134,18 +135,13 @@ pub async fn run(
                     let Some(rec) = mail::message(st, account, id, uid)? else {
                         continue;
                     };
-                    let mut meta = if needs_meta {
-                        mail::message_meta(st, &rec.blob)?
+                    let meta = if needs_meta {
+                        mail::shared_meta(st, &rec.blob)?
                     } else {
                         None
                     };
-                    let header = match &mut meta {
-                        Some(m) if needs_header && !needs_body => m.header.take(),
-                        _ => None,
-                    };
-                    let body = if header.is_some() {
-                        header
-                    } else if needs_body || needs_header {
+                    let kept_header = meta.as_ref().is_some_and(|m| m.header.is_some());
+                    let body = if needs_body || (needs_header && !kept_header) {
                         bytes += rec.size;
                         mail::message_body(st, &rec.blob)?
                     } else {
@@ -167,8 +163,13 @@ pub async fn run(
             if changed_since.is_some_and(|c| rec.modseq <= c) {
                 continue;
             }
-            let meta = meta.unwrap_or_default();
-            let body = body.unwrap_or_default();
+            let meta = meta.unwrap_or_else(|| no_meta.clone());
+            // What sections are cut from: the message, or for header sections alone the
+            // header section kept in the metadata (the same bytes at the same offsets).
+            let source: &[u8] = match &body {
+                Some(b) => b,
+                None => meta.header.as_deref().unwrap_or_default(),
+            };
             let flags_too = seen_now.contains(&uid) && !atts.contains(&FetchAtt::Flags);
             let out = &mut s.io.out;
             out.extend_from_slice(format!("* {msn} FETCH (").as_bytes());
@@ -176,7 +177,7 @@ pub async fn run(
                 if i > 0 {
                     out.push(b' ');
                 }
-                item(out, a, uid, &rec, &meta, &body);
+                item(out, a, uid, &rec, &meta, source);
             }
             if flags_too {
                 out.extend_from_slice(format!(" FLAGS {}", render::flags(&rec)).as_bytes());
@@ -385,8 +386,10 @@ fn split_fields(block: &[u8]) -> Vec<(&[u8], &[u8])> {
 fn filter_fields(fields: Vec<(&[u8], &[u8])>, wanted: &[String], not: bool) -> Vec<u8> {
     let mut v = Vec::new();
     for (name, raw) in fields {
-        let name = String::from_utf8_lossy(name);
-        let listed = wanted.iter().any(|w| w.eq_ignore_ascii_case(name.trim()));
+        let name = name.trim_ascii();
+        let listed = wanted
+            .iter()
+            .any(|w| w.as_bytes().eq_ignore_ascii_case(name));
         if listed != not {
             v.extend_from_slice(raw);
         }

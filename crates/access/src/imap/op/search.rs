@@ -5,6 +5,8 @@
 use std::cell::{OnceCell, RefCell};
 use std::io;
 
+use std::sync::Arc;
+
 use marque_store::mail::{self, Envelope, EnvelopeAddress, Flags, MessageMeta, MessageRecord};
 
 use crate::imap::parse::search::{Key, Return, Search};
@@ -27,8 +29,8 @@ fn uses_modseq(k: &Key) -> bool {
 }
 
 /// One message as a search sees it. The metadata and the body are read only when a key
-/// needs them, so keys on flags, dates and sizes never touch more than the record, address
-/// and SUBJECT keys decode only the envelope, other header keys the metadata (with its header
+/// needs them, so keys on flags, dates and sizes never touch more than the record, header
+/// keys take the metadata from the store's shared cache (envelope, header index and header
 /// section), and only BODY and TEXT read the body.
 struct Candidate<'a> {
     msn: u32,
@@ -39,8 +41,7 @@ struct Candidate<'a> {
     saved: &'a [u32],
     rec: &'a MessageRecord,
     store: &'a marque_store::Store,
-    envelope: OnceCell<Envelope>,
-    meta: OnceCell<MessageMeta>,
+    meta: OnceCell<Arc<MessageMeta>>,
     body: OnceCell<Vec<u8>>,
     /// The first read that failed; the search fails with it.
     error: RefCell<Option<marque_store::Error>>,
@@ -56,17 +57,12 @@ impl Candidate<'_> {
             }
         }
     }
-    /// The envelope: from the metadata if it was read already, else decoded alone.
     fn envelope(&self) -> &Envelope {
-        if let Some(m) = self.meta.get() {
-            return &m.envelope;
-        }
-        self.envelope
-            .get_or_init(|| self.failed(mail::message_envelope(self.store, &self.rec.blob)))
+        &self.meta().envelope
     }
     fn meta(&self) -> &MessageMeta {
         self.meta
-            .get_or_init(|| self.failed(mail::message_meta(self.store, &self.rec.blob)))
+            .get_or_init(|| self.failed(mail::shared_meta(self.store, &self.rec.blob)))
     }
     fn body(&self) -> &[u8] {
         self.body
@@ -81,11 +77,17 @@ impl Candidate<'_> {
     }
 }
 
+/// Case-insensitive substring match. ASCII on both sides (most subjects and addresses) is
+/// compared in place; anything else is lower-cased as Unicode first.
 fn contains(hay: &[u8], needle: &str) -> bool {
-    let n = needle.to_lowercase();
-    if n.is_empty() {
+    if needle.is_empty() {
         return true;
     }
+    if needle.is_ascii() && hay.is_ascii() {
+        let n = needle.as_bytes();
+        return hay.len() >= n.len() && hay.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n));
+    }
+    let n = needle.to_lowercase();
     String::from_utf8_lossy(hay).to_lowercase().contains(&n)
 }
 
@@ -195,7 +197,6 @@ pub async fn matching(
                         saved: &saved,
                         rec,
                         store: st,
-                        envelope: OnceCell::new(),
                         meta: OnceCell::new(),
                         body: OnceCell::new(),
                         error: RefCell::new(None),

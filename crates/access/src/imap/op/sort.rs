@@ -57,7 +57,7 @@ pub async fn items(s: &Session, by_uid: bool, key: Key) -> Result<Vec<Item>, Out
                 let Some(rec) = mail::message(st, account, id, uid)? else {
                     continue;
                 };
-                let meta = mail::message_meta(st, &rec.blob)?.unwrap_or_default();
+                let meta = mail::shared_meta(st, &rec.blob)?.unwrap_or_default();
                 let e = &meta.envelope;
                 // RFC 5256 §2.2: the References, or the first id of In-Reply-To without them.
                 let mut refs: Vec<String> = meta
