@@ -6,9 +6,11 @@
 //!   command under `imap/op/` (`fetch.rs`, `store.rs`, `idle.rs`, ...).
 //! - [`pop3`]: the POP3 listeners (`pop3`, `pop3s`): one file per command under `pop3/cmd/`
 //!   (`retr.rs`, `uidl.rs`, ...).
+//! - [`failures`]: failed sign-ins per client address, which both slow down.
 
 #![forbid(unsafe_code)]
 
+pub mod failures;
 pub mod imap;
 pub mod pop3;
 

@@ -111,6 +111,13 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         outbox,
         hostname: config.server.hostname.clone(),
     };
+    let imap = marque_access::imap::Imap::with_command_rate(
+        &core,
+        &config.server.hostname,
+        config.limits.imap_commands_per_second,
+        config.limits.imap_command_burst,
+    );
+    let pop3 = marque_access::pop3::Pop3::new(&core, &config.server.hostname);
     let ctx = Services {
         smtp: smtp_handler(&config, &core, delivery.clone()),
         core,
@@ -118,8 +125,8 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         delivery,
         grace: config.server.shutdown_grace,
         limits,
-        imap_commands_per_second: config.limits.imap_commands_per_second,
-        imap_command_burst: config.limits.imap_command_burst,
+        imap,
+        pop3,
         tls,
     };
     let mut tasks = JoinSet::new();
@@ -189,12 +196,14 @@ struct Services {
     delivery: marque_delivery::Environment,
     grace: Duration,
     limits: Limits,
-    /// `[limits] imap_commands_per_second` and `imap_command_burst`.
-    imap_commands_per_second: usize,
-    imap_command_burst: usize,
     tls: TlsConfig,
     /// One SMTP handler for every SMTP listener: one DNS resolver, one set of rate counters.
     smtp: marque_smtp::Smtp,
+    /// One IMAP handler for `imap` and `imaps` (every address of both): sessions per user,
+    /// failed sign-ins per address and the shared folder state count across them.
+    imap: marque_access::imap::Imap,
+    /// One POP3 handler for `pop3` and `pop3s`, for the same reason.
+    pop3: marque_access::pop3::Pop3,
 }
 
 /// The SMTP handler with the `[dns]`, `[smtp]` and `[submission]` settings and local delivery.
@@ -232,23 +241,8 @@ impl Services {
             Service::Smtp | Service::Submission | Service::Submissions => {
                 self.run(tasks, listener, self.smtp.clone(), stop)
             }
-            Service::Imap | Service::Imaps => self.run(
-                tasks,
-                listener,
-                marque_access::imap::Imap::with_command_rate(
-                    core,
-                    host,
-                    self.imap_commands_per_second,
-                    self.imap_command_burst,
-                ),
-                stop,
-            ),
-            Service::Pop3 | Service::Pop3s => self.run(
-                tasks,
-                listener,
-                marque_access::pop3_handler(core, host),
-                stop,
-            ),
+            Service::Imap | Service::Imaps => self.run(tasks, listener, self.imap.clone(), stop),
+            Service::Pop3 | Service::Pop3s => self.run(tasks, listener, self.pop3.clone(), stop),
             Service::ManageSieve => self.run(
                 tasks,
                 listener,

@@ -11,7 +11,7 @@ use std::io::BufRead;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Server, write_config};
+use common::{Server, api, call, write_config};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery";
@@ -34,52 +34,6 @@ s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
 print(s.server_address[1], flush=True)
 s.serve_forever()
 "#;
-
-/// One API call with curl; returns the status and the body.
-fn call(
-    server: &Server,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> (u16, String) {
-    let url = format!("http://{}/api/v1{path}", server.addr("http"));
-    let auth = format!("Authorization: Bearer {token}");
-    let data = body.map(|b| b.to_string());
-    let mut cmd = Command::new("curl");
-    cmd.args(["-sS", "--max-time", "120", "-X", method, "-H", &auth])
-        .args([
-            "-H",
-            "Content-Type: application/json",
-            "-w",
-            "\n%{http_code}",
-        ]);
-    if let Some(d) = &data {
-        cmd.args(["--data-binary", d]);
-    }
-    let out = cmd
-        .arg(&url)
-        .output()
-        .expect("curl must be installed (Debian package curl)");
-    assert!(
-        out.status.success(),
-        "curl: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    let (body, status) = text.rsplit_once('\n').expect("status line");
-    (status.trim().parse().expect("status"), body.to_string())
-}
-
-/// A call that must succeed; its JSON answer.
-fn api(server: &Server, token: &str, method: &str, path: &str, body: Option<Value>) -> Value {
-    let (status, text) = call(server, token, method, path, body.as_ref());
-    assert!(
-        (200..300).contains(&status),
-        "{method} {path}: {status} {text}"
-    );
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
 
 #[test]
 fn a_manager_sells_a_customer_with_a_hundred_mailboxes() {

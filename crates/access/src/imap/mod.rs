@@ -54,6 +54,9 @@ pub struct Context {
     pub commands_per_second: f64,
     /// Commands a session may send at once above the sustained rate.
     pub command_burst: f64,
+    /// Recent failed sign-ins per client address: the delay after a failure grows across
+    /// connections, not only within one.
+    pub failures: crate::failures::Failures,
 }
 
 /// The IMAP handler for the `imap` and `imaps` listeners.
@@ -91,6 +94,7 @@ impl Imap {
                 folder_uids: folder_uids::FolderUids::default(),
                 commands_per_second: per_second.max(1) as f64,
                 command_burst: burst.max(1) as f64,
+                failures: crate::failures::Failures::default(),
             }),
         }
     }

@@ -11,7 +11,6 @@
 //! - [`failures`]: failed sign-ins by client address, for the growing delay.
 
 pub mod cmd;
-pub mod failures;
 pub mod line;
 pub mod lock;
 pub mod maildrop;
@@ -40,7 +39,7 @@ pub struct Pop3 {
     core: Core,
     hostname: Arc<str>,
     locks: DropLocks,
-    failures: failures::Failures,
+    failures: crate::failures::Failures,
     idle_timeout: Duration,
     failure_delay: Duration,
 }
@@ -61,7 +60,7 @@ impl Pop3 {
             core: core.clone(),
             hostname: hostname.into(),
             locks: DropLocks::for_store(core.store()),
-            failures: failures::Failures::default(),
+            failures: crate::failures::Failures::default(),
             idle_timeout: IDLE_TIMEOUT,
             failure_delay: FAILURE_DELAY,
         }

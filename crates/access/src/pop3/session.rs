@@ -12,10 +12,10 @@ use tracing::{debug, info, warn};
 
 use super::Pop3;
 use super::cmd::{self, Command, Reply, auth};
-use super::failures::Failures;
 use super::line::{Line, LineReader, MAX_LINE};
 use super::lock::DropGuard;
 use super::maildrop::Maildrop;
+use crate::failures::Failures;
 
 /// Failed sign-ins after which the session is closed.
 const MAX_FAILURES: u32 = 5;

@@ -12,7 +12,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-/// One API call with curl on the `http` listener; returns the status and the JSON answer.
+/// One API call on the `http` listener ([`crate::common::curl`]); returns the status and the
+/// JSON answer.
 pub fn call(
     http: SocketAddr,
     token: &str,
@@ -20,36 +21,13 @@ pub fn call(
     path: &str,
     body: Option<&Value>,
 ) -> (u16, Value) {
-    let url = format!("http://{http}/api/v1{path}");
-    let auth = format!("Authorization: Bearer {token}");
-    let mut cmd = Command::new("curl");
-    cmd.args(["-sS", "--max-time", "60", "-X", method, "-H", &auth])
-        .args([
-            "-H",
-            "Content-Type: application/json",
-            "-w",
-            "\n%{http_code}",
-        ]);
-    if let Some(b) = body {
-        cmd.args(["--data-binary", &b.to_string()]);
-    }
-    let out = cmd
-        .arg(&url)
-        .output()
-        .expect("curl must be installed (Debian package curl)");
-    assert!(
-        out.status.success(),
-        "curl: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).expect("utf-8");
-    let (body, status) = text.rsplit_once('\n').expect("status line");
+    let (status, body) = crate::common::curl(http, token, method, path, body);
     let json = if body.trim().is_empty() {
         Value::Null
     } else {
-        serde_json::from_str(body).unwrap_or(Value::String(body.to_string()))
+        serde_json::from_str(&body).unwrap_or(Value::String(body))
     };
-    (status.trim().parse().expect("status"), json)
+    (status, json)
 }
 
 /// The client: connects to `addr` with SNI `sni`, verifies the chain and the name against

@@ -250,3 +250,65 @@ pub fn refusing_dns() -> SocketAddr {
     });
     addr
 }
+
+/// One API call with curl to the `http` listener at `http`; returns the status and the body.
+pub fn curl(
+    http: SocketAddr,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> (u16, String) {
+    let url = format!("http://{http}/api/v1{path}");
+    let auth = format!("Authorization: Bearer {token}");
+    let mut cmd = std::process::Command::new("curl");
+    cmd.args(["-sS", "--max-time", "120", "-X", method, "-H", &auth])
+        .args([
+            "-H",
+            "Content-Type: application/json",
+            "-w",
+            "\n%{http_code}",
+        ]);
+    if let Some(b) = body {
+        cmd.args(["--data-binary", &b.to_string()]);
+    }
+    let out = cmd
+        .arg(&url)
+        .output()
+        .expect("curl must be installed (Debian package curl)");
+    assert!(
+        out.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let (body, status) = text.rsplit_once('\n').expect("status line");
+    (status.trim().parse().expect("status"), body.to_string())
+}
+
+/// One API call to `server`; returns the status and the body.
+pub fn call(
+    server: &Server,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> (u16, String) {
+    curl(server.addr("http"), token, method, path, body)
+}
+
+/// A call that must succeed; its JSON answer.
+pub fn api(
+    server: &Server,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let (status, text) = call(server, token, method, path, body.as_ref());
+    assert!(
+        (200..300).contains(&status),
+        "{method} {path}: {status} {text}"
+    );
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+}

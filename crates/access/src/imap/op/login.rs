@@ -1,6 +1,7 @@
 //! LOGIN (RFC 3501 §6.2.3), and the sign-in both LOGIN and AUTHENTICATE end in: the core
 //! checks the password and writes the authentication-log record; a failure costs a delay that
-//! grows with each one, and too many end the connection.
+//! grows with each one from the same address (across connections), and too many on one
+//! connection end it.
 
 use std::io;
 use std::time::Duration;
@@ -87,7 +88,11 @@ pub async fn sign_in(
                 }
                 _ => MAX_FAILURES,
             };
-            tokio::time::sleep(failure_delay(failures)).await;
+            let recent = match s.remote.parse() {
+                Ok(ip) => s.ctx.failures.record(ip),
+                Err(_) => failures,
+            };
+            tokio::time::sleep(failure_delay(failures.max(recent))).await;
             if failures >= MAX_FAILURES {
                 s.io.line("* BYE too many failed sign-ins");
                 s.state = State::Logout;

@@ -1,6 +1,7 @@
 //! Failed sign-ins by client address, so that the delay after a failure keeps growing when a
-//! client reconnects instead of trying again in the same session (RFC 1939 §13 and RFC 2449
-//! §8.1.2 leave the policy to the server; this one slows guessing down).
+//! client reconnects instead of trying again in the same session (RFC 1939 §13, RFC 2449
+//! §8.1.2 and RFC 9051 §11 leave the policy to the server; this one slows guessing down).
+//! IMAP and POP3 each keep one, shared by their listeners.
 //!
 //! A successful sign-in does not clear the count (else a valid account would reset the delay
 //! between guesses at another); only failed attempts wait. Memory is bounded: an address is forgotten [`FORGET_AFTER`] after its last failure, and at
