@@ -425,3 +425,37 @@ async fn shared_metadata_matches_the_stored_record_with_any_cache_size() {
         assert!(mail::shared_meta(&store, &unknown).unwrap().is_none());
     }
 }
+
+#[tokio::test]
+async fn messages_in_a_uid_range_stop_at_its_end() {
+    let (_dir, store) = open().await;
+    let ib = inbox(&store);
+    for i in 0..5 {
+        put(
+            &store,
+            ib,
+            &format!("Subject: {i}\r\n\r\nx\r\n"),
+            Flags::empty(),
+        )
+        .await;
+    }
+    let uids =
+        |v: Vec<(u32, mail::MessageRecord)>| v.into_iter().map(|(u, _)| u).collect::<Vec<_>>();
+    assert_eq!(
+        uids(mail::messages_in(&store, A, ib, 2..=4, 10).unwrap()),
+        [2, 3, 4]
+    );
+    assert_eq!(
+        uids(mail::messages_in(&store, A, ib, 2..=4, 2).unwrap()),
+        [2, 3]
+    );
+    assert_eq!(
+        uids(mail::messages_in(&store, A, ib, 4..=u32::MAX, 10).unwrap()),
+        [4, 5]
+    );
+    assert!(
+        mail::messages_in(&store, A, ib, 6..=9, 10)
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -55,9 +55,26 @@ pub fn messages(
     from_uid: u32,
     limit: usize,
 ) -> Result<Vec<(u32, model::MessageRecord)>> {
+    messages_in(r, account, folder, from_uid..=u32::MAX, limit)
+}
+
+/// Messages of a folder whose UIDs are in `uids`, at most `limit`, in UID order. The scan
+/// stops at the range's end, so what lies past it (expunged messages not yet compacted away,
+/// newer messages) costs nothing.
+pub fn messages_in(
+    r: &impl Reader,
+    account: AccountId,
+    folder: MailboxId,
+    uids: std::ops::RangeInclusive<u32>,
+    limit: usize,
+) -> Result<Vec<(u32, model::MessageRecord)>> {
+    let end = match uids.end().checked_add(1) {
+        Some(after) => Some(model::message_key(account, folder, after)),
+        None => crate::keyspace::prefix_end(&model::messages_prefix(account, folder)),
+    };
     let range = Range {
-        start: model::message_key(account, folder, from_uid),
-        end: crate::keyspace::prefix_end(&model::messages_prefix(account, folder)),
+        start: model::message_key(account, folder, *uids.start()),
+        end,
     };
     r.scan(Keyspace::Messages, &range, Direction::Forward, limit)?
         .into_iter()

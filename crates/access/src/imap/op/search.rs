@@ -178,7 +178,7 @@ pub async fn matching(
             let mut pos = 0;
             let mut from = uids.first().copied().unwrap_or(u32::MAX);
             while pos < uids.len() {
-                let batch = mail::messages(st, account, id, from, SCAN_BATCH)?;
+                let batch = mail::messages_in(st, account, id, from..=max_uid, SCAN_BATCH)?;
                 let Some(last) = batch.last().map(|(u, _)| *u) else {
                     break;
                 };
@@ -209,7 +209,7 @@ pub async fn matching(
                         hits.push((c.msn, *uid, rec.modseq));
                     }
                 }
-                if batch.len() < SCAN_BATCH || last == u32::MAX {
+                if batch.len() < SCAN_BATCH || last >= max_uid {
                     break;
                 }
                 from = last + 1;
