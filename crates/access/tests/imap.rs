@@ -638,3 +638,128 @@ async fn compress_deflate() {
     )
     .await;
 }
+
+/// Sends `command` and returns every line up to its tagged answer.
+async fn exchange(
+    lines: &mut tokio::io::Lines<BufReader<tokio::net::TcpStream>>,
+    tag: &str,
+    command: &str,
+) -> Vec<String> {
+    lines
+        .get_mut()
+        .get_mut()
+        .write_all(format!("{tag} {command}\r\n").as_bytes())
+        .await
+        .expect("write");
+    let mut got = Vec::new();
+    loop {
+        let line = lines.next_line().await.expect("read").expect("a line");
+        let done = line.starts_with(&format!("{tag} "));
+        got.push(line);
+        if done {
+            return got;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quota_roots_name_the_domain_and_every_pool_above() {
+    let server = start(None).await;
+    let (core, op) = (&server.core, Actor::operator());
+    let limited = |storage_mb| marque_core::Limits {
+        storage_mb: Some(storage_mb),
+        ..marque_core::Limits::default()
+    };
+    let reseller = core
+        .create_tenant(
+            &op,
+            NewTenant {
+                name: "R".into(),
+                kind: marque_core::TenantKind::Reseller,
+                limits: limited(500),
+                ..NewTenant::default()
+            },
+        )
+        .await
+        .expect("reseller")
+        .tenant
+        .id;
+    let customer = core
+        .create_tenant(
+            &op,
+            NewTenant {
+                name: "Q".into(),
+                parent: reseller,
+                limits: limited(300),
+                ..NewTenant::default()
+            },
+        )
+        .await
+        .expect("customer")
+        .tenant
+        .id;
+    core.create_domain(
+        &op,
+        NewDomain {
+            name: "q.example".into(),
+            tenant: customer,
+            limits: limited(200),
+        },
+    )
+    .await
+    .expect("domain");
+    core.create_mailbox(
+        &op,
+        NewMailbox {
+            address: "quinn@q.example".into(),
+            password: PASSWORD.into(),
+            quota_mb: Some(100),
+            tier: None,
+            postmaster: false,
+        },
+    )
+    .await
+    .expect("mailbox");
+
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
+        .await
+        .expect("connect");
+    let mut lines = BufReader::new(stream).lines();
+    lines.next_line().await.expect("read").expect("greeting");
+    let login = exchange(
+        &mut lines,
+        "a",
+        &format!("LOGIN quinn@q.example \"{PASSWORD}\""),
+    )
+    .await;
+    assert!(login.last().unwrap().starts_with("a OK"), "{login:?}");
+    let got = exchange(&mut lines, "b", "GETQUOTAROOT INBOX").await;
+    assert!(got.last().unwrap().starts_with("b OK"), "{got:?}");
+    // Every quota with a limit is a root, in KiB: the mailbox, the domain, then the pools of
+    // the customer and the reseller, numbered from the top of the tree.
+    let roots = got
+        .iter()
+        .find_map(|l| l.strip_prefix("* QUOTAROOT \"INBOX\" "))
+        .unwrap_or_else(|| panic!("no QUOTAROOT line in {got:?}"));
+    let names: Vec<&str> = roots.split(' ').map(|n| n.trim_matches('"')).collect();
+    assert_eq!(names.len(), 4, "{got:?}");
+    assert_eq!(&names[..2], ["mailbox", "domain"]);
+    let quota = |name: &str| {
+        got.iter()
+            .find_map(|l| l.strip_prefix(&format!("* QUOTA \"{name}\" ")))
+            .unwrap_or_else(|| panic!("no QUOTA for {name} in {got:?}"))
+            .to_string()
+    };
+    assert_eq!(quota("mailbox"), "(STORAGE 0 102400)");
+    assert_eq!(quota("domain"), "(STORAGE 0 204800)");
+    assert_eq!(quota(names[2]), "(STORAGE 0 307200)", "the customer's pool");
+    assert_eq!(quota(names[3]), "(STORAGE 0 512000)", "the reseller's pool");
+    assert!(names[2] > names[3], "pool1 is the highest: {names:?}");
+    // GETQUOTA of a pool answers the same.
+    let pool = exchange(&mut lines, "c", &format!("GETQUOTA \"{}\"", names[3])).await;
+    assert!(
+        pool.iter().any(|l| l.ends_with("(STORAGE 0 512000)")),
+        "{pool:?}"
+    );
+    assert!(pool.last().unwrap().starts_with("c OK"), "{pool:?}");
+}
