@@ -43,40 +43,48 @@ fn fqdn(name: &str) -> Result<Name, String> {
         .map_err(|e| format!("bad name {name}: {e}"))
 }
 
+/// A resolver asking `nameservers` (UDP, then TCP for truncated answers), or the servers of
+/// `/etc/resolv.conf` when the list is empty; each question waits up to `timeout`, twice. The
+/// one way Marque builds a resolver: the DNS check here, outbound routing in the SMTP crate.
+pub fn build_resolver(
+    nameservers: &[SocketAddr],
+    timeout: std::time::Duration,
+) -> Result<TokioResolver, String> {
+    let servers = if nameservers.is_empty() {
+        system_nameservers().map_err(|e| format!("reading /etc/resolv.conf: {e}"))?
+    } else {
+        nameservers.to_vec()
+    };
+    if servers.is_empty() {
+        return Err("no nameserver: set [dns] nameservers or list one in /etc/resolv.conf".into());
+    }
+    let configs = servers
+        .iter()
+        .map(|s| {
+            let mut udp = ConnectionConfig::udp();
+            udp.port = s.port();
+            let mut tcp = ConnectionConfig::tcp();
+            tcp.port = s.port();
+            NameServerConfig::new(s.ip(), true, vec![udp, tcp])
+        })
+        .collect();
+    let mut opts = ResolverOpts::default();
+    opts.timeout = timeout;
+    opts.attempts = 2;
+    let mut builder = TokioResolver::builder_with_config(
+        ResolverConfig::from_parts(None, vec![], configs),
+        TokioRuntimeProvider::default(),
+    );
+    *builder.options_mut() = opts;
+    builder
+        .build()
+        .map_err(|e| format!("building the resolver: {e}"))
+}
+
 impl Resolver {
-    /// A resolver asking the configured name servers (UDP, then TCP for truncated answers).
+    /// A resolver asking the configured name servers ([`build_resolver`]).
     pub fn new(settings: &DnsSettings) -> Result<Resolver, String> {
-        let servers = if settings.nameservers.is_empty() {
-            system_nameservers().map_err(|e| format!("reading /etc/resolv.conf: {e}"))?
-        } else {
-            settings.nameservers.clone()
-        };
-        if servers.is_empty() {
-            return Err(
-                "no nameserver: set [dns] nameservers or list one in /etc/resolv.conf".into(),
-            );
-        }
-        let configs = servers
-            .iter()
-            .map(|s| {
-                let mut udp = ConnectionConfig::udp();
-                udp.port = s.port();
-                let mut tcp = ConnectionConfig::tcp();
-                tcp.port = s.port();
-                NameServerConfig::new(s.ip(), true, vec![udp, tcp])
-            })
-            .collect();
-        let mut opts = ResolverOpts::default();
-        opts.timeout = settings.timeout;
-        opts.attempts = 2;
-        let mut builder = TokioResolver::builder_with_config(
-            ResolverConfig::from_parts(None, vec![], configs),
-            TokioRuntimeProvider::default(),
-        );
-        *builder.options_mut() = opts;
-        let inner = builder
-            .build()
-            .map_err(|e| format!("building the resolver: {e}"))?;
+        let inner = build_resolver(&settings.nameservers, settings.timeout)?;
         Ok(Resolver { inner })
     }
 

@@ -9,8 +9,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use hickory_resolver::TokioResolver;
-use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig, ResolverOpts};
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
 
 /// Most MX hosts tried for one domain.
@@ -44,52 +42,13 @@ impl std::fmt::Debug for Dns {
     }
 }
 
-/// The nameservers of `/etc/resolv.conf` (port 53).
-fn system_nameservers() -> std::io::Result<Vec<SocketAddr>> {
-    let text = std::fs::read_to_string("/etc/resolv.conf")?;
-    Ok(text
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("nameserver"))
-        .filter_map(|rest| rest.trim().split('%').next()?.parse::<IpAddr>().ok())
-        .map(|ip| SocketAddr::new(ip, 53))
-        .collect())
-}
-
 impl Dns {
     /// A resolver asking `nameservers` (UDP, then TCP for truncated answers); the system's
     /// when the list is empty.
     pub fn new(nameservers: &[SocketAddr]) -> std::io::Result<Dns> {
-        let servers = if nameservers.is_empty() {
-            system_nameservers()?
-        } else {
-            nameservers.to_vec()
-        };
-        if servers.is_empty() {
-            return Err(std::io::Error::other(
-                "no nameserver: set [dns] nameservers or list one in /etc/resolv.conf",
-            ));
-        }
-        let configs = servers
-            .iter()
-            .map(|s| {
-                let mut udp = ConnectionConfig::udp();
-                udp.port = s.port();
-                let mut tcp = ConnectionConfig::tcp();
-                tcp.port = s.port();
-                NameServerConfig::new(s.ip(), true, vec![udp, tcp])
-            })
-            .collect();
-        let mut opts = ResolverOpts::default();
-        opts.timeout = Duration::from_secs(5);
-        opts.attempts = 2;
-        let mut builder = TokioResolver::builder_with_config(
-            ResolverConfig::from_parts(None, vec![], configs),
-            TokioRuntimeProvider::default(),
-        );
-        *builder.options_mut() = opts;
-        let resolver = builder
-            .build()
-            .map_err(|e| std::io::Error::other(format!("building the resolver: {e}")))?;
+        let resolver =
+            marque_core::dns::resolve::build_resolver(nameservers, Duration::from_secs(5))
+                .map_err(std::io::Error::other)?;
         Ok(Dns { resolver })
     }
 
