@@ -85,13 +85,27 @@ pub async fn watch(
     }
 }
 
+/// How long a generated certificate is valid: Apple's clients refuse server certificates
+/// valid for more than 825 days, even ones the user chose to trust.
+const SELF_SIGNED_DAYS: i64 = 825;
+/// A generated certificate is replaced at start when it has fewer days left than this.
+const RENEW_DAYS: i64 = 30;
+
 /// Returns the paths of the self-signed certificate and key in `dir`, generating them for
-/// `hostname` if they do not exist yet.
+/// `hostname` if they do not exist yet, no longer cover `hostname`, or expire within
+/// [`RENEW_DAYS`].
 pub fn ensure_self_signed(dir: &Path, hostname: &str) -> Result<(PathBuf, PathBuf)> {
     let cert_path = dir.join(CERT_FILE);
     let key_path = dir.join(KEY_FILE);
+    let now = time::OffsetDateTime::now_utc();
     if cert_path.exists() && key_path.exists() {
-        return Ok((cert_path, key_path));
+        match still_good(&cert_path, &key_path, hostname, now) {
+            Ok(()) => return Ok((cert_path, key_path)),
+            Err(why) => tracing::warn!(
+                cert = %cert_path.display(), hostname, %why,
+                "replacing the self-signed certificate"
+            ),
+        }
     }
     DirBuilder::new()
         .recursive(true)
@@ -103,7 +117,20 @@ pub fn ensure_self_signed(dir: &Path, hostname: &str) -> Result<(PathBuf, PathBu
     if hostname == "localhost" {
         names.extend(["127.0.0.1".to_string(), "::1".to_string()]);
     }
-    let generated = rcgen::generate_simple_self_signed(names)
+    let mut params =
+        rcgen::CertificateParams::new(names).context("the self-signed certificate's names")?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, hostname);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationName, "Marque self-signed");
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    params.not_before = now - time::Duration::days(1);
+    params.not_after = now + time::Duration::days(SELF_SIGNED_DAYS);
+    let key_pair = rcgen::KeyPair::generate().context("generating a key")?;
+    let cert = params
+        .self_signed(&key_pair)
         .context("generating a self-signed certificate")?;
 
     // The key is created with mode 0600, never readable by others even for a moment.
@@ -114,17 +141,44 @@ pub fn ensure_self_signed(dir: &Path, hostname: &str) -> Result<(PathBuf, PathBu
         .mode(0o600)
         .open(&key_path)
         .with_context(|| format!("creating {}", key_path.display()))?;
-    key.write_all(generated.signing_key.serialize_pem().as_bytes())?;
+    key.write_all(key_pair.serialize_pem().as_bytes())?;
     key.sync_all()?;
-    fs::write(&cert_path, generated.cert.pem())
+    fs::write(&cert_path, cert.pem())
         .with_context(|| format!("writing {}", cert_path.display()))?;
     tracing::info!(cert = %cert_path.display(), hostname, "generated a self-signed certificate");
     Ok((cert_path, key_path))
 }
 
+/// Why the certificate in `cert` and `key` should be replaced, if it should.
+fn still_good(
+    cert: &Path,
+    key: &Path,
+    hostname: &str,
+    now: time::OffsetDateTime,
+) -> Result<(), String> {
+    let read = |p: &Path| fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()));
+    let parsed = marque_core::net::ParsedCert::from_pem(&read(cert)?, &read(key)?)
+        .map_err(|e| e.to_string())?;
+    if !parsed.covers(hostname) {
+        return Err(format!("it is not for {hostname}"));
+    }
+    let renew_at = now + time::Duration::days(RENEW_DAYS);
+    let renew_ms = u64::try_from(renew_at.unix_timestamp()).unwrap_or(0) * 1000;
+    if parsed.not_after_ms <= renew_ms {
+        return Err(format!("it expires within {RENEW_DAYS} days"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
+
+    use marque_core::net::ParsedCert;
+
+    fn parsed(cert: &std::path::Path, key: &std::path::Path) -> ParsedCert {
+        ParsedCert::from_pem(&std::fs::read(cert).unwrap(), &std::fs::read(key).unwrap()).unwrap()
+    }
 
     #[test]
     fn self_signed_is_generated_once_with_a_private_key() {
@@ -137,5 +191,49 @@ mod tests {
         super::ensure_self_signed(&tls, "mail.example").unwrap();
         assert_eq!(first, std::fs::read(&cert).unwrap());
         marque_core::net::TlsConfig::from_pem_files(&cert, &key).unwrap();
+
+        // Named for the host, valid from yesterday for at most 825 days.
+        let p = parsed(&cert, &key);
+        assert!(p.covers("mail.example") && !p.covers("other.example"));
+        let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() as u64 * 1000;
+        let day_ms = 86_400_000;
+        assert!(p.not_after_ms <= now_ms + 825 * day_ms, "{p:?}");
+        assert!(p.not_after_ms > now_ms + 824 * day_ms, "{p:?}");
+        let text = std::process::Command::new("openssl")
+            .args(["x509", "-noout", "-text", "-in"])
+            .arg(&cert)
+            .output()
+            .expect("openssl (Debian package openssl)");
+        let text = String::from_utf8_lossy(&text.stdout);
+        assert!(text.contains("CN = mail.example"), "{text}");
+        assert!(text.contains("TLS Web Server Authentication"), "{text}");
+    }
+
+    #[test]
+    fn self_signed_is_replaced_for_a_new_host_name_or_near_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let tls = dir.path().join("tls");
+        let (cert, key) = super::ensure_self_signed(&tls, "mail.example").unwrap();
+        let first = std::fs::read(&cert).unwrap();
+        super::ensure_self_signed(&tls, "imap.example").unwrap();
+        assert_ne!(first, std::fs::read(&cert).unwrap());
+        assert!(parsed(&cert, &key).covers("imap.example"));
+
+        // One that ends in ten days is replaced by a new one for 825 days.
+        let now = time::OffsetDateTime::now_utc();
+        let mut params = rcgen::CertificateParams::new(vec!["imap.example".to_string()]).unwrap();
+        params.not_before = now - time::Duration::days(800);
+        params.not_after = now + time::Duration::days(10);
+        let key_pair = rcgen::KeyPair::generate().unwrap();
+        std::fs::write(&cert, params.self_signed(&key_pair).unwrap().pem()).unwrap();
+        std::fs::write(&key, key_pair.serialize_pem()).unwrap();
+        let old = std::fs::read(&cert).unwrap();
+        super::ensure_self_signed(&tls, "imap.example").unwrap();
+        assert_ne!(old, std::fs::read(&cert).unwrap());
+        let p = parsed(&cert, &key);
+        let soon_ms = (now + time::Duration::days(100)).unix_timestamp() as u64 * 1000;
+        assert!(p.not_after_ms > soon_ms, "{p:?}");
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
     }
 }

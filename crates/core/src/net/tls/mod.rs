@@ -173,6 +173,9 @@ fn server_config(
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
         .with_cert_resolver(resolver);
+    // The server's preference (AES-GCM before ChaCha20, stronger first) decides, not the order
+    // a client happens to list its suites in.
+    config.ignore_client_order = true;
     config.alpn_protocols = alpn;
     Ok(Arc::new(config))
 }

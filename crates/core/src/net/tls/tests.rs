@@ -299,3 +299,34 @@ impl rustls::client::danger::ServerCertVerifier for AcceptAny {
             .supported_schemes()
     }
 }
+
+#[tokio::test]
+async fn the_server_chooses_the_cipher_suite_by_its_own_order() {
+    use rustls::crypto::ring::cipher_suite::{
+        TLS13_AES_128_GCM_SHA256, TLS13_AES_256_GCM_SHA384, TLS13_CHACHA20_POLY1305_SHA256,
+    };
+    let default = parsed(&["platform.test"]);
+    let tls = TlsConfig::with_resolver(Arc::new(CertResolver::new(default.key.clone()))).unwrap();
+    let addr = server(tls).await;
+    // A client that lists ChaCha20 first still gets the server's first choice.
+    let mut provider = rustls::crypto::ring::default_provider();
+    provider.cipher_suites = vec![
+        TLS13_CHACHA20_POLY1305_SHA256,
+        TLS13_AES_128_GCM_SHA256,
+        TLS13_AES_256_GCM_SHA384,
+    ];
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AcceptAny))
+        .with_no_client_auth();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let name = ServerName::try_from("platform.test".to_string()).unwrap();
+    let s = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    let suite = s.get_ref().1.negotiated_cipher_suite().unwrap().suite();
+    assert_eq!(suite, TLS13_AES_256_GCM_SHA384.suite());
+}
