@@ -14,7 +14,7 @@ use super::compress::Deflate;
 use super::limits::{self, CommandRate};
 use super::op;
 use super::parse::command::{self, Op};
-use super::parse::frame::{self, MAX_COMMAND, MAX_LINE};
+use super::parse::frame::{self, MAX_LINE};
 use super::state::State;
 use super::view;
 
@@ -370,32 +370,31 @@ impl Session {
         let limit = frame::literal_limit(&buf);
         let mut last_start = 0;
         loop {
-            let Some(lit) = frame::literal_at_end(&buf[last_start..]) else {
-                return Ok(Read::Command(buf));
+            let (len, non_sync) = match frame::next(&buf, last_start, limit) {
+                frame::Next::Complete => return Ok(Read::Command(buf)),
+                frame::Next::Literal { len, non_sync } => (len, non_sync),
+                frame::Next::TooLarge { non_sync, append } => {
+                    let tag = frame::tag_of(&buf);
+                    // RFC 7888 §4 and RFC 9051 §7.1: refuse before reading (or reserving) the data.
+                    if non_sync {
+                        self.io.line(&format!("{tag} BAD literal too large"));
+                        return Ok(Read::Close);
+                    }
+                    if append {
+                        self.io.line(&format!(
+                            "{tag} NO [TOOBIG] message larger than APPENDLIMIT"
+                        ));
+                    } else {
+                        self.io.line(&format!("{tag} BAD literal too large"));
+                    }
+                    return Ok(Read::Refused);
+                }
             };
-            let tag = frame::tag_of(&buf);
-            let total = (buf.len() as u64).saturating_add(lit.len);
-            if lit.len > limit || total > MAX_COMMAND {
-                // RFC 7888 §4 and RFC 9051 §7.1: refuse before reading (or reserving) the data.
-                if lit.non_sync {
-                    self.io.line(&format!("{tag} BAD literal too large"));
-                    return Ok(Read::Close);
-                }
-                if limit == frame::MAX_APPEND {
-                    self.io.line(&format!(
-                        "{tag} NO [TOOBIG] message larger than APPENDLIMIT"
-                    ));
-                } else {
-                    self.io.line(&format!("{tag} BAD literal too large"));
-                }
-                return Ok(Read::Refused);
-            }
-            if !lit.non_sync {
+            if !non_sync {
                 self.io.line("+ Ready for literal data");
                 self.io.flush().await?;
             }
             buf.extend_from_slice(b"\r\n");
-            let len = usize::try_from(lit.len).map_err(io::Error::other)?;
             if !self.io.read_exact_into(&mut buf, len).await? {
                 return Ok(Read::Eof);
             }
@@ -403,7 +402,8 @@ impl Session {
             match self.io.read_line().await? {
                 Line::Data(l) => buf.extend_from_slice(&l),
                 Line::TooLong => {
-                    self.io.line(&format!("{tag} BAD line too long"));
+                    self.io
+                        .line(&format!("{} BAD line too long", frame::tag_of(&buf)));
                     return Ok(Read::Refused);
                 }
                 Line::Eof => return Ok(Read::Eof),

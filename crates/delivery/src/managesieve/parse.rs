@@ -45,8 +45,11 @@ fn syntax(
     at: usize,
     reason: impl Into<String>,
 ) -> Result<Option<Frame>, FrameError> {
-    // Drop through the end of the offending line, if it has arrived.
+    // Drop through the end of the offending line, if it has arrived. A line that is over the
+    // limit before its end is refused the same way whether its end has arrived or not, so the
+    // answer does not depend on how the input was split into reads.
     match buf[at.min(buf.len())..].iter().position(|&b| b == b'\n') {
+        Some(n) if at + n > limits.max_line => Err(FrameError::LineTooLong),
         Some(n) => Err(FrameError::Syntax {
             reason: reason.into(),
             skip: at + n + 1,
@@ -444,6 +447,22 @@ mod tests {
         );
         let long = vec![b'A'; 200];
         assert!(frame(&long, LIMITS).is_err());
+    }
+
+    #[test]
+    fn an_overlong_bad_line_is_refused_however_it_arrives() {
+        // A word over the atom limit on a line over the line limit: without its end, and with
+        // it, the line is too long (it once was a syntax error to skip when it came whole).
+        let mut line = vec![b'x'; 120];
+        assert_eq!(frame(&line, LIMITS), Err(FrameError::LineTooLong));
+        line.extend_from_slice(b"\r\nNOOP\r\n");
+        assert_eq!(frame(&line, LIMITS), Err(FrameError::LineTooLong));
+        // Within the limit it is a syntax error, and the line is skipped.
+        let short = [vec![b'x'; 70], b"\r\nNOOP\r\n".to_vec()].concat();
+        assert!(matches!(
+            frame(&short, LIMITS),
+            Err(FrameError::Syntax { skip: 72, .. })
+        ));
     }
 
     #[test]

@@ -211,6 +211,18 @@ fn partial(p: &mut Parser<'_>) -> PResult<Option<(u32, u32)>> {
     })
 }
 
+/// `HEADER.FIELDS` (`Some(false)`) or `HEADER.FIELDS.NOT` (`Some(true)`), in any case
+/// (RFC 3501 §9: keywords are case-insensitive).
+fn header_fields(p: &mut Parser<'_>) -> Option<bool> {
+    if p.eat_word("HEADER.FIELDS.NOT") {
+        Some(true)
+    } else if p.eat_word("HEADER.FIELDS") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 /// The inside of `[...]`.
 pub fn section(p: &mut Parser<'_>) -> PResult<Section> {
     let mut s = Section::default();
@@ -230,29 +242,25 @@ pub fn section(p: &mut Parser<'_>) -> PResult<Section> {
             return Ok(s);
         }
     }
-    s.text = Some(
-        if p.eat_word("HEADER.FIELDS.NOT") || p.eat_word("HEADER.FIELDS") {
-            // Which one matched: look back at the consumed word.
-            let not = p.buf[..p.pos()].ends_with(b".NOT") || p.buf[..p.pos()].ends_with(b".not");
-            p.sp()?;
-            let fields = p.list(|p| {
-                let f = p.astring()?;
-                String::from_utf8(f.into_owned()).map_err(|_| ParseError("bad header name".into()))
-            })?;
-            if fields.is_empty() {
-                return Err(ParseError("empty header list".into()));
-            }
-            SectionText::HeaderFields { not, fields }
-        } else if p.eat_word("HEADER") {
-            SectionText::Header
-        } else if p.eat_word("TEXT") {
-            SectionText::Text
-        } else if !s.part.is_empty() && p.eat_word("MIME") {
-            SectionText::Mime
-        } else {
-            return Err(ParseError("bad section".into()));
-        },
-    );
+    s.text = Some(if let Some(not) = header_fields(p) {
+        p.sp()?;
+        let fields = p.list(|p| {
+            let f = p.astring()?;
+            String::from_utf8(f.into_owned()).map_err(|_| ParseError("bad header name".into()))
+        })?;
+        if fields.is_empty() {
+            return Err(ParseError("empty header list".into()));
+        }
+        SectionText::HeaderFields { not, fields }
+    } else if p.eat_word("HEADER") {
+        SectionText::Header
+    } else if p.eat_word("TEXT") {
+        SectionText::Text
+    } else if !s.part.is_empty() && p.eat_word("MIME") {
+        SectionText::Mime
+    } else {
+        return Err(ParseError("bad section".into()));
+    });
     Ok(s)
 }
 
@@ -302,6 +310,17 @@ mod tests {
         let not = parse("BODY[HEADER.FIELDS.NOT (X)]").unwrap();
         assert!(matches!(&not[0], FetchAtt::Section { section, .. }
             if matches!(section.text, Some(SectionText::HeaderFields { not: true, .. }))));
+        // `.Not` in mixed case was once read as HEADER.FIELDS, the opposite.
+        for mixed in [
+            "BODY[header.fields.Not (X)]",
+            "BODY.PEEK[1.HeAdEr.FiElDs.NoT (X)]",
+        ] {
+            assert!(
+                matches!(&parse(mixed).unwrap()[0], FetchAtt::Section { section, .. }
+                    if matches!(section.text, Some(SectionText::HeaderFields { not: true, .. }))),
+                "{mixed}"
+            );
+        }
     }
 
     #[test]

@@ -46,6 +46,43 @@ pub fn literal_limit(first_line: &[u8]) -> u64 {
     }
 }
 
+/// What reading a command needs next, once a line of it has been read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// The line ends without a literal: the command is whole.
+    Complete,
+    /// The line announces a literal that fits: read `len` bytes (after a continuation unless
+    /// `non_sync`), then the line after them.
+    Literal { len: usize, non_sync: bool },
+    /// The literal is over the command's limit; it is refused before anything is read or
+    /// reserved (RFC 7888 §4, RFC 9051 §7.1). APPEND answers `NO [TOOBIG]` (`append`), others
+    /// `BAD`; a non-synchronising literal cannot be skipped, so the connection closes.
+    TooLarge { non_sync: bool, append: bool },
+}
+
+/// The next step for the command read so far in `buf`, whose last line starts at `last_start`;
+/// `limit` is [`literal_limit`] of its first line.
+pub fn next(buf: &[u8], last_start: usize, limit: u64) -> Next {
+    let Some(lit) = buf.get(last_start..).and_then(literal_at_end) else {
+        return Next::Complete;
+    };
+    let total = (buf.len() as u64).saturating_add(lit.len);
+    let too_large = Next::TooLarge {
+        non_sync: lit.non_sync,
+        append: limit == MAX_APPEND,
+    };
+    if lit.len > limit || total > MAX_COMMAND {
+        return too_large;
+    }
+    match usize::try_from(lit.len) {
+        Ok(len) => Next::Literal {
+            len,
+            non_sync: lit.non_sync,
+        },
+        Err(_) => too_large,
+    }
+}
+
 /// The tag of a line, for answering a command that could not be read whole.
 pub fn tag_of(line: &[u8]) -> String {
     let t: Vec<u8> = line
@@ -91,5 +128,35 @@ mod tests {
         assert_eq!(literal_limit(b"a LOGIN {5}"), MAX_OTHER_LITERAL);
         assert_eq!(tag_of(b"A1 FOO"), "A1");
         assert_eq!(tag_of(b"+x"), "*");
+    }
+
+    #[test]
+    fn next_steps() {
+        let line = b"a LOGIN {3}";
+        let limit = literal_limit(line);
+        assert_eq!(
+            next(line, 0, limit),
+            Next::Literal {
+                len: 3,
+                non_sync: false
+            }
+        );
+        // After the literal, only the new line is looked at.
+        assert_eq!(next(b"a LOGIN {3}\r\n{3} x", 16, limit), Next::Complete);
+        assert_eq!(
+            next(b"a LOGIN {65537+}", 0, limit),
+            Next::TooLarge {
+                non_sync: true,
+                append: false
+            }
+        );
+        let append = b"a APPEND INBOX {67108865}";
+        assert_eq!(
+            next(append, 0, literal_limit(append)),
+            Next::TooLarge {
+                non_sync: false,
+                append: true
+            }
+        );
     }
 }
