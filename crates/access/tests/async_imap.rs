@@ -9,16 +9,16 @@ mod async_client;
 mod common;
 
 use async_client::{
-    Plain, all, connect, connect_starttls, connect_tls, fetch, flag_names, list, login,
+    Plain, all, connect, connect_starttls, connect_tls, fetch, flag_names, idle_until, list, login,
     unsolicited, within,
 };
 use async_imap::error::Error;
-use async_imap::imap_proto::{MailboxDatum, Response};
-use async_imap::types::{Flag, QuotaResourceName, UnsolicitedResponse};
+use async_imap::types::{Flag, QuotaResourceName};
 use common::{
     Offer, PASSWORD, QUOTA_PASSWORD, QUOTA_USER, USER, account, deliver, folder, self_signed,
     start, start_with,
 };
+use marque_core::{Actor, NewMailbox};
 use marque_store::mail::Flags;
 
 const FIRST: &[u8] = b"From: Bob Example <bob@example.org>\r\n\
@@ -86,6 +86,11 @@ async fn sign_in_capabilities_and_folders() {
         );
     }
     assert!(!caps.has_str("STARTTLS"), "no STARTTLS on a plain listener");
+    let id = within("ID", s.id([("name", Some("async-imap"))]))
+        .await
+        .expect("ID")
+        .expect("the server names itself");
+    assert_eq!(id.get("name").map(String::as_str), Some("Marque"), "{id:?}");
 
     // LIST: INBOX and the five special-use folders (RFC 6154).
     let folders = list(&mut s, false, "*").await;
@@ -111,18 +116,19 @@ async fn sign_in_capabilities_and_folders() {
         );
     }
 
-    // CREATE, a child, RENAME of the parent with its child, SUBSCRIBE/LSUB, DELETE.
-    within("CREATE", s.create("Projects"))
+    // CREATE, a child, RENAME of the parent with its child, SUBSCRIBE/LSUB, DELETE; names with
+    // a space and with quotes, which the client sends as quoted strings with escapes.
+    within("CREATE", s.create("My Projects"))
         .await
         .expect("CREATE");
-    within("CREATE", s.create("Projects/Old"))
+    within("CREATE", s.create("My Projects/Old"))
         .await
         .expect("CREATE a child");
-    let err = within("CREATE", s.create("Projects"))
+    let err = within("CREATE", s.create("My Projects"))
         .await
         .expect_err("CREATE of an existing folder");
     assert!(matches!(err, Error::No(_)), "{err:?}");
-    within("RENAME", s.rename("Projects", "Work"))
+    within("RENAME", s.rename("My Projects", "Work \"Q3\""))
         .await
         .expect("RENAME");
     let names: Vec<String> = list(&mut s, false, "*")
@@ -131,39 +137,48 @@ async fn sign_in_capabilities_and_folders() {
         .map(|(n, _)| n)
         .collect();
     assert!(
-        names.contains(&"Work".to_string()) && names.contains(&"Work/Old".to_string()),
+        names.contains(&"Work \"Q3\"".to_string())
+            && names.contains(&"Work \"Q3\"/Old".to_string()),
         "the child moved with its parent: {names:?}"
     );
     assert!(
-        !names.iter().any(|n| n.starts_with("Projects")),
+        !names.iter().any(|n| n.starts_with("My Projects")),
         "{names:?}"
     );
-    let children = list(&mut s, false, "Work/%").await;
+    let account = common::account(&server.core, USER).await;
+    assert!(
+        folder(&server.core, account, "Work \"Q3\"/Old")
+            .await
+            .is_some()
+    );
+    let children = list(&mut s, false, "Work \"Q3\"/%").await;
     assert_eq!(children.len(), 1, "{children:?}");
-    assert_eq!(children[0].0, "Work/Old");
+    assert_eq!(children[0].0, "Work \"Q3\"/Old");
 
-    within("SUBSCRIBE", s.subscribe("Work/Old"))
+    within("SUBSCRIBE", s.subscribe("Work \"Q3\"/Old"))
         .await
         .expect("SUBSCRIBE");
     let subscribed = list(&mut s, true, "*").await;
     assert!(
-        subscribed.iter().any(|(n, _)| n == "Work/Old"),
+        subscribed.iter().any(|(n, _)| n == "Work \"Q3\"/Old"),
         "{subscribed:?}"
     );
-    within("UNSUBSCRIBE", s.unsubscribe("Work/Old"))
+    within("UNSUBSCRIBE", s.unsubscribe("Work \"Q3\"/Old"))
         .await
         .expect("UNSUBSCRIBE");
     let subscribed = list(&mut s, true, "*").await;
     assert!(
-        !subscribed.iter().any(|(n, _)| n == "Work/Old"),
+        !subscribed.iter().any(|(n, _)| n == "Work \"Q3\"/Old"),
         "{subscribed:?}"
     );
 
-    within("DELETE", s.delete("Work/Old"))
+    within("DELETE", s.delete("Work \"Q3\"/Old"))
         .await
         .expect("DELETE");
-    within("DELETE", s.delete("Work")).await.expect("DELETE");
-    let err = within("DELETE", s.delete("Work"))
+    within("DELETE", s.delete("Work \"Q3\""))
+        .await
+        .expect("DELETE");
+    let err = within("DELETE", s.delete("Work \"Q3\""))
         .await
         .expect_err("DELETE of a folder that is gone");
     assert!(matches!(err, Error::No(_)), "{err:?}");
@@ -183,8 +198,12 @@ async fn sign_in_capabilities_and_folders() {
     assert!(matches!(err, Error::No(_)), "{err:?}");
 
     // The store agrees: the renamed and deleted folders are gone, the special ones stay.
-    let account = account(&server.core, USER).await;
-    for gone in ["Projects", "Projects/Old", "Work", "Work/Old"] {
+    for gone in [
+        "My Projects",
+        "My Projects/Old",
+        "Work \"Q3\"",
+        "Work \"Q3\"/Old",
+    ] {
         assert!(
             folder(&server.core, account, gone).await.is_none(),
             "{gone}"
@@ -193,6 +212,25 @@ async fn sign_in_capabilities_and_folders() {
     assert!(folder(&server.core, account, "Archive").await.is_some());
 
     within("NOOP", s.noop()).await.expect("NOOP");
+    within("LOGOUT", s.logout()).await.expect("LOGOUT");
+
+    // A password with a quote, a backslash and a space goes as a quoted string with escapes.
+    let odd = "say \"hi\" \\ back";
+    server
+        .core
+        .create_mailbox(
+            &Actor::operator(),
+            NewMailbox {
+                address: "odd@c.example".into(),
+                password: odd.into(),
+                quota_mb: Some(10),
+                tier: None,
+                postmaster: false,
+            },
+        )
+        .await
+        .expect("mailbox");
+    let mut s = login(connect(server.port).await, "odd@c.example", odd).await;
     within("LOGOUT", s.logout()).await.expect("LOGOUT");
 }
 
@@ -430,12 +468,26 @@ async fn messages_over_implicit_tls() {
         .expect("UID MOVE");
     let seen = unsolicited(&s);
     assert!(
-        seen.contains(&UnsolicitedResponse::Expunge(2)),
+        seen.contains(&"EXPUNGE 2".to_string()),
         "MOVE expunged message 2: {seen:?}"
     );
     let err = within("COPY", s.copy("1", "Nowhere"))
         .await
         .expect_err("COPY to a missing folder");
+    assert!(
+        matches!(&err, Error::No(m) if m.contains("TryCreate")),
+        "{err:?}"
+    );
+    let err = within("APPEND", s.append("Nowhere", None, None, THIRD))
+        .await
+        .expect_err("APPEND to a missing folder");
+    assert!(
+        matches!(&err, Error::No(m) if m.contains("TryCreate")),
+        "{err:?}"
+    );
+    let err = within("STATUS", s.status("Nowhere", "(MESSAGES)"))
+        .await
+        .expect_err("STATUS of a missing folder");
     assert!(matches!(err, Error::No(_)), "{err:?}");
 
     // EXPUNGE removes every \Deleted message; UID EXPUNGE only those named (RFC 4315).
@@ -538,7 +590,7 @@ async fn idle_wakes_on_an_append_and_on_a_delivery() {
     within("APPEND", other.append("INBOX", None, None, THIRD))
         .await
         .expect("APPEND");
-    assert_eq!(woken(&mut idle).await, 1);
+    idle_until(&mut idle, "EXISTS 1").await;
     let mut watcher = within("DONE", idle.done()).await.expect("DONE");
     within("NOOP", watcher.noop()).await.expect("NOOP");
 
@@ -551,7 +603,7 @@ async fn idle_wakes_on_an_append_and_on_a_delivery() {
         b"From: x@y.z\r\nSubject: pushed\r\n\r\nwake up\r\n",
     )
     .await;
-    assert_eq!(woken(&mut idle).await, 2);
+    idle_until(&mut idle, "EXISTS 2").await;
     let mut watcher = within("DONE", idle.done()).await.expect("DONE");
     let got = fetch(&mut watcher, false, "2", "ENVELOPE").await;
     assert_eq!(
@@ -562,23 +614,84 @@ async fn idle_wakes_on_an_append_and_on_a_delivery() {
     within("LOGOUT", other.logout()).await.expect("LOGOUT");
 }
 
-/// Waits in IDLE for the server's EXISTS; returns the count it gives.
-async fn woken<T>(idle: &mut async_imap::extensions::idle::Handle<T>) -> u32
-where
-    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + std::fmt::Debug + Send,
-{
-    use async_imap::extensions::idle::IdleResponse;
-    loop {
-        let (wait, _stop) = idle.wait_with_timeout(async_client::PATIENCE);
-        match wait.await.expect("IDLE") {
-            IdleResponse::NewData(data) => match data.parsed() {
-                Response::MailboxData(MailboxDatum::Exists(n)) => return *n,
-                // RECENT and flag updates may come first.
-                _ => continue,
-            },
-            other => panic!("IDLE ended without news: {other:?}"),
-        }
+/// Two sessions on one folder: each learns of the other's flag changes, expunges and appends
+/// at NOOP and in IDLE (RFC 3501 §7.4.1, RFC 2177), and CONDSTORE's MODSEQ grows (RFC 7162).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_session_s_changes_reach_a_selected_one() {
+    let server = start(None).await;
+    let account = account(&server.core, USER).await;
+    for raw in [FIRST, WITH_ATTACHMENT, THIRD] {
+        deliver(&server.core, account, raw).await;
     }
+    let mut a = login(connect(server.port).await, USER, PASSWORD).await;
+    let inbox = within("SELECT", a.select_condstore("INBOX"))
+        .await
+        .expect("SELECT (CONDSTORE)");
+    assert_eq!(inbox.exists, 3);
+    let modseq = inbox.highest_modseq.expect("HIGHESTMODSEQ");
+    let mut b = login(connect(server.port).await, USER, PASSWORD).await;
+    within("SELECT", b.select("INBOX")).await.expect("SELECT");
+
+    // A flag set by B reaches A at its next NOOP, with its MODSEQ since A enabled CONDSTORE
+    // (RFC 7162 §3.2.4), and a higher one.
+    let stream = within("STORE", b.store("1", "+FLAGS.SILENT (\\Flagged)"))
+        .await
+        .expect("STORE");
+    all("STORE", stream).await;
+    within("NOOP", a.noop()).await.expect("NOOP");
+    let seen = unsolicited(&a);
+    assert!(
+        seen.contains(&"FETCH 1 (\\Flagged) MODSEQ".to_string()),
+        "{seen:?}"
+    );
+    let got = fetch(&mut a, false, "1", "(FLAGS MODSEQ)").await;
+    assert!(got[0].modseq.is_some_and(|m| m > modseq), "{:?}", got[0]);
+
+    // An expunge by B reaches A at NOOP.
+    let stream = within("STORE", b.store("2", "+FLAGS.SILENT (\\Deleted)"))
+        .await
+        .expect("STORE");
+    all("STORE", stream).await;
+    let stream = within("EXPUNGE", b.expunge()).await.expect("EXPUNGE");
+    assert_eq!(all("EXPUNGE", stream).await, [2]);
+    within("NOOP", a.noop()).await.expect("NOOP");
+    let seen = unsolicited(&a);
+    assert!(seen.contains(&"EXPUNGE 2".to_string()), "{seen:?}");
+
+    // In IDLE: B's append, flag change and expunge, each as it happens.
+    let mut idle = a.idle();
+    within("IDLE", idle.init()).await.expect("IDLE");
+    within("APPEND", b.append("INBOX", None, None, THIRD))
+        .await
+        .expect("APPEND");
+    idle_until(&mut idle, "EXISTS 3").await;
+    let stream = within("STORE", b.store("1", "-FLAGS.SILENT (\\Flagged)"))
+        .await
+        .expect("STORE");
+    all("STORE", stream).await;
+    idle_until(&mut idle, "FETCH 1 () MODSEQ").await;
+    let stream = within("STORE", b.store("1", "+FLAGS.SILENT (\\Deleted)"))
+        .await
+        .expect("STORE");
+    all("STORE", stream).await;
+    let stream = within("EXPUNGE", b.expunge()).await.expect("EXPUNGE");
+    all("EXPUNGE", stream).await;
+    idle_until(&mut idle, "EXPUNGE 1").await;
+    let mut a = within("DONE", idle.done()).await.expect("DONE");
+
+    // A's view now matches the folder: UIDs 3 and 4.
+    let got = fetch(&mut a, false, "1:*", "UID").await;
+    let uids: Vec<_> = got.iter().map(|f| f.uid).collect();
+    assert_eq!(uids, [Some(3), Some(4)]);
+    let stored: Vec<u32> = folder(&server.core, account, "INBOX")
+        .await
+        .expect("INBOX")
+        .iter()
+        .map(|m| m.uid)
+        .collect();
+    assert_eq!(stored, [3, 4]);
+    within("LOGOUT", a.logout()).await.expect("LOGOUT");
+    within("LOGOUT", b.logout()).await.expect("LOGOUT");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,7 @@
 //! The IMAP server on loopback, driven by clients nobody on this project wrote: Python's
-//! imaplib (scripts in `tests/imap/`) and curl. Each test starts its own server on
-//! 127.0.0.1:0 over a fresh store with one customer, one domain and two mailboxes.
+//! imaplib (scripts in `tests/imap/`), curl, mbsync and offlineimap. Each test starts its own
+//! server on 127.0.0.1:0 over a fresh store with one customer, one domain and two mailboxes
+//! (`tests/imap/common.rs`, shared with `async_imap.rs` and `neomutt.rs`).
 
 #[path = "imap/common.rs"]
 mod common;

@@ -1,7 +1,9 @@
 //! neomutt, a terminal mail client nobody on this project wrote, against the IMAP server over
 //! implicit TLS. neomutt wants a terminal: `script` (util-linux) gives it a pseudo-terminal,
 //! and the keys it would be typed come from `push` in its configuration, so it runs from start
-//! to quit with nobody at the keyboard. What it did is then checked in the store.
+//! to quit with nobody at the keyboard. What it did is then checked in the store. It keeps a
+//! header cache and uses QRESYNC (RFC 7162), so each run after the first resynchronises from
+//! what the one before saw.
 
 #[path = "imap/common.rs"]
 mod common;
@@ -50,7 +52,8 @@ fn muttrc(port: u16, cert: &Path, dir: &Path, keys: &str) -> String {
          set record = \"\"\n\
          set postponed = \"+Drafts\"\n\
          set tmpdir = \"{tmp}\"\n\
-         set header_cache = \"\"\n\
+         set header_cache = \"{tmp}/hcache\"\n\
+         set imap_qresync = yes\n\
          set message_cachedir = \"\"\n\
          set imap_check_subscribed = no\n\
          set imap_idle = no\n\
@@ -176,7 +179,8 @@ async fn neomutt_lists_copies_saves_deletes_and_expunges() {
         );
     }
 
-    // A new session of neomutt sees the same: one message left in INBOX.
+    // A new run of neomutt, resynchronising its header cache (UID FETCH ... CHANGEDSINCE with
+    // VANISHED), sees the same: one message left in INBOX.
     let screen = neomutt(server.port, &cert_file, dir.path(), LIST).await;
     assert!(screen.contains("alpha report"), "{screen}");
     assert!(

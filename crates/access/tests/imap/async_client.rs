@@ -6,6 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_imap::extensions::idle::{Handle, IdleResponse};
+use async_imap::imap_proto::{AttributeValue, MailboxDatum, Response};
 use async_imap::types::{Fetch, Name, UnsolicitedResponse};
 use async_imap::{Authenticator, Client, Session};
 use futures_util::{Stream, TryStreamExt};
@@ -171,7 +173,9 @@ where
             .expect("LSUB");
         all("LSUB", s).await
     } else {
-        let s = within("LIST", session.list(Some(""), Some(pattern)))
+        // The crate sends LIST's pattern as given (LSUB's it quotes): quote it here.
+        let quoted = format!("\"{}\"", pattern.replace('\\', "\\\\").replace('"', "\\\""));
+        let s = within("LIST", session.list(Some(""), Some(&quoted)))
             .await
             .expect("LIST");
         all("LIST", s).await
@@ -181,23 +185,90 @@ where
         .map(|n| {
             assert_eq!(n.delimiter(), Some("/"), "{n:?}");
             (
-                n.name().to_string(),
+                unescape(n.name()),
                 n.attributes().iter().map(|a| format!("{a:?}")).collect(),
             )
         })
         .collect()
 }
 
-/// The untagged EXISTS and EXPUNGE responses the session has set aside so far.
-pub fn unsolicited<T>(session: &Session<T>) -> Vec<UnsolicitedResponse>
+/// A quoted string's content without its escapes: the crate's parser (imap-proto) hands a
+/// quoted mailbox name over as it was on the wire, `Work \"Q3\"` for `Work "Q3"`.
+fn unescape(quoted: &str) -> String {
+    let mut out = String::with_capacity(quoted.len());
+    let mut chars = quoted.chars();
+    while let Some(c) = chars.next() {
+        out.push(if c == '\\' {
+            chars.next().unwrap_or(c)
+        } else {
+            c
+        });
+    }
+    out
+}
+
+/// The untagged responses the session has set aside so far, described by [`describe`].
+pub fn unsolicited<T>(session: &Session<T>) -> Vec<String>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + std::fmt::Debug + Send,
 {
     let mut got = Vec::new();
     while let Ok(r) = session.unsolicited_responses.try_recv() {
-        got.push(r);
+        got.push(match r {
+            UnsolicitedResponse::Exists(n) => format!("EXISTS {n}"),
+            UnsolicitedResponse::Expunge(n) => format!("EXPUNGE {n}"),
+            UnsolicitedResponse::Recent(n) => format!("RECENT {n}"),
+            UnsolicitedResponse::Other(data) => describe(data.parsed()),
+            other => format!("{other:?}"),
+        });
     }
     got
+}
+
+/// An untagged response in short: `EXISTS 3`, `EXPUNGE 2`, `FETCH 1 (\Flagged \Seen)` (the
+/// flags sorted, other items left out); anything else as the parser's debug form.
+pub fn describe(r: &Response<'_>) -> String {
+    match r {
+        Response::MailboxData(MailboxDatum::Exists(n)) => format!("EXISTS {n}"),
+        Response::MailboxData(MailboxDatum::Recent(n)) => format!("RECENT {n}"),
+        Response::Expunge(n) => format!("EXPUNGE {n}"),
+        Response::Fetch(n, attrs) => {
+            let mut flags: Vec<&str> = attrs
+                .iter()
+                .filter_map(|a| match a {
+                    AttributeValue::Flags(f) => Some(f.iter().map(|f| f.as_ref())),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            flags.sort();
+            let modseq = attrs.iter().any(|a| matches!(a, AttributeValue::ModSeq(_)));
+            let modseq = if modseq { " MODSEQ" } else { "" };
+            format!("FETCH {n} ({}){modseq}", flags.join(" "))
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+/// Waits in IDLE until the server sends `want` (as [`describe`] puts it); returns everything
+/// it sent up to then.
+pub async fn idle_until<T>(idle: &mut Handle<T>, want: &str) -> Vec<String>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + std::fmt::Debug + Send,
+{
+    let mut got = Vec::new();
+    loop {
+        let (wait, _stop) = idle.wait_with_timeout(PATIENCE);
+        match wait.await.expect("IDLE") {
+            IdleResponse::NewData(data) => {
+                got.push(describe(data.parsed()));
+                if got.last().is_some_and(|g| g == want) {
+                    return got;
+                }
+            }
+            other => panic!("IDLE ended without {want} ({other:?}); got {got:?}"),
+        }
+    }
 }
 
 /// A flag list's names, sorted (`\Seen`, `$Label`...).
