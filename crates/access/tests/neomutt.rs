@@ -23,11 +23,12 @@ const MESSAGES: [(&str, &str); 3] = [
 ];
 
 /// What neomutt is made to type once INBOX is open (its own function names, `<...>`):
-/// copy "alpha" to Archive and flag it; save "beta" to a folder that does not exist yet
+/// read "alpha", copy it to Archive and flag it; save "beta" to a folder that does not exist yet
 /// (answered `[TRYCREATE]`, then created), which marks it deleted; delete "gamma"; sync
 /// (expunge); quit. The first printable key of a prompt replaces its suggested answer, and
 /// `<kill-line>` clears it anyway.
 const ACT: &str = "<search>alpha<enter>\
+<display-message><exit>\
 <copy-message><kill-line>=Archive<enter>\
 <flag-message>\
 <search>beta<enter>\
@@ -155,8 +156,8 @@ async fn neomutt_lists_copies_saves_deletes_and_expunges() {
     );
     assert_eq!(
         inbox[0].flags,
-        Flags::FLAGGED,
-        "the flag was stored, nothing else: {inbox:?}"
+        Flags::FLAGGED.union(Flags::SEEN),
+        "read and flagged, nothing else: {inbox:?}"
     );
     let archive = folder(&server.core, account, "Archive")
         .await
