@@ -1,120 +1,21 @@
 //! The IMAP server on loopback, driven by clients nobody on this project wrote: Python's
-//! imaplib (scripts in `tests/imap/`) and curl. Each test starts its own server on
-//! 127.0.0.1:0 over a fresh store with one customer, one domain and two mailboxes.
+//! imaplib (scripts in `tests/imap/`), curl, mbsync and offlineimap. Each test starts its own
+//! server on 127.0.0.1:0 over a fresh store with one customer, one domain and two mailboxes
+//! (`tests/imap/common.rs`, shared with `async_imap.rs` and `neomutt.rs`).
+
+#[path = "imap/common.rs"]
+mod common;
 
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::Duration;
 
-use marque_core::net::{Listener, Shutdown, TlsConfig, serve};
-use marque_core::{Actor, Core, HashCost, NewDomain, NewMailbox, NewTenant, Recipient, TenantId};
-use marque_store::mail::{self, AppendOptions, PreparedMessage};
-use marque_store::{AccountId, Store, StoreOptions};
+use common::{
+    Offer, PASSWORD, QUOTA_PASSWORD, QUOTA_USER, Server, USER, account, deliver, deliver_many,
+    self_signed, start, start_with,
+};
+use marque_core::{Actor, Core, NewDomain, NewMailbox, NewTenant};
+use marque_store::mail;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
-
-const USER: &str = "ann@c.example";
-const PASSWORD: &str = "correct horse battery";
-const QUOTA_USER: &str = "tiny@c.example";
-const QUOTA_PASSWORD: &str = "small but mighty";
-
-struct Server {
-    port: u16,
-    core: Core,
-    customer: TenantId,
-    _shutdown: Shutdown,
-    _dir: tempfile::TempDir,
-}
-
-/// How the listener offers TLS.
-enum Offer {
-    Plain,
-    StartTls(TlsConfig),
-    Implicit(TlsConfig),
-}
-
-fn self_signed() -> TlsConfig {
-    let c = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("cert");
-    TlsConfig::from_pem(
-        c.cert.pem().as_bytes(),
-        c.signing_key.serialize_pem().as_bytes(),
-    )
-    .expect("tls")
-}
-
-async fn start(tls: Option<TlsConfig>) -> Server {
-    start_with(match tls {
-        Some(t) => Offer::StartTls(t),
-        None => Offer::Plain,
-    })
-    .await
-}
-
-async fn start_with(tls: Offer) -> Server {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
-    let core = Core::open_with(store, HashCost::insecure_for_tests()).expect("open core");
-    core.bootstrap(None).await.expect("bootstrap");
-    let op = Actor::operator();
-    let customer = core
-        .create_tenant(
-            &op,
-            NewTenant {
-                name: "C".into(),
-                ..NewTenant::default()
-            },
-        )
-        .await
-        .expect("customer")
-        .tenant
-        .id;
-    core.create_domain(
-        &op,
-        NewDomain {
-            name: "c.example".into(),
-            tenant: customer,
-            ..NewDomain::default()
-        },
-    )
-    .await
-    .expect("domain");
-    for (address, password, quota) in [(USER, PASSWORD, 100), (QUOTA_USER, QUOTA_PASSWORD, 1)] {
-        core.create_mailbox(
-            &op,
-            NewMailbox {
-                address: address.into(),
-                password: password.into(),
-                quota_mb: Some(quota),
-                tier: None,
-                postmaster: false,
-            },
-        )
-        .await
-        .expect("mailbox");
-    }
-    let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = tcp.local_addr().expect("addr").port();
-    let listener = match tls {
-        Offer::Plain => Listener::new("imap", tcp),
-        Offer::StartTls(t) => Listener::new("imap", tcp).starttls(t),
-        Offer::Implicit(t) => Listener::new("imaps", tcp).implicit_tls(t),
-    };
-    let shutdown = Shutdown::new();
-    let handler = marque_access::imap::handler(&core, "imap.test");
-    tokio::spawn(serve(
-        listener,
-        Arc::new(handler),
-        shutdown.signal(),
-        Duration::from_secs(1),
-    ));
-    Server {
-        port,
-        core,
-        customer,
-        _shutdown: shutdown,
-        _dir: dir,
-    }
-}
 
 fn script(name: &str) -> String {
     format!("{}/tests/imap/{name}", env!("CARGO_MANIFEST_DIR"))
@@ -141,34 +42,6 @@ async fn run_python(name: &str, args: &[String]) -> String {
         "{name} failed:\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
     stdout
-}
-
-async fn account(core: &Core, address: &str) -> AccountId {
-    match core.resolve_address(address).await.expect("resolve") {
-        Some(Recipient::Mailbox { account, .. }) => account,
-        other => panic!("{address} is not a mailbox: {other:?}"),
-    }
-}
-
-/// Delivers a message into INBOX the way delivery does: through `mail::append`.
-async fn deliver(core: &Core, account: AccountId, raw: &[u8]) {
-    let store = core.store().clone();
-    let msg = PreparedMessage::new(&store, raw).expect("prepare");
-    let charges = core.usage_charges(account).await.expect("charges");
-    store
-        .transact(move |txn| {
-            let inbox = mail::mailbox_by_name(txn, account, "INBOX")?.expect("INBOX");
-            mail::append(
-                txn,
-                account,
-                inbox.id,
-                &msg,
-                &AppendOptions::default(),
-                &charges,
-            )
-        })
-        .await
-        .expect("deliver");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -259,7 +132,7 @@ async fn idle_wakes_on_a_delivery() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn starttls_upgrades_before_login() {
-    let server = start(Some(self_signed())).await;
+    let server = start(Some(self_signed().config)).await;
     run_python(
         "starttls.py",
         &[server.port.to_string(), USER.into(), PASSWORD.into()],
@@ -274,7 +147,11 @@ async fn curl_lists_and_fetches() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn curl_over_imaps() {
-    curl_session(start_with(Offer::Implicit(self_signed())).await, "imaps").await;
+    curl_session(
+        start_with(Offer::Implicit(self_signed().config)).await,
+        "imaps",
+    )
+    .await;
 }
 
 async fn curl_session(server: Server, scheme: &str) {
@@ -314,46 +191,6 @@ async fn curl_session(server: Server, scheme: &str) {
         "curl FETCH: {text} {}",
         String::from_utf8_lossy(&fetch.stderr)
     );
-}
-
-/// Delivers `n` messages into INBOX in one transaction; every third is `\Seen`, every fifth
-/// `\Flagged`.
-async fn deliver_many(core: &Core, account: AccountId, n: usize) {
-    use marque_store::mail::Flags;
-    let store = core.store().clone();
-    let mut prepared = Vec::with_capacity(n);
-    for i in 0..n {
-        let raw = format!(
-            "From: sender{i}@example.org\r\nTo: {USER}\r\nSubject: message {i}\r\n\
-             Message-ID: <m{i}@example.org>\r\n\r\nbody of message {i}\r\n"
-        );
-        let mut flags = Flags::empty();
-        if i % 3 == 0 {
-            flags = flags.union(Flags::SEEN);
-        }
-        if i % 5 == 0 {
-            flags = flags.union(Flags::FLAGGED);
-        }
-        prepared.push((
-            PreparedMessage::new(&store, raw.as_bytes()).expect("prepare"),
-            flags,
-        ));
-    }
-    let charges = core.usage_charges(account).await.expect("charges");
-    store
-        .transact(move |txn| {
-            let inbox = mail::mailbox_by_name(txn, account, "INBOX")?.expect("INBOX");
-            for (msg, flags) in &prepared {
-                let opts = AppendOptions {
-                    flags: *flags,
-                    ..AppendOptions::default()
-                };
-                mail::append(txn, account, inbox.id, msg, &opts, &charges)?;
-            }
-            Ok::<_, marque_store::Error>(())
-        })
-        .await
-        .expect("deliver");
 }
 
 /// Runs mbsync with `config`; returns its combined output.

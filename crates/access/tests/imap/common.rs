@@ -1,0 +1,229 @@
+//! Shared set-up of the IMAP tests: a fresh store with one customer, one domain and two
+//! mailboxes (one with a 1 MB quota), and the IMAP service on 127.0.0.1:0, plain, with
+//! STARTTLS or with implicit TLS over a self-signed certificate the clients can trust.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use marque_core::net::{Listener, Shutdown, TlsConfig, serve};
+use marque_core::{Actor, Core, HashCost, NewDomain, NewMailbox, NewTenant, Recipient, TenantId};
+use marque_store::mail::{self, AppendOptions, Flags, PreparedMessage};
+use marque_store::{AccountId, Store, StoreOptions};
+use tokio::net::TcpListener;
+
+pub const USER: &str = "ann@c.example";
+pub const PASSWORD: &str = "correct horse battery";
+pub const QUOTA_USER: &str = "tiny@c.example";
+pub const QUOTA_PASSWORD: &str = "small but mighty";
+/// The name the test certificate is for (with 127.0.0.1).
+pub const CERT_HOST: &str = "localhost";
+
+pub struct Server {
+    pub port: u16,
+    pub core: Core,
+    pub customer: TenantId,
+    _shutdown: Shutdown,
+    _dir: tempfile::TempDir,
+}
+
+/// How the listener offers TLS.
+pub enum Offer {
+    Plain,
+    StartTls(TlsConfig),
+    Implicit(TlsConfig),
+}
+
+/// A self-signed certificate for `localhost` and 127.0.0.1: the server's configuration and the
+/// certificate in PEM for a client to trust.
+pub struct TestCert {
+    pub config: TlsConfig,
+    pub pem: String,
+}
+
+pub fn self_signed() -> TestCert {
+    let c = rcgen::generate_simple_self_signed(vec![CERT_HOST.to_string(), "127.0.0.1".into()])
+        .expect("cert");
+    let pem = c.cert.pem();
+    let config =
+        TlsConfig::from_pem(pem.as_bytes(), c.signing_key.serialize_pem().as_bytes()).expect("tls");
+    TestCert { config, pem }
+}
+
+/// The server with STARTTLS offered when `tls` is given, plain otherwise.
+pub async fn start(tls: Option<TlsConfig>) -> Server {
+    start_with(match tls {
+        Some(t) => Offer::StartTls(t),
+        None => Offer::Plain,
+    })
+    .await
+}
+
+pub async fn start_with(tls: Offer) -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
+    let core = Core::open_with(store, HashCost::insecure_for_tests()).expect("open core");
+    core.bootstrap(None).await.expect("bootstrap");
+    let op = Actor::operator();
+    let customer = core
+        .create_tenant(
+            &op,
+            NewTenant {
+                name: "C".into(),
+                ..NewTenant::default()
+            },
+        )
+        .await
+        .expect("customer")
+        .tenant
+        .id;
+    core.create_domain(
+        &op,
+        NewDomain {
+            name: "c.example".into(),
+            tenant: customer,
+            ..NewDomain::default()
+        },
+    )
+    .await
+    .expect("domain");
+    for (address, password, quota) in [(USER, PASSWORD, 100), (QUOTA_USER, QUOTA_PASSWORD, 1)] {
+        core.create_mailbox(
+            &op,
+            NewMailbox {
+                address: address.into(),
+                password: password.into(),
+                quota_mb: Some(quota),
+                tier: None,
+                postmaster: false,
+            },
+        )
+        .await
+        .expect("mailbox");
+    }
+    let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = tcp.local_addr().expect("addr").port();
+    let listener = match tls {
+        Offer::Plain => Listener::new("imap", tcp),
+        Offer::StartTls(t) => Listener::new("imap", tcp).starttls(t),
+        Offer::Implicit(t) => Listener::new("imaps", tcp).implicit_tls(t),
+    };
+    let shutdown = Shutdown::new();
+    let handler = marque_access::imap::handler(&core, "imap.test");
+    tokio::spawn(serve(
+        listener,
+        Arc::new(handler),
+        shutdown.signal(),
+        Duration::from_secs(1),
+    ));
+    Server {
+        port,
+        core,
+        customer,
+        _shutdown: shutdown,
+        _dir: dir,
+    }
+}
+
+pub async fn account(core: &Core, address: &str) -> AccountId {
+    match core.resolve_address(address).await.expect("resolve") {
+        Some(Recipient::Mailbox { account, .. }) => account,
+        other => panic!("{address} is not a mailbox: {other:?}"),
+    }
+}
+
+/// Delivers a message into INBOX the way delivery does: through `mail::append`.
+pub async fn deliver(core: &Core, account: AccountId, raw: &[u8]) {
+    let store = core.store().clone();
+    let msg = PreparedMessage::new(&store, raw).expect("prepare");
+    let charges = core.usage_charges(account).await.expect("charges");
+    store
+        .transact(move |txn| {
+            let inbox = mail::mailbox_by_name(txn, account, "INBOX")?.expect("INBOX");
+            mail::append(
+                txn,
+                account,
+                inbox.id,
+                &msg,
+                &AppendOptions::default(),
+                &charges,
+            )
+        })
+        .await
+        .expect("deliver");
+}
+
+/// Delivers `n` messages into INBOX in one transaction; every third is `\Seen`, every fifth
+/// `\Flagged`.
+pub async fn deliver_many(core: &Core, account: AccountId, n: usize) {
+    let store = core.store().clone();
+    let mut prepared = Vec::with_capacity(n);
+    for i in 0..n {
+        let raw = format!(
+            "From: sender{i}@example.org\r\nTo: {USER}\r\nSubject: message {i}\r\n\
+             Message-ID: <m{i}@example.org>\r\n\r\nbody of message {i}\r\n"
+        );
+        let mut flags = Flags::empty();
+        if i % 3 == 0 {
+            flags = flags.union(Flags::SEEN);
+        }
+        if i % 5 == 0 {
+            flags = flags.union(Flags::FLAGGED);
+        }
+        prepared.push((
+            PreparedMessage::new(&store, raw.as_bytes()).expect("prepare"),
+            flags,
+        ));
+    }
+    let charges = core.usage_charges(account).await.expect("charges");
+    store
+        .transact(move |txn| {
+            let inbox = mail::mailbox_by_name(txn, account, "INBOX")?.expect("INBOX");
+            for (msg, flags) in &prepared {
+                let opts = AppendOptions {
+                    flags: *flags,
+                    ..AppendOptions::default()
+                };
+                mail::append(txn, account, inbox.id, msg, &opts, &charges)?;
+            }
+            Ok::<_, marque_store::Error>(())
+        })
+        .await
+        .expect("deliver");
+}
+
+/// One message of a folder as the store holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub uid: u32,
+    pub flags: Flags,
+    pub subject: String,
+}
+
+/// The messages of folder `name` of `account`, read straight from the store, in UID order;
+/// `None` when there is no such folder.
+pub async fn folder(core: &Core, account: AccountId, name: &str) -> Option<Vec<Stored>> {
+    let store = core.store().clone();
+    let name = name.to_string();
+    store
+        .read(move |s| {
+            let Some(m) = mail::mailbox_by_name(s, account, &name)? else {
+                return Ok(None);
+            };
+            let mut messages = Vec::new();
+            for (uid, r) in mail::messages(s, account, m.id, 1, usize::MAX)? {
+                let subject = mail::message_meta(s, &r.blob)?
+                    .and_then(|meta| meta.envelope.subject)
+                    .unwrap_or_default();
+                messages.push(Stored {
+                    uid,
+                    flags: r.flags,
+                    subject,
+                });
+            }
+            Ok(Some(messages))
+        })
+        .await
+        .expect("read the store")
+}
