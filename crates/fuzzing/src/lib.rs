@@ -38,8 +38,11 @@ pub use sieve::sieve_script;
 pub use smtp::smtp_command;
 pub use utf7::imap_utf7;
 
+/// A target's entry point: takes the fuzzer's input, panics if a property breaks.
+pub type EntryPoint = fn(&[u8]);
+
 /// Every target: its name (the directory of its corpus) and its entry point.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, EntryPoint)] = &[
     ("imap_command", imap_command),
     ("imap_utf7", imap_utf7),
     ("pop3_command", pop3_command),
