@@ -103,8 +103,7 @@ impl SieveEngine {
     /// `text` compiled, from the cache when it was compiled before.
     pub fn compile(&self, text: &[u8]) -> Compiled {
         self.cache.get_or_compile(text, |t| {
-            self.compiler
-                .compile(t)
+            marque_core::sieve::check::guarded_compile(&self.compiler, t)
                 .map(Arc::new)
                 .map_err(|e| format!("compile error: {e}"))
         })
@@ -113,5 +112,22 @@ impl SieveEngine {
     /// Compiled scripts held in memory.
     pub fn cached(&self) -> usize {
         self.cache.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_script_sieve_rs_trips_on_is_a_compile_error_not_a_panic() {
+        // sieve-rs asserts on a match variable in a `body :regex` key (with debug assertions,
+        // as the dev profile builds it); delivery must go on and file the message to INBOX.
+        let script = b"require [\"body\", \"regex\"];\r\nif body :regex \"${1}\" { keep; }\r\n";
+        let engine = SieveEngine::default();
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.compile(script)));
+        assert!(outcome.is_ok(), "compiling panicked");
+        assert!(engine.compile(b"keep;").is_ok());
     }
 }
