@@ -616,10 +616,6 @@ fn numbered(out: &mut Out<'_>, word: &str, n: u64) {
     out.raw(&format!(" {n}"));
 }
 
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
 fn utc(secs: i64) -> time::OffsetDateTime {
     time::OffsetDateTime::from_unix_timestamp(secs)
         .unwrap_or_else(|_| panic!("parsed date {secs} is outside the calendar the server uses"))
@@ -632,21 +628,13 @@ fn dated(out: &mut Out<'_>, word: &str, secs: i64) {
     out.raw(&format!(
         " {}-{}-{}",
         t.day(),
-        MONTHS[usize::from(u8::from(t.month())) - 1],
+        render::MONTHS[usize::from(u8::from(t.month())) - 1],
         t.year()
     ));
 }
 
-/// `"dd-Mon-yyyy hh:mm:ss +0000"`, as APPEND takes it.
+/// `"dd-Mon-yyyy hh:mm:ss +0000"`, as APPEND takes it: the server's own INTERNALDATE form.
 fn date_time(secs: i64) -> String {
-    let t = utc(secs);
-    format!(
-        "\"{:02}-{}-{} {:02}:{:02}:{:02} +0000\"",
-        t.day(),
-        MONTHS[usize::from(u8::from(t.month())) - 1],
-        t.year(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    let _ = utc(secs); // panics for a date the parser should not have produced
+    render::date_time(secs)
 }

@@ -66,7 +66,8 @@ pub fn flag_list(flags: Flags, keywords: &[String]) -> String {
     format!("({})", v.join(" "))
 }
 
-const MONTHS: [&str; 12] = [
+/// The month names of IMAP dates (RFC 3501 date-month).
+pub const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
