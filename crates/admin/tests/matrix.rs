@@ -98,6 +98,33 @@ const TABLE: &[Row] = &[
         expect: [(201, 201), (201, 404), (201, 404), (201, 404), (404, 404)],
     },
     Row {
+        method: "POST",
+        own: "/api/v1/mailboxes#a.example",
+        foreign: "/api/v1/mailboxes#b.example",
+        body: Some(
+            r#"{"address": "pm-{role}@{D}", "password": "correct horse battery", "quota_mb": 10, "postmaster": true}"#,
+        ),
+        // The help desk makes no postmasters; a postmaster may make another of its domain.
+        expect: [(201, 201), (201, 404), (403, 404), (201, 404), (404, 404)],
+    },
+    Row {
+        method: "POST",
+        own: "/api/v1/plans#{A}",
+        foreign: "/api/v1/plans#{B}",
+        body: Some(
+            r#"{"owner": {T}, "name": "{role}-{side}", "tier": "STANDARD", "default_mailbox_mb": 10, "max_mailbox_mb": 100}"#,
+        ),
+        expect: [(201, 201), (201, 404), (404, 404), (404, 404), (404, 404)],
+    },
+    Row {
+        method: "PATCH",
+        own: "/api/v1/tenants/{A}",
+        foreign: "/api/v1/tenants/{B}",
+        body: Some(r#"{"limits": {"storage_mb": 18446744073709551615}}"#),
+        // Out of range whoever asks; the foreign tenant stays invisible.
+        expect: [(422, 422), (422, 404), (404, 404), (404, 404), (404, 404)],
+    },
+    Row {
         method: "GET",
         own: "/api/v1/audit?domain=a.example",
         foreign: "/api/v1/audit?domain=b.example",

@@ -98,6 +98,7 @@ impl Core {
                     ..Delta::default()
                 },
             )?;
+            crate::limits::check_domain(&new.limits, &chain)?;
             let id = DomainId(txn.next_id("domain")?);
             let d = Domain {
                 id,

@@ -1,13 +1,14 @@
 //! The usage export a reseller feeds its own billing with: one month of activations and
-//! deactivations in its subtree, as JSON (serde) or CSV (RFC 4180).
+//! deactivations in its subtree, as JSON (serde) or CSV (RFC 4180, written by [`crate::csv`],
+//! which also keeps names from being read as spreadsheet formulas).
 
 use serde::{Deserialize, Serialize};
 
-use crate::Core;
 use crate::activation::{ActivationEvent, EventKind, MonthlyCounts};
 use crate::error::{CoreError, Result};
 use crate::ids::TenantId;
 use crate::principal::Actor;
+use crate::{Core, csv};
 
 /// One month of a tenant's subtree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,19 +18,17 @@ pub struct UsageExport {
     pub events: Vec<ActivationEvent>,
 }
 
-/// A CSV field, quoted when it has to be (RFC 4180 §2).
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 impl UsageExport {
     /// The events as CSV with a header line, CRLF line ends.
     pub fn to_csv(&self) -> String {
-        let mut out = String::from("time,event,customer,customer_name,plan,manager\r\n");
+        let mut out = csv::Writer::new(&[
+            "time",
+            "event",
+            "customer",
+            "customer_name",
+            "plan",
+            "manager",
+        ]);
         for e in &self.events {
             let time =
                 time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(e.time_ms) * 1_000_000)
@@ -44,15 +43,16 @@ impl UsageExport {
                 EventKind::Deactivation => "deactivation",
             };
             let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
-            out.push_str(&format!(
-                "{time},{kind},{},{},{},{}\r\n",
-                e.customer,
-                field(&e.customer_name),
+            out.record(&[
+                time,
+                kind.to_string(),
+                e.customer.to_string(),
+                e.customer_name.clone(),
                 opt(e.plan.map(|p| p.0)),
                 opt(e.manager.map(|m| m.0)),
-            ));
+            ]);
         }
-        out
+        out.finish()
     }
 }
 
@@ -101,7 +101,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn months_and_fields() {
+    fn months() {
         assert_eq!(month_bounds(197001).unwrap(), (0, 31 * 86_400_000));
         assert_eq!(
             month_bounds(202412).unwrap().1,
@@ -109,7 +109,5 @@ mod tests {
         );
         assert!(month_bounds(202413).is_err());
         assert!(month_bounds(0).is_err());
-        assert_eq!(field("plain"), "plain");
-        assert_eq!(field("Acme, \"the\" best"), "\"Acme, \"\"the\"\" best\"");
     }
 }

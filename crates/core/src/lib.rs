@@ -27,6 +27,7 @@
 //! - [`activation`] — activation policies, requests, events, monthly counts.
 //! - [`credit`] — prepaid credit and its ledger.
 //! - [`export`] — the monthly usage export (JSON, CSV).
+//! - [`csv`] — the one CSV writer: RFC 4180 quoting, spreadsheet formulas neutralised.
 //! - [`audit`] — the audit trail.
 //! - [`sieve_global`] — global Sieve scripts per tenant and per domain.
 //! - [`staff_totp`] — the TOTP second factor (RFC 6238) of administrators and managers.
@@ -50,6 +51,7 @@ pub mod bootstrap;
 pub mod brand;
 pub mod cert;
 pub mod credit;
+pub mod csv;
 mod directory;
 pub mod dkim;
 pub mod dns;

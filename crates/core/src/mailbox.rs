@@ -11,7 +11,7 @@ use crate::directory::{self as dir, AddressLoc, Loc, Reader};
 use crate::domain::{self, Domain};
 use crate::error::{CoreError, Result};
 use crate::ids::{AccountId, DomainId, TenantId};
-use crate::limits::mib;
+use crate::limits::{check_mb, mib};
 use crate::plan::{self, Tier};
 use crate::policy::{Action, Object, Target, authorize, check};
 use crate::principal::Actor;
@@ -106,11 +106,13 @@ fn target(t: &Tenant, m: &Mailbox) -> Target {
     )
 }
 
-/// Checks a quota against the largest mailbox allowed on the way up.
+/// Checks a quota against the largest mailbox allowed on the way up: every tenant's and the
+/// domain's limit, and every plan's maximum (`plan_max`, see [`plan::max_mailbox_mb`]).
 fn check_max(chain: &[Tenant], d: &Domain, plan_max: Option<u64>, quota_mb: u64) -> Result<()> {
     if quota_mb == 0 {
         return Err(CoreError::invalid("quota_mb", "must be at least 1"));
     }
+    check_mb("quota_mb", quota_mb)?;
     if let Some(max) = quota::max_mailbox_mb(chain, d, plan_max)
         && quota_mb > max
     {
@@ -122,6 +124,12 @@ fn check_max(chain: &[Tenant], d: &Domain, plan_max: Option<u64>, quota_mb: u64)
         });
     }
     Ok(())
+}
+
+/// Checks that `actor` may hand out postmaster rights in `target`'s domain: to give or take
+/// the flag, or to take over a postmaster's credentials (its password, a token for it).
+pub(crate) fn check_postmaster_grant(actor: &Actor, target: &Target, address: &str) -> Result<()> {
+    check(actor, Action::PostmasterGrant, target, "mailbox", address)
 }
 
 /// Removes a mailbox and gives back what it held (permission already checked).
@@ -164,13 +172,11 @@ impl Core {
         self.write(actor.clone(), move |txn| {
             let (d, t) = domain::load_by_name(txn, validate::domain_of(&address))
                 .map_err(|_| CoreError::not_found("domain", validate::domain_of(&address)))?;
-            check(
-                &actor,
-                Action::MailboxCreate,
-                &Target::of(&t, Object::Domain(d.id)),
-                "domain",
-                &d.name,
-            )?;
+            let in_domain = Target::of(&t, Object::Domain(d.id));
+            check(&actor, Action::MailboxCreate, &in_domain, "domain", &d.name)?;
+            if new.postmaster {
+                check_postmaster_grant(&actor, &in_domain, &address)?;
+            }
             if txn.exists(Keyspace::Names, &dir::address_key(&address))? {
                 return Err(CoreError::AlreadyExists {
                     what: "address",
@@ -189,12 +195,7 @@ impl Core {
                 .tier
                 .or(plan.as_ref().map(|p| p.tier))
                 .unwrap_or(Tier::Standard);
-            check_max(
-                &chain,
-                &d,
-                plan.as_ref().map(|p| p.max_mailbox_mb),
-                quota_mb,
-            )?;
+            check_max(&chain, &d, plan::max_mailbox_mb(txn, &chain)?, quota_mb)?;
             let delta = Delta {
                 storage: mib(quota_mb),
                 mailboxes: vec![(tier, 1)],
@@ -331,8 +332,7 @@ impl Core {
             if let Some(q) = changes.quota_mb
                 && q != old.quota_mb
             {
-                let plan = plan::effective(txn, &chain)?;
-                check_max(&chain, &d, plan.map(|p| p.max_mailbox_mb), q)?;
+                check_max(&chain, &d, plan::max_mailbox_mb(txn, &chain)?, q)?;
                 delta.storage = mib(q) - mib(old.quota_mb);
                 m.quota_mb = q;
             }
@@ -342,7 +342,10 @@ impl Core {
                 delta.mailboxes = vec![(old.tier, -1), (tier, 1)];
                 m.tier = tier;
             }
-            if let Some(p) = changes.postmaster {
+            if let Some(p) = changes.postmaster
+                && p != old.postmaster
+            {
+                check_postmaster_grant(&actor, &target(t, &old), &address)?;
                 m.postmaster = p;
             }
             if let Some(e) = changes.enabled {
@@ -374,13 +377,14 @@ impl Core {
         self.write(actor.clone(), move |txn| {
             let mut rec = load_by_address(txn, &address)?;
             let t = tenant::load(txn, rec.mailbox.tenant)?;
-            check(
-                &actor,
-                Action::PasswordSet,
-                &target(&t, &rec.mailbox),
-                "mailbox",
-                &address,
-            )?;
+            let at = target(&t, &rec.mailbox);
+            check(&actor, Action::PasswordSet, &at, "mailbox", &address)?;
+            // Whoever sets a postmaster's password holds its rights: only those who may make
+            // postmasters may do so (the postmaster itself always may).
+            let own = actor.principal.id == crate::principal::PrincipalId::Mailbox(rec.mailbox.id);
+            if rec.mailbox.postmaster && !own {
+                check_postmaster_grant(&actor, &at, &address)?;
+            }
             rec.password_hash = hash;
             dir::put(txn, Keyspace::Directory, key(&rec.mailbox), &rec)?;
             let (d, _) = domain::load_by_id(txn, rec.mailbox.domain)?;

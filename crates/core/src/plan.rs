@@ -11,7 +11,7 @@ use crate::ids::{PlanId, TenantId};
 use crate::policy::{Action, Object, Target, authorize, check};
 use crate::principal::Actor;
 use crate::tenant::{self, Tenant};
-use crate::{Core, validate};
+use crate::{Core, limits, validate};
 
 /// A mailbox tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -96,19 +96,88 @@ pub(crate) fn effective(r: &impl Reader, chain: &[Tenant]) -> Result<Option<Plan
     }
 }
 
+/// The least of the largest-mailbox sizes of every plan on the way up `chain` (each tenant's
+/// own plan): no plan grants more than the plans above it.
+pub(crate) fn max_mailbox_mb(r: &impl Reader, chain: &[Tenant]) -> Result<Option<u64>> {
+    let mut least: Option<u64> = None;
+    for id in chain.iter().filter_map(|t| t.plan) {
+        match load(r, id) {
+            Ok((p, _)) => least = Some(least.map_or(p.max_mailbox_mb, |l| l.min(p.max_mailbox_mb))),
+            Err(CoreError::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(least)
+}
+
+/// Checks a plan's numbers on their own: sizes between 1 and [`limits::MAX_MB`], the default
+/// no larger than the maximum, the price within [`limits::MAX_CREDITS`].
+fn check_terms(p: &NewPlan) -> Result<()> {
+    limits::check_mb("max_mailbox_mb", p.max_mailbox_mb)?;
+    if p.default_mailbox_mb == 0 || p.default_mailbox_mb > p.max_mailbox_mb {
+        return Err(CoreError::invalid(
+            "default_mailbox_mb",
+            "must be between 1 and max_mailbox_mb",
+        ));
+    }
+    limits::check_credits("price_credits", p.price_credits)?;
+    Ok(())
+}
+
+/// Checks that a plan offered by the last tenant of `chain` grants no more than that tenant
+/// holds itself: its mailbox sizes within every plan and limit on the way up, its features
+/// within the owner's effective plan (the provider holds every feature).
+fn check_grant(r: &impl Reader, chain: &[Tenant], p: &NewPlan) -> Result<()> {
+    let Some(owner) = chain.last() else {
+        return Ok(());
+    };
+    let whose = format!("tenant {} ({})", owner.name, owner.id);
+    let plan_max = max_mailbox_mb(r, chain)?;
+    let limit_max = chain.iter().filter_map(|t| t.limits.max_mailbox_mb).min();
+    if let Some(max) = plan_max.into_iter().chain(limit_max).min()
+        && p.max_mailbox_mb > max
+    {
+        return Err(CoreError::invalid(
+            "max_mailbox_mb",
+            format!(
+                "{} MiB is more than the plan and limits of {whose} allow ({max} MiB)",
+                p.max_mailbox_mb
+            ),
+        ));
+    }
+    let held = crate::brand::features(r, owner.id)?;
+    let f = p.features;
+    for (field, wants, has) in [
+        (
+            "features.custom_branding",
+            f.custom_branding,
+            held.custom_branding,
+        ),
+        ("features.tls", f.tls, held.tls),
+        ("features.dedicated_ip", f.dedicated_ip, held.dedicated_ip),
+        ("features.api_access", f.api_access, held.api_access),
+    ] {
+        if wants && !has {
+            return Err(CoreError::invalid(
+                field,
+                format!("the plan of {whose} does not include it"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Core {
     /// Defines a plan offered by `owner` to its subtree.
     pub async fn create_plan(&self, actor: &Actor, new: NewPlan) -> Result<Plan> {
         let name = validate::name("name", &new.name)?;
-        if new.default_mailbox_mb == 0 || new.default_mailbox_mb > new.max_mailbox_mb {
-            return Err(CoreError::invalid(
-                "default_mailbox_mb",
-                "must be between 1 and max_mailbox_mb",
-            ));
-        }
+        check_terms(&new)?;
         let actor = actor.clone();
         self.write(actor.clone(), move |txn| {
-            let t = tenant::load(txn, new.owner)?;
+            let chain = tenant::chain(txn, new.owner)?;
+            let Some(t) = chain.last().cloned() else {
+                return Err(CoreError::not_found("tenant", new.owner));
+            };
             check(
                 &actor,
                 Action::PlanWrite,
@@ -116,6 +185,7 @@ impl Core {
                 "tenant",
                 t.id,
             )?;
+            check_grant(txn, &chain, &new)?;
             let id = PlanId(txn.next_id("plan")?);
             let plan = Plan {
                 id,
@@ -197,12 +267,7 @@ impl Core {
     /// Replaces a plan's terms (name, tier, sizes, features, price); its owner stays.
     pub async fn update_plan(&self, actor: &Actor, id: PlanId, terms: NewPlan) -> Result<Plan> {
         let name = validate::name("name", &terms.name)?;
-        if terms.default_mailbox_mb == 0 || terms.default_mailbox_mb > terms.max_mailbox_mb {
-            return Err(CoreError::invalid(
-                "default_mailbox_mb",
-                "must be between 1 and max_mailbox_mb",
-            ));
-        }
+        check_terms(&terms)?;
         let actor = actor.clone();
         self.write(actor.clone(), move |txn| {
             let (mut p, owner) = load(txn, id)?;
@@ -213,6 +278,7 @@ impl Core {
                 "plan",
                 id,
             )?;
+            check_grant(txn, &tenant::chain(txn, owner.id)?, &terms)?;
             p.name = name;
             p.tier = terms.tier;
             p.default_mailbox_mb = terms.default_mailbox_mb;

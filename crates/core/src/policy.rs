@@ -4,12 +4,19 @@
 //! The answer has two kinds of "no": [`Denied::NotVisible`] when the target lies outside the
 //! principal's scope (callers report it exactly like a missing object), and
 //! [`Denied::Forbidden`] when the principal sees the target but may not do this to it.
+//!
+//! Rights never grow on the way down: plans are defined by the provider and resellers only
+//! (never inside a customer), and the postmaster flag ([`Action::PostmasterGrant`]) is given by
+//! administrators of the domain's tenant or above, and by a postmaster within its own domain
+//! (a postmaster already manages every mailbox of that domain, so a second postmaster holds no
+//! right the first does not). Help-desk and reseller-kind managers may not give it: a postmaster
+//! may delete mailboxes and manage lists, which they may not.
 
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{AccountId, DomainId, PlanId, StaffId, TenantId};
 use crate::principal::{Actor, PrincipalId, Role};
-use crate::tenant::Tenant;
+use crate::tenant::{Tenant, TenantKind};
 
 /// What a principal wants to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -28,8 +35,10 @@ pub enum Action {
     DomainDelete,
     MailboxRead,
     MailboxCreate,
-    /// Quota, tier, postmaster flag, enabled.
+    /// Quota, tier, enabled.
     MailboxUpdate,
+    /// Give or take a mailbox's postmaster flag (at creation or later).
+    PostmasterGrant,
     MailboxDelete,
     /// Set the password of a mailbox or of a staff member.
     PasswordSet,
@@ -40,6 +49,7 @@ pub enum Action {
     ListRead,
     ListWrite,
     PlanRead,
+    /// Define, change or delete a plan (only in a provider or reseller tenant).
     PlanWrite,
     /// Put a tenant on a plan.
     PlanUse,
@@ -126,6 +136,8 @@ pub struct Target {
     pub managed_by: Option<StaffId>,
     /// For an activation: the manager that asked for it.
     pub requested_by: Option<StaffId>,
+    /// The kind of the owning tenant.
+    pub kind: TenantKind,
     pub object: Object,
 }
 
@@ -136,6 +148,7 @@ impl Target {
             path: tenant.path.clone(),
             managed_by: tenant.managed_by,
             requested_by: None,
+            kind: tenant.kind,
             object,
         }
     }
@@ -227,6 +240,10 @@ pub fn authorize(actor: &Actor, action: Action, target: &Target) -> Result<(), D
             if own_tenant && ancestors_only {
                 return Err(Forbidden);
             }
+            // Plans are offered by the provider and resellers; a customer sells nothing.
+            if action == Action::PlanWrite && target.kind == TenantKind::Customer {
+                return Err(Forbidden);
+            }
             Ok(())
         }
         Role::Helpdesk { domains } => {
@@ -314,6 +331,7 @@ pub fn authorize(actor: &Actor, action: Action, target: &Target) -> Result<(), D
                 | Action::MailboxDelete
                 | Action::MailboxSettings
                 | Action::PasswordSet
+                | Action::PostmasterGrant
                 | Action::AliasRead
                 | Action::AliasWrite
                 | Action::ListRead

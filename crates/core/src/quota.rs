@@ -314,7 +314,7 @@ pub fn recount(store: &marque_store::Store, tenant: TenantId) -> Result<Counts> 
             total.domains += 1;
             total.aliases += c.aliases;
             total.lists += c.lists;
-            total.storage_allocated += c.storage_allocated;
+            total.storage_allocated = total.storage_allocated.saturating_add(c.storage_allocated);
             for (tier, n) in c.mailboxes {
                 *total.mailboxes.entry(tier).or_default() += n;
             }
@@ -334,7 +334,7 @@ pub fn recount_domain(store: &marque_store::Store, tenant: TenantId, d: &Domain)
     )?;
     for m in mailboxes {
         *c.mailboxes.entry(m.mailbox.tier).or_default() += 1;
-        c.storage_allocated += mib(m.mailbox.quota_mb);
+        c.storage_allocated = c.storage_allocated.saturating_add(mib(m.mailbox.quota_mb));
     }
     let prefix = |tag| dir::in_domain_prefix(tenant, tag, d.id);
     c.aliases = store

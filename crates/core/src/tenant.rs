@@ -170,6 +170,7 @@ pub(crate) fn insert(
     state: TenantState,
     managed_by: Option<StaffId>,
 ) -> Result<Tenant> {
+    crate::limits::check_tenant(&new.limits, &chain(txn, parent.id)?)?;
     let id = TenantId(txn.next_id("tenant")?);
     let mut path = parent.path.clone();
     path.push(id);

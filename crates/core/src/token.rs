@@ -174,6 +174,15 @@ impl Core {
                     Action::MailboxUpdate
                 };
                 check(&actor, action, &target, "principal", format!("{whom:?}"))?;
+                // A token for a postmaster carries its rights: only for those who may make one.
+                if let PrincipalId::Mailbox(a) = whom
+                    && whom != actor.principal.id
+                {
+                    let m = crate::mailbox::load_by_id(txn, a)?.mailbox;
+                    if m.postmaster {
+                        crate::mailbox::check_postmaster_grant(&actor, &target, &m.address)?;
+                    }
+                }
                 // A token is never wider than the actor that makes it.
                 let mut scope = new.scope;
                 scope.read_only |= actor.scope.read_only;

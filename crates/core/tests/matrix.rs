@@ -48,6 +48,8 @@ const ACTIONS: &[&str] = &[
     "plan.create",
     "credit.top_up",
     "activation.approve",
+    "plan.customer",
+    "mailbox.postmaster",
 ];
 
 /// Expected outcomes per role, one string per column (own, sibling, other subtree), one
@@ -58,49 +60,57 @@ const EXPECTED: &[(&str, [&str; 3])] = &[
     (
         "provider",
         [
-            "AAAAAAAAAAAAAAAAAA",
-            "AAAAAAAAAAAAAAAAAA",
-            "AAAAAAAAAAAAAAAAAA",
+            "AAAAAAAAAAAAAAAAAAFA",
+            "AAAAAAAAAAAAAAAAAAFA",
+            "AAAAAAAAAAAAAAAAAAFA",
         ],
     ),
     (
         "admin",
         [
-            "AAAFAAAAAAAAAAAAFA",
-            "AAAFAAAAAAAAAAAAFA",
-            "NNNNNNNNNNNNNNNNNN",
+            "AAAFAAAAAAAAAAAAFAFA",
+            "AAAFAAAAAAAAAAAAFAFA",
+            "NNNNNNNNNNNNNNNNNNNN",
         ],
     ),
     (
         "helpdesk",
         [
-            "NNNNFNAAAFANAANNNN",
-            "NNNNNNNNNNNNNNNNNN",
-            "NNNNNNNNNNNNNNNNNN",
+            "NNNNFNAAAFANAANNNNNF",
+            "NNNNNNNNNNNNNNNNNNNN",
+            "NNNNNNNNNNNNNNNNNNNN",
         ],
     ),
     (
         "manager",
         [
-            "AAFFFAAAFFFAAFFFFF",
-            "NNNFNNNNNNNNNNFFFF",
-            "NNNNNNNNNNNNNNNNNN",
+            "AAFFFAAAFFFAAFFFFFFF",
+            "NNNFNNNNNNNNNNFFFFNN",
+            "NNNNNNNNNNNNNNNNNNNN",
         ],
     ),
     (
         "postmaster",
         [
-            "NNNNFNAAAAANAANNNN",
-            "NNNNNNNNNNNNNNNNNN",
-            "NNNNNNNNNNNNNNNNNN",
+            "NNNNFNAAAAANAANNNNNA",
+            "NNNNNNNNNNNNNNNNNNNN",
+            "NNNNNNNNNNNNNNNNNNNN",
         ],
     ),
     (
         "user",
         [
-            "NNNNNNNNANNNNNNNNN",
-            "NNNNNNNNNNNNNNNNNN",
-            "NNNNNNNNNNNNNNNNNN",
+            "NNNNNNNNANNNNNNNNNNF",
+            "NNNNNNNNNNNNNNNNNNNN",
+            "NNNNNNNNNNNNNNNNNNNN",
+        ],
+    ),
+    (
+        "customer-admin",
+        [
+            "ANFNAAAAAAAAAANNNNFA",
+            "NNNNNNNNNNNNNNNNNNNN",
+            "NNNNNNNNNNNNNNNNNNNN",
         ],
     ),
 ];
@@ -246,6 +256,7 @@ async fn subtree(core: &Core, x: &str) -> Subtree {
         },
     )
     .await;
+    let customer_admin = staff(core, customer, &format!("c-admin-{x}"), StaffKind::Admin).await;
 
     // A sibling customer nobody but the reseller's admins looks after.
     let sibling = core
@@ -293,6 +304,7 @@ async fn subtree(core: &Core, x: &str) -> Subtree {
         },
         principals: vec![
             ("admin", admin),
+            ("customer-admin", customer_admin),
             ("helpdesk", helpdesk),
             ("manager", manager),
             (
@@ -423,6 +435,23 @@ async fn act(core: &Core, actor: &Actor, action: &str, s: &Side, cell: usize) ->
             let a = created.activation.expect("an activation");
             assert_eq!(a.state, ActivationState::AwaitingApproval);
             core.approve_activation(actor, a.id).await.map(drop)
+        }
+        "plan.customer" => core
+            .create_plan(actor, plan(s.customer, &format!("plan {cell}")))
+            .await
+            .map(drop),
+        "mailbox.postmaster" => {
+            let flag = |on| MailboxChanges {
+                postmaster: Some(on),
+                ..MailboxChanges::default()
+            };
+            let r = core.update_mailbox(actor, &s.user, flag(true)).await;
+            if r.is_ok() {
+                core.update_mailbox(&op, &s.user, flag(false))
+                    .await
+                    .expect("flag taken back");
+            }
+            r.map(drop)
         }
         other => panic!("unknown action {other}"),
     }

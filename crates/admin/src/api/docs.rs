@@ -4,6 +4,7 @@
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use marque_core::limits;
 use serde_json::{Map, Value, json};
 
 use super::{Route, route};
@@ -471,6 +472,12 @@ fn schemas() -> Value {
     let strs = json!({"type": "array", "items": {"type": "string"}});
     let ints = json!({"type": "array", "items": {"type": "integer", "minimum": 0}});
     let tier = json!({"type": "string", "enum": ["LIGHT", "STANDARD", "PREMIUM"]});
+    // Sizes in MiB and counts are bounded (marque_core::limits).
+    let mb1 = json!({"type": "integer", "minimum": 1, "maximum": limits::MAX_MB});
+    let mb_or_null = json!({"type": ["integer", "null"], "minimum": 0, "maximum": limits::MAX_MB});
+    let count = json!({"type": "integer", "minimum": 0, "maximum": limits::MAX_COUNT});
+    let count_or_null =
+        json!({"type": ["integer", "null"], "minimum": 0, "maximum": limits::MAX_COUNT});
     let limits = json!({"$ref": "#/components/schemas/Limits"});
     let events = json!({"type": "array", "minItems": 1,
         "items": {"type": "string", "enum": super::webhooks::event_names()}});
@@ -479,12 +486,12 @@ fn schemas() -> Value {
             "type": s, "title": s, "status": {"type": "integer"}, "detail": s}},
         "Page": {"type": "object", "properties": {"items": {"type": "array"}, "next": sn}},
         "Limits": {"type": "object", "additionalProperties": false, "properties": {
-            "domains": {"type": ["integer", "null"], "minimum": 0},
-            "mailboxes": {"type": "object", "additionalProperties": i},
-            "aliases": {"type": ["integer", "null"], "minimum": 0},
-            "lists": {"type": ["integer", "null"], "minimum": 0},
-            "max_mailbox_mb": {"type": ["integer", "null"], "minimum": 0},
-            "storage_mb": {"type": ["integer", "null"], "minimum": 0}}},
+            "domains": count_or_null,
+            "mailboxes": {"type": "object", "additionalProperties": count},
+            "aliases": count_or_null,
+            "lists": count_or_null,
+            "max_mailbox_mb": mb_or_null,
+            "storage_mb": mb_or_null}},
         "MeChanges": obj(json!({"password": s}), &[]),
         "NewTenant": obj(json!({"name": s, "kind": {"type": "string", "enum": ["reseller", "customer"]},
             "parent": i, "plan": i, "billing": {"type": "object"},
@@ -497,12 +504,12 @@ fn schemas() -> Value {
         "TopUp": obj(json!({"amount": {"type": "integer", "minimum": 1}, "note": s}), &["amount"]),
         "NewDomain": obj(json!({"name": s, "tenant": i, "limits": limits}), &["name"]),
         "DomainChanges": obj(json!({"enabled": b, "limits": limits}), &[]),
-        "NewMailbox": obj(json!({"address": s, "password": s, "quota_mb": i, "tier": tier,
+        "NewMailbox": obj(json!({"address": s, "password": s, "quota_mb": mb1, "tier": tier,
             "postmaster": b}), &["address", "password"]),
         "BulkMailboxes": obj(json!({"mailboxes": {"type": "array", "maxItems": 10000, "items": obj(json!({
-            "address": s, "password": s, "quota_mb": i, "tier": tier, "postmaster": b}), &["address", "password"])}}),
+            "address": s, "password": s, "quota_mb": mb1, "tier": tier, "postmaster": b}), &["address", "password"])}}),
             &["mailboxes"]),
-        "MailboxChanges": obj(json!({"quota_mb": i, "tier": tier, "postmaster": b, "enabled": b,
+        "MailboxChanges": obj(json!({"quota_mb": mb1, "tier": tier, "postmaster": b, "enabled": b,
             "password": s}), &[]),
         "NewToken": obj(json!({"name": s, "tenant": i, "manager": i, "expires": {"type": "string", "format": "date-time"},
             "read_only": b}), &["name"]),
@@ -510,8 +517,9 @@ fn schemas() -> Value {
         "AliasChanges": obj(json!({"targets": strs}), &["targets"]),
         "NewList": obj(json!({"address": s, "name": s, "members": strs}), &["address", "name"]),
         "Members": obj(json!({"members": strs}), &["members"]),
-        "PlanTerms": obj(json!({"owner": i, "name": s, "tier": tier, "default_mailbox_mb": i,
-            "max_mailbox_mb": i, "features": {"type": "object"}, "price_credits": i}),
+        "PlanTerms": obj(json!({"owner": i, "name": s, "tier": tier, "default_mailbox_mb": mb1,
+            "max_mailbox_mb": mb1, "features": {"type": "object"},
+            "price_credits": {"type": "integer", "minimum": 0, "maximum": limits::MAX_CREDITS}}),
             &["name", "tier", "default_mailbox_mb", "max_mailbox_mb"]),
         "NewManager": obj(json!({"tenant": i, "login": s, "password": s,
             "kind": {"type": "string", "enum": ["admin", "helpdesk", "reseller"]},

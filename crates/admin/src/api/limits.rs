@@ -1,5 +1,7 @@
 //! Limits as the API takes them: a merge patch (RFC 7396 style) over the current limits, so that
-//! a client sends only what changes; `null` lifts a limit.
+//! a client sends only what changes; `null` lifts a limit. The result is checked by the core:
+//! every number within its range (`422` naming the field, e.g. `limits.storage_mb`) and no
+//! more than the tenant above grants.
 
 use std::collections::BTreeMap;
 

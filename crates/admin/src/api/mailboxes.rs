@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use marque_core::{MailboxChanges, NewMailbox, Tier};
+use marque_core::{MailboxChanges, NewMailbox, Tier, limits};
 use serde::Deserialize;
 
 use super::tenants::created;
@@ -46,6 +46,9 @@ async fn create(
     Caller(actor): Caller,
     Json(c): Json<Create>,
 ) -> ApiResult<Response> {
+    if let Some(q) = c.quota_mb {
+        limits::check_mb("quota_mb", q)?;
+    }
     let new = NewMailbox {
         address: c.address,
         password: c.password,
@@ -94,6 +97,9 @@ async fn update(
     Path(address): Path<String>,
     Json(c): Json<Changes>,
 ) -> ApiResult<Response> {
+    if let Some(q) = c.quota_mb {
+        limits::check_mb("quota_mb", q)?;
+    }
     let current = st.core.get_mailbox(&actor, &address).await?;
     etag::check_if_match(&headers, &current)?;
     let changes = MailboxChanges {

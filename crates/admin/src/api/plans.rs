@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use marque_core::{Features, NewPlan, PlanId, TenantId, Tier};
+use marque_core::{Features, NewPlan, PlanId, TenantId, Tier, limits};
 use serde::Deserialize;
 
 use super::tenants::created;
@@ -41,8 +41,13 @@ struct Terms {
 }
 
 impl Terms {
-    fn into_plan(self, default_owner: TenantId) -> NewPlan {
-        NewPlan {
+    /// The terms as the core takes them, once every number is in its range (a `422` naming
+    /// the field otherwise; the core checks again, and checks them against the owner's plan).
+    fn into_plan(self, default_owner: TenantId) -> ApiResult<NewPlan> {
+        limits::check_mb("default_mailbox_mb", self.default_mailbox_mb)?;
+        limits::check_mb("max_mailbox_mb", self.max_mailbox_mb)?;
+        limits::check_credits("price_credits", self.price_credits)?;
+        Ok(NewPlan {
             owner: self.owner.unwrap_or(default_owner),
             name: self.name,
             tier: self.tier,
@@ -50,7 +55,7 @@ impl Terms {
             max_mailbox_mb: self.max_mailbox_mb,
             features: self.features,
             price_credits: self.price_credits,
-        }
+        })
     }
 }
 
@@ -59,7 +64,7 @@ async fn create(
     Caller(actor): Caller,
     Json(t): Json<Terms>,
 ) -> ApiResult<Response> {
-    let new = t.into_plan(actor.principal.tenant());
+    let new = t.into_plan(actor.principal.tenant())?;
     let p = st.core.create_plan(&actor, new).await?;
     created(format!("/api/v1/plans/{}", p.id), &p)
 }
@@ -99,7 +104,7 @@ async fn update(
 ) -> ApiResult<Response> {
     let current = st.core.get_plan(&actor, PlanId(id)).await?;
     etag::check_if_match(&headers, &current)?;
-    let terms = t.into_plan(current.owner);
+    let terms = t.into_plan(current.owner)?;
     let p = st.core.update_plan(&actor, PlanId(id), terms).await?;
     etag::respond(&HeaderMap::new(), StatusCode::OK, &p)
 }

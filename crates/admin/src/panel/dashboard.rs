@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::ctx::Ctx;
 use super::domains::visible_domains;
-use super::layout::{bar, bytes, count};
+use super::layout::{bar, bytes, count, total};
 
 /// Milliseconds since the epoch, now.
 pub fn now_ms() -> u64 {
@@ -78,7 +78,7 @@ async fn reseller(ctx: &Ctx) -> Response {
     let c = &usage.tenant.counts;
     let l = &usage.tenant.limits;
     let customers = usage.children.len();
-    let mailboxes: i64 = c.mailboxes.values().sum();
+    let mailboxes = total(c.mailboxes.values());
     let pos = |n: i64| u64::try_from(n).unwrap_or(0);
     let body = html! {
         div.titlebar {
@@ -108,7 +108,7 @@ async fn reseller(ctx: &Ctx) -> Response {
                         tr {
                             td { a href=(format!("/admin/customers/{}", ch.id)) { (ch.name) } }
                             td.num { (ch.counts.domains) }
-                            td.num { (ch.counts.mailboxes.values().sum::<i64>()) }
+                            td.num { (total(ch.counts.mailboxes.values())) }
                             td { (bar("Stored", pos(ch.counts.storage_used), ch.limits.storage_mb.map(mib), bytes)) }
                         }
                     }

@@ -112,7 +112,7 @@ pub async fn list(ctx: Ctx) -> Response {
                         tr {
                             td { a href=(format!("/admin/domains/{}", d.name)) { (d.name) } }
                             td { @if d.enabled { "enabled" } @else { "disabled" } }
-                            td.num { @if let Some(u) = u { (u.counts.mailboxes.values().sum::<i64>()) } }
+                            td.num { @if let Some(u) = u { (layout::total(u.counts.mailboxes.values())) } }
                             td { @if let Some(u) = u {
                                 (bar("Stored", pos(u.counts.storage_used), d.limits.storage_mb.map(mib), bytes))
                             } }
@@ -228,7 +228,7 @@ pub async fn show(ctx: Ctx, Path(name): Path<String>) -> Response {
             @if let Some(u) = &usage {
                 (bar("Stored", pos(u.counts.storage_used), l.storage_mb.map(mib), bytes))
                 (bar("Allocated to mailboxes", pos(u.counts.storage_allocated), l.storage_mb.map(mib), bytes))
-                (bar("Mailboxes", pos(u.counts.mailboxes.values().sum()), tier_total(l), count))
+                (bar("Mailboxes", pos(layout::total(u.counts.mailboxes.values())), tier_total(l), count))
                 (bar("Aliases", pos(u.counts.aliases), l.aliases, count))
                 (bar("Mailing lists", pos(u.counts.lists), l.lists, count))
             }
@@ -313,5 +313,5 @@ fn tier_total(l: &Limits) -> Option<u64> {
     if l.mailboxes.len() < marque_core::Tier::ALL.len() {
         return None;
     }
-    Some(l.mailboxes.values().sum())
+    Some(l.mailboxes.values().fold(0u64, |a, n| a.saturating_add(*n)))
 }

@@ -211,16 +211,27 @@ pub fn csrf(ctx: &Ctx) -> Markup {
     html! { input type="hidden" name="csrf" value=(ctx.session.csrf); }
 }
 
-/// A usage bar: `used` against `max` (none: no limit), labelled in words.
+/// A usage bar: `used` against `max` (none: no limit), labelled in words. Any `u64` is
+/// safe here, also a limit stored before limits were bounded.
 pub fn bar(label: &str, used: u64, max: Option<u64>, unit: fn(u64) -> String) -> Markup {
     html! {
         div.bar {
             span.bar-label { (label) ": " (unit(used)) " of " (max.map(unit).unwrap_or_else(|| "no limit".into())) }
             @if let Some(m) = max {
-                meter min="0" max=(m.max(1)) value=(used.min(m)) high=(m.max(1) * 9 / 10) aria-label=(label) {}
+                meter min="0" max=(m.max(1)) value=(used.min(m)) high=(nine_tenths(m.max(1))) aria-label=(label) {}
             }
         }
     }
+}
+
+/// ⌊9n/10⌋ without overflow.
+fn nine_tenths(n: u64) -> u64 {
+    n / 10 * 9 + n % 10 * 9 / 10
+}
+
+/// The sum of counters, saturating (a page never panics on what the store holds).
+pub fn total<'a>(counts: impl IntoIterator<Item = &'a i64>) -> i64 {
+    counts.into_iter().fold(0i64, |a, n| a.saturating_add(*n))
 }
 
 /// A count as text.
@@ -260,6 +271,16 @@ pub fn day(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bars_take_any_number() {
+        for n in [0, 1, 9, 10, 1234, u64::MAX] {
+            assert_eq!(u128::from(nine_tenths(n)), u128::from(n) * 9 / 10, "{n}");
+        }
+        let b = bar("Stored", u64::MAX, Some(u64::MAX), bytes).into_string();
+        assert!(b.contains("high=\"16602069666338596453\""), "{b}");
+        assert_eq!(total(&[i64::MAX, 1]), i64::MAX);
+    }
 
     #[test]
     fn units() {

@@ -60,7 +60,7 @@ pub async fn show(ctx: Ctx) -> Response {
                 tr {
                     td { a href=(format!("/admin/customers/{}", c.id)) { (c.name) } }
                     td.num { (c.counts.domains) }
-                    td.num { (c.counts.mailboxes.values().sum::<i64>()) }
+                    td.num { (layout::total(c.counts.mailboxes.values())) }
                     td.num { (c.counts.aliases) }
                     td { (bar("Stored", pos(c.counts.storage_used), c.limits.storage_mb.map(mib), bytes)) }
                 }
@@ -74,7 +74,7 @@ pub async fn show(ctx: Ctx) -> Response {
                 tbody { @for d in &u.domains {
                     tr {
                         td { a href=(format!("/admin/domains/{}", d.name)) { (d.name) } }
-                        td.num { (d.counts.mailboxes.values().sum::<i64>()) }
+                        td.num { (layout::total(d.counts.mailboxes.values())) }
                         td { (bar("Stored", pos(d.counts.storage_used), d.limits.storage_mb.map(mib), bytes)) }
                     }
                 } }
