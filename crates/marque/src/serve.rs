@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use marque_core::net::{self, Handler, Limits, Listener, Shutdown, ShutdownSignal, TlsConfig};
+use marque_core::net::{
+    self, Handler, InputBudget, Limits, Listener, Shutdown, ShutdownSignal, TlsConfig, budget,
+};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tracing::info;
@@ -111,15 +113,20 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         outbox,
         hostname: config.server.hostname.clone(),
     };
+    // One budget for the input every session holds in memory, SMTP and IMAP together.
+    let budget = InputBudget::new(config.limits.input_memory, budget::DEFAULT_WAIT);
+    std::fs::create_dir_all(config.spool_dir())
+        .with_context(|| format!("creating {}", config.spool_dir().display()))?;
     let imap = marque_access::imap::Imap::with_command_rate(
         &core,
         &config.server.hostname,
         config.limits.imap_commands_per_second,
         config.limits.imap_command_burst,
-    );
+    )
+    .with_input_budget(budget.clone());
     let pop3 = marque_access::pop3::Pop3::new(&core, &config.server.hostname);
     let ctx = Services {
-        smtp: smtp_handler(&config, &core, delivery.clone()),
+        smtp: smtp_handler(&config, &core, delivery.clone(), budget),
         core,
         hostname: config.server.hostname.clone(),
         delivery,
@@ -211,8 +218,11 @@ fn smtp_handler(
     config: &Config,
     core: &marque_core::Core,
     delivery: marque_delivery::Environment,
+    budget: InputBudget,
 ) -> marque_smtp::Smtp {
     let mut c = config.smtp.service_config(&config.server.hostname);
+    c.input_budget = budget;
+    c.spool_dir = Some(config.spool_dir());
     c.nameservers = config.dns.nameservers.clone();
     c.delivery = delivery;
     c.submission_limits = marque_smtp::authn::rate::Limits {

@@ -57,6 +57,9 @@ pub struct Context {
     /// Recent failed sign-ins per client address: the delay after a failure grows across
     /// connections, not only within one.
     pub failures: crate::failures::Failures,
+    /// The process-wide budget of input held in memory: APPEND literals take their size from
+    /// it before they are read.
+    pub input_budget: marque_core::net::InputBudget,
 }
 
 /// The IMAP handler for the `imap` and `imaps` listeners.
@@ -95,8 +98,20 @@ impl Imap {
                 commands_per_second: per_second.max(1) as f64,
                 command_burst: burst.max(1) as f64,
                 failures: crate::failures::Failures::default(),
+                input_budget: marque_core::net::InputBudget::default(),
             }),
         }
+    }
+
+    /// The handler with `budget` as its input budget (shared with the other services of the
+    /// process). Call it on a new handler, before it is cloned: a handler already shared keeps
+    /// its own budget.
+    pub fn with_input_budget(mut self, budget: marque_core::net::InputBudget) -> Self {
+        match Arc::get_mut(&mut self.ctx) {
+            Some(ctx) => ctx.input_budget = budget,
+            None => tracing::warn!("IMAP handler already shared: input budget not replaced"),
+        }
+        self
     }
 }
 

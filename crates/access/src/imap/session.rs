@@ -5,9 +5,9 @@
 use std::io;
 use std::sync::Arc;
 
-use marque_core::net::Connection;
+use marque_core::net::{Connection, Held};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tracing::{Instrument, debug, info_span};
+use tracing::{Instrument, debug, info_span, warn};
 
 use super::Context;
 use super::compress::Deflate;
@@ -194,7 +194,8 @@ impl Io {
 
 /// What reading a command gave.
 enum Read {
-    Command(Vec<u8>),
+    /// A whole command, and the input budget its APPEND literals hold until it is done.
+    Command(Vec<u8>, Vec<Held>),
     /// Already answered (too long, literal refused); go on with the next command.
     Refused,
     /// Answered and the connection must close (a refused non-synchronising literal).
@@ -303,8 +304,8 @@ impl Session {
                     return Ok(());
                 }
             };
-            let buf = match read {
-                Read::Command(buf) => buf,
+            let (buf, _held) = match read {
+                Read::Command(buf, held) => (buf, held),
                 Read::Refused => {
                     self.io.flush().await?;
                     continue;
@@ -369,9 +370,10 @@ impl Session {
         };
         let limit = frame::literal_limit(&buf);
         let mut last_start = 0;
+        let mut held = Vec::new();
         loop {
             let (len, non_sync) = match frame::next(&buf, last_start, limit) {
-                frame::Next::Complete => return Ok(Read::Command(buf)),
+                frame::Next::Complete => return Ok(Read::Command(buf, held)),
                 frame::Next::Literal { len, non_sync } => (len, non_sync),
                 frame::Next::TooLarge { non_sync, append } => {
                     let tag = frame::tag_of(&buf);
@@ -390,6 +392,24 @@ impl Session {
                     return Ok(Read::Refused);
                 }
             };
+            // A message for APPEND takes its size from the process-wide input budget before
+            // it is read; with no room, the client is told to come back later (RFC 5530 LIMIT).
+            if limit == frame::MAX_APPEND {
+                match self.ctx.input_budget.reserve(len as u64).await {
+                    Some(h) => held.push(h),
+                    None => {
+                        let tag = frame::tag_of(&buf);
+                        warn!(size = len, "input memory budget spent: APPEND refused");
+                        self.io
+                            .line(&format!("{tag} NO [LIMIT] server busy, try again later"));
+                        // A non-synchronising literal is already on its way: it cannot be
+                        // skipped, so the connection closes (as for one over the limit).
+                        return Ok(if non_sync { Read::Close } else { Read::Refused });
+                    }
+                }
+                // The literal and the line after it, without doubling the buffer on the way.
+                buf.reserve_exact(len + 2 + MAX_LINE);
+            }
             if !non_sync {
                 self.io.line("+ Ready for literal data");
                 self.io.flush().await?;

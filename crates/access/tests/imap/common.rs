@@ -61,6 +61,14 @@ pub async fn start(tls: Option<TlsConfig>) -> Server {
 }
 
 pub async fn start_with(tls: Offer) -> Server {
+    start_configured(tls, |h| h).await
+}
+
+/// The server with the handler `adjust` makes of the default one (other limits, say).
+pub async fn start_configured(
+    tls: Offer,
+    adjust: impl FnOnce(marque_access::imap::Imap) -> marque_access::imap::Imap,
+) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
     let core = Core::open_with(store, HashCost::insecure_for_tests()).expect("open core");
@@ -110,7 +118,7 @@ pub async fn start_with(tls: Offer) -> Server {
         Offer::Implicit(t) => Listener::new("imaps", tcp).implicit_tls(t),
     };
     let shutdown = Shutdown::new();
-    let handler = marque_access::imap::handler(&core, "imap.test");
+    let handler = adjust(marque_access::imap::Imap::new(&core, "imap.test"));
     tokio::spawn(serve(
         listener,
         Arc::new(handler),

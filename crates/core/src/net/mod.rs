@@ -5,18 +5,21 @@
 //! or all of them is then only a different list of [`Listener`]s.
 //!
 //! # Layout
+//! - [`budget`]: [`InputBudget`], the process-wide budget of client input held in memory.
 //! - [`conn`]: [`Connection`] and its [`Stream`] (plain or TLS), with [`Connection::starttls`].
 //! - [`limits`]: [`Limits`] and the per-listener, per-IP connection counter.
 //! - [`server`]: [`Listener`], the [`Handler`] trait and [`serve`], the accept loop.
 //! - [`shutdown`]: [`Shutdown`] (the trigger) and [`ShutdownSignal`] (what sessions watch).
 //! - [`tls`]: the SNI certificate resolver shared by every listener and STARTTLS (ring).
 
+pub mod budget;
 pub mod conn;
 pub mod limits;
 pub mod server;
 pub mod shutdown;
 pub mod tls;
 
+pub use budget::{Held, InputBudget};
 pub use conn::{Connection, Stream};
 pub use limits::Limits;
 pub use server::{Handler, Listener, serve};

@@ -81,6 +81,9 @@ pub struct Limits {
     pub imap_commands_per_second: usize,
     /// Commands an IMAP session may send at once above the sustained rate.
     pub imap_command_burst: usize,
+    /// The process-wide budget of client input held in memory, in bytes
+    /// (`input_memory_mb`).
+    pub input_memory: u64,
 }
 
 /// `[tls]`: PEM files.
@@ -203,6 +206,11 @@ impl Config {
     /// `<data_dir>/store`: the RocksDB database.
     pub fn store_dir(&self) -> PathBuf {
         self.server.data_dir.join("store")
+    }
+
+    /// `<data_dir>/spool`: message content on its way in (unnamed files, gone when closed).
+    pub fn spool_dir(&self) -> PathBuf {
+        self.server.data_dir.join("spool")
     }
 
     /// `<data_dir>/tls`: the self-signed certificate.

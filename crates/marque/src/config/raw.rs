@@ -18,6 +18,7 @@ pub struct Limits {
     pub max_connections_per_ip: Option<i64>,
     pub imap_commands_per_second: Option<i64>,
     pub imap_command_burst: Option<i64>,
+    pub input_memory_mb: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -115,6 +115,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let store = check_store(&mut report, store);
     let dns = super::mail::check_dns(&mut report, dns);
     let smtp = super::smtp::check(&mut report, smtp);
+    check_input_memory(&mut report, &limits, &smtp);
     let submission = super::mail::check_submission(&mut report, submission);
     for (key, problem) in sieve.problems() {
         report.add(key, problem);
@@ -276,6 +277,35 @@ fn check_limits(report: &mut Report, raw: raw::Limits) -> Limits {
             raw.imap_command_burst,
             marque_access::imap::limits::COMMAND_BURST,
         ),
+        input_memory: positive(
+            report,
+            "limits.input_memory_mb",
+            raw.input_memory_mb,
+            (marque_core::net::budget::DEFAULT_BYTES >> 20) as usize,
+        ) as u64
+            * 1024
+            * 1024,
+    }
+}
+
+/// The input budget must hold the largest input one session may take from it: an SMTP
+/// message (twice its size while it is checked and stored) and an IMAP APPEND.
+fn check_input_memory(report: &mut Report, limits: &Limits, smtp: &super::smtp::Smtp) {
+    let needed = smtp
+        .max_message_size
+        .saturating_mul(2)
+        .max(marque_access::imap::parse::frame::MAX_APPEND);
+    if limits.input_memory < needed {
+        report.add(
+            "limits.input_memory_mb",
+            format!(
+                "{} MB cannot hold one message of smtp.max_message_size_kb (twice its size) \
+                 or one IMAP APPEND of {} MB: at least {} MB",
+                limits.input_memory >> 20,
+                marque_access::imap::parse::frame::MAX_APPEND >> 20,
+                needed.div_ceil(1024 * 1024)
+            ),
+        );
     }
 }
 
@@ -516,6 +546,29 @@ mod tests {
         assert!(
             p[0].to_string()
                 .starts_with("sieve.max_scripts: must be at least 1")
+        );
+    }
+
+    #[test]
+    fn the_input_memory_budget_must_hold_the_largest_input() {
+        assert_eq!(parse("").unwrap().limits.input_memory, 512 * 1024 * 1024);
+        let c = parse("[limits]\ninput_memory_mb = 200\n").unwrap();
+        assert_eq!(c.limits.input_memory, 200 * 1024 * 1024);
+        // 50 MB messages need 100 MB; 64 MB APPENDs need 64.
+        let p = parse("[limits]\ninput_memory_mb = 99\n").unwrap_err().0;
+        assert!(
+            p[0].to_string()
+                .starts_with("limits.input_memory_mb: 99 MB cannot hold"),
+            "{p:?}"
+        );
+        let p = parse("[limits]\ninput_memory_mb = 300\n[smtp]\nmax_message_size_kb = 204800\n")
+            .unwrap_err()
+            .0;
+        assert!(p[0].to_string().contains("at least 400 MB"), "{p:?}");
+        let p = parse("[limits]\ninput_memory_mb = 0\n").unwrap_err().0;
+        assert!(
+            p[0].to_string()
+                .starts_with("limits.input_memory_mb: must be at least 1")
         );
     }
 

@@ -5,23 +5,41 @@
 //! Only CRLF `.` CRLF ends DATA: a bare LF, a bare CR, `\n.\n`, `\r\n.\n`, `\n.\r\n` never do
 //! (RFC 5321 §2.3.8 and the SMTP smuggling class of bugs).
 
+use std::path::PathBuf;
+
+pub use super::spool::Content;
+use super::spool::Spool;
+
 /// Longest text line, CRLF included (RFC 5321 §4.5.3.1.6).
 pub const MAX_LINE: usize = 1000;
 
 /// What a collected message turned out to be.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Collected {
-    Ok(Vec<u8>),
+    Ok(Content),
     /// Bigger than the limit: `552 5.3.4`.
     TooBig,
     /// A line longer than [`MAX_LINE`]: `500 5.5.2`.
     LineTooLong,
+    /// The spool could not take it (a full or broken disk): `451 4.3.0`.
+    Unavailable(String),
 }
 
-/// Collects the message, keeping at most `max_size` bytes in memory.
+impl Collected {
+    /// The content's bytes, when it was collected whole.
+    pub fn into_bytes(self) -> Option<Vec<u8>> {
+        match self {
+            Collected::Ok(c) => c.load_blocking().ok(),
+            _ => None,
+        }
+    }
+}
+
+/// Collects the message: a little in memory, the rest spooled to a file ([`Spool`]); past
+/// `max_size` it keeps nothing and reads on to the end.
 #[derive(Debug)]
 pub struct Collector {
-    buf: Vec<u8>,
+    spool: Spool,
     max_size: u64,
     seen: u64,
     line_too_long: bool,
@@ -30,9 +48,15 @@ pub struct Collector {
 }
 
 impl Collector {
+    /// A collector that spools into the system's temporary directory.
     pub fn new(max_size: u64) -> Self {
+        Collector::spooled_in(max_size, None)
+    }
+
+    /// A collector that spools into `dir` (the system's temporary directory when `None`).
+    pub fn spooled_in(max_size: u64, dir: Option<PathBuf>) -> Self {
         Collector {
-            buf: Vec::new(),
+            spool: Spool::new(dir),
             max_size,
             seen: 0,
             line_too_long: false,
@@ -41,15 +65,15 @@ impl Collector {
     }
 
     fn keep(&mut self, bytes: &[u8]) {
+        let before = self.seen;
         self.seen += bytes.len() as u64;
         if self.seen <= self.max_size {
-            self.buf.extend_from_slice(bytes);
-        } else if !self.buf.is_empty() {
-            // Past the limit: stop buffering; keep reading to the end.
-            self.buf = Vec::new();
+            self.spool.push(bytes);
+        } else if before <= self.max_size {
+            // Past the limit: stop keeping; keep reading to the end.
+            self.spool.discard();
         }
     }
-
     /// One DATA line as split on LF (terminator included). Returns true at end-of-data.
     pub fn data_line(&mut self, line: &[u8]) -> bool {
         let crlf = line.ends_with(b"\r\n");
@@ -90,7 +114,10 @@ impl Collector {
         } else if self.line_too_long {
             Collected::LineTooLong
         } else {
-            Collected::Ok(self.buf)
+            match self.spool.finish() {
+                Ok(c) => Collected::Ok(c),
+                Err(e) => Collected::Unavailable(e.to_string()),
+            }
         }
     }
 }
@@ -99,8 +126,25 @@ impl Collector {
 mod tests {
     use super::*;
 
+    /// The content's bytes, `TooBig` and `LineTooLong` as themselves.
+    #[derive(Debug, PartialEq)]
+    enum Got {
+        Ok(Vec<u8>),
+        TooBig,
+        LineTooLong,
+    }
+
+    fn got(c: Collected) -> Got {
+        match c {
+            Collected::Ok(c) => Got::Ok(c.load_blocking().expect("load")),
+            Collected::TooBig => Got::TooBig,
+            Collected::LineTooLong => Got::LineTooLong,
+            Collected::Unavailable(e) => panic!("spool: {e}"),
+        }
+    }
+
     /// Feeds `input` split on LF as the session does; returns the content and what is left.
-    fn run(input: &[u8], max: u64) -> (Option<Collected>, usize) {
+    fn run(input: &[u8], max: u64) -> (Option<Got>, usize) {
         let mut c = Collector::new(max);
         let mut pos = 0;
         while let Some(i) = input[pos..].iter().position(|&b| b == b'\n') {
@@ -109,7 +153,7 @@ mod tests {
             if line.len() > MAX_LINE {
                 c.data_line_too_long(line.ends_with(b"\r\n"));
             } else if c.data_line(line) {
-                return (Some(c.finish()), input.len() - pos);
+                return (Some(got(c.finish())), input.len() - pos);
             }
         }
         (None, input.len() - pos)
@@ -118,7 +162,7 @@ mod tests {
     #[test]
     fn unstuffs_and_ends_at_crlf_dot_crlf() {
         let (c, rest) = run(b"a\r\n..b\r\n.\r\nQUIT\r\n", 100);
-        assert_eq!(c, Some(Collected::Ok(b"a\r\n.b\r\n".to_vec())));
+        assert_eq!(c, Some(Got::Ok(b"a\r\n.b\r\n".to_vec())));
         assert_eq!(rest, 6);
     }
 
@@ -141,19 +185,19 @@ mod tests {
         for _ in 0..100 {
             assert!(!c.data_line(b"0123456789\r\n"));
         }
-        assert!(c.buf.is_empty());
+        assert_eq!(c.spool.held_in_memory(), 0);
         assert!(c.data_line(b".\r\n"));
-        assert_eq!(c.finish(), Collected::TooBig);
+        assert_eq!(got(c.finish()), Got::TooBig);
     }
 
     #[test]
     fn overlong_line_is_refused() {
         let mut input = vec![b'x'; 1200];
         input.extend_from_slice(b"\r\n.\r\n");
-        assert_eq!(run(&input, 10_000).0, Some(Collected::LineTooLong));
+        assert_eq!(run(&input, 10_000).0, Some(Got::LineTooLong));
         // 998 characters and CRLF is the longest line allowed.
         let mut input = vec![b'x'; 998];
         input.extend_from_slice(b"\r\n.\r\n");
-        assert!(matches!(run(&input, 10_000).0, Some(Collected::Ok(_))));
+        assert!(matches!(run(&input, 10_000).0, Some(Got::Ok(_))));
     }
 }

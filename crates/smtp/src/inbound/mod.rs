@@ -4,7 +4,8 @@
 //! Each command has its own module that parses its arguments apart from I/O; the session
 //! ([`session`]) holds the state machine and the I/O; [`transaction`] resolves recipients and
 //! hands accepted messages to local delivery; [`throttle`] slows down and bans addresses that
-//! keep failing AUTH; [`io`] reads bounded lines; [`trace`] writes `Received:`; `authenticate`
+//! keep failing AUTH; [`io`] reads bounded lines; [`data`] collects the content, which [`spool`]
+//! keeps mostly on disk until the process-wide input budget lets it be checked and stored; [`trace`] writes `Received:`; `authenticate`
 //! checks (port 25) or signs (submission) the content before delivery.
 
 pub mod auth;
@@ -18,6 +19,7 @@ pub mod mail;
 pub mod rcpt;
 pub mod reply;
 pub mod session;
+pub mod spool;
 pub mod success;
 pub mod throttle;
 pub mod trace;
@@ -65,6 +67,12 @@ pub struct Config {
     pub auth_deadline: Duration,
     /// Hourly limits of each submission user.
     pub submission_limits: crate::authn::rate::Limits,
+    /// The process-wide budget of input held in memory: a message takes twice its size from
+    /// it while it is checked and stored (`451 4.3.2` when there is no room).
+    pub input_budget: marque_core::net::InputBudget,
+    /// Where message content beyond a few hundred KiB waits while it arrives (unnamed files);
+    /// `None`: the system's temporary directory.
+    pub spool_dir: Option<std::path::PathBuf>,
 }
 
 impl Config {
@@ -95,6 +103,8 @@ impl Config {
             dmarc_reject: true,
             auth_deadline: Duration::from_secs(30),
             submission_limits: crate::authn::rate::Limits::default(),
+            input_budget: marque_core::net::InputBudget::default(),
+            spool_dir: None,
         }
     }
 }

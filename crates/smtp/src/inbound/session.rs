@@ -504,7 +504,7 @@ impl Session {
         if io.flush().await.is_err() {
             return Flow::Close;
         }
-        let mut c = Collector::new(self.cfg.max_message_size);
+        let mut c = Collector::spooled_in(self.cfg.max_message_size, self.cfg.spool_dir.clone());
         loop {
             // A line of up to MAX_LINE bytes is kept; longer ones are read through and dropped.
             match timeout(self.cfg.data_timeout, io.read_line(data::MAX_LINE)).await {
@@ -531,10 +531,12 @@ impl Session {
     #[instrument(skip(self, io))]
     async fn bdat(&mut self, b: super::bdat::Bdat, io: &mut LineIo) -> Flow {
         let max = self.cfg.max_message_size;
+        let spool = &self.cfg.spool_dir;
         let collector = match &mut self.state {
-            State::Mail(_, tx) if tx.has_recipients() => {
-                Some(tx.bdat.get_or_insert_with(|| Collector::new(max)))
-            }
+            State::Mail(_, tx) if tx.has_recipients() => Some(
+                tx.bdat
+                    .get_or_insert_with(|| Collector::spooled_in(max, spool.clone())),
+            ),
             _ => None,
         };
         // RFC 3030 §2: the chunk is read whatever the reply will be.

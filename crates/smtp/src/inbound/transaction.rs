@@ -7,6 +7,7 @@
 //! alias or list in another domain, is accepted and put in the outbound queue in the same
 //! durable write as the local deliveries.
 
+use marque_core::net::Held;
 use marque_core::outbound::{Kind, QueuedMessage, QueuedRecipient};
 use marque_core::{Core, Recipient};
 use marque_delivery::{
@@ -15,7 +16,7 @@ use marque_delivery::{
 };
 use tracing::warn;
 
-use super::data::{Collected, Collector};
+use super::data::{Collected, Collector, Content};
 use super::mail::MailFrom;
 use super::rcpt::RcptTo;
 use super::reply::Reply;
@@ -353,8 +354,21 @@ impl Transaction {
 
     /// Delivers the content, writes the record and answers the end of DATA (or the last BDAT).
     pub async fn finish(mut self, s: &mut Session, helo: &Helo, content: Collected) -> Reply {
-        let mut body = match content {
-            Collected::Ok(b) => b,
+        let (mut body, _held) = match content {
+            Collected::Ok(c) => match load(s, c).await {
+                Ok(loaded) => loaded,
+                Err((reply, why)) => {
+                    self.refuse_all_as(s, helo, Outcome::Deferred, why).await;
+                    return reply;
+                }
+            },
+            Collected::Unavailable(e) => {
+                warn!(error = %e, "message content could not be spooled");
+                self.refuse_all_as(s, helo, Outcome::Deferred, "local error")
+                    .await;
+                // RFC 3463 §3.5: 4.3.0, other or undefined mail system status.
+                return Reply::new(451, "4.3.0", "Local error in processing, try again later");
+            }
             Collected::TooBig => {
                 self.refuse_all(s, helo, "message too big").await;
                 // RFC 1870 §6.2.
@@ -497,14 +511,19 @@ impl Transaction {
     }
 
     /// Every recipient refused after the content: record it.
-    async fn refuse_all(mut self, s: &mut Session, helo: &Helo, reason: &str) {
-        for l in &self.local {
-            self.records
-                .push(record(&l.address, Outcome::Rejected, reason));
-        }
-        for r in &self.remote {
-            self.records
-                .push(record(&r.address, Outcome::Rejected, reason));
+    async fn refuse_all(self, s: &mut Session, helo: &Helo, reason: &str) {
+        self.refuse_all_as(s, helo, Outcome::Rejected, reason).await;
+    }
+
+    /// Every recipient refused before delivery, for good or for now: record it.
+    async fn refuse_all_as(mut self, s: &mut Session, helo: &Helo, outcome: Outcome, reason: &str) {
+        for address in self
+            .local
+            .iter()
+            .map(|l| &l.address)
+            .chain(self.remote.iter().map(|r| &r.address))
+        {
+            self.records.push(record(address, outcome, reason));
         }
         self.write_record(s, helo).await;
     }
@@ -553,4 +572,29 @@ fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+/// Takes room for the content from the process-wide input budget (twice its size: the content
+/// and the message with its trace headers exist together while it is stored), then reads it
+/// into memory. With no room within the budget's wait: `451 4.3.2` (RFC 3463 §3.5, system not
+/// accepting network messages), and the sender tries again later.
+async fn load(s: &Session, c: Content) -> Result<(Vec<u8>, Held), (Reply, &'static str)> {
+    let size = c.len();
+    let Some(held) = s.cfg.input_budget.reserve(size.saturating_mul(2)).await else {
+        warn!(size, "input memory budget spent: message deferred");
+        return Err((
+            Reply::new(451, "4.3.2", "System busy, try again later"),
+            "server busy",
+        ));
+    };
+    match c.load().await {
+        Ok(bytes) => Ok((bytes, held)),
+        Err(e) => {
+            warn!(error = %e, "spooled message content could not be read");
+            Err((
+                Reply::new(451, "4.3.0", "Local error in processing, try again later"),
+                "local error",
+            ))
+        }
+    }
 }

@@ -8,6 +8,9 @@ pub const MAX_LINE: usize = 64 * 1024;
 pub const MAX_APPEND: u64 = 64 * 1024 * 1024;
 /// Largest literal in any other command (a password, a search string, a mailbox name).
 pub const MAX_OTHER_LITERAL: u64 = 64 * 1024;
+/// Largest whole command other than APPEND, its literals included: a SEARCH of a thousand
+/// literals of [`MAX_OTHER_LITERAL`] would otherwise pin 64 MiB per session.
+pub const MAX_OTHER_COMMAND: u64 = 1024 * 1024;
 /// Largest non-synchronising literal (RFC 7888 `LITERAL-` would be 4096; we take LITERAL+ up
 /// to the command's own limit).
 pub const MAX_COMMAND: u64 = MAX_APPEND + 2 * MAX_LINE as u64;
@@ -67,11 +70,17 @@ pub fn next(buf: &[u8], last_start: usize, limit: u64) -> Next {
         return Next::Complete;
     };
     let total = (buf.len() as u64).saturating_add(lit.len);
+    let append = limit == MAX_APPEND;
     let too_large = Next::TooLarge {
         non_sync: lit.non_sync,
-        append: limit == MAX_APPEND,
+        append,
     };
-    if lit.len > limit || total > MAX_COMMAND {
+    let max_total = if append {
+        MAX_COMMAND
+    } else {
+        MAX_OTHER_COMMAND
+    };
+    if lit.len > limit || total > max_total {
         return too_large;
     }
     match usize::try_from(lit.len) {
@@ -150,6 +159,28 @@ mod tests {
                 append: false
             }
         );
+        // Many literals that each fit: the command as a whole may not pass its limit.
+        let mut search = b"a SEARCH".to_vec();
+        for _ in 0..15 {
+            search.extend_from_slice(b" TEXT {65536}\r\n");
+            search.resize(search.len() + 65536, b'x');
+        }
+        let last = search.len();
+        search.extend_from_slice(b" TEXT {65536}");
+        let limit = literal_limit(&search);
+        assert_eq!(
+            next(&search, last, limit),
+            Next::TooLarge {
+                non_sync: false,
+                append: false
+            }
+        );
+        search.truncate(last);
+        search.extend_from_slice(b" TEXT {60000}");
+        assert!(matches!(
+            next(&search, last, limit),
+            Next::Literal { len: 60000, .. }
+        ));
         let append = b"a APPEND INBOX {67108865}";
         assert_eq!(
             next(append, 0, literal_limit(append)),
