@@ -122,6 +122,12 @@ impl From<CoreError> for Problem {
                 "already-exists",
                 format!("{what} already exists: {key}"),
             ),
+            HostnameNotOwned { host, reason } => Problem::new(
+                StatusCode::CONFLICT,
+                "hostname-not-owned",
+                format!("host name {host} cannot be used: {reason}"),
+            )
+            .with("hostname", host),
             Invalid { field, reason } => {
                 Problem::invalid(field, format!("invalid {field}: {reason}"))
             }
@@ -190,6 +196,13 @@ mod tests {
                 409,
             ),
             (CoreError::invalid("name", "empty"), 422),
+            (
+                CoreError::HostnameNotOwned {
+                    host: "mail.platform.test".into(),
+                    reason: "it is the platform's own host name".into(),
+                },
+                409,
+            ),
             (
                 CoreError::LimitExceeded {
                     limit: "mailboxes".into(),

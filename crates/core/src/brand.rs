@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use marque_store::{Keyspace, Txn};
 
 use crate::audit;
+use crate::cert::owner::{Claim, ClaimKind, check_claim};
 use crate::directory::{self as dir, Loc, Reader};
 use crate::error::{CoreError, Result};
 use crate::ids::{DomainId, PROVIDER, TenantId};
@@ -245,6 +246,14 @@ fn holds(r: &impl Reader, loc: &Loc, host: &str) -> Result<bool> {
     Ok(load(r, &key)?.is_some_and(|b| b.hostnames.iter().any(|h| h == host)))
 }
 
+/// The tenant whose brand record holds `host` (in force or not), if any.
+pub(crate) fn holder_of(r: &impl Reader, host: &str) -> Result<Option<TenantId>> {
+    match dir::get::<Loc>(r, Keyspace::Names, &dir::brand_host_key(host))? {
+        Some(loc) if holds(r, &loc, host)? => Ok(Some(loc.tenant)),
+        _ => Ok(None),
+    }
+}
+
 /// Frees the hostnames of `old` that `new` no longer lists and claims those it adds.
 fn reindex(txn: &mut Txn<'_>, place: &Place, old: &[String], new: &[String]) -> Result<()> {
     let me = place.loc();
@@ -299,10 +308,13 @@ impl Core {
     /// Sets the brand of a tenant (by its ancestors: `TenantUpdate`) or of a domain
     /// (`DomainUpdate`). The plan must include custom branding, and custom TLS for own
     /// hostnames. Hostnames the record held before and no longer lists are freed; a hostname
-    /// another brand holds is refused. The stored logo stays.
+    /// another brand holds is refused, and so is one that is not the owner's to use (the
+    /// platform's names, names in another tenant's domains: [`crate::cert::owner`]). The
+    /// stored logo stays.
     pub async fn set_brand(&self, actor: &Actor, of: BrandOf, brand: Brand) -> Result<()> {
         let brand = check::validated(brand)?;
         let a = actor.clone();
+        let platform = self.platform_hosts();
         self.write(actor.clone(), move |txn| {
             let place = place(txn, &of, Some((&a, action(&of, true))))?;
             check_plan(txn, &place, &brand)?;
@@ -310,6 +322,15 @@ impl Core {
             let mut brand = brand;
             brand.logo = old.as_ref().and_then(|b| b.logo.clone());
             let old_hosts = old.map(|b| b.hostnames).unwrap_or_default();
+            for host in brand.hostnames.iter().filter(|h| !old_hosts.contains(h)) {
+                let claim = Claim {
+                    actor: &a,
+                    holder: place.owner.id,
+                    host,
+                    kind: ClaimKind::Hostname,
+                };
+                check_claim(txn, &platform, claim)?;
+            }
             reindex(txn, &place, &old_hosts, &brand.hostnames)?;
             dir::put(txn, Keyspace::Directory, place.key.clone(), &brand)?;
             audit::record(

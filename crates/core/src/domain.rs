@@ -6,6 +6,7 @@ use marque_store::Keyspace;
 use marque_store::counters::{self, Metric, Owner};
 
 use crate::audit;
+use crate::cert::owner::{Claim, ClaimKind, check_claim};
 use crate::directory::{self as dir, Loc, Reader};
 use crate::error::{CoreError, Result};
 use crate::ids::{DomainId, TenantId};
@@ -68,9 +69,12 @@ pub(crate) fn load_by_name(r: &impl Reader, name: &str) -> Result<(Domain, Tenan
 
 impl Core {
     /// Creates a domain in a tenant, counted against the domain limits of every tenant above.
+    /// A name that is, lies under or contains one of the platform's host names, or lies in
+    /// another tenant's domain, is refused ([`crate::cert::owner`]).
     pub async fn create_domain(&self, actor: &Actor, new: NewDomain) -> Result<Domain> {
         let name = validate::domain(&new.name)?;
         let actor = actor.clone();
+        let platform = self.platform_hosts();
         self.write(actor.clone(), move |txn| {
             let chain = tenant::chain(txn, new.tenant)?;
             let Some(t) = chain.last() else {
@@ -89,6 +93,13 @@ impl Core {
                     key: name,
                 });
             }
+            let claim = Claim {
+                actor: &actor,
+                holder: t.id,
+                host: &name,
+                kind: ClaimKind::Domain,
+            };
+            check_claim(txn, &platform, claim)?;
             quota::allocate(
                 txn,
                 &chain,

@@ -36,6 +36,8 @@
 //! - [`net`] — session plumbing shared by every protocol.
 //! - [`sieve`] — managing Sieve scripts, vacation and forwards, bulk filters.
 //! - [`webhook`], [`webhook_outbox`] — webhooks, their durable outbox and delivery log.
+//! - [`webhook_target`] — which addresses a webhook may be sent to (public ones, and the
+//!   ranges the provider allows), in every spelling, resolved.
 //! - [`brand`] — brands per tenant and domain, their hostnames and logos, and how a domain or
 //!   a hostname resolves to the brand it shows.
 //! - [`outbound`] — the outbound queue's messages, their scoped administration, and the
@@ -79,6 +81,7 @@ pub mod token;
 pub mod validate;
 pub mod webhook;
 pub mod webhook_outbox;
+pub mod webhook_target;
 
 pub use activation::{Activation, ActivationPolicy, ActivationState, MonthlyCounts};
 pub use alias::Alias;
@@ -121,6 +124,8 @@ pub struct Core {
     dns: dns::DnsState,
     /// Bumped on every certificate change, so that the TLS resolver reloads.
     certs: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    /// What webhooks may be sent to besides public addresses (`[webhooks]`).
+    webhook_targets: std::sync::Arc<webhook_target::TargetPolicy>,
 }
 
 impl Core {
@@ -138,6 +143,7 @@ impl Core {
             hostname: "localhost".into(),
             dns: dns::DnsState::default(),
             certs: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+            webhook_targets: std::sync::Arc::default(),
         })
     }
 

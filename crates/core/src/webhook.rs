@@ -242,13 +242,24 @@ pub(crate) fn emit(
 }
 
 impl Core {
+    /// Refuses a URL whose host is, or resolves to, an address webhooks may not reach
+    /// ([`crate::webhook_target`]), or that does not resolve at all.
+    async fn vet_target(&self, url: &str) -> Result<()> {
+        self.webhook_addresses(url)
+            .await
+            .map(|_| ())
+            .map_err(|e| CoreError::invalid("url", e.to_string()))
+    }
+
     /// Creates a webhook; returns it with its signing secret, which is not shown again.
+    /// The URL's host must resolve to addresses webhooks may reach.
     pub async fn create_webhook(
         &self,
         actor: &Actor,
         new: NewWebhook,
     ) -> Result<(Webhook, String)> {
         let url = validate_url(&new.url)?;
+        self.vet_target(&url).await?;
         let events = validate_events(&new.events)?;
         let tid = new.tenant.unwrap_or_else(|| actor.principal.tenant());
         let secret = format!("whsec_{}", &crate::token::generate()[4..]);
@@ -345,6 +356,9 @@ impl Core {
         ch: WebhookChanges,
     ) -> Result<Webhook> {
         let url = ch.url.as_deref().map(validate_url).transpose()?;
+        if let Some(u) = &url {
+            self.vet_target(u).await?;
+        }
         let events = ch.events.as_deref().map(validate_events).transpose()?;
         let actor = actor.clone();
         self.write(actor.clone(), move |txn| {

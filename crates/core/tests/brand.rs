@@ -669,3 +669,80 @@ async fn permissions_follow_the_tenant_tree() {
         "D2"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_are_claimed_only_within_ones_own_subtree() {
+    let w = world().await;
+    let core = &w.core;
+    domain(core, "r.example", w.reseller).await;
+    let r_admin = admin(core, w.reseller, "r-admin").await;
+    let c_admin = admin(core, w.customer, "c-admin").await;
+    let not_owned = |e: CoreError, why: &str| match e {
+        CoreError::HostnameNotOwned { reason, .. } => {
+            assert!(reason.contains(why), "{reason}")
+        }
+        other => panic!("expected a refusal, got {other}"),
+    };
+
+    // The reseller brands its customer's names, as it does its own.
+    core.set_brand(
+        &r_admin,
+        BrandOf::Tenant(w.customer),
+        brand("C", &["mail.c.example"]),
+    )
+    .await
+    .unwrap();
+    core.set_brand(&r_admin, dom("r.example"), brand("R", &["mail.r.example"]))
+        .await
+        .unwrap();
+    // The customer may not take its reseller's names, nor the server's own.
+    let e = core
+        .set_brand(&c_admin, dom("c.example"), brand("C", &["imap.r.example"]))
+        .await
+        .unwrap_err();
+    not_owned(
+        e,
+        "lies in the domain r.example, which belongs to another tenant",
+    );
+    let e = core
+        .set_brand(&c_admin, dom("c.example"), brand("C", &[SERVER]))
+        .await
+        .unwrap_err();
+    not_owned(e, "one of the platform's own host names");
+
+    // A reseller hands out a subdomain of its own domain; its customer cannot take one.
+    let sub = |name: &str, t: TenantId| NewDomain {
+        name: name.into(),
+        tenant: t,
+        ..NewDomain::default()
+    };
+    core.create_domain(&r_admin, sub("c.r.example", w.customer))
+        .await
+        .unwrap();
+    let e = core
+        .create_domain(&c_admin, sub("x.r.example", w.customer))
+        .await
+        .unwrap_err();
+    not_owned(e, "belongs to another tenant");
+    let e = core
+        .create_domain(&c_admin, sub("platform.example", w.customer))
+        .await
+        .unwrap_err();
+    not_owned(e, "contains the platform's host name mx.platform.example");
+    // The subdomain is the customer's now: its names are the customer's to brand.
+    core.set_brand(
+        &c_admin,
+        dom("c.r.example"),
+        brand("C", &["mail.c.r.example"]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        core.hostname_owner("mail.c.r.example").await.unwrap(),
+        Some(w.customer)
+    );
+    // The provider's administrators act for the platform.
+    core.create_domain(&Actor::operator(), sub("platform.example", PROVIDER))
+        .await
+        .unwrap();
+}

@@ -148,12 +148,12 @@ async fn tenants_manage_only_their_own_names_and_only_with_the_tls_feature() {
             .await,
         Err(CoreError::NotFound { .. })
     ));
-    // A name of the platform (no tenant's domain) is the provider's.
+    // A name of the platform (no tenant's domain) is the provider's: refused, saying why.
     let (pchain, pkey) = pem(&["mail.platform.test"]);
     assert!(matches!(
         core.upload_certificate(&alpha_admin, "mail.platform.test", &pchain, &pkey)
             .await,
-        Err(CoreError::NotFound { .. } | CoreError::Forbidden { .. })
+        Err(CoreError::HostnameNotOwned { .. })
     ));
     // Beta's plan has no TLS: even its own name is refused.
     let (bchain, bkey) = pem(&["mail.beta.test"]);

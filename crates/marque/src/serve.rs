@@ -97,7 +97,11 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         .clone()
         .with_sieve_limits(config.sieve.storage_limits())
         .with_server_hostname(&config.server.hostname)
-        .with_dns(config.dns_settings());
+        .with_dns(config.dns_settings())
+        .with_webhook_targets(marque_core::webhook_target::TargetPolicy {
+            allow: config.webhooks.allow_networks.clone(),
+            own: listeners.iter().map(|(_, bound, _)| *bound).collect(),
+        });
     // Redirects, vacation replies and bounces go to the outbound queue; with the workers off
     // nothing would send them, so a redirect keeps the message instead (docs/sieve.md).
     let outbox: std::sync::Arc<dyn marque_delivery::Outbox> = if config.outbound.enabled {

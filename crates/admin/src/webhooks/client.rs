@@ -1,7 +1,11 @@
 //! One webhook POST over HTTP/1.1, plain or TLS (rustls, server names checked against the
-//! system's trusted roots), under one overall timeout. The answer's body is not read: only
-//! its status counts.
+//! system's trusted roots), under one overall timeout, to addresses vetted beforehand
+//! ([`marque_core::webhook_target`]): the URL's host names the server (`Host`, SNI), never
+//! where to connect. The answer's body is not read and redirects are not followed: only the
+//! status counts. A failure is told in a few plain words; what the peer said (or did not)
+//! goes to the server's log only, so that the delivery log is no scanner of other hosts.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,23 +45,35 @@ pub fn tls_config(pem_file: &str) -> Result<Arc<ClientConfig>, rustls::Error> {
     Ok(Arc::new(cfg))
 }
 
-/// Sends `body` to `url` with `headers`; returns the status, or why there was none.
+/// Sends `body` to `url` with `headers`, connecting to the first of `addrs` that answers;
+/// returns the status, or why there was none.
 pub async fn post(
     tls: &Arc<ClientConfig>,
     url: &str,
+    addrs: &[SocketAddr],
     headers: &[(&str, String)],
     body: String,
     timeout: Duration,
 ) -> Result<u16, String> {
-    match tokio::time::timeout(timeout, post_now(tls, url, headers, body)).await {
+    match tokio::time::timeout(timeout, post_now(tls, url, addrs, headers, body)).await {
         Ok(r) => r,
-        Err(_) => Err(format!("no answer within {} s", timeout.as_secs_f32())),
+        Err(_) => {
+            tracing::debug!(url, "webhook: no answer in time");
+            Err(format!("no answer within {} s", timeout.as_secs_f32()))
+        }
     }
+}
+
+/// The plain words a failure is logged with; `detail` goes to the server's log.
+fn failed(what: &'static str, url: &str, detail: impl std::fmt::Display) -> String {
+    tracing::debug!(url, error = %detail, "webhook: {what}");
+    what.to_string()
 }
 
 async fn post_now(
     tls: &Arc<ClientConfig>,
     url: &str,
+    addrs: &[SocketAddr],
     headers: &[(&str, String)],
     body: String,
 ) -> Result<u16, String> {
@@ -68,7 +84,6 @@ async fn post_now(
         _ => return Err("only http and https URLs are sent to".into()),
     };
     let host = uri.host().ok_or("the URL has no host")?.to_string();
-    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
     let authority = uri
         .authority()
         .map(|a| a.as_str().to_string())
@@ -95,31 +110,41 @@ async fn post_now(
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
-    let tcp = TcpStream::connect((bare.as_str(), port))
-        .await
-        .map_err(|e| format!("connect {bare}:{port}: {e}"))?;
+    let mut tcp = None;
+    let mut last = String::from("no address");
+    for a in addrs {
+        match TcpStream::connect(a).await {
+            Ok(t) => {
+                tcp = Some(t);
+                break;
+            }
+            Err(e) => last = format!("{a}: {e}"),
+        }
+    }
+    let tcp = tcp.ok_or_else(|| failed("could not connect", url, last))?;
     if https {
-        let name = ServerName::try_from(bare.clone()).map_err(|e| format!("server name: {e}"))?;
+        let name = ServerName::try_from(bare.clone())
+            .map_err(|e| failed("not a TLS server name", url, e))?;
         let stream = TlsConnector::from(tls.clone())
             .connect(name, tcp)
             .await
-            .map_err(|e| format!("TLS with {bare}: {e}"))?;
-        exchange(stream, req).await
+            .map_err(|e| failed("TLS failed", url, e))?;
+        exchange(stream, req, url).await
     } else {
-        exchange(tcp, req).await
+        exchange(tcp, req, url).await
     }
 }
 
-async fn exchange<I>(io: I, req: Request<Full<Bytes>>) -> Result<u16, String>
+async fn exchange<I>(io: I, req: Request<Full<Bytes>>, url: &str) -> Result<u16, String>
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
         .await
-        .map_err(|e| format!("HTTP: {e}"))?;
+        .map_err(|e| failed("no HTTP answer", url, e))?;
     let driver = tokio::spawn(conn);
     let resp = sender.send_request(req).await;
     driver.abort();
     resp.map(|r| r.status().as_u16())
-        .map_err(|e| format!("HTTP: {e}"))
+        .map_err(|e| failed("no HTTP answer", url, e))
 }

@@ -3,9 +3,13 @@
 //! Each delivery is a `POST` of the event's JSON with `X-Marque-Event` (the event name),
 //! `X-Marque-Delivery` (its id, the same on every retry) and `X-Marque-Signature`
 //! (`t=<unix>,v1=<hex HMAC-SHA256 over "t.body">`, see [`sign`]). A `2xx` answer delivers it;
-//! anything else (another status, no connection, the timeout) is retried with exponential
-//! backoff until [`DispatchSettings::max_attempts`] or [`DispatchSettings::max_age`]. Every
-//! attempt lands in the webhook's delivery log.
+//! anything else (another status, a redirect, no connection, the timeout) is retried with
+//! exponential backoff until [`DispatchSettings::max_attempts`] or
+//! [`DispatchSettings::max_age`]. Redirects are never followed. Before every attempt the URL's
+//! host is resolved and vetted again ([`marque_core::webhook_target`]); a target that is (or
+//! now resolves to) an address webhooks may not reach is given up at once, and the request
+//! goes only to the addresses vetted then. Every attempt lands in the webhook's delivery log,
+//! with the answer's status and nothing else of it.
 //!
 //! # Layout
 //! - [`sign`]: HMAC-SHA256 and the signature header.
@@ -20,6 +24,7 @@ use std::time::Duration;
 use marque_core::Core;
 use marque_core::net::ShutdownSignal;
 use marque_core::webhook_outbox::{AttemptResult, Due};
+use marque_core::webhook_target::TargetError;
 use tokio::task::JoinSet;
 use tokio_rustls::rustls::ClientConfig;
 
@@ -151,14 +156,23 @@ impl Dispatcher {
                 sign::signature(&d.secret, unix, d.body.as_bytes()),
             ),
         ];
-        let sent = client::post(
-            &self.tls,
-            &d.url,
-            &headers,
-            d.body.clone(),
-            self.settings.timeout,
-        )
-        .await;
+        // Vetted again at every attempt, and sent only to the addresses vetted now.
+        let (sent, refused) = match self.core.webhook_addresses(&d.url).await {
+            Ok(addrs) => {
+                let sent = client::post(
+                    &self.tls,
+                    &d.url,
+                    &addrs,
+                    &headers,
+                    d.body.clone(),
+                    self.settings.timeout,
+                )
+                .await;
+                (sent, false)
+            }
+            Err(TargetError::Refused(why)) => (Err(format!("not sent: {why}")), true),
+            Err(TargetError::Unresolved(why)) => (Err(format!("not sent: {why}")), false),
+        };
         let (status, error) = match sent {
             Ok(s) => (Some(s), None),
             Err(e) => (None, Some(e)),
@@ -167,6 +181,7 @@ impl Dispatcher {
         let now = now_ms();
         let age = Duration::from_millis(now.saturating_sub(d.first_ms));
         let retry_at_ms = (!ok
+            && !refused
             && d.attempt < self.settings.max_attempts
             && age < self.settings.max_age)
             .then(|| {

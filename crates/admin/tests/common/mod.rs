@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use marque_admin::{Api, Settings};
 use marque_core::net::{Listener, Shutdown, serve};
+use marque_core::webhook_target::TargetPolicy;
 use marque_core::{Core, HashCost};
 use marque_store::{Store, StoreOptions};
 use serde_json::Value;
@@ -41,17 +42,37 @@ pub async fn start_with(settings: Settings) -> Server {
     start_with_core(settings, |core| core).await
 }
 
-/// Starts the API with `settings` over a core set up by `configure`.
+/// Webhooks may reach loopback in these tests (their receivers run on 127.0.0.1), but never
+/// the API itself at `api`: what `[webhooks] allow_networks = ["127.0.0.0/8"]` gives.
+pub fn loopback_webhooks(api: SocketAddr) -> TargetPolicy {
+    TargetPolicy {
+        allow: vec!["127.0.0.0/8".parse().expect("range")],
+        own: vec![api],
+    }
+}
+
+/// Starts the API with `settings` over a core set up by `configure` (which gets the core with
+/// [`loopback_webhooks`] and may change that too).
 pub async fn start_with_core(settings: Settings, configure: impl FnOnce(Core) -> Core) -> Server {
+    start_at(settings, |core, _| configure(core)).await
+}
+
+/// Like [`start_with_core`], `configure` also told the API's own address.
+pub async fn start_at(
+    settings: Settings,
+    configure: impl FnOnce(Core, SocketAddr) -> Core,
+) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
-    let core = Core::open_with(store, HashCost::insecure_for_tests()).expect("open core");
-    let core = configure(core);
-    core.bootstrap(Some(ADMIN.into())).await.expect("bootstrap");
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = tcp.local_addr().expect("address");
+    let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
+    let core = Core::open_with(store, HashCost::insecure_for_tests())
+        .expect("open core")
+        .with_webhook_targets(loopback_webhooks(addr));
+    let core = configure(core, addr);
+    core.bootstrap(Some(ADMIN.into())).await.expect("bootstrap");
     let shutdown = Shutdown::new();
     let api = Arc::new(Api::new(&core, "admin.test", settings));
     tokio::spawn(serve(

@@ -14,7 +14,7 @@
 //!   certificates and failures.
 
 pub mod acme;
-mod owner;
+pub(crate) mod owner;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -31,6 +31,7 @@ use crate::policy::{Action, Object, Target, check};
 use crate::principal::Actor;
 use crate::tenant;
 use crate::validate;
+use owner::{Claim, ClaimKind, check_claim};
 
 /// Record tag in the provider's range: `PROVIDER · 'X' · hostname`.
 const TAG: u8 = b'X';
@@ -179,6 +180,20 @@ fn check_write(r: &impl Reader, actor: &Actor, owner: TenantId, hostname: &str) 
     Ok(())
 }
 
+/// A certificate for `host` is claimed for the tenant the actor acts in (its token's subtree,
+/// else its own tenant): the name must be that tenant's to use ([`check_claim`]).
+fn claim_of<'a>(actor: &'a Actor, host: &'a str) -> Claim<'a> {
+    Claim {
+        actor,
+        holder: actor
+            .scope
+            .subtree
+            .unwrap_or_else(|| actor.principal.tenant()),
+        host,
+        kind: ClaimKind::Hostname,
+    }
+}
+
 /// Checks that `actor` may see the certificate of a hostname owned by `owner`.
 fn visible(r: &impl Reader, actor: &Actor, owner: TenantId) -> bool {
     tenant::load(r, owner).is_ok_and(|t| {
@@ -210,8 +225,9 @@ impl Core {
         .await
     }
 
-    /// Stores an uploaded certificate for `hostname` after checking that it parses, that the
-    /// key matches, that it covers the hostname and that it is valid now.
+    /// Stores an uploaded certificate for `hostname` after checking that the name is the
+    /// actor's to certify ([`owner::check_claim`]), that it parses, that the key matches, that
+    /// it covers the hostname and that it is valid now.
     pub async fn upload_certificate(
         &self,
         actor: &Actor,
@@ -228,8 +244,10 @@ impl Core {
             })?;
         let (a, chain, key_pem) = (actor.clone(), chain_pem.to_string(), key_pem.to_string());
         let owner = self.certificate_owner(&host).await?;
+        let platform = self.platform_hosts();
         let info = self
             .write(actor.clone(), move |txn| {
+                check_claim(txn, &platform, claim_of(&a, &host))?;
                 check_write(txn, &a, owner, &host)?;
                 let cert = Certificate {
                     hostname: host.clone(),
@@ -264,8 +282,10 @@ impl Core {
         let host = validate::domain(hostname)?;
         let a = actor.clone();
         let owner = self.certificate_owner(&host).await?;
+        let platform = self.platform_hosts();
         let info = self
             .write(actor.clone(), move |txn| {
+                check_claim(txn, &platform, claim_of(&a, &host))?;
                 check_write(txn, &a, owner, &host)?;
                 let mut cert = load(txn, &host)?.unwrap_or_else(|| Certificate {
                     hostname: host.clone(),
@@ -321,6 +341,19 @@ impl Core {
         }
         let host = hostname.to_string();
         self.read(move |s| owner::owner_of(s, &host)).await
+    }
+
+    /// The platform's own host names from its configuration: `[server] hostname` and the
+    /// host branded names point to (the provider's brand hostnames are added where the
+    /// ownership rule reads them).
+    pub(crate) fn platform_hosts(&self) -> Vec<String> {
+        let mut names = vec![self.hostname.clone()];
+        let dns = self.dns.settings().platform_host.trim_end_matches('.');
+        let dns = dns.to_ascii_lowercase();
+        if !dns.is_empty() && !names.contains(&dns) {
+            names.push(dns);
+        }
+        names
     }
 
     /// Every stored certificate record, for the resolver and the renewal task.

@@ -12,6 +12,7 @@ mod raw;
 mod service;
 mod smtp;
 mod validate;
+mod webhooks;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -25,6 +26,7 @@ pub use mail::{DnsConfig, SubmissionConfig};
 pub use outbound::Outbound;
 pub use service::Service;
 pub use smtp::Smtp;
+pub use webhooks::Webhooks;
 
 /// The configuration `marque` runs on when no file is given.
 pub const DEFAULT: &str = include_str!("default.toml");
@@ -56,6 +58,8 @@ pub struct Config {
     pub outbound: Outbound,
     /// `[acme]`: certificates for branded hostnames.
     pub acme: Acme,
+    /// `[webhooks]`: ranges webhooks may reach besides public addresses.
+    pub webhooks: Webhooks,
 }
 
 /// `[server]`.

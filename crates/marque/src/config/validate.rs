@@ -53,7 +53,7 @@ impl Report {
 
     /// Orders problems as the sections are documented, keeping each section's own order.
     fn sorted(mut self) -> Vec<Problem> {
-        const ORDER: [&str; 12] = [
+        const ORDER: [&str; 13] = [
             "server",
             "listeners",
             "limits",
@@ -66,6 +66,7 @@ impl Report {
             "outbound",
             "sieve",
             "acme",
+            "webhooks",
         ];
         let rank = |p: &Problem| {
             let section = p.path.split(['.', '[']).next().unwrap_or("");
@@ -98,13 +99,15 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let outbound: super::outbound::RawOutbound =
         report.section("outbound", table.remove("outbound"));
     let acme: super::acme::RawAcme = report.section("acme", table.remove("acme"));
+    let webhooks: super::webhooks::RawWebhooks =
+        report.section("webhooks", table.remove("webhooks"));
     let listeners = listeners(&mut report, table.remove("listeners"));
     let dns: raw::Dns = report.section("dns", table.remove("dns"));
     let submission: raw::Submission = report.section("submission", table.remove("submission"));
     for key in table.keys() {
         report.add(
             key.clone(),
-            "unknown section (expected server, listeners, limits, tls, log, store, dns, smtp, submission, outbound, sieve or acme)",
+            "unknown section (expected server, listeners, limits, tls, log, store, dns, smtp, submission, outbound, sieve, acme or webhooks)",
         );
     }
 
@@ -123,6 +126,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let mut found = Vec::new();
     let outbound = super::outbound::check_outbound(outbound, &mut found);
     let acme = super::acme::check_acme(acme, &mut found);
+    let webhooks = super::webhooks::check_webhooks(webhooks, &mut found);
     for (path, message) in found {
         report.add(path, message);
     }
@@ -143,6 +147,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
         sieve,
         outbound,
         acme,
+        webhooks,
     })
 }
 

@@ -41,6 +41,9 @@ pub fn write_config(dir: &Path, services: &[&str]) -> PathBuf {
         "\n[dns]\nnameservers = [\"{}\"]\n",
         refusing_dns()
     ));
+    // Webhook receivers in these tests run on loopback, which webhooks may not reach unless
+    // allowed.
+    text.push_str("\n[webhooks]\nallow_networks = [\"127.0.0.0/8\"]\n");
     let path = dir.join("marque.toml");
     std::fs::write(&path, text).unwrap();
     path
