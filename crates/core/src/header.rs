@@ -72,7 +72,7 @@ impl HeaderWriter {
     }
 
     /// An address field with one mailbox (RFC 5322 §3.4): `Name <local@domain>`, the display
-    /// name quoted or encoded as it needs, or only `<local@domain>` without one.
+    /// name quoted or encoded as it needs, or only `local@domain` without one.
     pub fn mailbox(
         &mut self,
         name: &str,
@@ -86,7 +86,12 @@ impl HeaderWriter {
             let display = check_text(name, display)?;
             words.extend(phrase(&display));
         }
-        words.push(format!("<{address}>"));
+        // RFC 5322 §3.4: a display name needs the angle brackets; a bare address is an addr-spec.
+        if words.is_empty() {
+            words.push(address.to_string());
+        } else {
+            words.push(format!("<{address}>"));
+        }
         self.fold(name, &words)?;
         Ok(self)
     }
@@ -304,7 +309,7 @@ mod tests {
         });
         assert_eq!(s, "From: \"Doe, \\\"J\\\"\" <j@c.example>\r\n");
         let s = written(|w| w.mailbox("From", None, "j@c.example").map(|_| ()));
-        assert_eq!(s, "From: <j@c.example>\r\n");
+        assert_eq!(s, "From: j@c.example\r\n");
         let s = written(|w| w.mailbox("To", Some("Zoë"), "z@c.example").map(|_| ()));
         assert!(s.starts_with("To: =?utf-8?B?"), "{s}");
     }

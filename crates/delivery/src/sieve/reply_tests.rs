@@ -75,14 +75,14 @@ fn a_plain_reply_keeps_the_scripts_wording() {
     ));
     assert_eq!(names(&r.raw), NAMES);
     assert_eq!(value(&r.raw, "From"), "Ann <ann@c.example>");
-    assert_eq!(value(&r.raw, "To"), "<joe@remote.example>");
+    assert_eq!(value(&r.raw, "To"), "joe@remote.example");
     assert_eq!(value(&r.raw, "Subject"), "Away");
     assert_eq!(value(&r.raw, "In-Reply-To"), "<m1@remote.example>");
     assert!(r.raw.ends_with(b"\r\n\r\nBack Monday.\r\n"));
     assert!(r.notes.is_empty(), "{:?}", r.notes);
     // An alias of the user is theirs too.
     let r = rebuild_as_ann(&composed("sales@c.example", "Away", false, "x"));
-    assert_eq!(value(&r.raw, "From"), "<sales@c.example>");
+    assert_eq!(value(&r.raw, "From"), "sales@c.example");
 }
 
 #[test]
@@ -96,7 +96,7 @@ fn a_from_that_is_not_the_users_falls_back_to_the_users_address() {
     ] {
         let r = rebuild_as_ann(&composed(from, "Away", false, "x"));
         assert_eq!(names(&r.raw), NAMES, "{from:?}");
-        assert_eq!(value(&r.raw, "From"), "<ann@c.example>", "{from:?}");
+        assert_eq!(value(&r.raw, "From"), "ann@c.example", "{from:?}");
         assert_eq!(value(&r.raw, "Subject"), "Away", "{from:?}");
         assert_eq!(r.notes.len(), 1, "{:?}", r.notes);
     }
