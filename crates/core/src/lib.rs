@@ -33,6 +33,7 @@
 //! - [`staff_totp`] — the TOTP second factor (RFC 6238) of administrators and managers.
 //! - [`authlog`] — password sign-in for the services and the authentication log.
 //! - [`lookup`] — address resolution and password sign-in for the mail services.
+//! - [`header`] — the one writer of header fields for the messages the platform composes.
 //! - [`net`] — session plumbing shared by every protocol.
 //! - [`sieve`] — managing Sieve scripts, vacation and forwards, bulk filters.
 //! - [`webhook`], [`webhook_outbox`] — webhooks, their durable outbox and delivery log.
@@ -61,6 +62,7 @@ pub mod domain;
 pub mod error;
 mod expansion;
 pub mod export;
+pub mod header;
 pub mod ids;
 pub mod limits;
 pub mod list;

@@ -72,6 +72,27 @@ fn resolve(r: &impl Reader, address: &str) -> Result<Option<Recipient>> {
     }))
 }
 
+/// Whether the user of mailbox `account` (at `mailbox_address`) may send as `address`: its own
+/// mailbox address, or an alias that delivers to it. Submission's sender check (MAIL FROM) and
+/// what the platform sends on a user's behalf (a vacation reply's `From`) both ask this.
+pub fn address_belongs_to(
+    r: &impl Reader,
+    address: &str,
+    account: AccountId,
+    mailbox_address: &str,
+) -> Result<bool> {
+    if address.is_empty() {
+        return Ok(false);
+    }
+    Ok(match resolve(r, address)? {
+        Some(Recipient::Mailbox { account: a, .. }) => a == account,
+        Some(Recipient::Alias { targets }) => targets
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(mailbox_address)),
+        _ => false,
+    })
+}
+
 /// A fixed hash to verify against when the name is unknown, so that unknown and known names
 /// take the same time to refuse.
 const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$WQ3oBqMeyq0NtUfGN8K1tCIJK3eM2kKxCc3whsD0lU0";
@@ -87,6 +108,18 @@ impl Core {
     /// [`Core::resolve_address`] for threads outside the async runtime.
     pub fn resolve_address_blocking(&self, address: &str) -> Result<Option<Recipient>> {
         resolve(&self.store, address)
+    }
+
+    /// [`address_belongs_to`] on the store.
+    pub async fn address_belongs_to(
+        &self,
+        address: &str,
+        account: AccountId,
+        mailbox_address: &str,
+    ) -> Result<bool> {
+        let (address, mailbox_address) = (address.to_string(), mailbox_address.to_string());
+        self.read(move |s| address_belongs_to(s, &address, account, &mailbox_address))
+            .await
     }
 
     /// True if mail for this domain is ours.

@@ -251,6 +251,15 @@ async fn rfc5230_days_and_addresses_example() {
 #[tokio::test]
 async fn rfc5230_subject_and_from_examples() {
     let w = world().await;
+    // A `:from` is used when it is the user's: here an alias that delivers to ann.
+    w.core
+        .create_alias(
+            &marque_core::Actor::operator(),
+            "ann.other@c.example",
+            &["ann@c.example".into()],
+        )
+        .await
+        .expect("alias");
     w.script(
         "ann@c.example",
         r#"require "vacation";

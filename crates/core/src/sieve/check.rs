@@ -1,5 +1,6 @@
-//! Checks on a script before it is stored: the limits of a mailbox, and a full compile with
-//! sieve-rs so that a script that would fail at delivery is refused when it is uploaded.
+//! Checks on a script before it is stored: the limits of a mailbox, a full compile with
+//! sieve-rs so that a script that would fail at delivery is refused when it is uploaded, and
+//! the checks of [`super::lint`] on what its `vacation` would send.
 
 use serde::{Deserialize, Serialize};
 
@@ -75,9 +76,13 @@ pub fn compile(text: &[u8], limits: &SieveLimits) -> Result<()> {
     }
     let max = usize::try_from(limits.max_script_size).unwrap_or(usize::MAX);
     let compiler = ::sieve::Compiler::new().with_max_script_size(max.max(1));
-    guarded_compile(&compiler, text)
-        .map(|_| ())
-        .map_err(|e| CoreError::invalid("script", e))
+    guarded_compile(&compiler, text).map_err(|e| CoreError::invalid("script", e))?;
+    // What a vacation would send, where the text alone tells (the user's own addresses are
+    // checked where the user is known: `Core::sieve_put`).
+    match super::lint::vacation_problem(&String::from_utf8_lossy(text), None) {
+        Some(problem) => Err(CoreError::invalid("script", problem)),
+        None => Ok(()),
+    }
 }
 
 /// Compiles `text` with `compiler`, a panic inside sieve-rs included: its grammar asserts on

@@ -10,12 +10,14 @@
 //!
 //! # Layout
 //! - [`check`]: [`SieveLimits`] and the compile check.
+//! - [`lint`]: what a script's `vacation` would send (one-line subject, the user's own `:from`).
 //! - [`managed`]: [`Vacation`], [`Forwards`] and the managed section of a script.
 //! - `settings` (private): reading and changing the settings, and rewriting the section.
 //! - [`bulk`]: one script on a selection of mailboxes ([`bulk_set`]).
 
 pub mod bulk;
 pub mod check;
+pub mod lint;
 pub mod managed;
 mod settings;
 
@@ -213,6 +215,14 @@ impl Core {
         );
         self.write(actor.clone(), move |txn| {
             let o = owner(txn, &actor, &address)?;
+            let owns = |a: &str| {
+                crate::lookup::address_belongs_to(txn, a, o.account, &o.address).unwrap_or(false)
+            };
+            if let Some(problem) =
+                lint::vacation_problem(&String::from_utf8_lossy(&text), Some(&owns))
+            {
+                return Err(CoreError::invalid("script", problem));
+            }
             store_script(txn, &limits, o.account, &name, &text)?;
             let mut warnings = Vec::new();
             if store::active_name(txn, o.account)?.as_deref() == Some(name.as_str())

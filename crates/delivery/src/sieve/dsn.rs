@@ -2,6 +2,8 @@
 //! Sieve `reject` refused after the SMTP transaction was accepted (RFC 5429 §2.1 allows a DSN
 //! when the reject cannot be an SMTP reply).
 
+use marque_core::header::{HeaderError, HeaderWriter};
+
 use super::redirect::header_fields;
 
 /// One refused recipient.
@@ -27,26 +29,29 @@ pub fn build(
         .map(|(_, v)| v)
         .unwrap_or_default();
     let clean = |s: &str| s.replace(['\r', '\n'], " ");
-    let mut out = String::new();
-    out.push_str(&format!(
-        "From: Mail Delivery System <MAILER-DAEMON@{hostname}>\r\n"
-    ));
-    out.push_str(&format!("To: <{}>\r\n", clean(sender)));
-    out.push_str(&format!(
-        "Subject: Undelivered Mail Returned to Sender: {}\r\n",
-        clean(&subject)
-    ));
-    out.push_str(&format!("Date: {}\r\n", rfc2822_date(now)));
+    let subject: String = subject.chars().filter(|c| !c.is_control()).collect();
     let hash = blake3::hash(original).to_hex();
-    out.push_str(&format!(
-        "Message-ID: <dsn.{now:x}.{}@{hostname}>\r\n",
-        &hash.as_str()[..16]
-    ));
-    out.push_str("Auto-Submitted: auto-replied\r\n");
-    out.push_str("MIME-Version: 1.0\r\n");
-    out.push_str(&format!(
-        "Content-Type: multipart/report; report-type=delivery-status; boundary=\"{boundary}\"\r\n\r\n"
-    ));
+    let mut w = HeaderWriter::new();
+    let written = headers(
+        &mut w,
+        hostname,
+        sender,
+        &subject,
+        now,
+        &hash.as_str()[..16],
+        &boundary,
+    )
+    .is_ok();
+    let mut out = String::from_utf8_lossy(&w.finish()).into_owned();
+    if !written {
+        // Only a host name with a control character gets here: the DSN says so plainly.
+        out = format!(
+            "From: <MAILER-DAEMON@localhost>\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+             Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; \
+             report-type=delivery-status; boundary=\"{boundary}\"\r\n"
+        );
+    }
+    out.push_str("\r\n");
     out.push_str(&format!(
         "--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
     ));
@@ -87,6 +92,39 @@ pub fn build(
     bytes.extend_from_slice(&original[..end]);
     bytes.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     bytes
+}
+
+/// The DSN's header fields through the platform's one writer: no value can add a field.
+fn headers(
+    w: &mut HeaderWriter,
+    hostname: &str,
+    sender: &str,
+    subject: &str,
+    now: u64,
+    hash: &str,
+    boundary: &str,
+) -> Result<(), HeaderError> {
+    w.mailbox(
+        "From",
+        Some("Mail Delivery System"),
+        &format!("MAILER-DAEMON@{hostname}"),
+    )?;
+    if w.mailbox("To", None, sender).is_err() {
+        w.text("To", &sender.replace(['\r', '\n'], " "))?;
+    }
+    w.text(
+        "Subject",
+        &format!("Undelivered Mail Returned to Sender: {subject}"),
+    )?;
+    w.structured("Date", &rfc2822_date(now))?;
+    w.structured("Message-ID", &format!("<dsn.{now:x}.{hash}@{hostname}>"))?;
+    w.structured("Auto-Submitted", "auto-replied")?;
+    w.structured("MIME-Version", "1.0")?;
+    w.structured(
+        "Content-Type",
+        &format!("multipart/report; report-type=delivery-status; boundary=\"{boundary}\""),
+    )?;
+    Ok(())
 }
 
 /// `now` (seconds since the epoch) as an RFC 5322 §3.3 date in UTC.

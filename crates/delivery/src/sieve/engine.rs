@@ -44,6 +44,7 @@ pub struct SieveEngine {
     runtime: Runtime,
     cache: ScriptCache,
     config: SieveConfig,
+    hostname: String,
 }
 
 impl std::fmt::Debug for SieveEngine {
@@ -87,12 +88,18 @@ impl SieveEngine {
             runtime,
             cache: ScriptCache::new(config.cache_entries),
             config,
+            hostname: hostname.to_string(),
         }
     }
 
     /// The limits in force.
     pub fn config(&self) -> &SieveConfig {
         &self.config
+    }
+
+    /// The server's host name (in the Message-ID of what scripts send).
+    pub fn hostname(&self) -> &str {
+        &self.hostname
     }
 
     /// The runtime scripts run in.

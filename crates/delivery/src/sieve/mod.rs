@@ -18,6 +18,7 @@
 //! - [`questions`]: answers to what a script asks (includes, folders, seen ids).
 //! - [`vacation`]: RFC 5230 / RFC 3834 checks on whether a reply may be sent.
 //! - [`redirect`]: loop detection for `redirect`.
+//! - [`reply`]: the vacation reply rebuilt by the platform's header writer.
 //! - [`dsn`]: the delivery status notification of a `reject`.
 //! - [`load`]: reading each recipient's chain, evaluating it, preparing the contents to store.
 //! - [`apply`]: writing a plan in the delivery transaction.
@@ -30,6 +31,7 @@ pub mod engine;
 pub mod load;
 pub mod questions;
 pub mod redirect;
+pub mod reply;
 pub mod run;
 pub mod vacation;
 

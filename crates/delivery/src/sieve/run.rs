@@ -7,11 +7,13 @@ use std::sync::Arc;
 
 use ::sieve::{Event, Input, Recipient, Sieve};
 use marque_store::{AccountId, Store};
+use tracing::warn;
 
 use super::cache::Compiled;
 use super::engine::SieveEngine;
 use super::questions::{describe, duplicate, include, mailboxes_exist};
 use super::redirect::{self, LoopCheck};
+use super::reply::{self, ReplyContext};
 use super::vacation;
 use crate::outbox::OutboundKind;
 
@@ -318,13 +320,7 @@ fn send(
     content: Vec<u8>,
 ) {
     if std::mem::take(&mut state.vacation_next) {
-        // RFC 5230 §5.1: the reply goes with the null sender, so that it is never answered.
-        plan.outgoing.push(Outgoing {
-            kind: OutboundKind::Vacation,
-            from: String::new(),
-            to,
-            raw: content,
-        });
+        vacation_reply(cx, plan, to, &content);
         return;
     }
     match &state.redirect_loop {
@@ -343,6 +339,42 @@ fn send(
                 to.join(", ")
             ));
             state.force_keep = true;
+        }
+    }
+}
+
+/// Queues the vacation reply, rebuilt from what `sieve-rs` composed so that its header fields
+/// are the platform's ([`reply`]), from an address of the user's.
+fn vacation_reply(cx: &RunContext<'_>, plan: &mut Plan, to: Vec<String>, composed: &[u8]) {
+    let owns = |address: &str| {
+        marque_core::lookup::address_belongs_to(cx.store, address, cx.account, cx.address)
+            .unwrap_or(false)
+    };
+    let rcx = ReplyContext {
+        user: cx.address,
+        to: to.first().map(String::as_str).unwrap_or(cx.sender),
+        original: cx.raw,
+        hostname: cx.engine.hostname(),
+        now: cx.now,
+        owns: &owns,
+    };
+    match reply::rebuild(composed, &rcx) {
+        Ok(r) => {
+            for n in &r.notes {
+                warn!(recipient = %cx.address, note = %n, "vacation reply changed");
+            }
+            plan.notes.extend(r.notes);
+            // RFC 5230 §5.1: the reply goes with the null sender, so that it is never answered.
+            plan.outgoing.push(Outgoing {
+                kind: OutboundKind::Vacation,
+                from: String::new(),
+                to,
+                raw: r.raw,
+            });
+        }
+        Err(why) => {
+            warn!(recipient = %cx.address, %why, "vacation reply not sent");
+            plan.notes.push(format!("vacation reply not sent: {why}"));
         }
     }
 }

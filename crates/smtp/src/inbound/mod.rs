@@ -16,6 +16,7 @@ pub mod data;
 pub mod ehlo;
 pub mod io;
 pub mod mail;
+pub mod normalize;
 pub mod rcpt;
 pub mod reply;
 pub mod session;

@@ -442,16 +442,10 @@ impl Session {
 
     /// The sender is the user's own address, or an alias that delivers to it.
     async fn sender_belongs_to(&self, user: &User, from: &str) -> bool {
-        if from.is_empty() {
-            return false;
-        }
-        match self.core.resolve_address(from).await {
-            Ok(Some(marque_core::Recipient::Mailbox { account, .. })) => account == user.account,
-            Ok(Some(marque_core::Recipient::Alias { targets })) => {
-                targets.iter().any(|t| t.eq_ignore_ascii_case(&user.login))
-            }
-            _ => false,
-        }
+        self.core
+            .address_belongs_to(from, user.account, &user.login)
+            .await
+            .unwrap_or(false)
     }
 
     #[instrument(skip(self))]

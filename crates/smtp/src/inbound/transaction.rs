@@ -384,6 +384,13 @@ impl Transaction {
                 return Reply::new(500, "5.5.2", "Line too long (limit 1000 octets with CRLF)");
             }
         };
+        if s.service != super::session::Service::Mx
+            && let Err(reply) = super::normalize::submitted(&mut body)
+        {
+            self.refuse_all(s, helo, "NUL characters in the message")
+                .await;
+            return reply;
+        }
         let added = match self.authenticate(s, helo, &mut body).await {
             Ok(added) => added,
             Err(reply) => return reply,

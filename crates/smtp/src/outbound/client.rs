@@ -459,22 +459,30 @@ async fn connect(
         .map_err(err)
 }
 
-/// The content with CRLF line ends, a leading dot doubled on every line (RFC 5321 §4.5.2), and a
-/// final CRLF.
+/// The content as it goes on the wire after DATA, whatever the stored bytes are: NUL
+/// characters dropped, every bare CR and bare LF turned into CRLF (RFC 5321 §2.3.8), a leading
+/// dot doubled on every line (§4.5.2), and a final CRLF. What comes out has no line end but
+/// CRLF and no line that is a lone dot, so that the `.` CRLF the caller adds is the only end of
+/// data a peer can see (the SMTP smuggling class: a `\0.` or `\r.\r` line read as the end).
 pub fn dot_stuff(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + body.len() / 50 + 2);
+    let no_nul: std::borrow::Cow<'_, [u8]> = if body.contains(&0) {
+        body.iter()
+            .copied()
+            .filter(|&b| b != 0)
+            .collect::<Vec<u8>>()
+            .into()
+    } else {
+        body.into()
+    };
+    let lines = marque_store::mail::messages::crlf(&no_nul);
+    let mut out = Vec::with_capacity(lines.len() + lines.len() / 50 + 2);
     let mut at_line_start = true;
-    let mut prev = 0u8;
-    for &b in body {
+    for &b in lines.iter() {
         if at_line_start && b == b'.' {
             out.push(b'.');
         }
-        if b == b'\n' && prev != b'\r' {
-            out.push(b'\r');
-        }
         out.push(b);
         at_line_start = b == b'\n';
-        prev = b;
     }
     if !out.ends_with(b"\r\n") {
         out.extend_from_slice(b"\r\n");
@@ -494,6 +502,42 @@ mod tests {
         );
         assert_eq!(dot_stuff(b".\r\n"), b"..\r\n");
         assert_eq!(dot_stuff(b"x"), b"x\r\n");
+    }
+
+    #[test]
+    fn nul_bare_cr_and_bare_lf_never_make_an_end_of_data() {
+        assert_eq!(
+            dot_stuff(b"a\r\n\0.\r\nb\r.\rc\n.\nd\r\n"),
+            b"a\r\n..\r\nb\r\n..\r\nc\r\n..\r\nd\r\n"
+        );
+        assert_eq!(dot_stuff(b"\0"), b"\r\n");
+        // Whatever goes in, every CR is followed by LF, every LF follows a CR, and no line is
+        // a lone dot.
+        let mut all = Vec::new();
+        for a in [0u8, b'\r', b'\n', b'.', b'x'] {
+            for b in [0u8, b'\r', b'\n', b'.', b'x'] {
+                for c in [0u8, b'\r', b'\n', b'.', b'x'] {
+                    all.push(vec![a, b, c, b'.', a, b, c]);
+                }
+            }
+        }
+        for input in all {
+            let out = dot_stuff(&input);
+            assert!(!out.contains(&0), "{input:?}");
+            for (i, &b) in out.iter().enumerate() {
+                if b == b'\r' {
+                    assert_eq!(out.get(i + 1), Some(&b'\n'), "{input:?} -> {out:?}");
+                }
+                if b == b'\n' {
+                    assert!(i > 0 && out[i - 1] == b'\r', "{input:?} -> {out:?}");
+                }
+            }
+            let text = [b"\r\n".as_slice(), &out].concat();
+            assert!(
+                !text.windows(5).any(|w| w == b"\r\n.\r\n"),
+                "{input:?} -> {out:?}"
+            );
+        }
     }
 
     #[test]

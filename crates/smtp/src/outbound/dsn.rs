@@ -6,6 +6,7 @@
 //!
 //! A DSN goes from the null sender `<>` (RFC 5321 §4.5.5), so no DSN is ever sent about a DSN.
 
+use marque_core::header::{HeaderError, HeaderWriter};
 use marque_core::outbound::{Kind, QueuedMessage, QueuedRecipient, Ret};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc2822;
@@ -135,6 +136,39 @@ fn headline(reports: &[Report<'_>]) -> (&'static str, &'static str) {
     }
 }
 
+/// The DSN's header fields through the platform's one writer: no value can add a field.
+fn headers(
+    w: &mut HeaderWriter,
+    hostname: &str,
+    message: &QueuedMessage,
+    subject: &str,
+    now_ms: u64,
+    boundary: &str,
+) -> Result<(), HeaderError> {
+    w.mailbox(
+        "From",
+        Some("Mail Delivery System"),
+        &format!("MAILER-DAEMON@{hostname}"),
+    )?;
+    if w.mailbox("To", None, &message.sender).is_err() {
+        w.text("To", &one_line(&message.sender))?;
+    }
+    w.text("Subject", subject)?;
+    w.structured("Date", &date(now_ms))?;
+    w.structured(
+        "Message-ID",
+        &format!("<dsn.{now_ms:x}.{:x}@{hostname}>", message.created_ms),
+    )?;
+    // RFC 3834 §5: an automatic reply; nobody should answer it automatically.
+    w.structured("Auto-Submitted", "auto-replied")?;
+    w.structured("MIME-Version", "1.0")?;
+    w.structured(
+        "Content-Type",
+        &format!("multipart/report; report-type=delivery-status; boundary=\"{boundary}\""),
+    )
+    .map(|_| ())
+}
+
 /// Builds the DSN with `reports` about recipients of `message`, sent by `hostname` at
 /// `now_ms`; `retry_until_ms` is when a delayed recipient will be given up. Returns the raw
 /// message and the queue entry that carries it to the original sender.
@@ -148,23 +182,18 @@ pub fn build(
 ) -> (Vec<u8>, QueuedMessage) {
     let (subject, intro) = headline(failed);
     let boundary = format!("{:x}.{}/{hostname}", now_ms, failed.len());
-    let mut m = String::new();
-    m.push_str(&format!(
-        "From: Mail Delivery System <MAILER-DAEMON@{hostname}>\r\n"
-    ));
-    m.push_str(&format!("To: <{}>\r\n", message.sender));
-    m.push_str(&format!("Subject: {subject}\r\n"));
-    m.push_str(&format!("Date: {}\r\n", date(now_ms)));
-    m.push_str(&format!(
-        "Message-ID: <dsn.{now_ms:x}.{:x}@{hostname}>\r\n",
-        message.created_ms
-    ));
-    // RFC 3834 §5: an automatic reply; nobody should answer it automatically.
-    m.push_str("Auto-Submitted: auto-replied\r\n");
-    m.push_str("MIME-Version: 1.0\r\n");
-    m.push_str(&format!(
-        "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\"\r\n\r\n"
-    ));
+    let mut w = HeaderWriter::new();
+    let written = headers(&mut w, hostname, message, subject, now_ms, &boundary).is_ok();
+    let mut m = String::from_utf8_lossy(&w.finish()).into_owned();
+    if !written {
+        // Only a host name with a control character gets here.
+        m = format!(
+            "From: <MAILER-DAEMON@localhost>\r\nSubject: {subject}\r\nAuto-Submitted: auto-replied\r\n\
+             MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; \
+             boundary=\"{boundary}\"\r\n"
+        );
+    }
+    m.push_str("\r\n");
     m.push_str("This is a MIME-encapsulated message.\r\n\r\n");
 
     // The human-readable part.
