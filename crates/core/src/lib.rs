@@ -31,6 +31,8 @@
 //! - [`sieve_global`] — global Sieve scripts per tenant and per domain.
 //! - [`staff_totp`] — the TOTP second factor (RFC 6238) of administrators and managers.
 //! - [`authlog`] — password sign-in for the services and the authentication log.
+//! - [`signin`] — the one throttle of failed sign-ins for every service, and the networks
+//!   allowed to sign in without TLS.
 //! - [`lookup`] — address resolution and password sign-in for the mail services.
 //! - [`net`] — session plumbing shared by every protocol.
 //! - [`sieve`] — managing Sieve scripts, vacation and forwards, bulk filters.
@@ -71,6 +73,7 @@ pub mod principal;
 pub mod quota;
 pub mod sieve;
 pub mod sieve_global;
+pub mod signin;
 pub mod staff_totp;
 pub mod tenant;
 pub mod token;
@@ -119,6 +122,8 @@ pub struct Core {
     dns: dns::DnsState,
     /// Bumped on every certificate change, so that the TLS resolver reloads.
     certs: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    /// The sign-in policy and throttle clock ([`signin`]).
+    sign_in: signin::SignIn,
 }
 
 impl Core {
@@ -136,6 +141,7 @@ impl Core {
             hostname: "localhost".into(),
             dns: dns::DnsState::default(),
             certs: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+            sign_in: signin::SignIn::default(),
         })
     }
 
