@@ -95,7 +95,8 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         .clone()
         .with_sieve_limits(config.sieve.storage_limits())
         .with_server_hostname(&config.server.hostname)
-        .with_dns(config.dns_settings());
+        .with_dns(config.dns_settings())
+        .with_sign_in_policy(config.sign_in_policy());
     // Redirects, vacation replies and bounces go to the outbound queue; with the workers off
     // nothing would send them, so a redirect keeps the message instead (docs/sieve.md).
     let outbox: std::sync::Arc<dyn marque_delivery::Outbox> = if config.outbound.enabled {

@@ -53,7 +53,7 @@ impl Report {
 
     /// Orders problems as the sections are documented, keeping each section's own order.
     fn sorted(mut self) -> Vec<Problem> {
-        const ORDER: [&str; 12] = [
+        const ORDER: [&str; 13] = [
             "server",
             "listeners",
             "limits",
@@ -63,6 +63,7 @@ impl Report {
             "dns",
             "smtp",
             "submission",
+            "signin",
             "outbound",
             "sieve",
             "acme",
@@ -94,6 +95,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let log: raw::Log = report.section("log", table.remove("log"));
     let store: raw::Store = report.section("store", table.remove("store"));
     let smtp: super::smtp::Raw = report.section("smtp", table.remove("smtp"));
+    let signin: super::signin::Raw = report.section("signin", table.remove("signin"));
     let sieve: marque_delivery::SieveConfig = report.section("sieve", table.remove("sieve"));
     let outbound: super::outbound::RawOutbound =
         report.section("outbound", table.remove("outbound"));
@@ -104,7 +106,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     for key in table.keys() {
         report.add(
             key.clone(),
-            "unknown section (expected server, listeners, limits, tls, log, store, dns, smtp, submission, outbound, sieve or acme)",
+            "unknown section (expected server, listeners, limits, tls, log, store, dns, smtp, submission, signin, outbound, sieve or acme)",
         );
     }
 
@@ -114,6 +116,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let log = check_log(&mut report, log);
     let store = check_store(&mut report, store);
     let dns = super::mail::check_dns(&mut report, dns);
+    let signin = super::signin::check(&mut report, signin, super::signin::Older::of(&smtp));
     let smtp = super::smtp::check(&mut report, smtp);
     let submission = super::mail::check_submission(&mut report, submission);
     for (key, problem) in sieve.problems() {
@@ -142,6 +145,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
         sieve,
         outbound,
         acme,
+        signin,
     })
 }
 
