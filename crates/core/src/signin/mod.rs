@@ -248,7 +248,7 @@ impl Core {
 /// time they double, so that a long guess is reported without flooding the log.
 fn notice_due(cfg: &ThrottleConfig, n: u32) -> bool {
     let step = cfg.account_after.max(1);
-    n >= step && n % step == 0 && (n / step).is_power_of_two()
+    n >= step && n.is_multiple_of(step) && (n / step).is_power_of_two()
 }
 
 #[cfg(test)]
