@@ -6,11 +6,13 @@
 //!   command under `imap/op/` (`fetch.rs`, `store.rs`, `idle.rs`, ...).
 //! - [`pop3`]: the POP3 listeners (`pop3`, `pop3s`): one file per command under `pop3/cmd/`
 //!   (`retr.rs`, `uidl.rs`, ...).
-//! - [`failures`]: failed sign-ins per client address, which both slow down.
+//!
+//! Both sign in through the core (`Core::sign_in`), whose throttle of failed sign-ins is shared
+//! with SMTP, ManageSieve and the panel, and refuse passwords before TLS except from the
+//! networks the operator allows (`marque_core::signin`).
 
 #![forbid(unsafe_code)]
 
-pub mod failures;
 pub mod imap;
 pub mod pop3;
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::{
     Offer, PASSWORD, QUOTA_PASSWORD, QUOTA_USER, Server, USER, account, deliver, deliver_many,
-    self_signed, start, start_with,
+    self_signed, start, start_with, start_with_policy,
 };
 use marque_core::{Actor, Core, NewDomain, NewMailbox, NewTenant};
 use marque_store::mail;
@@ -138,6 +138,91 @@ async fn starttls_upgrades_before_login() {
         &[server.port.to_string(), USER.into(), PASSWORD.into()],
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_password_in_clear_where_the_client_is_not_allowed() {
+    // No network may sign in in clear: 127.0.0.1 is treated like any remote client.
+    let policy = marque_core::signin::SignInPolicy {
+        cleartext_networks: Vec::new(),
+        ..Default::default()
+    };
+    let server = start_with_policy(Offer::StartTls(self_signed().config), policy).await;
+    run_python(
+        "cleartext.py",
+        &[server.port.to_string(), USER.into(), PASSWORD.into()],
+    )
+    .await;
+    // Nothing was checked in clear: the only sign-in recorded is the one over TLS.
+    let page = server
+        .core
+        .auth_log(server.customer, None, 0, u64::MAX, None, 50)
+        .await
+        .expect("auth log");
+    let outcomes: Vec<&str> = page.records.iter().map(|r| r.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["success"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_banned_on_smtp_is_refused_with_the_right_password() {
+    let policy = marque_core::signin::SignInPolicy {
+        throttle: marque_core::signin::ThrottleConfig {
+            first_delay: Duration::from_millis(10),
+            account_max_delay: Duration::from_millis(10),
+            ban_after: 3,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let server = start_with_policy(Offer::Plain, policy).await;
+    // Failed SMTP AUTHs from 127.0.0.1, as the SMTP service records them.
+    for _ in 0..3 {
+        let attempt = marque_core::authlog::Attempt {
+            protocol: "smtp",
+            login: USER,
+            remote: "127.0.0.1",
+            mechanism: "PLAIN",
+        };
+        assert!(server.core.sign_in(attempt, "wrong").await.is_err());
+    }
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
+        .await
+        .expect("connect");
+    let mut c = BufReader::new(stream);
+    let mut greeting = String::new();
+    c.read_line(&mut greeting).await.expect("greeting");
+    c.get_mut()
+        .write_all(format!("a LOGIN {USER} \"{PASSWORD}\"\r\n").as_bytes())
+        .await
+        .expect("send");
+    let mut answer = String::new();
+    c.read_line(&mut answer).await.expect("answer");
+    assert!(
+        answer.starts_with("a NO [UNAVAILABLE] too many failed sign-ins"),
+        "{answer}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loopback_clients_may_sign_in_in_clear_by_default() {
+    let server = start(Some(self_signed().config)).await;
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
+        .await
+        .expect("connect");
+    let mut c = BufReader::new(stream);
+    let mut greeting = String::new();
+    c.read_line(&mut greeting).await.expect("greeting");
+    assert!(
+        greeting.contains(" AUTH=PLAIN") && !greeting.contains("LOGINDISABLED"),
+        "{greeting}"
+    );
+    c.get_mut()
+        .write_all(format!("a LOGIN {USER} \"{PASSWORD}\"\r\n").as_bytes())
+        .await
+        .expect("send");
+    let mut answer = String::new();
+    c.read_line(&mut answer).await.expect("answer");
+    assert!(answer.starts_with("a OK "), "{answer}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -102,7 +102,9 @@ async fn the_literals_of_one_search_are_capped_together() {
 async fn an_append_waits_for_room_in_the_input_budget() {
     // A budget of 1 MiB; a request waits a quarter of a second for room.
     let budget = InputBudget::new(1024 * 1024, Duration::from_millis(250));
-    let server = common::start_configured(Offer::Plain, move |h| h.with_input_budget(budget)).await;
+    let server = common::start_configured(Offer::Plain, Default::default(), move |h| {
+        h.with_input_budget(budget)
+    }).await;
     let mut a = Client::connect(server.port).await;
     let mut b = Client::connect(server.port).await;
     a.login().await;

@@ -137,3 +137,24 @@ async fn repeated_failures_close_the_session() {
         .python("poplib_client.py", &["too_many_failures"])
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_password_in_clear_where_the_client_is_not_allowed() {
+    // No network may sign in in clear: 127.0.0.1 is treated like any remote client.
+    let policy = marque_core::signin::SignInPolicy {
+        cleartext_networks: Vec::new(),
+        ..Server::fast_sign_in()
+    };
+    let server = Server::start_with_policy(policy, |p| p).await;
+    server
+        .python("poplib_client.py", &["no_password_in_clear"])
+        .await;
+    // Nothing was checked in clear: the only sign-in recorded is the one over TLS.
+    let log = server
+        .core
+        .auth_log(server.customer, None, 0, u64::MAX, None, 50)
+        .await
+        .expect("auth log");
+    let outcomes: Vec<&str> = log.records.iter().map(|r| r.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["success"]);
+}

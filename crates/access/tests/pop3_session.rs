@@ -193,3 +193,39 @@ async fn staff_have_no_maildrop() {
         log.records
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_banned_on_another_service_is_refused_with_the_right_password() {
+    use marque_core::authlog::Attempt;
+    let fast = Server::fast_sign_in();
+    let policy = marque_core::signin::SignInPolicy {
+        throttle: marque_core::signin::ThrottleConfig {
+            ban_after: 3,
+            ..fast.throttle
+        },
+        ..fast
+    };
+    let server = Server::start_with_policy(policy, |p| p).await;
+    // Failed SMTP AUTHs from 127.0.0.1, as the SMTP service records them.
+    for _ in 0..3 {
+        let attempt = Attempt {
+            protocol: "smtp",
+            login: LOGIN,
+            remote: "127.0.0.1",
+            mechanism: "PLAIN",
+        };
+        assert!(server.core.sign_in(attempt, "wrong").await.is_err());
+    }
+    let mut c = BufReader::new(TcpStream::connect(server.plain).await.expect("connect"));
+    assert!(line(&mut c).await.starts_with("+OK "));
+    c.get_mut()
+        .write_all(format!("USER {LOGIN}\r\nPASS {PASSWORD}\r\n").as_bytes())
+        .await
+        .expect("write");
+    assert!(line(&mut c).await.starts_with("+OK "));
+    let refused = line(&mut c).await;
+    assert!(
+        refused.starts_with("-ERR [SYS/TEMP] too many failed sign-ins"),
+        "{refused}"
+    );
+}

@@ -37,7 +37,18 @@ impl FromRequestParts<AppState> for Caller {
         let Some(secret) = secret else {
             return Err(Problem::unauthorized("a bearer token is required"));
         };
-        match state.core.authenticate_token(secret).await {
+        // The secret never reaches the log; only a short hash of it, to tell tries apart.
+        let tag = hex::encode(&marque_core::token::hash(secret)[..4]);
+        let token_login = format!("token:{tag}");
+        let attempt = Attempt {
+            protocol: "api",
+            login: &token_login,
+            remote: &ip,
+            mechanism: "bearer",
+        };
+        // The sign-in throttle shared with every service: a wrong token counts against the
+        // client's address and is answered after its delay; a refused address is refused.
+        match state.core.sign_in_token(attempt, secret).await {
             Ok(actor) => {
                 let key = match actor.via {
                     Via::Token(id) => format!("token:{id}"),
@@ -66,14 +77,6 @@ impl FromRequestParts<AppState> for Caller {
                     .with("retry_after", wait)
                     .header(header::RETRY_AFTER, wait.to_string()));
                 }
-                // The secret never reaches the log; only a short hash of it, to tell tries apart.
-                let tag = hex::encode(&marque_core::token::hash(secret)[..4]);
-                let attempt = Attempt {
-                    protocol: "api",
-                    login: &format!("token:{tag}"),
-                    remote: &ip,
-                    mechanism: "bearer",
-                };
                 let recorded = state
                     .core
                     .record_auth(attempt, &[], "failure", "unknown, expired or revoked token")

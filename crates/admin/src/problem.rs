@@ -156,6 +156,13 @@ impl From<CoreError> for Problem {
                 format!("{what} {key}: {reason}"),
             ),
             AuthFailed => Problem::unauthorized("authentication failed"),
+            SignInRefused { retry_after_secs } => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "too many failed sign-ins from this address",
+            )
+            .with("retry_after", retry_after_secs)
+            .header(header::RETRY_AFTER, retry_after_secs.to_string()),
             other => {
                 // Internals stay in the server's log, never in the answer.
                 tracing::error!(error = %other, "request failed");

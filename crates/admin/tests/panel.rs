@@ -188,6 +188,53 @@ impl Client {
 
 // curl runs synchronously here: the server needs threads of its own meanwhile.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_failures_slow_down_and_a_ban_on_smtp_holds_here() {
+    use marque_core::signin::{SignInPolicy, ThrottleConfig};
+    use std::time::{Duration, Instant};
+    let s = common::start_with_core(marque_admin::Settings::default(), |core| {
+        core.with_sign_in_policy(SignInPolicy {
+            throttle: ThrottleConfig {
+                first_delay: Duration::from_millis(300),
+                max_delay: Duration::from_millis(1200),
+                account_max_delay: Duration::from_millis(1200),
+                ban_after: 4,
+                ..ThrottleConfig::default()
+            },
+            ..SignInPolicy::default()
+        })
+    })
+    .await;
+    seed(&s).await;
+    let c = Client::new(&s);
+    // Each wrong password waits longer than the last: the panel is one door of the throttle
+    // every service shares.
+    let mut waits = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let r = c.sign_in(RESELLER, "not the password");
+        waits.push(started.elapsed());
+        assert_eq!(r.status, 401);
+    }
+    for (wait, least) in waits.iter().zip([300, 600, 1200]) {
+        assert!(*wait >= Duration::from_millis(least), "{waits:?}");
+    }
+    // One more failure from the same address, on SMTP AUTH: the address is now refused here,
+    // even with the right password.
+    let attempt = marque_core::authlog::Attempt {
+        protocol: "smtp",
+        login: "someone@acme.test",
+        remote: "127.0.0.1",
+        mechanism: "PLAIN",
+    };
+    assert!(s.core.sign_in(attempt, "guess").await.is_err());
+    let r = c.sign_in(RESELLER, RESELLER_PW);
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.headers.contains("retry-after: "), "{}", r.headers);
+    assert!(r.body.contains("Too many failed sign-ins"));
+}
+
+// curl runs synchronously here: the server needs threads of its own meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_sessions_and_logout() {
     let s = common::start().await;
     seed(&s).await;

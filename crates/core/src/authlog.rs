@@ -55,7 +55,21 @@ pub struct AuthPage {
 impl Core {
     /// Verifies `secret` for `attempt.login` and records the attempt. A failure is
     /// [`CoreError::AuthFailed`] whatever the reason.
+    ///
+    /// Every attempt goes through the sign-in throttle ([`crate::signin`]): an address with
+    /// too many recent failures is refused with [`CoreError::SignInRefused`] without its
+    /// password being checked; an attempt waits while the address's or the login's last
+    /// failure still holds it back; a failure is counted and answered only after its delay
+    /// (tokio's clock).
     pub async fn sign_in(&self, attempt: Attempt<'_>, secret: &str) -> Result<Actor> {
+        let ip = attempt.remote.parse::<std::net::IpAddr>().ok();
+        if let Err(e) = self.throttle_before(ip, Some(attempt.login)).await {
+            if matches!(e, CoreError::SignInRefused { .. }) {
+                self.record_login_event(attempt, "failure", &e.to_string())
+                    .await?;
+            }
+            return Err(e);
+        }
         let result = self.authenticate_password(attempt.login, secret).await;
         let (owners, outcome, reason) = match &result {
             Ok(actor) => (actor.principal.path.clone(), "success", String::new()),
@@ -66,7 +80,41 @@ impl Core {
             }
         };
         self.record_auth(attempt, &owners, outcome, &reason).await?;
+        if matches!(result, Err(CoreError::AuthFailed)) {
+            let wait = self
+                .throttle_failed(attempt, ip, Some(attempt.login))
+                .await?;
+            tokio::time::sleep(wait).await;
+        }
         result
+    }
+
+    /// Verifies an API token (as [`Core::authenticate_token`]) under the same throttle as
+    /// passwords: a refused address is refused here too, and a wrong token counts against
+    /// the client's address (`attempt.remote`) and is answered after its delay. The caller
+    /// writes the authentication record.
+    pub async fn sign_in_token(&self, attempt: Attempt<'_>, secret: &str) -> Result<Actor> {
+        let ip = attempt.remote.parse::<std::net::IpAddr>().ok();
+        self.throttle_before(ip, None).await?;
+        let result = self.authenticate_token(secret).await;
+        if matches!(result, Err(CoreError::AuthFailed)) {
+            let wait = self.throttle_failed(attempt, ip, None).await?;
+            tokio::time::sleep(wait).await;
+        }
+        result
+    }
+
+    /// Writes one record for `attempt.login` into the log of the tenants it belongs to
+    /// (the domain's, for an address), whether or not the login exists.
+    pub(crate) async fn record_login_event(
+        &self,
+        attempt: Attempt<'_>,
+        outcome: &str,
+        reason: &str,
+    ) -> Result<()> {
+        let login = attempt.login.to_string();
+        let owners = self.read(move |s| owners_of_login(s, &login)).await?;
+        self.record_auth(attempt, &owners, outcome, reason).await
     }
 
     /// Writes one authentication record for `owners` (a tenant chain, root first). For sign-ins

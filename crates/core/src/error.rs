@@ -63,6 +63,11 @@ pub enum CoreError {
     /// Wrong, unknown, expired or revoked credentials (deliberately not more precise).
     #[error("authentication failed")]
     AuthFailed,
+
+    /// The client's address failed to sign in too often lately (the sign-in throttle); its
+    /// password was not checked.
+    #[error("too many failed sign-ins from this address; try again in {retry_after_secs} s")]
+    SignInRefused { retry_after_secs: u64 },
     /// Password hashing failed.
     #[error("password hashing failed: {0}")]
     Hash(String),

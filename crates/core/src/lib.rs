@@ -32,6 +32,8 @@
 //! - [`sieve_global`] — global Sieve scripts per tenant and per domain.
 //! - [`staff_totp`] — the TOTP second factor (RFC 6238) of administrators and managers.
 //! - [`authlog`] — password sign-in for the services and the authentication log.
+//! - [`signin`] — the one throttle of failed sign-ins for every service, and the networks
+//!   allowed to sign in without TLS.
 //! - [`lookup`] — address resolution and password sign-in for the mail services.
 //! - [`header`] — the one writer of header fields for the messages the platform composes.
 //! - [`net`] — session plumbing shared by every protocol.
@@ -77,6 +79,7 @@ pub mod principal;
 pub mod quota;
 pub mod sieve;
 pub mod sieve_global;
+pub mod signin;
 pub mod staff_totp;
 pub mod tenant;
 pub mod token;
@@ -128,6 +131,8 @@ pub struct Core {
     certs: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
     /// What webhooks may be sent to besides public addresses (`[webhooks]`).
     webhook_targets: std::sync::Arc<webhook_target::TargetPolicy>,
+    /// The sign-in policy and throttle clock ([`signin`]).
+    sign_in: signin::SignIn,
 }
 
 impl Core {
@@ -146,6 +151,7 @@ impl Core {
             dns: dns::DnsState::default(),
             certs: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
             webhook_targets: std::sync::Arc::default(),
+            sign_in: signin::SignIn::default(),
         })
     }
 

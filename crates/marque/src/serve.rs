@@ -101,7 +101,8 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         .with_webhook_targets(marque_core::webhook_target::TargetPolicy {
             allow: config.webhooks.allow_networks.clone(),
             own: listeners.iter().map(|(_, bound, _)| *bound).collect(),
-        });
+        })
+        .with_sign_in_policy(config.sign_in_policy());
     // Redirects, vacation replies and bounces go to the outbound queue; with the workers off
     // nothing would send them, so a redirect keeps the message instead (docs/sieve.md).
     let outbox: std::sync::Arc<dyn marque_delivery::Outbox> = if config.outbound.enabled {

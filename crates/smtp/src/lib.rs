@@ -6,8 +6,8 @@
 //! - [`inbound`]: the SMTP server side. One module per command (`ehlo`, `mail`, `rcpt`,
 //!   `data`, `bdat`, `auth`) parses apart from I/O; `session` holds the state machine and the
 //!   I/O; `transaction` resolves recipients and delivers; `trace` writes `Received:`;
-//!   `io` is the bounded line reader; `reply` formats replies; `throttle` delays and bans
-//!   after AUTH failures.
+//!   `io` is the bounded line reader; `reply` formats replies. AUTH failures go through the core's
+//!   sign-in throttle, shared with IMAP, POP3, ManageSieve and the panel.
 //! - [`authn`]: SPF, DKIM, ARC and DMARC checks of inbound mail (`verify`), DKIM signing of
 //!   submitted mail (`sign`), hourly limits per submission user (`rate`).
 //! - [`outbound`]: the workers that deliver queued mail to remote MX hosts (and DSNs to

@@ -136,9 +136,15 @@ c.quit()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_auth_failures_ban_the_address_for_a_while() {
-    let mut config = common::test_config();
-    config.auth_throttle.ban_after = 3;
-    let s = common::start_with(config).await;
+    let config = common::test_config();
+    let s = common::start_with_sign_in(
+        config,
+        marque_core::signin::ThrottleConfig {
+            ban_after: 3,
+            ..common::fast_sign_in()
+        },
+    )
+    .await;
     common::python(
         s.submission.port(),
         r#"
@@ -254,11 +260,17 @@ assert out.startswith(b"221 2.0.0 ") and out.count(b"\r\n") == 1, out
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auth_failures_are_answered_after_growing_delays() {
-    let mut config = common::test_config();
-    config.auth_throttle.first_delay = Duration::from_millis(200);
-    config.auth_throttle.max_delay = Duration::from_millis(800);
-    config.auth_throttle.ban_after = 100;
-    let s = common::start_with(config).await;
+    let config = common::test_config();
+    let s = common::start_with_sign_in(
+        config,
+        marque_core::signin::ThrottleConfig {
+            first_delay: Duration::from_millis(200),
+            max_delay: Duration::from_millis(800),
+            ban_after: 100,
+            ..common::fast_sign_in()
+        },
+    )
+    .await;
     // Lower bounds only: the server sleeps at least this long before each 535.
     common::python(
         s.submission.port(),
@@ -302,4 +314,30 @@ except smtplib.SMTPServerDisconnected:
 "#,
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_banned_on_imap_is_refused_by_submission() {
+    let s = common::start_with_sign_in(
+        common::test_config(),
+        marque_core::signin::ThrottleConfig {
+            ban_after: 3,
+            ..common::fast_sign_in()
+        },
+    )
+    .await;
+    // Failed IMAP sign-ins from 127.0.0.1, as the IMAP service records them.
+    for _ in 0..3 {
+        let attempt = marque_core::authlog::Attempt {
+            protocol: "imap",
+            login: "ann@c.example",
+            remote: "127.0.0.1",
+            mechanism: "LOGIN",
+        };
+        assert!(s.core.sign_in(attempt, "wrong").await.is_err());
+    }
+    // The ban is the address's on every service: submission refuses it at the greeting.
+    let mut c = BufReader::new(TcpStream::connect(s.submission).await.unwrap());
+    let greeting = line(&mut c).await;
+    assert!(greeting.starts_with("421 4.7.0"), "{greeting}");
 }

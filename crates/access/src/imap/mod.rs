@@ -6,8 +6,9 @@
 //! TLS come from the listener.
 //!
 //! Limits: line and literal sizes (an oversized literal is refused before anything is read or
-//! reserved), list nesting, commands per second, sessions per user, a growing delay after each
-//! failed sign-in, password checks at once, autologout.
+//! reserved), list nesting, commands per second, sessions per user, autologout. Sign-in goes
+//! through the core's throttle, shared with every other service (`marque_core::signin`), and
+//! before TLS only from the networks the operator allows (else `LOGINDISABLED`).
 //!
 //! # Layout
 //! - [`parse`]: the command grammar, apart from I/O.
@@ -46,17 +47,12 @@ pub struct Context {
     pub hostname: String,
     /// Open sessions per signed-in user.
     pub sessions: limits::Sessions,
-    /// Password checks running at once ([`limits::concurrent_sign_ins`]).
-    pub sign_ins: tokio::sync::Semaphore,
     /// The UIDs of recently selected folders (SELECT without scanning the folder).
     pub folder_uids: folder_uids::FolderUids,
     /// Sustained commands per second of one session.
     pub commands_per_second: f64,
     /// Commands a session may send at once above the sustained rate.
     pub command_burst: f64,
-    /// Recent failed sign-ins per client address: the delay after a failure grows across
-    /// connections, not only within one.
-    pub failures: crate::failures::Failures,
     /// The process-wide budget of input held in memory: APPEND literals take their size from
     /// it before they are read.
     pub input_budget: marque_core::net::InputBudget,
@@ -93,11 +89,9 @@ impl Imap {
                 core: core.clone(),
                 hostname: hostname.to_string(),
                 sessions: limits::Sessions::default(),
-                sign_ins: tokio::sync::Semaphore::new(limits::concurrent_sign_ins()),
                 folder_uids: folder_uids::FolderUids::default(),
                 commands_per_second: per_second.max(1) as f64,
                 command_burst: burst.max(1) as f64,
-                failures: crate::failures::Failures::default(),
                 input_budget: marque_core::net::InputBudget::default(),
             }),
         }

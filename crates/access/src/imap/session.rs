@@ -219,6 +219,9 @@ pub struct Session {
     pub remote: String,
     pub tls: bool,
     pub can_starttls: bool,
+    /// The client may send a password before TLS (loopback, or a network the operator
+    /// allows: `[signin] cleartext_networks`).
+    pub cleartext_ok: bool,
 }
 
 /// Serves one connection to the end.
@@ -228,6 +231,7 @@ pub async fn run(ctx: Arc<Context>, conn: Connection) {
         remote: conn.peer().ip().to_string(),
         tls: conn.is_tls(),
         can_starttls: conn.can_starttls(),
+        cleartext_ok: ctx.core.cleartext_sign_in(conn.peer().ip()),
         ctx,
         io: Io {
             conn: Some(conn),
@@ -250,6 +254,12 @@ pub async fn run(ctx: Arc<Context>, conn: Connection) {
 }
 
 impl Session {
+    /// Whether a password may be sent now: over TLS, or from a client allowed to sign in in
+    /// clear (RFC 9051 §6.2.3, RFC 8314 §3).
+    pub fn may_send_password(&self) -> bool {
+        self.tls || self.cleartext_ok
+    }
+
     /// The capability list for the current state.
     pub fn capabilities(&self) -> String {
         let mut c = CAPABILITIES.to_string();
@@ -258,7 +268,13 @@ impl Session {
             if self.can_starttls {
                 c.push_str(" STARTTLS");
             }
-            c.push_str(" AUTH=PLAIN");
+            if self.may_send_password() {
+                c.push_str(" AUTH=PLAIN");
+            } else {
+                // RFC 9051 §6.2.3 and §7.2.2 (RFC 3501 §6.2.3, §7.2.1): LOGIN is disabled and
+                // no AUTH= mechanism is offered until STARTTLS.
+                c.push_str(" LOGINDISABLED");
+            }
         }
         c
     }

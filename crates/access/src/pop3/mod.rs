@@ -1,5 +1,8 @@
 //! POP3 (RFC 1939) over the account's INBOX, with CAPA and response codes (RFC 2449), STLS
 //! (RFC 2595), SASL PLAIN (RFC 5034), PIPELINING, and one session at a time per maildrop.
+//! Before STLS, USER/PASS and SASL are offered only to clients allowed to sign in in clear
+//! (loopback and `[signin] cleartext_networks`); failed sign-ins go through the core's
+//! throttle, shared with every other service.
 //!
 //! # Layout
 //! - [`session`]: the connection loop, the states, sign-in, STLS and the autologout timer.
@@ -8,7 +11,6 @@
 //! - [`wire`]: CRLF line ends, dot-stuffing and sizes of what the client receives (pure).
 //! - [`maildrop`]: the INBOX of a session, message numbers and deletions until QUIT.
 //! - [`lock`]: the per-maildrop exclusive lock.
-//! - [`failures`]: failed sign-ins by client address, for the growing delay.
 
 pub mod cmd;
 pub mod line;
@@ -29,9 +31,6 @@ pub use lock::{DropGuard, DropLocks};
 
 /// RFC 1939 §3: the autologout timer must be at least 10 minutes.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
-/// The delay after the first failed sign-in from an address; each further failure (in this
-/// session or another) adds as much again.
-pub const FAILURE_DELAY: Duration = Duration::from_secs(1);
 
 /// The POP3 service: serves the `pop3` (with STLS) and `pop3s` listeners.
 #[derive(Clone)]
@@ -39,9 +38,7 @@ pub struct Pop3 {
     core: Core,
     hostname: Arc<str>,
     locks: DropLocks,
-    failures: crate::failures::Failures,
     idle_timeout: Duration,
-    failure_delay: Duration,
 }
 
 impl std::fmt::Debug for Pop3 {
@@ -60,21 +57,13 @@ impl Pop3 {
             core: core.clone(),
             hostname: hostname.into(),
             locks: DropLocks::for_store(core.store()),
-            failures: crate::failures::Failures::default(),
             idle_timeout: IDLE_TIMEOUT,
-            failure_delay: FAILURE_DELAY,
         }
     }
 
     /// Sets the autologout timer.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = timeout;
-        self
-    }
-
-    /// Sets the delay after a first failed sign-in (it grows with each failure).
-    pub fn failure_delay(mut self, delay: Duration) -> Self {
-        self.failure_delay = delay;
         self
     }
 

@@ -1,7 +1,6 @@
 //! One POP3 session: the greeting, the states of RFC 1939 (AUTHORIZATION, TRANSACTION, UPDATE),
 //! pipelined command lines (RFC 2449 §6.6), STLS and the autologout timer.
 
-use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use marque_core::authlog::Attempt;
@@ -15,7 +14,6 @@ use super::cmd::{self, Command, Reply, auth};
 use super::line::{Line, LineReader, MAX_LINE};
 use super::lock::DropGuard;
 use super::maildrop::Maildrop;
-use crate::failures::Failures;
 
 /// Failed sign-ins after which the session is closed.
 const MAX_FAILURES: u32 = 5;
@@ -43,10 +41,12 @@ enum Next {
 
 struct Session<'a> {
     pop3: &'a Pop3,
-    ip: IpAddr,
     remote: String,
     is_tls: bool,
     can_starttls: bool,
+    /// A password may be sent before TLS from this client (loopback, or a network the
+    /// operator allows).
+    cleartext_ok: bool,
     failures: u32,
     state: State,
 }
@@ -55,10 +55,10 @@ struct Session<'a> {
 pub(super) async fn run(pop3: &Pop3, mut conn: Connection) {
     let mut s = Session {
         pop3,
-        ip: conn.peer().ip(),
         remote: conn.peer().ip().to_string(),
         is_tls: conn.is_tls(),
         can_starttls: conn.can_starttls(),
+        cleartext_ok: pop3.core.cleartext_sign_in(conn.peer().ip()),
         failures: 0,
         state: State::Authorization { user: None },
     };
@@ -187,7 +187,20 @@ impl Session<'_> {
         let go = |r: Reply| (r, Next::Continue);
         match &mut self.state {
             State::Authorization { user } => match c {
-                Command::Capa => go(cmd::capa::answer(true, self.can_starttls)),
+                Command::Capa => go(cmd::capa::answer(
+                    true,
+                    self.can_starttls,
+                    self.is_tls || self.cleartext_ok,
+                )),
+                // RFC 2595 §4, RFC 8314 §3: no password in clear; only STLS, CAPA and QUIT
+                // until TLS.
+                Command::User(_) | Command::Pass(_) | Command::Auth(_)
+                    if !(self.is_tls || self.cleartext_ok) =>
+                {
+                    go(Reply::err(
+                        "[AUTH] sign-in requires TLS: use STLS (or port 995) first",
+                    ))
+                }
                 Command::Stls => match cmd::stls::answer(self.is_tls, self.can_starttls) {
                     Ok(r) => (r, Next::StartTls),
                     Err(r) => go(r),
@@ -218,7 +231,7 @@ impl Session<'_> {
             },
             State::SaslResponse => go(Reply::err("unexpected state")),
             State::Transaction { drop, .. } => match c {
-                Command::Capa => go(cmd::capa::answer(false, false)),
+                Command::Capa => go(cmd::capa::answer(false, false, false)),
                 Command::Stat => go(cmd::stat::answer(drop)),
                 Command::List(n) => go(cmd::list::answer(drop, n)),
                 Command::Uidl(n) => go(cmd::uidl::answer(drop, n)),
@@ -269,6 +282,21 @@ impl Session<'_> {
                 _ => return self.failed().await,
             },
             Err(CoreError::AuthFailed) => return self.failed().await,
+            // RFC 3206 §4: SYS/TEMP, a temporary refusal; the password was not checked.
+            Err(CoreError::SignInRefused { retry_after_secs }) => {
+                self.failures += 1;
+                return (
+                    Reply::err(format!(
+                        "[SYS/TEMP] too many failed sign-ins from your address; try again in \
+                         {retry_after_secs} s"
+                    )),
+                    if self.failures >= MAX_FAILURES {
+                        Next::Close
+                    } else {
+                        Next::Continue
+                    },
+                );
+            }
             Err(e) => {
                 warn!(error = %e, "sign-in failed");
                 return (Reply::err("[SYS/TEMP] cannot sign in now"), Next::Continue);
@@ -308,12 +336,10 @@ impl Session<'_> {
         )
     }
 
-    /// A failed sign-in: a delay that grows with each failure from the client's address
-    /// (RFC 1939 §13), `[AUTH]` (RFC 3206 §5), and the end of the session after too many.
+    /// A failed sign-in, already slowed down by the core's throttle (RFC 1939 §13): `[AUTH]`
+    /// (RFC 3206 §5), and the end of the session after too many.
     async fn failed(&mut self) -> (Reply, Next) {
         self.failures += 1;
-        let recent = self.pop3.failures.record(self.ip).max(self.failures);
-        tokio::time::sleep(Failures::delay(self.pop3.failure_delay, recent)).await;
         if self.failures >= MAX_FAILURES {
             return (
                 Reply::err("[AUTH] too many failed sign-ins, closing"),

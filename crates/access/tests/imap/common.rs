@@ -61,17 +61,27 @@ pub async fn start(tls: Option<TlsConfig>) -> Server {
 }
 
 pub async fn start_with(tls: Offer) -> Server {
-    start_configured(tls, |h| h).await
+    start_with_policy(tls, marque_core::signin::SignInPolicy::default()).await
 }
 
-/// The server with the handler `adjust` makes of the default one (other limits, say).
+/// Starts a server whose core follows `policy` (the sign-in throttle, and the networks that
+/// may sign in without TLS).
+pub async fn start_with_policy(tls: Offer, policy: marque_core::signin::SignInPolicy) -> Server {
+    start_configured(tls, policy, |h| h).await
+}
+
+/// The server with `policy`, and the handler `adjust` makes of the default one (other limits,
+/// say).
 pub async fn start_configured(
     tls: Offer,
+    policy: marque_core::signin::SignInPolicy,
     adjust: impl FnOnce(marque_access::imap::Imap) -> marque_access::imap::Imap,
 ) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
-    let core = Core::open_with(store, HashCost::insecure_for_tests()).expect("open core");
+    let core = Core::open_with(store, HashCost::insecure_for_tests())
+        .expect("open core")
+        .with_sign_in_policy(policy);
     core.bootstrap(None).await.expect("bootstrap");
     let op = Actor::operator();
     let customer = core

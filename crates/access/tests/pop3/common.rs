@@ -77,10 +77,32 @@ impl Server {
 
     /// Starts a server with a handler adjusted by `adjust` (timers).
     pub async fn start_with(adjust: impl FnOnce(Pop3) -> Pop3) -> Server {
+        Server::start_with_policy(Server::fast_sign_in(), adjust).await
+    }
+
+    /// The sign-in policy of the tests: the default, with 10 ms delays after failures.
+    pub fn fast_sign_in() -> marque_core::signin::SignInPolicy {
+        marque_core::signin::SignInPolicy {
+            throttle: marque_core::signin::ThrottleConfig {
+                first_delay: Duration::from_millis(10),
+                account_max_delay: Duration::from_millis(10),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    /// Starts a server whose core follows `policy` (throttle, networks allowed in clear).
+    pub async fn start_with_policy(
+        policy: marque_core::signin::SignInPolicy,
+        adjust: impl FnOnce(Pop3) -> Pop3,
+    ) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let store =
             Store::open(&dir.path().join("db"), StoreOptions::default()).expect("open store");
-        let core = Core::open_with(store, HashCost::insecure_for_tests()).expect("open core");
+        let core = Core::open_with(store, HashCost::insecure_for_tests())
+            .expect("open core")
+            .with_sign_in_policy(policy);
         core.bootstrap(None).await.expect("bootstrap");
         let op = Actor::operator();
         let customer = core
@@ -143,7 +165,7 @@ impl Server {
         let ca = dir.path().join("ca.pem");
         std::fs::write(&ca, &cert_pem).expect("write ca");
 
-        let pop3 = adjust(Pop3::new(&core, HOST).failure_delay(Duration::from_millis(10)));
+        let pop3 = adjust(Pop3::new(&core, HOST));
         let handler = Arc::new(pop3.clone());
         let shutdown = Shutdown::new();
         let plain_tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -326,5 +326,29 @@ def too_many_failures():
 
 SCENARIOS["too_many_failures"] = too_many_failures
 
+
+def no_password_in_clear():
+    """RFC 2595 §4, RFC 8314 §3: a client not allowed to sign in in clear is offered STLS
+    only; USER, PASS and AUTH are refused before it, and work after it."""
+    p = plain()
+    caps = p.capa()
+    assert "STLS" in caps, caps
+    assert "USER" not in caps and "SASL" not in caps, caps
+    fails(p.user, USER, code="[AUTH]")
+    fails(p.pass_, PASS, code="[AUTH]")
+    plain_response = base64.b64encode(f"\0{USER}\0{PASS}".encode()).decode()
+    fails(p._shortcmd, "AUTH PLAIN " + plain_response, code="[AUTH]")
+    fails(p._shortcmd, "AUTH", code="[AUTH]")
+    p.stls(context())
+    caps = p.capa()
+    assert "USER" in caps and "SASL" in caps, caps
+    signed_in(p)
+    count, _ = p.stat()
+    assert count == len(MESSAGES), count
+    p.quit()
+
+
+SCENARIOS["no_password_in_clear"] = no_password_in_clear
+
 if __name__ == "__main__":
     SCENARIOS[sys.argv[1]]()

@@ -116,6 +116,19 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Response {
             *r.status_mut() = StatusCode::UNAUTHORIZED;
             r
         }
+        // The sign-in throttle, shared with the mail services, refuses this address for now.
+        Err(CoreError::SignInRefused { retry_after_secs }) => {
+            let mut r = login_page(
+                &brand,
+                Some("Too many failed sign-ins from your address: try again later."),
+                login,
+            );
+            *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            r
+        }
         Err(e) => {
             tracing::warn!(error = %e, "panel sign-in could not complete");
             let mut r = login_page(&brand, Some("Sign-in is unavailable right now."), login);

@@ -8,9 +8,9 @@
 //! - [`cmd`]: one file per command (`putscript.rs`, `setactive.rs`, ...).
 //! - `session` (private): the connection loop, its states, STARTTLS and sign-in.
 //!
-//! SASL PLAIN is offered over TLS, and over plaintext only to loopback clients when
-//! [`ManageSieve::plaintext_on_loopback`] allows it (the default, as the other services run
-//! on loopback in tests and in the default configuration).
+//! SASL PLAIN is offered over TLS, and over plaintext only to the clients the core allows to
+//! sign in in clear (loopback and `[signin] cleartext_networks`, RFC 5804 §2.1). Failed
+//! sign-ins go through the core's throttle, shared with every other service.
 
 pub mod cmd;
 pub mod parse;
@@ -27,8 +27,6 @@ use tokio::io::AsyncWriteExt;
 
 /// Idle time after which a session is closed.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
-/// The delay after the first failed sign-in; it doubles with each further one (capped).
-pub const FAILURE_DELAY: Duration = Duration::from_millis(500);
 /// Failed sign-ins after which the connection is closed.
 pub const MAX_FAILURES: u32 = 5;
 /// Commands one connection may send.
@@ -44,8 +42,7 @@ pub struct ManageSieve {
     extensions: Arc<str>,
     max_redirects: usize,
     idle_timeout: Duration,
-    failure_delay: Duration,
-    plaintext_on_loopback: bool,
+    plaintext_allowed: bool,
     max_commands: u64,
 }
 
@@ -67,8 +64,7 @@ impl ManageSieve {
             extensions: cmd::capability::sieve_extensions().into(),
             max_redirects: MAX_REDIRECTS,
             idle_timeout: IDLE_TIMEOUT,
-            failure_delay: FAILURE_DELAY,
-            plaintext_on_loopback: true,
+            plaintext_allowed: true,
             max_commands: MAX_COMMANDS,
         }
     }
@@ -79,16 +75,11 @@ impl ManageSieve {
         self
     }
 
-    /// Sets the delay after a first failed sign-in (it doubles with each failure).
-    pub fn failure_delay(mut self, delay: Duration) -> Self {
-        self.failure_delay = delay;
-        self
-    }
-
-    /// Whether SASL PLAIN is offered without TLS to clients on loopback addresses. Other
-    /// clients must always use STARTTLS first.
+    /// Whether SASL PLAIN may be offered without TLS at all: `true` (the default) offers it
+    /// to the clients the core allows to sign in in clear (loopback and `[signin]
+    /// cleartext_networks`); `false` requires STARTTLS from everyone.
     pub fn plaintext_on_loopback(mut self, allow: bool) -> Self {
-        self.plaintext_on_loopback = allow;
+        self.plaintext_allowed = allow;
         self
     }
 

@@ -40,7 +40,9 @@ enum Next {
 struct Session<'a> {
     svc: &'a ManageSieve,
     remote: String,
-    loopback: bool,
+    /// A password may be sent before TLS from this client (loopback, or a network the
+    /// operator allows: `[signin] cleartext_networks`).
+    cleartext_ok: bool,
     is_tls: bool,
     can_starttls: bool,
     commands: u64,
@@ -58,7 +60,7 @@ pub(super) async fn run(svc: &ManageSieve, conn: Connection) {
     let s = Session {
         svc,
         remote: conn.peer().ip().to_string(),
-        loopback: conn.peer().ip().is_loopback(),
+        cleartext_ok: svc.plaintext_allowed && svc.core.cleartext_sign_in(conn.peer().ip()),
         is_tls: conn.is_tls(),
         can_starttls: conn.can_starttls(),
         commands: 0,
@@ -186,7 +188,8 @@ impl Session<'_> {
     /// What the capability list offers now.
     fn offer(&self) -> Offer {
         Offer {
-            plain: self.is_tls || (self.loopback && self.svc.plaintext_on_loopback),
+            // RFC 5804 §2.1: SASL PLAIN is not offered before TLS.
+            plain: self.is_tls || self.cleartext_ok,
             starttls: self.can_starttls
                 && !self.is_tls
                 && !matches!(self.state, State::Authenticated { .. }),
@@ -348,6 +351,19 @@ impl Session<'_> {
                 (Reply::ok("authenticated"), Next::Continue)
             }
             Ok(_) | Err(CoreError::AuthFailed) => self.failed().await,
+            // RFC 5804 §1.3: TRYLATER; the password was not checked.
+            Err(CoreError::SignInRefused { retry_after_secs }) => {
+                let (_, next) = self.failed().await;
+                let text = format!(
+                    "too many failed sign-ins from your address; try again in {retry_after_secs} s"
+                );
+                let reply = if next == Next::Close {
+                    Reply::bye(Some(Code::TryLater), &text)
+                } else {
+                    Reply::no(Some(Code::TryLater), &text)
+                };
+                (reply, next)
+            }
             Err(e) => {
                 warn!(error = %e, "sign-in failed");
                 (
@@ -358,8 +374,8 @@ impl Session<'_> {
         }
     }
 
-    /// A failed sign-in: a delay that doubles with each failure, and the end of the
-    /// connection after [`super::MAX_FAILURES`].
+    /// A failed sign-in (already slowed down by the core's throttle, shared with every other
+    /// service), and the end of the connection after [`super::MAX_FAILURES`].
     async fn failed(&mut self) -> (Reply, Next) {
         let failures = match &mut self.state {
             State::NotAuthenticated { failures } | State::SaslResponse { failures } => {
@@ -368,11 +384,6 @@ impl Session<'_> {
             }
             State::Authenticated { .. } => super::MAX_FAILURES,
         };
-        let delay = self
-            .svc
-            .failure_delay
-            .saturating_mul(1 << failures.saturating_sub(1).min(4));
-        tokio::time::sleep(delay).await;
         if failures >= super::MAX_FAILURES {
             return (Reply::bye(None, "too many failed sign-ins"), Next::Close);
         }

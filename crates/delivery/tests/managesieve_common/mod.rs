@@ -36,11 +36,32 @@ fn self_signed() -> TlsConfig {
 
 /// Starts a server; `configure` adjusts the service (limits, plaintext policy).
 pub async fn start(limits: SieveLimits, configure: fn(ManageSieve) -> ManageSieve) -> Server {
+    let policy = marque_core::signin::SignInPolicy {
+        throttle: marque_core::signin::ThrottleConfig {
+            first_delay: Duration::ZERO,
+            max_delay: Duration::ZERO,
+            account_max_delay: Duration::ZERO,
+            ban_after: 1000,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    start_with_policy(limits, policy, configure).await
+}
+
+/// Starts a server whose core follows `policy` (the sign-in throttle, the networks allowed
+/// to sign in in clear).
+pub async fn start_with_policy(
+    limits: SieveLimits,
+    policy: marque_core::signin::SignInPolicy,
+    configure: fn(ManageSieve) -> ManageSieve,
+) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
     let core = Core::open_with(store, HashCost::insecure_for_tests())
         .expect("open core")
-        .with_sieve_limits(limits);
+        .with_sieve_limits(limits)
+        .with_sign_in_policy(policy);
     core.bootstrap(None).await.expect("bootstrap");
     let op = Actor::operator();
     let customer = core
@@ -84,7 +105,7 @@ pub async fn start(limits: SieveLimits, configure: fn(ManageSieve) -> ManageSiev
     let port = tcp.local_addr().expect("addr").port();
     let listener = Listener::new("managesieve", tcp).starttls(self_signed());
     let shutdown = Shutdown::new();
-    let handler = configure(ManageSieve::new(&core, "sieve.test").failure_delay(Duration::ZERO));
+    let handler = configure(ManageSieve::new(&core, "sieve.test"));
     tokio::spawn(serve(
         listener,
         Arc::new(handler),

@@ -10,6 +10,7 @@ mod mail;
 mod outbound;
 mod raw;
 mod service;
+mod signin;
 mod smtp;
 mod validate;
 mod webhooks;
@@ -60,6 +61,9 @@ pub struct Config {
     pub acme: Acme,
     /// `[webhooks]`: ranges webhooks may reach besides public addresses.
     pub webhooks: Webhooks,
+    /// `[signin]`: the throttle of failed sign-ins shared by every service, and the client
+    /// networks that may send a password before TLS.
+    pub signin: marque_core::signin::SignInPolicy,
 }
 
 /// `[server]`.
@@ -309,6 +313,27 @@ impl Config {
             shown.join(", ")
         };
         let _ = writeln!(s, "dns          {dns}");
+        let t = self.signin.throttle;
+        let clear: Vec<String> = self
+            .signin
+            .cleartext_networks
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let _ = writeln!(
+            s,
+            "signin       failures delayed {}..{} ms, address refused after {} for {} s; \
+             passwords before TLS from {}",
+            t.first_delay.as_millis(),
+            t.max_delay.as_millis(),
+            t.ban_after,
+            t.window.as_secs(),
+            if clear.is_empty() {
+                "nowhere".to_string()
+            } else {
+                clear.join(", ")
+            }
+        );
         let _ = writeln!(
             s,
             "mail         DMARC p=reject {}, {} messages and {} recipients per user and hour",

@@ -43,7 +43,11 @@ pub struct Smtp {
     pub data_timeout: Duration,
     /// Port 25 waits this long before the greeting and refuses clients that talk first.
     pub greeting_delay: Duration,
-    /// Delay before answering the first failed AUTH; doubled for each further one.
+    /// Delay before answering the first failed AUTH; doubled for each further one. These four
+    /// are the older names of `[signin]`'s throttle keys ([`Config::sign_in_policy`] reads
+    /// them), which now apply to every service.
+    ///
+    /// [`Config::sign_in_policy`]: super::Config::sign_in_policy
     pub auth_failure_delay: Duration,
     /// Longest such delay.
     pub auth_failure_max_delay: Duration,
@@ -66,10 +70,6 @@ impl Smtp {
         c.command_timeout = self.command_timeout;
         c.data_timeout = self.data_timeout;
         c.greeting_delay = self.greeting_delay;
-        c.auth_throttle.first_delay = self.auth_failure_delay;
-        c.auth_throttle.max_delay = self.auth_failure_max_delay;
-        c.auth_throttle.ban_after = self.auth_ban_after;
-        c.auth_throttle.window = self.auth_ban;
         c.dmarc_reject = self.dmarc_reject;
         c
     }
@@ -206,10 +206,13 @@ mod tests {
         assert_eq!(s.command_timeout, d.command_timeout);
         assert_eq!(s.data_timeout, d.data_timeout);
         assert_eq!(s.greeting_delay, d.greeting_delay);
-        assert_eq!(s.auth_throttle.first_delay, d.auth_throttle.first_delay);
-        assert_eq!(s.auth_throttle.max_delay, d.auth_throttle.max_delay);
-        assert_eq!(s.auth_throttle.ban_after, d.auth_throttle.ban_after);
-        assert_eq!(s.auth_throttle.window, d.auth_throttle.window);
+        // The AUTH throttle is the core's, shared by every service (`[signin]`).
+        let t = c.sign_in_policy().throttle;
+        let d = marque_core::signin::ThrottleConfig::default();
+        assert_eq!(t.first_delay, d.first_delay);
+        assert_eq!(t.max_delay, d.max_delay);
+        assert_eq!(t.ban_after, d.ban_after);
+        assert_eq!(t.window, d.window);
     }
 
     #[test]
@@ -230,10 +233,12 @@ mod tests {
         assert_eq!(s.command_timeout.as_secs(), 60);
         assert_eq!(s.data_timeout.as_secs(), 30);
         assert!(s.greeting_delay.is_zero());
-        assert_eq!(s.auth_throttle.first_delay.as_millis(), 500);
-        assert_eq!(s.auth_throttle.max_delay.as_millis(), 4000);
-        assert_eq!(s.auth_throttle.ban_after, 4);
-        assert_eq!(s.auth_throttle.window.as_secs(), 120);
+        // The older [smtp] names of the shared sign-in throttle's keys.
+        let t = c.sign_in_policy().throttle;
+        assert_eq!(t.first_delay.as_millis(), 500);
+        assert_eq!(t.max_delay.as_millis(), 4000);
+        assert_eq!(t.ban_after, 4);
+        assert_eq!(t.window.as_secs(), 120);
     }
 
     #[test]

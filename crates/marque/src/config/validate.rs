@@ -63,6 +63,7 @@ impl Report {
             "dns",
             "smtp",
             "submission",
+            "signin",
             "outbound",
             "sieve",
             "acme",
@@ -95,6 +96,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let log: raw::Log = report.section("log", table.remove("log"));
     let store: raw::Store = report.section("store", table.remove("store"));
     let smtp: super::smtp::Raw = report.section("smtp", table.remove("smtp"));
+    let signin: super::signin::Raw = report.section("signin", table.remove("signin"));
     let sieve: marque_delivery::SieveConfig = report.section("sieve", table.remove("sieve"));
     let outbound: super::outbound::RawOutbound =
         report.section("outbound", table.remove("outbound"));
@@ -107,7 +109,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     for key in table.keys() {
         report.add(
             key.clone(),
-            "unknown section (expected server, listeners, limits, tls, log, store, dns, smtp, submission, outbound, sieve, acme or webhooks)",
+            "unknown section (expected server, listeners, limits, tls, log, store, dns, smtp, submission, signin, outbound, sieve, acme or webhooks)",
         );
     }
 
@@ -117,6 +119,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let log = check_log(&mut report, log);
     let store = check_store(&mut report, store);
     let dns = super::mail::check_dns(&mut report, dns);
+    let signin = super::signin::check(&mut report, signin, super::signin::Older::of(&smtp));
     let smtp = super::smtp::check(&mut report, smtp);
     check_input_memory(&mut report, &limits, &smtp);
     let submission = super::mail::check_submission(&mut report, submission);
@@ -148,6 +151,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
         outbound,
         acme,
         webhooks,
+        signin,
     })
 }
 

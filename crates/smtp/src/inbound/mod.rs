@@ -3,9 +3,11 @@
 //!
 //! Each command has its own module that parses its arguments apart from I/O; the session
 //! ([`session`]) holds the state machine and the I/O; [`transaction`] resolves recipients and
-//! hands accepted messages to local delivery; [`throttle`] slows down and bans addresses that
-//! keep failing AUTH; [`io`] reads bounded lines; [`data`] collects the content, which [`spool`]
-//! keeps mostly on disk until the process-wide input budget lets it be checked and stored; [`trace`] writes `Received:`; `authenticate`
+//! hands accepted messages to local delivery; AUTH failures are slowed down and banned by
+//! the core's sign-in throttle (`marque_core::signin`), shared with every other service;
+//! [`io`] reads bounded lines; [`data`] collects the content, which [`spool`] keeps mostly on
+//! disk until the process-wide input budget lets it be checked and stored; [`trace`] writes
+//! `Received:`; `authenticate`
 //! checks (port 25) or signs (submission) the content before delivery.
 
 pub mod auth;
@@ -22,7 +24,6 @@ pub mod reply;
 pub mod session;
 pub mod spool;
 pub mod success;
-pub mod throttle;
 pub mod trace;
 pub mod transaction;
 
@@ -56,8 +57,6 @@ pub struct Config {
     /// On the MX listener, how long to wait before the greeting: a client that talks first is
     /// refused (RFC 5321 §3.1: the client waits for the greeting). Zero turns the check off.
     pub greeting_delay: Duration,
-    /// AUTH failure delays and the temporary ban.
-    pub auth_throttle: throttle::ThrottleConfig,
     /// Local delivery: the Sieve engine (`[sieve]` limits) and the outbound queue.
     pub delivery: marque_delivery::Environment,
     /// DNS servers for SPF, DKIM and DMARC; empty: the system's `resolv.conf`.
@@ -89,13 +88,6 @@ impl Config {
             data_timeout: Duration::from_secs(180),
             max_conversation: 400,
             greeting_delay: Duration::from_secs(1),
-            auth_throttle: throttle::ThrottleConfig {
-                first_delay: Duration::from_secs(1),
-                max_delay: Duration::from_secs(16),
-                ban_after: 10,
-                window: Duration::from_secs(900),
-                max_entries: 100_000,
-            },
             delivery: marque_delivery::Environment {
                 hostname: hostname.to_string(),
                 ..Default::default()
@@ -115,7 +107,6 @@ impl Config {
 pub struct Smtp {
     core: Core,
     config: Arc<Config>,
-    throttle: Arc<throttle::AuthThrottle>,
     authn: Arc<crate::authn::Authn>,
 }
 
@@ -129,7 +120,6 @@ impl Smtp {
                 &config.nameservers,
                 config.submission_limits,
             )),
-            throttle: Arc::new(throttle::AuthThrottle::new(config.auth_throttle)),
             config: Arc::new(config),
         }
     }
@@ -140,7 +130,6 @@ impl Handler for Smtp {
         session::Session::new(
             self.core.clone(),
             self.config.clone(),
-            self.throttle.clone(),
             self.authn.clone(),
             &conn,
         )

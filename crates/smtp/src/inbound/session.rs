@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use marque_core::authlog::Attempt;
 use marque_core::net::Connection;
-use marque_core::{AccountId, Core, Role, TenantId};
+use marque_core::{AccountId, Core, CoreError, Role, TenantId};
 use tokio::time::timeout;
 use tracing::{debug, info, instrument, warn};
 
@@ -22,7 +22,6 @@ use super::io::{Line, LineIo};
 use super::mail::MailFrom;
 use super::rcpt::RcptTo;
 use super::reply::Reply;
-use super::throttle::AuthThrottle;
 use super::transaction::Transaction;
 
 /// Which listener the client came in through.
@@ -97,7 +96,6 @@ pub struct Session {
     /// The conversation since the last transaction record.
     pub(super) talk: Vec<String>,
     pub(super) transactions: u32,
-    throttle: Arc<AuthThrottle>,
     pub(super) authn: Arc<crate::authn::Authn>,
 }
 
@@ -110,7 +108,6 @@ impl Session {
     pub fn new(
         core: Core,
         cfg: Arc<Config>,
-        throttle: Arc<AuthThrottle>,
         authn: Arc<crate::authn::Authn>,
         conn: &Connection,
     ) -> Self {
@@ -127,7 +124,6 @@ impl Session {
             errors: 0,
             talk: Vec::new(),
             transactions: 0,
-            throttle,
             authn,
         }
     }
@@ -251,7 +247,11 @@ impl Session {
     /// Refuses a client that is banned for AUTH failures, or (MX) that talks before the
     /// greeting.
     async fn pre_greeting(&mut self, io: &mut LineIo) -> Option<Reply> {
-        if self.service.is_submission() && self.throttle.banned(self.peer.ip()) {
+        // The sign-in throttle is shared by every service: an address refused for failures
+        // on IMAP or POP3 is refused here too.
+        if self.service.is_submission()
+            && matches!(self.core.sign_in_ban(self.peer.ip()).await, Ok(Some(_)))
+        {
             return Some(Reply::new(
                 421,
                 "4.7.0",
@@ -675,36 +675,50 @@ impl Session {
             remote: &remote,
             mechanism: mech.name(),
         };
+        let ip = self.peer.ip();
+        // Core::sign_in applies the shared throttle: it waits out the delay of recent
+        // failures, refuses a banned address, and answers a failure only after its delay.
         let user = match self.core.sign_in(attempt, &password).await {
             Ok(actor) => match actor.principal.role {
                 // Staff logins are for the panel and API, not for mail.
-                Role::User { account, .. } | Role::Postmaster { account, .. } => Some(User {
+                Role::User { account, .. } | Role::Postmaster { account, .. } => Ok(User {
                     login: actor.principal.name.clone(),
                     account,
                     path: actor.principal.path.clone(),
                 }),
-                _ => None,
+                _ => Err(CoreError::AuthFailed),
             },
-            Err(_) => None,
+            Err(e) => Err(e),
         };
-        let ip = self.peer.ip();
         match user {
-            Some(u) => {
-                self.throttle.succeeded(ip);
+            Ok(u) => {
                 self.user = Some(u);
                 self.reply(io, Reply::new(235, "2.7.0", "Authentication successful"));
                 Flow::Continue
             }
-            None => {
-                // The same reply and a growing delay whatever was wrong (no user enumeration).
-                tokio::time::sleep(self.throttle.failed(ip)).await;
+            Err(CoreError::SignInRefused { .. }) => {
+                let r = Reply::new(421, "4.7.0", "Too many authentication failures, try later");
+                self.reply(io, r);
+                Flow::Close
+            }
+            Err(CoreError::AuthFailed) => {
+                // The same reply whatever was wrong (no user enumeration).
                 let r = Reply::new(535, "5.7.8", "Authentication credentials invalid");
                 self.reply(io, r);
-                if self.throttle.banned(ip) {
+                if matches!(self.core.sign_in_ban(ip).await, Ok(Some(_))) {
                     let r = Reply::new(421, "4.7.0", "Too many authentication failures, try later");
                     self.reply(io, r);
                     return Flow::Close;
                 }
+                Flow::Continue
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "AUTH could not complete");
+                // RFC 4954 §6: a temporary failure of the server, not of the credentials.
+                self.reply(
+                    io,
+                    Reply::new(454, "4.7.0", "Temporary authentication failure"),
+                );
                 Flow::Continue
             }
         }

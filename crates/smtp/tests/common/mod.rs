@@ -74,16 +74,32 @@ pub fn test_config() -> Config {
     c.max_message_size = 64 * 1024;
     c.max_recipients = 5;
     c.greeting_delay = std::time::Duration::ZERO;
-    c.auth_throttle.first_delay = std::time::Duration::from_millis(1);
-    c.auth_throttle.max_delay = std::time::Duration::from_millis(1);
     c
+}
+
+/// The core's sign-in throttle for tests: 1 ms delays, the default ban.
+pub fn fast_sign_in() -> marque_core::signin::ThrottleConfig {
+    marque_core::signin::ThrottleConfig {
+        first_delay: std::time::Duration::from_millis(1),
+        max_delay: std::time::Duration::from_millis(1),
+        account_max_delay: std::time::Duration::from_millis(1),
+        ..Default::default()
+    }
 }
 
 pub async fn start() -> Server {
     start_with(test_config()).await
 }
 
-pub async fn start_with(mut config: Config) -> Server {
+pub async fn start_with(config: Config) -> Server {
+    start_with_sign_in(config, fast_sign_in()).await
+}
+
+/// Starts with the sign-in throttle set to `throttle` (the core's, shared by every service).
+pub async fn start_with_sign_in(
+    mut config: Config,
+    throttle: marque_core::signin::ThrottleConfig,
+) -> Server {
     // Never the system's resolver: an empty zone answers everything at once.
     let own_dns = if config.nameservers.is_empty() {
         let d = dns::serve(vec![dns::Zone::new("test.invalid")]).await;
@@ -94,7 +110,12 @@ pub async fn start_with(mut config: Config) -> Server {
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
-    let core = Core::open_with(store, HashCost::insecure_for_tests()).expect("open core");
+    let core = Core::open_with(store, HashCost::insecure_for_tests())
+        .expect("open core")
+        .with_sign_in_policy(marque_core::signin::SignInPolicy {
+            throttle,
+            ..Default::default()
+        });
     core.bootstrap(None).await.expect("bootstrap");
     let op = Actor::operator();
     let customer = core

@@ -29,6 +29,11 @@ pub async fn run(s: &mut Session, mechanism: &str, initial: Option<String>) -> i
     if mechanism != "PLAIN" {
         return Ok(Outcome::No("[CANNOT] unsupported mechanism".into()));
     }
+    // RFC 9051 §6.2.2 and §11.1: PLAIN sends the password as it is; refused before TLS
+    // (before the continuation, so that the client does not send it).
+    if !s.may_send_password() {
+        return Ok(login::privacy_required());
+    }
     let response = match initial {
         // RFC 4959 §3: "=" is an empty initial response.
         Some(r) if r == "=" => String::new(),

@@ -1,13 +1,13 @@
-//! LOGIN (RFC 3501 §6.2.3), and the sign-in both LOGIN and AUTHENTICATE end in: the core
-//! checks the password and writes the authentication-log record; a failure costs a delay that
-//! grows with each one from the same address (across connections), and too many on one
-//! connection end it.
+//! LOGIN (RFC 3501 §6.2.3, RFC 9051 §6.2.3), and the sign-in both LOGIN and AUTHENTICATE end
+//! in: the core checks the password, writes the authentication-log record and applies the
+//! sign-in throttle shared by every service (a failure is answered after a delay that grows
+//! per client address and per login; a banned address is refused). Too many failures on one
+//! connection end it. Without TLS, only clients the operator allows may sign in at all.
 
 use std::io;
-use std::time::Duration;
 
-use marque_core::Role;
 use marque_core::authlog::Attempt;
+use marque_core::{CoreError, Role};
 
 use crate::imap::session::{Outcome, Session};
 use crate::imap::state::{State, User};
@@ -15,9 +15,11 @@ use crate::imap::state::{State, User};
 /// Failed sign-ins allowed on one connection before it is closed.
 pub const MAX_FAILURES: u32 = 5;
 
-/// The delay after the `n`th failure: 0.5 s, 1 s, 2 s, 4 s, capped at 8 s.
-pub fn failure_delay(n: u32) -> Duration {
-    Duration::from_millis(500u64 << n.saturating_sub(1).min(4))
+/// The refusal of a password sent before TLS where the operator does not allow it
+/// (RFC 9051 §6.2.3 and §7.1: LOGINDISABLED is advertised and the command answered with
+/// PRIVACYREQUIRED, RFC 5530 §3).
+pub fn privacy_required() -> Outcome {
+    Outcome::No("[PRIVACYREQUIRED] use STARTTLS (or port 993) before signing in".into())
 }
 
 /// Applies LOGIN.
@@ -27,6 +29,9 @@ pub async fn run(
     password: &str,
     mechanism: &str,
 ) -> io::Result<Outcome> {
+    if !s.may_send_password() {
+        return Ok(privacy_required());
+    }
     sign_in(s, login, password, mechanism).await
 }
 
@@ -44,10 +49,7 @@ pub async fn sign_in(
         remote: &s.remote,
         mechanism,
     };
-    let result = {
-        let _turn = s.ctx.sign_ins.acquire().await.map_err(io::Error::other)?;
-        s.ctx.core.sign_in(attempt, password).await
-    };
+    let result = s.ctx.core.sign_in(attempt, password).await;
     // Staff principals have no mailbox: they may not use the mail protocols.
     let account = match &result {
         Ok(actor) => match actor.principal.role {
@@ -88,29 +90,23 @@ pub async fn sign_in(
                 }
                 _ => MAX_FAILURES,
             };
-            let recent = match s.remote.parse() {
-                Ok(ip) => s.ctx.failures.record(ip),
-                Err(_) => failures,
-            };
-            tokio::time::sleep(failure_delay(failures.max(recent))).await;
             if failures >= MAX_FAILURES {
                 s.io.line("* BYE too many failed sign-ins");
                 s.state = State::Logout;
             }
-            // RFC 5530 §3: AUTHENTICATIONFAILED says nothing about which part was wrong.
-            Ok(Outcome::No(
-                "[AUTHENTICATIONFAILED] invalid credentials".into(),
-            ))
+            Ok(match result {
+                // RFC 5530 §3: UNAVAILABLE, a temporary refusal; the password was not checked.
+                Err(CoreError::SignInRefused { retry_after_secs }) => Outcome::No(format!(
+                    "[UNAVAILABLE] too many failed sign-ins from your address; try again in \
+                     {retry_after_secs} s"
+                )),
+                Err(e @ (CoreError::Store(_) | CoreError::Task(_) | CoreError::Hash(_))) => {
+                    tracing::warn!(error = %e, "sign-in could not complete");
+                    Outcome::No("[UNAVAILABLE] cannot sign in now".into())
+                }
+                // RFC 5530 §3: AUTHENTICATIONFAILED says nothing about which part was wrong.
+                _ => Outcome::No("[AUTHENTICATIONFAILED] invalid credentials".into()),
+            })
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn delays_grow_and_stop_growing() {
-        use super::failure_delay;
-        assert!(failure_delay(2) > failure_delay(1));
-        assert_eq!(failure_delay(10), failure_delay(5));
     }
 }

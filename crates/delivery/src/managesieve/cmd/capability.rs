@@ -7,7 +7,7 @@ use super::super::response::{Reply, string};
 /// What the capability list depends on in the session.
 #[derive(Debug, Clone, Copy)]
 pub struct Offer {
-    /// SASL PLAIN may be used now (TLS, or plaintext allowed on loopback).
+    /// SASL PLAIN may be used now (TLS, or a client allowed to sign in in clear).
     pub plain: bool,
     /// STARTTLS can be offered.
     pub starttls: bool,
