@@ -104,7 +104,8 @@ async fn an_append_waits_for_room_in_the_input_budget() {
     let budget = InputBudget::new(1024 * 1024, Duration::from_millis(250));
     let server = common::start_configured(Offer::Plain, Default::default(), move |h| {
         h.with_input_budget(budget)
-    }).await;
+    })
+    .await;
     let mut a = Client::connect(server.port).await;
     let mut b = Client::connect(server.port).await;
     a.login().await;
