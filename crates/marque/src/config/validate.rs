@@ -53,7 +53,7 @@ impl Report {
 
     /// Orders problems as the sections are documented, keeping each section's own order.
     fn sorted(mut self) -> Vec<Problem> {
-        const ORDER: [&str; 13] = [
+        const ORDER: [&str; 14] = [
             "server",
             "listeners",
             "limits",
