@@ -11,87 +11,12 @@
 //! something else at delivery time (DNS rebinding) gains nothing.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::str::FromStr;
 
 use crate::Core;
 use crate::dns::compare::Lookup;
 use crate::dns::resolve::Resolver;
 
-/// An address range: `10.0.0.0/8`, `fd00::/8`, or one address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Network {
-    addr: IpAddr,
-    prefix: u8,
-}
-
-impl Network {
-    /// True if `ip` lies in the range (an IPv4-mapped IPv6 address as its IPv4 address).
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.addr, canonical(ip)) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
-    }
-}
-
-impl FromStr for Network {
-    type Err = String;
-
-    /// `ADDRESS/PREFIX` or a bare address; the address must be the range's first (no host
-    /// bits set), so that `10.1.2.3/8` is not silently read as `10.0.0.0/8`.
-    fn from_str(s: &str) -> Result<Network, String> {
-        let (addr, prefix) = match s.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (s, None),
-        };
-        let addr: IpAddr = addr
-            .parse()
-            .map_err(|_| format!("{s:?} is not an address range like 10.0.0.0/8 or fd00::/8"))?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            None => max,
-            Some(p) => p
-                .parse::<u8>()
-                .ok()
-                .filter(|p| *p <= max)
-                .ok_or_else(|| format!("{s:?}: the prefix length must be 0 to {max}"))?,
-        };
-        let net = Network { addr, prefix };
-        let first = match addr {
-            IpAddr::V4(a) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
-                IpAddr::V4(Ipv4Addr::from(u32::from(a) & mask))
-            }
-            IpAddr::V6(a) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
-                IpAddr::V6(Ipv6Addr::from(u128::from(a) & mask))
-            }
-        };
-        if first != addr {
-            return Err(format!(
-                "{s:?} has host bits set; the range starts at {first}/{prefix}"
-            ));
-        }
-        Ok(net)
-    }
-}
-
-impl std::fmt::Display for Network {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.addr, self.prefix)
-    }
-}
+pub use crate::net::Network;
 
 /// What webhooks may reach: the ranges the provider allows on top of the public internet,
 /// and the platform's own listeners, which stay refused.
@@ -103,17 +28,9 @@ pub struct TargetPolicy {
     pub own: Vec<SocketAddr>,
 }
 
-/// An IPv4-mapped IPv6 address as the IPv4 address it is.
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    }
-}
-
 /// Why an address is not on the public internet (RFC 6890 and its updates), if it is not.
 pub fn special(ip: IpAddr) -> Option<&'static str> {
-    match canonical(ip) {
+    match ip.to_canonical() {
         IpAddr::V4(a) => special_v4(a),
         IpAddr::V6(a) => special_v6(a),
     }
@@ -279,10 +196,10 @@ pub fn host_and_port(url: &str) -> Result<(String, u16), String> {
 impl TargetPolicy {
     /// Refuses an address webhooks may not reach, saying why.
     pub fn vet(&self, addr: SocketAddr) -> Result<(), String> {
-        let ip = canonical(addr.ip());
+        let ip = addr.ip().to_canonical();
         let own = self.own.iter().any(|l| {
             l.port() == addr.port()
-                && (canonical(l.ip()) == ip
+                && (l.ip().to_canonical() == ip
                     || (l.ip().is_unspecified() && (ip.is_loopback() || ip.is_unspecified())))
         });
         if own {

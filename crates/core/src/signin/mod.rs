@@ -4,13 +4,11 @@
 //!
 //! # Layout
 //! - [`throttle`]: the counts per client address and per login, their delays and the ban.
-//! - [`networks`]: address ranges, for the networks allowed to sign in in clear.
 //!
 //! [`crate::Core::sign_in`] waits, refuses or counts through here; a service needs only
 //! [`crate::Core::cleartext_sign_in`] (whether to offer plain-text mechanisms before TLS) and,
 //! for a connection-time refusal, [`crate::Core::sign_in_ban`].
 
-pub mod networks;
 pub mod throttle;
 
 use std::net::IpAddr;
@@ -18,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-pub use networks::Network;
+pub use crate::net::Network;
 use throttle::Subject;
 pub use throttle::ThrottleConfig;
 

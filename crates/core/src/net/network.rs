@@ -1,7 +1,8 @@
-//! Address ranges (`127.0.0.0/8`, `::1`) for the networks allowed to sign in without TLS.
+//! Address ranges (`127.0.0.0/8`, `::1`, `fd00::/8`) in the configuration: the networks that
+//! may sign in without TLS (`[signin]`), the ranges webhooks may reach (`[webhooks]`).
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 /// An IP network: an address and a prefix length. A bare address is a network of one.
@@ -17,15 +18,11 @@ impl Network {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip.to_canonical()) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
+                let mask = mask32(self.prefix);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
+                let mask = mask128(self.prefix);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
@@ -45,6 +42,14 @@ impl Network {
             },
         ]
     }
+}
+
+fn mask32(prefix: u8) -> u32 {
+    u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0)
+}
+
+fn mask128(prefix: u8) -> u128 {
+    u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0)
 }
 
 impl FromStr for Network {
@@ -69,6 +74,17 @@ impl FromStr for Network {
                 .filter(|p| *p <= max)
                 .ok_or_else(|| format!("\"{s}\": the prefix length must be 0 to {max}"))?,
         };
+        // The address must be the range's first, so that `10.1.2.3/8` is not silently read
+        // as `10.0.0.0/8`.
+        let first = match addr {
+            IpAddr::V4(a) => IpAddr::V4(Ipv4Addr::from(u32::from(a) & mask32(prefix))),
+            IpAddr::V6(a) => IpAddr::V6(Ipv6Addr::from(u128::from(a) & mask128(prefix))),
+        };
+        if first != addr {
+            return Err(format!(
+                "\"{s}\" has host bits set; the range starts at {first}/{prefix}"
+            ));
+        }
         Ok(Network { addr, prefix })
     }
 }
@@ -109,7 +125,15 @@ mod tests {
 
     #[test]
     fn bad_networks_are_refused() {
-        for bad in ["", "10.0.0.0/33", "::/129", "host.example", "10.0.0.0/x"] {
+        for bad in [
+            "",
+            "10.0.0.0/33",
+            "::/129",
+            "host.example",
+            "10.0.0.0/x",
+            "10.1.0.0/8",
+            "fd00::1/8",
+        ] {
             assert!(bad.parse::<Network>().is_err(), "{bad}");
         }
     }
