@@ -416,12 +416,7 @@ async fn totp_second_factor_for_staff() {
     use marque_admin::panel::totp::{code_at, unbase32};
     let s = common::start().await;
     seed(&s).await;
-    let now = || {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .as_secs()
-    };
+    let now = marque_store::now_secs;
     let c = Client::new(&s);
     assert_eq!(c.sign_in(RESELLER, RESELLER_PW).status, 303);
     let page = c.get("/admin/totp");

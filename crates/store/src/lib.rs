@@ -24,6 +24,7 @@
 
 pub mod backend;
 pub mod blob;
+pub mod clock;
 pub mod counters;
 pub mod error;
 pub mod ids;
@@ -42,6 +43,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use backend::{Backend, Direction, Durability, Range};
+pub use clock::{now_ms, now_secs};
 pub use error::{Error, Result};
 pub use ids::{AccountId, DomainId, MailboxId, TenantId};
 pub use keyspace::{Key, KeyReader, Keyspace, decode, encode};

@@ -1,7 +1,7 @@
 //! One POP3 session: the greeting, the states of RFC 1939 (AUTHORIZATION, TRANSACTION, UPDATE),
 //! pipelined command lines (RFC 2449 §6.6), STLS and the autologout timer.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use marque_core::authlog::Attempt;
 use marque_core::net::Connection;
@@ -137,10 +137,7 @@ pub(super) async fn run(pop3: &Pop3, mut conn: Connection) {
 
 /// RFC 1939 §4: `+OK` and a banner; the angle-bracketed timestamp is the one APOP would use.
 fn greeting(hostname: &str, session_id: u64) -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
+    let secs = marque_store::now_secs();
     format!("+OK {hostname} POP3 ready <{session_id}.{secs}@{hostname}>\r\n")
 }
 

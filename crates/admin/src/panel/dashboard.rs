@@ -13,13 +13,7 @@ use super::ctx::Ctx;
 use super::domains::visible_domains;
 use super::layout::{bar, bytes, count, total};
 
-/// Milliseconds since the epoch, now.
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
+pub use marque_store::now_ms;
 
 /// MiB to bytes.
 pub fn mib(mb: u64) -> u64 {

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use hmac::{Hmac, Mac};
 use marque_core::authlog::Attempt;
 use marque_core::{CoreError, PrincipalId};
+use marque_store::now_secs;
 use maud::html;
 use rand::RngCore;
 
@@ -43,13 +44,6 @@ pub fn hotp(secret: &[u8], counter: u64) -> u32 {
 /// The code for `unix_secs` (RFC 6238 §4.2).
 pub fn code_at(secret: &[u8], unix_secs: u64) -> String {
     format!("{:06}", hotp(secret, unix_secs / STEP))
-}
-
-fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 /// True if `code` is the code of the current step or one either side.

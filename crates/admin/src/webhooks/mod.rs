@@ -25,6 +25,7 @@ use marque_core::Core;
 use marque_core::net::ShutdownSignal;
 use marque_core::webhook_outbox::{AttemptResult, Due};
 use marque_core::webhook_target::TargetError;
+use marque_store::now_ms;
 use tokio::task::JoinSet;
 use tokio_rustls::rustls::ClientConfig;
 
@@ -86,13 +87,6 @@ impl std::fmt::Debug for Dispatcher {
             .field("settings", &self.settings)
             .finish()
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }
 
 impl Dispatcher {

@@ -137,10 +137,7 @@ pub fn evaluate(
     chains: Vec<Chain>,
     raw: Vec<u8>,
 ) -> marque_store::Result<Evaluated> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = marque_store::now_secs();
     let mut plans = Vec::with_capacity(recipients.len());
     for (r, chain) in recipients.iter().zip(chains) {
         let chain: Vec<ChainScript> = chain
@@ -223,10 +220,7 @@ pub fn bounce_rejected(
     if refused.is_empty() || refused.len() == results.len() || sender.is_empty() {
         return Ok(());
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = marque_store::now_secs();
     let tenant = refused[0].1;
     let list: Vec<Refused> = refused.into_iter().map(|(r, _)| r).collect();
     let msg = OutboundMessage {

@@ -17,6 +17,7 @@ use instant_acme::{Account, AccountCredentials, NewAccount};
 use marque_core::Core;
 use marque_core::cert::{CertSource, Certificate};
 use marque_core::net::{CertResolver, ShutdownSignal};
+use marque_store::now_ms;
 use tracing::{debug, info, warn};
 
 use crate::config::Acme;
@@ -182,11 +183,4 @@ fn is_due(c: &Certificate, now: u64, renew_before: u64) -> bool {
         && c.last_attempt_ms
             .is_some_and(|t| now.saturating_sub(t) < RETRY_AFTER_MS);
     expiring && !resting
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }

@@ -14,6 +14,7 @@ use marque_delivery::{
     AuthResults, Delivery, LocalRecipient, Outcome, RecipientRecord, RecipientResult,
     TransactionRecord,
 };
+use marque_store::now_ms;
 use tracing::warn;
 
 use super::data::{Collected, Collector, Content};
@@ -572,13 +573,6 @@ impl Transaction {
             warn!(error = %e, "cannot write the transaction record");
         }
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 /// Takes room for the content from the process-wide input budget (twice its size: the content

@@ -104,12 +104,7 @@ pub(crate) struct Context {
     pub tls: tls::TlsClient,
 }
 
-pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
+pub(crate) use marque_store::now_ms;
 
 /// Runs the workers until `stop` fires; attempts under way are then given `grace` to finish
 /// (an entry cut off comes back when its lease runs out).

@@ -268,8 +268,5 @@ pub fn unsubscribe(txn: &mut Txn<'_>, account: AccountId, name: &str) -> Result<
 }
 
 pub(crate) fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    i64::try_from(crate::clock::now_secs()).unwrap_or(i64::MAX)
 }
