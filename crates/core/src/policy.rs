@@ -14,6 +14,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod place;
+pub use place::{Place, may};
+
 use crate::ids::{AccountId, DomainId, PlanId, StaffId, TenantId};
 use crate::principal::{Actor, PrincipalId, Role};
 use crate::tenant::{Tenant, TenantKind};

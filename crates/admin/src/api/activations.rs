@@ -7,6 +7,7 @@ use axum::routing::{get, post};
 use marque_core::{ActivationId, TenantId};
 use serde::Deserialize;
 
+use super::docs::{Op, op};
 use super::{Route, route};
 use crate::etag;
 use crate::extract::{Caller, Path, Query};
@@ -22,6 +23,38 @@ pub(crate) fn routes() -> Vec<Route> {
         route("/api/v1/activations/{id}/reject", &["post"], post(reject)),
     ]
 }
+
+/// The operations of this file in the OpenAPI document.
+pub const OPS: &[Op] = &[
+    op(
+        "get",
+        "/api/v1/activations",
+        "List activation requests",
+        None,
+        &["tenant", "limit", "cursor"],
+    ),
+    op(
+        "get",
+        "/api/v1/activations/{id}",
+        "Read an activation",
+        None,
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/activations/{id}/approve",
+        "Approve an activation",
+        None,
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/activations/{id}/reject",
+        "Reject an activation",
+        None,
+        &[],
+    ),
+];
 
 #[derive(Debug, Deserialize)]
 struct ListQuery {

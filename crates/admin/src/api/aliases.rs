@@ -5,7 +5,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
+use serde_json::{Value, json};
 
+use super::docs::{Op, op, types};
 use super::tenants::created;
 use super::{Route, route};
 use crate::etag;
@@ -23,6 +25,55 @@ pub(crate) fn routes() -> Vec<Route> {
             get(show).patch(update).delete(remove),
         ),
     ]
+}
+
+/// The operations of this file in the OpenAPI document.
+pub const OPS: &[Op] = &[
+    op(
+        "get",
+        "/api/v1/aliases",
+        "List a domain's aliases",
+        None,
+        &["domain", "limit", "cursor"],
+    ),
+    op(
+        "post",
+        "/api/v1/aliases",
+        "Create an alias",
+        Some("NewAlias"),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/aliases/{address}",
+        "Read an alias",
+        None,
+        &[],
+    ),
+    op(
+        "patch",
+        "/api/v1/aliases/{address}",
+        "Replace an alias's targets",
+        Some("AliasChanges"),
+        &[],
+    ),
+    op(
+        "delete",
+        "/api/v1/aliases/{address}",
+        "Delete an alias",
+        None,
+        &[],
+    ),
+];
+
+/// The request bodies of this file, in `components/schemas`.
+pub fn schemas() -> Value {
+    let s = types::string();
+    let strs = types::strings();
+    json!({
+        "NewAlias": types::object(json!({"address": s, "targets": strs}), &["address", "targets"]),
+        "AliasChanges": types::object(json!({"targets": strs}), &["targets"]),
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -14,7 +14,7 @@ use marque_core::{Actor, Brand, BrandOf, Colours, CoreError, TenantId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::docs::Op;
+use super::docs::{IMAGE_BODY, Op, op};
 use super::{Route, route};
 use crate::extract::{Caller, Json, Path};
 use crate::problem::{ApiResult, Problem};
@@ -56,21 +56,6 @@ pub(crate) fn routes() -> Vec<Route> {
     ]
 }
 
-const fn op(
-    method: &'static str,
-    path: &'static str,
-    summary: &'static str,
-    body: Option<&'static str>,
-) -> Op {
-    Op {
-        method,
-        path,
-        summary,
-        body,
-        query: &[],
-    }
-}
-
 /// The operations of this file in the OpenAPI document.
 pub const OPS: &[Op] = &[
     op(
@@ -78,78 +63,93 @@ pub const OPS: &[Op] = &[
         "/api/v1/brands",
         "The brand records the caller may see",
         None,
+        &[],
     ),
     op(
         "get",
         "/api/v1/tenants/{id}/brand",
         "A tenant's own brand",
         None,
+        &[],
     ),
     op(
         "put",
         "/api/v1/tenants/{id}/brand",
         "Set a tenant's brand (custom branding plan; own hostnames need custom TLS)",
         Some("BrandInput"),
+        &[],
     ),
     op(
         "delete",
         "/api/v1/tenants/{id}/brand",
         "Remove a tenant's brand and free its hostnames",
         None,
+        &[],
     ),
     op(
         "get",
         "/api/v1/domains/{name}/brand",
         "A domain's own brand",
         None,
+        &[],
     ),
     op(
         "put",
         "/api/v1/domains/{name}/brand",
         "Set a domain's brand, overriding its tenant's",
         Some("BrandInput"),
+        &[],
     ),
     op(
         "delete",
         "/api/v1/domains/{name}/brand",
         "Remove a domain's brand and free its hostnames",
         None,
+        &[],
     ),
     op(
         "put",
         "/api/v1/tenants/{id}/brand/logo",
         "Upload a tenant brand's logo (PNG, JPEG or WebP, at most 256 KiB)",
-        Some(LOGO_BODY),
+        Some(IMAGE_BODY),
+        &[],
     ),
     op(
         "delete",
         "/api/v1/tenants/{id}/brand/logo",
         "Remove a tenant brand's logo",
         None,
+        &[],
     ),
     op(
         "put",
         "/api/v1/domains/{name}/brand/logo",
         "Upload a domain brand's logo (PNG, JPEG or WebP, at most 256 KiB)",
-        Some(LOGO_BODY),
+        Some(IMAGE_BODY),
+        &[],
     ),
     op(
         "delete",
         "/api/v1/domains/{name}/brand/logo",
         "Remove a domain brand's logo",
         None,
+        &[],
     ),
     op(
         "get",
         "/api/v1/domains/{name}/brand/effective",
         "The brand a domain shows, and where it comes from",
         None,
+        &[],
     ),
-    op("get", "/brand/logo/{id}", "A logo image (public)", None),
+    op(
+        "get",
+        "/brand/logo/{id}",
+        "A logo image (public)",
+        None,
+        &[],
+    ),
 ];
-
-/// The body name the OpenAPI document turns into an image request body.
-pub const LOGO_BODY: &str = "image";
 
 /// The schemas of this file.
 pub fn schemas() -> Value {

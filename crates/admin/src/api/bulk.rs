@@ -10,8 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use marque_core::{NewMailbox, Tier};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
+use super::docs::{Op, op, types};
 use super::{Route, route};
 use crate::extract::Caller;
 use crate::problem::{ApiResult, Problem};
@@ -27,6 +28,28 @@ pub(crate) fn routes() -> Vec<Route> {
         &["post"],
         post(bulk).layer(DefaultBodyLimit::max(crate::state::MAX_UPLOAD)),
     )]
+}
+
+/// The operations of this file in the OpenAPI document.
+pub const OPS: &[Op] = &[op(
+    "post",
+    "/api/v1/mailboxes/bulk",
+    "Create many mailboxes (JSON or CSV), a result per row",
+    Some("BulkMailboxes"),
+    &[],
+)];
+
+/// The request bodies of this file, in `components/schemas`.
+pub fn schemas() -> Value {
+    let s = types::string();
+    let b = types::boolean();
+    let tier = types::tier();
+    let mb1 = types::mib();
+    json!({
+        "BulkMailboxes": types::object(json!({"mailboxes": {"type": "array", "maxItems": 10000, "items": types::object(json!({
+            "address": s, "password": s, "quota_mb": mb1, "tier": tier, "postmaster": b}), &["address", "password"])}}),
+            &["mailboxes"]),
+    })
 }
 
 /// One row.

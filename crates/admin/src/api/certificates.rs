@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::docs::Op;
+use super::docs::{Op, op};
 use super::{Route, route};
 use crate::extract::{Caller, Json, Path};
 use crate::problem::ApiResult;
@@ -35,41 +35,41 @@ pub(crate) fn routes() -> Vec<Route> {
 
 /// The operations of this file in the OpenAPI document.
 pub const OPS: &[Op] = &[
-    Op {
-        method: "get",
-        path: "/api/v1/certificates",
-        summary: "List the certificates of the hostnames the caller may see",
-        body: None,
-        query: &[],
-    },
-    Op {
-        method: "get",
-        path: "/api/v1/certificates/{hostname}",
-        summary: "Read a hostname's certificate: source, names, expiry, last ACME error",
-        body: None,
-        query: &[],
-    },
-    Op {
-        method: "put",
-        path: "/api/v1/certificates/{hostname}",
-        summary: "Upload a certificate chain and key for a hostname",
-        body: Some("CertificateUpload"),
-        query: &[],
-    },
-    Op {
-        method: "delete",
-        path: "/api/v1/certificates/{hostname}",
-        summary: "Delete a hostname's certificate (the default one is served again)",
-        body: None,
-        query: &[],
-    },
-    Op {
-        method: "post",
-        path: "/api/v1/certificates/{hostname}/order",
-        summary: "Order a certificate for a hostname from the ACME server now",
-        body: None,
-        query: &[],
-    },
+    op(
+        "get",
+        "/api/v1/certificates",
+        "List the certificates of the hostnames the caller may see",
+        None,
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/certificates/{hostname}",
+        "Read a hostname's certificate: source, names, expiry, last ACME error",
+        None,
+        &[],
+    ),
+    op(
+        "put",
+        "/api/v1/certificates/{hostname}",
+        "Upload a certificate chain and key for a hostname",
+        Some("CertificateUpload"),
+        &[],
+    ),
+    op(
+        "delete",
+        "/api/v1/certificates/{hostname}",
+        "Delete a hostname's certificate (the default one is served again)",
+        None,
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/certificates/{hostname}/order",
+        "Order a certificate for a hostname from the ACME server now",
+        None,
+        &[],
+    ),
 ];
 
 /// The request bodies of this file.

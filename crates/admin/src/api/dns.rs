@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use marque_core::dns::CheckOutcome;
 
+use super::docs::{Op, op};
 use super::{Route, route};
 use crate::extract::{Caller, Path};
 use crate::problem::{ApiResult, Problem};
@@ -20,6 +21,24 @@ pub(crate) fn routes() -> Vec<Route> {
         route("/api/v1/domains/{name}/dns/check", &["post"], post(check)),
     ]
 }
+
+/// The operations of this file in the OpenAPI document.
+pub const OPS: &[Op] = &[
+    op(
+        "get",
+        "/api/v1/domains/{name}/dns",
+        "The DNS records a domain must publish and their state at the last check",
+        None,
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/domains/{name}/dns/check",
+        "Check a domain's DNS records now (at most once per 10 s per domain)",
+        None,
+        &[],
+    ),
+];
 
 async fn show(
     State(st): State<AppState>,

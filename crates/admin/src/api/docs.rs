@@ -1,5 +1,10 @@
-//! The OpenAPI 3.1 document (`/api/v1/openapi.json`), built from the table of operations below,
-//! and the interactive docs page (`/api/docs`), self-contained: no CDN, no external asset.
+//! The OpenAPI 3.1 document (`/api/v1/openapi.json`) and the interactive docs page
+//! (`/api/docs`), self-contained: no CDN, no external asset.
+//!
+//! Every resource file keeps, beside its routes, the table of its operations (`OPS`, built with
+//! [`op`]) and the schemas of its request bodies (`schemas`, built from [`types`]); the document
+//! is assembled from [`super::RESOURCES`], the same list the router is built from, so that the
+//! test `every_route_is_documented` keeps both complete.
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -26,7 +31,7 @@ pub struct Op {
     pub query: &'static [&'static str],
 }
 
-const fn op(
+pub const fn op(
     method: &'static str,
     path: &'static str,
     summary: &'static str,
@@ -42,445 +47,74 @@ const fn op(
     }
 }
 
-const PAGE: &[&str] = &["limit", "cursor"];
+/// The body name of an image upload (a logo): the document lists the image types it takes.
+pub const IMAGE_BODY: &str = "image";
 
-/// Every operation of the API (the test `every_route_is_documented` keeps this complete).
+/// The query parameters of a paged list.
+pub const PAGE: &[&str] = &["limit", "cursor"];
+
+/// The operations of this file in the OpenAPI document.
 pub const OPS: &[Op] = &[
-    op("get", "/api/v1/me", "The signed-in principal", None, &[]),
-    op(
-        "patch",
-        "/api/v1/me",
-        "Change one's own password",
-        Some("MeChanges"),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/tenants",
-        "List child tenants",
-        None,
-        &["parent", "limit", "cursor"],
-    ),
-    op(
-        "post",
-        "/api/v1/tenants",
-        "Create a reseller or customer",
-        Some("NewTenant"),
-        &[],
-    ),
-    op("get", "/api/v1/tenants/{id}", "Read a tenant", None, &[]),
-    op(
-        "patch",
-        "/api/v1/tenants/{id}",
-        "Change a tenant, its limits",
-        Some("TenantChanges"),
-        &[],
-    ),
-    op(
-        "delete",
-        "/api/v1/tenants/{id}",
-        "Delete an empty tenant",
-        None,
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/tenants/{id}/credit",
-        "Credit balance and ledger",
-        None,
-        PAGE,
-    ),
-    op(
-        "post",
-        "/api/v1/tenants/{id}/credit",
-        "Top up credit",
-        Some("TopUp"),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/domains",
-        "List a tenant's domains",
-        None,
-        &["tenant", "limit", "cursor"],
-    ),
-    op(
-        "post",
-        "/api/v1/domains",
-        "Create a domain",
-        Some("NewDomain"),
-        &[],
-    ),
-    op("get", "/api/v1/domains/{name}", "Read a domain", None, &[]),
-    op(
-        "get",
-        "/api/v1/domains/{name}/dns",
-        "The DNS records a domain must publish and their state at the last check",
-        None,
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/domains/{name}/dns/check",
-        "Check a domain's DNS records now (at most once per 10 s per domain)",
-        None,
-        &[],
-    ),
-    op(
-        "patch",
-        "/api/v1/domains/{name}",
-        "Enable/disable, limits",
-        Some("DomainChanges"),
-        &[],
-    ),
-    op(
-        "delete",
-        "/api/v1/domains/{name}",
-        "Delete an empty domain",
-        None,
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/mailboxes",
-        "List a domain's mailboxes",
-        None,
-        &["domain", "limit", "cursor"],
-    ),
-    op(
-        "post",
-        "/api/v1/mailboxes",
-        "Create a mailbox",
-        Some("NewMailbox"),
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/mailboxes/bulk",
-        "Create many mailboxes (JSON or CSV), a result per row",
-        Some("BulkMailboxes"),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/mailboxes/{address}",
-        "Read a mailbox",
-        None,
-        &[],
-    ),
-    op(
-        "patch",
-        "/api/v1/mailboxes/{address}",
-        "Resize, tier, flags, password",
-        Some("MailboxChanges"),
-        &[],
-    ),
-    op(
-        "delete",
-        "/api/v1/mailboxes/{address}",
-        "Delete a mailbox",
-        None,
-        &[],
-    ),
-    op("get", "/api/v1/tokens", "List one's own tokens", None, PAGE),
-    op(
-        "post",
-        "/api/v1/tokens",
-        "Create a token (secret shown once)",
-        Some("NewToken"),
-        &[],
-    ),
-    op("delete", "/api/v1/tokens/{id}", "Revoke a token", None, &[]),
-    op(
-        "get",
-        "/api/v1/aliases",
-        "List a domain's aliases",
-        None,
-        &["domain", "limit", "cursor"],
-    ),
-    op(
-        "post",
-        "/api/v1/aliases",
-        "Create an alias",
-        Some("NewAlias"),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/aliases/{address}",
-        "Read an alias",
-        None,
-        &[],
-    ),
-    op(
-        "patch",
-        "/api/v1/aliases/{address}",
-        "Replace an alias's targets",
-        Some("AliasChanges"),
-        &[],
-    ),
-    op(
-        "delete",
-        "/api/v1/aliases/{address}",
-        "Delete an alias",
-        None,
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/lists",
-        "List a domain's mailing lists",
-        None,
-        &["domain", "limit", "cursor"],
-    ),
-    op(
-        "post",
-        "/api/v1/lists",
-        "Create a mailing list",
-        Some("NewList"),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/lists/{address}",
-        "Read a mailing list",
-        None,
-        &[],
-    ),
-    op(
-        "delete",
-        "/api/v1/lists/{address}",
-        "Delete a mailing list",
-        None,
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/lists/{address}/members",
-        "A list's members",
-        None,
-        &[],
-    ),
-    op(
-        "put",
-        "/api/v1/lists/{address}/members",
-        "Replace a list's members",
-        Some("Members"),
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/plans",
-        "List the plans a tenant offers",
-        None,
-        &["owner", "limit", "cursor"],
-    ),
-    op(
-        "post",
-        "/api/v1/plans",
-        "Create a plan",
-        Some("PlanTerms"),
-        &[],
-    ),
-    op("get", "/api/v1/plans/{id}", "Read a plan", None, &[]),
-    op(
-        "put",
-        "/api/v1/plans/{id}",
-        "Replace a plan's terms",
-        Some("PlanTerms"),
-        &[],
-    ),
-    op("delete", "/api/v1/plans/{id}", "Delete a plan", None, &[]),
-    op(
-        "get",
-        "/api/v1/managers",
-        "List a tenant's administrators and managers",
-        None,
-        &["tenant", "limit", "cursor"],
-    ),
-    op(
-        "post",
-        "/api/v1/managers",
-        "Create an administrator or manager",
-        Some("NewManager"),
-        &[],
-    ),
-    op("get", "/api/v1/managers/{id}", "Read a manager", None, &[]),
-    op(
-        "patch",
-        "/api/v1/managers/{id}",
-        "Change a manager",
-        Some("ManagerChanges"),
-        &[],
-    ),
-    op(
-        "delete",
-        "/api/v1/managers/{id}",
-        "Delete a manager",
-        None,
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/activations",
-        "List activation requests",
-        None,
-        &["tenant", "limit", "cursor"],
-    ),
-    op(
-        "get",
-        "/api/v1/activations/{id}",
-        "Read an activation",
-        None,
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/activations/{id}/approve",
-        "Approve an activation",
-        None,
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/activations/{id}/reject",
-        "Reject an activation",
-        None,
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/usage",
-        "Usage now, or a month's export (CSV or JSON)",
-        None,
-        &["tenant", "domain", "month", "format"],
-    ),
-    op(
-        "get",
-        "/api/v1/logs/auth",
-        "Authentication log",
-        None,
-        &["tenant", "address", "ip", "from", "to", "limit", "cursor"],
-    ),
-    op(
-        "get",
-        "/api/v1/logs/transactions",
-        "SMTP transaction log",
-        None,
-        &[
-            "tenant",
-            "address",
-            "ip",
-            "message_id",
-            "from",
-            "to",
-            "limit",
-            "cursor",
-        ],
-    ),
-    op(
-        "get",
-        "/api/v1/logs/transactions/{id}",
-        "One SMTP transaction with its conversation",
-        None,
-        &["tenant"],
-    ),
-    op(
-        "get",
-        "/api/v1/webhooks",
-        "List a tenant's webhooks",
-        None,
-        &["tenant", "limit", "cursor"],
-    ),
-    op(
-        "post",
-        "/api/v1/webhooks",
-        "Subscribe a URL to events (the secret is shown once)",
-        Some("NewWebhook"),
-        &[],
-    ),
-    op("get", "/api/v1/webhooks/{id}", "Read a webhook", None, &[]),
-    op(
-        "patch",
-        "/api/v1/webhooks/{id}",
-        "Change a webhook",
-        Some("WebhookChanges"),
-        &[],
-    ),
-    op(
-        "delete",
-        "/api/v1/webhooks/{id}",
-        "Delete a webhook",
-        None,
-        &[],
-    ),
-    op(
-        "get",
-        "/api/v1/webhooks/{id}/deliveries",
-        "A webhook's delivery attempts, newest first",
-        None,
-        PAGE,
-    ),
-    op(
-        "get",
-        "/api/v1/audit",
-        "Audit trail",
-        None,
-        &["tenant", "domain", "limit", "cursor"],
-    ),
-    op(
-        "get",
-        "/api/v1/queue",
-        "List the outbound queue's entries the caller may see",
-        None,
-        PAGE,
-    ),
-    op(
-        "get",
-        "/api/v1/queue/{id}",
-        "Read a queue entry: envelope, recipients, schedule",
-        None,
-        &[],
-    ),
-    op(
-        "delete",
-        "/api/v1/queue/{id}",
-        "Delete a queue entry without delivering it",
-        None,
-        &[],
-    ),
-    op(
-        "post",
-        "/api/v1/queue/{id}/retry",
-        "Make a queue entry due now",
-        None,
-        &[],
-    ),
     op("get", "/api/v1/openapi.json", "This document", None, &[]),
     op("get", "/api/docs", "Interactive documentation", None, &[]),
 ];
 
-fn obj(props: Value, required: &[&str]) -> Value {
-    json!({"type": "object", "additionalProperties": false, "properties": props, "required": required})
+/// Pieces of the request schemas that the resource files share.
+pub mod types {
+    use marque_core::limits;
+    use serde_json::{Value, json};
+
+    /// A closed object: these properties, these required.
+    pub fn object(props: Value, required: &[&str]) -> Value {
+        json!({"type": "object", "additionalProperties": false, "properties": props, "required": required})
+    }
+
+    pub fn string() -> Value {
+        json!({"type": "string"})
+    }
+
+    /// An id: tenants, plans, managers.
+    pub fn id() -> Value {
+        json!({"type": "integer", "minimum": 0})
+    }
+
+    pub fn boolean() -> Value {
+        json!({"type": "boolean"})
+    }
+
+    pub fn strings() -> Value {
+        json!({"type": "array", "items": {"type": "string"}})
+    }
+
+    pub fn ids() -> Value {
+        json!({"type": "array", "items": {"type": "integer", "minimum": 0}})
+    }
+
+    /// A mailbox tier.
+    pub fn tier() -> Value {
+        json!({"type": "string", "enum": ["LIGHT", "STANDARD", "PREMIUM"]})
+    }
+
+    /// A size in MiB, bounded ([`limits::MAX_MB`]).
+    pub fn mib() -> Value {
+        json!({"type": "integer", "minimum": 1, "maximum": limits::MAX_MB})
+    }
+
+    /// The shared `Limits` schema.
+    pub fn limits() -> Value {
+        json!({"$ref": "#/components/schemas/Limits"})
+    }
 }
 
-fn schemas() -> Value {
-    let s = json!({"type": "string"});
+/// The schemas every resource file refers to.
+fn shared_schemas() -> Value {
+    let s = types::string();
     let sn = json!({"type": ["string", "null"]});
-    let i = json!({"type": "integer", "minimum": 0});
-    let b = json!({"type": "boolean"});
-    let strs = json!({"type": "array", "items": {"type": "string"}});
-    let ints = json!({"type": "array", "items": {"type": "integer", "minimum": 0}});
-    let tier = json!({"type": "string", "enum": ["LIGHT", "STANDARD", "PREMIUM"]});
     // Sizes in MiB and counts are bounded (marque_core::limits).
-    let mb1 = json!({"type": "integer", "minimum": 1, "maximum": limits::MAX_MB});
     let mb_or_null = json!({"type": ["integer", "null"], "minimum": 0, "maximum": limits::MAX_MB});
     let count = json!({"type": "integer", "minimum": 0, "maximum": limits::MAX_COUNT});
     let count_or_null =
         json!({"type": ["integer", "null"], "minimum": 0, "maximum": limits::MAX_COUNT});
-    let limits = json!({"$ref": "#/components/schemas/Limits"});
-    let events = json!({"type": "array", "minItems": 1,
-        "items": {"type": "string", "enum": super::webhooks::event_names()}});
     json!({
         "Problem": {"type": "object", "properties": {
             "type": s, "title": s, "status": {"type": "integer"}, "detail": s}},
@@ -492,60 +126,14 @@ fn schemas() -> Value {
             "lists": count_or_null,
             "max_mailbox_mb": mb_or_null,
             "storage_mb": mb_or_null}},
-        "MeChanges": obj(json!({"password": s}), &[]),
-        "NewTenant": obj(json!({"name": s, "kind": {"type": "string", "enum": ["reseller", "customer"]},
-            "parent": i, "plan": i, "billing": {"type": "object"},
-            "support": {"type": "string", "enum": ["basic", "standard", "premium"]},
-            "limits": limits}), &["name", "kind"]),
-        "TenantChanges": obj(json!({"name": s, "plan": {"type": ["integer", "null"]},
-            "billing": {"type": ["object", "null"]},
-            "support": {"type": "string", "enum": ["basic", "standard", "premium"]},
-            "limits": limits}), &[]),
-        "TopUp": obj(json!({"amount": {"type": "integer", "minimum": 1}, "note": s}), &["amount"]),
-        "NewDomain": obj(json!({"name": s, "tenant": i, "limits": limits}), &["name"]),
-        "DomainChanges": obj(json!({"enabled": b, "limits": limits}), &[]),
-        "NewMailbox": obj(json!({"address": s, "password": s, "quota_mb": mb1, "tier": tier,
-            "postmaster": b}), &["address", "password"]),
-        "BulkMailboxes": obj(json!({"mailboxes": {"type": "array", "maxItems": 10000, "items": obj(json!({
-            "address": s, "password": s, "quota_mb": mb1, "tier": tier, "postmaster": b}), &["address", "password"])}}),
-            &["mailboxes"]),
-        "MailboxChanges": obj(json!({"quota_mb": mb1, "tier": tier, "postmaster": b, "enabled": b,
-            "password": s}), &[]),
-        "NewToken": obj(json!({"name": s, "tenant": i, "manager": i, "expires": {"type": "string", "format": "date-time"},
-            "read_only": b}), &["name"]),
-        "NewAlias": obj(json!({"address": s, "targets": strs}), &["address", "targets"]),
-        "AliasChanges": obj(json!({"targets": strs}), &["targets"]),
-        "NewList": obj(json!({"address": s, "name": s, "members": strs}), &["address", "name"]),
-        "Members": obj(json!({"members": strs}), &["members"]),
-        "PlanTerms": obj(json!({"owner": i, "name": s, "tier": tier, "default_mailbox_mb": mb1,
-            "max_mailbox_mb": mb1, "features": {"type": "object"},
-            "price_credits": {"type": "integer", "minimum": 0, "maximum": limits::MAX_CREDITS}}),
-            &["name", "tier", "default_mailbox_mb", "max_mailbox_mb"]),
-        "NewManager": obj(json!({"tenant": i, "login": s, "password": s,
-            "kind": {"type": "string", "enum": ["admin", "helpdesk", "reseller"]},
-            "domains": strs, "plans": ints,
-            "policy": {"type": "string", "enum": ["immediate", "queue", "api"]}}), &["login", "kind"]),
-        "ManagerChanges": obj(json!({"kind": {"type": "string", "enum": ["admin", "helpdesk", "reseller"]},
-            "domains": strs, "plans": ints,
-            "policy": {"type": "string", "enum": ["immediate", "queue", "api"]},
-            "enabled": b, "password": s}), &[]),
-        "NewWebhook": obj(json!({"url": {"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"},
-            "events": events, "tenant": i, "enabled": b}), &["url", "events"]),
-        "WebhookChanges": obj(json!({"url": {"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"},
-            "events": events, "enabled": b}), &[]),
     })
 }
 
-/// The schemas of this file and of the files that keep their own.
+/// The shared schemas and those of every resource file.
 fn all_schemas() -> Value {
-    let mut all = schemas();
-    for more in [
-        super::sieve::schemas(),
-        super::brands::schemas(),
-        super::outbound::schemas(),
-        super::certificates::schemas(),
-    ] {
-        if let (Value::Object(m), Value::Object(more)) = (&mut all, more) {
+    let mut all = shared_schemas();
+    for r in super::RESOURCES {
+        if let (Value::Object(m), Value::Object(more)) = (&mut all, (r.schemas)()) {
             m.extend(more);
         }
     }
@@ -568,13 +156,9 @@ fn query_param(name: &str) -> Value {
     json!({"name": name, "in": "query", "required": false, "schema": schema})
 }
 
-/// Every operation: this file's and those of the files that keep their own.
+/// Every operation, from every resource file.
 fn all_ops() -> impl Iterator<Item = &'static Op> {
-    OPS.iter()
-        .chain(super::sieve::OPS)
-        .chain(super::brands::OPS)
-        .chain(super::outbound::OPS)
-        .chain(super::certificates::OPS)
+    super::RESOURCES.iter().flat_map(|r| r.ops)
 }
 
 /// The OpenAPI 3.1 document.
@@ -649,7 +233,7 @@ pub fn spec() -> Value {
         {
             operation["security"] = json!([]);
         }
-        if o.body == Some(super::brands::LOGO_BODY) {
+        if o.body == Some(IMAGE_BODY) {
             let image = json!({"schema": {"type": "string", "format": "binary",
                 "maxLength": marque_core::brand::LOGO_MAX_BYTES}});
             let types: Map<String, Value> = marque_core::brand::LOGO_TYPES
@@ -725,7 +309,7 @@ mod tests {
             "the document lists operations the router lacks"
         );
         for o in all_ops() {
-            if let Some(b) = o.body.filter(|b| *b != crate::api::brands::LOGO_BODY) {
+            if let Some(b) = o.body.filter(|b| *b != IMAGE_BODY) {
                 assert!(doc["components"]["schemas"][b].is_object(), "schema {b}");
             }
         }

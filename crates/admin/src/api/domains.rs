@@ -6,7 +6,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use marque_core::{Limits, LimitsOf, NewDomain, TenantId};
 use serde::Deserialize;
+use serde_json::{Value, json};
 
+use super::docs::{Op, op, types};
 use super::limits::LimitsPatch;
 use super::tenants::created;
 use super::{Route, route};
@@ -25,6 +27,51 @@ pub(crate) fn routes() -> Vec<Route> {
             get(show).patch(update).delete(remove),
         ),
     ]
+}
+
+/// The operations of this file in the OpenAPI document.
+pub const OPS: &[Op] = &[
+    op(
+        "get",
+        "/api/v1/domains",
+        "List a tenant's domains",
+        None,
+        &["tenant", "limit", "cursor"],
+    ),
+    op(
+        "post",
+        "/api/v1/domains",
+        "Create a domain",
+        Some("NewDomain"),
+        &[],
+    ),
+    op("get", "/api/v1/domains/{name}", "Read a domain", None, &[]),
+    op(
+        "patch",
+        "/api/v1/domains/{name}",
+        "Enable/disable, limits",
+        Some("DomainChanges"),
+        &[],
+    ),
+    op(
+        "delete",
+        "/api/v1/domains/{name}",
+        "Delete an empty domain",
+        None,
+        &[],
+    ),
+];
+
+/// The request bodies of this file, in `components/schemas`.
+pub fn schemas() -> Value {
+    let s = types::string();
+    let i = types::id();
+    let b = types::boolean();
+    let limits = types::limits();
+    json!({
+        "NewDomain": types::object(json!({"name": s, "tenant": i, "limits": limits}), &["name"]),
+        "DomainChanges": types::object(json!({"enabled": b, "limits": limits}), &[]),
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,8 +5,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
+use super::docs::{Op, op, types};
 use super::tenants::created;
 use super::{Route, route};
 use crate::etag;
@@ -29,6 +30,62 @@ pub(crate) fn routes() -> Vec<Route> {
             get(members).put(set_members),
         ),
     ]
+}
+
+/// The operations of this file in the OpenAPI document.
+pub const OPS: &[Op] = &[
+    op(
+        "get",
+        "/api/v1/lists",
+        "List a domain's mailing lists",
+        None,
+        &["domain", "limit", "cursor"],
+    ),
+    op(
+        "post",
+        "/api/v1/lists",
+        "Create a mailing list",
+        Some("NewList"),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/lists/{address}",
+        "Read a mailing list",
+        None,
+        &[],
+    ),
+    op(
+        "delete",
+        "/api/v1/lists/{address}",
+        "Delete a mailing list",
+        None,
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/lists/{address}/members",
+        "A list's members",
+        None,
+        &[],
+    ),
+    op(
+        "put",
+        "/api/v1/lists/{address}/members",
+        "Replace a list's members",
+        Some("Members"),
+        &[],
+    ),
+];
+
+/// The request bodies of this file, in `components/schemas`.
+pub fn schemas() -> Value {
+    let s = types::string();
+    let strs = types::strings();
+    json!({
+        "NewList": types::object(json!({"address": s, "name": s, "members": strs}), &["address", "name"]),
+        "Members": types::object(json!({"members": strs}), &["members"]),
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -12,6 +12,7 @@ use marque_store::logs::{self, Cursor, LogKind, Term};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::docs::{Op, op};
 use super::{Route, route};
 use crate::extract::{Caller, Path, Query};
 use crate::paging::{self, PageQuery};
@@ -26,6 +27,47 @@ pub(crate) fn routes() -> Vec<Route> {
         route("/api/v1/audit", &["get"], get(audit)),
     ]
 }
+
+/// The operations of this file in the OpenAPI document.
+pub const OPS: &[Op] = &[
+    op(
+        "get",
+        "/api/v1/logs/auth",
+        "Authentication log",
+        None,
+        &["tenant", "address", "ip", "from", "to", "limit", "cursor"],
+    ),
+    op(
+        "get",
+        "/api/v1/logs/transactions",
+        "SMTP transaction log",
+        None,
+        &[
+            "tenant",
+            "address",
+            "ip",
+            "message_id",
+            "from",
+            "to",
+            "limit",
+            "cursor",
+        ],
+    ),
+    op(
+        "get",
+        "/api/v1/logs/transactions/{id}",
+        "One SMTP transaction with its conversation",
+        None,
+        &["tenant"],
+    ),
+    op(
+        "get",
+        "/api/v1/audit",
+        "Audit trail",
+        None,
+        &["tenant", "domain", "limit", "cursor"],
+    ),
+];
 
 /// A log cursor as the opaque string the API hands out.
 fn cursor_out(c: Option<Cursor>) -> Option<String> {

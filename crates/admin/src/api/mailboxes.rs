@@ -6,7 +6,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use marque_core::{MailboxChanges, NewMailbox, Tier, limits};
 use serde::Deserialize;
+use serde_json::{Value, json};
 
+use super::docs::{Op, op, types};
 use super::tenants::created;
 use super::{Route, route};
 use crate::etag;
@@ -28,6 +30,59 @@ pub(crate) fn routes() -> Vec<Route> {
             get(show).patch(update).delete(remove),
         ),
     ]
+}
+
+/// The operations of this file in the OpenAPI document.
+pub const OPS: &[Op] = &[
+    op(
+        "get",
+        "/api/v1/mailboxes",
+        "List a domain's mailboxes",
+        None,
+        &["domain", "limit", "cursor"],
+    ),
+    op(
+        "post",
+        "/api/v1/mailboxes",
+        "Create a mailbox",
+        Some("NewMailbox"),
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/mailboxes/{address}",
+        "Read a mailbox",
+        None,
+        &[],
+    ),
+    op(
+        "patch",
+        "/api/v1/mailboxes/{address}",
+        "Resize, tier, flags, password",
+        Some("MailboxChanges"),
+        &[],
+    ),
+    op(
+        "delete",
+        "/api/v1/mailboxes/{address}",
+        "Delete a mailbox",
+        None,
+        &[],
+    ),
+];
+
+/// The request bodies of this file, in `components/schemas`.
+pub fn schemas() -> Value {
+    let s = types::string();
+    let b = types::boolean();
+    let tier = types::tier();
+    let mb1 = types::mib();
+    json!({
+        "NewMailbox": types::object(json!({"address": s, "password": s, "quota_mb": mb1, "tier": tier,
+            "postmaster": b}), &["address", "password"]),
+        "MailboxChanges": types::object(json!({"quota_mb": mb1, "tier": tier, "postmaster": b, "enabled": b,
+            "password": s}), &[]),
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,7 +7,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use marque_core::{ActivationPolicy, Actor, Core, NewStaff, PlanId, StaffId, StaffKind, TenantId};
 use serde::Deserialize;
+use serde_json::{Value, json};
 
+use super::docs::{Op, op, types};
 use super::tenants::created;
 use super::{Route, route};
 use crate::etag;
@@ -25,6 +27,58 @@ pub(crate) fn routes() -> Vec<Route> {
             get(show).patch(update).delete(remove),
         ),
     ]
+}
+
+/// The operations of this file in the OpenAPI document.
+pub const OPS: &[Op] = &[
+    op(
+        "get",
+        "/api/v1/managers",
+        "List a tenant's administrators and managers",
+        None,
+        &["tenant", "limit", "cursor"],
+    ),
+    op(
+        "post",
+        "/api/v1/managers",
+        "Create an administrator or manager",
+        Some("NewManager"),
+        &[],
+    ),
+    op("get", "/api/v1/managers/{id}", "Read a manager", None, &[]),
+    op(
+        "patch",
+        "/api/v1/managers/{id}",
+        "Change a manager",
+        Some("ManagerChanges"),
+        &[],
+    ),
+    op(
+        "delete",
+        "/api/v1/managers/{id}",
+        "Delete a manager",
+        None,
+        &[],
+    ),
+];
+
+/// The request bodies of this file, in `components/schemas`.
+pub fn schemas() -> Value {
+    let s = types::string();
+    let i = types::id();
+    let b = types::boolean();
+    let strs = types::strings();
+    let ints = types::ids();
+    json!({
+        "NewManager": types::object(json!({"tenant": i, "login": s, "password": s,
+            "kind": {"type": "string", "enum": ["admin", "helpdesk", "reseller"]},
+            "domains": strs, "plans": ints,
+            "policy": {"type": "string", "enum": ["immediate", "queue", "api"]}}), &["login", "kind"]),
+        "ManagerChanges": types::object(json!({"kind": {"type": "string", "enum": ["admin", "helpdesk", "reseller"]},
+            "domains": strs, "plans": ints,
+            "policy": {"type": "string", "enum": ["immediate", "queue", "api"]},
+            "enabled": b, "password": s}), &[]),
+    })
 }
 
 /// The kind of a manager as the API names it.

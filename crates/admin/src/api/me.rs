@@ -6,8 +6,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use marque_core::{PrincipalId, Role};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
+use super::docs::{Op, op, types};
 use super::{Route, route};
 use crate::extract::{Caller, Json};
 use crate::problem::{ApiResult, Problem};
@@ -19,6 +20,26 @@ pub(crate) fn routes() -> Vec<Route> {
         &["get", "patch"],
         get(show).patch(update),
     )]
+}
+
+/// The operations of this file in the OpenAPI document.
+pub const OPS: &[Op] = &[
+    op("get", "/api/v1/me", "The signed-in principal", None, &[]),
+    op(
+        "patch",
+        "/api/v1/me",
+        "Change one's own password",
+        Some("MeChanges"),
+        &[],
+    ),
+];
+
+/// The request bodies of this file, in `components/schemas`.
+pub fn schemas() -> Value {
+    let s = types::string();
+    json!({
+        "MeChanges": types::object(json!({"password": s}), &[]),
+    })
 }
 
 /// The caller's role as a JSON value.

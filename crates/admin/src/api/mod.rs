@@ -40,31 +40,64 @@ pub struct Route {
     pub handler: MethodRouter<AppState>,
 }
 
+/// One resource file: its routes, the operations the OpenAPI document lists for them, and the
+/// schemas of their request bodies.
+pub(crate) struct Resource {
+    pub routes: fn() -> Vec<Route>,
+    pub ops: &'static [docs::Op],
+    pub schemas: fn() -> serde_json::Value,
+}
+
+/// No request body of its own.
+fn no_schemas() -> serde_json::Value {
+    serde_json::json!({})
+}
+
+macro_rules! resource {
+    ($m:ident) => {
+        Resource {
+            routes: $m::routes,
+            ops: $m::OPS,
+            schemas: $m::schemas,
+        }
+    };
+    ($m:ident, no schemas) => {
+        Resource {
+            routes: $m::routes,
+            ops: $m::OPS,
+            schemas: no_schemas,
+        }
+    };
+}
+
+/// Every resource file of the API, in the order the router and the document take them.
+pub(crate) const RESOURCES: &[Resource] = &[
+    resource!(me),
+    resource!(tenants),
+    resource!(domains),
+    resource!(dns, no schemas),
+    resource!(bulk),
+    resource!(mailboxes),
+    resource!(tokens),
+    resource!(aliases),
+    resource!(lists),
+    resource!(plans),
+    resource!(managers),
+    resource!(activations, no schemas),
+    resource!(usage, no schemas),
+    resource!(logs, no schemas),
+    resource!(sieve),
+    resource!(webhooks),
+    resource!(queue, no schemas),
+    resource!(brands),
+    resource!(outbound),
+    resource!(certificates),
+    resource!(docs, no schemas),
+];
+
 /// Every route of the API.
 pub fn routes() -> Vec<Route> {
-    let mut all = Vec::new();
-    all.extend(me::routes());
-    all.extend(tenants::routes());
-    all.extend(domains::routes());
-    all.extend(dns::routes());
-    all.extend(bulk::routes());
-    all.extend(mailboxes::routes());
-    all.extend(tokens::routes());
-    all.extend(aliases::routes());
-    all.extend(lists::routes());
-    all.extend(plans::routes());
-    all.extend(managers::routes());
-    all.extend(activations::routes());
-    all.extend(usage::routes());
-    all.extend(logs::routes());
-    all.extend(sieve::routes());
-    all.extend(webhooks::routes());
-    all.extend(queue::routes());
-    all.extend(brands::routes());
-    all.extend(outbound::routes());
-    all.extend(certificates::routes());
-    all.extend(docs::routes());
-    all
+    RESOURCES.iter().flat_map(|r| (r.routes)()).collect()
 }
 
 async fn no_route() -> impl IntoResponse {

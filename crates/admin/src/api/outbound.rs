@@ -13,7 +13,7 @@ use marque_core::{Actor, CoreError, TenantId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::docs::Op;
+use super::docs::{Op, op};
 use super::{Route, route};
 use crate::extract::{Caller, Json, Path};
 use crate::problem::{ApiResult, Problem};
@@ -34,21 +34,6 @@ pub(crate) fn routes() -> Vec<Route> {
     ]
 }
 
-const fn op(
-    method: &'static str,
-    path: &'static str,
-    summary: &'static str,
-    body: Option<&'static str>,
-) -> Op {
-    Op {
-        method,
-        path,
-        summary,
-        body,
-        query: &[],
-    }
-}
-
 /// The operations of this file in the OpenAPI document.
 pub const OPS: &[Op] = &[
     op(
@@ -56,36 +41,42 @@ pub const OPS: &[Op] = &[
         "/api/v1/tenants/{id}/outbound",
         "A tenant's outbound source IP and EHLO name, own and effective",
         None,
+        &[],
     ),
     op(
         "put",
         "/api/v1/tenants/{id}/outbound",
         "Set a tenant's outbound source IP and EHLO name (dedicated IP plan)",
         Some("OutboundIdentity"),
+        &[],
     ),
     op(
         "delete",
         "/api/v1/tenants/{id}/outbound",
         "Remove a tenant's outbound identity",
         None,
+        &[],
     ),
     op(
         "get",
         "/api/v1/domains/{name}/outbound",
         "A domain's outbound source IP and EHLO name, own and effective",
         None,
+        &[],
     ),
     op(
         "put",
         "/api/v1/domains/{name}/outbound",
         "Set a domain's outbound source IP and EHLO name (dedicated IP plan)",
         Some("OutboundIdentity"),
+        &[],
     ),
     op(
         "delete",
         "/api/v1/domains/{name}/outbound",
         "Remove a domain's outbound identity",
         None,
+        &[],
     ),
 ];
 

@@ -6,7 +6,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use marque_core::{Features, NewPlan, PlanId, TenantId, Tier, limits};
 use serde::Deserialize;
+use serde_json::{Value, json};
 
+use super::docs::{Op, op, types};
 use super::tenants::created;
 use super::{Route, route};
 use crate::etag;
@@ -24,6 +26,47 @@ pub(crate) fn routes() -> Vec<Route> {
             get(show).put(update).delete(remove),
         ),
     ]
+}
+
+/// The operations of this file in the OpenAPI document.
+pub const OPS: &[Op] = &[
+    op(
+        "get",
+        "/api/v1/plans",
+        "List the plans a tenant offers",
+        None,
+        &["owner", "limit", "cursor"],
+    ),
+    op(
+        "post",
+        "/api/v1/plans",
+        "Create a plan",
+        Some("PlanTerms"),
+        &[],
+    ),
+    op("get", "/api/v1/plans/{id}", "Read a plan", None, &[]),
+    op(
+        "put",
+        "/api/v1/plans/{id}",
+        "Replace a plan's terms",
+        Some("PlanTerms"),
+        &[],
+    ),
+    op("delete", "/api/v1/plans/{id}", "Delete a plan", None, &[]),
+];
+
+/// The request bodies of this file, in `components/schemas`.
+pub fn schemas() -> Value {
+    let s = types::string();
+    let i = types::id();
+    let tier = types::tier();
+    let mb1 = types::mib();
+    json!({
+        "PlanTerms": types::object(json!({"owner": i, "name": s, "tier": tier, "default_mailbox_mb": mb1,
+            "max_mailbox_mb": mb1, "features": {"type": "object"},
+            "price_credits": {"type": "integer", "minimum": 0, "maximum": limits::MAX_CREDITS}}),
+            &["name", "tier", "default_mailbox_mb", "max_mailbox_mb"]),
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
+use super::docs::{Op, PAGE, op};
 use super::{Route, route};
 use crate::extract::{Caller, Path, Query};
 use crate::paging::{self, PageQuery};
@@ -25,6 +26,38 @@ pub(crate) fn routes() -> Vec<Route> {
         route("/api/v1/queue/{id}/retry", &["post"], post(retry)),
     ]
 }
+
+/// The operations of this file in the OpenAPI document.
+pub const OPS: &[Op] = &[
+    op(
+        "get",
+        "/api/v1/queue",
+        "List the outbound queue's entries the caller may see",
+        None,
+        PAGE,
+    ),
+    op(
+        "get",
+        "/api/v1/queue/{id}",
+        "Read a queue entry: envelope, recipients, schedule",
+        None,
+        &[],
+    ),
+    op(
+        "delete",
+        "/api/v1/queue/{id}",
+        "Delete a queue entry without delivering it",
+        None,
+        &[],
+    ),
+    op(
+        "post",
+        "/api/v1/queue/{id}/retry",
+        "Make a queue entry due now",
+        None,
+        &[],
+    ),
+];
 
 fn id(raw: &str) -> ApiResult<u64> {
     raw.parse()

@@ -11,7 +11,7 @@ use marque_core::{Actor, PrincipalId, TenantId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::docs::Op;
+use super::docs::{Op, op};
 use super::{Route, route};
 use crate::extract::{Caller, Json, Path};
 use crate::problem::{ApiResult, Problem};
@@ -51,68 +51,78 @@ pub(crate) fn routes() -> Vec<Route> {
     ]
 }
 
-const fn op(
-    method: &'static str,
-    path: &'static str,
-    summary: &'static str,
-    body: Option<&'static str>,
-) -> Op {
-    Op {
-        method,
-        path,
-        summary,
-        body,
-        query: &[],
-    }
-}
-
 /// The operations of this file in the OpenAPI document.
 pub const OPS: &[Op] = &[
-    op("get", "/api/v1/me/vacation", "One's vacation message", None),
+    op(
+        "get",
+        "/api/v1/me/vacation",
+        "One's vacation message",
+        None,
+        &[],
+    ),
     op(
         "put",
         "/api/v1/me/vacation",
         "Set one's vacation message",
         Some("Vacation"),
+        &[],
     ),
     op(
         "delete",
         "/api/v1/me/vacation",
         "Remove one's vacation message",
         None,
+        &[],
     ),
-    op("get", "/api/v1/me/forwards", "One's forwards", None),
+    op("get", "/api/v1/me/forwards", "One's forwards", None, &[]),
     op(
         "put",
         "/api/v1/me/forwards",
         "Set one's forwards",
         Some("Forwards"),
+        &[],
     ),
-    op("get", "/api/v1/me/filters", "One's Sieve scripts", None),
-    op("get", "/api/v1/me/filters/{name}", "One Sieve script", None),
+    op(
+        "get",
+        "/api/v1/me/filters",
+        "One's Sieve scripts",
+        None,
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/me/filters/{name}",
+        "One Sieve script",
+        None,
+        &[],
+    ),
     op(
         "put",
         "/api/v1/me/filters/{name}",
         "Create or replace a Sieve script (compiled first)",
         Some("Filter"),
+        &[],
     ),
     op(
         "delete",
         "/api/v1/me/filters/{name}",
         "Delete a Sieve script (not the active one)",
         None,
+        &[],
     ),
     op(
         "post",
         "/api/v1/me/filters/{name}/activate",
         "Make a Sieve script the active one",
         None,
+        &[],
     ),
     op(
         "post",
         "/api/v1/sieve/bulk",
         "Set one Sieve script on a domain, a tenant or a list of mailboxes",
         Some("SieveBulk"),
+        &[],
     ),
 ];
 

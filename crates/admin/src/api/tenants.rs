@@ -8,8 +8,9 @@ use marque_core::{
     Billing, Limits, LimitsOf, NewTenant, PlanId, SupportLevel, TenantChanges, TenantId, TenantKind,
 };
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
+use super::docs::{Op, PAGE, op, types};
 use super::limits::{LimitsPatch, nullable};
 use super::{Route, route};
 use crate::etag;
@@ -32,6 +33,71 @@ pub(crate) fn routes() -> Vec<Route> {
             get(credit).post(top_up),
         ),
     ]
+}
+
+/// The operations of this file in the OpenAPI document.
+pub const OPS: &[Op] = &[
+    op(
+        "get",
+        "/api/v1/tenants",
+        "List child tenants",
+        None,
+        &["parent", "limit", "cursor"],
+    ),
+    op(
+        "post",
+        "/api/v1/tenants",
+        "Create a reseller or customer",
+        Some("NewTenant"),
+        &[],
+    ),
+    op("get", "/api/v1/tenants/{id}", "Read a tenant", None, &[]),
+    op(
+        "patch",
+        "/api/v1/tenants/{id}",
+        "Change a tenant, its limits",
+        Some("TenantChanges"),
+        &[],
+    ),
+    op(
+        "delete",
+        "/api/v1/tenants/{id}",
+        "Delete an empty tenant",
+        None,
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/tenants/{id}/credit",
+        "Credit balance and ledger",
+        None,
+        PAGE,
+    ),
+    op(
+        "post",
+        "/api/v1/tenants/{id}/credit",
+        "Top up credit",
+        Some("TopUp"),
+        &[],
+    ),
+];
+
+/// The request bodies of this file, in `components/schemas`.
+pub fn schemas() -> Value {
+    let s = types::string();
+    let i = types::id();
+    let limits = types::limits();
+    json!({
+        "NewTenant": types::object(json!({"name": s, "kind": {"type": "string", "enum": ["reseller", "customer"]},
+            "parent": i, "plan": i, "billing": {"type": "object"},
+            "support": {"type": "string", "enum": ["basic", "standard", "premium"]},
+            "limits": limits}), &["name", "kind"]),
+        "TenantChanges": types::object(json!({"name": s, "plan": {"type": ["integer", "null"]},
+            "billing": {"type": ["object", "null"]},
+            "support": {"type": "string", "enum": ["basic", "standard", "premium"]},
+            "limits": limits}), &[]),
+        "TopUp": types::object(json!({"amount": {"type": "integer", "minimum": 1}, "note": s}), &["amount"]),
+    })
 }
 
 /// `201 Created` with `Location`.

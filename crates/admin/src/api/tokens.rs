@@ -12,8 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use marque_core::{NewStaff, NewToken, PrincipalId, Scope, StaffId, StaffKind, TenantId, TokenId};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
+use super::docs::{Op, PAGE, op, types};
 use super::tenants::created;
 use super::{Route, route};
 use crate::extract::{Caller, Json, Path, Query};
@@ -26,6 +27,30 @@ pub(crate) fn routes() -> Vec<Route> {
         route("/api/v1/tokens", &["get", "post"], get(list).post(create)),
         route("/api/v1/tokens/{id}", &["delete"], delete(revoke)),
     ]
+}
+
+/// The operations of this file in the OpenAPI document.
+pub const OPS: &[Op] = &[
+    op("get", "/api/v1/tokens", "List one's own tokens", None, PAGE),
+    op(
+        "post",
+        "/api/v1/tokens",
+        "Create a token (secret shown once)",
+        Some("NewToken"),
+        &[],
+    ),
+    op("delete", "/api/v1/tokens/{id}", "Revoke a token", None, &[]),
+];
+
+/// The request bodies of this file, in `components/schemas`.
+pub fn schemas() -> Value {
+    let s = types::string();
+    let i = types::id();
+    let b = types::boolean();
+    json!({
+        "NewToken": types::object(json!({"name": s, "tenant": i, "manager": i, "expires": {"type": "string", "format": "date-time"},
+            "read_only": b}), &["name"]),
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,6 +8,7 @@ use axum::routing::get;
 use marque_core::TenantId;
 use serde::Deserialize;
 
+use super::docs::{Op, op};
 use super::{Route, route};
 use crate::extract::{Caller, Query};
 use crate::problem::{ApiResult, Problem};
@@ -16,6 +17,15 @@ use crate::state::AppState;
 pub(crate) fn routes() -> Vec<Route> {
     vec![route("/api/v1/usage", &["get"], get(usage))]
 }
+
+/// The operations of this file in the OpenAPI document.
+pub const OPS: &[Op] = &[op(
+    "get",
+    "/api/v1/usage",
+    "Usage now, or a month's export (CSV or JSON)",
+    None,
+    &["tenant", "domain", "month", "format"],
+)];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

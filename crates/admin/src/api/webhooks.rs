@@ -9,8 +9,9 @@ use axum::routing::get;
 use marque_core::webhook::EVENTS;
 use marque_core::{NewWebhook, TenantId, WebhookChanges, WebhookId};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
+use super::docs::{Op, PAGE, op, types};
 use super::tenants::created;
 use super::{Route, route};
 use crate::etag;
@@ -33,6 +34,60 @@ pub(crate) fn routes() -> Vec<Route> {
             get(deliveries),
         ),
     ]
+}
+
+/// The operations of this file in the OpenAPI document.
+pub const OPS: &[Op] = &[
+    op(
+        "get",
+        "/api/v1/webhooks",
+        "List a tenant's webhooks",
+        None,
+        &["tenant", "limit", "cursor"],
+    ),
+    op(
+        "post",
+        "/api/v1/webhooks",
+        "Subscribe a URL to events (the secret is shown once)",
+        Some("NewWebhook"),
+        &[],
+    ),
+    op("get", "/api/v1/webhooks/{id}", "Read a webhook", None, &[]),
+    op(
+        "patch",
+        "/api/v1/webhooks/{id}",
+        "Change a webhook",
+        Some("WebhookChanges"),
+        &[],
+    ),
+    op(
+        "delete",
+        "/api/v1/webhooks/{id}",
+        "Delete a webhook",
+        None,
+        &[],
+    ),
+    op(
+        "get",
+        "/api/v1/webhooks/{id}/deliveries",
+        "A webhook's delivery attempts, newest first",
+        None,
+        PAGE,
+    ),
+];
+
+/// The request bodies of this file, in `components/schemas`.
+pub fn schemas() -> Value {
+    let i = types::id();
+    let b = types::boolean();
+    let events = json!({"type": "array", "minItems": 1,
+        "items": {"type": "string", "enum": event_names()}});
+    json!({
+        "NewWebhook": types::object(json!({"url": {"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"},
+            "events": events, "tenant": i, "enabled": b}), &["url", "events"]),
+        "WebhookChanges": types::object(json!({"url": {"type": "string", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"},
+            "events": events, "enabled": b}), &[]),
+    })
 }
 
 fn default_true() -> bool {

@@ -4,7 +4,8 @@
 
 use axum::extract::Path;
 use axum::response::Response;
-use marque_core::{Limits, NewTenant, Role, SupportLevel, TenantId, TenantKind};
+use marque_core::policy::{Place, may};
+use marque_core::{Action, Limits, NewTenant, SupportLevel, TenantId, TenantKind};
 use maud::html;
 
 use super::ctx::{Ctx, Posted};
@@ -49,7 +50,8 @@ pub async fn list(ctx: Ctx) -> Response {
 
 /// `GET /admin/customers/new`.
 pub async fn new_form(ctx: Ctx) -> Response {
-    let admin = matches!(ctx.actor().principal.role, Role::Admin);
+    // Only those who may create tenants directly choose the kind; managers sell customers.
+    let admin = may(ctx.actor(), Action::TenantCreate, &[Place::OwnTenant]);
     let body = html! {
         form.stack method="post" action="/admin/customers" {
             (layout::csrf(&ctx))

@@ -4,7 +4,8 @@
 
 use axum::extract::Path;
 use axum::response::Response;
-use marque_core::{Domain, Limits, NewDomain, Role, TenantId};
+use marque_core::policy::{Place, may};
+use marque_core::{Action, Domain, Limits, NewDomain, Role, TenantId};
 use maud::{Markup, html};
 
 use super::ctx::{Ctx, Posted};
@@ -80,9 +81,10 @@ pub async fn list(ctx: Ctx) -> Response {
     let core = &ctx.st.core;
     let actor = ctx.actor();
     let domains = visible_domains(&ctx).await;
-    let staff = matches!(
-        actor.principal.role,
-        Role::Admin | Role::ResellerManager { .. }
+    let staff = may(
+        actor,
+        Action::DomainCreate,
+        &[Place::OwnTenant, Place::TenantBelow],
     );
     let mut choices = Vec::new();
     if staff {

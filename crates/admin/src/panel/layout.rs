@@ -4,7 +4,8 @@
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use marque_core::Role;
+use marque_core::policy::{Place, may};
+use marque_core::{Action, Actor};
 use maud::{DOCTYPE, Markup, html};
 
 use super::ctx::Ctx;
@@ -109,46 +110,106 @@ pub fn bare_branded(title: &str, brand: &Brand, body: Markup) -> Response {
     secure(axum::response::Html(m.into_string()).into_response())
 }
 
-/// The navigation links for a role: `(href, label)`.
-pub fn nav_for(role: &Role) -> Vec<(&'static str, &'static str)> {
-    let logs = [
-        ("/admin/logs/transactions", "Transactions"),
-        ("/admin/logs/auth", "Sign-ins"),
-    ];
-    let mine = [
-        ("/admin/me/vacation", "Vacation"),
-        ("/admin/me/forwards", "Forwards"),
-        ("/admin/me/filters", "Filters"),
-    ];
+/// The panel's pages in menu order: `(href, label, action, places)`. The menu offers a page
+/// when the permission function lets the principal do `action` in one of `places`: the
+/// question the page itself asks of the core.
+const PAGES: &[(&str, &str, Action, &[Place])] = &[
+    (
+        "/admin/customers",
+        "Customers",
+        Action::TenantRead,
+        &[Place::OwnTenant],
+    ),
+    (
+        "/admin/domains",
+        "Domains",
+        Action::DomainRead,
+        &[Place::DomainBelow, Place::AssignedDomains],
+    ),
+    (
+        "/admin/activations",
+        "Activations",
+        Action::ActivationRead,
+        &[Place::OwnActivation],
+    ),
+    (
+        "/admin/credit",
+        "Credit",
+        Action::CreditRead,
+        &[Place::OwnTenant],
+    ),
+    (
+        "/admin/plans",
+        "Plans",
+        Action::PlanRead,
+        &[Place::OwnTenant],
+    ),
+    (
+        "/admin/managers",
+        "Managers",
+        Action::StaffRead,
+        &[Place::OwnTenant],
+    ),
+    (
+        "/admin/usage",
+        "Usage",
+        Action::UsageRead,
+        &[Place::OwnTenant],
+    ),
+    (
+        "/admin/logs/transactions",
+        "Transactions",
+        Action::LogRead,
+        &[Place::OwnTenant, Place::AssignedDomains, Place::OwnDomain],
+    ),
+    (
+        "/admin/logs/auth",
+        "Sign-ins",
+        Action::LogRead,
+        &[
+            Place::OwnTenant,
+            Place::AssignedDomains,
+            Place::OwnDomain,
+            Place::OwnMailbox,
+        ],
+    ),
+    (
+        "/admin/me/vacation",
+        "Vacation",
+        Action::MailboxSettings,
+        &[Place::OwnMailbox],
+    ),
+    (
+        "/admin/me/forwards",
+        "Forwards",
+        Action::MailboxSettings,
+        &[Place::OwnMailbox],
+    ),
+    (
+        "/admin/me/filters",
+        "Filters",
+        Action::MailboxSettings,
+        &[Place::OwnMailbox],
+    ),
+    (
+        "/admin/password",
+        "Password",
+        Action::PasswordSet,
+        &[Place::OwnRecord],
+    ),
+];
+
+/// The navigation links for an actor: `(href, label)`. The dashboard comes first; the second
+/// sign-in step is offered to administrators and managers, the principals that have one.
+pub fn nav_for(actor: &Actor) -> Vec<(&'static str, &'static str)> {
     let mut v = vec![("/admin", "Dashboard")];
-    match role {
-        Role::Admin | Role::ResellerManager { .. } => {
-            v.extend([
-                ("/admin/customers", "Customers"),
-                ("/admin/domains", "Domains"),
-                ("/admin/activations", "Activations"),
-                ("/admin/credit", "Credit"),
-                ("/admin/plans", "Plans"),
-                ("/admin/managers", "Managers"),
-                ("/admin/usage", "Usage"),
-            ]);
-            v.extend(logs);
-        }
-        Role::Helpdesk { .. } => {
-            v.push(("/admin/domains", "Domains"));
-            v.extend(logs);
-        }
-        Role::Postmaster { .. } => {
-            v.extend(logs);
-            v.extend(mine);
-        }
-        Role::User { .. } => {
-            v.push(("/admin/logs/auth", "Sign-ins"));
-            v.extend(mine);
-        }
-    }
-    v.push(("/admin/password", "Password"));
-    if !matches!(role, Role::Postmaster { .. } | Role::User { .. }) {
+    v.extend(
+        PAGES
+            .iter()
+            .filter(|(_, _, action, places)| may(actor, *action, places))
+            .map(|(href, label, _, _)| (*href, *label)),
+    );
+    if actor.principal.staff().is_some() {
         v.push(("/admin/totp", "Two-step sign-in"));
     }
     v
@@ -157,7 +218,7 @@ pub fn nav_for(role: &Role) -> Vec<(&'static str, &'static str)> {
 /// A full page for a signed-in session.
 pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Response {
     let brand = &ctx.brand;
-    let nav = nav_for(&ctx.actor().principal.role);
+    let nav = nav_for(ctx.actor());
     let m = html! {
         (DOCTYPE)
         html lang="en" {
@@ -270,6 +331,11 @@ pub fn day(ms: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use marque_core::{
+        AccountId, ActivationPolicy, DomainId, PROVIDER, PlanId, Principal, PrincipalId, Role,
+        Scope, StaffId, TenantId, Via,
+    };
+
     use super::*;
 
     #[test]
@@ -291,19 +357,141 @@ mod tests {
         assert_eq!(day(86_400_000), "1970-01-02");
     }
 
+    /// An actor of `role` in tenant 3 below the provider, signed in with a password.
+    fn actor(id: PrincipalId, role: Role) -> Actor {
+        Actor {
+            principal: Principal {
+                id,
+                name: "someone".into(),
+                path: vec![PROVIDER, TenantId(3)],
+                role,
+            },
+            source: "127.0.0.1".into(),
+            via: Via::Password,
+            scope: Scope::default(),
+        }
+    }
+
     #[test]
     fn each_role_has_password_and_only_staff_see_customers() {
-        let user = Role::User {
-            domain: marque_core::DomainId(1),
-            account: marque_core::AccountId(1),
-        };
+        let user = actor(
+            PrincipalId::Mailbox(AccountId(1)),
+            Role::User {
+                domain: DomainId(1),
+                account: AccountId(1),
+            },
+        );
         let links = nav_for(&user);
         assert!(links.iter().any(|l| l.0 == "/admin/password"));
         assert!(!links.iter().any(|l| l.0 == "/admin/customers"));
         assert!(
-            nav_for(&Role::Admin)
+            nav_for(&Actor::operator())
                 .iter()
                 .any(|l| l.0 == "/admin/customers")
         );
+    }
+
+    /// Each role's menu, as the permission function answers it.
+    #[test]
+    fn menus_follow_the_permission_function() {
+        let staff = PrincipalId::Staff(StaffId(7));
+        let mailbox = PrincipalId::Mailbox(AccountId(9));
+        let cases = [
+            (
+                actor(staff, Role::Admin),
+                &[
+                    "Dashboard",
+                    "Customers",
+                    "Domains",
+                    "Activations",
+                    "Credit",
+                    "Plans",
+                    "Managers",
+                    "Usage",
+                    "Transactions",
+                    "Sign-ins",
+                    "Password",
+                    "Two-step sign-in",
+                ][..],
+            ),
+            (
+                actor(
+                    staff,
+                    Role::ResellerManager {
+                        plans: vec![PlanId(2)],
+                        policy: ActivationPolicy::Queue,
+                    },
+                ),
+                &[
+                    "Dashboard",
+                    "Customers",
+                    "Domains",
+                    "Activations",
+                    "Credit",
+                    "Plans",
+                    "Password",
+                    "Two-step sign-in",
+                ][..],
+            ),
+            (
+                actor(
+                    staff,
+                    Role::Helpdesk {
+                        domains: vec![DomainId(4)],
+                    },
+                ),
+                &[
+                    "Dashboard",
+                    "Domains",
+                    "Transactions",
+                    "Sign-ins",
+                    "Password",
+                    "Two-step sign-in",
+                ][..],
+            ),
+            (
+                actor(staff, Role::Helpdesk { domains: vec![] }),
+                &["Dashboard", "Password", "Two-step sign-in"][..],
+            ),
+            (
+                actor(
+                    mailbox,
+                    Role::Postmaster {
+                        domain: DomainId(4),
+                        account: AccountId(9),
+                    },
+                ),
+                &[
+                    "Dashboard",
+                    "Transactions",
+                    "Sign-ins",
+                    "Vacation",
+                    "Forwards",
+                    "Filters",
+                    "Password",
+                ][..],
+            ),
+            (
+                actor(
+                    mailbox,
+                    Role::User {
+                        domain: DomainId(4),
+                        account: AccountId(9),
+                    },
+                ),
+                &[
+                    "Dashboard",
+                    "Sign-ins",
+                    "Vacation",
+                    "Forwards",
+                    "Filters",
+                    "Password",
+                ][..],
+            ),
+        ];
+        for (who, want) in cases {
+            let got: Vec<&str> = nav_for(&who).into_iter().map(|(_, label)| label).collect();
+            assert_eq!(got, want, "{:?}", who.principal.role);
+        }
     }
 }
