@@ -3,7 +3,7 @@
 //!
 //! # Layout
 //! - [`imap`]: the IMAP listeners (`imap`, `imaps`): the parser in `imap/parse/`, one file per
-//!   command under `imap/op/` (`fetch.rs`, `store.rs`, `idle.rs`, ...).
+//!   command under `imap/cmd/` (`fetch.rs`, `store.rs`, `idle.rs`, ...).
 //! - [`pop3`]: the POP3 listeners (`pop3`, `pop3s`): one file per command under `pop3/cmd/`
 //!   (`retr.rs`, `uidl.rs`, ...).
 //!
