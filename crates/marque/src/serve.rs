@@ -261,7 +261,7 @@ impl Services {
             Service::ManageSieve => self.run(
                 tasks,
                 listener,
-                marque_delivery::managesieve::ManageSieve::new(core, host)
+                marque_access::managesieve::ManageSieve::new(core, host)
                     .max_redirects(self.delivery.sieve.config().max_redirects),
                 stop,
             ),
