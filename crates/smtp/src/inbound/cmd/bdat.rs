@@ -1,7 +1,15 @@
 //! BDAT (RFC 3030 §2): `BDAT <size> [LAST]`; the chunk follows the command line, with no
-//! dot-stuffing.
+//! dot-stuffing. The chunks go into the transaction's collector; the last one ends the
+//! transaction like the end of DATA.
 
-use super::command::ParseError;
+use tokio::time::timeout;
+use tracing::instrument;
+
+use super::ParseError;
+use super::data::Collector;
+use crate::inbound::io::LineIo;
+use crate::inbound::reply::Reply;
+use crate::inbound::session::{Flow, Session, State};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bdat {
@@ -24,6 +32,57 @@ pub fn parse(rest: &str) -> Result<Bdat, ParseError> {
         return Err(ParseError::Syntax("too many arguments"));
     }
     Ok(Bdat { size, last })
+}
+
+/// BDAT: reads the chunk, then answers it (the last one with the transaction's end).
+#[instrument(name = "bdat", skip(s, io))]
+pub async fn run(s: &mut Session, io: &mut LineIo, b: Bdat) -> Flow {
+    let max = s.ctx.cfg.max_message_size;
+    let spool = &s.ctx.cfg.spool_dir;
+    let collector = match &mut s.state {
+        State::Mail(_, tx) if tx.has_recipients() => Some(
+            tx.bdat
+                .get_or_insert_with(|| Collector::spooled_in(max, spool.clone())),
+        ),
+        _ => None,
+    };
+    // RFC 3030 §2: the chunk is read whatever the reply will be.
+    let read = match collector {
+        Some(c) => {
+            timeout(
+                s.ctx.cfg.data_timeout,
+                io.read_chunk(b.size, |bytes| c.chunk(bytes)),
+            )
+            .await
+        }
+        None => timeout(s.ctx.cfg.data_timeout, io.read_chunk(b.size, |_| {})).await,
+    };
+    match read {
+        Err(_) => {
+            let r = Reply::new(421, "4.4.2", "Timeout during BDAT, closing");
+            s.reply(io, r);
+            return Flow::Close;
+        }
+        Ok(Err(_)) | Ok(Ok(false)) => return Flow::Close,
+        Ok(Ok(true)) => {}
+    }
+    s.ctx.note(format!("C: ({} octets)", b.size));
+    let r = match &mut s.state {
+        State::Mail(_, tx) if !tx.has_recipients() => {
+            Reply::new(554, "5.5.1", "No valid recipients")
+        }
+        State::Mail(_, tx) => {
+            if b.last {
+                let c = tx.bdat.take().unwrap_or_else(|| Collector::new(max));
+                s.finish(c.finish()).await
+            } else {
+                Reply::new(250, "2.0.0", format!("{} octets received", b.size))
+            }
+        }
+        _ => Reply::new(503, "5.5.1", "MAIL and RCPT first"),
+    };
+    s.reply(io, r);
+    Flow::Continue
 }
 
 #[cfg(test)]
