@@ -10,9 +10,7 @@
 //! - every command that parses is written back (with quoted strings, then with literals) and
 //!   frames and parses to the same command.
 
-use marque_delivery::managesieve::parse::{
-    Command, FrameError, FrameLimits, MAX_LINE, Token, frame,
-};
+use marque_access::managesieve::parse::{Command, FrameError, FrameLimits, MAX_LINE, Token, frame};
 
 /// The fuzz target `managesieve_command`.
 pub fn managesieve_command(data: &[u8]) {

@@ -5,20 +5,19 @@
 //! helpers run on AUTH's initial response.
 
 use marque_core::outbound::Ret;
-use marque_smtp::inbound::auth;
-use marque_smtp::inbound::command::{self, Command};
-use marque_smtp::inbound::mail::Body;
+use marque_smtp::inbound::cmd::mail::Body;
+use marque_smtp::inbound::cmd::{self, Command, auth};
 
 /// The fuzz target `smtp_command`.
 pub fn smtp_command(data: &[u8]) {
     for line in data.split(|&c| c == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let Ok(c) = command::parse(line) else {
+        let Ok(c) = cmd::parse(line) else {
             continue;
         };
         let wire = render(&c);
         assert_eq!(
-            command::parse(wire.as_bytes()).as_ref(),
+            cmd::parse(wire.as_bytes()).as_ref(),
             Ok(&c),
             "{line:?} written as {wire:?}"
         );

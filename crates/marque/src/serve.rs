@@ -230,7 +230,7 @@ fn smtp_handler(
     c.spool_dir = Some(config.spool_dir());
     c.nameservers = config.dns.nameservers.clone();
     c.delivery = delivery;
-    c.submission_limits = marque_smtp::authn::rate::Limits {
+    c.submission_limits = marque_smtp::submission_limits::Limits {
         max_messages_per_hour: config.submission.max_messages_per_hour,
         max_recipients_per_hour: config.submission.max_recipients_per_hour,
     };
@@ -261,7 +261,7 @@ impl Services {
             Service::ManageSieve => self.run(
                 tasks,
                 listener,
-                marque_delivery::managesieve::ManageSieve::new(core, host)
+                marque_access::managesieve::ManageSieve::new(core, host)
                     .max_redirects(self.delivery.sieve.config().max_redirects),
                 stop,
             ),

@@ -1,14 +1,14 @@
 //! Property tests of the parsers, apart from any socket: arbitrary input never panics, and
 //! DATA transparency round-trips whatever the content.
 
-use marque_smtp::inbound::command;
-use marque_smtp::inbound::data::Collector;
+use marque_smtp::inbound::cmd;
+use marque_smtp::inbound::cmd::data::Collector;
 use proptest::prelude::*;
 
 proptest! {
     #[test]
     fn command_parsing_never_panics(line in proptest::collection::vec(any::<u8>(), 0..600)) {
-        let _ = command::parse(&line);
+        let _ = cmd::parse(&line);
     }
 
     #[test]
@@ -16,7 +16,7 @@ proptest! {
         verb in prop_oneof!["MAIL FROM:", "RCPT TO:", "EHLO ", "BDAT ", "AUTH ", "mail from:"],
         rest in "[ -~]{0,200}",
     ) {
-        let _ = command::parse(format!("{verb}{rest}").as_bytes());
+        let _ = cmd::parse(format!("{verb}{rest}").as_bytes());
     }
 
     #[test]

@@ -21,13 +21,13 @@
 //! - [`cte`]: content-transfer decoding for FETCH BINARY.
 //! - [`compress`]: COMPRESS=DEFLATE streams.
 //! - [`limits`]: sessions per user, commands per second.
-//! - `op/`: one file per command (or per family: `copy.rs` is COPY and MOVE).
+//! - `cmd/`: one file per command (or per family: `copy.rs` is COPY and MOVE).
 
+pub mod cmd;
 pub mod compress;
 pub mod cte;
 pub mod folder_uids;
 pub mod limits;
-pub mod op;
 pub mod parse;
 pub mod render;
 pub mod session;

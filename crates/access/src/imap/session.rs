@@ -10,9 +10,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tracing::{Instrument, debug, info_span, warn};
 
 use super::Context;
+use super::cmd;
 use super::compress::Deflate;
 use super::limits::{self, CommandRate};
-use super::op;
 use super::parse::command::{self, Op};
 use super::parse::frame::{self, MAX_LINE};
 use super::state::State;
@@ -460,7 +460,7 @@ impl Session {
                 | Op::Thread { uid: false, .. }
         );
         let force_sync = matches!(op, Op::Noop | Op::Check | Op::Idle);
-        let outcome = op::dispatch(self, tag, op, buf).await?;
+        let outcome = cmd::dispatch(self, tag, op, buf).await?;
         let condstore = self.condstore;
         let qresync = self.qresync;
         if let State::Selected { user, view } = &mut self.state

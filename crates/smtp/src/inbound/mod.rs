@@ -1,31 +1,33 @@
 //! Inbound SMTP: the MX role on `smtp` and submission on `submission` (STARTTLS, then AUTH)
 //! and `submissions` (implicit TLS), told apart by [`Connection::service`].
 //!
-//! Each command has its own module that parses its arguments apart from I/O; the session
-//! ([`session`]) holds the state machine and the I/O; [`transaction`] resolves recipients and
-//! hands accepted messages to local delivery; AUTH failures are slowed down and banned by
-//! the core's sign-in throttle (`marque_core::signin`), shared with every other service;
-//! [`io`] reads bounded lines; [`data`] collects the content, which [`spool`] keeps mostly on
-//! disk until the process-wide input budget lets it be checked and stored; [`trace`] writes
-//! `Received:`; `authenticate`
-//! checks (port 25) or signs (submission) the content before delivery.
+//! # Layout
+//! - [`cmd`]: one file per command (`ehlo.rs`, `mail.rs`, `rcpt.rs`, `data.rs`, `bdat.rs`,
+//!   `auth.rs`, `starttls.rs`, ...), each with its parse, apply and answer; `cmd/mod.rs` splits
+//!   the line into a [`cmd::Command`].
+//! - [`session`]: the loop, the state (RFC 5321 §4.1.4 command order) and the dispatch.
+//! - [`context`]: what the session knows of its connection and lends to its transactions.
+//! - [`transaction`]: resolves recipients and hands accepted messages to local delivery;
+//!   `verify_or_sign` checks (port 25) or signs (submission) the content before delivery.
+//! - [`io`] reads bounded lines; [`spool`] keeps the content mostly on disk until the
+//!   process-wide input budget lets it be checked and stored; [`trace`] writes `Received:`;
+//!   [`reply`] formats replies; [`normalize`] checks submitted content; [`success`] queues
+//!   success reports (DSN `NOTIFY=SUCCESS`).
+//!
+//! AUTH failures are slowed down and banned by the core's sign-in throttle
+//! (`marque_core::signin`), shared with every other service.
 
-pub mod auth;
-mod authenticate;
-pub mod bdat;
-pub mod command;
-pub mod data;
-pub mod ehlo;
+pub mod cmd;
+pub mod context;
 pub mod io;
-pub mod mail;
 pub mod normalize;
-pub mod rcpt;
 pub mod reply;
 pub mod session;
 pub mod spool;
 pub mod success;
 pub mod trace;
 pub mod transaction;
+mod verify_or_sign;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +35,9 @@ use std::time::Duration;
 use marque_core::Core;
 use marque_core::net::{Connection, Handler, limits::Refusal};
 use tokio::io::AsyncWriteExt;
+
+use crate::msgauth::MsgAuth;
+use crate::submission_limits::RateLimits;
 
 /// Limits and timeouts of the SMTP service.
 #[derive(Debug, Clone)]
@@ -66,7 +71,7 @@ pub struct Config {
     /// How long the SPF, DKIM, ARC and DMARC checks of one message may take in all.
     pub auth_deadline: Duration,
     /// Hourly limits of each submission user.
-    pub submission_limits: crate::authn::rate::Limits,
+    pub submission_limits: crate::submission_limits::Limits,
     /// The process-wide budget of input held in memory: a message takes twice its size from
     /// it while it is checked and stored (`451 4.3.2` when there is no room).
     pub input_budget: marque_core::net::InputBudget,
@@ -95,7 +100,7 @@ impl Config {
             nameservers: Vec::new(),
             dmarc_reject: true,
             auth_deadline: Duration::from_secs(30),
-            submission_limits: crate::authn::rate::Limits::default(),
+            submission_limits: crate::submission_limits::Limits::default(),
             input_budget: marque_core::net::InputBudget::default(),
             spool_dir: None,
         }
@@ -107,7 +112,8 @@ impl Config {
 pub struct Smtp {
     core: Core,
     config: Arc<Config>,
-    authn: Arc<crate::authn::Authn>,
+    msgauth: Arc<MsgAuth>,
+    limits: Arc<RateLimits>,
 }
 
 impl Smtp {
@@ -116,10 +122,8 @@ impl Smtp {
     pub fn new(core: &Core, config: Config) -> Self {
         Smtp {
             core: core.clone(),
-            authn: Arc::new(crate::authn::Authn::new(
-                &config.nameservers,
-                config.submission_limits,
-            )),
+            msgauth: Arc::new(MsgAuth::new(&config.nameservers)),
+            limits: Arc::new(RateLimits::new(config.submission_limits)),
             config: Arc::new(config),
         }
     }
@@ -127,14 +131,14 @@ impl Smtp {
 
 impl Handler for Smtp {
     async fn handle(&self, conn: Connection) {
-        session::Session::new(
+        let ctx = context::Context::new(
             self.core.clone(),
             self.config.clone(),
-            self.authn.clone(),
+            self.msgauth.clone(),
+            self.limits.clone(),
             &conn,
-        )
-        .run(conn)
-        .await;
+        );
+        session::Session::new(ctx).run(conn).await;
     }
 
     /// RFC 5321 §3.8: a server that cannot take the connection answers `421`.

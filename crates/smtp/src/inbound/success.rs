@@ -12,7 +12,7 @@ use marque_delivery::{LocalRecipient, RecipientResult};
 use marque_store::blob::PreparedBlob;
 use tracing::warn;
 
-use super::mail::MailFrom;
+use super::cmd::mail::MailFrom;
 use crate::outbound::dsn::{self, Action, Report};
 
 /// A recipient that asked for a success report, and the one mailbox it resolved to.

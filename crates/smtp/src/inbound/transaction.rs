@@ -17,11 +17,11 @@ use marque_delivery::{
 use marque_store::now_ms;
 use tracing::warn;
 
-use super::data::{Collected, Collector, Content};
-use super::mail::MailFrom;
-use super::rcpt::RcptTo;
+use super::cmd::data::{Collected, Collector, Content};
+use super::cmd::mail::MailFrom;
+use super::cmd::rcpt::RcptTo;
+use super::context::{Context, Helo, Service};
 use super::reply::Reply;
-use super::session::{Helo, Session};
 use super::trace::{self, Trace};
 
 /// How deep aliases and lists are followed.
@@ -321,14 +321,14 @@ impl Transaction {
         }
     }
 
-    fn record(&self, s: &mut Session, helo: &Helo) -> TransactionRecord {
+    fn record(&self, s: &mut Context, helo: &Helo) -> TransactionRecord {
         TransactionRecord {
             when: now_ms(),
             direction: "inbound".into(),
             service: match s.service {
-                super::session::Service::Mx => "smtp",
-                super::session::Service::Submission => "submission",
-                super::session::Service::Submissions => "submissions",
+                Service::Mx => "smtp",
+                Service::Submission => "submission",
+                Service::Submissions => "submissions",
             }
             .into(),
             client_ip: s.peer.ip().to_string(),
@@ -347,14 +347,14 @@ impl Transaction {
 
     /// Who reads the record besides the delivered recipients' tenants: the tenants of refused
     /// local recipients and the authenticated user's.
-    fn extra_owners(&self, s: &Session) -> Vec<marque_core::TenantId> {
+    fn extra_owners(&self, s: &Context) -> Vec<marque_core::TenantId> {
         let mut out = self.refused_tenants.clone();
         out.extend(s.user.as_ref().and_then(|u| u.path.last().copied()));
         out
     }
 
     /// Delivers the content, writes the record and answers the end of DATA (or the last BDAT).
-    pub async fn finish(mut self, s: &mut Session, helo: &Helo, content: Collected) -> Reply {
+    pub async fn finish(mut self, s: &mut Context, helo: &Helo, content: Collected) -> Reply {
         let (mut body, _held) = match content {
             Collected::Ok(c) => match load(s, c).await {
                 Ok(loaded) => loaded,
@@ -385,14 +385,14 @@ impl Transaction {
                 return Reply::new(500, "5.5.2", "Line too long (limit 1000 octets with CRLF)");
             }
         };
-        if s.service != super::session::Service::Mx
+        if s.service != Service::Mx
             && let Err(reply) = super::normalize::submitted(&mut body)
         {
             self.refuse_all(s, helo, "NUL characters in the message")
                 .await;
             return reply;
         }
-        let added = match self.authenticate(s, helo, &mut body).await {
+        let added = match self.verify_or_sign(s, helo, &mut body).await {
             Ok(added) => added,
             Err(reply) => return reply,
         };
@@ -457,7 +457,7 @@ impl Transaction {
                     .count();
                 if delivered > 0 || has_remote {
                     if let Some(u) = &s.user {
-                        s.authn.rate.sent(&u.login, std::time::Instant::now());
+                        s.limits.sent(&u.login, std::time::Instant::now());
                     }
                     Reply::new(250, "2.0.0", format!("OK: queued as {id}"))
                 } else if !rejected.is_empty() && rejected.len() == results.len() {
@@ -498,7 +498,7 @@ impl Transaction {
     }
 
     /// The remote recipients as a queued message (body and size are filled in when stored).
-    fn queued(&self, s: &Session) -> Option<QueuedMessage> {
+    fn queued(&self, s: &Context) -> Option<QueuedMessage> {
         if self.remote.is_empty() {
             return None;
         }
@@ -519,12 +519,12 @@ impl Transaction {
     }
 
     /// Every recipient refused after the content: record it.
-    async fn refuse_all(self, s: &mut Session, helo: &Helo, reason: &str) {
+    async fn refuse_all(self, s: &mut Context, helo: &Helo, reason: &str) {
         self.refuse_all_as(s, helo, Outcome::Rejected, reason).await;
     }
 
     /// Every recipient refused before delivery, for good or for now: record it.
-    async fn refuse_all_as(mut self, s: &mut Session, helo: &Helo, outcome: Outcome, reason: &str) {
+    async fn refuse_all_as(mut self, s: &mut Context, helo: &Helo, outcome: Outcome, reason: &str) {
         for address in self
             .local
             .iter()
@@ -537,7 +537,7 @@ impl Transaction {
     }
 
     /// Every recipient refused after the content was checked: record it.
-    pub(super) async fn refuse_all_now(&mut self, s: &mut Session, helo: &Helo, reason: &str) {
+    pub(super) async fn refuse_all_now(&mut self, s: &mut Context, helo: &Helo, reason: &str) {
         for l in &self.local {
             self.records
                 .push(record(&l.address, Outcome::Rejected, reason));
@@ -546,7 +546,7 @@ impl Transaction {
     }
 
     /// The transaction ended without content.
-    pub async fn abandon(mut self, s: &mut Session, helo: &Helo) {
+    pub async fn abandon(mut self, s: &mut Context, helo: &Helo) {
         if self.recipient_commands == 0 {
             return;
         }
@@ -565,7 +565,7 @@ impl Transaction {
         self.write_record(s, helo).await;
     }
 
-    async fn write_record(&self, s: &mut Session, helo: &Helo) {
+    async fn write_record(&self, s: &mut Context, helo: &Helo) {
         let record = self.record(s, helo);
         let mut owners: Vec<_> = self.local.iter().map(|l| l.tenant).collect();
         owners.extend(self.extra_owners(s));
@@ -579,7 +579,7 @@ impl Transaction {
 /// and the message with its trace headers exist together while it is stored), then reads it
 /// into memory. With no room within the budget's wait: `451 4.3.2` (RFC 3463 §3.5, system not
 /// accepting network messages), and the sender tries again later.
-async fn load(s: &Session, c: Content) -> Result<(Vec<u8>, Held), (Reply, &'static str)> {
+async fn load(s: &Context, c: Content) -> Result<(Vec<u8>, Held), (Reply, &'static str)> {
     let size = c.len();
     let Some(held) = s.cfg.input_budget.reserve(size.saturating_mul(2)).await else {
         warn!(size, "input memory budget spent: message deferred");

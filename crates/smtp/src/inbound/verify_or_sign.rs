@@ -4,19 +4,19 @@
 use marque_delivery::AuthResults;
 use tracing::{info, warn};
 
+use super::context::{Context, Helo, Service};
 use super::reply::Reply;
-use super::session::{Helo, Service, Session};
 use super::transaction::Transaction;
-use crate::authn::sign;
-use crate::authn::verify::{self, Disposition, Envelope};
+use crate::msgauth::sign;
+use crate::msgauth::verify::{self, Disposition, Envelope};
 
 impl Transaction {
     /// Checks or signs `body`; returns the header fields to put before it, or the reply that
     /// refuses it (the record is written). On port 25, results that claim to be ours are
     /// removed from `body` after the checks.
-    pub(super) async fn authenticate(
+    pub(super) async fn verify_or_sign(
         &mut self,
-        s: &mut Session,
+        s: &mut Context,
         helo: &Helo,
         body: &mut Vec<u8>,
     ) -> Result<String, Reply> {
@@ -24,7 +24,7 @@ impl Transaction {
             return Ok(self.sign(s, body).await);
         }
         let v = verify::verify(
-            s.authn.authenticator.as_ref(),
+            s.msgauth.authenticator.as_ref(),
             Envelope {
                 client_ip: s.peer.ip(),
                 helo: &helo.name,
@@ -80,7 +80,7 @@ impl Transaction {
 
     /// DKIM signatures of the sender's domain; unsigned (with a warning) if that fails, so
     /// that a key problem never loses mail.
-    async fn sign(&self, s: &Session, body: &[u8]) -> String {
+    async fn sign(&self, s: &Context, body: &[u8]) -> String {
         let domain = match self.mail.from.rsplit_once('@') {
             Some((_, d)) => d.to_string(),
             None => match s.user.as_ref().and_then(|u| u.login.rsplit_once('@')) {

@@ -44,7 +44,7 @@ pub fn answer(svc: &ManageSieve, offer: Offer) -> Reply {
     r
 }
 
-/// The Sieve extensions advertised: exactly those delivery runs ([`crate::sieve::EXTENSIONS`]).
+/// The Sieve extensions advertised: exactly those delivery runs ([`marque_delivery::sieve::EXTENSIONS`]).
 pub fn sieve_extensions() -> String {
-    crate::sieve::EXTENSIONS.join(" ")
+    marque_delivery::sieve::EXTENSIONS.join(" ")
 }

@@ -1,7 +1,7 @@
 //! RFC 5256 threading vectors: small sets of messages whose threads are known.
 
 use super::*;
-use crate::imap::op::subject::base_subject;
+use crate::imap::cmd::subject::base_subject;
 
 /// Message `num`, sent at `date`, with a subject, an id and its References.
 fn msg(num: u32, date: i64, subject: &str, id: Option<&str>, refs: &[&str]) -> Msg {

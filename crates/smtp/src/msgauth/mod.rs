@@ -1,11 +1,9 @@
 //! Message authentication: the inbound checks on port 25 ([`verify`]: SPF, DKIM, ARC, DMARC
-//! with `mail-auth`), DKIM signing of what users submit ([`sign`]), and the hourly sending
-//! limits of each user ([`rate`]).
+//! with `mail-auth`) and DKIM signing of what users submit ([`sign`]).
 //!
-//! [`Authn`] is built once per process from the `[dns]` name servers and shared by every SMTP
-//! listener, so that the resolver's cache and the rate counters are one.
+//! [`MsgAuth`] is built once per process from the `[dns]` name servers and shared by every SMTP
+//! listener, so that the resolver's cache is one.
 
-pub mod rate;
 pub mod sign;
 pub mod verify;
 
@@ -21,29 +19,27 @@ const DNS_TIMEOUT: Duration = Duration::from_secs(5);
 /// Attempts per question.
 const DNS_ATTEMPTS: usize = 2;
 
-/// The resolver and the limits; one per process.
-pub struct Authn {
+/// The resolver of the checks; one per process.
+pub struct MsgAuth {
     /// `None` when no resolver could be built (no usable `resolv.conf`): every check then
     /// reports `temperror` and mail still flows.
     pub authenticator: Option<MessageAuthenticator>,
-    pub rate: rate::RateLimits,
 }
 
-impl std::fmt::Debug for Authn {
+impl std::fmt::Debug for MsgAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Authn")
+        f.debug_struct("MsgAuth")
             .field("resolver", &self.authenticator.is_some())
             .finish_non_exhaustive()
     }
 }
 
-impl Authn {
+impl MsgAuth {
     /// A resolver on `nameservers` (UDP, then TCP for truncated answers), or on the system's
     /// `resolv.conf` when the list is empty.
-    pub fn new(nameservers: &[SocketAddr], limits: rate::Limits) -> Authn {
-        Authn {
+    pub fn new(nameservers: &[SocketAddr]) -> MsgAuth {
+        MsgAuth {
             authenticator: authenticator(nameservers),
-            rate: rate::RateLimits::new(limits),
         }
     }
 }

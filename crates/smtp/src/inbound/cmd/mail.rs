@@ -1,9 +1,17 @@
 //! MAIL FROM (RFC 5321 §4.1.1.2) with SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8
-//! (RFC 6531) and DSN (RFC 3461 §4.3, §4.4: RET, ENVID) parameters.
+//! (RFC 6531) and DSN (RFC 3461 §4.3, §4.4: RET, ENVID) parameters: starts a transaction
+//! once the sender may send (submission: signed in, the sender's own address, within the
+//! hourly limit).
 
 use marque_core::outbound::Ret;
+use tracing::{instrument, warn};
 
-use super::command::{ParseError, parameters, path};
+use super::{ParseError, parameters, path};
+use crate::inbound::context::User;
+use crate::inbound::io::LineIo;
+use crate::inbound::reply::Reply;
+use crate::inbound::session::{Flow, Session, State};
+use crate::inbound::transaction::Transaction;
 
 /// `BODY=` (RFC 6152 §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -112,6 +120,72 @@ pub fn parse(rest: &str) -> Result<MailFrom, ParseError> {
         }
     }
     Ok(m)
+}
+
+/// MAIL FROM: a new transaction, or the reply that refuses it.
+pub async fn run(s: &mut Session, io: &mut LineIo, m: MailFrom) -> Flow {
+    let r = apply(s, m).await;
+    s.reply(io, r);
+    Flow::Continue
+}
+
+#[instrument(name = "mail", skip_all, fields(from = %m.from))]
+async fn apply(s: &mut Session, m: MailFrom) -> Reply {
+    let helo = match &s.state {
+        State::Start => return Reply::new(503, "5.5.1", "EHLO or HELO first"),
+        State::Mail(..) => return Reply::new(503, "5.5.1", "Nested MAIL command"),
+        State::Ready(h) => h.clone(),
+    };
+    if s.ctx.service.is_submission() && s.ctx.user.is_none() {
+        // RFC 4954 §6.
+        return Reply::new(530, "5.7.0", "Authentication required");
+    }
+    if (m.smtputf8 || m.size.is_some() || m.body != Default::default()) && !helo.esmtp {
+        return Reply::new(555, "5.5.4", "Parameters need EHLO");
+    }
+    if !m.smtputf8 && !m.from.is_ascii() {
+        // RFC 6531 §3.4: non-ASCII addresses need the SMTPUTF8 parameter.
+        return Reply::new(553, "5.6.7", "Non-ASCII address requires SMTPUTF8");
+    }
+    if m.size.is_some_and(|size| size > s.ctx.cfg.max_message_size) {
+        // RFC 1870 §6.
+        return Reply::new(
+            552,
+            "5.3.4",
+            "Message size exceeds fixed maximum message size",
+        );
+    }
+    if let Some(user) = &s.ctx.user
+        && !sender_belongs_to(s, user, &m.from).await
+    {
+        return Reply::new(
+            553,
+            "5.7.1",
+            format!("Sender address not owned by {}", user.login),
+        );
+    }
+    if let Some(user) = &s.ctx.user
+        && !s
+            .ctx
+            .limits
+            .may_send(&user.login, std::time::Instant::now())
+    {
+        warn!(user = %user.login, "hourly message limit reached");
+        return Reply::new(451, "4.7.1", "Hourly message limit reached, try later");
+    }
+    s.ctx.transactions += 1;
+    let tx = Transaction::new(m);
+    s.state = State::Mail(helo, Box::new(tx));
+    Reply::new(250, "2.1.0", "OK")
+}
+
+/// The sender is the user's own address, or an alias that delivers to it.
+async fn sender_belongs_to(s: &Session, user: &User, from: &str) -> bool {
+    s.ctx
+        .core
+        .address_belongs_to(from, user.account, &user.login)
+        .await
+        .unwrap_or(false)
 }
 
 /// `FROM:` or `TO:`, case-insensitive.

@@ -1,11 +1,17 @@
 //! RCPT TO (RFC 5321 §4.1.1.3) with the DSN parameters NOTIFY and ORCPT (RFC 3461 §4.1,
-//! §4.2): parsing here; resolution through the core in the session ([`super::session`]),
-//! which knows who is authenticated.
+//! §4.2): parsing, the checks of the session (recipients per transaction, SMTPUTF8, the
+//! hourly limit of submission users), then resolution through the core in the transaction
+//! ([`crate::inbound::transaction`]).
 
 use marque_core::outbound::Notify;
+use tracing::{instrument, warn};
 
-use super::command::{ParseError, parameters, path};
-use super::mail::{is_xtext, strip_keyword};
+use super::mail::{MailFrom, is_xtext, strip_keyword};
+use super::{ParseError, parameters, path};
+use crate::inbound::io::LineIo;
+use crate::inbound::reply::Reply;
+use crate::inbound::session::{Flow, Session, State};
+use crate::inbound::transaction::Transaction;
 
 /// Longest ORCPT value (RFC 3461 §4.2: the address part is at most 500 characters).
 const MAX_ORCPT: usize = 500;
@@ -93,6 +99,50 @@ pub fn parse(rest: &str) -> Result<RcptTo, ParseError> {
         }
     }
     Ok(r)
+}
+
+/// RCPT TO: the recipient accepted into the transaction, or the reply that refuses it.
+pub async fn run(s: &mut Session, io: &mut LineIo, r: RcptTo) -> Flow {
+    let reply = match &mut s.state {
+        State::Mail(_, tx) if tx.recipient_commands >= s.ctx.cfg.max_recipients => {
+            // RFC 5321 §4.5.3.1.10.
+            Reply::new(452, "4.5.3", "Too many recipients")
+        }
+        State::Mail(_, tx) if !tx.mail.smtputf8 && !r.to.is_ascii() => {
+            // RFC 6531 §3.4.
+            Reply::new(553, "5.6.7", "Non-ASCII address requires SMTPUTF8")
+        }
+        State::Mail(..) => apply(s, &r).await,
+        _ => Reply::new(503, "5.5.1", "MAIL first"),
+    };
+    s.reply(io, reply);
+    Flow::Continue
+}
+
+#[instrument(name = "rcpt", skip(s))]
+async fn apply(s: &mut Session, to: &RcptTo) -> Reply {
+    let State::Mail(_, tx) = &mut s.state else {
+        return Reply::new(503, "5.5.1", "MAIL first");
+    };
+    if let Some(user) = &s.ctx.user
+        && !s
+            .ctx
+            .limits
+            .take_recipient(&user.login, std::time::Instant::now())
+    {
+        warn!(user = %user.login, "hourly recipient limit reached");
+        return Reply::new(451, "4.7.1", "Hourly recipient limit reached, try later");
+    }
+    let mut tx = std::mem::replace(tx, Box::new(Transaction::new(MailFrom::default())));
+    let reply = tx.rcpt(&s.ctx.core, to, s.ctx.user.is_some()).await;
+    if reply.code == 550 {
+        // Unknown recipients count towards the error limit (address harvesting).
+        s.errors += 1;
+    }
+    if let State::Mail(_, slot) = &mut s.state {
+        *slot = tx;
+    }
+    reply
 }
 
 #[cfg(test)]

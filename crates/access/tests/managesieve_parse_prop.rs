@@ -1,7 +1,7 @@
 //! The ManageSieve parser on random input: it never panics, never claims more bytes than it
 //! was given, and a command it reads survives being cut at any point.
 
-use marque_delivery::managesieve::parse::{Command, FrameError, FrameLimits, frame};
+use marque_access::managesieve::parse::{Command, FrameError, FrameLimits, frame};
 use proptest::prelude::*;
 
 const LIMITS: FrameLimits = FrameLimits {

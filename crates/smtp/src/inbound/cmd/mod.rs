@@ -1,8 +1,22 @@
-//! Parsing of one SMTP command line, apart from I/O (RFC 5321 §4.1). Each command's own
-//! arguments are parsed in its module ([`super::ehlo`], [`super::mail`], [`super::rcpt`],
-//! [`super::bdat`], [`super::auth`]).
+//! The SMTP commands, one file each: its parse (apart from I/O, RFC 5321 §4.1), the state it
+//! needs, what it does, and its reply. This module splits a line into a [`Command`]; the
+//! session ([`super::session`]) runs it with the command's `run`.
 
-use super::{auth, bdat, ehlo, mail, rcpt};
+pub mod auth;
+pub mod bdat;
+pub mod data;
+pub mod ehlo;
+pub mod expn;
+pub mod help;
+pub mod mail;
+pub mod noop;
+pub mod quit;
+pub mod rcpt;
+pub mod rset;
+pub mod starttls;
+pub mod vrfy;
+
+use super::reply::Reply;
 
 /// A parsed command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,30 +60,41 @@ pub fn parse(line: &[u8]) -> Result<Command, ParseError> {
         Some(i) => (&line[..i], &line[i + 1..]),
         None => (line, ""),
     };
-    let no_args = |c: Command| {
-        if rest.trim().is_empty() {
-            Ok(c)
-        } else {
-            Err(ParseError::Syntax("this command takes no argument"))
-        }
-    };
     match verb.to_ascii_uppercase().as_str() {
         "EHLO" => ehlo::parse(rest).map(Command::Ehlo),
         "HELO" => ehlo::parse(rest).map(Command::Helo),
         "MAIL" => mail::parse(rest).map(Command::Mail),
         "RCPT" => rcpt::parse(rest).map(Command::Rcpt),
-        "DATA" => no_args(Command::Data),
+        "DATA" => data::parse(rest),
         "BDAT" => bdat::parse(rest).map(Command::Bdat),
-        "RSET" => no_args(Command::Rset),
-        // RFC 5321 §4.1.1.9: NOOP may carry a string, which is ignored.
-        "NOOP" => Ok(Command::Noop),
-        "QUIT" => no_args(Command::Quit),
-        "VRFY" => Ok(Command::Vrfy),
-        "EXPN" => Ok(Command::Expn),
-        "HELP" => Ok(Command::Help),
-        "STARTTLS" => no_args(Command::StartTls),
+        "RSET" => rset::parse(rest),
+        "NOOP" => noop::parse(rest),
+        "QUIT" => quit::parse(rest),
+        "VRFY" => vrfy::parse(rest),
+        "EXPN" => expn::parse(rest),
+        "HELP" => help::parse(rest),
+        "STARTTLS" => starttls::parse(rest),
         "AUTH" => auth::parse(rest).map(Command::Auth),
         _ => Err(ParseError::Unknown),
+    }
+}
+
+/// A command that takes no argument: `c`, or `501` if something follows the verb.
+fn no_args(rest: &str, c: Command) -> Result<Command, ParseError> {
+    if rest.trim().is_empty() {
+        Ok(c)
+    } else {
+        Err(ParseError::Syntax("this command takes no argument"))
+    }
+}
+
+/// The reply to a line that is not a command.
+pub fn parse_error_reply(e: ParseError) -> Reply {
+    match e {
+        ParseError::Unknown => Reply::new(500, "5.5.1", "Command unrecognized"),
+        ParseError::Syntax(why) => Reply::new(501, "5.5.4", format!("Syntax error: {why}")),
+        ParseError::UnknownParameter(why) => Reply::new(555, "5.5.4", why),
+        ParseError::BadBytes => Reply::new(500, "5.5.2", "Invalid characters in command"),
     }
 }
 

@@ -1,14 +1,21 @@
-//! The message content: DATA's dot-transparency and end-of-data (RFC 5321 §4.5.2, §4.1.1.4),
-//! line length (§4.5.3.1.6) and the size limit (RFC 1870), with bounded memory; BDAT chunks
-//! (RFC 3030) go into the same collector without unstuffing.
+//! DATA (RFC 5321 §4.1.1.4) and the message content: DATA's dot-transparency and
+//! end-of-data (§4.5.2), line length (§4.5.3.1.6) and the size limit (RFC 1870), with bounded
+//! memory; BDAT chunks (RFC 3030) go into the same collector without unstuffing.
 //!
 //! Only CRLF `.` CRLF ends DATA: a bare LF, a bare CR, `\n.\n`, `\r\n.\n`, `\n.\r\n` never do
 //! (RFC 5321 §2.3.8 and the SMTP smuggling class of bugs).
 
 use std::path::PathBuf;
 
-pub use super::spool::Content;
-use super::spool::Spool;
+use tokio::time::timeout;
+use tracing::instrument;
+
+use super::{Command, ParseError, no_args};
+use crate::inbound::io::{Line, LineIo};
+use crate::inbound::reply::Reply;
+use crate::inbound::session::{Flow, Session, State};
+pub use crate::inbound::spool::Content;
+use crate::inbound::spool::Spool;
 
 /// Longest text line, CRLF included (RFC 5321 §4.5.3.1.6).
 pub const MAX_LINE: usize = 1000;
@@ -120,6 +127,60 @@ impl Collector {
             }
         }
     }
+}
+
+pub fn parse(rest: &str) -> Result<Command, ParseError> {
+    no_args(rest, Command::Data)
+}
+
+/// DATA: `354`, then the content up to end-of-data, then the transaction's end (delivery and
+/// its reply).
+#[instrument(name = "data", skip_all)]
+pub async fn run(s: &mut Session, io: &mut LineIo) -> Flow {
+    let ready = match &s.state {
+        State::Mail(_, tx) if tx.bdat.is_some() => {
+            Err(Reply::new(503, "5.5.1", "BDAT in progress"))
+        }
+        State::Mail(_, tx) if !tx.has_recipients() => {
+            // RFC 5321 §3.3: no valid recipients.
+            Err(Reply::new(554, "5.5.1", "No valid recipients"))
+        }
+        State::Mail(..) => Ok(()),
+        _ => Err(Reply::new(503, "5.5.1", "MAIL and RCPT first")),
+    };
+    if let Err(r) = ready {
+        s.reply(io, r);
+        return Flow::Continue;
+    }
+    s.reply(
+        io,
+        Reply::plain(354, vec!["Start mail input; end with <CRLF>.<CRLF>".into()]),
+    );
+    if io.flush().await.is_err() {
+        return Flow::Close;
+    }
+    let mut c = Collector::spooled_in(s.ctx.cfg.max_message_size, s.ctx.cfg.spool_dir.clone());
+    loop {
+        // A line of up to MAX_LINE bytes is kept; longer ones are read through and dropped.
+        match timeout(s.ctx.cfg.data_timeout, io.read_line(MAX_LINE)).await {
+            Err(_) => {
+                let r = Reply::new(421, "4.4.2", "Timeout during DATA, closing");
+                s.reply(io, r);
+                return Flow::Close;
+            }
+            Ok(Err(_)) | Ok(Ok(Line::Eof)) => return Flow::Close,
+            Ok(Ok(Line::TooLong { crlf })) => c.data_line_too_long(crlf),
+            Ok(Ok(Line::Complete(l))) => {
+                if c.data_line(&l) {
+                    break;
+                }
+            }
+        }
+    }
+    s.ctx.note("C: (message content)".into());
+    let r = s.finish(c.finish()).await;
+    s.reply(io, r);
+    Flow::Continue
 }
 
 #[cfg(test)]

@@ -1,7 +1,11 @@
 //! EHLO and HELO (RFC 5321 §4.1.1.1): the client's name, and the extensions we advertise.
+//! Either ends a transaction in progress (its record is written) and starts the session over.
 
-use super::command::ParseError;
-use super::reply::Reply;
+use super::ParseError;
+use crate::inbound::context::Helo;
+use crate::inbound::io::LineIo;
+use crate::inbound::reply::Reply;
+use crate::inbound::session::{Flow, Session, State};
 
 /// The argument: a domain or an address literal. We record it; we do not verify it.
 pub fn parse(rest: &str) -> Result<String, ParseError> {
@@ -45,6 +49,25 @@ pub fn ehlo_reply(hostname: &str, client: &str, offer: Offer) -> Reply {
 /// The HELO reply: one line, no extensions.
 pub fn helo_reply(hostname: &str) -> Reply {
     Reply::plain(250, vec![hostname.to_string()])
+}
+
+/// EHLO (`esmtp`) or HELO from the client `name`.
+pub async fn run(s: &mut Session, io: &mut LineIo, name: String, esmtp: bool) -> Flow {
+    s.abandon().await;
+    let host = io.conn().server_name().unwrap_or(&s.ctx.cfg.hostname);
+    let r = if esmtp {
+        let offer = Offer {
+            max_size: s.ctx.cfg.max_message_size,
+            starttls: io.conn().can_starttls(),
+            auth: s.ctx.service.is_submission() && s.ctx.tls && s.ctx.user.is_none(),
+        };
+        ehlo_reply(host, &name, offer)
+    } else {
+        helo_reply(host)
+    };
+    s.state = State::Ready(Helo { name, esmtp });
+    s.reply(io, r);
+    Flow::Continue
 }
 
 #[cfg(test)]
