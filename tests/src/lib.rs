@@ -1,7 +1,27 @@
-//! The workspace's place for test support shared across crates.
+//! Test support shared across the workspace: what every crate's integration tests build before
+//! they can test anything.
 //!
 //! Where the tests are: each crate's own `tests/` folder holds its integration tests, against a
 //! real store and real clients; the end-to-end tests of the whole platform are in
 //! `crates/marque/tests/` (`flow.rs`: API, SMTP, IMAP and POP3 through the built binary;
 //! `serve.rs`: listeners, TLS, token, shutdown), because Cargo hands the built `marque` binary
 //! only to the tests of its own package.
+//!
+//! Layout:
+//! - [`platform`]: a platform in a temporary directory (store, core, tenants from the provider
+//!   down through resellers to customers, domains, mailboxes with passwords, API tokens).
+//! - [`services`]: protocol services in-process on `127.0.0.1:0` (plain, STARTTLS or implicit
+//!   TLS), and a self-signed test certificate.
+//! - [`dns`]: a loopback DNS server with in-memory zones a test can change while it runs.
+//! - [`clients`]: running client programs (Python scripts, swaks, ...) and checking they
+//!   succeeded.
+
+#![forbid(unsafe_code)]
+
+pub mod clients;
+pub mod dns;
+pub mod platform;
+pub mod services;
+
+pub use platform::{PASSWORD, Platform, PlatformBuilder, account, actor, staff, token};
+pub use services::{Offer, Services, TestCert};
