@@ -156,6 +156,16 @@ impl PlatformBuilder {
         self
     }
 
+    /// Customer `C` with `c.example` and its mailboxes `ann` and `bob` (100 MB) and `tiny`
+    /// (1 MB), all with [`PASSWORD`]: where the delivery, Sieve and SMTP tests deliver.
+    pub fn mail_customer(self) -> Self {
+        self.customer("C")
+            .domain("c.example")
+            .mailbox("ann@c.example", 100)
+            .mailbox("bob@c.example", 100)
+            .mailbox("tiny@c.example", 1)
+    }
+
     /// A domain of the tenant created last.
     pub fn domain(mut self, name: &str) -> Self {
         self.steps.push(Step::Domain(name.into()));
