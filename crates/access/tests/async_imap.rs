@@ -15,8 +15,8 @@ use async_client::{
 use async_imap::error::Error;
 use async_imap::types::{Flag, QuotaResourceName};
 use common::{
-    Offer, PASSWORD, QUOTA_PASSWORD, QUOTA_USER, USER, account, deliver, folder, self_signed,
-    start, start_with,
+    Offer, PASSWORD, QUOTA_PASSWORD, QUOTA_USER, TestCert, USER, account, deliver, folder, start,
+    start_with,
 };
 use marque_core::{Actor, NewMailbox};
 use marque_store::mail::Flags;
@@ -236,7 +236,7 @@ async fn sign_in_capabilities_and_folders() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn authenticate_plain_after_starttls() {
-    let cert = self_signed();
+    let cert = TestCert::new();
     let server = start(Some(cert.config)).await;
     let client = connect_starttls(server.port, &cert.pem).await;
     let refused = within(
@@ -282,7 +282,7 @@ async fn authenticate_plain_after_starttls() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_over_implicit_tls() {
-    let cert = self_signed();
+    let cert = TestCert::new();
     let server = start_with(Offer::Implicit(cert.config)).await;
     let account = account(&server.core, USER).await;
     let mut s = login(connect_tls(server.port, &cert.pem).await, USER, PASSWORD).await;

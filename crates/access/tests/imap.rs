@@ -10,8 +10,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::{
-    Offer, PASSWORD, QUOTA_PASSWORD, QUOTA_USER, Server, USER, account, deliver, deliver_many,
-    self_signed, start, start_with, start_with_policy,
+    Offer, PASSWORD, QUOTA_PASSWORD, QUOTA_USER, Server, TestCert, USER, account, deliver,
+    deliver_many, start, start_with, start_with_policy,
 };
 use marque_core::{Actor, Core, NewDomain, NewMailbox, NewTenant};
 use marque_store::mail;
@@ -132,7 +132,7 @@ async fn idle_wakes_on_a_delivery() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn starttls_upgrades_before_login() {
-    let server = start(Some(self_signed().config)).await;
+    let server = start(Some(TestCert::new().config)).await;
     run_python(
         "starttls.py",
         &[server.port.to_string(), USER.into(), PASSWORD.into()],
@@ -147,7 +147,7 @@ async fn no_password_in_clear_where_the_client_is_not_allowed() {
         cleartext_networks: Vec::new(),
         ..Default::default()
     };
-    let server = start_with_policy(Offer::StartTls(self_signed().config), policy).await;
+    let server = start_with_policy(Offer::StartTls(TestCert::new().config), policy).await;
     run_python(
         "cleartext.py",
         &[server.port.to_string(), USER.into(), PASSWORD.into()],
@@ -205,7 +205,7 @@ async fn an_address_banned_on_smtp_is_refused_with_the_right_password() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loopback_clients_may_sign_in_in_clear_by_default() {
-    let server = start(Some(self_signed().config)).await;
+    let server = start(Some(TestCert::new().config)).await;
     let stream = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
         .await
         .expect("connect");
@@ -233,7 +233,7 @@ async fn curl_lists_and_fetches() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn curl_over_imaps() {
     curl_session(
-        start_with(Offer::Implicit(self_signed().config)).await,
+        start_with(Offer::Implicit(TestCert::new().config)).await,
         "imaps",
     )
     .await;

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Offer, PASSWORD, USER, account, deliver, folder, self_signed, start_with};
+use common::{Offer, PASSWORD, TestCert, USER, account, deliver, folder, start_with};
 use marque_store::mail::Flags;
 
 /// The messages delivered to INBOX: (sender, subject).
@@ -121,7 +121,7 @@ async fn neomutt_lists_copies_saves_deletes_and_expunges() {
         installed.is_ok_and(|o| o.status.success()),
         "neomutt (Debian package neomutt) must be installed to run this test"
     );
-    let cert = self_signed();
+    let cert = TestCert::new();
     let server = start_with(Offer::Implicit(cert.config)).await;
     let account = account(&server.core, USER).await;
     for (from, subject) in MESSAGES {

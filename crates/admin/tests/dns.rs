@@ -5,23 +5,21 @@
 //! domain.
 
 mod common;
-mod zone;
 
 use std::time::Duration;
 
 use common::{Server, start_with_core};
-use hickory_server::proto::rr::RecordType;
 use marque_admin::Settings;
 use marque_core::dns::DnsSettings;
 use marque_core::net::Shutdown;
+use marque_tests::dns::{self, RecordType, TestDns, Zone, rr};
 use serde_json::{Value, json};
-use zone::{TestDns, rr};
 
 const DOMAIN: &str = "c.example";
 const PLATFORM: &str = "mx.platform.test";
 
 async fn setup() -> (TestDns, Server, u64, String, String) {
-    let dns = zone::serve(&[DOMAIN, "platform.test", "other.test"]).await;
+    let dns = dns::serve([DOMAIN, "platform.test", "other.test"].map(Zone::new)).await;
     dns.add(rr(PLATFORM, "A", "127.0.0.1")).await;
     let settings = DnsSettings {
         platform_host: PLATFORM.into(),

@@ -5,19 +5,17 @@
 //! internal address is not followed, and the delivery log keeps only the answer's status.
 
 mod common;
-mod zone;
 
 use std::time::Duration;
 
 use common::{Server, start_at};
-use hickory_server::proto::rr::RecordType;
 use marque_admin::Settings;
 use marque_admin::webhooks::{DispatchSettings, Dispatcher};
 use marque_core::dns::DnsSettings;
 use marque_core::net::Shutdown;
 use marque_core::webhook_target::TargetPolicy;
+use marque_tests::dns::{self, RecordType, TestDns, Zone, rr};
 use serde_json::{Value, json};
-use zone::{TestDns, rr};
 
 /// A receiver on `argv[1]` that records every request's path in `argv[2]` and answers
 /// `/redirect` with a 302 to `argv[3]`, anything else with 200 and a body.
@@ -164,7 +162,7 @@ async fn log_until(s: &Server, tok: &str, id: u64, more_than: usize, outcome: &s
 
 #[tokio::test(flavor = "multi_thread")]
 async fn internal_targets_are_refused_in_every_spelling() {
-    let dns = zone::serve(&["hooks.test"]).await;
+    let dns = dns::serve(["hooks.test"].map(Zone::new)).await;
     dns.add(rr("inside.hooks.test", "A", "10.0.0.1")).await;
     dns.add(rr("meta.hooks.test", "A", "169.254.169.254")).await;
     dns.add(rr("public.hooks.test", "A", "93.184.215.14")).await;
@@ -244,7 +242,7 @@ async fn internal_targets_are_refused_in_every_spelling() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn allowed_ranges_still_exclude_the_platform_itself() {
-    let dns = zone::serve(&["hooks.test"]).await;
+    let dns = dns::serve(["hooks.test"].map(Zone::new)).await;
     let s = server(&dns, &["127.0.0.0/8"]).await;
     let (_, tok) = s.reseller("Hooks").await;
     let own = format!("http://127.0.0.1:{}/api/v1/tenants", s.addr.port());
@@ -263,7 +261,7 @@ async fn allowed_ranges_still_exclude_the_platform_itself() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn redirects_are_not_followed_and_names_are_vetted_at_each_delivery() {
-    let dns = zone::serve(&["hooks.test"]).await;
+    let dns = dns::serve(["hooks.test"].map(Zone::new)).await;
     // The internal service a redirect points at, on 127.0.0.1, which webhooks may not reach.
     let inside = Receiver::start("127.0.0.1", "").await;
     let stolen = format!("http://127.0.0.1:{}/stolen", inside.port);

@@ -1,9 +1,8 @@
 //! Activation policies and prepaid credit: concurrent activations never overdraw, a request
 //! the credit does not cover waits, approval follows the policy, events are counted monthly.
 
-mod common;
-
 use marque_core::*;
+use marque_tests::Platform;
 
 struct Setup {
     reseller: TenantId,
@@ -54,7 +53,7 @@ async fn setup(core: &Core, price: u64) -> Setup {
         )
         .await
         .unwrap();
-    let admin = common::actor(core, PrincipalId::Staff(admin.id)).await;
+    let admin = marque_tests::actor(core, PrincipalId::Staff(admin.id)).await;
     Setup {
         reseller,
         plan,
@@ -78,7 +77,7 @@ async fn manager(core: &Core, s: &Setup, login: &str, policy: ActivationPolicy) 
         )
         .await
         .unwrap();
-    common::actor(core, PrincipalId::Staff(m.id)).await
+    marque_tests::actor(core, PrincipalId::Staff(m.id)).await
 }
 
 fn customer(s: &Setup, name: String) -> NewTenant {
@@ -92,7 +91,9 @@ fn customer(s: &Setup, name: String) -> NewTenant {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_activations_never_overdraw() {
-    let (core, _dir) = common::core().await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
     let s = setup(&core, 10).await;
     let m = manager(&core, &s, "mgr", ActivationPolicy::Immediate).await;
     core.top_up(&Actor::operator(), s.reseller, 100, "ten activations")
@@ -199,7 +200,9 @@ async fn concurrent_activations_never_overdraw() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queue_and_api_policies_wait_for_the_parent() {
-    let (core, _dir) = common::core().await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
     let s = setup(&core, 10).await;
     core.top_up(&Actor::operator(), s.reseller, 25, "")
         .await
@@ -320,7 +323,9 @@ async fn queue_and_api_policies_wait_for_the_parent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manager_is_held_to_its_plans() {
-    let (core, _dir) = common::core().await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
     let s = setup(&core, 0).await;
     let m = manager(&core, &s, "mgr", ActivationPolicy::Immediate).await;
     let other = core

@@ -2,14 +2,13 @@
 //! tree, the sum of allocations never exceeds any domain's total or any ancestor's pool, and the
 //! stored counters always equal a recount from the records.
 
-mod common;
-
 use proptest::prelude::*;
 
 use marque_core::quota::{recount, recount_domain};
 use marque_core::*;
 use marque_store::Reader;
 use marque_store::counters::{self, Metric, Owner};
+use marque_tests::Platform;
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -65,7 +64,7 @@ fn limits(storage_mb: Option<u64>, standard: Option<u64>) -> Limits {
 /// provider → reseller (pool 1000, 6 standard) → sub-reseller (pool 700) → customer A (pool 500)
 /// with domains a1 (total 300) and a2; reseller → customer B (no pool) with b1 (total 400), b2.
 async fn world() -> World {
-    let (core, dir) = common::core().await;
+    let Platform { core, dir, .. } = Platform::builder().build().await;
     let op = Actor::operator();
     let mk = |name: &str, kind, parent, l: Limits| NewTenant {
         name: name.into(),

@@ -1,13 +1,14 @@
 //! The audit trail: every change recorded with who, what, when, from where and the outcome,
 //! readable by every administrator above the target and by nobody outside.
 
-mod common;
-
 use marque_core::*;
+use marque_tests::Platform;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_and_refusals_are_audited() {
-    let (core, _dir) = common::core().await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
     let op = Actor::operator();
     let r = core
         .create_tenant(
@@ -47,7 +48,7 @@ async fn changes_and_refusals_are_audited() {
         )
         .await
         .unwrap();
-    let admin = common::actor(&core, PrincipalId::Staff(s.id))
+    let admin = marque_tests::actor(&core, PrincipalId::Staff(s.id))
         .await
         .with_source("203.0.113.7");
     core.create_domain(
@@ -153,7 +154,7 @@ async fn changes_and_refusals_are_audited() {
         )
         .await
         .unwrap();
-    let cadmin = common::actor(&core, PrincipalId::Staff(cs.id)).await;
+    let cadmin = marque_tests::actor(&core, PrincipalId::Staff(cs.id)).await;
     assert!(
         core.audit(&cadmin, AuditScope::Tenant(r), None, 10)
             .await

@@ -1,9 +1,8 @@
 //! Tokens and passwords: what authenticates and what does not; what is stored.
 
-mod common;
-
 use marque_core::*;
 use marque_store::{Direction, Keyspace, Range, Store, StoreOptions};
+use marque_tests::Platform;
 
 fn stored_anywhere(store: &Store, needle: &[u8]) -> bool {
     [
@@ -78,7 +77,9 @@ async fn bootstrap_token_and_idempotence() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_expire_revoke_and_narrow() {
-    let (core, _dir) = common::core().await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
     let op = Actor::operator();
     let r = core
         .create_tenant(
@@ -291,7 +292,9 @@ async fn tokens_expire_revoke_and_narrow() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passwords_are_argon2_and_verify() {
-    let (core, _dir) = common::core().await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
     let op = Actor::operator();
     core.create_domain(
         &op,

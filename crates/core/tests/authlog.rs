@@ -1,10 +1,9 @@
 //! Sign-in through `Core::sign_in` and the authentication log it writes.
 
-mod common;
-
 use marque_core::authlog::Attempt;
 use marque_core::{Actor, NewDomain, NewMailbox, NewTenant, PROVIDER, TenantKind};
 use marque_store::logs::Term;
+use marque_tests::Platform;
 
 fn attempt<'a>(login: &'a str, remote: &'a str) -> Attempt<'a> {
     Attempt {
@@ -17,7 +16,9 @@ fn attempt<'a>(login: &'a str, remote: &'a str) -> Attempt<'a> {
 
 #[tokio::test]
 async fn every_attempt_is_logged_for_the_right_tenants_without_the_secret() {
-    let (core, _dir) = common::core().await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
     let op = Actor::operator();
     let reseller = core
         .create_tenant(

@@ -2,9 +2,8 @@
 //! override, globally unique hostnames that are freed on change, plans switching branding and
 //! custom TLS off, logo checks, and permission refusals across tenants.
 
-mod common;
-
 use marque_core::*;
+use marque_tests::{Platform, staff};
 
 const SERVER: &str = "mx.platform.example";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
@@ -78,25 +77,9 @@ async fn domain(core: &Core, name: &str, t: TenantId) {
     .unwrap();
 }
 
-async fn admin(core: &Core, t: TenantId, login: &str) -> Actor {
-    let s = core
-        .create_staff(
-            &Actor::operator(),
-            NewStaff {
-                tenant: t,
-                login: login.into(),
-                password: None,
-                kind: StaffKind::Admin,
-            },
-        )
-        .await
-        .unwrap();
-    common::actor(core, PrincipalId::Staff(s.id)).await
-}
-
 /// Provider → reseller R (plan: full) → customer C (plan: full), C owns `c.example`.
 async fn world() -> World {
-    let (core, dir) = common::core().await;
+    let Platform { core, dir, .. } = Platform::builder().build().await;
     let core = core.with_server_hostname(SERVER);
     let op = Actor::operator();
     let full = core
@@ -573,9 +556,9 @@ async fn permissions_follow_the_tenant_tree() {
     let other = tenant(core, "R2", TenantKind::Reseller, PROVIDER).await;
     set_plan(core, other, w.full).await;
 
-    let reseller_admin = admin(core, w.reseller, "r-admin").await;
-    let customer_admin = admin(core, w.customer, "c-admin").await;
-    let foreign = admin(core, other, "r2-admin").await;
+    let reseller_admin = staff(core, w.reseller, "r-admin", StaffKind::Admin).await;
+    let customer_admin = staff(core, w.customer, "c-admin", StaffKind::Admin).await;
+    let foreign = staff(core, other, "r2-admin", StaffKind::Admin).await;
     let pm = core
         .create_mailbox(
             &Actor::operator(),
@@ -589,7 +572,7 @@ async fn permissions_follow_the_tenant_tree() {
         )
         .await
         .unwrap();
-    let postmaster = common::actor(core, PrincipalId::Mailbox(pm.id)).await;
+    let postmaster = marque_tests::actor(core, PrincipalId::Mailbox(pm.id)).await;
 
     // The reseller's staff brand their customer and its domains.
     core.set_brand(
@@ -675,8 +658,8 @@ async fn names_are_claimed_only_within_ones_own_subtree() {
     let w = world().await;
     let core = &w.core;
     domain(core, "r.example", w.reseller).await;
-    let r_admin = admin(core, w.reseller, "r-admin").await;
-    let c_admin = admin(core, w.customer, "c-admin").await;
+    let r_admin = staff(core, w.reseller, "r-admin", StaffKind::Admin).await;
+    let c_admin = staff(core, w.customer, "c-admin", StaffKind::Admin).await;
     let not_owned = |e: CoreError, why: &str| match e {
         CoreError::HostnameNotOwned { reason, .. } => {
             assert!(reason.contains(why), "{reason}")

@@ -3,11 +3,10 @@
 //! a tenant's administrators for its own names and only with `features.tls`), and the
 //! records the ACME client keeps.
 
-mod common;
-
 use marque_core::cert::CertSource;
 use marque_core::plan::{Features, NewPlan, Tier};
 use marque_core::*;
+use marque_tests::Platform;
 
 fn pem(names: &[&str]) -> (String, String) {
     let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
@@ -72,12 +71,17 @@ async fn customer(core: &Core, name: &str, tls: bool) -> (TenantId, Actor) {
         )
         .await
         .unwrap();
-    (t, common::actor(core, PrincipalId::Staff(staff.id)).await)
+    (
+        t,
+        marque_tests::actor(core, PrincipalId::Staff(staff.id)).await,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_are_checked_before_they_are_stored() {
-    let (core, _dir) = common::core().await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
     let op = Actor::operator();
     let (chain, key) = pem(&["mail.example.test"]);
     let (_, other_key) = pem(&["mail.example.test"]);
@@ -130,7 +134,9 @@ async fn uploads_are_checked_before_they_are_stored() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tenants_manage_only_their_own_names_and_only_with_the_tls_feature() {
-    let (core, _dir) = common::core().await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
     let (alpha, alpha_admin) = customer(&core, "alpha", true).await;
     let (_, beta_admin) = customer(&core, "beta", false).await;
     let (chain, key) = pem(&["mail.alpha.test"]);
@@ -181,7 +187,9 @@ async fn tenants_manage_only_their_own_names_and_only_with_the_tls_feature() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acme_outcomes_are_kept_on_the_record() {
-    let (core, _dir) = common::core().await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
     core.set_http01_answer("tok", "tok.thumb").await.unwrap();
     assert_eq!(
         core.http01_answer("tok").await.unwrap().as_deref(),

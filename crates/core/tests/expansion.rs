@@ -1,61 +1,24 @@
 //! Aliases and mailing lists: the shared create/read/update/delete path with its limits,
 //! counters, address collisions, resolution for delivery, and tenant scoping.
 
-mod common;
-
 use marque_core::lookup::Recipient;
-use marque_core::{
-    Actor, Limits, LimitsOf, NewDomain, NewMailbox, NewTenant, PROVIDER, TenantKind,
-};
-
-async fn domain(core: &marque_core::Core, reseller: &str, name: &str) -> marque_core::TenantId {
-    // Resellers are created in order: R1 is tenant 2, R2 tenant 3.
-    let op = Actor::operator();
-    let r = core
-        .create_tenant(
-            &op,
-            NewTenant {
-                name: reseller.into(),
-                kind: TenantKind::Reseller,
-                parent: PROVIDER,
-                ..NewTenant::default()
-            },
-        )
-        .await
-        .unwrap()
-        .tenant
-        .id;
-    core.create_domain(
-        &op,
-        NewDomain {
-            name: name.into(),
-            tenant: r,
-            ..NewDomain::default()
-        },
-    )
-    .await
-    .unwrap();
-    r
-}
+use marque_core::{Actor, Limits, LimitsOf, PROVIDER};
+use marque_tests::Platform;
 
 #[tokio::test]
 async fn aliases_and_lists_share_limits_counters_and_scope() {
-    let (core, _dir) = common::core().await;
+    // Resellers are created in order: R1 is tenant 2, R2 tenant 3.
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder()
+        .reseller("R1")
+        .domain("one.example")
+        .reseller("R2")
+        .domain("two.example")
+        .mailbox_with("ann@one.example", "long enough", 10)
+        .build()
+        .await;
     let op = Actor::operator();
-    domain(&core, "R1", "one.example").await;
-    domain(&core, "R2", "two.example").await;
-    core.create_mailbox(
-        &op,
-        NewMailbox {
-            address: "ann@one.example".into(),
-            password: "long enough".into(),
-            quota_mb: Some(10),
-            tier: None,
-            postmaster: false,
-        },
-    )
-    .await
-    .unwrap();
     core.set_limits(
         &op,
         LimitsOf::Domain("one.example".into()),

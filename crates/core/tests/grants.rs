@@ -2,10 +2,9 @@
 //! limits, limits within the parent's, mailboxes within every plan on the way up, numbers
 //! within their ranges, and the postmaster flag given only by those the policy allows.
 
-mod common;
-
 use marque_core::limits::{MAX_COUNT, MAX_CREDITS, MAX_MB};
 use marque_core::*;
+use marque_tests::{Platform, staff};
 
 fn terms(owner: TenantId, name: &str, max_mailbox_mb: u64, features: Features) -> NewPlan {
     NewPlan {
@@ -30,22 +29,6 @@ fn mailbox(address: &str, quota_mb: u64) -> NewMailbox {
 
 async fn admin_of(core: &Core, tenant: TenantId, login: &str) -> Actor {
     staff(core, tenant, login, StaffKind::Admin).await
-}
-
-async fn staff(core: &Core, tenant: TenantId, login: &str, kind: StaffKind) -> Actor {
-    let s = core
-        .create_staff(
-            &Actor::operator(),
-            NewStaff {
-                tenant,
-                login: login.into(),
-                password: None,
-                kind,
-            },
-        )
-        .await
-        .expect("staff");
-    common::actor(core, PrincipalId::Staff(s.id)).await
 }
 
 /// The field an `Invalid` error names, or the error itself.
@@ -95,7 +78,9 @@ async fn reseller(core: &Core) -> (TenantId, PlanId, Actor) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plan_grants_no_more_than_its_owners_own_plan() {
-    let (core, _dir) = common::core().await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
     let (r, _, admin) = reseller(&core).await;
     let branding = Features {
         custom_branding: true,
@@ -170,7 +155,9 @@ async fn a_plan_grants_no_more_than_its_owners_own_plan() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mailbox_stays_within_every_plan_above_it() {
-    let (core, _dir) = common::core().await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
     let op = Actor::operator();
     let (r, q, admin) = reseller(&core).await;
     let p = core
@@ -246,7 +233,9 @@ async fn a_mailbox_stays_within_every_plan_above_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_grant_no_more_than_the_parent() {
-    let (core, _dir) = common::core().await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
     let op = Actor::operator();
     let (r, _, admin) = reseller(&core).await;
     let mut per_tier = std::collections::BTreeMap::new();
@@ -367,7 +356,9 @@ async fn limits_grant_no_more_than_the_parent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn numbers_beyond_their_range_are_refused() {
-    let (core, _dir) = common::core().await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
     let op = Actor::operator();
     let r = core
         .create_tenant(
@@ -433,7 +424,9 @@ async fn numbers_beyond_their_range_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn who_may_make_postmasters() {
-    let (core, _dir) = common::core().await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
     let op = Actor::operator();
     let (r, _, admin) = reseller(&core).await;
     let d = core
@@ -466,7 +459,7 @@ async fn who_may_make_postmasters() {
         )
         .await
         .unwrap();
-    let pm_actor = common::actor(&core, PrincipalId::Mailbox(pm.id)).await;
+    let pm_actor = marque_tests::actor(&core, PrincipalId::Mailbox(pm.id)).await;
     core.create_mailbox(&op, mailbox("u@r.example", 10))
         .await
         .unwrap();
@@ -550,7 +543,9 @@ async fn who_may_make_postmasters() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn customers_define_no_plans() {
-    let (core, _dir) = common::core().await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
     let (r, _, r_admin) = reseller(&core).await;
     let c = core
         .create_tenant(

@@ -3,11 +3,10 @@
 //! Expected outcomes are a table; the test prints the observed matrix and lists every cell that
 //! differs.
 
-mod common;
-
 use std::fmt::Write as _;
 
 use marque_core::*;
+use marque_tests::{Platform, staff};
 
 /// One column of the matrix: a set of objects to act on.
 #[derive(Debug, Clone)]
@@ -122,23 +121,6 @@ fn outcome(r: Result<()>) -> (char, Option<String>) {
         Err(CoreError::NotFound { .. }) => ('N', None),
         Err(e) => ('E', Some(e.to_string())),
     }
-}
-
-async fn staff(core: &Core, tenant: TenantId, login: &str, kind: StaffKind) -> Actor {
-    let op = Actor::operator();
-    let s = core
-        .create_staff(
-            &op,
-            NewStaff {
-                tenant,
-                login: login.into(),
-                password: None,
-                kind,
-            },
-        )
-        .await
-        .expect("staff");
-    common::actor(core, PrincipalId::Staff(s.id)).await
 }
 
 async fn mailbox(core: &Core, address: &str, postmaster: bool) -> Mailbox {
@@ -309,11 +291,11 @@ async fn subtree(core: &Core, x: &str) -> Subtree {
             ("manager", manager),
             (
                 "postmaster",
-                common::actor(core, PrincipalId::Mailbox(pm.id)).await,
+                marque_tests::actor(core, PrincipalId::Mailbox(pm.id)).await,
             ),
             (
                 "user",
-                common::actor(core, PrincipalId::Mailbox(user.id)).await,
+                marque_tests::actor(core, PrincipalId::Mailbox(user.id)).await,
             ),
         ],
     }
@@ -466,7 +448,9 @@ fn own_plan(manager: &Actor) -> PlanId {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn role_action_tenant_matrix() {
-    let (core, _dir) = common::core().await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
     let a = subtree(&core, "a").await;
     let b = subtree(&core, "b").await;
 

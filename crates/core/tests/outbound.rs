@@ -3,45 +3,12 @@
 //! (the provider sees everything, a tenant admin its subtree, nobody else anything); identities
 //! resolve domain → tenant chain.
 
-mod common;
-
 use marque_core::outbound::{
     self, IdentityOf, Kind, OutboundIdentity, QueuedMessage, QueuedRecipient,
 };
 use marque_core::*;
 use marque_store::blob::{self, BlobHash, PreparedBlob};
-
-async fn tenant(core: &Core, name: &str, kind: TenantKind, parent: TenantId) -> TenantId {
-    core.create_tenant(
-        &Actor::operator(),
-        NewTenant {
-            name: name.into(),
-            kind,
-            parent,
-            ..NewTenant::default()
-        },
-    )
-    .await
-    .unwrap()
-    .tenant
-    .id
-}
-
-async fn admin(core: &Core, t: TenantId, login: &str) -> Actor {
-    let s = core
-        .create_staff(
-            &Actor::operator(),
-            NewStaff {
-                tenant: t,
-                login: login.into(),
-                password: None,
-                kind: StaffKind::Admin,
-            },
-        )
-        .await
-        .unwrap();
-    common::actor(core, PrincipalId::Staff(s.id)).await
-}
+use marque_tests::{Platform, staff};
 
 async fn enqueue(core: &Core, owner: TenantId, body: &[u8]) -> (u64, BlobHash) {
     let blob = PreparedBlob::with(body, 1 << 20, 3).unwrap();
@@ -62,10 +29,16 @@ async fn enqueue(core: &Core, owner: TenantId, body: &[u8]) -> (u64, BlobHash) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_queue_is_scoped_to_the_callers_subtree() {
-    let (core, _dir) = common::core().await;
-    let r1 = tenant(&core, "R1", TenantKind::Reseller, PROVIDER).await;
-    let c1 = tenant(&core, "C1", TenantKind::Customer, r1).await;
-    let r2 = tenant(&core, "R2", TenantKind::Reseller, PROVIDER).await;
+    let p = Platform::builder()
+        .reseller("R1")
+        .customer_of("C1", "R1")
+        .reseller("R2")
+        .build()
+        .await;
+    let (r1, c1, r2) = (p.tenant("R1"), p.tenant("C1"), p.tenant("R2"));
+    let Platform {
+        core, dir: _dir, ..
+    } = p;
     let (in_c1, hash) = enqueue(&core, c1, b"Subject: one\r\n\r\nx\r\n").await;
     let (in_r2, _) = enqueue(&core, r2, b"Subject: two\r\n\r\ny\r\n").await;
     assert_eq!(blob::references_in(core.store(), &hash).unwrap(), 1);
@@ -80,7 +53,7 @@ async fn the_queue_is_scoped_to_the_callers_subtree() {
         .collect();
     assert_eq!(all, vec![in_c1, in_r2]);
 
-    let a1 = admin(&core, r1, "r1admin").await;
+    let a1 = staff(&core, r1, "r1admin", StaffKind::Admin).await;
     let seen: Vec<u64> = core
         .queue_list(&a1, 0, 10)
         .await
@@ -108,9 +81,9 @@ async fn the_queue_is_scoped_to_the_callers_subtree() {
     );
 
     // A customer's admin sees its own entry; another reseller's admin sees nothing of R1's.
-    let a_c1 = admin(&core, c1, "c1admin").await;
+    let a_c1 = staff(&core, c1, "c1admin", StaffKind::Admin).await;
     assert_eq!(core.queue_list(&a_c1, 0, 10).await.unwrap().len(), 1);
-    let a2 = admin(&core, r2, "r2admin").await;
+    let a2 = staff(&core, r2, "r2admin", StaffKind::Admin).await;
     assert!(core.queue_get(&a2, in_c1).await.unwrap_err().is_not_found());
 
     // Retry makes it due now; delete drops it and its body reference, with an audit record.
@@ -130,8 +103,11 @@ async fn the_queue_is_scoped_to_the_callers_subtree() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claimed_entries_are_leased_and_delivered_recipients_stay_delivered() {
-    let (core, _dir) = common::core().await;
-    let c = tenant(&core, "C", TenantKind::Customer, PROVIDER).await;
+    let p = Platform::builder().customer("C").build().await;
+    let c = p.tenant("C");
+    let Platform {
+        core, dir: _dir, ..
+    } = p;
     let (id, _) = enqueue(&core, c, b"Subject: x\r\n\r\nx\r\n").await;
     let now = u64::MAX / 4;
     let claimed = core
@@ -169,10 +145,16 @@ async fn claimed_entries_are_leased_and_delivered_recipients_stay_delivered() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identities_resolve_from_the_domain_up_the_tenant_chain() {
-    let (core, _dir) = common::core().await;
+    let p = Platform::builder()
+        .reseller("R")
+        .customer_of("C", "R")
+        .build()
+        .await;
+    let (r, c) = (p.tenant("R"), p.tenant("C"));
+    let Platform {
+        core, dir: _dir, ..
+    } = p;
     let op = Actor::operator();
-    let r = tenant(&core, "R", TenantKind::Reseller, PROVIDER).await;
-    let c = tenant(&core, "C", TenantKind::Customer, r).await;
     core.create_domain(
         &op,
         NewDomain {
@@ -219,7 +201,7 @@ async fn identities_resolve_from_the_domain_up_the_tenant_chain() {
     assert_eq!(got.source_ip, Some("192.0.2.9".parse().unwrap()));
     assert_eq!(got.ehlo.as_deref(), Some("out.reseller.example"));
     // A tenant's own admin may not give itself an address; an invalid name is refused.
-    let a = admin(&core, r, "radmin").await;
+    let a = staff(&core, r, "radmin", StaffKind::Admin).await;
     assert!(
         core.set_outbound_identity(&a, IdentityOf::Tenant(r), OutboundIdentity::default())
             .await

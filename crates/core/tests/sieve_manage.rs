@@ -1,10 +1,9 @@
 //! Managing Sieve scripts through the core: the user's own scripts with their limits, the
 //! managed vacation and forwarding section, bulk filters, permissions and the audit trail.
 
-mod common;
-
 use marque_core::sieve::{self, Forwards, LIMIT_SCRIPTS, LIMIT_SIZE, Selection, Vacation};
 use marque_core::*;
+use marque_tests::Platform;
 
 const FILTER: &str = "require \"fileinto\";\r\nif header :contains \"subject\" \"spam\" {\r\n  fileinto \"Junk\";\r\n}\r\n";
 
@@ -16,39 +15,20 @@ struct World {
 }
 
 async fn world() -> World {
-    let (core, dir) = common::core().await;
-    let op = Actor::operator();
-    let mut ids = Vec::new();
-    for (name, domain) in [("C1", "one.example"), ("C2", "two.example")] {
-        let t = core
-            .create_tenant(
-                &op,
-                NewTenant {
-                    name: name.into(),
-                    ..NewTenant::default()
-                },
-            )
-            .await
-            .unwrap()
-            .tenant
-            .id;
-        core.create_domain(
-            &op,
-            NewDomain {
-                name: domain.into(),
-                tenant: t,
-                ..NewDomain::default()
-            },
-        )
-        .await
-        .unwrap();
-        ids.push(t);
-    }
+    let p = Platform::builder()
+        .customer("C1")
+        .domain("one.example")
+        .customer("C2")
+        .domain("two.example")
+        .build()
+        .await;
+    let (c1, c2) = (p.tenant("C1"), p.tenant("C2"));
+    let Platform { core, dir, .. } = p;
     World {
         core,
         _dir: dir,
-        c1: ids[0],
-        c2: ids[1],
+        c1,
+        c2,
     }
 }
 
@@ -66,7 +46,7 @@ async fn mailbox(core: &Core, address: &str, postmaster: bool) -> Actor {
         )
         .await
         .unwrap();
-    common::actor(core, PrincipalId::Mailbox(m.id)).await
+    marque_tests::actor(core, PrincipalId::Mailbox(m.id)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,58 +3,27 @@
 //! distributed guess (many addresses, one login) with its notice in the authentication log,
 //! the right password still accepted, and the counts seen by every core on the store.
 
-mod common;
-
 use std::time::Duration;
 
 use marque_core::authlog::Attempt;
 use marque_core::signin::{SignInPolicy, ThrottleConfig};
-use marque_core::{Actor, Core, CoreError, NewDomain, NewMailbox, NewTenant, PROVIDER, TenantKind};
+use marque_core::{Core, CoreError};
 use marque_store::logs::Term;
+use marque_tests::Platform;
 use tokio::time::Instant;
 
 const ANN: &str = "ann@c.example";
 const PASSWORD: &str = "correct horse battery";
 
 async fn setup() -> (Core, marque_core::TenantId, tempfile::TempDir) {
-    let (core, dir) = common::core().await;
-    let op = Actor::operator();
-    let customer = core
-        .create_tenant(
-            &op,
-            NewTenant {
-                name: "C".into(),
-                kind: TenantKind::Customer,
-                parent: PROVIDER,
-                ..NewTenant::default()
-            },
-        )
-        .await
-        .unwrap()
-        .tenant
-        .id;
-    core.create_domain(
-        &op,
-        NewDomain {
-            name: "c.example".into(),
-            tenant: customer,
-            ..NewDomain::default()
-        },
-    )
-    .await
-    .unwrap();
-    core.create_mailbox(
-        &op,
-        NewMailbox {
-            address: ANN.into(),
-            password: PASSWORD.into(),
-            quota_mb: Some(10),
-            tier: None,
-            postmaster: false,
-        },
-    )
-    .await
-    .unwrap();
+    let p = Platform::builder()
+        .customer("C")
+        .domain("c.example")
+        .mailbox_with(ANN, PASSWORD, 10)
+        .build()
+        .await;
+    let customer = p.tenant("C");
+    let Platform { core, dir, .. } = p;
     (core, customer, dir)
 }
 

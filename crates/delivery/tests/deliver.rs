@@ -1,68 +1,11 @@
 //! Local delivery on a real store: one body for many recipients, quota per recipient, the
 //! transaction record in the same durable write.
 
-use marque_core::{
-    AccountId, Actor, Core, HashCost, NewDomain, NewMailbox, NewTenant, PROVIDER, Recipient,
-    TenantId, TenantKind,
-};
+use marque_core::{AccountId, Core, PROVIDER, Recipient};
 use marque_delivery::{Delivery, LocalRecipient, Outcome, RecipientResult, TransactionRecord};
 use marque_store::logs::{self, LogKind, Query, Term};
-use marque_store::{Store, StoreOptions, blob, mail};
-
-async fn core() -> (Core, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
-    let core = Core::open_with(store, HashCost::insecure_for_tests()).expect("open core");
-    core.bootstrap(None).await.expect("bootstrap");
-    (core, dir)
-}
-
-async fn setup(core: &Core) -> TenantId {
-    let op = Actor::operator();
-    let customer = core
-        .create_tenant(
-            &op,
-            NewTenant {
-                name: "C".into(),
-                kind: TenantKind::Customer,
-                parent: PROVIDER,
-                ..NewTenant::default()
-            },
-        )
-        .await
-        .unwrap()
-        .tenant
-        .id;
-    core.create_domain(
-        &op,
-        NewDomain {
-            name: "c.example".into(),
-            tenant: customer,
-            ..NewDomain::default()
-        },
-    )
-    .await
-    .unwrap();
-    for (address, quota) in [
-        ("ann@c.example", 100),
-        ("bob@c.example", 100),
-        ("tiny@c.example", 1),
-    ] {
-        core.create_mailbox(
-            &op,
-            NewMailbox {
-                address: address.into(),
-                password: "correct horse battery".into(),
-                quota_mb: Some(quota),
-                tier: None,
-                postmaster: false,
-            },
-        )
-        .await
-        .unwrap();
-    }
-    customer
-}
+use marque_store::{blob, mail};
+use marque_tests::Platform;
 
 async fn local(core: &Core, address: &str) -> LocalRecipient {
     match core.resolve_address(address).await.unwrap() {
@@ -108,8 +51,11 @@ fn inbox(core: &Core, account: AccountId) -> Vec<(u32, mail::MessageRecord)> {
 
 #[tokio::test]
 async fn one_body_for_two_recipients_and_the_record_in_the_same_write() {
-    let (core, _dir) = core().await;
-    let customer = setup(&core).await;
+    let platform = Platform::builder().mail_customer().build().await;
+    let customer = platform.tenant("C");
+    let Platform {
+        core, dir: _dir, ..
+    } = platform;
     let ann = local(&core, "ann@c.example").await;
     let bob = local(&core, "bob@c.example").await;
     let raw = message(100);
@@ -163,8 +109,9 @@ async fn one_body_for_two_recipients_and_the_record_in_the_same_write() {
 
 #[tokio::test]
 async fn a_recipient_over_quota_does_not_block_the_others() {
-    let (core, _dir) = core().await;
-    setup(&core).await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().mail_customer().build().await;
     let ann = local(&core, "ann@c.example").await;
     let tiny = local(&core, "tiny@c.example").await;
     // 1.2 MB: more than tiny's 1 MiB.

@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Server, api, read_line, tls_connect, write_config};
+use common::{MARQUE, Server, api, read_line, tls_connect, write_config};
 use serde_json::json;
 
 const USER: &str = "pat@shared.example";
@@ -76,7 +76,7 @@ fn mailbox(server: &Server, data: &Path) {
 fn imap_and_pop3_limits_count_across_their_listeners() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &["imap", "imaps", "pop3", "pop3s", "http"]);
-    let server = Server::start(&config, &[], &[]);
+    let server = MARQUE.serve(&config, &[], &[]);
     let data = dir.path().join("data");
     mailbox(&server, &data);
     let cert = data.join("tls/cert.pem");

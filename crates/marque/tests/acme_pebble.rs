@@ -6,9 +6,6 @@
 //! sees the IMAP greeting and the submissions banner name `mail.customer.test`; a client with
 //! another SNI name sees the default certificate and name.
 
-#[path = "../../smtp/tests/common/dns.rs"]
-mod dns;
-
 mod certs_common;
 mod common;
 
@@ -17,7 +14,8 @@ use std::time::Duration;
 
 use certs_common::pebble::{free_port, pebble_api_certificate, pebble_root, run_pebble};
 use certs_common::{call, connect, leaf_sha256, try_connect};
-use common::{Server, write_config};
+use common::{MARQUE, write_config};
+use marque_tests::dns;
 
 const HOST: &str = "mail.customer.test";
 
@@ -44,7 +42,7 @@ async fn issue_and_serve(challenge: &str) {
         api_ca.display()
     ));
     std::fs::write(&config, text).unwrap();
-    let server = Server::start(&config, &[], &[]);
+    let server = MARQUE.serve(&config, &[], &[]);
     let (pebble, mgmt) = run_pebble(
         dir.path(),
         dns.addr,

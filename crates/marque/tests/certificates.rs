@@ -7,14 +7,14 @@ mod certs_common;
 mod common;
 
 use certs_common::{call, connect, leaf_sha256, self_signed};
-use common::{Server, write_config};
+use common::{MARQUE, write_config};
 use serde_json::json;
 
 #[test]
 fn uploads_are_served_by_sni_and_swapped_without_restart() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &["http", "imaps", "submissions", "pop3s"]);
-    let server = Server::start(&config, &[], &[]);
+    let server = MARQUE.serve(&config, &[], &[]);
     let token = std::fs::read_to_string(dir.path().join("data/admin-token")).unwrap();
     let token = token.trim();
     let http = server.addr("http");

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::run;
+use common::MARQUE;
 
 #[test]
 fn reports_every_problem_with_its_key_path_and_exits_1() {
@@ -25,7 +25,7 @@ level = "loud=="
 "#,
     )
     .unwrap();
-    let out = run(&["config", "check", "--config", path.to_str().unwrap()]);
+    let out = MARQUE.run(&["config", "check", "--config", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     for expected in [
@@ -44,7 +44,7 @@ level = "loud=="
 #[test]
 fn the_shipped_config_is_valid() {
     let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/marque.toml");
-    let out = run(&["config", "check", "--config", shipped]);
+    let out = MARQUE.run(&["config", "check", "--config", shipped]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -62,7 +62,7 @@ fn the_shipped_config_is_valid() {
 
 #[test]
 fn without_a_file_the_embedded_default_is_checked() {
-    let out = run(&["config", "check"]);
+    let out = MARQUE.run(&["config", "check"]);
     assert!(out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("the embedded default"), "{stdout}");
@@ -72,7 +72,7 @@ fn without_a_file_the_embedded_default_is_checked() {
 
 #[test]
 fn a_missing_file_is_an_error() {
-    let out = run(&["config", "check", "--config", "/nonexistent/marque.toml"]);
+    let out = MARQUE.run(&["config", "check", "--config", "/nonexistent/marque.toml"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/marque.toml"));
 }

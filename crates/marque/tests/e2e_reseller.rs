@@ -11,7 +11,7 @@ use std::io::BufRead;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Server, api, call, write_config};
+use common::{MARQUE, api, call, write_config};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery";
@@ -39,7 +39,7 @@ s.serve_forever()
 fn a_manager_sells_a_customer_with_a_hundred_mailboxes() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &["imap", "http"]);
-    let server = Server::start(&config, &[], &[]);
+    let server = MARQUE.serve(&config, &[], &[]);
     let admin = std::fs::read_to_string(dir.path().join("data/admin-token")).unwrap();
     let admin = admin.trim();
 

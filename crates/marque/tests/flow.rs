@@ -9,7 +9,7 @@ mod common;
 use std::net::SocketAddr;
 use std::process::Command;
 
-use common::{Server, write_config};
+use common::{MARQUE, Server, write_config};
 
 const SERVICES: [&str; 4] = ["smtp", "imap", "pop3", "http"];
 const PASSWORD: &str = "a good password";
@@ -117,7 +117,7 @@ fn read_back(server: &Server) {
 fn a_first_mailbox_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &SERVICES);
-    let mut server = Server::start(&config, &[], &[]);
+    let mut server = MARQUE.serve(&config, &[], &[]);
     let token = std::fs::read_to_string(dir.path().join("data/admin-token")).unwrap();
     let token = token.trim();
 
@@ -180,7 +180,7 @@ fn a_first_mailbox_end_to_end() {
 
     // Acknowledged mail survives a restart.
     assert!(server.terminate().success(), "{}", server.log());
-    let mut server = Server::start(&config, &[], &[]);
+    let mut server = MARQUE.serve(&config, &[], &[]);
     read_back(&server);
     assert!(server.terminate().success(), "{}", server.log());
 }

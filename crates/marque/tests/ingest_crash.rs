@@ -9,7 +9,8 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{Server, run, run_with_stdin, write_config};
+use common::{MARQUE, write_config};
+use marque_tests::clients::succeeded;
 
 const PASSWORD: &str = "crash test password";
 const TOTAL: usize = 2000;
@@ -26,44 +27,43 @@ def message(n):
             "Message-ID: <%d@crash.test>\r\nSubject: crash %d\r\n\r\n" % (n, n)) + body
 "#;
 
-fn ok(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn set_up(config: &Path) {
     let c = config.to_str().unwrap();
-    let out = ok(&run(&[
-        "tenant", "create", "--config", c, "--name", "Crash", "--kind", "customer",
-    ]));
+    let out = succeeded(
+        "marque",
+        &MARQUE.run(&[
+            "tenant", "create", "--config", c, "--name", "Crash", "--kind", "customer",
+        ]),
+    );
     assert!(out.starts_with("created customer 2 "), "{out}");
-    ok(&run(&[
-        "domain",
-        "create",
-        "crash.example",
-        "--tenant",
-        "2",
-        "--config",
-        c,
-    ]));
-    ok(&run_with_stdin(
-        &[
-            "mailbox",
+    succeeded(
+        "marque",
+        &MARQUE.run(&[
+            "domain",
             "create",
-            "ann@crash.example",
-            "--quota-mb",
-            "2048",
-            "--password-stdin",
+            "crash.example",
+            "--tenant",
+            "2",
             "--config",
             c,
-        ],
-        &format!("{PASSWORD}\n"),
-    ));
+        ]),
+    );
+    succeeded(
+        "marque",
+        &MARQUE.run_with_stdin(
+            &[
+                "mailbox",
+                "create",
+                "ann@crash.example",
+                "--quota-mb",
+                "2048",
+                "--password-stdin",
+                "--config",
+                c,
+            ],
+            &format!("{PASSWORD}\n"),
+        ),
+    );
 }
 
 /// Sends the messages from `CONNECTIONS` threads; prints `ack N` as each `250` arrives.
@@ -129,7 +129,7 @@ fn every_acknowledged_message_survives_sigkill() {
     std::fs::write(&config, text).unwrap();
     set_up(&config);
 
-    let mut server = Server::start(&config, &[], &[]);
+    let mut server = MARQUE.serve(&config, &[], &[]);
     let mut sender = Command::new("python3")
         .arg("-c")
         .arg(sender_script(server.addr("smtp").port()))
@@ -146,8 +146,7 @@ fn every_acknowledged_message_survives_sigkill() {
         }
         if !killed && acked.len() >= KILL_AFTER {
             // SIGKILL: no shutdown, no flush; only what was fsynced before each 250 remains.
-            server.child.kill().unwrap();
-            server.child.wait().unwrap();
+            server.kill();
             killed = true;
         }
     }
@@ -159,13 +158,13 @@ fn every_acknowledged_message_survives_sigkill() {
     );
     assert!(acked.len() < TOTAL, "the kill came too late");
 
-    let server = Server::start(&config, &[], &[]);
+    let server = MARQUE.serve(&config, &[], &[]);
     let out = Command::new("python3")
         .arg("-c")
         .arg(reader_script(server.addr("imap").port()))
         .output()
         .expect("python3");
-    let stdout = ok(&out);
+    let stdout = succeeded("python3", &out);
     let mut have = std::collections::BTreeMap::<usize, usize>::new();
     for l in stdout.lines() {
         let n: usize = l.strip_prefix("have ").unwrap().parse().unwrap();

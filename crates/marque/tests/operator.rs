@@ -2,18 +2,8 @@
 
 mod common;
 
-use common::{Server, run, run_with_stdin, write_config};
-
-fn ok(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use common::{MARQUE, write_config};
+use marque_tests::clients::succeeded;
 
 #[test]
 fn tenants_domains_mailboxes_and_usage() {
@@ -22,35 +12,41 @@ fn tenants_domains_mailboxes_and_usage() {
     let c = config.to_str().unwrap();
 
     // The first command on an empty data directory bootstraps it.
-    let list = ok(&run(&["tenant", "list", "--config", c]));
+    let list = succeeded("marque", &MARQUE.run(&["tenant", "list", "--config", c]));
     assert!(list.contains("provider"), "{list}");
     assert!(dir.path().join("data/admin-token").exists());
 
-    let out = ok(&run(&[
-        "tenant",
-        "create",
-        "--config",
-        c,
-        "--name",
-        "Acme Hosting",
-        "--kind",
-        "reseller",
-    ]));
+    let out = succeeded(
+        "marque",
+        &MARQUE.run(&[
+            "tenant",
+            "create",
+            "--config",
+            c,
+            "--name",
+            "Acme Hosting",
+            "--kind",
+            "reseller",
+        ]),
+    );
     assert_eq!(out, "created reseller 2 \"Acme Hosting\" under tenant 1\n");
-    let out = ok(&run(&[
-        "tenant",
-        "create",
-        "--config",
-        c,
-        "--name",
-        "Example Ltd",
-        "--kind",
-        "customer",
-        "--parent",
-        "2",
-    ]));
+    let out = succeeded(
+        "marque",
+        &MARQUE.run(&[
+            "tenant",
+            "create",
+            "--config",
+            c,
+            "--name",
+            "Example Ltd",
+            "--kind",
+            "customer",
+            "--parent",
+            "2",
+        ]),
+    );
     assert_eq!(out, "created customer 3 \"Example Ltd\" under tenant 2\n");
-    let list = ok(&run(&["tenant", "list", "--config", c]));
+    let list = succeeded("marque", &MARQUE.run(&["tenant", "list", "--config", c]));
     let rows: Vec<_> = list
         .lines()
         .skip(1)
@@ -65,17 +61,23 @@ fn tenants_domains_mailboxes_and_usage() {
         ]
     );
 
-    ok(&run(&[
-        "domain",
-        "create",
-        "example.com",
-        "--tenant",
-        "3",
-        "--config",
-        c,
-    ]));
+    succeeded(
+        "marque",
+        &MARQUE.run(&[
+            "domain",
+            "create",
+            "example.com",
+            "--tenant",
+            "3",
+            "--config",
+            c,
+        ]),
+    );
     // The DKIM records: made on first ask, the same on the second, no private key shown.
-    let dkim = ok(&run(&["domain", "dkim", "example.com", "--config", c]));
+    let dkim = succeeded(
+        "marque",
+        &MARQUE.run(&["domain", "dkim", "example.com", "--config", c]),
+    );
     let lines: Vec<&str> = dkim.lines().collect();
     assert_eq!(lines.len(), 2, "{dkim}");
     assert!(lines[0].starts_with("marque-rsa-"), "{dkim}");
@@ -84,47 +86,59 @@ fn tenants_domains_mailboxes_and_usage() {
     assert!(lines[1].contains("\"v=DKIM1; k=ed25519; p="), "{dkim}");
     assert!(!dkim.contains("PRIVATE"));
     assert_eq!(
-        ok(&run(&["domain", "dkim", "example.com", "--config", c])),
+        succeeded(
+            "marque",
+            &MARQUE.run(&["domain", "dkim", "example.com", "--config", c])
+        ),
         dkim
     );
-    let out = ok(&run_with_stdin(
-        &[
-            "mailbox",
-            "create",
-            "anna@example.com",
-            "--quota-mb",
-            "512",
-            "--password-stdin",
-            "--config",
-            c,
-        ],
-        "correct horse battery staple\n",
-    ));
+    let out = succeeded(
+        "marque",
+        &MARQUE.run_with_stdin(
+            &[
+                "mailbox",
+                "create",
+                "anna@example.com",
+                "--quota-mb",
+                "512",
+                "--password-stdin",
+                "--config",
+                c,
+            ],
+            "correct horse battery staple\n",
+        ),
+    );
     assert!(
         out.starts_with("created mailbox anna@example.com (512 MB"),
         "{out}"
     );
-    ok(&run_with_stdin(
-        &[
-            "mailbox",
-            "password",
-            "anna@example.com",
-            "--password-stdin",
-            "--config",
-            c,
-        ],
-        "another long passphrase\n",
-    ));
+    succeeded(
+        "marque",
+        &MARQUE.run_with_stdin(
+            &[
+                "mailbox",
+                "password",
+                "anna@example.com",
+                "--password-stdin",
+                "--config",
+                c,
+            ],
+            "another long passphrase\n",
+        ),
+    );
 
-    let usage = ok(&run(&["usage", "--tenant", "2", "--json", "--config", c]));
+    let usage = succeeded(
+        "marque",
+        &MARQUE.run(&["usage", "--tenant", "2", "--json", "--config", c]),
+    );
     let usage: serde_json::Value = serde_json::from_str(&usage).unwrap();
     assert_eq!(usage["tenant"]["counts"]["domains"], 1);
     assert_eq!(usage["tenant"]["counts"]["storage_allocated"], 512 << 20);
-    let table = ok(&run(&["usage", "--config", c]));
+    let table = succeeded("marque", &MARQUE.run(&["usage", "--config", c]));
     assert!(table.contains("Acme Hosting"), "{table}");
 
     // Errors from the core come back as a non-zero exit with the reason.
-    let out = run(&[
+    let out = MARQUE.run(&[
         "domain",
         "create",
         "example.com",
@@ -135,7 +149,7 @@ fn tenants_domains_mailboxes_and_usage() {
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
-    let out = run(&[
+    let out = MARQUE.run(&[
         "tenant", "create", "--name", "x", "--kind", "customer", "--parent", "99", "--config", c,
     ]);
     assert!(!out.status.success());
@@ -143,7 +157,7 @@ fn tenants_domains_mailboxes_and_usage() {
 
     // The server starts on what the commands made, and keeps the first token.
     let token = std::fs::read_to_string(dir.path().join("data/admin-token")).unwrap();
-    let mut server = Server::start(&config, &[], &[]);
+    let mut server = MARQUE.serve(&config, &[], &[]);
     assert!(server.terminate().success());
     assert_eq!(
         std::fs::read_to_string(dir.path().join("data/admin-token")).unwrap(),
@@ -155,7 +169,7 @@ fn tenants_domains_mailboxes_and_usage() {
 fn an_empty_password_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &["smtp"]);
-    let out = run_with_stdin(
+    let out = MARQUE.run_with_stdin(
         &[
             "mailbox",
             "create",

@@ -17,7 +17,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Server, run, run_with_stdin};
+use common::{MARQUE, Server};
+use marque_tests::clients::succeeded;
 
 const PASSWORD: &str = "queue crash password";
 const TOTAL: usize = 300;
@@ -190,16 +191,6 @@ fn sink_session(tcp: TcpStream, log: &Mutex<SinkLog>) -> std::io::Result<()> {
     }
 }
 
-fn ok(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn write_config(dir: &Path, dns: SocketAddr, sink_port: u16) -> std::path::PathBuf {
     let text = format!(
         "[server]\nhostname = \"localhost\"\ndata_dir = \"{}\"\nshutdown_grace_secs = 2\n\n\
@@ -217,31 +208,40 @@ fn write_config(dir: &Path, dns: SocketAddr, sink_port: u16) -> std::path::PathB
 
 fn set_up(config: &Path) {
     let c = config.to_str().unwrap();
-    ok(&run(&[
-        "tenant", "create", "--config", c, "--name", "Crash", "--kind", "customer",
-    ]));
-    ok(&run(&[
-        "domain",
-        "create",
-        "crash.example",
-        "--tenant",
-        "2",
-        "--config",
-        c,
-    ]));
-    ok(&run_with_stdin(
-        &[
-            "mailbox",
+    succeeded(
+        "marque",
+        &MARQUE.run(&[
+            "tenant", "create", "--config", c, "--name", "Crash", "--kind", "customer",
+        ]),
+    );
+    succeeded(
+        "marque",
+        &MARQUE.run(&[
+            "domain",
             "create",
-            "ann@crash.example",
-            "--quota-mb",
-            "100",
-            "--password-stdin",
+            "crash.example",
+            "--tenant",
+            "2",
             "--config",
             c,
-        ],
-        &format!("{PASSWORD}\n"),
-    ));
+        ]),
+    );
+    succeeded(
+        "marque",
+        &MARQUE.run_with_stdin(
+            &[
+                "mailbox",
+                "create",
+                "ann@crash.example",
+                "--quota-mb",
+                "100",
+                "--password-stdin",
+                "--config",
+                c,
+            ],
+            &format!("{PASSWORD}\n"),
+        ),
+    );
 }
 
 /// Submits the messages from `CONNECTIONS` threads; prints `ack N` as each `250` arrives.
@@ -310,7 +310,7 @@ fn the_queue_delivers_every_acknowledged_message_after_sigkill() {
     let config = write_config(dir.path(), dns(), sink.port);
     set_up(&config);
 
-    let mut server = Server::start(&config, &[], &[]);
+    let mut server = MARQUE.serve(&config, &[], &[]);
     let mut sender = Command::new("python3")
         .arg("-c")
         .arg(sender_script(server.addr("submission").port()))
@@ -335,8 +335,7 @@ fn the_queue_delivers_every_acknowledged_message_after_sigkill() {
         sink.log.lock().unwrap().received.len() >= KILL_AFTER
     });
     // SIGKILL: sessions are cut wherever they are; only what was fsynced remains.
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    server.kill();
     assert!(sender.wait().unwrap().success());
     reader.join().unwrap();
     // Every session of the killed process has ended at the sink.
@@ -357,7 +356,7 @@ fn the_queue_delivers_every_acknowledged_message_after_sigkill() {
     );
 
     let token = std::fs::read_to_string(dir.path().join("data/admin-token")).unwrap();
-    let server = Server::start(&config, &[], &[]);
+    let server = MARQUE.serve(&config, &[], &[]);
     wait_for("the queue to drain", Duration::from_secs(300), || {
         let have: BTreeSet<usize> = sink.log.lock().unwrap().received.iter().copied().collect();
         acked.is_subset(&have) && queue_len(&server, token.trim()) == 0

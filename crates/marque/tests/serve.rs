@@ -5,7 +5,7 @@ mod common;
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 
-use common::{Server, greeting, read_line, run, tls_connect, write_config};
+use common::{MARQUE, greeting, read_line, tls_connect, write_config};
 
 const ALL: [&str; 10] = [
     "smtp",
@@ -28,7 +28,7 @@ fn mode(path: &std::path::Path) -> u32 {
 fn serves_every_service_then_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &ALL);
-    let mut server = Server::start(&config, &[], &[]);
+    let mut server = MARQUE.serve(&config, &[], &[]);
     assert_eq!(server.listeners.len(), 10);
     let data = dir.path().join("data");
 
@@ -105,7 +105,7 @@ fn serves_every_service_then_stops_cleanly_on_sigterm() {
     assert!(log.contains("stopped"), "{log}");
 
     // A restart keeps the token.
-    let mut again = Server::start(&config, &["--only", "smtp"], &[]);
+    let mut again = MARQUE.serve(&config, &["--only", "smtp"], &[]);
     assert_eq!(std::fs::read_to_string(&token_file).unwrap(), token);
     assert!(again.terminate().success());
 }
@@ -115,7 +115,7 @@ fn a_token_from_the_environment_is_not_written_to_disk() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &["smtp"]);
     let secret = "operator-chosen-secret-0123456789";
-    let mut server = Server::start(&config, &[], &[("MARQUE_ADMIN_TOKEN", secret)]);
+    let mut server = MARQUE.serve(&config, &[], &[("MARQUE_ADMIN_TOKEN", secret)]);
     assert!(!dir.path().join("data/admin-token").exists());
     assert!(server.terminate().success());
     assert!(!server.log().contains(secret));
@@ -125,7 +125,8 @@ fn a_token_from_the_environment_is_not_written_to_disk() {
 fn a_too_short_token_from_the_environment_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &["smtp"]);
-    let out = common::marque()
+    let out = MARQUE
+        .command()
         .args(["serve", "--config", config.to_str().unwrap()])
         .env("MARQUE_ADMIN_TOKEN", "short")
         .output()
@@ -140,15 +141,15 @@ fn a_too_short_token_from_the_environment_is_refused() {
 fn a_second_server_on_the_same_data_dir_fails_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &["smtp"]);
-    let mut first = Server::start(&config, &[], &[]);
+    let mut first = MARQUE.serve(&config, &[], &[]);
 
-    let second = run(&["serve", "--config", config.to_str().unwrap()]);
+    let second = MARQUE.run(&["serve", "--config", config.to_str().unwrap()]);
     assert!(!second.status.success());
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(err.contains("is in use by a running marque"), "{err}");
 
     // Operator commands open the data directory too, and say the same.
-    let op = run(&["tenant", "list", "--config", config.to_str().unwrap()]);
+    let op = MARQUE.run(&["tenant", "list", "--config", config.to_str().unwrap()]);
     assert!(!op.status.success());
     let err = String::from_utf8_lossy(&op.stderr);
     assert!(err.contains("is in use by a running marque"), "{err}");
@@ -160,7 +161,7 @@ fn a_second_server_on_the_same_data_dir_fails_clearly() {
 fn only_runs_the_named_services() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &["smtp", "imap", "pop3"]);
-    let mut server = Server::start(&config, &["--only", "smtp,pop3"], &[]);
+    let mut server = MARQUE.serve(&config, &["--only", "smtp,pop3"], &[]);
     let names: Vec<_> = server.listeners.keys().cloned().collect();
     assert_eq!(names, ["pop3", "smtp"]);
     assert!(greeting(server.addr("pop3")).starts_with("+OK "));
@@ -173,11 +174,11 @@ fn only_rejects_unknown_and_unconfigured_services() {
     let config = write_config(dir.path(), &["smtp"]);
     let path = config.to_str().unwrap();
 
-    let out = run(&["serve", "--config", path, "--only", "smtp,gopher"]);
+    let out = MARQUE.run(&["serve", "--config", path, "--only", "smtp,gopher"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown service \"gopher\""));
 
-    let out = run(&["serve", "--config", path, "--only", "imap"]);
+    let out = MARQUE.run(&["serve", "--config", path, "--only", "imap"]);
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr)

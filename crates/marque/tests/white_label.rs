@@ -8,9 +8,6 @@
 //! and an SMTP client on submissions sees the name in the banner. The platform's own name and
 //! the reseller's appear in none of the customer's answers.
 
-#[path = "../../admin/tests/zone/mod.rs"]
-mod zone;
-
 mod certs_common;
 mod common;
 
@@ -19,9 +16,9 @@ use std::time::Duration;
 
 use certs_common::pebble::{free_port, pebble_api_certificate, pebble_root, run_pebble};
 use certs_common::{call, connect, leaf_sha256, try_connect};
-use common::{Server, write_config};
+use common::{MARQUE, Server, write_config};
+use marque_tests::dns::{self, Zone, rr};
 use serde_json::{Value, json};
-use zone::rr;
 
 /// The platform's own host: the `[server] hostname` every branded CNAME points to.
 const PLATFORM: &str = "mx.platform.test";
@@ -75,7 +72,7 @@ async fn a_branded_domain_gets_its_name_its_certificate_and_its_client_configura
     // One zone holds the platform's host, the reseller's name, and the customer's domain with
     // its MX but, at first, no CNAME for its mail host. (One zone, so that the server answers
     // a CNAME together with its target's address, as a recursive resolver would.)
-    let dns = zone::serve(&["test"]).await;
+    let dns = dns::serve(["test"].map(Zone::new)).await;
     dns.add(rr(PLATFORM, "A", "127.0.0.1")).await;
     dns.add(rr(RESELLER_HOST, "CNAME", PLATFORM)).await;
     dns.add(rr("customer.test", "MX", &format!("10 {CUSTOMER_HOST}")))
@@ -111,7 +108,7 @@ async fn a_branded_domain_gets_its_name_its_certificate_and_its_client_configura
         api_ca.display()
     ));
     std::fs::write(&config, text).unwrap();
-    let server = Server::start(&config, &[], &[]);
+    let server = MARQUE.serve(&config, &[], &[]);
     let (pebble, mgmt) = run_pebble(
         dir.path(),
         dns.addr,

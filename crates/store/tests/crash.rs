@@ -8,7 +8,7 @@
 //! counter, body reference counts) are checked too.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use marque_store::counters::{self, Metric, Owner};
 use marque_store::mail::{self, AppendOptions, Charge, PreparedMessage};
 use marque_store::{AccountId, Direction, Key, Keyspace, Range, Reader, Store, StoreOptions};
+use marque_tests::process::Watched;
 use rand::Rng;
 
 const KEYS: u8 = 5;
@@ -194,36 +195,22 @@ fn parent() -> Result<(), String> {
     let mut acked_all: HashSet<u64> = HashSet::new();
     let started = Instant::now();
     for round in 0..ROUNDS {
-        let mut child = Command::new(&exe)
-            .env(CHILD_ENV, dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let acked = Arc::new(Mutex::new(Vec::new()));
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let reader = {
-            let acked = acked.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stdout).lines() {
-                    let Ok(line) = line else { break };
-                    if line == "ready" {
-                        let _ = ready_tx.send(());
-                    } else if let Some(Ok(n)) = line.strip_prefix("ack ").map(str::parse::<u64>) {
-                        acked.lock().map(|mut a| a.push(n)).ok();
-                    }
-                }
-            })
-        };
-        ready_rx
-            .recv_timeout(Duration::from_secs(60))
-            .map_err(|_| format!("round {round}: child never became ready"))?;
+        let mut child = Watched::spawn(
+            Command::new(&exe)
+                .env(CHILD_ENV, dir.path())
+                .stderr(Stdio::inherit()),
+        )
+        .map_err(|e| e.to_string())?;
+        if child.line(Duration::from_secs(60)).as_deref() != Some("ready") {
+            return Err(format!("round {round}: child never became ready"));
+        }
         std::thread::sleep(Duration::from_millis(rng.random_range(20..400)));
         child.kill().map_err(|e| e.to_string())?; // SIGKILL
-        child.wait().map_err(|e| e.to_string())?;
-        let _ = reader.join();
-        let new: Vec<u64> = acked.lock().map_err(|_| "lock")?.clone();
+        let new: Vec<u64> = child
+            .rest()
+            .iter()
+            .filter_map(|line| line.strip_prefix("ack ")?.parse().ok())
+            .collect();
         acked_all.extend(new.iter().copied());
         let found = verify(dir.path(), &acked_all).map_err(|e| format!("round {round}: {e}"))?;
         println!(

@@ -7,48 +7,25 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use marque_core::net::{Listener, Shutdown, TlsConfig, serve};
-use marque_core::{Actor, Core, HashCost, NewDomain, NewMailbox, NewTenant, Recipient, TenantId};
+use marque_core::net::TlsConfig;
+use marque_core::{Core, TenantId};
+use marque_store::AccountId;
 use marque_store::mail::{self, AppendOptions, Flags, PreparedMessage};
-use marque_store::{AccountId, Store, StoreOptions};
-use tokio::net::TcpListener;
+#[allow(unused_imports)] // Each test uses its own part.
+pub use marque_tests::{Offer, TestCert, account, services::CERT_HOST};
+use marque_tests::{Platform, Services};
 
 pub const USER: &str = "ann@c.example";
-pub const PASSWORD: &str = "correct horse battery";
+pub use marque_tests::PASSWORD;
 pub const QUOTA_USER: &str = "tiny@c.example";
 pub const QUOTA_PASSWORD: &str = "small but mighty";
-/// The name the test certificate is for (with 127.0.0.1).
-pub const CERT_HOST: &str = "localhost";
 
 pub struct Server {
     pub port: u16,
     pub core: Core,
     pub customer: TenantId,
-    _shutdown: Shutdown,
+    _services: Services,
     _dir: tempfile::TempDir,
-}
-
-/// How the listener offers TLS.
-pub enum Offer {
-    Plain,
-    StartTls(TlsConfig),
-    Implicit(TlsConfig),
-}
-
-/// A self-signed certificate for `localhost` and 127.0.0.1: the server's configuration and the
-/// certificate in PEM for a client to trust.
-pub struct TestCert {
-    pub config: TlsConfig,
-    pub pem: String,
-}
-
-pub fn self_signed() -> TestCert {
-    let c = rcgen::generate_simple_self_signed(vec![CERT_HOST.to_string(), "127.0.0.1".into()])
-        .expect("cert");
-    let pem = c.cert.pem();
-    let config =
-        TlsConfig::from_pem(pem.as_bytes(), c.signing_key.serialize_pem().as_bytes()).expect("tls");
-    TestCert { config, pem }
 }
 
 /// The server with STARTTLS offered when `tls` is given, plain otherwise.
@@ -77,77 +54,32 @@ pub async fn start_configured(
     policy: marque_core::signin::SignInPolicy,
     adjust: impl FnOnce(marque_access::imap::Imap) -> marque_access::imap::Imap,
 ) -> Server {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
-    let core = Core::open_with(store, HashCost::insecure_for_tests())
-        .expect("open core")
-        .with_sign_in_policy(policy);
-    core.bootstrap(None).await.expect("bootstrap");
-    let op = Actor::operator();
-    let customer = core
-        .create_tenant(
-            &op,
-            NewTenant {
-                name: "C".into(),
-                ..NewTenant::default()
-            },
-        )
-        .await
-        .expect("customer")
-        .tenant
-        .id;
-    core.create_domain(
-        &op,
-        NewDomain {
-            name: "c.example".into(),
-            tenant: customer,
-            ..NewDomain::default()
-        },
-    )
-    .await
-    .expect("domain");
-    for (address, password, quota) in [(USER, PASSWORD, 100), (QUOTA_USER, QUOTA_PASSWORD, 1)] {
-        core.create_mailbox(
-            &op,
-            NewMailbox {
-                address: address.into(),
-                password: password.into(),
-                quota_mb: Some(quota),
-                tier: None,
-                postmaster: false,
-            },
-        )
-        .await
-        .expect("mailbox");
-    }
-    let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = tcp.local_addr().expect("addr").port();
-    let listener = match tls {
-        Offer::Plain => Listener::new("imap", tcp),
-        Offer::StartTls(t) => Listener::new("imap", tcp).starttls(t),
-        Offer::Implicit(t) => Listener::new("imaps", tcp).implicit_tls(t),
+    let platform = Platform::builder()
+        .configure(move |core| core.with_sign_in_policy(policy))
+        .customer("C")
+        .domain("c.example")
+        .mailbox_with(USER, PASSWORD, 100)
+        .mailbox_with(QUOTA_USER, QUOTA_PASSWORD, 1)
+        .build()
+        .await;
+    let customer = platform.tenant("C");
+    let Platform { core, dir, .. } = platform;
+    let service = match tls {
+        Offer::Implicit(_) => "imaps",
+        _ => "imap",
     };
-    let shutdown = Shutdown::new();
+    let services = Services::new(Duration::from_secs(1));
     let handler = adjust(marque_access::imap::Imap::new(&core, "imap.test"));
-    tokio::spawn(serve(
-        listener,
-        Arc::new(handler),
-        shutdown.signal(),
-        Duration::from_secs(1),
-    ));
+    let port = services
+        .listen(service, tls, Arc::new(handler))
+        .await
+        .port();
     Server {
         port,
         core,
         customer,
-        _shutdown: shutdown,
+        _services: services,
         _dir: dir,
-    }
-}
-
-pub async fn account(core: &Core, address: &str) -> AccountId {
-    match core.resolve_address(address).await.expect("resolve") {
-        Some(Recipient::Mailbox { account, .. }) => account,
-        other => panic!("{address} is not a mailbox: {other:?}"),
     }
 }
 

@@ -7,31 +7,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use marque_access::managesieve::ManageSieve;
-use marque_core::net::{Listener, Shutdown, TlsConfig, serve};
+use marque_core::Core;
 use marque_core::sieve::SieveLimits;
-use marque_core::{Actor, Core, HashCost, NewDomain, NewMailbox, NewTenant};
-use marque_store::{Store, StoreOptions};
+use marque_tests::{Offer, Platform, Services, TestCert};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 pub const USER: &str = "ann@c.example";
-pub const PASSWORD: &str = "correct horse battery";
+pub use marque_tests::PASSWORD;
 pub const OTHER: &str = "bob@c.example";
 
 pub struct Server {
     pub port: u16,
     pub core: Core,
-    _shutdown: Shutdown,
+    _services: Services,
     _dir: tempfile::TempDir,
-}
-
-fn self_signed() -> TlsConfig {
-    let c = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("cert");
-    TlsConfig::from_pem(
-        c.cert.pem().as_bytes(),
-        c.signing_key.serialize_pem().as_bytes(),
-    )
-    .expect("tls")
 }
 
 /// Starts a server; `configure` adjusts the service (limits, plaintext policy).
@@ -56,66 +46,27 @@ pub async fn start_with_policy(
     policy: marque_core::signin::SignInPolicy,
     configure: fn(ManageSieve) -> ManageSieve,
 ) -> Server {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
-    let core = Core::open_with(store, HashCost::insecure_for_tests())
-        .expect("open core")
-        .with_sieve_limits(limits)
-        .with_sign_in_policy(policy);
-    core.bootstrap(None).await.expect("bootstrap");
-    let op = Actor::operator();
-    let customer = core
-        .create_tenant(
-            &op,
-            NewTenant {
-                name: "C".into(),
-                ..NewTenant::default()
-            },
-        )
-        .await
-        .expect("customer")
-        .tenant
-        .id;
-    core.create_domain(
-        &op,
-        NewDomain {
-            name: "c.example".into(),
-            tenant: customer,
-            ..NewDomain::default()
-        },
-    )
-    .await
-    .expect("domain");
-    for address in [USER, OTHER] {
-        core.create_mailbox(
-            &op,
-            NewMailbox {
-                address: address.into(),
-                password: PASSWORD.into(),
-                quota_mb: Some(10),
-                ..NewMailbox::default()
-            },
-        )
-        .await
-        .expect("mailbox");
-    }
-    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = tcp.local_addr().expect("addr").port();
-    let listener = Listener::new("managesieve", tcp).starttls(self_signed());
-    let shutdown = Shutdown::new();
+    let Platform { core, dir, .. } = Platform::builder()
+        .configure(move |core| core.with_sieve_limits(limits).with_sign_in_policy(policy))
+        .customer("C")
+        .domain("c.example")
+        .mailbox(USER, 10)
+        .mailbox(OTHER, 10)
+        .build()
+        .await;
+    let services = Services::new(Duration::from_secs(1));
     let handler = configure(ManageSieve::new(&core, "sieve.test"));
-    tokio::spawn(serve(
-        listener,
-        Arc::new(handler),
-        shutdown.signal(),
-        Duration::from_secs(1),
-    ));
+    let addr = services
+        .listen(
+            "managesieve",
+            Offer::StartTls(TestCert::new().config),
+            Arc::new(handler),
+        )
+        .await;
     Server {
-        port,
+        port: addr.port(),
         core,
-        _shutdown: shutdown,
+        _services: services,
         _dir: dir,
     }
 }

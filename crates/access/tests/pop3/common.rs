@@ -6,20 +6,21 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::sync::Arc;
 use std::time::Duration;
 
 use marque_access::pop3::Pop3;
-use marque_core::net::{Listener, Shutdown, TlsConfig, serve};
-use marque_core::{Actor, Core, HashCost, NewDomain, NewMailbox, NewTenant, PROVIDER, TenantKind};
+use marque_core::Core;
 use marque_store::counters::{self, Metric};
 use marque_store::mail::{self, AppendOptions, PreparedMessage};
-use marque_store::{AccountId, Reader, Store, StoreOptions, TenantId};
-use tokio::net::TcpListener;
+use marque_store::{AccountId, Reader, TenantId};
+use marque_tests::clients::{python, run_python};
+#[allow(unused_imports)] // Each test uses its own part.
+pub use marque_tests::clients::{require, succeeded};
+use marque_tests::{Offer, Platform, Services, TestCert};
 
 pub const LOGIN: &str = "ann@c.example";
-pub const PASSWORD: &str = "correct horse battery";
+pub use marque_tests::PASSWORD;
 pub const HOST: &str = "pop.c.example";
 
 /// The messages put in the INBOX, in order. The second has bare LF line ends and lines that
@@ -65,8 +66,8 @@ pub struct Server {
     pub ca: PathBuf,
     /// The messages written to the INBOX, as the files the scripts compare against.
     pub message_files: Vec<PathBuf>,
+    services: Services,
     pub dir: tempfile::TempDir,
-    shutdown: Shutdown,
 }
 
 impl Server {
@@ -97,52 +98,16 @@ impl Server {
         policy: marque_core::signin::SignInPolicy,
         adjust: impl FnOnce(Pop3) -> Pop3,
     ) -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store =
-            Store::open(&dir.path().join("db"), StoreOptions::default()).expect("open store");
-        let core = Core::open_with(store, HashCost::insecure_for_tests())
-            .expect("open core")
-            .with_sign_in_policy(policy);
-        core.bootstrap(None).await.expect("bootstrap");
-        let op = Actor::operator();
-        let customer = core
-            .create_tenant(
-                &op,
-                NewTenant {
-                    name: "C".into(),
-                    kind: TenantKind::Customer,
-                    parent: PROVIDER,
-                    ..NewTenant::default()
-                },
-            )
-            .await
-            .expect("tenant")
-            .tenant
-            .id;
-        core.create_domain(
-            &op,
-            NewDomain {
-                name: "c.example".into(),
-                tenant: customer,
-                ..NewDomain::default()
-            },
-        )
-        .await
-        .expect("domain");
-        let account = core
-            .create_mailbox(
-                &op,
-                NewMailbox {
-                    address: LOGIN.into(),
-                    password: PASSWORD.into(),
-                    quota_mb: Some(100),
-                    tier: None,
-                    postmaster: false,
-                },
-            )
-            .await
-            .expect("mailbox")
-            .id;
+        let platform = Platform::builder()
+            .configure(move |core| core.with_sign_in_policy(policy))
+            .customer("C")
+            .domain("c.example")
+            .mailbox(LOGIN, 100)
+            .build()
+            .await;
+        let customer = platform.tenant("C");
+        let Platform { core, dir, .. } = platform;
+        let account = marque_tests::account(&core, LOGIN).await;
         let mut message_files = Vec::new();
         for (i, raw) in messages().into_iter().enumerate() {
             append(&core, account, &raw).await;
@@ -151,39 +116,23 @@ impl Server {
             message_files.push(path);
         }
 
-        let cert = rcgen::generate_simple_self_signed(vec![
-            "localhost".to_string(),
-            "127.0.0.1".to_string(),
-        ])
-        .expect("certificate");
-        let cert_pem = cert.cert.pem();
-        let tls = TlsConfig::from_pem(
-            cert_pem.as_bytes(),
-            cert.signing_key.serialize_pem().as_bytes(),
-        )
-        .expect("tls config");
+        let cert = TestCert::new();
         let ca = dir.path().join("ca.pem");
-        std::fs::write(&ca, &cert_pem).expect("write ca");
+        std::fs::write(&ca, &cert.pem).expect("write ca");
 
         let pop3 = adjust(Pop3::new(&core, HOST));
         let handler = Arc::new(pop3.clone());
-        let shutdown = Shutdown::new();
-        let plain_tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let plain = plain_tcp.local_addr().expect("addr");
-        let tls_tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let tls_addr = tls_tcp.local_addr().expect("addr");
-        tokio::spawn(serve(
-            Listener::new("pop3", plain_tcp).starttls(tls.clone()),
-            handler.clone(),
-            shutdown.signal(),
-            Duration::from_secs(5),
-        ));
-        tokio::spawn(serve(
-            Listener::new("pop3s", tls_tcp).implicit_tls(tls),
-            handler,
-            shutdown.signal(),
-            Duration::from_secs(5),
-        ));
+        let services = Services::new(Duration::from_secs(5));
+        let plain = services
+            .listen(
+                "pop3",
+                Offer::StartTls(cert.config.clone()),
+                handler.clone(),
+            )
+            .await;
+        let tls_addr = services
+            .listen("pop3s", Offer::Implicit(cert.config), handler)
+            .await;
         Server {
             core,
             pop3,
@@ -193,14 +142,14 @@ impl Server {
             tls: tls_addr,
             ca,
             message_files,
+            services,
             dir,
-            shutdown,
         }
     }
 
     /// Starts the graceful shutdown of both listeners.
     pub fn stop(&self) {
-        self.shutdown.trigger();
+        self.services.stop();
     }
 
     /// The UIDs in the INBOX.
@@ -252,20 +201,11 @@ impl Server {
     /// Runs one of the Python scripts under `tests/pop3/`, which must succeed.
     pub async fn python(&self, script: &str, args: &[&str]) -> String {
         let path = scripts().join(script);
-        let out = tokio::process::Command::new("python3")
-            .arg(&path)
-            .args(args)
-            .envs(self.env())
-            .output()
-            .await
-            .expect("python3 must be installed to run the POP3 client tests");
-        succeeded(&format!("python3 {script} {args:?}"), &out)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.shutdown.trigger();
+        run_python(
+            &format!("python3 {script} {args:?}"),
+            python().arg(&path).args(args).envs(self.env()),
+        )
+        .await
     }
 }
 
@@ -293,29 +233,4 @@ pub async fn append(core: &Core, account: AccountId, raw: &[u8]) -> u32 {
 /// The folder of the client scripts.
 pub fn scripts() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pop3")
-}
-
-/// Checks that a client exited with 0 and returns its standard output.
-pub fn succeeded(what: &str, out: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        out.status
-    );
-    stdout
-}
-
-/// The path of `tool`; a test that needs it fails with a clear message if it is missing.
-pub fn require(tool: &str, package: &str) -> PathBuf {
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|d| d.join(tool))
-                .find(|p| p.is_file())
-        })
-        .unwrap_or_else(|| {
-            panic!("`{tool}` is not installed: this test needs the Debian package `{package}`")
-        })
 }

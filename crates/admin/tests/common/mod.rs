@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use marque_admin::{Api, Settings};
-use marque_core::net::{Listener, Shutdown, serve};
+use marque_core::Core;
 use marque_core::webhook_target::TargetPolicy;
-use marque_core::{Core, HashCost};
-use marque_store::{Store, StoreOptions};
+use marque_tests::services::loopback;
+use marque_tests::{Offer, Platform, Services};
 use serde_json::Value;
 
 /// The provider administrator's token in every test.
@@ -22,14 +22,8 @@ pub const ADMIN: &str = "provider-admin-token-for-tests";
 pub struct Server {
     pub addr: SocketAddr,
     pub core: Core,
-    shutdown: Shutdown,
+    _services: Services,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.shutdown.trigger();
-    }
 }
 
 /// Starts the API with default settings.
@@ -53,38 +47,32 @@ pub fn loopback_webhooks(api: SocketAddr) -> TargetPolicy {
 
 /// Starts the API with `settings` over a core set up by `configure` (which gets the core with
 /// [`loopback_webhooks`] and may change that too).
-pub async fn start_with_core(settings: Settings, configure: impl FnOnce(Core) -> Core) -> Server {
+pub async fn start_with_core(
+    settings: Settings,
+    configure: impl FnOnce(Core) -> Core + Send + 'static,
+) -> Server {
     start_at(settings, |core, _| configure(core)).await
 }
 
 /// Like [`start_with_core`], `configure` also told the API's own address.
 pub async fn start_at(
     settings: Settings,
-    configure: impl FnOnce(Core, SocketAddr) -> Core,
+    configure: impl FnOnce(Core, SocketAddr) -> Core + Send + 'static,
 ) -> Server {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let tcp = loopback().await;
     let addr = tcp.local_addr().expect("address");
-    let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
-    let core = Core::open_with(store, HashCost::insecure_for_tests())
-        .expect("open core")
-        .with_webhook_targets(loopback_webhooks(addr));
-    let core = configure(core, addr);
-    core.bootstrap(Some(ADMIN.into())).await.expect("bootstrap");
-    let shutdown = Shutdown::new();
+    let Platform { core, dir, .. } = Platform::builder()
+        .configure(move |core| configure(core.with_webhook_targets(loopback_webhooks(addr)), addr))
+        .admin_token(ADMIN)
+        .build()
+        .await;
+    let services = Services::new(Duration::from_secs(1));
     let api = Arc::new(Api::new(&core, "admin.test", settings));
-    tokio::spawn(serve(
-        Listener::new("http", tcp),
-        api,
-        shutdown.signal(),
-        Duration::from_secs(1),
-    ));
+    services.serve("http", tcp, Offer::Plain, api);
     Server {
         addr,
         core,
-        shutdown,
+        _services: services,
         _dir: dir,
     }
 }

@@ -5,15 +5,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use marque_core::{
-    AccountId, Actor, Core, HashCost, NewDomain, NewMailbox, NewTenant, PROVIDER, Recipient,
-    TenantId, TenantKind,
-};
+use marque_core::{AccountId, Core, Recipient, TenantId};
 use marque_delivery::{
     Delivery, DeliveryError, Environment, LocalRecipient, OutboundMessage, Outbox, RecipientResult,
     SieveConfig, SieveEngine, TransactionRecord,
 };
-use marque_store::{Store, StoreOptions, Txn, mail};
+use marque_store::{Txn, mail};
+use marque_tests::Platform;
 
 /// An outbox that remembers what it was given.
 #[derive(Debug, Default)]
@@ -42,57 +40,14 @@ pub struct World {
     _dir: tempfile::TempDir,
 }
 
-pub const MAILBOXES: [&str; 3] = ["ann@c.example", "bob@c.example", "tiny@c.example"];
-
 pub async fn world() -> World {
     world_with(SieveConfig::default()).await
 }
 
 pub async fn world_with(config: SieveConfig) -> World {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
-    let core = Core::open_with(store, HashCost::insecure_for_tests()).expect("open core");
-    core.bootstrap(None).await.expect("bootstrap");
-    let op = Actor::operator();
-    let customer = core
-        .create_tenant(
-            &op,
-            NewTenant {
-                name: "C".into(),
-                kind: TenantKind::Customer,
-                parent: PROVIDER,
-                ..NewTenant::default()
-            },
-        )
-        .await
-        .unwrap()
-        .tenant
-        .id;
-    core.create_domain(
-        &op,
-        NewDomain {
-            name: "c.example".into(),
-            tenant: customer,
-            ..NewDomain::default()
-        },
-    )
-    .await
-    .unwrap();
-    for address in MAILBOXES {
-        let quota = if address.starts_with("tiny") { 1 } else { 100 };
-        core.create_mailbox(
-            &op,
-            NewMailbox {
-                address: address.into(),
-                password: "correct horse battery".into(),
-                quota_mb: Some(quota),
-                tier: None,
-                postmaster: false,
-            },
-        )
-        .await
-        .unwrap();
-    }
+    let platform = Platform::builder().mail_customer().build().await;
+    let customer = platform.tenant("C");
+    let Platform { core, dir, .. } = platform;
     let outbox = Arc::new(Recording::default());
     let env = Environment {
         sieve: Arc::new(SieveEngine::new(config, "mx.c.example")),

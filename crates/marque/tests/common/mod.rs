@@ -1,156 +1,19 @@
-//! Running the real `marque` binary on loopback with port 0 listeners.
+//! The real `marque` binary of this package (run through `marque_tests::binary`), and the
+//! clients the end-to-end tests talk to it with: raw lines, TLS, curl.
 
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_marque");
+#[allow(unused_imports)] // Each test uses its own part.
+pub use marque_tests::binary::{Marque, Server, write_config};
 
-/// A `marque` command with a clean environment for the variables it reads.
-pub fn marque() -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.env_remove("MARQUE_CONFIG")
-        .env_remove("MARQUE_ADMIN_TOKEN")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null());
-    cmd
-}
-
-/// Runs `marque ARGS` to completion.
-pub fn run(args: &[&str]) -> Output {
-    marque().args(args).output().expect("marque runs")
-}
-
-/// Writes a config into `dir` with every named service on `127.0.0.1:0`.
-pub fn write_config(dir: &Path, services: &[&str]) -> PathBuf {
-    let mut text = format!(
-        "[server]\nhostname = \"localhost\"\ndata_dir = \"{}\"\nshutdown_grace_secs = 2\n\n[listeners]\n",
-        dir.join("data").display()
-    );
-    for s in services {
-        text.push_str(&format!("{s} = [\"127.0.0.1:0\"]\n"));
-    }
-    // SPF, DKIM and DMARC lookups stay on loopback and are refused at once (temperror).
-    text.push_str(&format!(
-        "\n[dns]\nnameservers = [\"{}\"]\n",
-        refusing_dns()
-    ));
-    // Webhook receivers in these tests run on loopback, which webhooks may not reach unless
-    // allowed.
-    text.push_str("\n[webhooks]\nallow_networks = [\"127.0.0.0/8\"]\n");
-    let path = dir.join("marque.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-/// A running `marque serve`.
-pub struct Server {
-    pub child: Child,
-    pub listeners: BTreeMap<String, SocketAddr>,
-    pub stderr: PathBuf,
-}
-
-impl Server {
-    /// Starts `marque serve --config CONFIG --print-listeners EXTRA...` and waits for `ready`.
-    pub fn start(config: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
-        let stderr = config.with_extension("log");
-        let mut cmd = marque();
-        cmd.arg("serve")
-            .arg("--config")
-            .arg(config)
-            .arg("--print-listeners")
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("marque serve starts");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut listeners = BTreeMap::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(line) if line == "ready" => break,
-                Ok(line) => {
-                    let mut parts = line.split_whitespace();
-                    assert_eq!(parts.next(), Some("listening"), "unexpected line {line:?}");
-                    let service = parts.next().unwrap().to_string();
-                    let addr = parts.next().unwrap().parse().unwrap();
-                    listeners.insert(service, addr);
-                }
-                Err(_) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!(
-                        "marque serve did not become ready; its log:\n{}",
-                        std::fs::read_to_string(&stderr).unwrap_or_default()
-                    );
-                }
-            }
-        }
-        Server {
-            child,
-            listeners,
-            stderr,
-        }
-    }
-
-    pub fn addr(&self, service: &str) -> SocketAddr {
-        self.listeners[service]
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-
-    /// Sends SIGTERM and waits for the exit.
-    pub fn terminate(&mut self) -> ExitStatus {
-        use nix::sys::signal::{Signal, kill};
-        use nix::unistd::Pid;
-        let pid = Pid::from_raw(i32::try_from(self.child.id()).unwrap());
-        kill(pid, Signal::SIGTERM).unwrap();
-        wait(&mut self.child, Duration::from_secs(30))
-            .unwrap_or_else(|| panic!("no exit after SIGTERM; log:\n{}", self.log()))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// Waits up to `limit` for the child to exit.
-pub fn wait(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait().unwrap() {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    None
-}
+/// The binary built for these tests.
+pub const MARQUE: Marque = Marque::at(env!("CARGO_BIN_EXE_marque"));
 
 /// Connects and reads what the server says first (until it closes or a line ends).
 pub fn greeting(addr: SocketAddr) -> String {
@@ -207,51 +70,6 @@ pub fn tls_connect(
     }
     stream.flush().unwrap();
     stream
-}
-
-/// Runs `marque ARGS` with `input` on standard input.
-pub fn run_with_stdin(args: &[&str], input: &str) -> Output {
-    let mut child = marque()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("marque runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-/// A DNS server on 127.0.0.1 (UDP) that answers every question `REFUSED` (RFC 1035 §4.1.1),
-/// so that the server's lookups get an answer at once and never leave the machine.
-pub fn refusing_dns() -> SocketAddr {
-    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-    let addr = sock.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok((n, peer)) = sock.recv_from(&mut buf) {
-            // The header and one question (labels, then type and class); nothing after it.
-            let mut end = 12;
-            while end < n && buf[end] != 0 {
-                end += usize::from(buf[end]) + 1;
-            }
-            end += 5;
-            if n < 12 || end > n {
-                continue;
-            }
-            let mut reply = buf[..end].to_vec();
-            reply[2] = (reply[2] | 0x80) & !0x02; // QR, not truncated
-            reply[3] = (reply[3] & 0xf0) | 5; // RCODE REFUSED
-            reply[4..12].copy_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0]);
-            let _ = sock.send_to(&reply, peer);
-        }
-    });
-    addr
 }
 
 /// One API call with curl to the `http` listener at `http`; returns the status and the body.

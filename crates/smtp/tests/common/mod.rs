@@ -5,26 +5,23 @@
 
 #![allow(dead_code)]
 
-pub mod dns;
 pub mod remote;
+
+pub use marque_tests::dns;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use marque_core::net::{Listener, Shutdown, TlsConfig, serve};
-use marque_core::{
-    AccountId, Actor, Core, HashCost, NewDomain, NewMailbox, NewTenant, PROVIDER, Recipient,
-    TenantId, TenantKind,
-};
+use marque_core::{AccountId, Actor, Core, Recipient, TenantId};
 use marque_delivery::TransactionRecord;
 use marque_smtp::{Config, Smtp};
 use marque_store::logs::{self, LogKind, Query, Term};
 use marque_store::mail::{self, MessageRecord};
-use marque_store::{Store, StoreOptions};
-use tokio::net::TcpListener;
+use marque_tests::clients::{python as python3, run_python};
+use marque_tests::{Offer, Platform, Services, TestCert};
 
-pub const PASSWORD: &str = "correct horse battery";
+pub use marque_tests::PASSWORD;
 
 pub struct Server {
     pub core: Core,
@@ -32,40 +29,10 @@ pub struct Server {
     pub smtp: SocketAddr,
     pub submission: SocketAddr,
     pub submissions: SocketAddr,
-    shutdown: Shutdown,
+    _services: Services,
     _dir: tempfile::TempDir,
     /// The loopback DNS server SPF, DKIM and DMARC ask when the test gave none.
     _dns: Option<dns::TestDns>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.shutdown.trigger();
-    }
-}
-
-fn tls() -> TlsConfig {
-    let c = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("cert");
-    TlsConfig::from_pem(
-        c.cert.pem().as_bytes(),
-        c.signing_key.serialize_pem().as_bytes(),
-    )
-    .expect("tls config")
-}
-
-async fn mailbox(core: &Core, address: &str, quota_mb: u64) {
-    core.create_mailbox(
-        &Actor::operator(),
-        NewMailbox {
-            address: address.into(),
-            password: PASSWORD.into(),
-            quota_mb: Some(quota_mb),
-            tier: None,
-            postmaster: false,
-        },
-    )
-    .await
-    .expect("create mailbox");
 }
 
 /// Test limits: 64 KiB messages, 5 recipients.
@@ -108,43 +75,19 @@ pub async fn start_with_sign_in(
     } else {
         None
     };
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
-    let core = Core::open_with(store, HashCost::insecure_for_tests())
-        .expect("open core")
-        .with_sign_in_policy(marque_core::signin::SignInPolicy {
-            throttle,
-            ..Default::default()
-        });
-    core.bootstrap(None).await.expect("bootstrap");
+    let platform = Platform::builder()
+        .configure(move |core| {
+            core.with_sign_in_policy(marque_core::signin::SignInPolicy {
+                throttle,
+                ..Default::default()
+            })
+        })
+        .mail_customer()
+        .build()
+        .await;
+    let customer = platform.tenant("C");
+    let Platform { core, dir, .. } = platform;
     let op = Actor::operator();
-    let customer = core
-        .create_tenant(
-            &op,
-            NewTenant {
-                name: "C".into(),
-                kind: TenantKind::Customer,
-                parent: PROVIDER,
-                ..NewTenant::default()
-            },
-        )
-        .await
-        .expect("tenant")
-        .tenant
-        .id;
-    core.create_domain(
-        &op,
-        NewDomain {
-            name: "c.example".into(),
-            tenant: customer,
-            ..NewDomain::default()
-        },
-    )
-    .await
-    .expect("domain");
-    mailbox(&core, "ann@c.example", 100).await;
-    mailbox(&core, "bob@c.example", 100).await;
-    mailbox(&core, "tiny@c.example", 1).await;
     core.create_alias(
         &op,
         "team@c.example",
@@ -166,36 +109,24 @@ pub async fn start_with_sign_in(
     fill(&core, "tiny@c.example").await;
 
     let handler = Arc::new(Smtp::new(&core, config));
-    let shutdown = Shutdown::new();
-    let tls = tls();
-    let mut addrs = Vec::new();
-    for (service, implicit) in [
-        ("smtp", false),
-        ("submission", false),
-        ("submissions", true),
-    ] {
-        let tcp = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let l = Listener::new(service, tcp);
-        let l = if implicit {
-            l.implicit_tls(tls.clone())
-        } else {
-            l.starttls(tls.clone())
-        };
-        addrs.push(l.local_addr().expect("addr"));
-        tokio::spawn(serve(
-            l,
-            handler.clone(),
-            shutdown.signal(),
-            Duration::from_secs(5),
-        ));
-    }
+    let services = Services::new(Duration::from_secs(5));
+    let tls = TestCert::new().config;
+    let smtp = services
+        .listen("smtp", Offer::StartTls(tls.clone()), handler.clone())
+        .await;
+    let submission = services
+        .listen("submission", Offer::StartTls(tls.clone()), handler.clone())
+        .await;
+    let submissions = services
+        .listen("submissions", Offer::Implicit(tls), handler)
+        .await;
     Server {
         core,
         customer,
-        smtp: addrs[0],
-        submission: addrs[1],
-        submissions: addrs[2],
-        shutdown,
+        smtp,
+        submission,
+        submissions,
+        _services: services,
         _dir: dir,
         _dns: own_dns,
     }
@@ -317,20 +248,11 @@ def raw(data, wait_for=None):
 /// output if it fails. Returns its stdout.
 pub async fn python(port: u16, script: &str) -> String {
     let program = format!("{PRELUDE}\n{script}");
-    let out = tokio::process::Command::new("python3")
-        .arg("-c")
-        .arg(&program)
-        .arg(port.to_string())
-        .output()
-        .await
-        .expect("python3 must be installed to run the SMTP tests");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "python failed\n--- stdout\n{stdout}\n--- stderr\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    run_python(
+        "python",
+        python3().arg("-c").arg(&program).arg(port.to_string()),
+    )
+    .await
 }
 
 /// Runs `swaks` with `args`; returns (success, output).
