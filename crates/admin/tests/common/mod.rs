@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use marque_admin::{Api, Settings};
 use marque_core::net::{Listener, Shutdown, serve};
-use marque_core::webhook_target::TargetPolicy;
 use marque_core::{Core, HashCost};
+use marque_hosting::Hosting;
+use marque_hosting::webhook_target::TargetPolicy;
 use marque_store::{Store, StoreOptions};
 use serde_json::Value;
 
@@ -22,6 +23,7 @@ pub const ADMIN: &str = "provider-admin-token-for-tests";
 pub struct Server {
     pub addr: SocketAddr,
     pub core: Core,
+    pub hosting: Hosting,
     shutdown: Shutdown,
     _dir: tempfile::TempDir,
 }
@@ -51,16 +53,20 @@ pub fn loopback_webhooks(api: SocketAddr) -> TargetPolicy {
     }
 }
 
-/// Starts the API with `settings` over a core set up by `configure` (which gets the core with
-/// [`loopback_webhooks`] and may change that too).
+/// Starts the API with `settings` over a core set up by `configure`, its hosting features
+/// with [`loopback_webhooks`].
 pub async fn start_with_core(settings: Settings, configure: impl FnOnce(Core) -> Core) -> Server {
-    start_at(settings, |core, _| configure(core)).await
+    start_at(settings, |core, api| {
+        Hosting::new(configure(core)).with_webhook_targets(loopback_webhooks(api))
+    })
+    .await
 }
 
-/// Like [`start_with_core`], `configure` also told the API's own address.
+/// Starts the API with `settings` over the hosting features `configure` sets up over the core,
+/// told the API's own address.
 pub async fn start_at(
     settings: Settings,
-    configure: impl FnOnce(Core, SocketAddr) -> Core,
+    configure: impl FnOnce(Core, SocketAddr) -> Hosting,
 ) -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -68,13 +74,12 @@ pub async fn start_at(
         .expect("bind");
     let addr = tcp.local_addr().expect("address");
     let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
-    let core = Core::open_with(store, HashCost::insecure_for_tests())
-        .expect("open core")
-        .with_webhook_targets(loopback_webhooks(addr));
-    let core = configure(core, addr);
+    let core = Core::open_with(store, HashCost::insecure_for_tests()).expect("open core");
+    let hosting = configure(core, addr);
+    let core = hosting.core().clone();
     core.bootstrap(Some(ADMIN.into())).await.expect("bootstrap");
     let shutdown = Shutdown::new();
-    let api = Arc::new(Api::new(&core, "admin.test", settings));
+    let api = Arc::new(Api::new(&hosting, "admin.test", settings));
     tokio::spawn(serve(
         Listener::new("http", tcp),
         api,
@@ -84,6 +89,7 @@ pub async fn start_at(
     Server {
         addr,
         core,
+        hosting,
         shutdown,
         _dir: dir,
     }
