@@ -131,7 +131,10 @@ async fn bulk_creation() {
     let rounds = env_or("ROUNDS", 1).max(1);
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path(), StoreOptions::default()).expect("store");
-    let core = Core::open_with(store, HashCost::insecure_for_tests()).expect("core");
+    let hosting = marque_hosting::Hosting::new(
+        Core::open_with(store, HashCost::insecure_for_tests()).expect("core"),
+    );
+    let core = hosting.core().clone();
     core.bootstrap(Some(TOKEN.into())).await.expect("bootstrap");
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -145,7 +148,7 @@ async fn bulk_creation() {
     };
     tokio::spawn(serve(
         Listener::new("http", tcp),
-        Arc::new(Api::new(&core, "bench.example", settings)),
+        Arc::new(Api::new(&hosting, "bench.example", settings)),
         shutdown.signal(),
         Duration::from_secs(1),
     ));

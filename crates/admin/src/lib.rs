@@ -41,6 +41,9 @@ pub use server::Api;
 pub use state::Settings;
 
 /// The handler for the `http` and `https` listeners.
-pub fn handler(core: &marque_core::Core, hostname: &str) -> impl marque_core::net::Handler {
-    Api::new(core, hostname, Settings::default())
+pub fn handler(
+    hosting: &marque_hosting::Hosting,
+    hostname: &str,
+) -> impl marque_core::net::Handler {
+    Api::new(hosting, hostname, Settings::default())
 }

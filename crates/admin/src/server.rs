@@ -30,9 +30,9 @@ impl std::fmt::Debug for Api {
 }
 
 impl Api {
-    /// The API over `core`, answering as `hostname`.
-    pub fn new(core: &marque_core::Core, hostname: &str, settings: Settings) -> Self {
-        let state = AppState::new(core.clone(), hostname, settings);
+    /// The API over the hosting features and their core, answering as `hostname`.
+    pub fn new(hosting: &marque_hosting::Hosting, hostname: &str, settings: Settings) -> Self {
+        let state = AppState::new(hosting.clone(), hostname, settings);
         Api {
             settings,
             router: crate::api::router(state),

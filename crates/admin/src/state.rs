@@ -1,4 +1,4 @@
-//! What every route shares: the core, the rate limiter and the idempotency cache.
+//! What every route shares: the core and the hosting features, the rate limiter and the idempotency cache.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use marque_core::Core;
+use marque_hosting::Hosting;
 use parking_lot::Mutex;
 
 /// Largest upload (a bulk CSV or JSON of mailboxes).
@@ -52,6 +53,8 @@ impl Default for Settings {
 #[derive(Clone)]
 pub struct AppState {
     pub core: Core,
+    /// The hosting features over the same core.
+    pub hosting: Hosting,
     pub hostname: Arc<str>,
     pub settings: Settings,
     pub limiter: Arc<Mutex<HashMap<String, Bucket>>>,
@@ -61,10 +64,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over a core.
-    pub fn new(core: Core, hostname: &str, settings: Settings) -> Self {
+    /// State over the hosting features and their core.
+    pub fn new(hosting: Hosting, hostname: &str, settings: Settings) -> Self {
         AppState {
-            core,
+            core: hosting.core().clone(),
+            hosting,
             hostname: hostname.into(),
             settings,
             limiter: Arc::default(),

@@ -13,7 +13,8 @@ use marque_admin::Settings;
 use marque_admin::webhooks::{DispatchSettings, Dispatcher};
 use marque_core::dns::DnsSettings;
 use marque_core::net::Shutdown;
-use marque_core::webhook_target::TargetPolicy;
+use marque_hosting::Hosting;
+use marque_hosting::webhook_target::TargetPolicy;
 use marque_tests::dns::{self, RecordType, TestDns, Zone, rr};
 use serde_json::{Value, json};
 
@@ -97,7 +98,7 @@ async fn server(dns: &TestDns, allow: &[&str]) -> Server {
     };
     let allow = allow.iter().map(|n| n.parse().expect("range")).collect();
     start_at(Settings::default(), move |core, api| {
-        core.with_dns(settings).with_webhook_targets(TargetPolicy {
+        Hosting::new(core.with_dns(settings)).with_webhook_targets(TargetPolicy {
             allow,
             own: vec![api],
         })
@@ -116,7 +117,7 @@ fn dispatcher(s: &Server) -> Shutdown {
         roots: "/nonexistent/roots.pem".into(),
         ..DispatchSettings::default()
     };
-    let d = Dispatcher::new(&s.core, settings).expect("dispatcher");
+    let d = Dispatcher::new(&s.hosting, settings).expect("dispatcher");
     tokio::spawn(d.run(stop.signal()));
     stop
 }

@@ -135,7 +135,7 @@ fn dispatcher(s: &Server) -> Shutdown {
         roots: "/nonexistent/roots.pem".into(),
         ..DispatchSettings::default()
     };
-    let d = Dispatcher::new(&s.core, settings).expect("dispatcher");
+    let d = Dispatcher::new(&s.hosting, settings).expect("dispatcher");
     tokio::spawn(d.run(stop.signal()));
     stop
 }

@@ -11,6 +11,7 @@ use crate::audit;
 use crate::credit;
 use crate::directory::{self as dir, Loc, Reader};
 use crate::error::{CoreError, Result};
+use crate::hook::Hooks;
 use crate::ids::{ActivationId, PlanId, StaffId, TenantId};
 use crate::policy::{Action, Object, Target, authorize, check};
 use crate::principal::{Actor, Via};
@@ -202,6 +203,7 @@ pub(crate) fn retry_waiting(txn: &mut Txn<'_>, tenant: TenantId, by: &str) -> Re
 /// to ask was checked by the caller).
 pub(crate) fn request(
     txn: &mut Txn<'_>,
+    hooks: &dyn Hooks,
     actor: &Actor,
     parent: &Tenant,
     new: &NewTenant,
@@ -260,6 +262,7 @@ pub(crate) fn request(
     let customer = tenant::load(txn, customer.id)?;
     audit::record(
         txn,
+        hooks,
         actor,
         "activation.request",
         &customer.path,
@@ -295,10 +298,18 @@ fn decidable(
 }
 
 /// Stores a decided activation and its audit record.
-fn decided(txn: &mut Txn<'_>, actor: &Actor, what: &str, t: &Tenant, a: &Activation) -> Result<()> {
+fn decided(
+    txn: &mut Txn<'_>,
+    hooks: &dyn Hooks,
+    actor: &Actor,
+    what: &str,
+    t: &Tenant,
+    a: &Activation,
+) -> Result<()> {
     dir::put(txn, Keyspace::Directory, key(a), a)?;
     audit::record(
         txn,
+        hooks,
         actor,
         what,
         &t.path,
@@ -312,7 +323,7 @@ impl Core {
     /// for credit. Activations under the `api` policy are approved through an API token.
     pub async fn approve_activation(&self, actor: &Actor, id: ActivationId) -> Result<Activation> {
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let (mut a, t) = decidable(txn, &actor, id, &[ActivationState::AwaitingApproval])?;
             if a.policy == ActivationPolicy::Api && !matches!(actor.via, Via::Token(_)) {
                 return Err(CoreError::State {
@@ -323,7 +334,7 @@ impl Core {
             }
             a.decided_by = Some(actor.principal.name.clone());
             try_activate(txn, &mut a, &actor.principal.name)?;
-            decided(txn, &actor, "activation.approve", &t, &a)?;
+            decided(txn, hooks, &actor, "activation.approve", &t, &a)?;
             Ok(a)
         })
         .await
@@ -332,7 +343,7 @@ impl Core {
     /// Rejects a waiting activation; its customer stays inactive.
     pub async fn reject_activation(&self, actor: &Actor, id: ActivationId) -> Result<Activation> {
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let waiting = [
                 ActivationState::AwaitingApproval,
                 ActivationState::AwaitingCredit,
@@ -349,7 +360,7 @@ impl Core {
                 dir::tenant_key(customer.id),
                 &customer,
             )?;
-            decided(txn, &actor, "activation.reject", &t, &a)?;
+            decided(txn, hooks, &actor, "activation.reject", &t, &a)?;
             Ok(a)
         })
         .await
@@ -407,7 +418,7 @@ impl Core {
     /// Deactivates a customer: its services stop and a deactivation event is counted.
     pub async fn deactivate_tenant(&self, actor: &Actor, id: TenantId) -> Result<Tenant> {
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let mut t = tenant::load(txn, id)?;
             check(
                 &actor,
@@ -444,6 +455,7 @@ impl Core {
             }
             audit::record(
                 txn,
+                hooks,
                 &actor,
                 "tenant.deactivate",
                 &t.path,

@@ -8,6 +8,7 @@ use marque_store::logs::{self, Cursor, LogKind, Query, Term};
 use marque_store::{TenantId, Txn};
 
 use crate::error::{CoreError, Result};
+use crate::hook::Hooks;
 use crate::policy::{Action, Object, Target, check};
 use crate::principal::Actor;
 use crate::{Core, domain, tenant, validate};
@@ -33,9 +34,10 @@ pub struct AuditRecord {
 }
 
 /// Records a successful change. `targets[0]` names the object; further targets (its domain)
-/// make the record findable from them too.
-pub(crate) fn record<T: Serialize>(
+/// make the record findable from them too. `hooks` hears of it in the same transaction.
+pub fn record<T: Serialize>(
     txn: &mut Txn<'_>,
+    hooks: &dyn Hooks,
     actor: &Actor,
     what: &str,
     owners: &[TenantId],
@@ -62,8 +64,9 @@ pub(crate) fn record<T: Serialize>(
     }
     terms.extend(targets.iter().map(|t| (Term::Target, *t)));
     logs::append(txn, owners, LogKind::Audit, when, &terms, &body)?;
-    // A change that is also a webhook event goes to the outbox in this same transaction.
-    crate::webhook::emit_audited(txn, what, owners, &rec.detail)?;
+    // What the change means to the features above the core (a webhook event...) is written
+    // in this same transaction.
+    hooks.audited(txn, what, owners, &rec.detail)?;
     Ok(())
 }
 
@@ -104,13 +107,15 @@ fn record_denied(txn: &mut Txn<'_>, actor: &Actor, action: Action, target: &str)
 }
 
 impl Core {
-    /// Runs a change as one transaction; a refusal of a visible target is itself audited.
-    pub(crate) async fn write<T, F>(&self, actor: Actor, f: F) -> Result<T>
+    /// Runs a change as one transaction, handing it the registered [`Hooks`] for
+    /// [`record`]; a refusal of a visible target is itself audited.
+    pub async fn write<T, F>(&self, actor: Actor, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Txn<'_>) -> Result<T> + Send + 'static,
+        F: FnOnce(&mut Txn<'_>, &dyn Hooks) -> Result<T> + Send + 'static,
     {
-        let result = self.store.transact(f).await;
+        let hooks = self.hooks.clone();
+        let result = self.store.transact(move |txn| f(txn, hooks.as_ref())).await;
         if let Err(CoreError::Forbidden { action, what, key }) = &result {
             let target = format!("{what}:{key}");
             let action = *action;

@@ -41,8 +41,10 @@ impl Core {
         let secret = admin_token
             .map(|t| t.trim().to_string())
             .unwrap_or_else(token::generate);
+        let hooks = self.hooks.clone();
         self.store
             .transact(move |txn| {
+                let hooks = hooks.as_ref();
                 if txn.exists(Keyspace::Directory, &dir::tenant_key(PROVIDER))? {
                     return Ok(Bootstrap { provider: PROVIDER, token: None });
                 }
@@ -86,7 +88,7 @@ impl Core {
                     by: &operator.principal.name,
                 };
                 token::insert(txn, &secret, grant)?;
-                audit::record(txn, &operator, "bootstrap", &[id], &["tenant:1"], &provider)?;
+                audit::record(txn, hooks, &operator, "bootstrap", &[id], &["tenant:1"], &provider)?;
                 Ok(Bootstrap { provider: id, token: Some(secret) })
             })
             .await

@@ -315,7 +315,7 @@ impl Core {
         let brand = check::validated(brand)?;
         let a = actor.clone();
         let platform = self.platform_hosts();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let place = place(txn, &of, Some((&a, action(&of, true))))?;
             check_plan(txn, &place, &brand)?;
             let old = load(txn, &place.key)?;
@@ -335,6 +335,7 @@ impl Core {
             dir::put(txn, Keyspace::Directory, place.key.clone(), &brand)?;
             audit::record(
                 txn,
+                hooks,
                 &a,
                 "brand.set",
                 &place.owner.path,
@@ -350,7 +351,7 @@ impl Core {
     /// what it showed is then inherited from above. Not found if there was none.
     pub async fn clear_brand(&self, actor: &Actor, of: BrandOf) -> Result<()> {
         let a = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let place = place(txn, &of, Some((&a, action(&of, true))))?;
             let old =
                 load(txn, &place.key)?.ok_or_else(|| CoreError::not_found("brand", &place.of))?;
@@ -361,6 +362,7 @@ impl Core {
             txn.delete(Keyspace::Directory, place.key.clone());
             audit::record(
                 txn,
+                hooks,
                 &a,
                 "brand.clear",
                 &place.owner.path,

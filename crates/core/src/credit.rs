@@ -83,7 +83,7 @@ impl Core {
             .ok_or_else(|| CoreError::invalid("amount", "must be positive"))?;
         let note = note.trim().to_string();
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let t = tenant::load(txn, tenant)?;
             check(
                 &actor,
@@ -102,6 +102,7 @@ impl Core {
             let balance = txn.counter(&dir::credit_counter(tenant))?;
             audit::record(
                 txn,
+                hooks,
                 &actor,
                 "credit.top_up",
                 &t.path,

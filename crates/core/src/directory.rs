@@ -1,5 +1,6 @@
 //! Where the core keeps its records: key layout and typed reads shared by transactions and
-//! plain reads.
+//! plain reads. The features built over the core (marque-hosting) keep theirs in the same
+//! layout, through the public helpers here: one table of tags for the whole keyspace.
 //!
 //! `Keyspace::Directory` keys begin with the owning tenant, so a tenant's records are one range:
 //!
@@ -23,8 +24,9 @@
 //! | `tenant · 'o' · 0` / `· domain`     | [`crate::outbound::OutboundIdentity`] |
 //! | `tenant · 'f' · staff`              | a staff member's TOTP secret |
 //! | `tenant · 'N' · domain`             | a domain's stored DNS check |
-//! | `tenant · 'w'`, `'g'`, `'Q'`        | webhooks, their delivery log, over-quota memory |
-//! | `0 · 'o' · due · delivery`          | the webhook outbox (tenant 0 is never used) |
+//! | `tenant · 'Q' · account`            | when a mailbox was last reported over quota |
+//! | `tenant · 'w'`, `'g'`               | webhooks, their delivery log (marque-hosting) |
+//! | `0 · 'o' · due · delivery`          | the webhook outbox (marque-hosting; tenant 0 is never used) |
 //!
 //! `Keyspace::Names` holds the globally unique names and the id → owner locators:
 //! `'D' · domain name`, `'@' · address`, `'n' · login`, `'h' · token hash`, `'#' · kind · id`,
@@ -41,17 +43,13 @@ use crate::error::{CoreError, Result};
 use crate::ids::{AccountId, DomainId, TenantId};
 
 /// Reads that work on the store and inside a transaction alike.
-pub(crate) use marque_store::Reader;
+pub use marque_store::Reader;
 
 /// Most records one listing returns.
-pub(crate) const SCAN_MAX: usize = 100_000;
+pub const SCAN_MAX: usize = 100_000;
 
 /// Reads and decodes one record.
-pub(crate) fn get<T: DeserializeOwned>(
-    r: &impl Reader,
-    ks: Keyspace,
-    key: &[u8],
-) -> Result<Option<T>> {
+pub fn get<T: DeserializeOwned>(r: &impl Reader, ks: Keyspace, key: &[u8]) -> Result<Option<T>> {
     match r.get(ks, key)? {
         Some(v) => Ok(Some(marque_store::decode(ks, &v)?)),
         None => Ok(None),
@@ -59,11 +57,7 @@ pub(crate) fn get<T: DeserializeOwned>(
 }
 
 /// Reads and decodes every record under `prefix`.
-pub(crate) fn list<T: DeserializeOwned>(
-    r: &impl Reader,
-    ks: Keyspace,
-    prefix: &[u8],
-) -> Result<Vec<T>> {
+pub fn list<T: DeserializeOwned>(r: &impl Reader, ks: Keyspace, prefix: &[u8]) -> Result<Vec<T>> {
     r.scan(ks, &Range::prefix(prefix), Direction::Forward, SCAN_MAX)?
         .into_iter()
         .map(|(_, v)| marque_store::decode(ks, &v).map_err(CoreError::from))
@@ -71,19 +65,14 @@ pub(crate) fn list<T: DeserializeOwned>(
 }
 
 /// True if anything lies under `prefix`.
-pub(crate) fn any(r: &impl Reader, ks: Keyspace, prefix: &[u8]) -> Result<bool> {
+pub fn any(r: &impl Reader, ks: Keyspace, prefix: &[u8]) -> Result<bool> {
     Ok(!r
         .scan(ks, &Range::prefix(prefix), Direction::Forward, 1)?
         .is_empty())
 }
 
 /// Writes a record.
-pub(crate) fn put<T: Serialize>(
-    txn: &mut Txn<'_>,
-    ks: Keyspace,
-    key: Vec<u8>,
-    value: &T,
-) -> Result<()> {
+pub fn put<T: Serialize>(txn: &mut Txn<'_>, ks: Keyspace, key: Vec<u8>, value: &T) -> Result<()> {
     txn.put_value(ks, key, value)?;
     Ok(())
 }
@@ -116,10 +105,10 @@ pub(crate) fn in_domain_prefix(t: TenantId, tag: u8, d: DomainId) -> Vec<u8> {
     owner(t).tag(tag).u64(d.0).into_bytes()
 }
 /// Plans (`b'p'`), staff (`b's'`), tokens (`b'k'`), activations (`b'v'`), ledger (`b'$'`).
-pub(crate) fn owned_key(t: TenantId, tag: u8, id: u64) -> Vec<u8> {
+pub fn owned_key(t: TenantId, tag: u8, id: u64) -> Vec<u8> {
     owner(t).tag(tag).u64(id).into_bytes()
 }
-pub(crate) fn owned_prefix(t: TenantId, tag: u8) -> Vec<u8> {
+pub fn owned_prefix(t: TenantId, tag: u8) -> Vec<u8> {
     owner(t).tag(tag).into_bytes()
 }
 
@@ -136,6 +125,18 @@ pub(crate) const BRAND: u8 = b'b';
 pub(crate) const LOGO: u8 = b'i';
 /// A staff member's TOTP secret (RFC 6238), kept beside its staff record.
 pub(crate) const TOTP: u8 = b'f';
+/// When a mailbox was last reported over quota ([`crate::Core::report_over_quota`]).
+pub(crate) const OVER_QUOTA: u8 = b'Q';
+
+// The tags of the records the hosting features keep (marque-hosting), assigned here so that
+// one table holds every tag of the keyspace.
+
+/// A tenant's webhooks (`tenant · 'w' · id`).
+pub const WEBHOOK: u8 = b'w';
+/// A webhook's delivery log (`tenant · 'g' · webhook · n`) and its counter.
+pub const WEBHOOK_LOG: u8 = b'g';
+/// The webhook outbox (`0 · 'o' · due · delivery`; tenant 0 is never used).
+pub const WEBHOOK_OUTBOX: u8 = b'o';
 
 // Names.
 
@@ -157,13 +158,13 @@ pub(crate) fn brand_host_key(hostname: &str) -> Vec<u8> {
 pub(crate) fn brand_hosts_prefix() -> Vec<u8> {
     Key::new().tag(b'B').into_bytes()
 }
-pub(crate) fn locator_key(kind: u8, id: u64) -> Vec<u8> {
+pub fn locator_key(kind: u8, id: u64) -> Vec<u8> {
     Key::new().tag(b'#').tag(kind).u64(id).into_bytes()
 }
 
 /// Where an object lives: its owning tenant and, for what lives in a domain, the domain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Loc {
+pub struct Loc {
     pub tenant: TenantId,
     pub domain: Option<DomainId>,
 }
@@ -189,12 +190,12 @@ pub(crate) enum AddressLoc {
 }
 
 /// Reads the owner locator of an object id (`kind` is the record's tag).
-pub(crate) fn locate(r: &impl Reader, kind: u8, id: u64) -> Result<Option<Loc>> {
+pub fn locate(r: &impl Reader, kind: u8, id: u64) -> Result<Option<Loc>> {
     get(r, Keyspace::Names, &locator_key(kind, id))
 }
 
 /// Writes the owner locator of an object id.
-pub(crate) fn set_locator(txn: &mut Txn<'_>, kind: u8, id: u64, loc: Loc) -> Result<()> {
+pub fn set_locator(txn: &mut Txn<'_>, kind: u8, id: u64, loc: Loc) -> Result<()> {
     put(txn, Keyspace::Names, locator_key(kind, id), &loc)
 }
 

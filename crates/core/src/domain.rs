@@ -75,7 +75,7 @@ impl Core {
         let name = validate::domain(&new.name)?;
         let actor = actor.clone();
         let platform = self.platform_hosts();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let chain = tenant::chain(txn, new.tenant)?;
             let Some(t) = chain.last() else {
                 return Err(CoreError::not_found("tenant", new.tenant));
@@ -128,6 +128,7 @@ impl Core {
             dir::set_locator(txn, b'd', id.0, loc)?;
             audit::record(
                 txn,
+                hooks,
                 &actor,
                 "domain.create",
                 &t.path,
@@ -197,7 +198,7 @@ impl Core {
     ) -> Result<Domain> {
         let name = validate::domain(name)?;
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let (mut d, t) = load_by_name(txn, &name)?;
             check(
                 &actor,
@@ -210,6 +211,7 @@ impl Core {
             dir::put(txn, Keyspace::Directory, dir::domain_key(t.id, d.id), &d)?;
             audit::record(
                 txn,
+                hooks,
                 &actor,
                 "domain.update",
                 &t.path,
@@ -225,7 +227,7 @@ impl Core {
     pub async fn delete_domain(&self, actor: &Actor, name: &str) -> Result<()> {
         let name = validate::domain(name)?;
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let (d, t) = load_by_name(txn, &name)?;
             check(
                 &actor,
@@ -272,6 +274,7 @@ impl Core {
             txn.delete(Keyspace::Names, dir::locator_key(b'd', d.id.0));
             audit::record(
                 txn,
+                hooks,
                 &actor,
                 "domain.delete",
                 &t.path,

@@ -85,7 +85,7 @@ impl Core {
         B: FnOnce(u64, TenantId, DomainId) -> E + Send + 'static,
     {
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let (d, t) = domain::load_by_name(txn, validate::domain_of(&address))?;
             check(
                 &actor,
@@ -118,7 +118,7 @@ impl Core {
             )?;
             let tg = targets::<E>(&address, &d.name);
             let what = format!("{}.create", E::NOUN);
-            audit::record(txn, &actor, &what, &t.path, &[&tg[0], &tg[1]], &e)?;
+            audit::record(txn, hooks, &actor, &what, &t.path, &[&tg[0], &tg[1]], &e)?;
             Ok(e)
         })
         .await
@@ -181,7 +181,7 @@ impl Core {
     ) -> Result<E> {
         let address = validate::address(address)?;
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let (mut e, t) = load_by_address::<E>(txn, &address)?;
             check(
                 &actor,
@@ -199,7 +199,7 @@ impl Core {
             )?;
             let tg = targets::<E>(&address, validate::domain_of(&address));
             let what = format!("{}.update", E::NOUN);
-            audit::record(txn, &actor, &what, &t.path, &[&tg[0], &tg[1]], &e)?;
+            audit::record(txn, hooks, &actor, &what, &t.path, &[&tg[0], &tg[1]], &e)?;
             Ok(e)
         })
         .await
@@ -213,7 +213,7 @@ impl Core {
     ) -> Result<()> {
         let address = validate::address(address)?;
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let (e, t) = load_by_address::<E>(txn, &address)?;
             check(
                 &actor,
@@ -232,7 +232,7 @@ impl Core {
             txn.delete(Keyspace::Names, dir::address_key(&address));
             let tg = targets::<E>(&address, &d.name);
             let what = format!("{}.delete", E::NOUN);
-            audit::record(txn, &actor, &what, &t.path, &[&tg[0], &tg[1]], &e)?;
+            audit::record(txn, hooks, &actor, &what, &t.path, &[&tg[0], &tg[1]], &e)?;
             Ok(())
         })
         .await

@@ -9,7 +9,9 @@
 //! # Layout
 //! - [`error`] — [`CoreError`].
 //! - [`ids`] — the core's typed ids and [`PROVIDER`].
-//! - `directory` (private): key layout and typed reads.
+//! - [`directory`] — key layout and typed reads (the helpers the features above use are public).
+//! - [`hook`] — [`Hooks`]: what the core tells the features above it, inside the change's
+//!   transaction.
 //! - [`validate`] — domain names, addresses, names, passwords.
 //! - [`policy`] — [`Action`], [`Target`] and the permission function [`authorize`].
 //! - [`principal`] — principals, roles, [`Actor`], administrators and managers.
@@ -38,9 +40,6 @@
 //! - [`header`] — the one writer of header fields for the messages the platform composes.
 //! - [`net`] — session plumbing shared by every protocol.
 //! - [`sieve`] — managing Sieve scripts, vacation and forwards, bulk filters.
-//! - [`webhook`], [`webhook_outbox`] — webhooks, their durable outbox and delivery log.
-//! - [`webhook_target`] — which addresses a webhook may be sent to (public ones, and the
-//!   ranges the provider allows), in every spelling, resolved.
 //! - [`brand`] — brands per tenant and domain, their hostnames and logos, and how a domain or
 //!   a hostname resolves to the brand it shows.
 //! - [`outbound`] — the outbound queue's messages, their scoped administration, and the
@@ -57,7 +56,7 @@ pub mod brand;
 pub mod cert;
 pub mod credit;
 pub mod csv;
-mod directory;
+pub mod directory;
 pub mod dkim;
 pub mod dns;
 pub mod domain;
@@ -65,6 +64,7 @@ pub mod error;
 mod expansion;
 pub mod export;
 pub mod header;
+pub mod hook;
 pub mod ids;
 pub mod limits;
 pub mod list;
@@ -84,9 +84,6 @@ pub mod staff_totp;
 pub mod tenant;
 pub mod token;
 pub mod validate;
-pub mod webhook;
-pub mod webhook_outbox;
-pub mod webhook_target;
 
 pub use activation::{Activation, ActivationPolicy, ActivationState, MonthlyCounts};
 pub use alias::Alias;
@@ -97,6 +94,7 @@ pub use credit::LedgerEntry;
 pub use domain::{Domain, NewDomain};
 pub use error::{CoreError, Result};
 pub use export::UsageExport;
+pub use hook::{Hooks, NoHooks};
 pub use ids::{
     AccountId, ActivationId, AliasId, DomainId, ListId, PROVIDER, PlanId, StaffId, TenantId,
     TokenId,
@@ -114,7 +112,6 @@ pub use tenant::{
     Billing, Created, NewTenant, SupportLevel, Tenant, TenantChanges, TenantKind, TenantState,
 };
 pub use token::{NewToken, Token};
-pub use webhook::{NewWebhook, Webhook, WebhookChanges, WebhookId};
 
 use marque_store::Store;
 
@@ -129,8 +126,8 @@ pub struct Core {
     dns: dns::DnsState,
     /// Bumped on every certificate change, so that the TLS resolver reloads.
     certs: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
-    /// What webhooks may be sent to besides public addresses (`[webhooks]`).
-    webhook_targets: std::sync::Arc<webhook_target::TargetPolicy>,
+    /// What the features above the core hear of changes ([`hook`]).
+    hooks: hook::SharedHooks,
     /// The sign-in policy and throttle clock ([`signin`]).
     sign_in: signin::SignIn,
 }
@@ -150,7 +147,7 @@ impl Core {
             hostname: "localhost".into(),
             dns: dns::DnsState::default(),
             certs: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
-            webhook_targets: std::sync::Arc::default(),
+            hooks: std::sync::Arc::new(NoHooks),
             sign_in: signin::SignIn::default(),
         })
     }
@@ -174,13 +171,20 @@ impl Core {
         self
     }
 
+    /// Registers the hooks the core calls inside the transactions of its changes ([`hook`]).
+    /// Every clone made after this shares them.
+    pub fn with_hooks(mut self, hooks: std::sync::Arc<dyn Hooks>) -> Core {
+        self.hooks = hooks;
+        self
+    }
+
     /// The store underneath.
     pub fn store(&self) -> &Store {
         &self.store
     }
 
     /// Runs blocking reads on tokio's blocking pool, off the async workers.
-    async fn read<T, F>(&self, f: F) -> Result<T>
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Store) -> Result<T> + Send + 'static,

@@ -207,7 +207,7 @@ impl Core {
             t => t,
         };
         limits.check_ranges()?;
-        self.write(actor.clone(), move |txn| match of {
+        self.write(actor.clone(), move |txn, hooks| match of {
             LimitsOf::Tenant(id) => {
                 let mut chain = tenant::chain(txn, id)?;
                 let Some(mut t) = chain.pop() else {
@@ -225,6 +225,7 @@ impl Core {
                 dir::put(txn, Keyspace::Directory, dir::tenant_key(id), &t)?;
                 audit::record(
                     txn,
+                    hooks,
                     &actor,
                     "limits.set",
                     &t.path,
@@ -247,6 +248,7 @@ impl Core {
                 dir::put(txn, Keyspace::Directory, dir::domain_key(t.id, d.id), &d)?;
                 audit::record(
                     txn,
+                    hooks,
                     &actor,
                     "limits.set",
                     &t.path,

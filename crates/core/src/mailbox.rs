@@ -169,7 +169,7 @@ impl Core {
         validate::password(&new.password)?;
         let hash = password::hash_async(self.cost, new.password).await?;
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let (d, t) = domain::load_by_name(txn, validate::domain_of(&address))
                 .map_err(|_| CoreError::not_found("domain", validate::domain_of(&address)))?;
             let in_domain = Target::of(&t, Object::Domain(d.id));
@@ -242,6 +242,7 @@ impl Core {
             let targets = [format!("mailbox:{address}"), format!("domain:{}", d.name)];
             audit::record(
                 txn,
+                hooks,
                 &actor,
                 "mailbox.create",
                 &t.path,
@@ -312,7 +313,7 @@ impl Core {
     ) -> Result<Mailbox> {
         let address = validate::address(address)?;
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let mut rec = load_by_address(txn, &address)?;
             let chain = tenant::chain(txn, rec.mailbox.tenant)?;
             let t = chain
@@ -357,6 +358,7 @@ impl Core {
             let targets = [format!("mailbox:{address}"), format!("domain:{}", d.name)];
             audit::record(
                 txn,
+                hooks,
                 &actor,
                 "mailbox.update",
                 &t.path,
@@ -374,7 +376,7 @@ impl Core {
         validate::password(new)?;
         let hash = password::hash_async(self.cost, new.to_string()).await?;
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let mut rec = load_by_address(txn, &address)?;
             let t = tenant::load(txn, rec.mailbox.tenant)?;
             let at = target(&t, &rec.mailbox);
@@ -391,6 +393,7 @@ impl Core {
             let targets = [format!("mailbox:{address}"), format!("domain:{}", d.name)];
             audit::record(
                 txn,
+                hooks,
                 &actor,
                 "mailbox.password",
                 &t.path,
@@ -407,7 +410,7 @@ impl Core {
         let address = validate::address(address)?;
         let actor = actor.clone();
         let account = self
-            .write(actor.clone(), move |txn| {
+            .write(actor.clone(), move |txn, hooks| {
                 let rec = load_by_address(txn, &address)?;
                 let t = tenant::load(txn, rec.mailbox.tenant)?;
                 check(
@@ -424,6 +427,7 @@ impl Core {
                 ];
                 audit::record(
                     txn,
+                    hooks,
                     &actor,
                     "mailbox.delete",
                     &t.path,

@@ -173,7 +173,7 @@ impl Core {
         let name = validate::name("name", &new.name)?;
         check_terms(&new)?;
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let chain = tenant::chain(txn, new.owner)?;
             let Some(t) = chain.last().cloned() else {
                 return Err(CoreError::not_found("tenant", new.owner));
@@ -214,6 +214,7 @@ impl Core {
             )?;
             audit::record(
                 txn,
+                hooks,
                 &actor,
                 "plan.create",
                 &t.path,
@@ -269,7 +270,7 @@ impl Core {
         let name = validate::name("name", &terms.name)?;
         check_terms(&terms)?;
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let (mut p, owner) = load(txn, id)?;
             check(
                 &actor,
@@ -293,6 +294,7 @@ impl Core {
             )?;
             audit::record(
                 txn,
+                hooks,
                 &actor,
                 "plan.update",
                 &owner.path,
@@ -308,7 +310,7 @@ impl Core {
     /// the nearest ancestor.
     pub async fn delete_plan(&self, actor: &Actor, id: PlanId) -> Result<()> {
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let (p, owner) = load(txn, id)?;
             check(
                 &actor,
@@ -324,6 +326,7 @@ impl Core {
             txn.delete(Keyspace::Names, dir::locator_key(dir::PLAN, id.0));
             audit::record(
                 txn,
+                hooks,
                 &actor,
                 "plan.delete",
                 &owner.path,

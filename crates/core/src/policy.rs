@@ -355,7 +355,7 @@ pub fn authorize(actor: &Actor, action: Action, target: &Target) -> Result<(), D
 }
 
 /// [`authorize`], answered as a [`crate::CoreError`] naming the target.
-pub(crate) fn check(
+pub fn check(
     actor: &Actor,
     action: Action,
     target: &Target,

@@ -314,7 +314,7 @@ impl Core {
             None => None,
         };
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let t = tenant::load(txn, new.tenant)?;
             check(
                 &actor,
@@ -369,6 +369,7 @@ impl Core {
             )?;
             audit::record(
                 txn,
+                hooks,
                 &actor,
                 "staff.create",
                 &t.path,
@@ -429,7 +430,7 @@ impl Core {
         enabled: Option<bool>,
     ) -> Result<Staff> {
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let (mut rec, t) = staff_for(txn, &actor, id, Action::StaffWrite)?;
             if let Some(kind) = kind {
                 check_kind(txn, &actor, &t, &kind)?;
@@ -445,7 +446,15 @@ impl Core {
                 &rec,
             )?;
             let target = format!("staff:{}", rec.staff.login);
-            audit::record(txn, &actor, "staff.update", &t.path, &[&target], &rec.staff)?;
+            audit::record(
+                txn,
+                hooks,
+                &actor,
+                "staff.update",
+                &t.path,
+                &[&target],
+                &rec.staff,
+            )?;
             Ok(rec.staff)
         })
         .await
@@ -454,13 +463,21 @@ impl Core {
     /// Deletes an administrator or manager; its tokens stop working.
     pub async fn delete_staff(&self, actor: &Actor, id: StaffId) -> Result<()> {
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let (rec, t) = staff_for(txn, &actor, id, Action::StaffWrite)?;
             txn.delete(Keyspace::Directory, dir::owned_key(t.id, dir::STAFF, id.0));
             txn.delete(Keyspace::Names, dir::login_key(&rec.staff.login));
             txn.delete(Keyspace::Names, dir::locator_key(dir::STAFF, id.0));
             let target = format!("staff:{}", rec.staff.login);
-            audit::record(txn, &actor, "staff.delete", &t.path, &[&target], &rec.staff)?;
+            audit::record(
+                txn,
+                hooks,
+                &actor,
+                "staff.delete",
+                &t.path,
+                &[&target],
+                &rec.staff,
+            )?;
             Ok(())
         })
         .await
@@ -471,7 +488,7 @@ impl Core {
         validate::password(&new)?;
         let hash = password::hash_async(self.cost, new).await?;
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let (mut rec, t) = staff_for(txn, &actor, id, Action::PasswordSet)?;
             rec.password_hash = Some(hash);
             dir::put(
@@ -483,6 +500,7 @@ impl Core {
             let target = format!("staff:{}", rec.staff.login);
             audit::record(
                 txn,
+                hooks,
                 &actor,
                 "staff.password",
                 &t.path,

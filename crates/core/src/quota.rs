@@ -355,3 +355,41 @@ pub fn recount_domain(store: &marque_store::Store, tenant: TenantId, d: &Domain)
         .len() as i64;
     Ok(c)
 }
+
+/// A refused delivery or APPEND is reported at most once per mailbox this often.
+pub const OVER_QUOTA_EVERY_MS: u64 = 15 * 60 * 1000;
+
+impl Core {
+    /// Tells the hooks (the webhooks of a mailbox's tenant and those above) that a delivery
+    /// or APPEND was refused because a quota is full. At most one report per mailbox per
+    /// [`OVER_QUOTA_EVERY_MS`], so a sender retrying does not flood the receivers; when the
+    /// last one went is kept at `tenant · 'Q' · account`. Failures are logged, never
+    /// returned: the refusal itself stands either way.
+    pub async fn report_over_quota(&self, account: AccountId, service: &'static str) {
+        let hooks = self.hooks.clone();
+        let r = self
+            .store
+            .transact(move |txn| -> Result<()> {
+                let rec = mailbox::load_by_id(txn, account)?;
+                let m = &rec.mailbox;
+                let t = tenant::load(txn, m.tenant)?;
+                let k = dir::owned_key(m.tenant, dir::OVER_QUOTA, account.0);
+                let now = crate::now_ms();
+                let last: Option<u64> = dir::get(txn, Keyspace::Directory, &k)?;
+                if last.is_some_and(|l| now.saturating_sub(l) < OVER_QUOTA_EVERY_MS) {
+                    return Ok(());
+                }
+                dir::put(txn, Keyspace::Directory, k, &now)?;
+                let data = serde_json::json!({
+                    "address": m.address,
+                    "quota_mb": m.quota_mb,
+                    "service": service,
+                });
+                hooks.over_quota(txn, &t.path, &data)
+            })
+            .await;
+        if let Err(e) = r {
+            tracing::warn!(account = %account, error = %e, "could not emit an over-quota event");
+        }
+    }
+}

@@ -122,11 +122,12 @@ impl Core {
             return Err(CoreError::invalid("script", "not UTF-8 (RFC 5228 §2.1)"));
         }
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let (scope, owners, what) = resolve(txn, &actor, &target, true)?;
             sieve_global::put(txn, scope, phase, &text);
             audit::record(
                 txn,
+                hooks,
                 &actor,
                 "sieve.global.set",
                 &owners,
@@ -164,12 +165,13 @@ impl Core {
         phase: Phase,
     ) -> Result<bool> {
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let (scope, owners, what) = resolve(txn, &actor, &target, true)?;
             let existed = sieve_global::delete(txn, scope, phase)?;
             if existed {
                 audit::record(
                     txn,
+                    hooks,
                     &actor,
                     "sieve.global.clear",
                     &owners,

@@ -21,7 +21,7 @@ impl Core {
         secret: Option<Vec<u8>>,
     ) -> Result<()> {
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let (rec, t) = staff_for(txn, &actor, id, Action::PasswordSet)?;
             let key = dir::owned_key(t.id, dir::TOTP, id.0);
             match &secret {
@@ -31,6 +31,7 @@ impl Core {
             let target = format!("staff:{}", rec.staff.login);
             audit::record(
                 txn,
+                hooks,
                 &actor,
                 if secret.is_some() {
                     "staff.totp.enrol"

@@ -117,13 +117,13 @@ pub struct Created {
 }
 
 /// Loads a tenant.
-pub(crate) fn load(r: &impl Reader, id: TenantId) -> Result<Tenant> {
+pub fn load(r: &impl Reader, id: TenantId) -> Result<Tenant> {
     dir::get(r, Keyspace::Directory, &dir::tenant_key(id))?
         .ok_or_else(|| CoreError::not_found("tenant", id))
 }
 
 /// Loads a tenant's ancestry, root first, ending with the tenant.
-pub(crate) fn chain(r: &impl Reader, id: TenantId) -> Result<Vec<Tenant>> {
+pub fn chain(r: &impl Reader, id: TenantId) -> Result<Vec<Tenant>> {
     let t = load(r, id)?;
     let mut out = Vec::with_capacity(t.path.len());
     for a in &t.path[..t.path.len().saturating_sub(1)] {
@@ -205,7 +205,7 @@ impl Core {
         let mut new = new;
         new.name = validate::name("name", &new.name)?;
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let parent = load(txn, new.parent)?;
             let target = Target::of(&parent, Object::Tenant);
             // Who may not create tenants directly may still ask for an activation.
@@ -214,7 +214,7 @@ impl Core {
                     check(&actor, Action::TenantCreate, &target, "tenant", parent.id)?;
                 }
                 check_parent(&parent, new.kind)?;
-                let (tenant, act) = activation::request(txn, &actor, &parent, &new)?;
+                let (tenant, act) = activation::request(txn, hooks, &actor, &parent, &new)?;
                 return Ok(Created {
                     tenant,
                     activation: Some(act),
@@ -243,6 +243,7 @@ impl Core {
             }
             audit::record(
                 txn,
+                hooks,
                 &actor,
                 "tenant.create",
                 &t.path,
@@ -309,7 +310,7 @@ impl Core {
             changes.name = Some(validate::name("name", n)?);
         }
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let mut t = load(txn, id)?;
             check(
                 &actor,
@@ -349,6 +350,7 @@ impl Core {
             dir::put(txn, Keyspace::Directory, dir::tenant_key(id), &t)?;
             audit::record(
                 txn,
+                hooks,
                 &actor,
                 "tenant.update",
                 &t.path,
@@ -363,7 +365,7 @@ impl Core {
     /// Deletes an empty tenant (no child tenants, domains, staff or plans).
     pub async fn delete_tenant(&self, actor: &Actor, id: TenantId) -> Result<()> {
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let t = load(txn, id)?;
             check(
                 &actor,
@@ -399,6 +401,7 @@ impl Core {
             }
             audit::record(
                 txn,
+                hooks,
                 &actor,
                 "tenant.delete",
                 &t.path,

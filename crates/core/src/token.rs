@@ -160,9 +160,11 @@ impl Core {
         let secret = generate();
         let actor = actor.clone();
         let s2 = secret.clone();
+        let hooks = self.hooks.clone();
         let token = self
             .store
             .transact(move |txn| {
+                let hooks = hooks.as_ref();
                 let whom = new.principal.unwrap_or(actor.principal.id);
                 let (t, target) = principal_target(txn, whom)?;
                 // Tokens for oneself need only TokenWrite; for others, the right to manage them.
@@ -209,6 +211,7 @@ impl Core {
                 let token = insert(txn, &s2, grant)?;
                 audit::record(
                     txn,
+                    hooks,
                     &actor,
                     "token.create",
                     &t.path,
@@ -224,7 +227,7 @@ impl Core {
     /// Revokes a token.
     pub async fn revoke_token(&self, actor: &Actor, id: TokenId) -> Result<()> {
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let mut token = load(txn, id)?;
             let (t, target) = principal_target(txn, token.principal)?;
             let action = if token.principal == actor.principal.id {
@@ -242,6 +245,7 @@ impl Core {
             )?;
             audit::record(
                 txn,
+                hooks,
                 &actor,
                 "token.revoke",
                 &t.path,

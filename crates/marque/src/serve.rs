@@ -98,11 +98,16 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         .with_sieve_limits(config.sieve.storage_limits())
         .with_server_hostname(&config.server.hostname)
         .with_dns(config.dns_settings())
-        .with_webhook_targets(marque_core::webhook_target::TargetPolicy {
+        .with_sign_in_policy(config.sign_in_policy());
+    // The hosting features register their hook on the core: every service below uses this
+    // core, so that the tenancy changes made anywhere reach them.
+    let hosting = marque_hosting::Hosting::new(core).with_webhook_targets(
+        marque_hosting::webhook_target::TargetPolicy {
             allow: config.webhooks.allow_networks.clone(),
             own: listeners.iter().map(|(_, bound, _)| *bound).collect(),
-        })
-        .with_sign_in_policy(config.sign_in_policy());
+        },
+    );
+    let core = hosting.core().clone();
     // Redirects, vacation replies and bounces go to the outbound queue; with the workers off
     // nothing would send them, so a redirect keeps the message instead (docs/sieve.md).
     let outbox: std::sync::Arc<dyn marque_delivery::Outbox> = if config.outbound.enabled {
@@ -133,6 +138,7 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
     let ctx = Services {
         smtp: smtp_handler(&config, &core, delivery.clone(), budget),
         core,
+        hosting,
         hostname: config.server.hostname.clone(),
         delivery,
         grace: config.server.shutdown_grace,
@@ -153,7 +159,7 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
     }
     // Webhooks: whatever the services change, the dispatcher sends from the store's outbox.
     let dispatcher = marque_admin::webhooks::Dispatcher::new(
-        &ctx.core,
+        &ctx.hosting,
         marque_admin::webhooks::DispatchSettings::default(),
     )
     .map_err(anyhow::Error::msg)?;
@@ -203,6 +209,8 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
 /// What every listener task needs.
 struct Services {
     core: marque_core::Core,
+    /// The hosting features over the same core.
+    hosting: marque_hosting::Hosting,
     hostname: String,
     /// Local delivery: the Sieve engine and the outbox.
     delivery: marque_delivery::Environment,
@@ -265,9 +273,12 @@ impl Services {
                     .max_redirects(self.delivery.sieve.config().max_redirects),
                 stop,
             ),
-            Service::Http | Service::Https => {
-                self.run(tasks, listener, marque_admin::handler(core, host), stop)
-            }
+            Service::Http | Service::Https => self.run(
+                tasks,
+                listener,
+                marque_admin::handler(&self.hosting, host),
+                stop,
+            ),
         }
     }
 

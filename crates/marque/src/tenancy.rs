@@ -4,6 +4,7 @@
 
 use anyhow::Result;
 use marque_core::{Actor, Core, NewDomain, NewMailbox, NewTenant, PROVIDER, TenantId, TenantKind};
+use marque_hosting::Hosting;
 use marque_store::Store;
 use serde_json::Value;
 
@@ -16,7 +17,8 @@ pub enum Kind {
     Customer,
 }
 
-/// The tenancy core over an open store.
+/// The tenancy core over an open store, with the hosting features' hook registered (so that
+/// what the operator changes reaches them, webhooks first, as what the API changes does).
 #[derive(Debug)]
 pub struct Tenancy {
     core: Core,
@@ -31,7 +33,7 @@ impl Tenancy {
     /// Opens the core on `store`.
     pub fn open(store: Store) -> Result<Tenancy> {
         Ok(Tenancy {
-            core: Core::open(store)?,
+            core: Hosting::new(Core::open(store)?).core().clone(),
             actor: Actor::operator().with_source("cli"),
         })
     }

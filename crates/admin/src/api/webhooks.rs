@@ -6,8 +6,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use marque_core::webhook::EVENTS;
-use marque_core::{NewWebhook, TenantId, WebhookChanges, WebhookId};
+use marque_core::TenantId;
+use marque_hosting::webhook::EVENTS;
+use marque_hosting::{NewWebhook, WebhookChanges, WebhookId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -115,7 +116,7 @@ async fn create(
         events: c.events,
         enabled: c.enabled,
     };
-    let (w, secret) = st.core.create_webhook(&actor, new).await?;
+    let (w, secret) = st.hosting.create_webhook(&actor, new).await?;
     let mut body = etag::to_value(&w)?;
     body["secret"] = json!(secret);
     created(format!("/api/v1/webhooks/{}", w.id), &body)
@@ -133,8 +134,8 @@ async fn list(
     Query(page): Query<PageQuery>,
 ) -> ApiResult<Response> {
     let tenant = q.tenant.unwrap_or_else(|| actor.principal.tenant());
-    let items = st.core.list_webhooks(&actor, tenant).await?;
-    let key = |w: &marque_core::Webhook| paging::num(w.id.0);
+    let items = st.hosting.list_webhooks(&actor, tenant).await?;
+    let key = |w: &marque_hosting::Webhook| paging::num(w.id.0);
     Ok(axum::Json(paging::page(items, key, &page)?).into_response())
 }
 
@@ -144,7 +145,7 @@ async fn show(
     Path(id): Path<u64>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let w = st.core.get_webhook(&actor, WebhookId(id)).await?;
+    let w = st.hosting.get_webhook(&actor, WebhookId(id)).await?;
     etag::respond(&headers, StatusCode::OK, &w)
 }
 
@@ -163,14 +164,14 @@ async fn update(
     headers: HeaderMap,
     Json(c): Json<Changes>,
 ) -> ApiResult<Response> {
-    let current = st.core.get_webhook(&actor, WebhookId(id)).await?;
+    let current = st.hosting.get_webhook(&actor, WebhookId(id)).await?;
     etag::check_if_match(&headers, &current)?;
     let ch = WebhookChanges {
         url: c.url,
         events: c.events,
         enabled: c.enabled,
     };
-    let w = st.core.update_webhook(&actor, WebhookId(id), ch).await?;
+    let w = st.hosting.update_webhook(&actor, WebhookId(id), ch).await?;
     etag::respond(&HeaderMap::new(), StatusCode::OK, &w)
 }
 
@@ -179,7 +180,7 @@ async fn remove(
     Caller(actor): Caller,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
-    st.core.delete_webhook(&actor, WebhookId(id)).await?;
+    st.hosting.delete_webhook(&actor, WebhookId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -197,7 +198,7 @@ async fn deliveries(
         ),
     };
     let (items, next) = st
-        .core
+        .hosting
         .webhook_deliveries(&actor, WebhookId(id), before, page.limit()?)
         .await?;
     let next = next.map(|n| paging::encode(&n.to_string()));

@@ -1,6 +1,6 @@
 //! One webhook POST over HTTP/1.1, plain or TLS (rustls, server names checked against the
 //! system's trusted roots), under one overall timeout, to addresses vetted beforehand
-//! ([`marque_core::webhook_target`]): the URL's host names the server (`Host`, SNI), never
+//! ([`marque_hosting::webhook_target`]): the URL's host names the server (`Host`, SNI), never
 //! where to connect. The answer's body is not read and redirects are not followed: only the
 //! status counts. A failure is told in a few plain words; what the peer said (or did not)
 //! goes to the server's log only, so that the delivery log is no scanner of other hosts.

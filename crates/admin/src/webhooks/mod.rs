@@ -1,4 +1,4 @@
-//! The webhook dispatcher: a task that sends what the core's outbox holds.
+//! The webhook dispatcher: a task that sends what the webhook outbox holds.
 //!
 //! Each delivery is a `POST` of the event's JSON with `X-Marque-Event` (the event name),
 //! `X-Marque-Delivery` (its id, the same on every retry) and `X-Marque-Signature`
@@ -6,7 +6,7 @@
 //! anything else (another status, a redirect, no connection, the timeout) is retried with
 //! exponential backoff until [`DispatchSettings::max_attempts`] or
 //! [`DispatchSettings::max_age`]. Redirects are never followed. Before every attempt the URL's
-//! host is resolved and vetted again ([`marque_core::webhook_target`]); a target that is (or
+//! host is resolved and vetted again ([`marque_hosting::webhook_target`]); a target that is (or
 //! now resolves to) an address webhooks may not reach is given up at once, and the request
 //! goes only to the addresses vetted then. Every attempt lands in the webhook's delivery log,
 //! with the answer's status and nothing else of it.
@@ -21,10 +21,10 @@ pub mod sign;
 use std::sync::Arc;
 use std::time::Duration;
 
-use marque_core::Core;
 use marque_core::net::ShutdownSignal;
-use marque_core::webhook_outbox::{AttemptResult, Due};
-use marque_core::webhook_target::TargetError;
+use marque_hosting::Hosting;
+use marque_hosting::webhook_outbox::{AttemptResult, Due};
+use marque_hosting::webhook_target::TargetError;
 use marque_store::now_ms;
 use tokio::task::JoinSet;
 use tokio_rustls::rustls::ClientConfig;
@@ -74,9 +74,9 @@ impl DispatchSettings {
     }
 }
 
-/// The dispatcher over a core.
+/// The dispatcher over the hosting features.
 pub struct Dispatcher {
-    core: Core,
+    hosting: Hosting,
     settings: DispatchSettings,
     tls: Arc<ClientConfig>,
 }
@@ -91,10 +91,10 @@ impl std::fmt::Debug for Dispatcher {
 
 impl Dispatcher {
     /// A dispatcher; fails only if TLS cannot be set up at all.
-    pub fn new(core: &Core, settings: DispatchSettings) -> Result<Self, String> {
+    pub fn new(hosting: &Hosting, settings: DispatchSettings) -> Result<Self, String> {
         let tls = client::tls_config(&settings.roots).map_err(|e| format!("webhook TLS: {e}"))?;
         Ok(Dispatcher {
-            core: core.clone(),
+            hosting: hosting.clone(),
             settings,
             tls,
         })
@@ -126,7 +126,7 @@ impl Dispatcher {
     /// Sends one batch of due deliveries; returns how many.
     async fn round(self: &Arc<Self>) -> Result<usize, marque_core::CoreError> {
         let due = self
-            .core
+            .hosting
             .due_webhook_deliveries(now_ms(), self.settings.concurrency.max(1))
             .await?;
         let n = due.len();
@@ -151,7 +151,7 @@ impl Dispatcher {
             ),
         ];
         // Vetted again at every attempt, and sent only to the addresses vetted now.
-        let (sent, refused) = match self.core.webhook_addresses(&d.url).await {
+        let (sent, refused) = match self.hosting.webhook_addresses(&d.url).await {
             Ok(addrs) => {
                 let sent = client::post(
                     &self.tls,
@@ -200,7 +200,7 @@ impl Dispatcher {
             error,
             retry_at_ms,
         };
-        if let Err(e) = self.core.finish_webhook_attempt(&d, result).await {
+        if let Err(e) = self.hosting.finish_webhook_attempt(&d, result).await {
             // The delivery stays in the outbox and is sent again: at least once.
             tracing::warn!(webhook = %d.webhook, error = %e, "webhook attempt not recorded");
         }

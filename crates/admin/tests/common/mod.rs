@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use marque_admin::{Api, Settings};
 use marque_core::Core;
-use marque_core::webhook_target::TargetPolicy;
+use marque_hosting::Hosting;
+use marque_hosting::webhook_target::TargetPolicy;
 use marque_tests::services::loopback;
 use marque_tests::{Offer, Platform, Services};
 use serde_json::Value;
@@ -22,6 +23,7 @@ pub const ADMIN: &str = "provider-admin-token-for-tests";
 pub struct Server {
     pub addr: SocketAddr,
     pub core: Core,
+    pub hosting: Hosting,
     _services: Services,
     _dir: tempfile::TempDir,
 }
@@ -45,33 +47,36 @@ pub fn loopback_webhooks(api: SocketAddr) -> TargetPolicy {
     }
 }
 
-/// Starts the API with `settings` over a core set up by `configure` (which gets the core with
-/// [`loopback_webhooks`] and may change that too).
+/// Starts the API with `settings` over a core set up by `configure`, its hosting features
+/// with [`loopback_webhooks`].
 pub async fn start_with_core(
     settings: Settings,
     configure: impl FnOnce(Core) -> Core + Send + 'static,
 ) -> Server {
-    start_at(settings, |core, _| configure(core)).await
+    start_at(settings, |core, api| {
+        Hosting::new(configure(core)).with_webhook_targets(loopback_webhooks(api))
+    })
+    .await
 }
 
-/// Like [`start_with_core`], `configure` also told the API's own address.
+/// Starts the API with `settings` over the hosting features `configure` sets up over the core,
+/// told the API's own address.
 pub async fn start_at(
     settings: Settings,
-    configure: impl FnOnce(Core, SocketAddr) -> Core + Send + 'static,
+    configure: impl FnOnce(Core, SocketAddr) -> Hosting,
 ) -> Server {
     let tcp = loopback().await;
     let addr = tcp.local_addr().expect("address");
-    let Platform { core, dir, .. } = Platform::builder()
-        .configure(move |core| configure(core.with_webhook_targets(loopback_webhooks(addr)), addr))
-        .admin_token(ADMIN)
-        .build()
-        .await;
+    let Platform { core, dir, .. } = Platform::builder().admin_token(ADMIN).build().await;
+    let hosting = configure(core, addr);
+    let core = hosting.core().clone();
     let services = Services::new(Duration::from_secs(1));
-    let api = Arc::new(Api::new(&core, "admin.test", settings));
+    let api = Arc::new(Api::new(&hosting, "admin.test", settings));
     services.serve("http", tcp, Offer::Plain, api);
     Server {
         addr,
         core,
+        hosting,
         _services: services,
         _dir: dir,
     }

@@ -128,7 +128,7 @@ impl Core {
     ) -> Result<LogoRef> {
         let content_type = check(content_type, &bytes)?;
         let a = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let place = place(txn, &of, Some((&a, action(&of, true))))?;
             if !super::allowed(txn, place.owner.id)?.branding {
                 return Err(CoreError::NotInPlan {
@@ -173,6 +173,7 @@ impl Core {
             dir::put(txn, Keyspace::Directory, place.key.clone(), &brand)?;
             audit::record(
                 txn,
+                hooks,
                 &a,
                 "brand.logo",
                 &place.owner.path,
@@ -187,7 +188,7 @@ impl Core {
     /// Removes the logo of a brand record; not found if it had none.
     pub async fn clear_brand_logo(&self, actor: &Actor, of: BrandOf) -> Result<()> {
         let a = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let place = place(txn, &of, Some((&a, action(&of, true))))?;
             let mut brand =
                 load(txn, &place.key)?.ok_or_else(|| CoreError::not_found("brand", &place.of))?;
@@ -199,6 +200,7 @@ impl Core {
             dir::put(txn, Keyspace::Directory, place.key.clone(), &brand)?;
             audit::record(
                 txn,
+                hooks,
                 &a,
                 "brand.logo_clear",
                 &place.owner.path,

@@ -246,7 +246,7 @@ impl Core {
         let owner = self.certificate_owner(&host).await?;
         let platform = self.platform_hosts();
         let info = self
-            .write(actor.clone(), move |txn| {
+            .write(actor.clone(), move |txn, hooks| {
                 check_claim(txn, &platform, claim_of(&a, &host))?;
                 check_write(txn, &a, owner, &host)?;
                 let cert = Certificate {
@@ -264,7 +264,15 @@ impl Core {
                 dir::put(txn, Keyspace::Directory, key(&host), &cert)?;
                 let info = CertificateInfo::from(&cert);
                 let path = tenant::load(txn, owner)?.path;
-                audit::record(txn, &a, "certificate.upload", &path, &[&host], &info.names)?;
+                audit::record(
+                    txn,
+                    hooks,
+                    &a,
+                    "certificate.upload",
+                    &path,
+                    &[&host],
+                    &info.names,
+                )?;
                 Ok(info)
             })
             .await?;
@@ -284,7 +292,7 @@ impl Core {
         let owner = self.certificate_owner(&host).await?;
         let platform = self.platform_hosts();
         let info = self
-            .write(actor.clone(), move |txn| {
+            .write(actor.clone(), move |txn, hooks| {
                 check_claim(txn, &platform, claim_of(&a, &host))?;
                 check_write(txn, &a, owner, &host)?;
                 let mut cert = load(txn, &host)?.unwrap_or_else(|| Certificate {
@@ -305,7 +313,7 @@ impl Core {
                 cert.last_attempt_ms = None;
                 dir::put(txn, Keyspace::Directory, key(&host), &cert)?;
                 let path = tenant::load(txn, owner)?.path;
-                audit::record(txn, &a, "certificate.order", &path, &[&host], &())?;
+                audit::record(txn, hooks, &a, "certificate.order", &path, &[&host], &())?;
                 Ok(CertificateInfo::from(&cert))
             })
             .await?;
@@ -317,7 +325,7 @@ impl Core {
     pub async fn delete_certificate(&self, actor: &Actor, hostname: &str) -> Result<()> {
         let host = validate::domain(hostname)?;
         let a = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let cert = match load(txn, &host)? {
                 Some(c) if visible(txn, &a, c.owner) => c,
                 _ => return Err(CoreError::not_found("certificate", &host)),
@@ -325,7 +333,7 @@ impl Core {
             check_write(txn, &a, cert.owner, &host)?;
             txn.delete(Keyspace::Directory, key(&host));
             let path = tenant::load(txn, cert.owner)?.path;
-            audit::record(txn, &a, "certificate.delete", &path, &[&host], &())?;
+            audit::record(txn, hooks, &a, "certificate.delete", &path, &[&host], &())?;
             Ok(())
         })
         .await?;

@@ -108,7 +108,7 @@ impl Core {
     /// Makes an entry due now; its pending recipients are tried at the next worker pass.
     pub async fn queue_retry(&self, actor: &Actor, id: u64) -> Result<QueueItem> {
         let a = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let mut item = load_checked(txn, &a, Action::QueueWrite, id)?;
             let now = crate::now_ms();
             queue::reschedule(txn, id, now, None)?;
@@ -118,6 +118,7 @@ impl Core {
                 .unwrap_or_else(|_| vec![crate::PROVIDER]);
             audit::record(
                 txn,
+                hooks,
                 &a,
                 "queue.retry",
                 &owners,
@@ -132,7 +133,7 @@ impl Core {
     /// Deletes an entry without sending it (no DSN), releasing its body.
     pub async fn queue_delete(&self, actor: &Actor, id: u64) -> Result<QueueItem> {
         let a = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let item = load_checked(txn, &a, Action::QueueWrite, id)?;
             super::remove(txn, id)?;
             let owners = tenant::load(txn, item.message.tenant)
@@ -140,6 +141,7 @@ impl Core {
                 .unwrap_or_else(|_| vec![crate::PROVIDER]);
             audit::record(
                 txn,
+                hooks,
                 &a,
                 "queue.delete",
                 &owners,

@@ -51,7 +51,7 @@ impl Core {
             validate::domain(name)?;
         }
         let a = actor.clone();
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let (key, path, what) = match &of {
                 IdentityOf::Tenant(t) => {
                     let t = tenant::load(txn, *t)?;
@@ -80,7 +80,15 @@ impl Core {
             } else {
                 dir::put(txn, Keyspace::Directory, key, &identity)?;
             }
-            audit::record(txn, &a, "outbound_identity.set", &path, &[&what], &identity)?;
+            audit::record(
+                txn,
+                hooks,
+                &a,
+                "outbound_identity.set",
+                &path,
+                &[&what],
+                &identity,
+            )?;
             Ok(())
         })
         .await

@@ -133,11 +133,10 @@ pub async fn bulk_set(
     })
     .unwrap_or_default();
     let a = actor.clone();
-    core.store()
-        .transact(move |txn: &mut Txn<'_>| {
-            audit::record(txn, &a, "sieve.bulk", &owners, &[&target], &detail)
-        })
-        .await?;
+    core.write(a.clone(), move |txn: &mut Txn<'_>, hooks| {
+        audit::record(txn, hooks, &a, "sieve.bulk", &owners, &[&target], &detail)
+    })
+    .await?;
     tracing::info!(
         script = name,
         selected = results.len(),

@@ -29,6 +29,7 @@ use marque_store::sieve as store;
 use crate::audit;
 use crate::directory::Reader;
 use crate::error::{CoreError, Result};
+use crate::hook::Hooks;
 use crate::ids::AccountId;
 use crate::mailbox::{self, MailboxRecord};
 use crate::policy::{Action, Object, Target, check as authorize};
@@ -92,6 +93,7 @@ fn is_self(actor: &Actor, account: AccountId) -> bool {
 /// Records a change made by someone other than the user.
 pub(crate) fn audit_change<T: Serialize>(
     txn: &mut Txn<'_>,
+    hooks: &dyn Hooks,
     actor: &Actor,
     o: &Owner,
     what: &str,
@@ -106,6 +108,7 @@ pub(crate) fn audit_change<T: Serialize>(
     ];
     audit::record(
         txn,
+        hooks,
         actor,
         what,
         &o.tenant.path,
@@ -213,7 +216,7 @@ impl Core {
             name.to_string(),
             self.sieve,
         );
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let o = owner(txn, &actor, &address)?;
             let owns = |a: &str| {
                 crate::lookup::address_belongs_to(txn, a, o.account, &o.address).unwrap_or(false)
@@ -242,7 +245,7 @@ impl Core {
                 size: Some(text.len()),
                 new_name: None,
             };
-            audit_change(txn, &actor, &o, "sieve.put", &detail)?;
+            audit_change(txn, hooks, &actor, &o, "sieve.put", &detail)?;
             Ok(warnings)
         })
         .await
@@ -261,7 +264,7 @@ impl Core {
             validate::address(address)?,
             name.map(str::to_string),
         );
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let o = owner(txn, &actor, &address)?;
             let label = name.as_deref().unwrap_or("");
             store::set_active(txn, o.account, name.as_deref())
@@ -271,7 +274,7 @@ impl Core {
                 size: None,
                 new_name: None,
             };
-            audit_change(txn, &actor, &o, "sieve.activate", &detail)
+            audit_change(txn, hooks, &actor, &o, "sieve.activate", &detail)
         })
         .await
     }
@@ -279,7 +282,7 @@ impl Core {
     /// Deletes script `name`; the active script cannot be deleted ([`CoreError::State`]).
     pub async fn sieve_delete(&self, actor: &Actor, address: &str, name: &str) -> Result<()> {
         let (actor, address, name) = (actor.clone(), validate::address(address)?, name.to_string());
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let o = owner(txn, &actor, &address)?;
             store::delete(txn, o.account, &name).map_err(|e| script_error(e, &name))?;
             let detail = ScriptDetail {
@@ -287,7 +290,7 @@ impl Core {
                 size: None,
                 new_name: None,
             };
-            audit_change(txn, &actor, &o, "sieve.delete", &detail)
+            audit_change(txn, hooks, &actor, &o, "sieve.delete", &detail)
         })
         .await
     }
@@ -306,7 +309,7 @@ impl Core {
             old.to_string(),
             new.to_string(),
         );
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let o = owner(txn, &actor, &address)?;
             store::rename(txn, o.account, &old, &new).map_err(|e| match e {
                 marque_store::Error::AlreadyExists(_) => CoreError::AlreadyExists {
@@ -320,7 +323,7 @@ impl Core {
                 size: None,
                 new_name: Some(&new),
             };
-            audit_change(txn, &actor, &o, "sieve.rename", &detail)
+            audit_change(txn, hooks, &actor, &o, "sieve.rename", &detail)
         })
         .await
     }

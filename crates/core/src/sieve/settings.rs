@@ -110,7 +110,7 @@ impl Core {
         F: FnOnce(&mut Settings) + Send + 'static,
     {
         let (actor, limits) = (actor.clone(), self.sieve);
-        self.write(actor.clone(), move |txn| {
+        self.write(actor.clone(), move |txn, hooks| {
             let o = owner(txn, &actor, &address)?;
             let mut settings = load(txn, o.account)?;
             change(&mut settings);
@@ -118,7 +118,7 @@ impl Core {
                 .map_err(|e| CoreError::Task(format!("encoding sieve settings: {e}")))?;
             store::put_settings(txn, o.account, &raw);
             apply(txn, &limits, o.account, &settings)?;
-            audit_change(txn, &actor, &o, what, &settings)?;
+            audit_change(txn, hooks, &actor, &o, what, &settings)?;
             Ok(settings)
         })
         .await

@@ -1,6 +1,6 @@
 //! `[webhooks]`: which address ranges webhooks may reach besides public addresses.
 
-use marque_core::webhook_target::Network;
+use marque_hosting::webhook_target::Network;
 use serde::Deserialize;
 
 /// `[webhooks]` as written.

@@ -7,20 +7,23 @@
 //! dispatcher (in the admin crate) sends the outbox and records every attempt.
 //!
 //! Key layout (`Keyspace::Directory`): `tenant · 'w' · id` → the webhook and its secret;
-//! `tenant · 'g' · webhook · n` → the delivery log; `tenant · 'Q' · account` → when the last
-//! over-quota event of a mailbox was emitted (one per [`OVER_QUOTA_EVERY_MS`]).
+//! `tenant · 'g' · webhook · n` → the delivery log. When the core reports a mailbox over quota
+//! ([`marque_core::Core::report_over_quota`], one report per mailbox per
+//! [`marque_core::quota::OVER_QUOTA_EVERY_MS`]), the event goes out through [`crate::hooks`].
 
 use serde::{Deserialize, Serialize};
 
-use marque_store::{Direction, Key, Keyspace, Range, Txn};
+use marque_core::directory::{self as dir, Loc, Reader};
+pub(crate) use marque_core::directory::{WEBHOOK, WEBHOOK_LOG as LOG};
+use marque_core::error::{CoreError, Result};
+use marque_core::ids::TenantId;
+use marque_core::policy::{Action, Object, Target, check};
+use marque_core::principal::Actor;
+use marque_core::{audit, tenant};
+use marque_store::{Direction, Keyspace, Range, Txn};
 
-use crate::directory::{self as dir, Loc, Reader};
-use crate::error::{CoreError, Result};
-use crate::ids::{AccountId, TenantId};
-use crate::policy::{Action, Object, Target, check};
-use crate::principal::Actor;
+use crate::Hosting;
 use crate::webhook_outbox::{self as outbox, DeliveryLog};
-use crate::{Core, audit, mailbox, tenant};
 
 /// Every event a webhook can subscribe to.
 pub const EVENTS: [&str; 6] = [
@@ -37,13 +40,6 @@ pub const MAX_PER_TENANT: usize = 50;
 
 /// Longest URL accepted.
 pub const MAX_URL: usize = 2048;
-
-/// A refused delivery or APPEND emits at most one over-quota event per mailbox this often.
-pub const OVER_QUOTA_EVERY_MS: u64 = 15 * 60 * 1000;
-
-pub(crate) const WEBHOOK: u8 = b'w';
-pub(crate) const LOG: u8 = b'g';
-const OVER_QUOTA: u8 = b'Q';
 
 /// A webhook's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -193,7 +189,7 @@ fn event_of(what: &str) -> Option<&'static str> {
 }
 
 /// Emits the event an audited change stands for, if it is one (called by
-/// [`crate::audit`] for every change, inside the change's transaction).
+/// [`marque_core::audit`] for every change, inside the change's transaction).
 pub(crate) fn emit_audited(
     txn: &mut Txn<'_>,
     what: &str,
@@ -229,8 +225,8 @@ pub(crate) fn emit(
     let ev = Event {
         id: txn.next_id("webhook-event")?,
         event: event.to_string(),
-        time_ms: crate::now_ms(),
-        tenant: path.last().copied().unwrap_or(crate::PROVIDER),
+        time_ms: marque_store::now_ms(),
+        tenant: path.last().copied().unwrap_or(marque_core::PROVIDER),
         data: data.clone(),
     };
     let body =
@@ -241,7 +237,7 @@ pub(crate) fn emit(
     Ok(())
 }
 
-impl Core {
+impl Hosting {
     /// Refuses a URL whose host is, or resolves to, an address webhooks may not reach
     /// ([`crate::webhook_target`]), or that does not resolve at all.
     async fn vet_target(&self, url: &str) -> Result<()> {
@@ -262,90 +258,94 @@ impl Core {
         self.vet_target(&url).await?;
         let events = validate_events(&new.events)?;
         let tid = new.tenant.unwrap_or_else(|| actor.principal.tenant());
-        let secret = format!("whsec_{}", &crate::token::generate()[4..]);
+        let secret = format!("whsec_{}", &marque_core::token::generate()[4..]);
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
-            let t = tenant::load(txn, tid)?;
-            check(
-                &actor,
-                Action::WebhookWrite,
-                &Target::of(&t, Object::Tenant),
-                "tenant",
-                tid,
-            )?;
-            let existing = dir::list::<WebhookRecord>(
-                txn,
-                Keyspace::Directory,
-                &dir::owned_prefix(tid, WEBHOOK),
-            )?;
-            if existing.len() >= MAX_PER_TENANT {
-                return Err(CoreError::LimitExceeded {
-                    limit: format!("webhooks of tenant {tid}"),
-                    used: existing.len() as i64,
-                    requested: 1,
-                    max: MAX_PER_TENANT as i64,
-                });
-            }
-            let id = WebhookId(txn.next_id("webhook")?);
-            let webhook = Webhook {
-                id,
-                tenant: tid,
-                url,
-                events,
-                enabled: new.enabled,
-                created_ms: crate::now_ms(),
-            };
-            let rec = WebhookRecord {
-                webhook: webhook.clone(),
-                secret: secret.clone(),
-            };
-            dir::put(txn, Keyspace::Directory, key(tid, id), &rec)?;
-            dir::set_locator(
-                txn,
-                WEBHOOK,
-                id.0,
-                Loc {
+        self.core
+            .write(actor.clone(), move |txn, hooks| {
+                let t = tenant::load(txn, tid)?;
+                check(
+                    &actor,
+                    Action::WebhookWrite,
+                    &Target::of(&t, Object::Tenant),
+                    "tenant",
+                    tid,
+                )?;
+                let existing = dir::list::<WebhookRecord>(
+                    txn,
+                    Keyspace::Directory,
+                    &dir::owned_prefix(tid, WEBHOOK),
+                )?;
+                if existing.len() >= MAX_PER_TENANT {
+                    return Err(CoreError::LimitExceeded {
+                        limit: format!("webhooks of tenant {tid}"),
+                        used: existing.len() as i64,
+                        requested: 1,
+                        max: MAX_PER_TENANT as i64,
+                    });
+                }
+                let id = WebhookId(txn.next_id("webhook")?);
+                let webhook = Webhook {
+                    id,
                     tenant: tid,
-                    domain: None,
-                },
-            )?;
-            audit::record(
-                txn,
-                &actor,
-                "webhook.create",
-                &t.path,
-                &[&format!("webhook:{id}")],
-                &webhook,
-            )?;
-            Ok((webhook, secret))
-        })
-        .await
+                    url,
+                    events,
+                    enabled: new.enabled,
+                    created_ms: marque_store::now_ms(),
+                };
+                let rec = WebhookRecord {
+                    webhook: webhook.clone(),
+                    secret: secret.clone(),
+                };
+                dir::put(txn, Keyspace::Directory, key(tid, id), &rec)?;
+                dir::set_locator(
+                    txn,
+                    WEBHOOK,
+                    id.0,
+                    Loc {
+                        tenant: tid,
+                        domain: None,
+                    },
+                )?;
+                audit::record(
+                    txn,
+                    hooks,
+                    &actor,
+                    "webhook.create",
+                    &t.path,
+                    &[&format!("webhook:{id}")],
+                    &webhook,
+                )?;
+                Ok((webhook, secret))
+            })
+            .await
     }
 
     /// Reads a webhook.
     pub async fn get_webhook(&self, actor: &Actor, id: WebhookId) -> Result<Webhook> {
         let actor = actor.clone();
-        self.read(move |s| Ok(load_checked(s, &actor, id, Action::WebhookRead)?.webhook))
+        self.core
+            .read(move |s| Ok(load_checked(s, &actor, id, Action::WebhookRead)?.webhook))
             .await
     }
 
     /// Lists a tenant's webhooks.
     pub async fn list_webhooks(&self, actor: &Actor, tenant: TenantId) -> Result<Vec<Webhook>> {
         let actor = actor.clone();
-        self.read(move |s| {
-            let t = tenant::load(s, tenant)?;
-            check(
-                &actor,
-                Action::WebhookRead,
-                &Target::of(&t, Object::Tenant),
-                "tenant",
-                tenant,
-            )?;
-            let all: Vec<WebhookRecord> =
-                dir::list(s, Keyspace::Directory, &dir::owned_prefix(tenant, WEBHOOK))?;
-            Ok(all.into_iter().map(|r| r.webhook).collect())
-        })
-        .await
+        self.core
+            .read(move |s| {
+                let t = tenant::load(s, tenant)?;
+                check(
+                    &actor,
+                    Action::WebhookRead,
+                    &Target::of(&t, Object::Tenant),
+                    "tenant",
+                    tenant,
+                )?;
+                let all: Vec<WebhookRecord> =
+                    dir::list(s, Keyspace::Directory, &dir::owned_prefix(tenant, WEBHOOK))?;
+                Ok(all.into_iter().map(|r| r.webhook).collect())
+            })
+            .await
     }
 
     /// Changes a webhook's URL, events or whether it is enabled.
@@ -361,62 +361,66 @@ impl Core {
         }
         let events = ch.events.as_deref().map(validate_events).transpose()?;
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
-            let mut rec = load_checked(txn, &actor, id, Action::WebhookWrite)?;
-            let w = &mut rec.webhook;
-            if let Some(u) = url {
-                w.url = u;
-            }
-            if let Some(e) = events {
-                w.events = e;
-            }
-            if let Some(e) = ch.enabled {
-                w.enabled = e;
-            }
-            let t = tenant::load(txn, w.tenant)?;
-            dir::put(txn, Keyspace::Directory, key(w.tenant, id), &rec)?;
-            audit::record(
-                txn,
-                &actor,
-                "webhook.update",
-                &t.path,
-                &[&format!("webhook:{id}")],
-                &rec.webhook,
-            )?;
-            Ok(rec.webhook)
-        })
-        .await
+        self.core
+            .write(actor.clone(), move |txn, hooks| {
+                let mut rec = load_checked(txn, &actor, id, Action::WebhookWrite)?;
+                let w = &mut rec.webhook;
+                if let Some(u) = url {
+                    w.url = u;
+                }
+                if let Some(e) = events {
+                    w.events = e;
+                }
+                if let Some(e) = ch.enabled {
+                    w.enabled = e;
+                }
+                let t = tenant::load(txn, w.tenant)?;
+                dir::put(txn, Keyspace::Directory, key(w.tenant, id), &rec)?;
+                audit::record(
+                    txn,
+                    hooks,
+                    &actor,
+                    "webhook.update",
+                    &t.path,
+                    &[&format!("webhook:{id}")],
+                    &rec.webhook,
+                )?;
+                Ok(rec.webhook)
+            })
+            .await
     }
 
     /// Deletes a webhook and its delivery log; what its outbox still holds is dropped unsent.
     pub async fn delete_webhook(&self, actor: &Actor, id: WebhookId) -> Result<()> {
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn| {
-            let rec = load_checked(txn, &actor, id, Action::WebhookWrite)?;
-            let w = &rec.webhook;
-            let t = tenant::load(txn, w.tenant)?;
-            txn.delete(Keyspace::Directory, key(w.tenant, id));
-            txn.delete(Keyspace::Names, dir::locator_key(WEBHOOK, id.0));
-            let prefix = outbox::log_prefix(w.tenant, id);
-            for (k, _) in txn.scan(
-                Keyspace::Directory,
-                &Range::prefix(&prefix),
-                Direction::Forward,
-                dir::SCAN_MAX,
-            )? {
-                txn.delete(Keyspace::Directory, k);
-            }
-            audit::record(
-                txn,
-                &actor,
-                "webhook.delete",
-                &t.path,
-                &[&format!("webhook:{id}")],
-                w,
-            )?;
-            Ok(())
-        })
-        .await
+        self.core
+            .write(actor.clone(), move |txn, hooks| {
+                let rec = load_checked(txn, &actor, id, Action::WebhookWrite)?;
+                let w = &rec.webhook;
+                let t = tenant::load(txn, w.tenant)?;
+                txn.delete(Keyspace::Directory, key(w.tenant, id));
+                txn.delete(Keyspace::Names, dir::locator_key(WEBHOOK, id.0));
+                let prefix = outbox::log_prefix(w.tenant, id);
+                for (k, _) in txn.scan(
+                    Keyspace::Directory,
+                    &Range::prefix(&prefix),
+                    Direction::Forward,
+                    dir::SCAN_MAX,
+                )? {
+                    txn.delete(Keyspace::Directory, k);
+                }
+                audit::record(
+                    txn,
+                    hooks,
+                    &actor,
+                    "webhook.delete",
+                    &t.path,
+                    &[&format!("webhook:{id}")],
+                    w,
+                )?;
+                Ok(())
+            })
+            .await
     }
 
     /// A webhook's delivery attempts, newest first, continuing below `before` if given.
@@ -428,45 +432,11 @@ impl Core {
         limit: usize,
     ) -> Result<(Vec<DeliveryLog>, Option<u64>)> {
         let actor = actor.clone();
-        self.read(move |s| {
-            let rec = load_checked(s, &actor, id, Action::WebhookRead)?;
-            outbox::log_page(s, &rec.webhook, before, limit)
-        })
-        .await
-    }
-
-    /// Tells the webhooks of a mailbox's tenant and those above that a delivery or APPEND was
-    /// refused because a quota is full. At most one event per mailbox per
-    /// [`OVER_QUOTA_EVERY_MS`], so a sender retrying does not flood the receivers. Failures
-    /// are logged, never returned: the refusal itself stands either way.
-    pub async fn report_over_quota(&self, account: AccountId, service: &'static str) {
-        let r = self
-            .store
-            .transact(move |txn| -> Result<()> {
-                let rec = mailbox::load_by_id(txn, account)?;
-                let m = &rec.mailbox;
-                let t = tenant::load(txn, m.tenant)?;
-                let k = Key::new()
-                    .u64(m.tenant.0)
-                    .tag(OVER_QUOTA)
-                    .u64(account.0)
-                    .into_bytes();
-                let now = crate::now_ms();
-                let last: Option<u64> = dir::get(txn, Keyspace::Directory, &k)?;
-                if last.is_some_and(|l| now.saturating_sub(l) < OVER_QUOTA_EVERY_MS) {
-                    return Ok(());
-                }
-                dir::put(txn, Keyspace::Directory, k, &now)?;
-                let data = serde_json::json!({
-                    "address": m.address,
-                    "quota_mb": m.quota_mb,
-                    "service": service,
-                });
-                emit(txn, "mailbox.over_quota", &t.path, &data)
+        self.core
+            .read(move |s| {
+                let rec = load_checked(s, &actor, id, Action::WebhookRead)?;
+                outbox::log_page(s, &rec.webhook, before, limit)
             })
-            .await;
-        if let Err(e) = r {
-            tracing::warn!(account = %account, error = %e, "could not emit an over-quota event");
-        }
+            .await
     }
 }

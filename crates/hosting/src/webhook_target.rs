@@ -12,11 +12,12 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use crate::Core;
-use crate::dns::compare::Lookup;
-use crate::dns::resolve::Resolver;
+use marque_core::dns::compare::Lookup;
+use marque_core::dns::resolve::Resolver;
 
-pub use crate::net::Network;
+use crate::Hosting;
+
+pub use marque_core::net::Network;
 
 /// What webhooks may reach: the ranges the provider allows on top of the public internet,
 /// and the platform's own listeners, which stay refused.
@@ -232,9 +233,9 @@ impl std::fmt::Display for TargetError {
     }
 }
 
-impl Core {
+impl Hosting {
     /// Sets what webhooks may reach besides public addresses, and the platform's listeners.
-    pub fn with_webhook_targets(mut self, policy: TargetPolicy) -> Core {
+    pub fn with_webhook_targets(mut self, policy: TargetPolicy) -> Hosting {
         self.webhook_targets = std::sync::Arc::new(policy);
         self
     }
@@ -254,7 +255,7 @@ impl Core {
                 IpAddr::V6(Ipv6Addr::LOCALHOST),
             ]
         } else {
-            let resolver = Resolver::new(self.dns.settings())
+            let resolver = Resolver::new(self.core.dns_settings())
                 .map_err(|e| TargetError::Unresolved(format!("cannot resolve {host}: {e}")))?;
             match resolver.addresses(bare).await {
                 Lookup::Found(ips) => ips,

@@ -3,26 +3,24 @@
 //! [`crate::webhook::emit`] puts one entry per subscribed webhook into the outbox, keyed by
 //! when it is due (`0 · 'o' · due · delivery` in `Keyspace::Directory`; tenant 0 does not
 //! exist, so the outbox is one range of its own). The dispatcher reads what is due
-//! ([`Core::due_webhook_deliveries`]), sends it, and reports each attempt
-//! ([`Core::finish_webhook_attempt`]): the entry leaves the outbox, the attempt goes to the
+//! ([`Hosting::due_webhook_deliveries`]), sends it, and reports each attempt
+//! ([`Hosting::finish_webhook_attempt`]): the entry leaves the outbox, the attempt goes to the
 //! webhook's delivery log, and a retry goes back in, due later, all in one transaction. A
 //! crash between sending and reporting sends the delivery again: receivers see each delivery
 //! at least once and tell repeats apart by its id.
 
 use serde::{Deserialize, Serialize};
 
+use marque_core::directory::{self as dir, Reader, WEBHOOK_OUTBOX as OUTBOX};
+use marque_core::error::Result;
+use marque_core::ids::TenantId;
 use marque_store::{Direction, Key, Keyspace, Range, Txn};
 
-use crate::Core;
-use crate::directory::{self as dir, Reader};
-use crate::error::Result;
-use crate::ids::TenantId;
+use crate::Hosting;
 use crate::webhook::{LOG, WEBHOOK, Webhook, WebhookId, WebhookRecord};
 
 /// Attempts kept in each webhook's delivery log (older ones are dropped as new ones come).
 pub const LOG_KEPT: u64 = 1000;
-
-const OUTBOX: u8 = b'o';
 
 /// One delivery waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,7 +107,7 @@ fn log_counter(t: TenantId, w: WebhookId) -> Vec<u8> {
 /// Queues one delivery of an event to a webhook, due now.
 pub(crate) fn enqueue(txn: &mut Txn<'_>, w: &Webhook, event: &str, body: &str) -> Result<()> {
     let delivery = txn.next_id("webhook-delivery")?;
-    let now = crate::now_ms();
+    let now = marque_store::now_ms();
     let p = Pending {
         delivery,
         webhook: w.id,
@@ -151,11 +149,12 @@ pub(crate) fn log_page(
     Ok((out, next))
 }
 
-impl Core {
+impl Hosting {
     /// Up to `limit` deliveries due at `now_ms`, oldest first. Deliveries of webhooks that
     /// were deleted or disabled since are dropped from the outbox here.
     pub async fn due_webhook_deliveries(&self, now_ms: u64, limit: usize) -> Result<Vec<Due>> {
         let rows = self
+            .core
             .read(move |s| {
                 let range = Range::between(outbox_key(0, 0), outbox_key(now_ms, u64::MAX));
                 Ok(s.scan(Keyspace::Directory, &range, Direction::Forward, limit)?)
@@ -169,7 +168,7 @@ impl Core {
             r.skip(9)?;
             let due_ms = r.u64()?;
             let hook: Option<WebhookRecord> = dir::get(
-                self.store(),
+                self.core.store(),
                 Keyspace::Directory,
                 &dir::owned_key(p.tenant, WEBHOOK, p.webhook.0),
             )?;
@@ -190,7 +189,8 @@ impl Core {
             }
         }
         if !dropped.is_empty() {
-            self.store
+            self.core
+                .store()
                 .transact(move |txn| -> Result<()> {
                     for k in dropped {
                         txn.delete(Keyspace::Directory, k);
@@ -206,7 +206,8 @@ impl Core {
     /// the retry if there is one, in one transaction.
     pub async fn finish_webhook_attempt(&self, d: &Due, result: AttemptResult) -> Result<()> {
         let d = d.clone();
-        self.store
+        self.core
+            .store()
             .transact(move |txn| -> Result<()> {
                 let old = outbox_key(d.due_ms, d.delivery);
                 if txn.get(Keyspace::Directory, &old)?.is_none() {
@@ -214,7 +215,7 @@ impl Core {
                     return Ok(());
                 }
                 txn.delete(Keyspace::Directory, old);
-                let now = crate::now_ms();
+                let now = marque_store::now_ms();
                 let delivered = result.status.is_some_and(|s| (200..300).contains(&s));
                 let retry = result.retry_at_ms.filter(|_| !delivered);
                 if let Some(at) = retry {
