@@ -41,6 +41,6 @@ pub use server::Api;
 pub use state::Settings;
 
 /// The handler for the `http` and `https` listeners.
-pub fn handler(core: &marque_core::Core, hostname: &str) -> impl marque_core::net::Handler {
+pub fn handler(core: &marque_core::Core, hostname: &str) -> impl marque_session::Handler {
     Api::new(core, hostname, Settings::default())
 }

@@ -13,7 +13,7 @@ use common::{Server, start_with_core};
 use hickory_server::proto::rr::RecordType;
 use marque_admin::Settings;
 use marque_core::dns::DnsSettings;
-use marque_core::net::Shutdown;
+use marque_session::Shutdown;
 use serde_json::{Value, json};
 use zone::{TestDns, rr};
 

@@ -14,8 +14,8 @@ use hickory_server::proto::rr::RecordType;
 use marque_admin::Settings;
 use marque_admin::webhooks::{DispatchSettings, Dispatcher};
 use marque_core::dns::DnsSettings;
-use marque_core::net::Shutdown;
 use marque_core::webhook_target::TargetPolicy;
+use marque_session::Shutdown;
 use serde_json::{Value, json};
 use zone::{TestDns, rr};
 

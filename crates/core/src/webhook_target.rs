@@ -16,7 +16,7 @@ use crate::Core;
 use crate::dns::compare::Lookup;
 use crate::dns::resolve::Resolver;
 
-pub use crate::net::Network;
+pub use marque_session::Network;
 
 /// What webhooks may reach: the ranges the provider allows on top of the public internet,
 /// and the platform's own listeners, which stay refused.

@@ -35,6 +35,6 @@ pub use sieve::{SieveConfig, SieveEngine};
 pub fn managesieve_handler(
     core: &marque_core::Core,
     hostname: &str,
-) -> impl marque_core::net::Handler {
+) -> impl marque_session::Handler {
     managesieve::ManageSieve::new(core, hostname)
 }

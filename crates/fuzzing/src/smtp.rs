@@ -5,7 +5,6 @@
 //! helpers run on AUTH's initial response.
 
 use marque_core::outbound::Ret;
-use marque_smtp::inbound::auth;
 use marque_smtp::inbound::command::{self, Command};
 use marque_smtp::inbound::mail::Body;
 
@@ -24,9 +23,8 @@ pub fn smtp_command(data: &[u8]) {
         );
         if let Command::Auth(a) = &c
             && let Some(i) = &a.initial
-            && let Some(decoded) = auth::decode(i)
         {
-            let _ = auth::plain_credentials(&decoded);
+            let _ = marque_session::sasl::plain(i.as_bytes());
         }
     }
 }

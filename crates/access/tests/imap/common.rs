@@ -7,8 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use marque_core::net::{Listener, Shutdown, TlsConfig, serve};
 use marque_core::{Actor, Core, HashCost, NewDomain, NewMailbox, NewTenant, Recipient, TenantId};
+use marque_session::{Listener, Shutdown, TlsConfig, serve};
 use marque_store::mail::{self, AppendOptions, Flags, PreparedMessage};
 use marque_store::{AccountId, Store, StoreOptions};
 use tokio::net::TcpListener;

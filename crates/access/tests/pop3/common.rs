@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use marque_access::pop3::Pop3;
-use marque_core::net::{Listener, Shutdown, TlsConfig, serve};
 use marque_core::{Actor, Core, HashCost, NewDomain, NewMailbox, NewTenant, PROVIDER, TenantKind};
+use marque_session::{Listener, Shutdown, TlsConfig, serve};
 use marque_store::counters::{self, Metric};
 use marque_store::mail::{self, AppendOptions, PreparedMessage};
 use marque_store::{AccountId, Reader, Store, StoreOptions, TenantId};

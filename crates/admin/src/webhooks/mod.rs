@@ -22,9 +22,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use marque_core::Core;
-use marque_core::net::ShutdownSignal;
 use marque_core::webhook_outbox::{AttemptResult, Due};
 use marque_core::webhook_target::TargetError;
+use marque_session::ShutdownSignal;
 use marque_store::now_ms;
 use tokio::task::JoinSet;
 use tokio_rustls::rustls::ClientConfig;

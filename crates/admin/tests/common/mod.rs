@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use marque_admin::{Api, Settings};
-use marque_core::net::{Listener, Shutdown, serve};
 use marque_core::webhook_target::TargetPolicy;
 use marque_core::{Core, HashCost};
+use marque_session::{Listener, Shutdown, serve};
 use marque_store::{Store, StoreOptions};
 use serde_json::Value;
 

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use marque_core::net::{Listener, Shutdown, TlsConfig, serve};
 use marque_core::sieve::SieveLimits;
 use marque_core::{Actor, Core, HashCost, NewDomain, NewMailbox, NewTenant};
 use marque_delivery::managesieve::ManageSieve;
+use marque_session::{Listener, Shutdown, TlsConfig, serve};
 use marque_store::{Store, StoreOptions};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;

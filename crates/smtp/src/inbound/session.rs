@@ -8,13 +8,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use marque_core::authlog::Attempt;
-use marque_core::net::Connection;
 use marque_core::{AccountId, Core, CoreError, Role, TenantId};
+use marque_session::Connection;
+use marque_session::sasl::{self, Credentials, Mechanism, SaslError};
 use tokio::time::timeout;
 use tracing::{debug, info, instrument, warn};
 
 use super::Config;
-use super::auth::{self, AuthStart, Mechanism};
+use super::auth::AuthStart;
 use super::command::{self, Command, ParseError};
 use super::data::{self, Collector};
 use super::ehlo::{self, Offer};
@@ -636,37 +637,36 @@ impl Session {
                         Err(flow) => return flow,
                     },
                 };
-                resp.map(|r| auth::decode(&r).and_then(|d| auth::plain_credentials(&d)))
+                resp.map(|r| sasl::plain(r.as_bytes()))
             }
             Mechanism::Login => {
                 let user = match a.initial {
                     Some(i) => Some(i),
-                    None => match self.challenge(io, auth::LOGIN_USER).await {
+                    None => match self.challenge(io, sasl::LOGIN_USER).await {
                         Ok(r) => r,
                         Err(flow) => return flow,
                     },
                 };
                 match user {
                     None => None,
-                    Some(u) => match self.challenge(io, auth::LOGIN_PASS).await {
-                        Ok(p) => p.map(|p| {
-                            let u = auth::decode(&u).and_then(|u| String::from_utf8(u).ok());
-                            let p = auth::decode(&p).and_then(|p| String::from_utf8(p).ok());
-                            u.zip(p)
-                        }),
+                    Some(u) => match self.challenge(io, sasl::LOGIN_PASS).await {
+                        Ok(p) => p.map(|p| sasl::login(u.as_bytes(), p.as_bytes())),
                         Err(flow) => return flow,
                     },
                 }
             }
         };
-        let Some(creds) = creds else {
+        let Credentials { login, password } = match creds {
+            Some(Ok(creds)) => creds,
             // The client cancelled with `*`.
-            self.reply(io, Reply::new(501, "5.0.0", "Authentication cancelled"));
-            return Flow::Continue;
-        };
-        let Some((login, password)) = creds else {
-            self.reply(io, Reply::new(501, "5.5.2", "Cannot decode the response"));
-            return Flow::Continue;
+            None | Some(Err(SaslError::Cancelled)) => {
+                self.reply(io, Reply::new(501, "5.0.0", "Authentication cancelled"));
+                return Flow::Continue;
+            }
+            Some(Err(_)) => {
+                self.reply(io, Reply::new(501, "5.5.2", "Cannot decode the response"));
+                return Flow::Continue;
+            }
         };
         let remote = self.peer.ip().to_string();
         let attempt = Attempt {

@@ -12,12 +12,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use marque_core::net::{Listener, Shutdown, TlsConfig, serve};
 use marque_core::{
     AccountId, Actor, Core, HashCost, NewDomain, NewMailbox, NewTenant, PROVIDER, Recipient,
     TenantId, TenantKind,
 };
 use marque_delivery::TransactionRecord;
+use marque_session::{Listener, Shutdown, TlsConfig, serve};
 use marque_smtp::{Config, Smtp};
 use marque_store::logs::{self, LogKind, Query, Term};
 use marque_store::mail::{self, MessageRecord};
