@@ -19,8 +19,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use marque_admin::{Api, Settings};
-use marque_core::net::{Listener, Shutdown, serve};
 use marque_core::{Actor, Core, HashCost, NewMailbox, PROVIDER, TenantId};
+use marque_session::{Listener, Shutdown, serve};
 use marque_store::logs::{self, LogKind, Query, Term};
 use marque_store::{Store, StoreOptions};
 

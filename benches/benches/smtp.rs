@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use marque_core::net::{Listener, Shutdown, serve};
 use marque_core::{Actor, Core, NewDomain, NewMailbox, NewTenant, PROVIDER, TenantKind};
+use marque_session::{Listener, Shutdown, serve};
 use marque_store::{Store, StoreOptions};
 
 const SESSIONS: u32 = 20;

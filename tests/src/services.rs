@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use marque_core::net::{Handler, Listener, Shutdown, TlsConfig, serve};
+use marque_session::{Handler, Listener, Shutdown, TlsConfig, serve};
 use tokio::net::TcpListener;
 
 /// The name the test certificate is for (with 127.0.0.1).

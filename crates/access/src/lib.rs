@@ -28,6 +28,6 @@ pub use pop3::handler as pop3_handler;
 pub fn managesieve_handler(
     core: &marque_core::Core,
     hostname: &str,
-) -> impl marque_core::net::Handler {
+) -> impl marque_session::Handler {
     managesieve::ManageSieve::new(core, hostname)
 }

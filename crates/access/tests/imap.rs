@@ -140,6 +140,36 @@ async fn starttls_upgrades_before_login() {
     .await;
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_starttls_handshake_that_stalls_is_dropped_after_its_timeout() {
+    let server = start(Some(self_signed().config)).await;
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
+        .await
+        .expect("connect");
+    let mut c = BufReader::new(stream);
+    let mut line = String::new();
+    c.read_line(&mut line).await.expect("greeting");
+    assert!(line.contains(" STARTTLS"), "{line}");
+    c.get_mut()
+        .write_all(b"a STARTTLS\r\n")
+        .await
+        .expect("write");
+    line.clear();
+    c.read_line(&mut line).await.expect("read");
+    assert!(line.starts_with("a OK "), "{line}");
+    // The first bytes of a ClientHello (a 512-byte handshake record announced), then nothing:
+    // the paused clock runs to the handshake timeout, well before the login timeout.
+    c.get_mut()
+        .write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
+        .await
+        .expect("write");
+    let before = tokio::time::Instant::now();
+    line.clear();
+    let closed = tokio::time::timeout(Duration::from_secs(60), c.read_line(&mut line)).await;
+    assert_eq!(closed.expect("closed within a minute").expect("read"), 0);
+    assert!(before.elapsed() >= marque_session::HANDSHAKE_TIMEOUT);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_password_in_clear_where_the_client_is_not_allowed() {
     // No network may sign in in clear: 127.0.0.1 is treated like any remote client.

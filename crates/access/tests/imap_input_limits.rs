@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Offer, PASSWORD, USER};
-use marque_core::net::InputBudget;
+use marque_session::InputBudget;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};

@@ -226,3 +226,19 @@ async fn bad_input_gets_clear_errors_and_limits_hold() {
     }
     assert!(c.login(USER, "nope").await.starts_with("BYE"));
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_starttls_handshake_that_stalls_is_dropped_after_its_timeout() {
+    let server = start(SieveLimits::default(), |s| s).await;
+    let mut c = Raw::connect(server.port).await;
+    let ok = c.cmd("STARTTLS\r\n").await;
+    assert!(ok.starts_with("OK"), "{ok}");
+    // The first bytes of a ClientHello (a 512-byte handshake record announced), then nothing:
+    // the paused clock runs to the handshake timeout, well before the idle timeout.
+    tokio::time::pause();
+    c.send(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01]).await;
+    let before = tokio::time::Instant::now();
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(60), c.response()).await;
+    assert_eq!(closed.expect("closed within a minute"), "<EOF>");
+    assert!(before.elapsed() >= marque_session::HANDSHAKE_TIMEOUT);
+}

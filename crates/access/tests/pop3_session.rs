@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{HOST, LOGIN, PASSWORD, Server};
 use marque_access::pop3::Pop3;
-use marque_core::net::{Limits, Listener, Shutdown, serve};
+use marque_session::{Limits, Listener, Shutdown, serve};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -150,6 +150,26 @@ async fn a_client_that_never_starts_the_tls_handshake_is_dropped() {
     assert!(line(&mut c).await.starts_with("+OK begin TLS"));
     tokio::time::pause();
     assert_eq!(line(&mut c).await, "", "closed once the timer fires");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_stls_handshake_that_stalls_is_dropped_after_its_timeout() {
+    let server = Server::start_with(|p| p.idle_timeout(Duration::from_secs(600))).await;
+    let mut c = BufReader::new(TcpStream::connect(server.plain).await.expect("connect"));
+    assert!(line(&mut c).await.starts_with("+OK "));
+    c.get_mut().write_all(b"STLS\r\n").await.expect("write");
+    assert!(line(&mut c).await.starts_with("+OK begin TLS"));
+    // The first bytes of a ClientHello (a 512-byte handshake record announced), then nothing:
+    // the paused clock runs to the handshake timeout, well before the autologout timer.
+    tokio::time::pause();
+    c.get_mut()
+        .write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
+        .await
+        .expect("write");
+    let before = tokio::time::Instant::now();
+    let closed = tokio::time::timeout(Duration::from_secs(60), line(&mut c)).await;
+    assert_eq!(closed.expect("closed within a minute"), "", "closed");
+    assert!(before.elapsed() >= marque_session::HANDSHAKE_TIMEOUT);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

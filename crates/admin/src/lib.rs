@@ -44,6 +44,6 @@ pub use state::Settings;
 pub fn handler(
     hosting: &marque_hosting::Hosting,
     hostname: &str,
-) -> impl marque_core::net::Handler {
+) -> impl marque_session::Handler {
     Api::new(hosting, hostname, Settings::default())
 }

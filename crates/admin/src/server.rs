@@ -5,7 +5,7 @@ use axum::Router;
 use axum::body::Body;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use marque_core::net::{Connection, Handler};
+use marque_session::{Connection, Handler};
 use tower::ServiceExt;
 use tracing::Instrument;
 

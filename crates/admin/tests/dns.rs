@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::{Server, start_with_core};
 use marque_admin::Settings;
 use marque_core::dns::DnsSettings;
-use marque_core::net::Shutdown;
+use marque_session::Shutdown;
 use marque_tests::dns::{self, RecordType, TestDns, Zone, rr};
 use serde_json::{Value, json};
 

@@ -9,7 +9,7 @@ mod common;
 use common::{ADMIN, Server, start_with_core};
 use marque_admin::Settings;
 use marque_core::PROVIDER;
-use marque_core::net::{CertResolver, ParsedCert};
+use marque_session::{CertResolver, ParsedCert};
 use serde_json::{Value, json};
 
 /// `[server] hostname`.

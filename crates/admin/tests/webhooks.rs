@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::{ADMIN, Server, start};
 use marque_admin::webhooks::{DispatchSettings, Dispatcher};
 use marque_core::AccountId;
-use marque_core::net::Shutdown;
+use marque_session::Shutdown;
 use serde_json::{Value, json};
 
 /// The receiver: `/fail2/...` answers 500 to the first two tries of each delivery, everything

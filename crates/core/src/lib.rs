@@ -38,7 +38,6 @@
 //!   allowed to sign in without TLS.
 //! - [`lookup`] — address resolution and password sign-in for the mail services.
 //! - [`header`] — the one writer of header fields for the messages the platform composes.
-//! - [`net`] — session plumbing shared by every protocol.
 //! - [`sieve`] — managing Sieve scripts, vacation and forwards, bulk filters.
 //! - [`brand`] — brands per tenant and domain, their hostnames and logos, and how a domain or
 //!   a hostname resolves to the brand it shows.
@@ -70,7 +69,6 @@ pub mod limits;
 pub mod list;
 pub mod lookup;
 pub mod mailbox;
-pub mod net;
 pub mod outbound;
 pub mod password;
 pub mod plan;

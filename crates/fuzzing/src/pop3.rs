@@ -10,7 +10,7 @@
 //!   never shows in the command's debug form;
 //! - a PLAIN response (AUTH's initial response) decodes or is refused, never panics.
 
-use marque_access::pop3::cmd::{self, Command, auth};
+use marque_access::pop3::cmd::{self, Command};
 use marque_access::pop3::line::{Line, LineReader, MAX_LINE};
 
 /// The fuzz target `pop3_command`.
@@ -86,7 +86,7 @@ fn check_line(line: &[u8]) {
         }
         Command::Auth(Some(r)) => {
             if let Some(i) = &r.initial {
-                let _ = auth::decode_plain(i);
+                let _ = marque_session::sasl::plain(i.as_bytes());
             }
         }
         _ => {}

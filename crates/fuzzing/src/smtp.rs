@@ -6,7 +6,7 @@
 
 use marque_core::outbound::Ret;
 use marque_smtp::inbound::cmd::mail::Body;
-use marque_smtp::inbound::cmd::{self, Command, auth};
+use marque_smtp::inbound::cmd::{self, Command};
 
 /// The fuzz target `smtp_command`.
 pub fn smtp_command(data: &[u8]) {
@@ -23,9 +23,8 @@ pub fn smtp_command(data: &[u8]) {
         );
         if let Command::Auth(a) = &c
             && let Some(i) = &a.initial
-            && let Some(decoded) = auth::decode(i)
         {
-            let _ = auth::plain_credentials(&decoded);
+            let _ = marque_session::sasl::plain(i.as_bytes());
         }
     }
 }

@@ -17,7 +17,7 @@ use marque_core::dns::resolve::Resolver;
 
 use crate::Hosting;
 
-pub use marque_core::net::Network;
+pub use marque_session::Network;
 
 /// What webhooks may reach: the ranges the provider allows on top of the public internet,
 /// and the platform's own listeners, which stay refused.

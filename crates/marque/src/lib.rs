@@ -1,6 +1,6 @@
 //! The `marque` binary as a library: the command line, the configuration, and `serve`, which
 //! runs every service (or a subset) in one process on the shared session plumbing of
-//! `marque_core::net`.
+//! `marque_session`.
 //!
 //! # Layout
 //! - [`cli`]: clap definitions and dispatch (`serve`, `config`, `tenant`, `domain`, `mailbox`,

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use marque_core::net::{
-    self, Handler, InputBudget, Limits, Listener, Shutdown, ShutdownSignal, TlsConfig, budget,
+use marque_session::{
+    Handler, InputBudget, Limits, Listener, Shutdown, ShutdownSignal, TlsConfig, budget,
 };
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -289,7 +289,12 @@ impl Services {
         handler: H,
         stop: ShutdownSignal,
     ) {
-        tasks.spawn(net::serve(listener, Arc::new(handler), stop, self.grace));
+        tasks.spawn(marque_session::serve(
+            listener,
+            Arc::new(handler),
+            stop,
+            self.grace,
+        ));
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use marque_core::Core;
-use marque_core::net::{CertResolver, ShutdownSignal, TlsConfig};
+use marque_session::{CertResolver, ShutdownSignal, TlsConfig};
 
 use crate::config::Config;
 
@@ -157,7 +157,7 @@ fn still_good(
     now: time::OffsetDateTime,
 ) -> Result<(), String> {
     let read = |p: &Path| fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()));
-    let parsed = marque_core::net::ParsedCert::from_pem(&read(cert)?, &read(key)?)
+    let parsed = marque_session::ParsedCert::from_pem(&read(cert)?, &read(key)?)
         .map_err(|e| e.to_string())?;
     if !parsed.covers(hostname) {
         return Err(format!("it is not for {hostname}"));
@@ -174,7 +174,7 @@ fn still_good(
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 
-    use marque_core::net::ParsedCert;
+    use marque_session::ParsedCert;
 
     fn parsed(cert: &std::path::Path, key: &std::path::Path) -> ParsedCert {
         ParsedCert::from_pem(&std::fs::read(cert).unwrap(), &std::fs::read(key).unwrap()).unwrap()
@@ -190,7 +190,7 @@ mod tests {
         let first = std::fs::read(&cert).unwrap();
         super::ensure_self_signed(&tls, "mail.example").unwrap();
         assert_eq!(first, std::fs::read(&cert).unwrap());
-        marque_core::net::TlsConfig::from_pem_files(&cert, &key).unwrap();
+        marque_session::TlsConfig::from_pem_files(&cert, &key).unwrap();
 
         // Named for the host, valid from yesterday for at most 825 days.
         let p = parsed(&cert, &key);

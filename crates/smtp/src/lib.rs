@@ -25,7 +25,7 @@ pub mod submission_limits;
 pub use inbound::{Config, Smtp};
 
 /// The handler for the `smtp`, `submission` and `submissions` listeners (it tells them apart by
-/// [`marque_core::net::Connection::service`]).
-pub fn handler(core: &marque_core::Core, hostname: &str) -> impl marque_core::net::Handler {
+/// [`marque_session::Connection::service`]).
+pub fn handler(core: &marque_core::Core, hostname: &str) -> impl marque_session::Handler {
     Smtp::new(core, Config::new(hostname))
 }

@@ -7,8 +7,8 @@ mod common;
 use std::time::Duration;
 
 use common::{inbox, python, start_with, test_config, transactions};
-use marque_core::net::InputBudget;
 use marque_delivery::Outcome;
+use marque_session::InputBudget;
 
 /// The test limits with 8 MiB messages and a budget of `budget` bytes that waits 200 ms.
 fn config(budget: u64) -> marque_smtp::Config {

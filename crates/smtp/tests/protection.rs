@@ -1,8 +1,9 @@
 //! Slow clients and oversized input: timeouts per phase (under `tokio::time::pause`, no real
 //! waiting), bounded command lines, talking before the greeting, per-IP connection limits, AUTH
-//! failure delays and bans, and plaintext injected after STARTTLS. Smuggled end-of-data is in
-//! `protection_smuggling.rs`, relay tricks and enumeration in `protection_relay.rs`, message size,
-//! text line length and recipient limits in `protection_limits.rs`.
+//! failure delays and bans, plaintext injected after STARTTLS and a STARTTLS handshake that
+//! stalls. Smuggled end-of-data is in `protection_smuggling.rs`, relay tricks and enumeration in
+//! `protection_relay.rs`, message size, text line length and recipient limits in
+//! `protection_limits.rs`.
 
 mod common;
 
@@ -170,7 +171,7 @@ assert greeting.startswith(b"421 4.7.0"), greeting
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_the_per_ip_connection_limit_the_answer_is_421() {
-    use marque_core::net::{Limits, Listener, Shutdown, serve};
+    use marque_session::{Limits, Listener, Shutdown, serve};
     let s = common::start().await;
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let listener = Listener::new("smtp", tcp).limits(Limits {
@@ -256,6 +257,27 @@ assert out.startswith(b"221 2.0.0 ") and out.count(b"\r\n") == 1, out
 "#,
     )
     .await;
+}
+
+/// The first bytes of a TLS ClientHello: a handshake record of 512 bytes announced, 6 sent.
+const HALF_A_CLIENT_HELLO: &[u8] = &[0x16, 0x03, 0x01, 0x02, 0x00, 0x01];
+
+#[tokio::test]
+async fn a_starttls_handshake_that_stalls_is_dropped_after_its_timeout() {
+    let s = common::start().await;
+    let mut c = BufReader::new(TcpStream::connect(s.submission).await.unwrap());
+    assert!(line(&mut c).await.starts_with("220 "));
+    c.get_mut().write_all(b"EHLO c.example\r\n").await.unwrap();
+    assert!(reply(&mut c).await.starts_with("250 "));
+    c.get_mut().write_all(b"STARTTLS\r\n").await.unwrap();
+    assert_eq!(line(&mut c).await, "220 2.0.0 Ready to start TLS\r\n");
+    // The paused clock runs to the handshake timeout, well before the command timeout.
+    tokio::time::pause();
+    c.get_mut().write_all(HALF_A_CLIENT_HELLO).await.unwrap();
+    let before = tokio::time::Instant::now();
+    let closed = tokio::time::timeout(Duration::from_secs(60), line(&mut c)).await;
+    assert_eq!(closed.expect("closed within a minute"), "", "closed");
+    assert!(before.elapsed() >= marque_session::HANDSHAKE_TIMEOUT);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

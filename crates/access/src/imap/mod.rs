@@ -36,8 +36,8 @@ pub mod view;
 
 use std::sync::Arc;
 
-use marque_core::net::limits::Refusal;
-use marque_core::net::{Connection, Handler};
+use marque_session::limits::Refusal;
+use marque_session::{Connection, Handler};
 use tokio::io::AsyncWriteExt;
 
 /// Shared by every session of a listener.
@@ -55,7 +55,7 @@ pub struct Context {
     pub command_burst: f64,
     /// The process-wide budget of input held in memory: APPEND literals take their size from
     /// it before they are read.
-    pub input_budget: marque_core::net::InputBudget,
+    pub input_budget: marque_session::InputBudget,
 }
 
 /// The IMAP handler for the `imap` and `imaps` listeners.
@@ -92,7 +92,7 @@ impl Imap {
                 folder_uids: folder_uids::FolderUids::default(),
                 commands_per_second: per_second.max(1) as f64,
                 command_burst: burst.max(1) as f64,
-                input_budget: marque_core::net::InputBudget::default(),
+                input_budget: marque_session::InputBudget::default(),
             }),
         }
     }
@@ -100,7 +100,7 @@ impl Imap {
     /// The handler with `budget` as its input budget (shared with the other services of the
     /// process). Call it on a new handler, before it is cloned: a handler already shared keeps
     /// its own budget.
-    pub fn with_input_budget(mut self, budget: marque_core::net::InputBudget) -> Self {
+    pub fn with_input_budget(mut self, budget: marque_session::InputBudget) -> Self {
         match Arc::get_mut(&mut self.ctx) {
             Some(ctx) => ctx.input_budget = budget,
             None => tracing::warn!("IMAP handler already shared: input budget not replaced"),

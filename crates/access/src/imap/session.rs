@@ -5,7 +5,7 @@
 use std::io;
 use std::sync::Arc;
 
-use marque_core::net::{Connection, Held};
+use marque_session::{Connection, Held};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tracing::{Instrument, debug, info_span, warn};
 
@@ -67,7 +67,7 @@ impl Io {
     }
 
     /// The server's shutdown signal.
-    pub fn shutdown_signal(&mut self) -> io::Result<marque_core::net::ShutdownSignal> {
+    pub fn shutdown_signal(&mut self) -> io::Result<marque_session::ShutdownSignal> {
         Ok(self.conn()?.shutdown_signal())
     }
 
@@ -224,9 +224,9 @@ pub struct Session {
     pub cleartext_ok: bool,
 }
 
-/// Serves one connection to the end.
+/// Serves one connection to the end; its logs go in the connection's span
+/// (`session{id, service, remote}`).
 pub async fn run(ctx: Arc<Context>, conn: Connection) {
-    let span = info_span!("imap", session = conn.session_id(), listener = conn.service(), remote = %conn.peer());
     let mut s = Session {
         remote: conn.peer().ip().to_string(),
         tls: conn.is_tls(),
@@ -244,13 +244,9 @@ pub async fn run(ctx: Arc<Context>, conn: Connection) {
         qresync: false,
         rev2: false,
     };
-    async move {
-        if let Err(e) = s.serve().await {
-            debug!(error = %e, "connection ended");
-        }
+    if let Err(e) = s.serve().await {
+        debug!(error = %e, "connection ended");
     }
-    .instrument(span)
-    .await;
 }
 
 impl Session {

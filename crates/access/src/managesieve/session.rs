@@ -2,13 +2,12 @@
 //! LOGOUT, STARTTLS, SASL PLAIN through the core's sign-in, and the limits on idle time,
 //! failures and commands.
 
-use std::time::Duration;
-
 use marque_core::authlog::Attempt;
-use marque_core::net::Connection;
 use marque_core::{CoreError, Role};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tracing::{Instrument, debug, info, info_span, warn};
+use marque_session::sasl::{self, SaslError};
+use marque_session::{Connection, Input};
+use tokio::io::AsyncWriteExt;
+use tracing::{debug, info, warn};
 
 use super::ManageSieve;
 use super::cmd::{self, User, authenticate, capability::Offer};
@@ -50,13 +49,8 @@ struct Session<'a> {
 }
 
 /// Serves one connection to the end.
+/// Its logs go in the connection's span (`session{id, service, remote}`).
 pub(super) async fn run(svc: &ManageSieve, conn: Connection) {
-    let span = info_span!(
-        "managesieve",
-        session = conn.session_id(),
-        listener = conn.service(),
-        remote = %conn.peer()
-    );
     let s = Session {
         svc,
         remote: conn.peer().ip().to_string(),
@@ -66,7 +60,7 @@ pub(super) async fn run(svc: &ManageSieve, conn: Connection) {
         commands: 0,
         state: State::NotAuthenticated { failures: 0 },
     };
-    serve(s, conn).instrument(span).await;
+    serve(s, conn).await;
 }
 
 async fn serve(mut s: Session<'_>, mut conn: Connection) {
@@ -75,7 +69,6 @@ async fn serve(mut s: Session<'_>, mut conn: Connection) {
         max_line: parse::MAX_LINE,
         max_literal: svc.max_literal(),
     };
-    let mut stop = conn.shutdown_signal();
     let mut buf: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; 16 * 1024];
     // The name the client asked for by SNI, when the platform serves it (white label).
@@ -114,7 +107,7 @@ async fn serve(mut s: Session<'_>, mut conn: Connection) {
                 }
             }
         }
-        if !write(&mut conn, &mut out, svc.idle_timeout).await {
+        if conn.write_within(&mut out, svc.idle_timeout).await.is_err() {
             return;
         }
         match next {
@@ -127,14 +120,10 @@ async fn serve(mut s: Session<'_>, mut conn: Connection) {
                 // RFC 5804 §2.2 (and RFC 3207 §4.2): whatever followed STARTTLS in plaintext
                 // is dropped, never read as if it came over TLS.
                 buf.clear();
-                conn = match tokio::time::timeout(svc.idle_timeout, conn.starttls()).await {
-                    Ok(Ok(c)) => c,
-                    Ok(Err(e)) => {
+                conn = match conn.starttls().await {
+                    Ok(c) => c,
+                    Err(e) => {
                         debug!(error = %e, "STARTTLS handshake failed");
-                        return;
-                    }
-                    Err(_) => {
-                        debug!("STARTTLS handshake timed out");
                         return;
                     }
                 };
@@ -144,44 +133,32 @@ async fn serve(mut s: Session<'_>, mut conn: Connection) {
                 let mut r = cmd::capability::lines(svc, s.offer());
                 r.push_status("OK", None, "TLS negotiation successful");
                 out = r.0;
-                if !write(&mut conn, &mut out, svc.idle_timeout).await {
+                if conn.write_within(&mut out, svc.idle_timeout).await.is_err() {
                     return;
                 }
                 continue;
             }
         }
-        tokio::select! {
-            _ = stop.wait() => {
-                let _ = conn.write_all(&Reply::bye(Some(Code::TryLater), "server shutting down").0).await;
+        match conn.read_within(&mut chunk, svc.idle_timeout).await {
+            Input::Data(n) => buf.extend_from_slice(&chunk[..n]),
+            Input::Closed => return,
+            Input::Shutdown => {
+                let _ = conn
+                    .write_all(&Reply::bye(Some(Code::TryLater), "server shutting down").0)
+                    .await;
                 let _ = conn.shutdown().await;
                 return;
             }
-            read = tokio::time::timeout(svc.idle_timeout, conn.read(&mut chunk)) => match read {
-                Err(_) => {
-                    info!("idle timeout");
-                    let _ = conn.write_all(&Reply::bye(None, "idle for too long").0).await;
-                    let _ = conn.shutdown().await;
-                    return;
-                }
-                Ok(Ok(0)) | Ok(Err(_)) => return,
-                Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            Input::Idle => {
+                info!("idle timeout");
+                let _ = conn
+                    .write_all(&Reply::bye(None, "idle for too long").0)
+                    .await;
+                let _ = conn.shutdown().await;
+                return;
             }
         }
     }
-}
-
-/// Writes and empties `out`; false if the client is gone or does not read.
-async fn write(conn: &mut Connection, out: &mut Vec<u8>, limit: Duration) -> bool {
-    if out.is_empty() {
-        return true;
-    }
-    let sent = tokio::time::timeout(limit, async {
-        conn.write_all(out).await?;
-        conn.flush().await
-    })
-    .await;
-    out.clear();
-    matches!(sent, Ok(Ok(())))
 }
 
 impl Session<'_> {
@@ -317,9 +294,9 @@ impl Session<'_> {
     }
 
     async fn sasl_plain(&mut self, response: &[u8]) -> (Reply, Next) {
-        match authenticate::decode_plain(response) {
+        match sasl::plain(response) {
             Ok(p) => self.sign_in(&p.login, &p.password).await,
-            Err(authenticate::SaslError::Cancelled) => {
+            Err(SaslError::Cancelled) => {
                 (Reply::no(None, "authentication cancelled"), Next::Continue)
             }
             Err(_) => self.failed().await,

@@ -23,8 +23,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use marque_core::Core;
-use marque_core::net::limits::Refusal;
-use marque_core::net::{Connection, Handler};
+use marque_session::limits::Refusal;
+use marque_session::{Connection, Handler};
 use tokio::io::AsyncWriteExt;
 
 pub use lock::{DropGuard, DropLocks};

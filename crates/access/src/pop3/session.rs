@@ -1,12 +1,11 @@
 //! One POP3 session: the greeting, the states of RFC 1939 (AUTHORIZATION, TRANSACTION, UPDATE),
 //! pipelined command lines (RFC 2449 §6.6), STLS and the autologout timer.
 
-use std::time::Duration;
-
 use marque_core::authlog::Attempt;
-use marque_core::net::Connection;
 use marque_core::{CoreError, Role};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use marque_session::sasl::{self, SaslError};
+use marque_session::{Connection, Input};
+use tokio::io::AsyncWriteExt;
 use tracing::{debug, info, warn};
 
 use super::Pop3;
@@ -62,7 +61,6 @@ pub(super) async fn run(pop3: &Pop3, mut conn: Connection) {
         failures: 0,
         state: State::Authorization { user: None },
     };
-    let mut stop = conn.shutdown_signal();
     let mut lines = LineReader::new(MAX_LINE);
     let mut chunk = [0u8; 4096];
     // The name the client asked for by SNI, when the platform serves it (white label).
@@ -78,11 +76,20 @@ pub(super) async fn run(pop3: &Pop3, mut conn: Connection) {
             if next != Next::Continue {
                 break;
             }
-            if out.len() >= FLUSH_AT && !write(&mut conn, &mut out, pop3.idle_timeout).await {
+            if out.len() >= FLUSH_AT
+                && conn
+                    .write_within(&mut out, pop3.idle_timeout)
+                    .await
+                    .is_err()
+            {
                 return;
             }
         }
-        if !write(&mut conn, &mut out, pop3.idle_timeout).await {
+        if conn
+            .write_within(&mut out, pop3.idle_timeout)
+            .await
+            .is_err()
+        {
             return;
         }
         match next {
@@ -95,14 +102,10 @@ pub(super) async fn run(pop3: &Pop3, mut conn: Connection) {
                 // RFC 2595 §4 (and RFC 3207 §4.2): whatever followed STLS in plaintext is
                 // dropped, never read as if it came over TLS.
                 lines.clear();
-                conn = match tokio::time::timeout(pop3.idle_timeout, conn.starttls()).await {
-                    Ok(Ok(c)) => c,
-                    Ok(Err(e)) => {
+                conn = match conn.starttls().await {
+                    Ok(c) => c,
+                    Err(e) => {
                         debug!(error = %e, "STLS handshake failed");
-                        return;
-                    }
-                    Err(_) => {
-                        debug!("STLS handshake timed out");
                         return;
                     }
                 };
@@ -113,23 +116,25 @@ pub(super) async fn run(pop3: &Pop3, mut conn: Connection) {
             }
         }
 
-        tokio::select! {
-            _ = stop.wait() => {
-                // Without QUIT there is no UPDATE state: nothing marked is removed.
-                let _ = conn.write_all(b"-ERR [SYS/TEMP] server shutting down\r\n").await;
+        match conn.read_within(&mut chunk, pop3.idle_timeout).await {
+            Input::Data(n) => lines.push(&chunk[..n]),
+            Input::Closed => return,
+            // Without QUIT there is no UPDATE state: nothing marked is removed.
+            Input::Shutdown => {
+                let _ = conn
+                    .write_all(b"-ERR [SYS/TEMP] server shutting down\r\n")
+                    .await;
                 let _ = conn.shutdown().await;
                 return;
             }
-            read = tokio::time::timeout(pop3.idle_timeout, conn.read(&mut chunk)) => match read {
-                // RFC 1939 §3: the autologout timer closes without entering UPDATE.
-                Err(_) => {
-                    info!("autologout");
-                    let _ = conn.write_all(b"-ERR [SYS/TEMP] autologout, idle for too long\r\n").await;
-                    let _ = conn.shutdown().await;
-                    return;
-                }
-                Ok(Ok(0)) | Ok(Err(_)) => return,
-                Ok(Ok(n)) => lines.push(&chunk[..n]),
+            // RFC 1939 §3: the autologout timer closes without entering UPDATE.
+            Input::Idle => {
+                info!("autologout");
+                let _ = conn
+                    .write_all(b"-ERR [SYS/TEMP] autologout, idle for too long\r\n")
+                    .await;
+                let _ = conn.shutdown().await;
+                return;
             }
         }
     }
@@ -139,20 +144,6 @@ pub(super) async fn run(pop3: &Pop3, mut conn: Connection) {
 fn greeting(hostname: &str, session_id: u64) -> String {
     let secs = marque_store::now_secs();
     format!("+OK {hostname} POP3 ready <{session_id}.{secs}@{hostname}>\r\n")
-}
-
-/// Writes and empties `out`; false if the client is gone or does not read.
-async fn write(conn: &mut Connection, out: &mut Vec<u8>, limit: Duration) -> bool {
-    if out.is_empty() {
-        return true;
-    }
-    let sent = tokio::time::timeout(limit, async {
-        conn.write_all(out).await?;
-        conn.flush().await
-    })
-    .await;
-    out.clear();
-    matches!(sent, Ok(Ok(())))
 }
 
 impl Session<'_> {
@@ -253,11 +244,9 @@ impl Session<'_> {
 
     /// A PLAIN response, from AUTH's initial response or after the `+ ` continuation.
     async fn sasl_plain(&mut self, response: &str) -> (Reply, Next) {
-        match auth::decode_plain(response) {
+        match sasl::plain(response.as_bytes()) {
             Ok(p) => self.sign_in(&p.login, &p.password, "PLAIN").await,
-            Err(auth::SaslError::Cancelled) => {
-                (Reply::err("authentication cancelled"), Next::Continue)
-            }
+            Err(SaslError::Cancelled) => (Reply::err("authentication cancelled"), Next::Continue),
             Err(_) => self.failed().await,
         }
     }

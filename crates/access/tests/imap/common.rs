@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use marque_core::net::TlsConfig;
+use marque_session::TlsConfig;
 use marque_core::{Core, TenantId};
 use marque_store::AccountId;
 use marque_store::mail::{self, AppendOptions, Flags, PreparedMessage};

@@ -21,7 +21,7 @@ pub mod sign;
 use std::sync::Arc;
 use std::time::Duration;
 
-use marque_core::net::ShutdownSignal;
+use marque_session::ShutdownSignal;
 use marque_hosting::Hosting;
 use marque_hosting::webhook_outbox::{AttemptResult, Due};
 use marque_hosting::webhook_target::TargetError;

@@ -11,7 +11,7 @@ use crate::Core;
 use crate::directory as dir;
 use crate::error::{CoreError, Result};
 use crate::ids::PROVIDER;
-use crate::net::ParsedCert;
+use marque_session::ParsedCert;
 
 const TAG: u8 = b'Y';
 

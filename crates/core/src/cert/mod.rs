@@ -1,5 +1,5 @@
 //! TLS certificates per served hostname, kept in the store: issued by ACME or uploaded, loaded
-//! into the SNI resolver ([`crate::net::CertResolver`]) at start and after each change.
+//! into the SNI resolver ([`marque_session::CertResolver`]) at start and after each change.
 //!
 //! Records live in the provider's directory range, one per hostname
 //! (`PROVIDER · 'X' · hostname`), since a hostname is served by the whole platform; each
@@ -26,11 +26,11 @@ use crate::audit;
 use crate::directory::{self as dir, Reader};
 use crate::error::{CoreError, Result};
 use crate::ids::{PROVIDER, TenantId};
-use crate::net::ParsedCert;
 use crate::policy::{Action, Object, Target, check};
 use crate::principal::Actor;
 use crate::tenant;
 use crate::validate;
+use marque_session::ParsedCert;
 use owner::{Claim, ClaimKind, check_claim};
 
 /// Record tag in the provider's range: `PROVIDER · 'X' · hostname`.
@@ -90,7 +90,7 @@ impl Certificate {
     }
 
     /// The chain and key checked and ready to serve, if the record holds a certificate.
-    pub fn parsed(&self) -> Option<std::result::Result<ParsedCert, crate::net::TlsError>> {
+    pub fn parsed(&self) -> Option<std::result::Result<ParsedCert, marque_session::TlsError>> {
         let (chain, key) = (self.chain_pem.as_ref()?, self.key_pem.as_ref()?);
         Some(ParsedCert::from_pem(chain.as_bytes(), key.as_bytes()))
     }

@@ -19,9 +19,9 @@ use crate::directory as dir;
 use crate::domain::load_by_name;
 use crate::error::{CoreError, Result};
 use crate::ids::{DomainId, TenantId};
-use crate::net::ShutdownSignal;
 use crate::principal::Actor;
 use crate::{Core, validate};
+use marque_session::ShutdownSignal;
 
 /// Record tag under the owning tenant.
 const TAG: u8 = b'N';

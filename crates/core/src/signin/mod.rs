@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-pub use crate::net::Network;
+pub use marque_session::Network;
 use throttle::Subject;
 pub use throttle::ThrottleConfig;
 

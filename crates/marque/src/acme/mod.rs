@@ -16,7 +16,7 @@ use anyhow::{Context, Result};
 use instant_acme::{Account, AccountCredentials, NewAccount};
 use marque_core::Core;
 use marque_core::cert::{CertSource, Certificate};
-use marque_core::net::{CertResolver, ShutdownSignal};
+use marque_session::{CertResolver, ShutdownSignal};
 use marque_store::now_ms;
 use tracing::{debug, info, warn};
 

@@ -10,7 +10,7 @@ use instant_acme::{
     Account, AuthorizationStatus, ChallengeType, Identifier, NewOrder, OrderStatus, RetryPolicy,
 };
 use marque_core::Core;
-use marque_core::net::CertResolver;
+use marque_session::CertResolver;
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::sign::CertifiedKey;
 
@@ -128,7 +128,7 @@ async fn withdraw(ctx: &Ctx<'_>, p: Published) {
 
 /// RFC 8737 §3: a self-signed certificate for `host` carrying the critical acmeIdentifier
 /// extension with the SHA-256 digest of the key authorization. Built without the checks of
-/// [`marque_core::net::ParsedCert`]: webpki refuses the unknown critical extension, which only
+/// [`marque_session::ParsedCert`]: webpki refuses the unknown critical extension, which only
 /// the ACME validator reads.
 fn alpn_certificate(host: &str, digest: &[u8]) -> Result<Arc<CertifiedKey>> {
     let mut params = rcgen::CertificateParams::new(vec![host.to_string()])?;

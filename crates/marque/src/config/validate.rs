@@ -290,7 +290,7 @@ fn check_limits(report: &mut Report, raw: raw::Limits) -> Limits {
             report,
             "limits.input_memory_mb",
             raw.input_memory_mb,
-            (marque_core::net::budget::DEFAULT_BYTES >> 20) as usize,
+            (marque_session::budget::DEFAULT_BYTES >> 20) as usize,
         ) as u64
             * 1024
             * 1024,

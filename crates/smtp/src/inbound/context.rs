@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use marque_core::net::Connection;
+use marque_session::Connection;
 use marque_core::{AccountId, Core, TenantId};
 
 use super::Config;

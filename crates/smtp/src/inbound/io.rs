@@ -4,7 +4,7 @@
 
 use std::io;
 
-use marque_core::net::Connection;
+use marque_session::Connection;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const READ_CHUNK: usize = 8192;

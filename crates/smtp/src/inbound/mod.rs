@@ -33,7 +33,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use marque_core::Core;
-use marque_core::net::{Connection, Handler, limits::Refusal};
+use marque_session::{Connection, Handler, limits::Refusal};
 use tokio::io::AsyncWriteExt;
 
 use crate::msgauth::MsgAuth;
@@ -74,7 +74,7 @@ pub struct Config {
     pub submission_limits: crate::submission_limits::Limits,
     /// The process-wide budget of input held in memory: a message takes twice its size from
     /// it while it is checked and stored (`451 4.3.2` when there is no room).
-    pub input_budget: marque_core::net::InputBudget,
+    pub input_budget: marque_session::InputBudget,
     /// Where message content beyond a few hundred KiB waits while it arrives (unnamed files);
     /// `None`: the system's temporary directory.
     pub spool_dir: Option<std::path::PathBuf>,
@@ -101,7 +101,7 @@ impl Config {
             dmarc_reject: true,
             auth_deadline: Duration::from_secs(30),
             submission_limits: crate::submission_limits::Limits::default(),
-            input_budget: marque_core::net::InputBudget::default(),
+            input_budget: marque_session::InputBudget::default(),
             spool_dir: None,
         }
     }

@@ -5,7 +5,7 @@
 //! After STARTTLS, anything buffered from the plain stream is dropped and the session starts
 //! over, requiring a new EHLO (RFC 3207 §4.2).
 
-use marque_core::net::Connection;
+use marque_session::Connection;
 use tokio::time::timeout;
 use tracing::{debug, info};
 

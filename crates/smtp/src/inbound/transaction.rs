@@ -7,13 +7,13 @@
 //! alias or list in another domain, is accepted and put in the outbound queue in the same
 //! durable write as the local deliveries.
 
-use marque_core::net::Held;
 use marque_core::outbound::{Kind, QueuedMessage, QueuedRecipient};
 use marque_core::{Core, Recipient};
 use marque_delivery::{
     AuthResults, Delivery, LocalRecipient, Outcome, RecipientRecord, RecipientResult,
     TransactionRecord,
 };
+use marque_session::Held;
 use marque_store::now_ms;
 use tracing::warn;
 

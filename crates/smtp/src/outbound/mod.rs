@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use marque_core::Core;
-use marque_core::net::ShutdownSignal;
+use marque_session::ShutdownSignal;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tracing::{info, warn};

@@ -3,26 +3,13 @@
 
 use std::io;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use marque_session::sasl::{self, SaslError};
 
 use super::login;
 use crate::imap::session::{Line, Outcome, Session};
 
 /// Longest SASL response accepted.
 const MAX_RESPONSE: usize = 8 * 1024;
-
-/// Splits a PLAIN message `authzid NUL authcid NUL password`.
-pub fn parse_plain(decoded: &[u8]) -> Option<(String, String, String)> {
-    let mut parts = decoded.split(|&c| c == 0);
-    let authz = String::from_utf8(parts.next()?.to_vec()).ok()?;
-    let authc = String::from_utf8(parts.next()?.to_vec()).ok()?;
-    let pass = String::from_utf8(parts.next()?.to_vec()).ok()?;
-    if parts.next().is_some() || authc.is_empty() {
-        return None;
-    }
-    Some((authz, authc, pass))
-}
 
 /// Applies AUTHENTICATE.
 pub async fn run(s: &mut Session, mechanism: &str, initial: Option<String>) -> io::Result<Outcome> {
@@ -34,17 +21,14 @@ pub async fn run(s: &mut Session, mechanism: &str, initial: Option<String>) -> i
     if !s.may_send_password() {
         return Ok(login::privacy_required());
     }
+    // RFC 4959 §3: "=" is an empty initial response; RFC 3501 §6.2.2: "*" cancels.
     let response = match initial {
-        // RFC 4959 §3: "=" is an empty initial response.
-        Some(r) if r == "=" => String::new(),
-        Some(r) => r,
+        Some(r) => r.into_bytes(),
         None => {
             s.io.line("+ ");
             s.io.flush().await?;
             match s.io.read_line().await? {
-                Line::Data(l) if l.len() <= MAX_RESPONSE => {
-                    String::from_utf8_lossy(&l).into_owned()
-                }
+                Line::Data(l) if l.len() <= MAX_RESPONSE => l,
                 Line::Data(_) | Line::TooLong => {
                     return Ok(Outcome::Bad("response too long".into()));
                 }
@@ -52,35 +36,9 @@ pub async fn run(s: &mut Session, mechanism: &str, initial: Option<String>) -> i
             }
         }
     };
-    // RFC 3501 §6.2.2: "*" cancels.
-    if response.trim() == "*" {
-        return Ok(Outcome::Bad("authentication cancelled".into()));
-    }
-    let Ok(decoded) = STANDARD.decode(response.trim()) else {
-        return Ok(Outcome::Bad("response is not base64".into()));
-    };
-    let Some((authz, authc, password)) = parse_plain(&decoded) else {
-        return Ok(Outcome::Bad("malformed PLAIN response".into()));
-    };
-    if !authz.is_empty() && !authz.eq_ignore_ascii_case(&authc) {
-        return Ok(Outcome::No(
-            "[AUTHORIZATIONFAILED] cannot act as another user".into(),
-        ));
-    }
-    login::sign_in(s, &authc, &password, "PLAIN").await
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn plain_messages() {
-        use super::parse_plain;
-        assert_eq!(
-            parse_plain(b"\0ann\0secret"),
-            Some((String::new(), "ann".into(), "secret".into()))
-        );
-        assert_eq!(parse_plain(b"ann\0secret"), None);
-        assert_eq!(parse_plain(b"\0\0secret"), None);
-        assert_eq!(parse_plain(b"a\0b\0c\0d"), None);
+    match sasl::plain(&response) {
+        Ok(creds) => login::sign_in(s, &creds.login, &creds.password, "PLAIN").await,
+        Err(e @ SaslError::OtherIdentity) => Ok(Outcome::No(format!("[AUTHORIZATIONFAILED] {e}"))),
+        Err(e) => Ok(Outcome::Bad(e.to_string())),
     }
 }

@@ -1,10 +1,10 @@
-//! AUTH (RFC 4954) with the PLAIN (RFC 4616) and LOGIN mechanisms: parsing and decoding of
-//! the SASL exchange, then the credentials checked through `Core::sign_in`.
+//! AUTH (RFC 4954) with the PLAIN (RFC 4616) and LOGIN mechanisms: the command's grammar and
+//! the exchange; responses are decoded by `marque_session::sasl`, and the credentials checked
+//! through `Core::sign_in`.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use marque_core::authlog::Attempt;
 use marque_core::{CoreError, Role};
+use marque_session::sasl::{self, Credentials, Mechanism, SaslError};
 use tokio::time::timeout;
 use tracing::instrument;
 
@@ -13,21 +13,6 @@ use crate::inbound::context::User;
 use crate::inbound::io::{Line, LineIo};
 use crate::inbound::reply::Reply;
 use crate::inbound::session::{Flow, Session, State, strip_eol};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mechanism {
-    Plain,
-    Login,
-}
-
-impl Mechanism {
-    pub fn name(self) -> &'static str {
-        match self {
-            Mechanism::Plain => "PLAIN",
-            Mechanism::Login => "LOGIN",
-        }
-    }
-}
 
 /// `AUTH <mechanism> [initial-response]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,46 +27,13 @@ pub fn parse(rest: &str) -> Result<AuthStart, ParseError> {
     let mech = it
         .next()
         .ok_or(ParseError::Syntax("AUTH needs a mechanism"))?;
-    let mechanism = match mech.to_ascii_uppercase().as_str() {
-        "PLAIN" => Some(Mechanism::Plain),
-        "LOGIN" => Some(Mechanism::Login),
-        _ => None,
-    };
+    let mechanism = Mechanism::parse(mech);
     let initial = it.next().map(str::to_string);
     if it.next().is_some() {
         return Err(ParseError::Syntax("too many arguments"));
     }
     Ok(AuthStart { mechanism, initial })
 }
-
-/// Decodes one client response; `=` is the empty response (RFC 4954 §4).
-pub fn decode(response: &str) -> Option<Vec<u8>> {
-    let r = response.trim();
-    if r == "=" {
-        return Some(Vec::new());
-    }
-    STANDARD.decode(r).ok()
-}
-
-/// `[authzid] NUL authcid NUL passwd` (RFC 4616 §2). An authzid other than the login is
-/// refused (no proxy authorization).
-pub fn plain_credentials(decoded: &[u8]) -> Option<(String, String)> {
-    let mut parts = decoded.split(|&b| b == 0);
-    let authzid = std::str::from_utf8(parts.next()?).ok()?;
-    let login = std::str::from_utf8(parts.next()?).ok()?;
-    let password = std::str::from_utf8(parts.next()?).ok()?;
-    if parts.next().is_some() || login.is_empty() {
-        return None;
-    }
-    if !authzid.is_empty() && !authzid.eq_ignore_ascii_case(login) {
-        return None;
-    }
-    Some((login.to_string(), password.to_string()))
-}
-
-/// The LOGIN prompts, base64 of `Username:` and `Password:`.
-pub const LOGIN_USER: &str = "VXNlcm5hbWU6";
-pub const LOGIN_PASS: &str = "UGFzc3dvcmQ6";
 
 // Never the credentials in the span: only the mechanism.
 #[instrument(name = "auth", skip_all, fields(mechanism = ?a.mechanism))]
@@ -123,37 +75,36 @@ pub async fn run(s: &mut Session, io: &mut LineIo, a: AuthStart) -> Flow {
                     Err(flow) => return flow,
                 },
             };
-            resp.map(|r| decode(&r).and_then(|d| plain_credentials(&d)))
+            resp.map(|r| sasl::plain(r.as_bytes()))
         }
         Mechanism::Login => {
             let user = match a.initial {
                 Some(i) => Some(i),
-                None => match challenge(s, io, LOGIN_USER).await {
+                None => match challenge(s, io, sasl::LOGIN_USER).await {
                     Ok(r) => r,
                     Err(flow) => return flow,
                 },
             };
             match user {
                 None => None,
-                Some(u) => match challenge(s, io, LOGIN_PASS).await {
-                    Ok(p) => p.map(|p| {
-                        let u = decode(&u).and_then(|u| String::from_utf8(u).ok());
-                        let p = decode(&p).and_then(|p| String::from_utf8(p).ok());
-                        u.zip(p)
-                    }),
+                Some(u) => match challenge(s, io, sasl::LOGIN_PASS).await {
+                    Ok(p) => p.map(|p| sasl::login(u.as_bytes(), p.as_bytes())),
                     Err(flow) => return flow,
                 },
             }
         }
     };
-    let Some(creds) = creds else {
+    let Credentials { login, password } = match creds {
+        Some(Ok(creds)) => creds,
         // The client cancelled with `*`.
-        s.reply(io, Reply::new(501, "5.0.0", "Authentication cancelled"));
-        return Flow::Continue;
-    };
-    let Some((login, password)) = creds else {
-        s.reply(io, Reply::new(501, "5.5.2", "Cannot decode the response"));
-        return Flow::Continue;
+        None | Some(Err(SaslError::Cancelled)) => {
+            s.reply(io, Reply::new(501, "5.0.0", "Authentication cancelled"));
+            return Flow::Continue;
+        }
+        Some(Err(_)) => {
+            s.reply(io, Reply::new(501, "5.5.2", "Cannot decode the response"));
+            return Flow::Continue;
+        }
     };
     let remote = s.ctx.peer.ip().to_string();
     let attempt = Attempt {
@@ -257,16 +208,4 @@ mod tests {
         assert!(parse("PLAIN a b").is_err());
     }
 
-    #[test]
-    fn plain() {
-        let d = decode("AGFAYi5jAHB3").unwrap();
-        assert_eq!(
-            plain_credentials(&d),
-            Some(("a@b.c".to_string(), "pw".to_string()))
-        );
-        assert_eq!(plain_credentials(b"other\0a@b.c\0pw"), None);
-        assert_eq!(plain_credentials(b"a@b.c\0pw"), None);
-        assert_eq!(decode("not base64!"), None);
-        assert_eq!(decode("="), Some(vec![]));
-    }
 }

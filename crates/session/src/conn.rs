@@ -5,8 +5,9 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 
@@ -81,6 +82,19 @@ impl AsyncWrite for Stream {
     }
 }
 
+/// What [`Connection::read_within`] got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// This many bytes arrived.
+    Data(usize),
+    /// The client closed the connection, or it failed.
+    Closed,
+    /// Nothing arrived within the idle time (the session says goodbye and closes).
+    Idle,
+    /// The server is shutting down (the session says goodbye and closes).
+    Shutdown,
+}
+
 /// What is known of an accepted socket before its stream is ready.
 #[derive(Debug)]
 pub(super) struct Meta {
@@ -90,6 +104,7 @@ pub(super) struct Meta {
     pub(super) service: Arc<str>,
     pub(super) shutdown: ShutdownSignal,
     pub(super) starttls: Option<TlsConfig>,
+    pub(super) handshake_timeout: Duration,
 }
 
 impl Meta {
@@ -102,6 +117,7 @@ impl Meta {
             service: self.service,
             shutdown: self.shutdown,
             starttls: self.starttls,
+            handshake_timeout: self.handshake_timeout,
             server_name: None,
             _permit: permit,
         }
@@ -120,6 +136,8 @@ pub struct Connection {
     service: Arc<str>,
     shutdown: ShutdownSignal,
     starttls: Option<TlsConfig>,
+    /// How long the client has to finish the STARTTLS handshake.
+    handshake_timeout: Duration,
     /// The SNI name of the TLS handshake, when the platform serves that name.
     server_name: Option<String>,
     _permit: Option<Permit>,
@@ -180,7 +198,39 @@ impl Connection {
         &mut self.stream
     }
 
-    /// Upgrades a plain connection to TLS (STARTTLS: RFC 3207, RFC 9051 §6.2.1, RFC 2595 §4).
+    /// Writes `out` and flushes within `limit`, so that a client that does not read its answers
+    /// cannot hold the session; `out` is emptied either way. A timeout is an error of kind
+    /// [`io::ErrorKind::TimedOut`].
+    pub async fn write_within(&mut self, out: &mut Vec<u8>, limit: Duration) -> io::Result<()> {
+        if out.is_empty() {
+            return Ok(());
+        }
+        let sent = tokio::time::timeout(limit, async {
+            self.stream.write_all(out).await?;
+            self.stream.flush().await
+        })
+        .await;
+        out.clear();
+        sent.map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "write timed out"))?
+    }
+
+    /// Waits for the client's next bytes, read into `chunk`, for at most `idle`, unless the
+    /// server starts shutting down first. Cancel-safe.
+    pub async fn read_within(&mut self, chunk: &mut [u8], idle: Duration) -> Input {
+        tokio::select! {
+            _ = self.shutdown.wait() => Input::Shutdown,
+            read = tokio::time::timeout(idle, self.stream.read(chunk)) => match read {
+                Err(_) => Input::Idle,
+                Ok(Ok(0)) | Ok(Err(_)) => Input::Closed,
+                Ok(Ok(n)) => Input::Data(n),
+            },
+        }
+    }
+
+    /// Upgrades a plain connection to TLS (STARTTLS: RFC 3207, RFC 9051 §6.2.1, RFC 2595 §4,
+    /// RFC 5804 §2.2), the one way every protocol does it. A client that does not finish the
+    /// handshake within the listener's [`super::Listener::handshake_timeout`] gets an error
+    /// of kind [`io::ErrorKind::TimedOut`], and the session ends.
     ///
     /// The caller must have discarded anything it buffered from the plain stream before the
     /// upgrade, so that plaintext injected after the command is never read as if it were
@@ -194,6 +244,7 @@ impl Connection {
             service,
             shutdown,
             starttls,
+            handshake_timeout,
             server_name: _,
             _permit,
         } = self;
@@ -204,9 +255,9 @@ impl Connection {
         let config = starttls
             .clone()
             .ok_or_else(|| io::Error::other("no certificate for STARTTLS"))?;
-        let accepted = config
-            .accept(tcp)
-            .await?
+        let accepted = tokio::time::timeout(handshake_timeout, config.accept(tcp))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "TLS handshake timed out"))??
             .ok_or_else(|| io::Error::other("an ACME validation handshake after STARTTLS"))?;
         Ok(Connection {
             stream: Stream::Tls(Box::new(accepted.stream)),
@@ -217,6 +268,7 @@ impl Connection {
             service,
             shutdown,
             starttls,
+            handshake_timeout,
             _permit,
         })
     }

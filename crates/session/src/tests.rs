@@ -205,3 +205,66 @@ async fn a_tls_listener_drops_a_client_that_does_not_speak_tls() {
     shutdown.trigger();
     task.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_starttls_handshake_that_never_starts_is_dropped_after_the_listener_timeout() {
+    let (tls, _) = certificate();
+    let listener = |l: Listener| l.starttls(tls).handshake_timeout(Duration::from_secs(1));
+    let (addr, shutdown, task) = start(listener, Greeter, Duration::from_secs(5)).await;
+    let mut c = BufReader::new(TcpStream::connect(addr).await.unwrap());
+    assert_eq!(read_line(&mut c).await, "hello test tls=false\r\n");
+    c.get_mut().write_all(b"STARTTLS\r\n").await.unwrap();
+    assert_eq!(read_line(&mut c).await, "go ahead\r\n");
+    // No ClientHello: the server gives up after its 1 s and closes.
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(30), c.read_to_end(&mut rest)).await;
+    assert!(closed.expect("closed well within 30 s").is_ok());
+    assert!(rest.is_empty(), "{rest:?}");
+    shutdown.trigger();
+    task.await.unwrap();
+}
+
+/// Echoes what it reads until the client goes quiet or the server stops, then says why.
+struct Echo;
+
+impl Handler for Echo {
+    async fn handle(&self, mut conn: Connection) {
+        let mut chunk = [0u8; 64];
+        loop {
+            let (mut out, last) = match conn.read_within(&mut chunk, Duration::from_secs(5)).await {
+                Input::Data(n) => (chunk[..n].to_vec(), false),
+                Input::Closed => return,
+                Input::Idle => (b"idle\r\n".to_vec(), true),
+                Input::Shutdown => (b"stopping\r\n".to_vec(), true),
+            };
+            if conn
+                .write_within(&mut out, Duration::from_secs(5))
+                .await
+                .is_err()
+                || last
+            {
+                return;
+            }
+            assert!(out.is_empty(), "the buffer is emptied");
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn timed_reads_end_on_idle_time_and_on_shutdown() {
+    let (addr, shutdown, task) = start(|l| l, Echo, Duration::from_secs(5)).await;
+    let mut a = BufReader::new(TcpStream::connect(addr).await.unwrap());
+    a.get_mut().write_all(b"ping\r\n").await.unwrap();
+    assert_eq!(read_line(&mut a).await, "ping\r\n");
+    // Nothing more: the paused clock runs to the idle time.
+    let before = tokio::time::Instant::now();
+    assert_eq!(read_line(&mut a).await, "idle\r\n");
+    assert!(before.elapsed() >= Duration::from_secs(5));
+
+    let mut b = BufReader::new(TcpStream::connect(addr).await.unwrap());
+    b.get_mut().write_all(b"pong\r\n").await.unwrap();
+    assert_eq!(read_line(&mut b).await, "pong\r\n");
+    shutdown.trigger();
+    assert_eq!(read_line(&mut b).await, "stopping\r\n");
+    task.await.unwrap();
+}

@@ -15,8 +15,9 @@ use super::limits::{Limits, Refusal, Tracker};
 use super::shutdown::ShutdownSignal;
 use super::tls::TlsConfig;
 
-/// How long a client has to finish the TLS handshake on an implicit-TLS listener.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a client has by default to finish a TLS handshake, on an implicit-TLS listener or
+/// after STARTTLS ([`Listener::handshake_timeout`]).
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a refusal may take to be written before the socket is dropped.
 const REFUSAL_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -41,6 +42,7 @@ pub struct Listener {
     tcp: TcpListener,
     implicit_tls: Option<TlsConfig>,
     starttls: Option<TlsConfig>,
+    handshake_timeout: Duration,
     limits: Limits,
 }
 
@@ -52,6 +54,7 @@ impl Listener {
             tcp,
             implicit_tls: None,
             starttls: None,
+            handshake_timeout: HANDSHAKE_TIMEOUT,
             limits: Limits::default(),
         }
     }
@@ -65,6 +68,13 @@ impl Listener {
     /// Plain connections may upgrade with [`Connection::starttls`].
     pub fn starttls(mut self, tls: TlsConfig) -> Listener {
         self.starttls = Some(tls);
+        self
+    }
+
+    /// How long a client has to finish a TLS handshake, implicit or after STARTTLS, before the
+    /// connection is closed (default [`HANDSHAKE_TIMEOUT`]).
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Listener {
+        self.handshake_timeout = timeout;
         self
     }
 
@@ -103,6 +113,7 @@ pub async fn serve<H: Handler>(
         tcp,
         implicit_tls,
         starttls,
+        handshake_timeout,
         limits,
     } = listener;
     let local = tcp.local_addr().ok();
@@ -140,6 +151,7 @@ pub async fn serve<H: Handler>(
                     service: service.clone(),
                     shutdown: stop.clone(),
                     starttls: starttls.clone(),
+                    handshake_timeout,
                 };
                 let handler = handler.clone();
                 match permit {
@@ -147,7 +159,7 @@ pub async fn serve<H: Handler>(
                         let tls = implicit_tls.clone();
                         sessions.spawn(
                             async move {
-                                let Some((stream, name)) = open_stream(sock, tls).await else { return };
+                                let Some((stream, name)) = open_stream(sock, tls, handshake_timeout).await else { return };
                                 debug!(server_name = name.as_deref(), "session started");
                                 let mut conn = meta.into_connection(stream, Some(permit));
                                 conn.set_server_name(name);
@@ -187,11 +199,15 @@ pub async fn serve<H: Handler>(
 
 /// The stream of an accepted socket and the served name its client asked for by SNI; `None`
 /// when the handshake failed, timed out, or was an ACME validation that ends there.
-async fn open_stream(sock: TcpStream, tls: Option<TlsConfig>) -> Option<(Stream, Option<String>)> {
+async fn open_stream(
+    sock: TcpStream,
+    tls: Option<TlsConfig>,
+    limit: Duration,
+) -> Option<(Stream, Option<String>)> {
     let Some(tls) = tls else {
         return Some((Stream::Plain(sock), None));
     };
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(sock)).await {
+    match tokio::time::timeout(limit, tls.accept(sock)).await {
         Ok(Ok(Some(accepted))) => {
             Some((Stream::Tls(Box::new(accepted.stream)), accepted.server_name))
         }
