@@ -142,7 +142,7 @@ async fn starttls_upgrades_before_login() {
 
 #[tokio::test(start_paused = true)]
 async fn a_starttls_handshake_that_stalls_is_dropped_after_its_timeout() {
-    let server = start(Some(self_signed().config)).await;
+    let server = start(Some(TestCert::new().config)).await;
     let stream = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
         .await
         .expect("connect");

@@ -41,9 +41,6 @@ pub use server::Api;
 pub use state::Settings;
 
 /// The handler for the `http` and `https` listeners.
-pub fn handler(
-    hosting: &marque_hosting::Hosting,
-    hostname: &str,
-) -> impl marque_session::Handler {
+pub fn handler(hosting: &marque_hosting::Hosting, hostname: &str) -> impl marque_session::Handler {
     Api::new(hosting, hostname, Settings::default())
 }

@@ -12,9 +12,9 @@ use common::{Server, start_at};
 use marque_admin::Settings;
 use marque_admin::webhooks::{DispatchSettings, Dispatcher};
 use marque_core::dns::DnsSettings;
-use marque_session::Shutdown;
 use marque_hosting::Hosting;
 use marque_hosting::webhook_target::TargetPolicy;
+use marque_session::Shutdown;
 use marque_tests::dns::{self, RecordType, TestDns, Zone, rr};
 use serde_json::{Value, json};
 

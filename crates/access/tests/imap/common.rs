@@ -7,8 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use marque_session::TlsConfig;
 use marque_core::{Core, TenantId};
+use marque_session::TlsConfig;
 use marque_store::AccountId;
 use marque_store::mail::{self, AppendOptions, Flags, PreparedMessage};
 #[allow(unused_imports)] // Each test uses its own part.

@@ -21,10 +21,10 @@ pub mod sign;
 use std::sync::Arc;
 use std::time::Duration;
 
-use marque_session::ShutdownSignal;
 use marque_hosting::Hosting;
 use marque_hosting::webhook_outbox::{AttemptResult, Due};
 use marque_hosting::webhook_target::TargetError;
+use marque_session::ShutdownSignal;
 use marque_store::now_ms;
 use tokio::task::JoinSet;
 use tokio_rustls::rustls::ClientConfig;

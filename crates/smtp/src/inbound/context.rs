@@ -6,8 +6,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use marque_session::Connection;
 use marque_core::{AccountId, Core, TenantId};
+use marque_session::Connection;
 
 use super::Config;
 use crate::msgauth::MsgAuth;

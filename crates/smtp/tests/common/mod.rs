@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use marque_core::{AccountId, Actor, Core, Recipient, TenantId};
 use marque_delivery::TransactionRecord;
-use marque_session::{Listener, Shutdown, TlsConfig, serve};
 use marque_smtp::{Config, Smtp};
 use marque_store::logs::{self, LogKind, Query, Term};
 use marque_store::mail::{self, MessageRecord};

@@ -207,5 +207,4 @@ mod tests {
         assert!(parse("").is_err());
         assert!(parse("PLAIN a b").is_err());
     }
-
 }
