@@ -93,9 +93,12 @@ fn addresses(out: &mut Vec<u8>, list: &[EnvelopeAddress]) {
     }
     out.push(b'(');
     for a in list {
+        // RFC 3501 §7.4.2: name, source route, mailbox, host.
         out.push(b'(');
         nstring(out, a.name.as_deref());
-        out.extend_from_slice(b" NIL ");
+        out.push(b' ');
+        nstring(out, a.route.as_deref());
+        out.push(b' ');
         nstring(out, a.mailbox.as_deref());
         out.push(b' ');
         nstring(out, a.host.as_deref());
@@ -201,6 +204,9 @@ pub fn body_structure(out: &mut Vec<u8>, p: &BodyPart, extended: bool) {
     out.push(b' ');
     string(out, p.encoding.as_bytes());
     out.extend_from_slice(format!(" {}", p.end_offset.saturating_sub(p.body_offset)).as_bytes());
+    // RFC 3501 §7.4.2: an enclosed message adds its envelope, its structure and its size in
+    // lines. (message/global, RFC 6532, is described as a basic part, which IMAP4rev1 clients
+    // expect of it.)
     if p.media_type == "message" && p.media_subtype == "rfc822" {
         match &p.message {
             Some(inner) => {

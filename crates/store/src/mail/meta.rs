@@ -2,10 +2,13 @@
 //! the envelope (RFC 9051 §7.5.2), the body structure with the byte offsets of every part, and
 //! an index of header fields.
 
-use mail_parser::{
-    Address, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
-};
-use serde::{Deserialize, Serialize};
+use mail_parser::{HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+mod address;
+mod legacy;
+
+pub use address::address_list;
 
 /// Most nested parts kept in a structure; deeper or wider trees are cut (a MIME bomb does not
 /// grow the metadata without bound).
@@ -17,14 +20,17 @@ const MAX_DEPTH: usize = 48;
 /// is served from the body.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 
-/// One address of an envelope, split as IMAP sends it.
+/// One address of an envelope, split as IMAP sends it (RFC 3501 §7.4.2). A group start has
+/// no host and the group's name as `mailbox`; a group end has neither.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnvelopeAddress {
-    /// Display name, decoded.
+    /// Display name as written (quotes removed, encoded words left encoded).
     pub name: Option<String>,
+    /// Obsolete source route (`@a.example,@b.example`).
+    pub route: Option<String>,
     /// Local part.
     pub mailbox: Option<String>,
-    /// Domain.
+    /// Domain; empty for an address written without one.
     pub host: Option<String>,
 }
 
@@ -84,7 +90,10 @@ pub struct HeaderField {
 }
 
 /// Everything FETCH, SEARCH and SORT need without reading the body.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Stored as a record that starts with its layout number ([`LAYOUT`]); records of the earlier
+/// layouts, which had none, are still read ([`MessageMeta::decode`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MessageMeta {
     pub envelope: Envelope,
     pub structure: BodyPart,
@@ -102,12 +111,36 @@ pub struct MessageMeta {
     /// decompress the body. `None` for larger headers and for records written before it was
     /// kept (see [`MessageMeta::decode`]).
     pub header: Option<Vec<u8>>,
+    /// Read from a record of an earlier layout that describes this message wrongly: one with
+    /// an enclosed message (whose offsets and line counts those layouts got wrong) or an
+    /// address group. Readers parse the body again ([`crate::mail::shared_meta`] does).
+    /// Never stored.
+    pub outdated: bool,
 }
 
-/// The layout of [`MessageMeta`] before the header section was kept, still decoded for old
-/// records.
+/// The layout of the record written now: its first byte. Records of the two layouts before
+/// it start with `0` or `1` (the tag of the envelope's optional date), so the first byte tells
+/// every layout apart.
+pub const LAYOUT: u8 = 3;
+
+/// The record as written: the layout number, then the fields.
+#[derive(Serialize)]
+struct WireOut<'a> {
+    layout: u8,
+    envelope: &'a Envelope,
+    structure: &'a BodyPart,
+    headers: &'a [HeaderField],
+    header_size: u32,
+    sent_date: Option<i64>,
+    references: &'a [String],
+    malformed: bool,
+    header: &'a Option<Vec<u8>>,
+}
+
+/// The record as read.
 #[derive(Deserialize)]
-struct MessageMetaV1 {
+struct WireIn {
+    layout: u8,
     envelope: Envelope,
     structure: BodyPart,
     headers: Vec<HeaderField>,
@@ -115,6 +148,47 @@ struct MessageMetaV1 {
     sent_date: Option<i64>,
     references: Vec<String>,
     malformed: bool,
+    header: Option<Vec<u8>>,
+}
+
+impl Serialize for MessageMeta {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        WireOut {
+            layout: LAYOUT,
+            envelope: &self.envelope,
+            structure: &self.structure,
+            headers: &self.headers,
+            header_size: self.header_size,
+            sent_date: self.sent_date,
+            references: &self.references,
+            malformed: self.malformed,
+            header: &self.header,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for MessageMeta {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let w = WireIn::deserialize(d)?;
+        if w.layout != LAYOUT {
+            return Err(serde::de::Error::custom(format!(
+                "message metadata of layout {}",
+                w.layout
+            )));
+        }
+        Ok(MessageMeta {
+            envelope: w.envelope,
+            structure: w.structure,
+            headers: w.headers,
+            header_size: w.header_size,
+            sent_date: w.sent_date,
+            references: w.references,
+            malformed: w.malformed,
+            header: w.header,
+            outdated: false,
+        })
+    }
 }
 
 impl MessageMeta {
@@ -125,7 +199,7 @@ impl MessageMeta {
         };
         let mut budget = MAX_PARTS;
         let mut malformed = false;
-        let structure = part_tree(&msg, 0, 0, &mut budget, &mut malformed, true);
+        let structure = part_tree(&msg, 0, 0, &mut budget, &mut malformed, true, false);
         let root = msg.root_part();
         let headers = root
             .headers
@@ -155,27 +229,17 @@ impl MessageMeta {
             references,
             malformed,
             header,
+            outdated: false,
         }
     }
 
-    /// Decodes a stored record of either layout: the current one, or the one written before
-    /// the header section was kept (read with `header: None`).
+    /// Decodes a stored record of any layout: the current one ([`LAYOUT`]), or one of the two
+    /// written before (with no source routes in their addresses, and the second without the
+    /// header section: read with `header: None`).
     pub fn decode(bytes: &[u8]) -> std::result::Result<MessageMeta, postcard::Error> {
-        match postcard::from_bytes::<MessageMeta>(bytes) {
-            Ok(m) => Ok(m),
-            Err(e) => match postcard::from_bytes::<MessageMetaV1>(bytes) {
-                Ok(v1) => Ok(MessageMeta {
-                    envelope: v1.envelope,
-                    structure: v1.structure,
-                    headers: v1.headers,
-                    header_size: v1.header_size,
-                    sent_date: v1.sent_date,
-                    references: v1.references,
-                    malformed: v1.malformed,
-                    header: None,
-                }),
-                Err(_) => Err(e),
-            },
+        match bytes.first() {
+            Some(&LAYOUT) => postcard::from_bytes::<MessageMeta>(bytes),
+            _ => legacy::decode(bytes),
         }
     }
 
@@ -219,59 +283,44 @@ fn count_lines(b: &[u8]) -> u32 {
     u32::try_from(b.iter().filter(|&&c| c == b'\n').count()).unwrap_or(u32::MAX)
 }
 
-fn raw_text(msg: &Message<'_>, name: &str) -> Option<String> {
-    msg.header_raw(name).map(|v| v.trim().to_string())
+/// The bytes `msg`'s offsets index: for an enclosed message parsed in place, the whole
+/// enclosing message (`Message::raw_message()` would be the enclosed message's own bytes).
+fn buffer<'a>(msg: &'a Message<'_>) -> &'a [u8] {
+    &msg.raw_message
 }
 
-fn addresses(a: Option<&Address<'_>>) -> Vec<EnvelopeAddress> {
-    let Some(a) = a else { return Vec::new() };
-    let one = |addr: &mail_parser::Addr<'_>| {
-        let (mailbox, host) = match addr.address.as_deref() {
-            Some(full) => match full.rsplit_once('@') {
-                Some((l, d)) => (Some(l.to_string()), Some(d.to_string())),
-                None => (Some(full.to_string()), None),
-            },
-            None => (None, None),
-        };
-        EnvelopeAddress {
-            name: addr.name.as_deref().map(str::to_string),
-            mailbox,
-            host,
-        }
-    };
-    match a {
-        Address::List(list) => list.iter().map(one).collect(),
-        Address::Group(groups) => groups
-            .iter()
-            .flat_map(|g| {
-                // RFC 9051 §7.5.2: a group is a start marker (NIL host, name as mailbox), its
-                // members, then an end marker (NIL mailbox and host).
-                let start = EnvelopeAddress {
-                    name: None,
-                    mailbox: g.name.as_deref().map(str::to_string),
-                    host: None,
-                };
-                let end = EnvelopeAddress {
-                    name: None,
-                    mailbox: None,
-                    host: None,
-                };
-                std::iter::once(start)
-                    .chain(g.addresses.iter().map(one))
-                    .chain(std::iter::once(end))
-            })
-            .collect(),
-    }
+/// The first `name` field of the message's header, as written (after the colon), invalid
+/// UTF-8 replaced.
+fn raw_field(msg: &Message<'_>, name: &str) -> Option<String> {
+    let h = msg
+        .root_part()
+        .headers
+        .iter()
+        .find(|h| h.name.as_str().eq_ignore_ascii_case(name))?;
+    let bytes = buffer(msg).get(h.offset_start as usize..h.offset_end as usize)?;
+    Some(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// An unstructured field for the envelope: its raw text, trimmed.
+fn raw_text(msg: &Message<'_>, name: &str) -> Option<String> {
+    raw_field(msg, name).map(|v| v.trim().to_string())
+}
+
+/// An address field for the envelope, read as written (RFC 3501 §7.4.2).
+fn addresses(msg: &Message<'_>, name: &str) -> Vec<EnvelopeAddress> {
+    raw_field(msg, name)
+        .map(|v| address_list(&v))
+        .unwrap_or_default()
 }
 
 fn envelope(msg: &Message<'_>) -> Envelope {
-    let from = addresses(msg.from());
-    // RFC 9051 §7.5.2: Sender and Reply-To default to From.
-    let sender = match addresses(msg.sender()) {
+    let from = addresses(msg, "From");
+    // RFC 3501 §7.4.2: Sender and Reply-To, absent or empty, are From.
+    let sender = match addresses(msg, "Sender") {
         s if s.is_empty() => from.clone(),
         s => s,
     };
-    let reply_to = match addresses(msg.reply_to()) {
+    let reply_to = match addresses(msg, "Reply-To") {
         r if r.is_empty() => from.clone(),
         r => r,
     };
@@ -281,9 +330,9 @@ fn envelope(msg: &Message<'_>) -> Envelope {
         from,
         sender,
         reply_to,
-        to: addresses(msg.to()),
-        cc: addresses(msg.cc()),
-        bcc: addresses(msg.bcc()),
+        to: addresses(msg, "To"),
+        cc: addresses(msg, "Cc"),
+        bcc: addresses(msg, "Bcc"),
         in_reply_to: raw_text(msg, "In-Reply-To"),
         message_id: raw_text(msg, "Message-ID"),
     }
@@ -300,6 +349,9 @@ fn params(ct: Option<&mail_parser::ContentType<'_>>) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// The structure of part `id` of `msg`. `offsets_valid` says whether `msg`'s offsets are
+/// positions in the stored message; `in_digest` whether the part's parent is a
+/// multipart/digest (whose parts are message/rfc822 by default, RFC 2046 §5.1.5).
 fn part_tree(
     msg: &Message<'_>,
     id: usize,
@@ -307,6 +359,7 @@ fn part_tree(
     budget: &mut usize,
     malformed: &mut bool,
     offsets_valid: bool,
+    in_digest: bool,
 ) -> BodyPart {
     let Some(part) = msg.parts.get(id) else {
         *malformed = true;
@@ -314,10 +367,11 @@ fn part_tree(
     };
     *budget = budget.saturating_sub(1);
     *malformed |= part.is_encoding_problem;
-    let mut bp = describe(part);
-    let raw = msg.raw_message();
+    let mut bp = describe(part, in_digest);
+    let raw = buffer(msg);
     match &part.body {
         PartType::Multipart(children) => {
+            let digest = bp.media_subtype == "digest";
             for &child in children {
                 if *budget == 0 || depth >= MAX_DEPTH {
                     *malformed = true;
@@ -330,19 +384,23 @@ fn part_tree(
                     budget,
                     malformed,
                     offsets_valid,
+                    digest,
                 ));
             }
         }
         PartType::Message(inner) => {
-            // Enclosed messages parsed in place share the outer buffer; encoded ones do not.
-            let same_buffer = inner.raw_message().len() == raw.len();
+            // Enclosed messages parsed in place share the outer buffer; encoded ones were
+            // parsed from their decoded bytes (FETCH decodes them again to cut sections).
+            let inner_raw = buffer(inner);
+            let same_buffer = inner_raw.as_ptr() == raw.as_ptr() && inner_raw.len() == raw.len();
+            let valid = same_buffer && offsets_valid;
             if depth < MAX_DEPTH {
-                let inner_tree = part_tree(inner, 0, depth + 1, budget, malformed, same_buffer);
+                let inner_tree = part_tree(inner, 0, depth + 1, budget, malformed, valid, false);
                 bp.message = Some(Box::new((envelope(inner), inner_tree)));
             } else {
                 *malformed = true;
             }
-            bp.nested_offsets_valid = same_buffer && offsets_valid;
+            bp.nested_offsets_valid = valid;
             bp.lines = body_lines(raw, part);
         }
         PartType::Text(_) | PartType::Html(_) => bp.lines = body_lines(raw, part),
@@ -357,16 +415,24 @@ fn body_lines(raw: &[u8], part: &MessagePart<'_>) -> u32 {
         .unwrap_or(0)
 }
 
-fn describe(part: &MessagePart<'_>) -> BodyPart {
+fn describe(part: &MessagePart<'_>, in_digest: bool) -> BodyPart {
     let ct = part.content_type();
-    let (media_type, media_subtype) = match ct {
+    let (media_type, media_subtype, type_params) = match ct {
         Some(c) => (
             c.ctype().to_lowercase(),
             c.subtype()
                 .map(str::to_lowercase)
                 .unwrap_or_else(|| "plain".into()),
+            params(ct),
         ),
-        None => ("text".into(), "plain".into()),
+        // RFC 2046 §5.1.5: in a digest, a part without Content-Type is a message.
+        None if in_digest => ("message".into(), "rfc822".into(), Vec::new()),
+        // RFC 2045 §5.2: without Content-Type, plain US-ASCII text.
+        None => (
+            "text".into(),
+            "plain".into(),
+            vec![("charset".into(), "us-ascii".into())],
+        ),
     };
     let disposition = part
         .content_disposition()
@@ -379,7 +445,7 @@ fn describe(part: &MessagePart<'_>) -> BodyPart {
     BodyPart {
         media_type,
         media_subtype,
-        params: params(ct),
+        params: type_params,
         id: part.content_id().map(|s| format!("<{s}>")),
         description: part.content_description().map(str::to_string),
         encoding: part
@@ -470,12 +536,103 @@ JVBERi0xLjQK\r\n\
     #[test]
     fn group_addresses_have_markers() {
         let m = MessageMeta::parse(MULTI.as_bytes());
-        let to = &m.envelope.to;
-        assert!(
-            to.iter()
-                .any(|a| a.mailbox.as_deref() == Some("Team") && a.host.is_none())
+        let addr = |mailbox: Option<&str>, host: Option<&str>| EnvelopeAddress {
+            name: None,
+            route: None,
+            mailbox: mailbox.map(str::to_string),
+            host: host.map(str::to_string),
+        };
+        // RFC 3501 §7.4.2: `bob, Team: carl, dee;` is bob, the start of Team (no host), its
+        // two members and the end (no mailbox, no host).
+        assert_eq!(
+            m.envelope.to,
+            [
+                addr(Some("bob"), Some("example.net")),
+                addr(Some("Team"), None),
+                addr(Some("carl"), Some("example.org")),
+                addr(Some("dee"), Some("example.org")),
+                addr(None, None),
+            ]
         );
-        assert!(to.iter().any(|a| a.mailbox.is_none() && a.host.is_none()));
+        assert!(m.envelope.cc.is_empty());
+    }
+
+    #[test]
+    fn envelope_fields_as_written() {
+        let raw = "From: =?utf-8?q?Ren=C3=A9?= <rene@example.com>\r\n\
+Sender:\r\n\
+Reply-To: \"Doe, Jane\" <jane@example.com>\r\n\
+To: undisclosed-recipients:;\r\n\
+Cc: <@relay.example:kim@example.org>, root\r\n\
+Subject: hi\r\n\
+\r\n\
+body\r\n";
+        let e = MessageMeta::parse(raw.as_bytes()).envelope;
+        assert_eq!(e.from[0].name.as_deref(), Some("=?utf-8?q?Ren=C3=A9?="));
+        assert_eq!(e.sender, e.from, "an empty Sender is From");
+        assert_eq!(e.reply_to[0].name.as_deref(), Some("Doe, Jane"));
+        assert_eq!(e.to.len(), 2, "an empty group is its two markers");
+        assert_eq!(e.to[0].mailbox.as_deref(), Some("undisclosed-recipients"));
+        assert_eq!(
+            (e.to[1].mailbox.as_ref(), e.to[1].host.as_ref()),
+            (None, None)
+        );
+        assert_eq!(e.cc[0].route.as_deref(), Some("@relay.example"));
+        assert_eq!(e.cc[1].mailbox.as_deref(), Some("root"));
+        assert_eq!(
+            e.cc[1].host.as_deref(),
+            Some(""),
+            "no domain is not a group"
+        );
+    }
+
+    #[test]
+    fn an_enclosed_message_in_place() {
+        let inner = "From: Carl <carl@example.org>\r\nSubject: plans\r\n\r\nline 1\r\nline 2\r\n";
+        let raw = format!(
+            "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=\"o\"\r\n\r\n\
+             --o\r\nContent-Type: text/plain\r\n\r\nhi\r\n\
+             --o\r\nContent-Type: message/rfc822\r\n\r\n{inner}\r\n--o--\r\n"
+        );
+        let m = MessageMeta::parse(raw.as_bytes());
+        let part = &m.structure.children[1];
+        // Its offsets, and those of the message it encloses, are positions in the message.
+        assert!(part.nested_offsets_valid);
+        let at = |p: &BodyPart| &raw[p.body_offset as usize..p.end_offset as usize];
+        assert_eq!(at(part), inner);
+        assert_eq!(part.lines, 5);
+        let (envelope, root) = &**part.message.as_ref().unwrap();
+        assert_eq!(envelope.subject.as_deref(), Some("plans"));
+        assert_eq!(envelope.from[0].name.as_deref(), Some("Carl"));
+        assert_eq!(envelope.from[0].host.as_deref(), Some("example.org"));
+        assert_eq!(at(root), "line 1\r\nline 2\r\n");
+        assert_eq!(root.lines, 2);
+        assert_eq!(
+            &raw[root.header_offset as usize..root.body_offset as usize],
+            "From: Carl <carl@example.org>\r\nSubject: plans\r\n\r\n"
+        );
+        // Without Content-Type: text/plain; charset=us-ascii (RFC 2045 §5.2).
+        assert_eq!(
+            root.params,
+            [("charset".to_string(), "us-ascii".to_string())]
+        );
+    }
+
+    #[test]
+    fn digest_parts_are_messages() {
+        // RFC 2046 §5.1.5: in a multipart/digest, a part without Content-Type is a message.
+        let raw = "Content-Type: multipart/digest; boundary=\"d\"\r\n\r\n\
+                   --d\r\n\r\nFrom: m1@example.com\r\nSubject: m1\r\n\r\nm1 body\r\n\
+                   --d--\r\n";
+        let m = MessageMeta::parse(raw.as_bytes());
+        let part = &m.structure.children[0];
+        assert_eq!(
+            (part.media_type.as_str(), part.media_subtype.as_str()),
+            ("message", "rfc822")
+        );
+        assert!(part.nested_offsets_valid);
+        let (envelope, _) = &**part.message.as_ref().unwrap();
+        assert_eq!(envelope.subject.as_deref(), Some("m1"));
     }
 
     #[test]
@@ -514,37 +671,121 @@ JVBERi0xLjQK\r\n\
         assert_eq!(subject, [&b"Subject: =?utf-8?q?caf=C3=A9?= plans\r\n"[..]]);
         assert_eq!(m.header_source(b"ignored"), header);
 
-        // A record of the layout without the header section reads back with `header: None`.
-        #[derive(Serialize)]
-        struct Old<'a> {
-            envelope: &'a Envelope,
-            structure: &'a BodyPart,
-            headers: &'a [HeaderField],
-            header_size: u32,
-            sent_date: Option<i64>,
-            references: &'a [String],
-            malformed: bool,
-        }
-        let old = crate::keyspace::encode(&Old {
-            envelope: &m.envelope,
-            structure: &m.structure,
-            headers: &m.headers,
+        // Records of the two earlier layouts read back: without the header section (as
+        // `header: None`) and with it, and neither with routes.
+        let v2 = legacy::MetaV2 {
+            envelope: old_envelope(&m.envelope),
+            structure: old_part(&m.structure),
+            headers: m.headers.clone(),
             header_size: m.header_size,
             sent_date: m.sent_date,
-            references: &m.references,
+            references: m.references.clone(),
             malformed: m.malformed,
-        })
-        .unwrap();
+            header: m.header.clone(),
+        };
+        let old = crate::keyspace::encode(&v2).unwrap();
+        assert!(old[0] < LAYOUT);
+        // MULTI has a group, which those layouts could get wrong: outdated.
+        let back = MessageMeta::decode(&old).unwrap();
+        assert!(back.outdated);
+        assert_eq!(
+            back,
+            MessageMeta {
+                outdated: true,
+                ..m.clone()
+            }
+        );
+        let v1 = legacy::MetaV1 {
+            envelope: v2.envelope,
+            structure: v2.structure,
+            headers: v2.headers,
+            header_size: v2.header_size,
+            sent_date: v2.sent_date,
+            references: v2.references,
+            malformed: v2.malformed,
+        };
+        let old = crate::keyspace::encode(&v1).unwrap();
         let back = MessageMeta::decode(&old).unwrap();
         assert_eq!(back.header, None);
+        assert!(back.outdated);
         assert_eq!(back.envelope, m.envelope);
+        assert_eq!(back.structure, m.structure);
         assert_eq!(back.header_source(MULTI.as_bytes()), MULTI.as_bytes());
         let new = crate::keyspace::encode(&m).unwrap();
+        assert_eq!(new[0], LAYOUT);
         assert_eq!(MessageMeta::decode(&new).unwrap(), m);
         assert!(MessageMeta::decode(b"\x01").is_err());
+        assert!(MessageMeta::decode(b"\x03").is_err());
+        assert!(MessageMeta::decode(b"").is_err());
+
+        // An old record of a message with neither groups nor enclosed messages is not outdated.
+        let plain = MessageMeta::parse(b"From: a@b.example\r\nSubject: s\r\n\r\nbody\r\n");
+        let v2 = legacy::MetaV2 {
+            envelope: old_envelope(&plain.envelope),
+            structure: old_part(&plain.structure),
+            headers: plain.headers.clone(),
+            header_size: plain.header_size,
+            sent_date: plain.sent_date,
+            references: plain.references.clone(),
+            malformed: plain.malformed,
+            header: plain.header.clone(),
+        };
+        let back = MessageMeta::decode(&crate::keyspace::encode(&v2).unwrap()).unwrap();
+        assert_eq!(back, plain);
 
         // A header section above the bound is not kept.
         let big = format!("X-Big: {}\r\n\r\nbody\r\n", "a".repeat(MAX_HEADER_BYTES));
         assert_eq!(MessageMeta::parse(big.as_bytes()).header, None);
+    }
+
+    fn old_envelope(e: &Envelope) -> legacy::OldEnvelope {
+        let list = |l: &[EnvelopeAddress]| {
+            l.iter()
+                .map(|a| {
+                    assert_eq!(a.route, None);
+                    legacy::OldAddress {
+                        name: a.name.clone(),
+                        mailbox: a.mailbox.clone(),
+                        host: a.host.clone(),
+                    }
+                })
+                .collect()
+        };
+        legacy::OldEnvelope {
+            date: e.date.clone(),
+            subject: e.subject.clone(),
+            from: list(&e.from),
+            sender: list(&e.sender),
+            reply_to: list(&e.reply_to),
+            to: list(&e.to),
+            cc: list(&e.cc),
+            bcc: list(&e.bcc),
+            in_reply_to: e.in_reply_to.clone(),
+            message_id: e.message_id.clone(),
+        }
+    }
+
+    fn old_part(p: &BodyPart) -> legacy::OldPart {
+        legacy::OldPart {
+            media_type: p.media_type.clone(),
+            media_subtype: p.media_subtype.clone(),
+            params: p.params.clone(),
+            id: p.id.clone(),
+            description: p.description.clone(),
+            encoding: p.encoding.clone(),
+            disposition: p.disposition.clone(),
+            language: p.language.clone(),
+            location: p.location.clone(),
+            header_offset: p.header_offset,
+            body_offset: p.body_offset,
+            end_offset: p.end_offset,
+            lines: p.lines,
+            children: p.children.iter().map(old_part).collect(),
+            message: p
+                .message
+                .as_ref()
+                .map(|m| Box::new((old_envelope(&m.0), old_part(&m.1)))),
+            nested_offsets_valid: p.nested_offsets_valid,
+        }
     }
 }

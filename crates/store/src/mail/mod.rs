@@ -115,11 +115,19 @@ pub fn message_meta(r: &impl Reader, hash: &BlobHash) -> Result<Option<MessageMe
 /// The parsed metadata of a body through the store's in-memory cache
 /// ([`crate::StoreOptions::meta_cache_bytes`]), shared by every reader: for answers about
 /// messages that exist (a record names `hash`). Unlike [`message_meta`] it can still answer for
-/// a body whose last copy was just removed.
+/// a body whose last copy was just removed. A record of an earlier layout that describes the
+/// message wrongly ([`MessageMeta::outdated`]) is replaced by the body parsed again.
 pub fn shared_meta(store: &Store, hash: &BlobHash) -> Result<Option<std::sync::Arc<MessageMeta>>> {
     store
         .meta_cache()
-        .get_or_load(hash, || message_meta(store, hash))
+        .get_or_load(hash, || match message_meta(store, hash)? {
+            // A record of an earlier layout that describes the message wrongly: parsed again
+            // from the body, and kept so in memory.
+            Some(m) if m.outdated => Ok(Some(
+                crate::blob::read(store, hash)?.map_or(m, |body| MessageMeta::parse(&body)),
+            )),
+            other => Ok(other),
+        })
 }
 
 /// The raw message (blocking: reads and decompresses the body).

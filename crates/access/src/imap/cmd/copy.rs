@@ -1,5 +1,7 @@
 //! COPY and UID COPY (RFC 3501 §6.4.7) and MOVE and UID MOVE (RFC 6851), with COPYUID (RFC
-//! 4315 §3). A copy is charged to the quotas again; a move is not.
+//! 4315 §3). A copy is charged to the quotas again; a move is not. A move into the folder the
+//! messages are in is allowed (RFC 6851 §3.3 leaves it to the server): like a copy into it
+//! followed by the expunge of the originals, it gives them new UIDs.
 
 use std::io;
 
@@ -53,7 +55,14 @@ pub async fn run(
             let Some(to) = mail::mailbox_by_name(txn, account, &dest)? else {
                 return Ok(None);
             };
-            let pairs = if remove {
+            let pairs = if remove && to.id == from {
+                // Copied into the same folder under new UIDs, then the originals removed; the
+                // bodies and the usage are what they were.
+                let pairs = mail::copy(txn, account, from, &uids, from, &[])?;
+                let moved: Vec<u32> = pairs.iter().map(|(u, _)| *u).collect();
+                mail::remove_messages(txn, account, from, &moved, &[])?;
+                pairs
+            } else if remove {
                 mail::move_messages(txn, account, from, &uids, to.id)?
             } else {
                 let charges = marque_core::quota::usage_charges_txn(txn, account)?;
@@ -81,9 +90,10 @@ pub async fn run(
     if !remove {
         return Ok(Outcome::Ok(format!("{code}COPY completed")));
     }
-    // RFC 6851 §4.3: COPYUID in an untagged OK before the EXPUNGE responses.
+    // RFC 6851 §4.3: COPYUID in an untagged OK before the EXPUNGE responses (with a text
+    // after the code, as resp-text requires).
     if !code.is_empty() {
-        s.io.line(&format!("* OK {}", code.trim_end()));
+        s.io.line(&format!("* OK {code}moved"));
     }
     if let Err(e) = view::sync(
         s.ctx.core.store(),

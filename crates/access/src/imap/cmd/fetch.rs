@@ -1,10 +1,15 @@
 //! FETCH and UID FETCH (RFC 3501 §6.4.5, §6.4.8; CHANGEDSINCE and MODSEQ from RFC 7162
 //! §3.1.4). Envelope, body structure and the byte ranges of every part come from the metadata
-//! stored at delivery; the body is read only for sections, and never re-parsed.
+//! stored at delivery; the body is read only for sections, and never re-parsed (but for an
+//! enclosed message sent encoded, [`section`]).
+
+mod section;
+
+use section::{BinaryError, binary, header, header_len, section_data};
 
 use std::io;
 
-use marque_store::mail::{self, BodyPart, FlagChange, FlagOp, Flags, MessageMeta, MessageRecord};
+use marque_store::mail::{self, FlagChange, FlagOp, Flags, MessageMeta, MessageRecord};
 
 use crate::imap::parse::fetch::{FetchAtt, Section, SectionText};
 use crate::imap::parse::seq::{SeqSet, compact};
@@ -172,12 +177,21 @@ pub async fn run(
             };
             let flags_too = seen_now.contains(&uid) && !atts.contains(&FetchAtt::Flags);
             let out = &mut s.io.out;
+            let mark = out.len();
             out.extend_from_slice(format!("* {msn} FETCH (").as_bytes());
             for (i, a) in atts.iter().enumerate() {
                 if i > 0 {
                     out.push(b' ');
                 }
-                item(out, a, uid, &rec, &meta, source);
+                if let Err(cte) = item(out, a, uid, &rec, &meta, source) {
+                    // RFC 3516 §4.3: a transfer encoding we cannot undo fails the command;
+                    // this message's half-written answer is dropped.
+                    out.truncate(mark);
+                    return Ok(Outcome::No(format!(
+                        "[UNKNOWN-CTE] cannot decode the {} transfer encoding",
+                        printable(&cte)
+                    )));
+                }
             }
             if flags_too {
                 out.extend_from_slice(format!(" FLAGS {}", render::flags(&rec)).as_bytes());
@@ -199,6 +213,16 @@ fn s_line(out: &mut Vec<u8>, l: &str) {
     out.extend_from_slice(b"\r\n");
 }
 
+/// A transfer encoding's name as it may appear in a response text: printable ASCII, at most
+/// 64 characters.
+fn printable(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(64)
+        .collect()
+}
+
+/// Writes one FETCH item. Fails with the name of a transfer encoding BINARY cannot decode.
 fn item(
     out: &mut Vec<u8>,
     a: &FetchAtt,
@@ -206,7 +230,7 @@ fn item(
     rec: &MessageRecord,
     meta: &MessageMeta,
     body: &[u8],
-) {
+) -> Result<(), String> {
     match a {
         FetchAtt::Uid => out.extend_from_slice(format!("UID {uid}").as_bytes()),
         FetchAtt::Flags => {
@@ -237,22 +261,31 @@ fn item(
         }
         FetchAtt::Rfc822Header => {
             out.extend_from_slice(b"RFC822.HEADER ");
-            render::literal(out, header_block(meta, body));
+            render::literal(out, &header(meta, body));
         }
         FetchAtt::Rfc822Text => {
             out.extend_from_slice(b"RFC822.TEXT ");
             render::literal(out, body.get(header_len(meta, body)..).unwrap_or_default());
         }
         FetchAtt::BinarySize { part } => {
-            let size = binary(part, meta, body).map_or(0, |d| d.len());
+            // RFC 3516 §4.2: the size of the decoded content.
+            let size = match binary(part, meta, body) {
+                Ok(d) => d.len(),
+                Err(BinaryError::Missing) => 0,
+                Err(BinaryError::UnknownCte(c)) => return Err(c),
+            };
             out.extend_from_slice(format!("BINARY.SIZE[{}] {size}", dotted(part)).as_bytes());
         }
         FetchAtt::Binary { part, partial, .. } => {
-            out.extend_from_slice(format!("BINARY[{}]", dotted(part)).as_bytes());
-            let Some(data) = binary(part, meta, body) else {
-                out.extend_from_slice(b" NIL");
-                return;
+            let data = match binary(part, meta, body) {
+                Ok(d) => d,
+                Err(BinaryError::UnknownCte(c)) => return Err(c),
+                Err(BinaryError::Missing) => {
+                    out.extend_from_slice(format!("BINARY[{}] NIL", dotted(part)).as_bytes());
+                    return Ok(());
+                }
             };
+            out.extend_from_slice(format!("BINARY[{}]", dotted(part)).as_bytes());
             let data = match partial {
                 Some((origin, len)) => {
                     out.extend_from_slice(format!("<{origin}>").as_bytes());
@@ -288,6 +321,7 @@ fn item(
             }
         }
     }
+    Ok(())
 }
 
 fn dotted(part: &[u32]) -> String {
@@ -295,18 +329,6 @@ fn dotted(part: &[u32]) -> String {
         .map(u32::to_string)
         .collect::<Vec<_>>()
         .join(".")
-}
-
-/// A part decoded from its Content-Transfer-Encoding (the whole message, as it is, for `[]`).
-fn binary(part: &[u32], meta: &MessageMeta, body: &[u8]) -> Option<Vec<u8>> {
-    if part.is_empty() {
-        return Some(body.to_vec());
-    }
-    let (p, valid) = find_part(&meta.structure, part)?;
-    if !valid || p.media_type == "multipart" {
-        return None;
-    }
-    crate::imap::cte::decode(&p.encoding, slice(body, p.body_offset, p.end_offset))
 }
 
 /// `BODY[1.HEADER.FIELDS (From)]` as the answer names it.
@@ -335,213 +357,4 @@ fn section_name(s: &Section) -> String {
     }
     n.push(']');
     n
-}
-
-fn header_len(meta: &MessageMeta, body: &[u8]) -> usize {
-    (meta.header_size as usize).min(body.len())
-}
-
-fn header_block<'a>(meta: &MessageMeta, body: &'a [u8]) -> &'a [u8] {
-    &body[..header_len(meta, body)]
-}
-
-fn slice(body: &[u8], from: u32, to: u32) -> &[u8] {
-    body.get(from as usize..to as usize).unwrap_or_default()
-}
-
-/// The header fields of a header block, each with its raw bytes (continuation lines included).
-/// Used for enclosed messages, whose header index is not stored.
-fn split_fields(block: &[u8]) -> Vec<(&[u8], &[u8])> {
-    let mut out: Vec<(&[u8], &[u8])> = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    while i < block.len() {
-        let end = block[i..]
-            .iter()
-            .position(|&c| c == b'\n')
-            .map_or(block.len(), |p| i + p + 1);
-        let line = &block[i..end];
-        if line == b"\r\n" || line == b"\n" {
-            break;
-        }
-        let continuation = line.first().is_some_and(|c| *c == b' ' || *c == b'\t');
-        if !continuation && i > start {
-            let field = &block[start..i];
-            let name = field.split(|&c| c == b':').next().unwrap_or_default();
-            out.push((name, field));
-            start = i;
-        } else if !continuation {
-            start = i;
-        }
-        i = end;
-    }
-    if i > start {
-        let field = &block[start..i];
-        let name = field.split(|&c| c == b':').next().unwrap_or_default();
-        out.push((name, field));
-    }
-    out
-}
-
-fn filter_fields(fields: Vec<(&[u8], &[u8])>, wanted: &[String], not: bool) -> Vec<u8> {
-    let mut v = Vec::new();
-    for (name, raw) in fields {
-        let name = name.trim_ascii();
-        let listed = wanted
-            .iter()
-            .any(|w| w.as_bytes().eq_ignore_ascii_case(name));
-        if listed != not {
-            v.extend_from_slice(raw);
-        }
-    }
-    v.extend_from_slice(b"\r\n");
-    v
-}
-
-/// The bytes a section names (RFC 3501 §6.4.5); empty when the part does not exist.
-pub fn section_data(s: &Section, meta: &MessageMeta, body: &[u8]) -> Vec<u8> {
-    if s.part.is_empty() {
-        return match &s.text {
-            None => body.to_vec(),
-            Some(SectionText::Header) => header_block(meta, body).to_vec(),
-            Some(SectionText::Text) => body
-                .get(header_len(meta, body)..)
-                .unwrap_or_default()
-                .to_vec(),
-            Some(SectionText::HeaderFields { not, fields }) => {
-                let all = meta
-                    .headers
-                    .iter()
-                    .map(|h| (h.name.as_bytes(), slice(body, h.start, h.end)))
-                    .collect();
-                filter_fields(all, fields, *not)
-            }
-            Some(SectionText::Mime) => Vec::new(),
-        };
-    }
-    let Some((part, valid)) = find_part(&meta.structure, &s.part) else {
-        return Vec::new();
-    };
-    if !valid {
-        return Vec::new();
-    }
-    match &s.text {
-        None => slice(body, part.body_offset, part.end_offset).to_vec(),
-        Some(SectionText::Mime) => slice(body, part.header_offset, part.body_offset).to_vec(),
-        Some(text) => {
-            // HEADER, TEXT and HEADER.FIELDS of a part name its enclosed message.
-            let Some(inner) = part.message.as_ref().filter(|_| part.nested_offsets_valid) else {
-                return Vec::new();
-            };
-            let root = &inner.1;
-            let header = slice(body, root.header_offset, root.body_offset);
-            match text {
-                SectionText::Header => header.to_vec(),
-                SectionText::Text => slice(body, root.body_offset, root.end_offset).to_vec(),
-                SectionText::HeaderFields { not, fields } => {
-                    filter_fields(split_fields(header), fields, *not)
-                }
-                SectionText::Mime => Vec::new(),
-            }
-        }
-    }
-}
-
-/// Walks part numbers down the structure; the flag says whether the offsets found are
-/// positions in the stored message.
-fn find_part<'a>(root: &'a BodyPart, path: &[u32]) -> Option<(&'a BodyPart, bool)> {
-    let mut cur = root;
-    let mut valid = true;
-    for (i, &n) in path.iter().enumerate() {
-        if cur.media_type == "multipart" {
-            cur = cur.children.get(n as usize - 1)?;
-        } else if n != 1 {
-            return None;
-        }
-        let more = i + 1 < path.len();
-        if more && cur.media_type == "message" && cur.media_subtype == "rfc822" {
-            valid &= cur.nested_offsets_valid;
-            cur = &cur.message.as_ref()?.1;
-        }
-    }
-    Some((cur, valid))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const MSG: &[u8] = b"From: a@b.c\r\nSubject: hi\r\n there\r\nX-A: 1\r\n\r\nbody\r\n";
-
-    #[test]
-    fn sections_of_a_simple_message() {
-        let meta = MessageMeta::parse(MSG);
-        let sec = |part: Vec<u32>, text| Section { part, text };
-        assert_eq!(section_data(&sec(vec![], None), &meta, MSG), MSG);
-        assert_eq!(
-            section_data(&sec(vec![], Some(SectionText::Text)), &meta, MSG),
-            b"body\r\n"
-        );
-        assert_eq!(section_data(&sec(vec![1], None), &meta, MSG), b"body\r\n");
-        let fields = SectionText::HeaderFields {
-            not: false,
-            fields: vec!["subject".into()],
-        };
-        assert_eq!(
-            section_data(&sec(vec![], Some(fields)), &meta, MSG),
-            b"Subject: hi\r\n there\r\n\r\n"
-        );
-        assert!(section_data(&sec(vec![2], None), &meta, MSG).is_empty());
-    }
-
-    #[test]
-    fn header_sections_from_the_kept_header_match_the_body() {
-        let meta = MessageMeta::parse(MSG);
-        let header = meta.header.clone().unwrap();
-        let texts = [
-            SectionText::Header,
-            SectionText::HeaderFields {
-                not: false,
-                fields: vec!["subject".into(), "x-a".into()],
-            },
-            SectionText::HeaderFields {
-                not: true,
-                fields: vec!["from".into()],
-            },
-        ];
-        for text in texts {
-            let sec = Section {
-                part: vec![],
-                text: Some(text),
-            };
-            let att = FetchAtt::Section {
-                section: sec.clone(),
-                partial: None,
-                peek: true,
-            };
-            assert!(att.needs_body() && att.needs_header_only());
-            assert_eq!(
-                section_data(&sec, &meta, &header),
-                section_data(&sec, &meta, MSG)
-            );
-        }
-        let text = FetchAtt::Section {
-            section: Section {
-                part: vec![],
-                text: Some(SectionText::Text),
-            },
-            partial: None,
-            peek: true,
-        };
-        assert!(!text.needs_header_only());
-        assert!(FetchAtt::Rfc822Header.needs_header_only());
-        assert_eq!(header_block(&meta, &header), header_block(&meta, MSG));
-    }
-
-    #[test]
-    fn header_splitting() {
-        let f = split_fields(b"A: 1\r\nB: 2\r\n 3\r\n\r\nignored: x\r\n");
-        assert_eq!(f.len(), 2);
-        assert_eq!(f[1].1, b"B: 2\r\n 3\r\n");
-    }
 }

@@ -26,11 +26,14 @@ pub struct Item {
     pub thread: Msg,
 }
 
+/// RFC 5256 §3: the local part of the first address, compared with `i;ascii-casemap` (ASCII
+/// letters upper-cased). Group markers are not addresses and are passed over.
 fn first_mailbox(list: &[EnvelopeAddress]) -> String {
-    list.first()
-        .and_then(|a| a.mailbox.clone())
+    list.iter()
+        .find(|a| a.host.is_some())
+        .and_then(|a| a.mailbox.as_deref())
         .unwrap_or_default()
-        .to_lowercase()
+        .to_ascii_uppercase()
 }
 
 /// The messages of the selected mailbox that match `key`, in message-number order.

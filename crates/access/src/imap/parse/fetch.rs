@@ -345,6 +345,28 @@ mod tests {
     }
 
     #[test]
+    fn what_answering_needs() {
+        let header =
+            parse("(BODY.PEEK[HEADER] BODY.PEEK[HEADER.FIELDS (A)] RFC822.HEADER)").unwrap();
+        assert!(
+            header
+                .iter()
+                .all(|a| a.needs_body() && a.needs_header_only())
+        );
+        // Sections of parts, and the text, need the message itself.
+        for other in [
+            "BODY.PEEK[TEXT]",
+            "BODY.PEEK[2.HEADER]",
+            "BODY.PEEK[1]",
+            "BINARY.PEEK[]",
+        ] {
+            let a = &parse(other).unwrap()[0];
+            assert!(a.needs_body() && !a.needs_header_only(), "{other}");
+        }
+        assert!(!FetchAtt::Envelope.needs_body());
+    }
+
+    #[test]
     fn malformed() {
         assert!(parse("BODY[MIME]").is_err());
         assert!(parse("BODY[0]").is_err());
