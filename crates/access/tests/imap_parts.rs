@@ -435,6 +435,30 @@ async fn a_message_appended_as_literal8_reads_back() {
         String::from_utf8_lossy(&got),
         String::from_utf8_lossy(&want)
     );
+
+    // Binary content with NULs: BINARY sends them in a literal8; a literal cannot carry a NUL
+    // (RFC 3501 CHAR8), so BODY sends each as 0x80, keeping the size.
+    let msg = b"From: a@example.com\r\nSubject: nul\r\nMIME-Version: 1.0\r\n\
+                Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\
+                \r\n\x00\x01\x02\x00\xff\r\n";
+    let tagged = c.append("a", "INBOX", msg, true).await;
+    assert!(tagged.starts_with("a OK [APPENDUID "), "{tagged}");
+    c.ok("n", "NOOP").await;
+    let got = fetch_one(&mut c, 2, "BINARY.PEEK[1]").await;
+    assert_eq!(
+        got,
+        b"* 2 FETCH (BINARY[1] ~{7}\r\n\x00\x01\x02\x00\xff\r\n)\r\n"
+    );
+    let got = fetch_one(&mut c, 2, "BODY.PEEK[1]").await;
+    assert_eq!(
+        got,
+        b"* 2 FETCH (BODY[1] {7}\r\n\x80\x01\x02\x80\xff\r\n)\r\n"
+    );
+    let got = fetch_one(&mut c, 2, "RFC822.SIZE").await;
+    assert_eq!(
+        got,
+        format!("* 2 FETCH (RFC822.SIZE {})\r\n", msg.len()).into_bytes()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

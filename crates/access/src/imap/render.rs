@@ -37,6 +37,18 @@ pub fn literal(out: &mut Vec<u8>, s: &[u8]) {
     out.extend_from_slice(s);
 }
 
+/// Appends message content as a literal. A literal carries no NUL (RFC 3501 §4.3 and §9,
+/// CHAR8), but a message APPENDed as a literal8 may hold some (RFC 3516 §4.4): outside BINARY,
+/// which sends them in a literal8, each is sent as the octet 0x80, so that the literal keeps
+/// the part's size and offsets.
+pub fn content_literal(out: &mut Vec<u8>, s: &[u8]) {
+    if !s.contains(&0) {
+        return literal(out, s);
+    }
+    out.extend_from_slice(format!("{{{}}}\r\n", s.len()).as_bytes());
+    out.extend(s.iter().map(|&c| if c == 0 { 0x80 } else { c }));
+}
+
 /// `NIL` or a string.
 pub fn nstring(out: &mut Vec<u8>, s: Option<&str>) {
     match s {
@@ -244,6 +256,16 @@ mod tests {
         out.clear();
         string(&mut out, b"a\r\nb");
         assert_eq!(out, b"{4}\r\na\r\nb");
+    }
+
+    #[test]
+    fn content_literals_carry_no_nul() {
+        let mut out = Vec::new();
+        content_literal(&mut out, b"a\0b");
+        assert_eq!(out, b"{3}\r\na\x80b");
+        out.clear();
+        content_literal(&mut out, b"plain\xff");
+        assert_eq!(out, b"{6}\r\nplain\xff");
     }
 
     #[test]

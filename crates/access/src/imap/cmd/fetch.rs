@@ -257,15 +257,15 @@ fn item(
         }
         FetchAtt::Rfc822 => {
             out.extend_from_slice(b"RFC822 ");
-            render::literal(out, body);
+            render::content_literal(out, body);
         }
         FetchAtt::Rfc822Header => {
             out.extend_from_slice(b"RFC822.HEADER ");
-            render::literal(out, &header(meta, body));
+            render::content_literal(out, &header(meta, body));
         }
         FetchAtt::Rfc822Text => {
             out.extend_from_slice(b"RFC822.TEXT ");
-            render::literal(out, body.get(header_len(meta, body)..).unwrap_or_default());
+            render::content_literal(out, body.get(header_len(meta, body)..).unwrap_or_default());
         }
         FetchAtt::BinarySize { part } => {
             // RFC 3516 §4.2: the size of the decoded content.
@@ -312,11 +312,11 @@ fn item(
                     out.extend_from_slice(format!("<{origin}> ").as_bytes());
                     let start = (*origin as usize).min(data.len());
                     let end = start.saturating_add(*len as usize).min(data.len());
-                    render::literal(out, &data[start..end]);
+                    render::content_literal(out, &data[start..end]);
                 }
                 None => {
                     out.push(b' ');
-                    render::literal(out, &data);
+                    render::content_literal(out, &data);
                 }
             }
         }
