@@ -606,3 +606,49 @@ async fn move_into_the_same_folder() {
         "{status:?}"
     );
 }
+
+/// Python's imaplib opens a forwarded message part by part; every part is checked against
+/// Python's own MIME parser (`tests/imap/forwarded.py`). Then curl, a second client, fetches
+/// one part of the enclosed message by its section number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_clients_open_a_forwarded_message_part_by_part() {
+    let server = start(None).await;
+    let dir = format!("{}/tests/imap", env!("CARGO_MANIFEST_DIR"));
+    let out = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        tokio::process::Command::new("python3")
+            .arg(format!("{dir}/forwarded.py"))
+            .args([server.port.to_string(), USER.into(), PASSWORD.into()])
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("the script finishes")
+    .expect("python3 must be installed to run this test");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("PASS"),
+        "forwarded.py:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        tokio::process::Command::new("curl")
+            .args(["-s", "--user", &format!("{USER}:{PASSWORD}")])
+            .arg(format!(
+                "imap://127.0.0.1:{}/INBOX;UID=1;SECTION=2.HEADER.FIELDS%20(SUBJECT)",
+                server.port
+            ))
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("curl finishes")
+    .expect("curl must be installed to run this test");
+    assert!(out.status.success(), "curl: {out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Subject: the original\r\n\r\n"
+    );
+}
