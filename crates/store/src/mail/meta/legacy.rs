@@ -181,3 +181,113 @@ fn decode_either(bytes: &[u8]) -> Result<MessageMeta, postcard::Error> {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mail::{self, AppendOptions, PreparedMessage};
+    use crate::{AccountId, Keyspace, Store, StoreOptions};
+
+    fn old_part(p: &BodyPart) -> OldPart {
+        OldPart {
+            media_type: p.media_type.clone(),
+            media_subtype: p.media_subtype.clone(),
+            params: p.params.clone(),
+            id: p.id.clone(),
+            description: p.description.clone(),
+            encoding: p.encoding.clone(),
+            disposition: p.disposition.clone(),
+            language: p.language.clone(),
+            location: p.location.clone(),
+            header_offset: p.header_offset,
+            body_offset: p.body_offset,
+            end_offset: p.end_offset,
+            lines: p.lines,
+            children: p.children.iter().map(old_part).collect(),
+            message: p
+                .message
+                .as_ref()
+                .map(|m| Box::new((old_envelope(&m.0), old_part(&m.1)))),
+            nested_offsets_valid: p.nested_offsets_valid,
+        }
+    }
+
+    fn old_envelope(e: &Envelope) -> OldEnvelope {
+        let list = |l: &[EnvelopeAddress]| {
+            l.iter()
+                .map(|a| OldAddress {
+                    name: a.name.clone(),
+                    mailbox: a.mailbox.clone(),
+                    host: a.host.clone(),
+                })
+                .collect()
+        };
+        OldEnvelope {
+            date: e.date.clone(),
+            subject: e.subject.clone(),
+            from: list(&e.from),
+            sender: list(&e.sender),
+            reply_to: list(&e.reply_to),
+            to: list(&e.to),
+            cc: list(&e.cc),
+            bcc: list(&e.bcc),
+            in_reply_to: e.in_reply_to.clone(),
+            message_id: e.message_id.clone(),
+        }
+    }
+
+    /// A stored record of the second layout, as it was written for a forwarded message (its
+    /// enclosed part marked unusable and its line count wrong), is read, known outdated, and
+    /// replaced by the body parsed again in what readers get.
+    #[tokio::test]
+    async fn an_outdated_record_is_parsed_again_from_the_body() {
+        const A: AccountId = AccountId(7);
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
+        store.transact(|t| mail::init_account(t, A)).await.unwrap();
+        let raw = "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=\"o\"\r\n\r\n\
+                   --o\r\nContent-Type: message/rfc822\r\n\r\n\
+                   From: c@example.com\r\nSubject: inner\r\n\r\nbody\r\n--o--\r\n";
+        let msg = PreparedMessage::new(&store, raw.as_bytes()).unwrap();
+        let fresh = msg.meta.clone();
+        let hash = msg.blob.hash;
+        store
+            .transact(move |t| {
+                let inbox = mail::mailbox_by_name(t, A, "INBOX")?.unwrap();
+                mail::append(t, A, inbox.id, &msg, &AppendOptions::default(), &[])
+            })
+            .await
+            .unwrap();
+        // What the layout before wrote for it.
+        let mut wrong = old_part(&fresh.structure);
+        wrong.children[0].nested_offsets_valid = false;
+        wrong.children[0].lines = 0;
+        let record = crate::keyspace::encode(&MetaV2 {
+            envelope: old_envelope(&fresh.envelope),
+            structure: wrong,
+            headers: fresh.headers.clone(),
+            header_size: fresh.header_size,
+            sent_date: fresh.sent_date,
+            references: fresh.references.clone(),
+            malformed: fresh.malformed,
+            header: fresh.header.clone(),
+        })
+        .unwrap();
+        let key = crate::mail::model::meta_key(&hash);
+        store
+            .transact(move |t| {
+                t.put(Keyspace::MessageMeta, key, record);
+                Ok::<_, crate::Error>(())
+            })
+            .await
+            .unwrap();
+        let stored = mail::message_meta(&store, &hash).unwrap().unwrap();
+        assert!(stored.outdated);
+        assert!(!stored.structure.children[0].nested_offsets_valid);
+        let read = mail::shared_meta(&store, &hash).unwrap().unwrap();
+        assert_eq!(*read, fresh);
+        assert!(!read.outdated);
+        assert!(read.structure.children[0].nested_offsets_valid);
+        assert_eq!(read.structure.children[0].lines, 3);
+    }
+}
