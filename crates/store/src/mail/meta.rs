@@ -674,8 +674,8 @@ body\r\n";
         // Records of the two earlier layouts read back: without the header section (as
         // `header: None`) and with it, and neither with routes.
         let v2 = legacy::MetaV2 {
-            envelope: old_envelope(&m.envelope),
-            structure: old_part(&m.structure),
+            envelope: legacy::old_envelope(&m.envelope),
+            structure: legacy::old_part(&m.structure),
             headers: m.headers.clone(),
             header_size: m.header_size,
             sent_date: m.sent_date,
@@ -721,8 +721,8 @@ body\r\n";
         // An old record of a message with neither groups nor enclosed messages is not outdated.
         let plain = MessageMeta::parse(b"From: a@b.example\r\nSubject: s\r\n\r\nbody\r\n");
         let v2 = legacy::MetaV2 {
-            envelope: old_envelope(&plain.envelope),
-            structure: old_part(&plain.structure),
+            envelope: legacy::old_envelope(&plain.envelope),
+            structure: legacy::old_part(&plain.structure),
             headers: plain.headers.clone(),
             header_size: plain.header_size,
             sent_date: plain.sent_date,
@@ -736,56 +736,5 @@ body\r\n";
         // A header section above the bound is not kept.
         let big = format!("X-Big: {}\r\n\r\nbody\r\n", "a".repeat(MAX_HEADER_BYTES));
         assert_eq!(MessageMeta::parse(big.as_bytes()).header, None);
-    }
-
-    fn old_envelope(e: &Envelope) -> legacy::OldEnvelope {
-        let list = |l: &[EnvelopeAddress]| {
-            l.iter()
-                .map(|a| {
-                    assert_eq!(a.route, None);
-                    legacy::OldAddress {
-                        name: a.name.clone(),
-                        mailbox: a.mailbox.clone(),
-                        host: a.host.clone(),
-                    }
-                })
-                .collect()
-        };
-        legacy::OldEnvelope {
-            date: e.date.clone(),
-            subject: e.subject.clone(),
-            from: list(&e.from),
-            sender: list(&e.sender),
-            reply_to: list(&e.reply_to),
-            to: list(&e.to),
-            cc: list(&e.cc),
-            bcc: list(&e.bcc),
-            in_reply_to: e.in_reply_to.clone(),
-            message_id: e.message_id.clone(),
-        }
-    }
-
-    fn old_part(p: &BodyPart) -> legacy::OldPart {
-        legacy::OldPart {
-            media_type: p.media_type.clone(),
-            media_subtype: p.media_subtype.clone(),
-            params: p.params.clone(),
-            id: p.id.clone(),
-            description: p.description.clone(),
-            encoding: p.encoding.clone(),
-            disposition: p.disposition.clone(),
-            language: p.language.clone(),
-            location: p.location.clone(),
-            header_offset: p.header_offset,
-            body_offset: p.body_offset,
-            end_offset: p.end_offset,
-            lines: p.lines,
-            children: p.children.iter().map(old_part).collect(),
-            message: p
-                .message
-                .as_ref()
-                .map(|m| Box::new((old_envelope(&m.0), old_part(&m.1)))),
-            nested_offsets_valid: p.nested_offsets_valid,
-        }
     }
 }

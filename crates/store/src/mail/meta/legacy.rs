@@ -182,59 +182,63 @@ fn decode_either(bytes: &[u8]) -> Result<MessageMeta, postcard::Error> {
     }
 }
 
+/// What the earlier layouts stored of a part (tests write such records).
+#[cfg(test)]
+pub(super) fn old_part(p: &BodyPart) -> OldPart {
+    OldPart {
+        media_type: p.media_type.clone(),
+        media_subtype: p.media_subtype.clone(),
+        params: p.params.clone(),
+        id: p.id.clone(),
+        description: p.description.clone(),
+        encoding: p.encoding.clone(),
+        disposition: p.disposition.clone(),
+        language: p.language.clone(),
+        location: p.location.clone(),
+        header_offset: p.header_offset,
+        body_offset: p.body_offset,
+        end_offset: p.end_offset,
+        lines: p.lines,
+        children: p.children.iter().map(old_part).collect(),
+        message: p
+            .message
+            .as_ref()
+            .map(|m| Box::new((old_envelope(&m.0), old_part(&m.1)))),
+        nested_offsets_valid: p.nested_offsets_valid,
+    }
+}
+
+/// What the earlier layouts stored of an envelope (routes had no place).
+#[cfg(test)]
+pub(super) fn old_envelope(e: &Envelope) -> OldEnvelope {
+    let list = |l: &[EnvelopeAddress]| {
+        l.iter()
+            .map(|a| OldAddress {
+                name: a.name.clone(),
+                mailbox: a.mailbox.clone(),
+                host: a.host.clone(),
+            })
+            .collect()
+    };
+    OldEnvelope {
+        date: e.date.clone(),
+        subject: e.subject.clone(),
+        from: list(&e.from),
+        sender: list(&e.sender),
+        reply_to: list(&e.reply_to),
+        to: list(&e.to),
+        cc: list(&e.cc),
+        bcc: list(&e.bcc),
+        in_reply_to: e.in_reply_to.clone(),
+        message_id: e.message_id.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::mail::{self, AppendOptions, PreparedMessage};
     use crate::{AccountId, Keyspace, Store, StoreOptions};
-
-    fn old_part(p: &BodyPart) -> OldPart {
-        OldPart {
-            media_type: p.media_type.clone(),
-            media_subtype: p.media_subtype.clone(),
-            params: p.params.clone(),
-            id: p.id.clone(),
-            description: p.description.clone(),
-            encoding: p.encoding.clone(),
-            disposition: p.disposition.clone(),
-            language: p.language.clone(),
-            location: p.location.clone(),
-            header_offset: p.header_offset,
-            body_offset: p.body_offset,
-            end_offset: p.end_offset,
-            lines: p.lines,
-            children: p.children.iter().map(old_part).collect(),
-            message: p
-                .message
-                .as_ref()
-                .map(|m| Box::new((old_envelope(&m.0), old_part(&m.1)))),
-            nested_offsets_valid: p.nested_offsets_valid,
-        }
-    }
-
-    fn old_envelope(e: &Envelope) -> OldEnvelope {
-        let list = |l: &[EnvelopeAddress]| {
-            l.iter()
-                .map(|a| OldAddress {
-                    name: a.name.clone(),
-                    mailbox: a.mailbox.clone(),
-                    host: a.host.clone(),
-                })
-                .collect()
-        };
-        OldEnvelope {
-            date: e.date.clone(),
-            subject: e.subject.clone(),
-            from: list(&e.from),
-            sender: list(&e.sender),
-            reply_to: list(&e.reply_to),
-            to: list(&e.to),
-            cc: list(&e.cc),
-            bcc: list(&e.bcc),
-            in_reply_to: e.in_reply_to.clone(),
-            message_id: e.message_id.clone(),
-        }
-    }
 
     /// A stored record of the second layout, as it was written for a forwarded message (its
     /// enclosed part marked unusable and its line count wrong), is read, known outdated, and
