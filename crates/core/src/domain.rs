@@ -49,7 +49,8 @@ impl Default for NewDomain {
 
 /// Loads a domain and its tenant by id.
 pub(crate) fn load_by_id(r: &impl Reader, id: DomainId) -> Result<(Domain, Tenant)> {
-    let loc = dir::locate(r, b'd', id.0)?.ok_or_else(|| CoreError::not_found("domain", id))?;
+    let loc =
+        dir::locate(r, dir::DOMAIN, id.0)?.ok_or_else(|| CoreError::not_found("domain", id))?;
     let d: Domain = dir::get(r, Keyspace::Directory, &dir::domain_key(loc.tenant, id))?
         .ok_or_else(|| CoreError::not_found("domain", id))?;
     Ok((d, tenant::load(r, loc.tenant)?))
@@ -125,7 +126,7 @@ impl Core {
             };
             dir::put(txn, Keyspace::Directory, dir::domain_key(t.id, id), &d)?;
             dir::put(txn, Keyspace::Names, dir::domain_name_key(&name), &loc)?;
-            dir::set_locator(txn, b'd', id.0, loc)?;
+            dir::set_locator(txn, dir::DOMAIN, id.0, loc)?;
             audit::record(
                 txn,
                 hooks,
@@ -271,7 +272,7 @@ impl Core {
             crate::dkim::delete(txn, t.id, d.id);
             crate::dns::status::delete(txn, t.id, d.id);
             txn.delete(Keyspace::Names, dir::domain_name_key(&name));
-            txn.delete(Keyspace::Names, dir::locator_key(b'd', d.id.0));
+            txn.delete(Keyspace::Names, dir::locator_key(dir::DOMAIN, d.id.0));
             audit::record(
                 txn,
                 hooks,

@@ -13,7 +13,7 @@ use crate::error::{CoreError, Result};
 use crate::ids::PROVIDER;
 use marque_session::ParsedCert;
 
-const TAG: u8 = b'Y';
+const TAG: u8 = marque_store::tags::directory::ACME;
 
 fn account_key() -> Vec<u8> {
     Key::new()

@@ -34,7 +34,7 @@ use marque_session::ParsedCert;
 use owner::{Claim, ClaimKind, check_claim};
 
 /// Record tag in the provider's range: `PROVIDER · 'X' · hostname`.
-const TAG: u8 = b'X';
+const TAG: u8 = marque_store::tags::directory::CERTIFICATE;
 
 /// Where a certificate came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
