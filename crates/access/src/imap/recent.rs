@@ -121,37 +121,39 @@ pub fn uses_recent(key: &Key) -> bool {
 
 /// The UIDs among `seen` (ascending: what the session is about to show) that are recent for
 /// it: in [`Mode::Claim`], claimed in the store now; in [`Mode::Peek`], those above the
-/// claimed UID, without claiming them.
+/// claimed UID, without claiming them. `claimed` is the claimed UID if the caller has just
+/// read it (it is read otherwise).
 pub async fn take(
     store: &Store,
     account: AccountId,
     folder: MailboxId,
     mode: Mode,
     seen: &[u32],
+    claimed: Option<u32>,
 ) -> marque_store::Result<Vec<u32>> {
     let Some(&last) = seen.last() else {
         return Ok(Vec::new());
     };
-    let before = match mode {
-        Mode::Off => return Ok(Vec::new()),
-        Mode::Peek => {
+    if mode == Mode::Off {
+        return Ok(Vec::new());
+    }
+    let claimed = match claimed {
+        Some(c) => c,
+        None => {
             store
                 .read(move |st| mail::recent_claimed(st, account, folder))
                 .await?
         }
-        Mode::Claim => {
-            // Reading first spares a write when everything shown is claimed already.
-            let claimed = store
-                .read(move |st| mail::recent_claimed(st, account, folder))
-                .await?;
-            if claimed >= last {
-                claimed
-            } else {
-                store
-                    .transact(move |txn| mail::claim_recent(txn, account, folder, last))
-                    .await?
-            }
-        }
+    };
+    // A claim is written only when something shown is not claimed yet; the transaction
+    // reads the claimed UID again, so of two sessions claiming at once only one gets each
+    // message.
+    let before = if mode == Mode::Claim && claimed < last {
+        store
+            .transact(move |txn| mail::claim_recent(txn, account, folder, last))
+            .await?
+    } else {
+        claimed
     };
     Ok(seen.iter().copied().filter(|&u| u > before).collect())
 }

@@ -222,7 +222,8 @@ pub async fn sync(
         }
     }
     if !arrived.is_empty() {
-        let recent = super::recent::take(store, account, id, view.recent.mode, &arrived).await?;
+        let recent =
+            super::recent::take(store, account, id, view.recent.mode, &arrived, None).await?;
         view.recent.extend(recent);
         Arc::make_mut(&mut view.uids).extend(arrived);
         out.extend_from_slice(format!("* {} EXISTS\r\n", view.uids.len()).as_bytes());

@@ -106,10 +106,22 @@ pub async fn run(
                 _ => Vec::new(),
             };
             let keywords = mail::keywords(st, account, m.id)?;
-            Ok(Some((m, uids, first_unseen, changed, vanished, keywords)))
+            let claimed = if rev2 {
+                0
+            } else {
+                mail::recent_claimed(st, account, m.id)?
+            };
+            Ok(Some((
+                m,
+                uids,
+                first_unseen,
+                changed,
+                vanished,
+                (keywords, claimed),
+            )))
         })
         .await;
-    let (m, uids, first_unseen, changed, vanished, keywords) = match found {
+    let (m, uids, first_unseen, changed, vanished, (keywords, claimed)) = match found {
         Ok(Some(x)) => x,
         Ok(None) => return Ok(Outcome::No("[NONEXISTENT] no such mailbox".into())),
         Err(e) => return Ok(store_no(&e)),
@@ -137,7 +149,7 @@ pub async fn run(
         recent::Mode::Claim
     };
     let mut recent = recent::Recent::new(mode);
-    match recent::take(&store, account, folder, mode, &uids).await {
+    match recent::take(&store, account, folder, mode, &uids, Some(claimed)).await {
         Ok(r) => recent.extend(r),
         Err(e) => return Ok(store_no(&e)),
     }
