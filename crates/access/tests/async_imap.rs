@@ -355,9 +355,10 @@ async fn messages_over_implicit_tls() {
         sizes,
         [FIRST, WITH_ATTACHMENT, THIRD].map(|m| Some(m.len() as u32))
     );
-    assert_eq!(flag_names(&got[0]), ["\\Flagged", "\\Seen"]);
-    assert!(flag_names(&got[1]).is_empty(), "{:?}", flag_names(&got[1]));
-    assert_eq!(flag_names(&got[2]), ["$Pending", "\\Draft"]);
+    // The messages are recent in this session, the first to select INBOX (RFC 3501 §2.3.2).
+    assert_eq!(flag_names(&got[0]), ["\\Flagged", "\\Recent", "\\Seen"]);
+    assert_eq!(flag_names(&got[1]), ["\\Recent"]);
+    assert_eq!(flag_names(&got[2]), ["$Pending", "\\Draft", "\\Recent"]);
     let env = got[0].envelope().expect("ENVELOPE");
     assert_eq!(text(env.subject.as_deref()), "first message");
     assert_eq!(text(env.message_id.as_deref()), "<1@example.org>");
@@ -386,7 +387,7 @@ async fn messages_over_implicit_tls() {
     let got = fetch(&mut s, false, "2", "BODY.PEEK[]").await;
     assert_eq!(got[0].body(), Some(WITH_ATTACHMENT));
     let got = fetch(&mut s, false, "2", "FLAGS").await;
-    assert!(flag_names(&got[0]).is_empty(), "PEEK set no flag");
+    assert_eq!(flag_names(&got[0]), ["\\Recent"], "PEEK set no flag");
     // BODY[] sets \Seen (RFC 3501 §6.4.5).
     let got = fetch(&mut s, false, "3", "BODY[]").await;
     assert_eq!(got.iter().find_map(|f| f.body()), Some(THIRD));
@@ -425,14 +426,17 @@ async fn messages_over_implicit_tls() {
         .expect("STORE");
     let got = all("STORE", stream).await;
     assert_eq!(got.len(), 1);
-    assert_eq!(flag_names(&got[0]), ["\\Answered", "\\Flagged", "\\Seen"]);
+    assert_eq!(
+        flag_names(&got[0]),
+        ["\\Answered", "\\Flagged", "\\Recent", "\\Seen"]
+    );
     let stream = within("UID STORE", s.uid_store("3", "-FLAGS ($Pending)"))
         .await
         .expect("UID STORE");
     let got = all("UID STORE", stream).await;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].uid, Some(3));
-    assert_eq!(flag_names(&got[0]), ["\\Draft", "\\Seen"]);
+    assert_eq!(flag_names(&got[0]), ["\\Draft", "\\Recent", "\\Seen"]);
     let stream = within("STORE", s.store("2", "+FLAGS.SILENT (\\Flagged)"))
         .await
         .expect("STORE");
@@ -641,7 +645,8 @@ async fn another_session_s_changes_reach_a_selected_one() {
     within("NOOP", a.noop()).await.expect("NOOP");
     let seen = unsolicited(&a);
     assert!(
-        seen.contains(&"FETCH 1 (\\Flagged) MODSEQ".to_string()),
+        // A selected first: the message is recent in A (RFC 3501 §2.3.2).
+        seen.contains(&"FETCH 1 (\\Flagged \\Recent) MODSEQ".to_string()),
         "{seen:?}"
     );
     let got = fetch(&mut a, false, "1", "(FLAGS MODSEQ)").await;
@@ -669,7 +674,7 @@ async fn another_session_s_changes_reach_a_selected_one() {
         .await
         .expect("STORE");
     all("STORE", stream).await;
-    idle_until(&mut idle, "FETCH 1 () MODSEQ").await;
+    idle_until(&mut idle, "FETCH 1 (\\Recent) MODSEQ").await;
     let stream = within("STORE", b.store("1", "+FLAGS.SILENT (\\Deleted)"))
         .await
         .expect("STORE");

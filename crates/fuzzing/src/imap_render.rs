@@ -246,7 +246,7 @@ fn op(out: &mut Out<'_>, op: &Op) {
             }
             if let Some(d) = date {
                 out.sp();
-                out.raw(&date_time(*d));
+                out.raw(&date_time(d.secs, d.zone));
             }
             out.sp();
             let message = out.source[message.clone()].to_vec();
@@ -393,6 +393,9 @@ fn list(out: &mut Out<'_>, reference: &str, patterns: &[String], options: &ListO
     if options.special_use_only {
         selection.push("SPECIAL-USE");
     }
+    if options.recursive_match {
+        selection.push("RECURSIVEMATCH");
+    }
     if !selection.is_empty() {
         out.list(&selection, |out, s| out.kw(s));
         out.sp();
@@ -400,13 +403,23 @@ fn list(out: &mut Out<'_>, reference: &str, patterns: &[String], options: &ListO
     out.mailbox(reference);
     out.sp();
     out.list(patterns, |out, p| out.mailbox(p));
-    if !options.status.is_empty() {
+    // The SUBSCRIBED selection option implies the return option of the same name.
+    let return_subscribed = options.return_subscribed && !options.subscribed;
+    if !options.status.is_empty() || return_subscribed {
         out.sp();
         out.kw("RETURN");
         out.raw(" (");
-        out.kw("STATUS");
-        out.sp();
-        out.list(&options.status, |out, i| out.kw(status_item(*i)));
+        if return_subscribed {
+            out.kw("SUBSCRIBED");
+        }
+        if !options.status.is_empty() {
+            if return_subscribed {
+                out.sp();
+            }
+            out.kw("STATUS");
+            out.sp();
+            out.list(&options.status, |out, i| out.kw(status_item(*i)));
+        }
         out.raw(")");
     }
 }
@@ -633,8 +646,9 @@ fn dated(out: &mut Out<'_>, word: &str, secs: i64) {
     ));
 }
 
-/// `"dd-Mon-yyyy hh:mm:ss +0000"`, as APPEND takes it: the server's own INTERNALDATE form.
-fn date_time(secs: i64) -> String {
+/// `"dd-Mon-yyyy hh:mm:ss +zzzz"`, as APPEND takes it: the server's own INTERNALDATE form,
+/// in the zone the date was given in.
+fn date_time(secs: i64, zone: i16) -> String {
     let _ = utc(secs); // panics for a date the parser should not have produced
-    render::date_time(secs)
+    render::date_time_in(secs, zone)
 }

@@ -156,6 +156,11 @@ tags! {
         SIEVE_SEEN = b'X';
         /// The account's Sieve settings.
         SIEVE_SETTINGS = b'P';
+        /// The keywords in use in a folder (`account · 'K' · folder`; IMAP FLAGS).
+        FOLDER_KEYWORDS = b'K';
+        /// The highest UID of a folder claimed as recent (`account · 'R' · folder`; IMAP
+        /// `\Recent`).
+        RECENT_CLAIMED = b'R';
     }
 }
 

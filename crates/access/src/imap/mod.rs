@@ -17,6 +17,9 @@
 //! - [`state`]: the session state, an enum that carries its data.
 //! - [`view`]: the selected mailbox as one session sees it (message numbers, pending updates).
 //! - [`folder_uids`]: the UIDs of selected folders, kept and shared between sessions.
+//! - [`keywords`]: the FLAGS and PERMANENTFLAGS a mailbox announces, and again when a new
+//!   keyword appears.
+//! - [`recent`]: `\Recent` for IMAP4rev1 sessions, claimed through the store.
 //! - [`render`]: strings, envelope, body structure.
 //! - [`cte`]: content-transfer decoding for FETCH BINARY.
 //! - [`compress`]: COMPRESS=DEFLATE streams.
@@ -27,8 +30,10 @@ pub mod cmd;
 pub mod compress;
 pub mod cte;
 pub mod folder_uids;
+pub mod keywords;
 pub mod limits;
 pub mod parse;
+pub mod recent;
 pub mod render;
 pub mod session;
 pub mod state;

@@ -85,16 +85,26 @@ pub const MONTHS: [&str; 12] = [
 
 /// INTERNALDATE as `"dd-Mon-yyyy hh:mm:ss +0000"`.
 pub fn date_time(secs: i64) -> String {
-    let t =
-        time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    date_time_in(secs, 0)
+}
+
+/// INTERNALDATE as `"dd-Mon-yyyy hh:mm:ss +zzzz"` in the zone `zone` minutes east of UTC.
+pub fn date_time_in(secs: i64, zone: i16) -> String {
+    let local = secs.saturating_add(i64::from(zone) * 60);
+    let t = time::OffsetDateTime::from_unix_timestamp(local)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let sign = if zone < 0 { '-' } else { '+' };
+    let z = zone.unsigned_abs();
     format!(
-        "\"{:02}-{}-{:04} {:02}:{:02}:{:02} +0000\"",
+        "\"{:02}-{}-{:04} {:02}:{:02}:{:02} {sign}{:02}{:02}\"",
         t.day(),
         MONTHS[usize::from(u8::from(t.month())) - 1],
         t.year(),
         t.hour(),
         t.minute(),
-        t.second()
+        t.second(),
+        z / 60,
+        z % 60
     )
 }
 

@@ -15,8 +15,10 @@ use super::compress::Deflate;
 use super::limits::{self, CommandRate};
 use super::parse::command::{self, Op};
 use super::parse::frame::{self, MAX_LINE};
+use super::parse::search::Key;
 use super::state::State;
 use super::view;
+use super::{keywords, recent};
 
 /// How a command ended: the tagged status and its text (which may start with a response code).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -444,7 +446,7 @@ impl Session {
     }
 
     /// Runs a parsed command in the current state, then sends the updates the state allows.
-    async fn execute(&mut self, tag: &str, op: Op, buf: &[u8]) -> io::Result<Outcome> {
+    async fn execute(&mut self, tag: &str, mut op: Op, buf: &[u8]) -> io::Result<Outcome> {
         // RFC 3501 §7.4.1: no EXPUNGE during FETCH, STORE or SEARCH (or SORT and THREAD, RFC 5256)
         // by message number.
         let allow_expunge = !matches!(
@@ -455,24 +457,77 @@ impl Session {
                 | Op::Sort { uid: false, .. }
                 | Op::Thread { uid: false, .. }
         );
-        let force_sync = matches!(op, Op::Noop | Op::Check | Op::Idle);
+        let mut force_sync = matches!(op, Op::Noop | Op::Check | Op::Idle);
+        let was_selected = matches!(self.state, State::Selected { .. });
+        let condstore_before = self.condstore;
+        let leaves = matches!(
+            op,
+            Op::Select { .. } | Op::Close | Op::Unselect | Op::Logout
+        );
+        if let State::Selected { user, view } = &mut self.state
+            && !leaves
+        {
+            // RFC 3501 §6.4.4: RECENT, NEW and OLD depend on the session.
+            if let Op::Search {
+                search: crate::imap::parse::search::Search { key, .. },
+                ..
+            }
+            | Op::Sort { key, .. }
+            | Op::Thread { key, .. } = &mut op
+                && recent::uses_recent(key)
+            {
+                *key = view.recent.resolve(std::mem::replace(key, Key::All));
+            }
+            // RFC 3501 §7.2.6: a keyword that another session or a delivery gave a message is
+            // announced before this command's answers can show it.
+            if view::pending(user, view.id) {
+                force_sync = true;
+                let (account, id) = (user.account, view.id);
+                match self
+                    .ctx
+                    .core
+                    .store()
+                    .read(move |st| marque_store::mail::keywords(st, account, id))
+                    .await
+                {
+                    Ok(k) => {
+                        keywords::announce_new(
+                            &mut self.io.out,
+                            &mut view.keywords,
+                            &k.unwrap_or_default(),
+                            view.read_only,
+                        );
+                    }
+                    Err(e) => debug!(error = %e, "reading the folder's keywords failed"),
+                }
+            }
+        }
+        let is_select = matches!(op, Op::Select { .. });
         let outcome = cmd::dispatch(self, tag, op, buf).await?;
+        // RFC 7162 §3.1: the first CONDSTORE-enabling command while a mailbox is selected
+        // gets the mailbox's HIGHESTMODSEQ (after the updates that bring the session to it).
+        let announce_modseq = was_selected && !is_select && !condstore_before && self.condstore;
         let condstore = self.condstore;
         let qresync = self.qresync;
-        if let State::Selected { user, view } = &mut self.state
-            && (view::pending(user, view.id) || force_sync)
-            && let Err(e) = view::sync(
-                self.ctx.core.store(),
-                &mut self.io.out,
-                user,
-                view,
-                allow_expunge,
-                condstore,
-                qresync,
-            )
-            .await
-        {
-            debug!(error = %e, "mailbox update failed");
+        if let State::Selected { user, view } = &mut self.state {
+            if (view::pending(user, view.id) || force_sync || announce_modseq)
+                && let Err(e) = view::sync(
+                    self.ctx.core.store(),
+                    &mut self.io.out,
+                    user,
+                    view,
+                    allow_expunge,
+                    condstore,
+                    qresync,
+                )
+                .await
+            {
+                debug!(error = %e, "mailbox update failed");
+            }
+            if announce_modseq {
+                self.io
+                    .line(&format!("* OK [HIGHESTMODSEQ {}] highest", view.modseq));
+            }
         }
         Ok(outcome)
     }

@@ -8,7 +8,6 @@ use marque_store::mail::{self, ChangeKind, MessageRecord};
 use marque_store::{EventKind, MailboxId};
 
 use super::parse::seq::{SeqSet, compact};
-use super::render;
 use super::state::User;
 
 /// A selected mailbox.
@@ -29,6 +28,10 @@ pub struct View {
     /// RFC 5182: the UIDs the last `SEARCH RETURN (SAVE)` found, ascending; `$` names them.
     /// Empty after SELECT; expunged messages drop out when `$` is resolved.
     pub saved: Vec<u32>,
+    /// The keywords announced in FLAGS (RFC 3501 §7.2.6).
+    pub keywords: Vec<String>,
+    /// The messages recent in this session (IMAP4rev1, RFC 3501 §2.3.2).
+    pub recent: super::recent::Recent,
 }
 
 /// Most change-log entries read in one update; past that, flags are re-read on demand.
@@ -136,9 +139,10 @@ pub async fn sync(
     let id = view.id;
     let flags_since = view.modseq;
     let from = view.synced.min(view.modseq);
-    let (record, log, all_uids, changed) = store
+    let (record, log, all_uids, changed, keywords) = store
         .read(move |s| {
             let record = mail::mailbox(s, account, id)?;
+            let keywords = mail::keywords(s, account, id)?.unwrap_or_default();
             let log = mail::changes_since(s, account, id, from, MAX_CHANGES)?;
             // A log longer than one read: fall back to the folder's UIDs.
             let all_uids = if log.len() >= MAX_CHANGES {
@@ -156,9 +160,10 @@ pub async fn sync(
                     changed.push((c.uid, r));
                 }
             }
-            Ok((record, log, all_uids, changed))
+            Ok((record, log, all_uids, changed, keywords))
         })
         .await?;
+    super::keywords::announce_new(out, &mut view.keywords, &keywords, view.read_only);
     let last = view.uids.last().copied().unwrap_or(0);
     // What left the folder and what arrived since `view.synced`, and where the log was read to.
     let (gone, mut arrived, read_to): (Vec<u32>, Vec<u32>, u64) = match all_uids {
@@ -217,8 +222,14 @@ pub async fn sync(
         }
     }
     if !arrived.is_empty() {
+        let recent =
+            super::recent::take(store, account, id, view.recent.mode, &arrived, None).await?;
+        view.recent.extend(recent);
         Arc::make_mut(&mut view.uids).extend(arrived);
         out.extend_from_slice(format!("* {} EXISTS\r\n", view.uids.len()).as_bytes());
+        if let Some(l) = view.recent.line(&view.uids) {
+            out.extend_from_slice(format!("{l}\r\n").as_bytes());
+        }
     }
     for (uid, r) in changed {
         if r.modseq <= view.modseq {
@@ -233,7 +244,7 @@ pub async fn sync(
             out.extend_from_slice(
                 format!(
                     "* {msn} FETCH (UID {uid} FLAGS {}{modseq})\r\n",
-                    render::flags(&r)
+                    super::recent::flags(&r, view.recent.contains(uid))
                 )
                 .as_bytes(),
             );
@@ -258,6 +269,8 @@ mod tests {
             modseq: 1,
             synced: 1,
             saved: vec![7, 8, 20],
+            keywords: Vec::new(),
+            recent: crate::imap::recent::Recent::new(crate::imap::recent::Mode::Off),
         }
     }
 

@@ -1,5 +1,5 @@
 """IDLE woken by deliveries: prints IDLING, waits for the test to deliver (a line on stdin),
-expects the EXISTS in the IDLE stream; twice, then DONE. A second session, selected but not
+expects the EXISTS (and RECENT) in the IDLE stream; twice, then DONE. A second session, selected but not
 idling, sees the new messages at its next NOOP. Prints PASS."""
 
 import sys
@@ -23,6 +23,9 @@ for n in (1, 2):
     check(sys.stdin.readline().strip() == "delivered", "the test delivered")
     line = r.line()
     check(line == b"* %d EXISTS" % n, "EXISTS during IDLE: %r" % line)
+    # RFC 3501 §7.3.2: the idling session noticed the delivery first; it is recent here.
+    line = r.line()
+    check(line == b"* %d RECENT" % n, "RECENT during IDLE: %r" % line)
 r.send(b"DONE\r\n")
 u, t = r.until("i1")
 check(t.startswith(b"i1 OK"), t)

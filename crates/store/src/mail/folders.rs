@@ -235,6 +235,7 @@ pub fn delete_mailbox(
     }
     txn.delete(Keyspace::Mailboxes, name_key(account, &m.name));
     txn.delete(Keyspace::Mailboxes, mailbox_key(account, m.id));
+    super::folder_state::forget(txn, account, m.id);
     txn.emit(Event {
         account,
         mailbox: m.id,

@@ -94,6 +94,9 @@ pub struct AppendOptions {
     pub keywords: Vec<String>,
     /// INTERNALDATE in seconds since the epoch; now if `None`.
     pub internal_date: Option<i64>,
+    /// The zone `internal_date` was given in, minutes east of UTC (IMAP APPEND's
+    /// `date-time`); kept with the message and shown back in INTERNALDATE.
+    pub internal_zone: i16,
 }
 
 /// Where a new message landed.
@@ -209,6 +212,11 @@ pub fn append(
         flags: opts.flags,
         keywords: opts.keywords.clone(),
         modseq: 0,
+        zone: if opts.internal_date.is_some() {
+            opts.internal_zone
+        } else {
+            0
+        },
     };
     insert(txn, account, &mut m, record)
 }
@@ -226,6 +234,7 @@ fn insert(
     let modseq = next_modseq(m);
     record.modseq = modseq;
     count_in(m, &record, 1);
+    super::folder_state::note_keywords(txn, account, m.id, &record.keywords)?;
     txn.put_value(Keyspace::Messages, message_key(account, m.id, uid), &record)?;
     txn.put(
         Keyspace::Changes,
@@ -338,6 +347,10 @@ pub fn store_flags(
         out.changed.push((uid, r));
     }
     if !out.changed.is_empty() {
+        if change.op != FlagOp::Remove {
+            // RFC 3501 §7.2.6: the folder's FLAGS grow with the keywords given.
+            super::folder_state::note_keywords(txn, account, folder, &change.keywords)?;
+        }
         m.highest_modseq = modseq;
         save_mailbox(txn, account, &m)?;
         txn.emit(Event {

@@ -8,6 +8,7 @@
 //! Writes are functions over a [`crate::Txn`], so a delivery can put the body, the entries of
 //! every recipient, the usage counters and its log record in one durable batch.
 
+pub mod folder_state;
 pub mod folders;
 pub mod messages;
 pub mod meta;
@@ -21,6 +22,9 @@ use crate::keyspace::{KeyReader, Keyspace, decode};
 use crate::reader::Reader;
 use crate::{Direction, Range, Store};
 
+pub use folder_state::{
+    MAX_FOLDER_KEYWORDS, claim_recent, init_keywords, keywords, recent_claimed, recent_count,
+};
 pub use folders::{
     create_mailbox, delete_mailbox, init_account, list, mailbox, mailbox_by_name, rename_mailbox,
     subscribe, unsubscribe,

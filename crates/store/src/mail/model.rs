@@ -145,7 +145,7 @@ pub struct MailboxRecord {
 }
 
 /// One message in one folder.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MessageRecord {
     pub blob: BlobHash,
     /// Size in bytes (RFC822.SIZE).
@@ -157,6 +157,72 @@ pub struct MessageRecord {
     pub keywords: Vec<String>,
     /// The modseq of the last change to this message.
     pub modseq: u64,
+    /// The zone INTERNALDATE was given in at APPEND, in minutes east of UTC (RFC 3501 §6.3.11
+    /// `date-time`); 0 when the server chose the date. Shown back in INTERNALDATE, and the
+    /// day SEARCH BEFORE, ON and SINCE compare is the one in this zone.
+    pub zone: i16,
+}
+
+impl MessageRecord {
+    /// INTERNALDATE as seconds since the epoch in its own zone: the wall-clock time it was
+    /// given as.
+    pub fn local_internal_date(&self) -> i64 {
+        self.internal_date.saturating_add(i64::from(self.zone) * 60)
+    }
+}
+
+// Records are written with every field; records written before `zone` existed end after
+// `modseq`. Postcard does not describe its records, so the derived decoder would fail on
+// them: this one reads the fields in order and takes a record that ends after `modseq` as
+// zone +0000.
+impl<'de> Deserialize<'de> for MessageRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        const FIELDS: &[&str] = &[
+            "blob",
+            "size",
+            "internal_date",
+            "flags",
+            "keywords",
+            "modseq",
+            "zone",
+        ];
+        d.deserialize_struct("MessageRecord", FIELDS, RecordVisitor)
+    }
+}
+
+struct RecordVisitor;
+
+impl<'de> serde::de::Visitor<'de> for RecordVisitor {
+    type Value = MessageRecord;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a message record")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<MessageRecord, A::Error> {
+        use serde::de::Error;
+        let missing = |i| A::Error::invalid_length(i, &"a message record");
+        let blob = seq.next_element()?.ok_or_else(|| missing(0))?;
+        let size = seq.next_element()?.ok_or_else(|| missing(1))?;
+        let internal_date = seq.next_element()?.ok_or_else(|| missing(2))?;
+        let flags = seq.next_element()?.ok_or_else(|| missing(3))?;
+        let keywords = seq.next_element()?.ok_or_else(|| missing(4))?;
+        let modseq = seq.next_element()?.ok_or_else(|| missing(5))?;
+        // The end of an older record reads as an error here: it means no zone.
+        let zone = seq.next_element::<i16>().ok().flatten().unwrap_or(0);
+        Ok(MessageRecord {
+            blob,
+            size,
+            internal_date,
+            flags,
+            keywords,
+            modseq,
+            zone,
+        })
+    }
 }
 
 /// A change-log entry kind.
@@ -177,8 +243,8 @@ pub struct ChangeEntry {
 
 // Tags inside an account's range of the Mailboxes keyspace.
 use crate::tags::mailboxes::{
-    FOLDER as TAG_MAILBOX, FOLDER_NAME as TAG_NAME, STATE as TAG_STATE,
-    SUBSCRIBED as TAG_SUBSCRIBED,
+    FOLDER as TAG_MAILBOX, FOLDER_KEYWORDS as TAG_KEYWORDS, FOLDER_NAME as TAG_NAME,
+    RECENT_CLAIMED as TAG_RECENT, STATE as TAG_STATE, SUBSCRIBED as TAG_SUBSCRIBED,
 };
 
 pub(crate) fn state_key(a: AccountId) -> Vec<u8> {
@@ -206,6 +272,12 @@ pub(crate) fn subscribed_key(a: AccountId, name: &str) -> Vec<u8> {
 }
 pub(crate) fn subscribed_prefix(a: AccountId) -> Vec<u8> {
     Key::new().u64(a.0).tag(TAG_SUBSCRIBED).into_bytes()
+}
+pub(crate) fn keywords_key(a: AccountId, m: MailboxId) -> Vec<u8> {
+    Key::new().u64(a.0).tag(TAG_KEYWORDS).u32(m.0).into_bytes()
+}
+pub(crate) fn recent_key(a: AccountId, m: MailboxId) -> Vec<u8> {
+    Key::new().u64(a.0).tag(TAG_RECENT).u32(m.0).into_bytes()
 }
 pub(crate) fn account_prefix(a: AccountId) -> Vec<u8> {
     Key::new().u64(a.0).into_bytes()
@@ -250,4 +322,52 @@ pub fn normalize_name(name: &str) -> Option<String> {
         out.push_str(p);
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The record as it was written before INTERNALDATE's zone was kept.
+    #[derive(Serialize)]
+    struct RecordWithoutZone {
+        blob: BlobHash,
+        size: u64,
+        internal_date: i64,
+        flags: Flags,
+        keywords: Vec<String>,
+        modseq: u64,
+    }
+
+    #[test]
+    fn records_keep_their_zone_and_older_ones_still_read() {
+        let r = MessageRecord {
+            blob: BlobHash([7; 32]),
+            size: 12,
+            internal_date: 837_596_665,
+            flags: Flags::SEEN,
+            keywords: vec!["$Work".into()],
+            modseq: 9,
+            zone: -420,
+        };
+        let bytes = crate::encode(&r).unwrap();
+        let back: MessageRecord = crate::decode(crate::Keyspace::Messages, &bytes).unwrap();
+        assert_eq!(back, r);
+        // 17-Jul-1996 02:44:25 -0700 is 09:44:25 UTC; its own day is the 17th either way,
+        // its local time 02:44:25.
+        assert_eq!(back.local_internal_date() % 86_400, 2 * 3600 + 44 * 60 + 25);
+        let old = RecordWithoutZone {
+            blob: r.blob,
+            size: r.size,
+            internal_date: r.internal_date,
+            flags: r.flags,
+            keywords: r.keywords.clone(),
+            modseq: r.modseq,
+        };
+        let old: MessageRecord =
+            crate::decode(crate::Keyspace::Messages, &crate::encode(&old).unwrap()).unwrap();
+        assert_eq!(old, MessageRecord { zone: 0, ..r });
+        // A record cut short before `modseq` is still an error.
+        assert!(crate::decode::<MessageRecord>(crate::Keyspace::Messages, &bytes[..20]).is_err());
+    }
 }

@@ -33,7 +33,7 @@ pub async fn run(
     s: &mut Session,
     name: &str,
     flags: &[String],
-    date: Option<i64>,
+    date: Option<crate::imap::parse::command::DateTime>,
     message: &[u8],
 ) -> io::Result<Outcome> {
     let account = account(s)?;
@@ -58,7 +58,8 @@ pub async fn run(
     let opts = AppendOptions {
         flags,
         keywords,
-        internal_date: date,
+        internal_date: date.map(|d| d.secs),
+        internal_zone: date.map_or(0, |d| d.zone),
     };
     let r: Result<Option<mail::Appended>, CoreError> = s
         .ctx

@@ -183,7 +183,8 @@ pub async fn run(
                 if i > 0 {
                     out.push(b' ');
                 }
-                if let Err(cte) = item(out, a, uid, &rec, &meta, source) {
+                let recent = view.recent.contains(uid);
+                if let Err(cte) = item(out, a, uid, &rec, &meta, source, recent) {
                     // RFC 3516 §4.3: a transfer encoding we cannot undo fails the command;
                     // this message's half-written answer is dropped.
                     out.truncate(mark);
@@ -194,7 +195,8 @@ pub async fn run(
                 }
             }
             if flags_too {
-                out.extend_from_slice(format!(" FLAGS {}", render::flags(&rec)).as_bytes());
+                let flags = crate::imap::recent::flags(&rec, view.recent.contains(uid));
+                out.extend_from_slice(format!(" FLAGS {flags}").as_bytes());
             }
             if condstore && !atts.contains(&FetchAtt::ModSeq) && flags_too {
                 out.extend_from_slice(format!(" MODSEQ ({})", rec.modseq).as_bytes());
@@ -230,14 +232,19 @@ fn item(
     rec: &MessageRecord,
     meta: &MessageMeta,
     body: &[u8],
+    recent: bool,
 ) -> Result<(), String> {
     match a {
         FetchAtt::Uid => out.extend_from_slice(format!("UID {uid}").as_bytes()),
-        FetchAtt::Flags => {
-            out.extend_from_slice(format!("FLAGS {}", render::flags(rec)).as_bytes())
-        }
+        FetchAtt::Flags => out.extend_from_slice(
+            format!("FLAGS {}", crate::imap::recent::flags(rec, recent)).as_bytes(),
+        ),
         FetchAtt::InternalDate => out.extend_from_slice(
-            format!("INTERNALDATE {}", render::date_time(rec.internal_date)).as_bytes(),
+            format!(
+                "INTERNALDATE {}",
+                render::date_time_in(rec.internal_date, rec.zone)
+            )
+            .as_bytes(),
         ),
         FetchAtt::Rfc822Size => {
             out.extend_from_slice(format!("RFC822.SIZE {}", rec.size).as_bytes())

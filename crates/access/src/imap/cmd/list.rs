@@ -2,13 +2,13 @@
 //! 5258), special-use attributes (RFC 6154), child information (RFC 3348) and LIST-STATUS
 //! (RFC 5819).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 
-use marque_store::mail::{self, DELIMITER, MailboxRecord};
+use marque_store::mail::{self, DELIMITER};
 
 use super::{account, store_no};
-use crate::imap::parse::command::ListOptions;
+use crate::imap::parse::command::{ListOptions, StatusItem};
 use crate::imap::render;
 use crate::imap::session::{Outcome, Session};
 
@@ -36,6 +36,21 @@ pub fn full_pattern(reference: &str, pattern: &str) -> String {
     p
 }
 
+/// The names a subscribed listing (LSUB, `LIST (SUBSCRIBED)`) looks at: every subscribed
+/// name and every parent of one.
+fn subscribed_and_parents(subs: &BTreeSet<String>) -> BTreeSet<&str> {
+    let mut names = BTreeSet::new();
+    for s in subs {
+        names.insert(s.as_str());
+        for (i, c) in s.char_indices() {
+            if c == DELIMITER {
+                names.insert(&s[..i]);
+            }
+        }
+    }
+    names
+}
+
 /// Applies LIST or LSUB.
 #[tracing::instrument(skip(s))]
 pub async fn run(
@@ -51,13 +66,23 @@ pub async fn run(
         s.io.line(&format!("* {verb} (\\Noselect) \"/\" \"\""));
         return Ok(Outcome::Ok(format!("{verb} completed")));
     }
+    let count_recent = options.status.contains(&StatusItem::Recent);
     let r = s
         .ctx
         .core
         .store()
-        .read(move |st| Ok((mail::list(st, account)?, mail::subscriptions(st, account)?)))
+        .read(move |st| {
+            let folders = mail::list(st, account)?;
+            let mut recent = BTreeMap::new();
+            if count_recent {
+                for f in &folders {
+                    recent.insert(f.id, mail::recent_count(st, account, f.id)?);
+                }
+            }
+            Ok((folders, mail::subscriptions(st, account)?, recent))
+        })
         .await;
-    let (folders, subs) = match r {
+    let (folders, subs, recent) = match r {
         Ok(x) => x,
         Err(e) => return Ok(store_no(&e)),
     };
@@ -70,23 +95,32 @@ pub async fn run(
         let n: Vec<char> = name.chars().collect();
         pats.iter().any(|p| matches(p, &n))
     };
-    let mut names: BTreeSet<&str> = folders.iter().map(|m| m.name.as_str()).collect();
-    if options.subscribed {
-        names.extend(subs.iter().map(String::as_str));
-    }
+    let names: BTreeSet<&str> = if options.subscribed {
+        subscribed_and_parents(&subs)
+    } else {
+        folders.iter().map(|m| m.name.as_str()).collect()
+    };
     let by_name = |n: &str| folders.iter().find(|m| m.name == n);
     let has_children = |n: &str| {
         let prefix = format!("{n}{DELIMITER}");
         folders.iter().any(|m| m.name.starts_with(&prefix))
     };
-    let mut status: Vec<&MailboxRecord> = Vec::new();
+    // A subscribed name below `n` that the patterns do not match: RFC 5258 §3.1 (CHILDINFO
+    // with RECURSIVEMATCH) and RFC 3501 §6.3.9 (LSUB "%" shows such a parent as \Noselect).
+    let hidden_subscribed_child = |n: &str| {
+        let prefix = format!("{n}{DELIMITER}");
+        subs.iter().any(|c| c.starts_with(&prefix) && !hit(c))
+    };
     for name in names {
         if !hit(name) {
             continue;
         }
         let folder = by_name(name);
         let subscribed = subs.contains(name);
-        if options.subscribed && !subscribed {
+        let child_info = options.subscribed
+            && (options.recursive_match || options.lsub)
+            && hidden_subscribed_child(name);
+        if options.subscribed && !subscribed && !child_info {
             continue;
         }
         if options.special_use_only && folder.and_then(|f| f.special_use).is_none() {
@@ -94,7 +128,10 @@ pub async fn run(
         }
         let mut attrs: Vec<&str> = Vec::new();
         match folder {
-            None if options.lsub => attrs.push("\\Noselect"),
+            // RFC 3501 §6.3.9: a parent listed for its subscribed children, or a subscribed
+            // name that does not exist, cannot be selected through LSUB.
+            _ if options.lsub && (!subscribed || folder.is_none()) => attrs.push("\\Noselect"),
+            // RFC 5258 §3: a name listed without a folder behind it.
             None => attrs.push("\\NonExistent"),
             Some(f) => {
                 attrs.push(if has_children(name) {
@@ -105,20 +142,24 @@ pub async fn run(
                 if let Some(u) = f.special_use {
                     attrs.push(u.attribute());
                 }
-                if !options.status.is_empty() {
-                    status.push(f);
-                }
             }
         }
-        if subscribed && !options.lsub && options.subscribed {
+        // RFC 5258 §3.2: the SUBSCRIBED return option (implied by the selection option).
+        if subscribed && options.return_subscribed {
             attrs.push("\\Subscribed");
         }
         let mut line = format!("* {verb} ({}) \"/\" ", attrs.join(" ")).into_bytes();
         render::mailbox(&mut line, name, s.rev2);
+        if child_info && !options.lsub {
+            // RFC 5258 §3.5: the parent matched the pattern for a subscribed child.
+            line.extend_from_slice(b" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
+        }
         line.extend_from_slice(b"\r\n");
         s.io.out.extend_from_slice(&line);
-        if let Some(f) = status.pop() {
-            let l = super::status::line(f, &options.status, s.rev2);
+        // RFC 5819 §2: STATUS for the selectable names listed.
+        if let (false, Some(f)) = (options.status.is_empty(), folder) {
+            let n = recent.get(&f.id).copied().unwrap_or(0);
+            let l = super::status::line(f, n, &options.status, s.rev2);
             s.io.out.extend_from_slice(&l);
         }
     }
@@ -148,5 +189,12 @@ mod tests {
         assert_eq!(full_pattern("Inbox", ""), "INBOX");
         assert_eq!(full_pattern("", "Inboxes"), "Inboxes");
         assert_eq!(full_pattern("", "日本語"), "日本語");
+    }
+
+    #[test]
+    fn parents_of_subscriptions() {
+        let subs: BTreeSet<String> = ["a/b/c", "x"].iter().map(|s| s.to_string()).collect();
+        let names: Vec<&str> = subscribed_and_parents(&subs).into_iter().collect();
+        assert_eq!(names, vec!["a", "a/b", "a/b/c", "x"]);
     }
 }

@@ -68,6 +68,20 @@ impl Candidate<'_> {
         self.body
             .get_or_init(|| self.failed(mail::message_body(self.store, &self.rec.blob)))
     }
+    /// The day of the Date: header field as written, ignoring its time and zone (RFC 3501
+    /// §6.4.4, RFC 9051 §6.4.4: "disregarding time and timezone"), as the epoch second of
+    /// that day's midnight UTC, comparable with a search key's date. Without a Date field
+    /// whose date can be read the message has no sent date, and no SENT* key matches it:
+    /// both RFCs define these keys over the Date: field alone and name no fallback (the
+    /// INTERNALDATE fallback of RFC 5256 §2.2 is SORT's definition, not SEARCH's).
+    fn sent_day(&self) -> Option<i64> {
+        let raw = self
+            .meta()
+            .header_fields(self.header_source(), "Date")
+            .next()?;
+        let value = raw.splitn(2, |&b| b == b':').nth(1)?;
+        crate::imap::parse::search::date_field_day(value)
+    }
     /// The bytes header fields are sliced from: the kept header section, else the body.
     fn header_source(&self) -> &[u8] {
         match &self.meta().header {
@@ -111,7 +125,10 @@ fn day(t: i64) -> i64 {
 
 fn eval(k: &Key, c: &Candidate<'_>) -> bool {
     match k {
-        Key::All | Key::Old => true,
+        Key::All => true,
+        // Resolved by the session before the search (`recent::Recent::resolve`); a search
+        // without a session (none today) treats no message as recent.
+        Key::Old => true,
         Key::New | Key::Recent => false,
         Key::Flag(name, set) => {
             Flags::from_name(name).is_some_and(|f| c.rec.flags.contains(f) == *set)
@@ -143,12 +160,14 @@ fn eval(k: &Key, c: &Candidate<'_>) -> bool {
             n,
         ),
         Key::Text(n) => contains(c.body(), n),
-        Key::Before(d) => day(c.rec.internal_date) < *d,
-        Key::On(d) => day(c.rec.internal_date) == *d,
-        Key::Since(d) => day(c.rec.internal_date) >= *d,
-        Key::SentBefore(d) => c.meta().sent_date.map(day).is_some_and(|s| s < *d),
-        Key::SentOn(d) => c.meta().sent_date.map(day) == Some(*d),
-        Key::SentSince(d) => c.meta().sent_date.map(day).is_some_and(|s| s >= *d),
+        // RFC 3501 §6.4.4: the internal date "disregarding time and timezone": its day in
+        // the zone it was given in.
+        Key::Before(d) => day(c.rec.local_internal_date()) < *d,
+        Key::On(d) => day(c.rec.local_internal_date()) == *d,
+        Key::Since(d) => day(c.rec.local_internal_date()) >= *d,
+        Key::SentBefore(d) => c.sent_day().is_some_and(|s| s < *d),
+        Key::SentOn(d) => c.sent_day() == Some(*d),
+        Key::SentSince(d) => c.sent_day().is_some_and(|s| s >= *d),
         Key::Larger(n) => c.rec.size > *n,
         Key::Smaller(n) => c.rec.size < *n,
         Key::ModSeq(n) => c.rec.modseq >= *n,
@@ -236,6 +255,23 @@ fn saved_result(ret: &Return, hits: &[(u32, u32, u64)]) -> Vec<u32> {
     v
 }
 
+/// RFC 7162 §3.1.5 with RFC 4731: the MODSEQ of an ESEARCH answer is the highest modseq of
+/// the messages it returns: all of those found for ALL or COUNT, else only the ones MIN
+/// and MAX name. `None` when it returns no message.
+fn returned_modseq(ret: &Return, hits: &[(u32, u32, u64)]) -> Option<u64> {
+    if ret.all || ret.count {
+        return hits.iter().map(|h| h.2).max();
+    }
+    let mut returned: Vec<u64> = Vec::new();
+    if let (true, Some(first)) = (ret.min, hits.first()) {
+        returned.push(first.2);
+    }
+    if let (true, Some(last)) = (ret.max, hits.last()) {
+        returned.push(last.2);
+    }
+    returned.into_iter().max()
+}
+
 /// Applies SEARCH.
 #[tracing::instrument(skip(s, search))]
 pub async fn run(s: &mut Session, by_uid: bool, search: &Search, tag: &str) -> io::Result<Outcome> {
@@ -274,6 +310,7 @@ pub async fn run(s: &mut Session, by_uid: bool, search: &Search, tag: &str) -> i
         .iter()
         .map(|(m, u, _)| if by_uid { *u } else { *m })
         .collect();
+    // RFC 7162 §3.1.5: the highest modseq of the messages the answer returns.
     let top_modseq = hits.iter().map(|(_, _, m)| *m).max();
     // RFC 9051 §6.4.4: IMAP4rev2 answers every SEARCH with ESEARCH.
     let ret = search.ret.clone().or_else(|| {
@@ -315,7 +352,7 @@ pub async fn run(s: &mut Session, by_uid: bool, search: &Search, tag: &str) -> i
             if ret.count {
                 line.push_str(&format!(" COUNT {}", nums.len()));
             }
-            if let (true, Some(m)) = (modseq_key, top_modseq) {
+            if let (true, Some(m)) = (modseq_key, returned_modseq(ret, &hits)) {
                 line.push_str(&format!(" MODSEQ {m}"));
             }
             s.io.line(&line);

@@ -11,6 +11,7 @@ use crate::imap::parse::seq::compact;
 use crate::imap::session::{Outcome, Session};
 use crate::imap::state::State;
 use crate::imap::view::{self, View};
+use crate::imap::{keywords, recent};
 
 /// Records read per step while looking for the first unseen message.
 const UNSEEN_BATCH: usize = 64;
@@ -104,21 +105,56 @@ pub async fn run(
                 }
                 _ => Vec::new(),
             };
-            Ok(Some((m, uids, first_unseen, changed, vanished)))
+            let keywords = mail::keywords(st, account, m.id)?;
+            let claimed = if rev2 {
+                0
+            } else {
+                mail::recent_claimed(st, account, m.id)?
+            };
+            Ok(Some((
+                m,
+                uids,
+                first_unseen,
+                changed,
+                vanished,
+                (keywords, claimed),
+            )))
         })
         .await;
-    let (m, uids, first_unseen, changed, vanished) = match found {
+    let (m, uids, first_unseen, changed, vanished, (keywords, claimed)) = match found {
         Ok(Some(x)) => x,
         Ok(None) => return Ok(Outcome::No("[NONEXISTENT] no such mailbox".into())),
         Err(e) => return Ok(store_no(&e)),
     };
-    let io = &mut s.io;
-    io.line("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
-    if read_only {
-        io.line("* OK [PERMANENTFLAGS ()] read-only");
+    let store = s.ctx.core.store().clone();
+    let folder = m.id;
+    // RFC 3501 §7.2.6: every keyword in use in the mailbox. A folder whose list was never
+    // written gets it from its messages, once.
+    let keywords = match keywords {
+        Some(k) => k,
+        None => match store
+            .transact(move |txn| mail::init_keywords(txn, account, folder))
+            .await
+        {
+            Ok(k) => k,
+            Err(e) => return Ok(store_no(&e)),
+        },
+    };
+    // RFC 3501 §2.3.2 and §6.3.2: SELECT claims the recent messages, EXAMINE only looks.
+    let mode = if rev2 {
+        recent::Mode::Off
+    } else if read_only {
+        recent::Mode::Peek
     } else {
-        io.line("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] flags allowed");
+        recent::Mode::Claim
+    };
+    let mut recent = recent::Recent::new(mode);
+    match recent::take(&store, account, folder, mode, &uids, Some(claimed)).await {
+        Ok(r) => recent.extend(r),
+        Err(e) => return Ok(store_no(&e)),
     }
+    let io = &mut s.io;
+    keywords::announce(&mut io.out, &keywords, read_only);
     io.line(&format!("* {} EXISTS", uids.len()));
     if rev2 {
         // RFC 9051 §6.3.2: the mailbox's name as the server spells it.
@@ -127,7 +163,9 @@ pub async fn run(
         l.extend_from_slice(b"\r\n");
         io.out.extend_from_slice(&l);
     } else {
-        io.line("* 0 RECENT");
+        if let Some(l) = recent.line(&uids) {
+            io.line(&l);
+        }
         if let Some(n) = first_unseen {
             // RFC 3501 §6.3.1: the first unseen message (IMAP4rev1 only).
             io.line(&format!("* OK [UNSEEN {n}] first unseen"));
@@ -149,7 +187,7 @@ pub async fn run(
         for (msn, uid, r) in &changed {
             io.line(&format!(
                 "* {msn} FETCH (UID {uid} FLAGS {} MODSEQ ({}))",
-                crate::imap::render::flags(r),
+                recent::flags(r, recent.contains(*uid)),
                 r.modseq
             ));
         }
@@ -172,6 +210,8 @@ pub async fn run(
             synced: m.highest_modseq,
             // RFC 5182 §2.1: SELECT and EXAMINE start with an empty saved result.
             saved: Vec::new(),
+            keywords,
+            recent,
         },
     };
     Ok(Outcome::Ok(if read_only {

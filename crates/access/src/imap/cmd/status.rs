@@ -10,12 +10,14 @@ use crate::imap::render;
 use crate::imap::session::{Outcome, Session};
 
 /// `(MESSAGES 3 UIDNEXT 4 ...)` for `items`.
-pub fn items(m: &MailboxRecord, items: &[StatusItem]) -> String {
+pub fn items(m: &MailboxRecord, recent: u32, items: &[StatusItem]) -> String {
     let v: Vec<String> = items
         .iter()
         .map(|i| match i {
             StatusItem::Messages => format!("MESSAGES {}", m.messages),
-            StatusItem::Recent => "RECENT 0".to_string(),
+            // RFC 3501 §6.3.10: what the next session to select the folder will see as
+            // recent (see `recent`).
+            StatusItem::Recent => format!("RECENT {recent}"),
             StatusItem::UidNext => format!("UIDNEXT {}", m.uidnext),
             StatusItem::UidValidity => format!("UIDVALIDITY {}", m.uidvalidity),
             StatusItem::Unseen => format!("UNSEEN {}", m.unseen),
@@ -28,11 +30,11 @@ pub fn items(m: &MailboxRecord, items: &[StatusItem]) -> String {
 }
 
 /// `* STATUS name (...)`.
-pub fn line(m: &MailboxRecord, wanted: &[StatusItem], utf8: bool) -> Vec<u8> {
+pub fn line(m: &MailboxRecord, recent: u32, wanted: &[StatusItem], utf8: bool) -> Vec<u8> {
     let mut out = b"* STATUS ".to_vec();
     render::mailbox(&mut out, &m.name, utf8);
     out.push(b' ');
-    out.extend_from_slice(items(m, wanted).as_bytes());
+    out.extend_from_slice(items(m, recent, wanted).as_bytes());
     out.extend_from_slice(b"\r\n");
     out
 }
@@ -41,16 +43,31 @@ pub fn line(m: &MailboxRecord, wanted: &[StatusItem], utf8: bool) -> Vec<u8> {
 #[tracing::instrument(skip(s))]
 pub async fn run(s: &mut Session, name: &str, wanted: &[StatusItem]) -> io::Result<Outcome> {
     let account = account(s)?;
+    if wanted.contains(&StatusItem::HighestModSeq) {
+        // RFC 7162 §3.1: STATUS HIGHESTMODSEQ enables CONDSTORE.
+        s.condstore = true;
+    }
     let name = name.to_string();
+    let count_recent = wanted.contains(&StatusItem::Recent);
     let r = s
         .ctx
         .core
         .store()
-        .read(move |st| mail::mailbox_by_name(st, account, &name))
+        .read(move |st| {
+            let Some(m) = mail::mailbox_by_name(st, account, &name)? else {
+                return Ok(None);
+            };
+            let recent = if count_recent {
+                mail::recent_count(st, account, m.id)?
+            } else {
+                0
+            };
+            Ok(Some((m, recent)))
+        })
         .await;
     match r {
-        Ok(Some(m)) => {
-            let l = line(&m, wanted, s.rev2);
+        Ok(Some((m, recent))) => {
+            let l = line(&m, recent, wanted, s.rev2);
             s.io.out.extend_from_slice(&l);
             Ok(Outcome::Ok("STATUS completed".into()))
         }

@@ -8,9 +8,9 @@ use marque_store::mail::{self, FlagChange, FlagOp};
 use super::append::split_flags;
 use crate::imap::parse::command::StoreMode;
 use crate::imap::parse::seq::{SeqSet, compact};
-use crate::imap::render;
 use crate::imap::session::{Outcome, Session};
 use crate::imap::state::State;
+use crate::imap::{keywords, recent};
 
 /// Applies STORE.
 #[tracing::instrument(skip(s, flags))]
@@ -40,6 +40,7 @@ pub async fn run(
         Ok(x) => x,
         Err(e) => return Ok(Outcome::Bad(e)),
     };
+    let given = keywords.clone();
     let targets = view.resolve(set, by_uid);
     let uids: Vec<u32> = targets.iter().map(|(_, u)| *u).collect();
     let change = FlagChange {
@@ -63,6 +64,11 @@ pub async fn run(
         Ok(o) => o,
         Err(e) => return Ok(super::store_no(&e)),
     };
+    if mode != StoreMode::Remove && !outcome.changed.is_empty() {
+        // RFC 3501 §7.2.6: a keyword new to the session is announced before the FETCH
+        // responses that show it.
+        keywords::announce_new(&mut s.io.out, &mut view.keywords, &given, view.read_only);
+    }
     if !outcome.changed.is_empty() && outcome.modseq == view.modseq + 1 {
         // Our own change: no need to announce it again with the next update.
         view.modseq = outcome.modseq;
@@ -78,7 +84,10 @@ pub async fn run(
         if by_uid {
             line.push_str(&format!("UID {uid} "));
         }
-        line.push_str(&format!("FLAGS {}", render::flags(rec)));
+        line.push_str(&format!(
+            "FLAGS {}",
+            recent::flags(rec, view.recent.contains(*uid))
+        ));
         if condstore {
             line.push_str(&format!(" MODSEQ ({})", rec.modseq));
         }

@@ -41,6 +41,47 @@ pub struct ListOptions {
     pub status: Vec<StatusItem>,
     /// `LSUB` rather than LIST: answers as `* LSUB`.
     pub lsub: bool,
+    /// The `RECURSIVEMATCH` selection option (RFC 5258 §3.1): parents of matching names get
+    /// `CHILDINFO`.
+    pub recursive_match: bool,
+    /// `RETURN (SUBSCRIBED)` (RFC 5258 §3.2), implied by the `SUBSCRIBED` selection option.
+    pub return_subscribed: bool,
+}
+
+/// An APPEND `date-time` (RFC 3501 §9): the instant, and the zone it was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateTime {
+    /// Seconds since the epoch.
+    pub secs: i64,
+    /// Minutes east of UTC (`-0700` is -420).
+    pub zone: i16,
+}
+
+impl DateTime {
+    /// Parses `"dd-Mon-yyyy hh:mm:ss +zzzz"`.
+    fn parse(p: &mut Parser<'_>) -> PResult<DateTime> {
+        let raw = p.quoted()?;
+        let text = String::from_utf8(raw).map_err(|_| super::ParseError("bad date-time".into()))?;
+        let bad = || super::ParseError(format!("bad date-time {text:?}"));
+        let secs = super::parse_date_time(&text).ok_or_else(bad)?;
+        // The zone was checked by `parse_date_time`: `+hhmm` or `-hhmm` at the end.
+        let zone = text.trim_end().rsplit(' ').next().ok_or_else(bad)?;
+        let hours: i16 = zone
+            .get(1..3)
+            .and_then(|h| h.parse().ok())
+            .ok_or_else(bad)?;
+        // `hhmm`: minutes past 59 are no zone.
+        let minutes: i16 = zone
+            .get(3..5)
+            .and_then(|m| m.parse().ok())
+            .filter(|m| *m < 60)
+            .ok_or_else(bad)?;
+        let sign = if zone.starts_with('-') { -1 } else { 1 };
+        Ok(DateTime {
+            secs,
+            zone: sign * (hours * 60 + minutes),
+        })
+    }
 }
 
 /// A command with its arguments.
@@ -90,7 +131,7 @@ pub enum Op {
     Append {
         mailbox: String,
         flags: Vec<String>,
-        date: Option<i64>,
+        date: Option<DateTime>,
         message: Range<usize>,
     },
     Check,
@@ -376,7 +417,7 @@ fn op(p: &mut Parser<'_>) -> PResult<Op> {
             }
             let mut date = None;
             if p.peek() == Some(b'"') {
-                date = Some(p.date_time()?);
+                date = Some(DateTime::parse(p)?);
                 p.sp()?;
             }
             let message = p.literal_range()?;
@@ -576,9 +617,15 @@ fn list(p: &mut Parser<'_>, lsub: bool) -> PResult<Op> {
             match o.as_str() {
                 "SUBSCRIBED" => options.subscribed = true,
                 "SPECIAL-USE" => options.special_use_only = true,
-                "REMOTE" | "RECURSIVEMATCH" => {}
+                "RECURSIVEMATCH" => options.recursive_match = true,
+                "REMOTE" => {}
                 _ => return bad(format!("unknown LIST selection option {o}")),
             }
+        }
+        // RFC 5258 §3.1: RECURSIVEMATCH needs a base option; SUBSCRIBED is the only one here
+        // (SPECIAL-USE is independent, RFC 6154 §6).
+        if options.recursive_match && !options.subscribed {
+            return bad("RECURSIVEMATCH needs the SUBSCRIBED selection option");
         }
         p.sp()?;
     }
@@ -597,7 +644,11 @@ fn list(p: &mut Parser<'_>, lsub: bool) -> PResult<Op> {
         p.list(|p| {
             let w = p.atom()?.to_ascii_uppercase();
             match w.as_str() {
-                "SUBSCRIBED" | "CHILDREN" | "SPECIAL-USE" => Ok(()),
+                "SUBSCRIBED" => {
+                    options.return_subscribed = true;
+                    Ok(())
+                }
+                "CHILDREN" | "SPECIAL-USE" => Ok(()),
                 "STATUS" => {
                     p.sp()?;
                     options.status = p.list(status_item)?;
@@ -607,6 +658,8 @@ fn list(p: &mut Parser<'_>, lsub: bool) -> PResult<Op> {
             }
         })?;
     }
+    // RFC 5258 §3.1: the SUBSCRIBED selection option implies the SUBSCRIBED return option.
+    options.return_subscribed |= options.subscribed && !lsub;
     Ok(Op::List {
         reference,
         patterns,

@@ -59,6 +59,22 @@ fn list_forms() {
     assert_eq!(options.status, vec![StatusItem::Messages, StatusItem::Size]);
     assert!(matches!(op("a LSUB \"\" *"), Op::List { options, .. } if options.lsub));
     assert!(matches!(op("a list \"\" INBOX/%"), Op::List { .. }));
+    // RFC 5258 §3.1: RECURSIVEMATCH alone (or with REMOTE, or with the independent
+    // SPECIAL-USE) is BAD; with SUBSCRIBED it is taken, and SUBSCRIBED implies the return
+    // option.
+    for bad in [
+        "a LIST (RECURSIVEMATCH) \"\" *",
+        "a LIST (REMOTE RECURSIVEMATCH) \"\" *",
+        "a LIST (SPECIAL-USE RECURSIVEMATCH) \"\" *",
+    ] {
+        assert!(parse(bad.as_bytes()).is_err(), "{bad}");
+    }
+    assert!(matches!(op("a LIST (SUBSCRIBED RECURSIVEMATCH) \"\" %"),
+        Op::List { options, .. } if options.recursive_match && options.return_subscribed));
+    assert!(matches!(op("a LIST \"\" % RETURN (SUBSCRIBED)"),
+        Op::List { options, .. } if options.return_subscribed && !options.subscribed));
+    assert!(matches!(op("a LSUB \"\" %"),
+        Op::List { options, .. } if !options.return_subscribed && options.subscribed));
 }
 
 #[test]
@@ -75,8 +91,23 @@ fn append_keeps_the_literal_in_place() {
     };
     assert_eq!(mailbox, "Sent");
     assert_eq!(flags, vec!["\\Seen".to_string()]);
-    assert_eq!(date, Some(837_596_665));
+    assert_eq!(
+        date,
+        Some(DateTime {
+            secs: 837_596_665,
+            zone: -420
+        })
+    );
     assert_eq!(&buf[message], b"Hello");
+    // RFC 3501 §9: the zone is `hhmm`; kept as minutes east of UTC.
+    assert!(matches!(
+        op("a APPEND x \"1-Jan-2001 00:00:00 +0530\" {1}\r\nx"),
+        Op::Append {
+            date: Some(DateTime { zone: 330, .. }),
+            ..
+        }
+    ));
+    assert!(parse(b"a APPEND x \"1-Jan-2001 00:00:00 +0060\" {1}\r\nx").is_err());
 }
 
 #[test]

@@ -237,6 +237,61 @@ fn key(p: &mut Parser<'_>) -> PResult<Key> {
     })
 }
 
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+
+/// The date of a Date: header field's value (RFC 5322 §3.3 `date-time`, with the obsolete
+/// forms of §4.3: comments, folding, two- and three-digit years), as the epoch second of
+/// that day's midnight UTC: the day as written, whatever the time and zone after it
+/// (RFC 3501 §6.4.4 SENT* keys). `None` if no day, month and year can be read.
+pub fn date_field_day(value: &[u8]) -> Option<i64> {
+    let text = std::str::from_utf8(value).ok()?;
+    // Comments (possibly nested) read as white space (RFC 5322 §3.2.2).
+    let mut plain = String::with_capacity(text.len());
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth > 0 => {
+                depth -= 1;
+                plain.push(' ');
+            }
+            _ if depth > 0 => {}
+            _ => plain.push(c),
+        }
+    }
+    let mut words = plain
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .peekable();
+    // An optional day of the week.
+    if words
+        .peek()
+        .is_some_and(|w| w.chars().all(|c| c.is_ascii_alphabetic()))
+    {
+        words.next();
+    }
+    let day: u8 = words.next()?.parse().ok()?;
+    let month = words.next()?.to_ascii_lowercase();
+    let month = MONTHS.iter().position(|m| *m == month)?;
+    let year_text = words.next()?;
+    if !year_text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let year: i32 = year_text.parse().ok()?;
+    // RFC 5322 §4.3: a two-digit year below 50 is 20xx, else 19xx; three digits add 1900.
+    let year = match year_text.len() {
+        1 | 2 if year < 50 => year + 2000,
+        1 | 2 => year + 1900,
+        3 => year + 1900,
+        _ => year,
+    };
+    let month = time::Month::try_from(u8::try_from(month + 1).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(year, month, day).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,6 +339,31 @@ mod tests {
         assert!(saves(b"a1 uid search return (min save) FROM"));
         assert!(!saves(b"a1 SEARCH RETURN (MIN) SAVE"));
         assert!(!saves(b"a1 FETCH 1 (SAVE)"));
+    }
+
+    #[test]
+    fn date_fields_give_their_day_as_written() {
+        let day = |s: &str| date_field_day(s.as_bytes());
+        let d = |s: &str| super::super::parse_date(s);
+        // RFC 5322 §A.1.1's example, with its zone: the day as written.
+        assert_eq!(day(" Fri, 21 Nov 1997 09:55:06 -0600"), d("21-Nov-1997"));
+        // Near midnight: the day as written, not the day in UTC.
+        assert_eq!(day("Mon, 1 Jan 2001 23:30:00 -0800"), d("1-Jan-2001"));
+        assert_eq!(day("Mon, 1 Jan 2001 00:30:00 +1300"), d("1-Jan-2001"));
+        // No day of the week, comments, folding, obsolete years and zones.
+        assert_eq!(day("1 Jan 2001 00:00 GMT"), d("1-Jan-2001"));
+        assert_eq!(
+            day("(Sent) Tue,\r\n 2 (second) Feb 99 10:00 EST"),
+            d("2-Feb-1999")
+        );
+        assert_eq!(day("3 Mar 05 10:00 +0000"), d("3-Mar-2005"));
+        assert_eq!(day("4 apr 101 10:00 +0000"), d("4-Apr-2001"));
+        // Not dates.
+        assert_eq!(day(""), None);
+        assert_eq!(day("yesterday"), None);
+        assert_eq!(day("31 Feb 2001 10:00 +0000"), None);
+        assert_eq!(day("1 Foo 2001"), None);
+        assert_eq!(day("1 Jan twenty"), None);
     }
 
     #[test]
