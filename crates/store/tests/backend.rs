@@ -280,5 +280,7 @@ fn an_unreachable_database_is_named_in_the_error() {
         )),
         "{err}"
     );
+    // The cause is there too, not only "error connecting to server".
+    assert!(err.contains("Connection refused"), "{err}");
     assert!(!err.contains("secret"), "the password leaked: {err}");
 }

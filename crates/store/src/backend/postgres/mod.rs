@@ -104,7 +104,10 @@ impl PostgresBackend {
             let target = target.clone();
             bridge.block(async move {
                 let client = pool.get().await.map_err(|e| {
-                    Error::Backend(format!("cannot connect to PostgreSQL at {target}: {e}"))
+                    Error::Backend(format!(
+                        "cannot connect to PostgreSQL at {target}: {}",
+                        sql::with_causes(&e)
+                    ))
                 })?;
                 schema::migrate(&client).await
             })?
@@ -128,9 +131,9 @@ impl PostgresBackend {
     }
 
     async fn connection(pool: &Pool, target: &str) -> Result<Object> {
-        pool.get()
-            .await
-            .map_err(|e| Error::Backend(format!("PostgreSQL at {target}: {e}")))
+        pool.get().await.map_err(|e| {
+            Error::Backend(format!("PostgreSQL at {target}: {}", sql::with_causes(&e)))
+        })
     }
 }
 

@@ -65,6 +65,22 @@ fn statements(ks: Keyspace) -> &'static Statements {
         .unwrap_or(&STATEMENTS[0])
 }
 
+/// An error's message followed by those of its causes ("error connecting to server: Connection
+/// refused"), each once.
+pub(super) fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
+}
+
 /// A PostgreSQL error with what the store was doing.
 pub(super) fn error(doing: &str, e: &tokio_postgres::Error) -> Error {
     match e.as_db_error() {
@@ -73,7 +89,7 @@ pub(super) fn error(doing: &str, e: &tokio_postgres::Error) -> Error {
             db.message(),
             db.code().code()
         )),
-        None => Error::Backend(format!("PostgreSQL, {doing}: {e}")),
+        None => Error::Backend(format!("PostgreSQL, {doing}: {}", with_causes(e))),
     }
 }
 
