@@ -63,11 +63,12 @@ ensure_rust_components() {
 }
 
 # The clients and peers the tests drive: Python's standard library (smtplib, imaplib, poplib),
-# curl, swaks, fetchmail, getmail6, mbsync (isync), offlineimap3, neomutt, postfix (a peer MTA)
+# curl, swaks, fetchmail, getmail6, mbsync (isync), offlineimap3, neomutt, postfix (a peer MTA),
+# postgresql (a throwaway cluster per test process for the PostgreSQL backend)
 # from Debian; schemathesis from PyPI for the admin API's property tests.
 ensure_test_tools() {
     if command -v dpkg-query >/dev/null 2>&1; then
-        ensure_debian_packages python3 curl swaks fetchmail getmail6 isync offlineimap3 neomutt postfix sieve-connect python3-dkim python3-nacl chromium pebble openssl
+        ensure_debian_packages python3 curl swaks fetchmail getmail6 isync offlineimap3 neomutt postfix sieve-connect python3-dkim python3-nacl chromium pebble openssl postgresql
         # Node.js for the browser tests: Debian's nodejs and npm, unless a Node.js that brings
         # its own npm (e.g. NodeSource's, which conflicts with Debian's npm) is there already.
         command -v node >/dev/null 2>&1 || ensure_debian_packages nodejs

@@ -17,6 +17,8 @@
 //! - [`dns`]: a loopback DNS server with in-memory zones a test can change while it runs.
 //! - [`process`]: the SIGKILL harness: a child whose output lines the test reads and waits for,
 //!   killed at a moment of the test's choosing.
+//! - [`postgres`]: a throwaway PostgreSQL cluster per test process on loopback, a fresh
+//!   database per test (or the server `MARQUE_TEST_POSTGRES_URL` names).
 //! - [`clients`]: running client programs (Python scripts, swaks, ...) and checking they
 //!   succeeded.
 
@@ -26,6 +28,7 @@ pub mod binary;
 pub mod clients;
 pub mod dns;
 pub mod platform;
+pub mod postgres;
 pub mod process;
 pub mod services;
 

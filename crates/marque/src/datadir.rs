@@ -14,16 +14,26 @@ use tracing::info;
 use crate::config::Config;
 use crate::tenancy::Tenancy;
 
-/// Opens `<data_dir>/store`, creating the data directory if needed. Returns the store and
-/// whether it was created now (first start).
+/// Opens the store (`<data_dir>/store`, or the PostgreSQL database of `[store] url`), creating
+/// the data directory if needed. Returns the store and whether it was created now (first
+/// start).
 pub fn open_store(config: &Config) -> Result<(Store, bool)> {
     let data_dir = &config.server.data_dir;
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
     let path = config.store_dir();
-    let fresh = !path.join("CURRENT").exists();
-    match Store::open(&path, config.store_options()) {
-        Ok(store) => Ok((store, fresh)),
+    let options = config.store_options();
+    if let marque_store::BackendKind::Postgres(_) = options.backend {
+        // The error names the server and what went wrong (refused, authentication, TLS).
+        let store = Store::open(&path, options).context("opening the PostgreSQL store")?;
+        let fresh = store.created();
+        return Ok((store, fresh));
+    }
+    match Store::open(&path, options) {
+        Ok(store) => {
+            let fresh = store.created();
+            Ok((store, fresh))
+        }
         Err(e) if is_lock_error(&e.to_string()) => bail!(
             "data directory {} is in use by a running marque (or another process holds {}); \
              stop it first, or point --config at another data_dir",

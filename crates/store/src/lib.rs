@@ -1,9 +1,10 @@
-//! Marque's storage: RocksDB under a small backend boundary, with serializable transactions that
-//! share their fsyncs, content-addressed message bodies, the mail model IMAP and POP3 read, usage
+//! Marque's storage: RocksDB (embedded) or PostgreSQL (shared by several processes) under a small
+//! backend boundary, with serializable transactions that share their fsyncs, content-addressed message bodies, the mail model IMAP and POP3 read, usage
 //! counters, the outbound queue and searchable log records.
 //!
 //! # Layout
-//! - [`backend`]: the [`Backend`] trait and its RocksDB implementation.
+//! - [`backend`]: the [`Backend`] trait, its transactions, and the RocksDB and PostgreSQL
+//!   implementations.
 //! - [`keyspace`]: keyspaces (column families) and typed key encoding.
 //! - [`txn`]: the writer thread, [`Txn`] (closure transactions) and [`Batch`] (compare-and-set).
 //! - [`ids`]: typed owner ids that start every key.
@@ -18,7 +19,9 @@
 //! - [`sieve_seen`]: ids a Sieve script has seen (duplicate, vacation), with expiry.
 //!
 //! Every write goes through [`Store::transact`] (or [`Store::write`] for a [`Batch`]): the
-//! caller's future resolves only after the WAL holding the change is on disk.
+//! caller's future resolves only after the WAL holding the change is on disk. The writer runs
+//! each group of transactions inside one backend transaction ([`backend::BackendTxn`]), which
+//! on PostgreSQL holds a cluster-wide writer lock, so the guarantees hold across processes.
 
 #![forbid(unsafe_code)]
 
@@ -44,7 +47,8 @@ pub mod txn;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use backend::{Backend, Direction, Durability, Range};
+pub use backend::postgres::PostgresOptions;
+pub use backend::{Backend, BackendTxn, Direction, Durability, Range};
 pub use clock::{now_ms, now_secs};
 pub use error::{Error, Result};
 pub use ids::{AccountId, DomainId, MailboxId, TenantId};
@@ -53,6 +57,7 @@ pub use notify::{Event, EventKind, Notifier};
 pub use reader::Reader;
 pub use txn::{Batch, CommitStats, Txn};
 
+use backend::postgres::PostgresBackend;
 use backend::rocks::{RocksBackend, RocksOptions};
 use txn::Writer;
 
@@ -65,7 +70,9 @@ pub struct StoreOptions {
     pub compress_threshold: usize,
     /// zstd level for bodies.
     pub compress_level: i32,
-    /// RocksDB tuning.
+    /// Which engine holds the data.
+    pub backend: BackendKind,
+    /// RocksDB tuning (used when the backend is RocksDB).
     pub rocks: RocksOptions,
     /// Decoded message metadata kept in memory for IMAP's FETCH, SEARCH, SORT and THREAD
     /// ([`mail::shared_meta`]), in bytes; 0 keeps none.
@@ -78,10 +85,21 @@ impl Default for StoreOptions {
             durability: Durability::Sync,
             compress_threshold: 1024,
             compress_level: 3,
+            backend: BackendKind::RocksDb,
             rocks: RocksOptions::default(),
             meta_cache_bytes: 64 << 20,
         }
     }
+}
+
+/// The engine a store runs on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum BackendKind {
+    /// RocksDB in the store's directory: one process (the embedded default).
+    #[default]
+    RocksDb,
+    /// A PostgreSQL database shared by every process and machine that opens it.
+    Postgres(PostgresOptions),
 }
 
 struct Inner {
@@ -92,6 +110,7 @@ struct Inner {
     notifier: Notifier,
     options: StoreOptions,
     path: PathBuf,
+    created: bool,
     meta_cache: mail::meta_cache::MetaCache,
 }
 
@@ -110,10 +129,21 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the RocksDB store in `path`.
+    /// Opens (creating if needed) the store on the backend `options` name: RocksDB in `path`,
+    /// or the PostgreSQL database of its URL (then `path` only names the store in messages).
     pub fn open(path: &Path, options: StoreOptions) -> Result<Store> {
-        let backend: Arc<dyn Backend> = Arc::new(RocksBackend::open(path, &options.rocks)?);
-        Self::with_backend(backend, path, options)
+        match &options.backend {
+            BackendKind::RocksDb => {
+                let created = !path.join("CURRENT").exists();
+                let backend: Arc<dyn Backend> = Arc::new(RocksBackend::open(path, &options.rocks)?);
+                Self::start(backend, path, options, created)
+            }
+            BackendKind::Postgres(pg) => {
+                let backend = PostgresBackend::open(pg)?;
+                let created = backend.created();
+                Self::start(Arc::new(backend), path, options, created)
+            }
+        }
     }
 
     /// Runs the store over any backend.
@@ -121,6 +151,15 @@ impl Store {
         backend: Arc<dyn Backend>,
         path: &Path,
         options: StoreOptions,
+    ) -> Result<Store> {
+        Self::start(backend, path, options, false)
+    }
+
+    fn start(
+        backend: Arc<dyn Backend>,
+        path: &Path,
+        options: StoreOptions,
+        created: bool,
     ) -> Result<Store> {
         let notifier = Notifier::default();
         let writer = Writer::start(backend.clone(), options.durability, notifier.clone())?;
@@ -132,6 +171,7 @@ impl Store {
                 meta_cache: mail::meta_cache::MetaCache::new(options.meta_cache_bytes),
                 options,
                 path: path.to_path_buf(),
+                created,
             }),
         };
         let migrated = store.transact_blocking(migrate::run)?;
@@ -149,6 +189,11 @@ impl Store {
     /// Where the data lives.
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// True if this open created the store (an empty directory or database): the first start.
+    pub fn created(&self) -> bool {
+        self.inner.created
     }
 
     /// The options the store was opened with.

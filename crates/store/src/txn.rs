@@ -1,8 +1,9 @@
 //! Transactions and group commit.
 //!
-//! One writer thread owns every write. Callers hand it a closure; the thread runs the closures
-//! of everyone waiting, one after the other, each seeing the effects of the ones before it, then
-//! writes them all as one atomic batch with one WAL fsync, and only then answers each caller.
+//! One writer thread owns every write. Callers hand it a closure; the thread begins a backend
+//! transaction ([`crate::backend::BackendTxn`]), runs the closures of everyone waiting in it, one
+//! after the other, each seeing the effects of the ones before it, then commits them all as one
+//! atomic write with one fsync, and only then answers each caller.
 //! This gives serializable transactions (compare-and-set is a read and a write in one closure),
 //! counters that change in the same batch as the data they count, and group commit: sixty-four
 //! concurrent writers share one fsync instead of paying for sixty-four.
@@ -17,7 +18,7 @@ use std::sync::mpsc;
 
 use serde::Serialize;
 
-use crate::backend::{Backend, Change, Direction, Durability, Range, WriteSet};
+use crate::backend::{Backend, BackendTxn, Change, Commit, Direction, Durability, Range, WriteSet};
 use crate::error::{Error, Result};
 use crate::keyspace::{Keyspace, encode};
 use crate::notify::{Event, Notifier};
@@ -35,7 +36,7 @@ struct Pending {
 
 /// A transaction: reads see the group's earlier writes and this transaction's own.
 pub struct Txn<'a> {
-    backend: &'a dyn Backend,
+    backend: &'a dyn BackendTxn,
     group: &'a WriteSet,
     own: Pending,
 }
@@ -49,7 +50,7 @@ impl std::fmt::Debug for Txn<'_> {
 }
 
 impl<'a> Txn<'a> {
-    fn new(backend: &'a dyn Backend, group: &'a WriteSet) -> Self {
+    fn new(backend: &'a dyn BackendTxn, group: &'a WriteSet) -> Self {
         Txn {
             backend,
             group,
@@ -260,7 +261,9 @@ impl Batch {
 }
 
 type Completion = Box<dyn FnOnce(Result<(), &Error>) + Send>;
-type Job = Box<dyn FnOnce(&mut Txn<'_>) -> Completion + Send>;
+/// A queued closure. It receives the group's transaction, or the error that kept the group from
+/// beginning one (then it does not run and its caller gets the error).
+type Job = Box<dyn FnOnce(Result<&mut Txn<'_>, &Error>) -> Completion + Send>;
 
 /// What the writer thread has done since the store opened.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -322,7 +325,14 @@ impl Writer {
         E: From<Error> + Send + 'static,
         F: FnOnce(&mut Txn<'_>) -> Result<T, E> + Send + 'static,
     {
-        let job: Job = Box::new(move |txn: &mut Txn<'_>| -> Completion {
+        let job: Job = Box::new(move |txn: Result<&mut Txn<'_>, &Error>| -> Completion {
+            let txn = match txn {
+                Ok(txn) => txn,
+                Err(e) => {
+                    let e = E::from(e.clone());
+                    return Box::new(move |_| reply(Err(e)));
+                }
+            };
             match f(txn) {
                 Ok(value) => Box::new(move |written: Result<(), &Error>| match written {
                     Ok(()) => reply(Ok(value)),
@@ -367,12 +377,23 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
+        let btxn = match backend.begin() {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot begin a group commit");
+                for job in jobs {
+                    // A job handed an error does not run its closure; it only answers.
+                    job(Err(&e))(Err(&e));
+                }
+                continue;
+            }
+        };
         let mut group = WriteSet::new();
         let mut events = Vec::new();
         let mut completions: Vec<Completion> = Vec::with_capacity(jobs.len());
         for job in jobs {
-            let mut txn = Txn::new(backend, &group);
-            let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut txn)));
+            let mut txn = Txn::new(&*btxn, &group);
+            let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Ok(&mut txn))));
             match done {
                 Ok(completion) => {
                     let own = std::mem::take(&mut txn.own);
@@ -386,15 +407,14 @@ fn writer_loop(
                 }
             }
         }
-        let result = if group.is_empty() {
-            Ok(())
-        } else {
-            let r = backend.write(group, durability);
-            if r.is_ok() {
-                counters.groups.fetch_add(1, Ordering::Relaxed);
-            }
-            r
-        };
+        let wrote = !group.is_empty();
+        let result = btxn.commit(Commit {
+            writes: group,
+            durability,
+        });
+        if wrote && result.is_ok() {
+            counters.groups.fetch_add(1, Ordering::Relaxed);
+        }
         if let Err(e) = &result {
             tracing::error!(error = %e, "group commit failed");
         } else {

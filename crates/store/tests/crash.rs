@@ -1,7 +1,9 @@
 //! Crash test: a child process writes transactions from several threads and prints each one
 //! the store acknowledged; the parent kills it with SIGKILL at a random moment, reopens the
 //! store and checks that every acknowledged transaction is there whole and that no transaction
-//! is there in part. Many rounds on the same data directory.
+//! is there in part. Many rounds on the same data directory, then the same on a PostgreSQL
+//! database (where the killed child may hold the cluster-wide writer lock: the server must roll
+//! its transaction back and hand the lock to the next process).
 //!
 //! Each transaction writes `KEYS` generic keys, bumps a counter, and appends a message to a
 //! folder with a quota charge, so the mail model's own invariants (folder counts, usage
@@ -16,7 +18,10 @@ use std::time::{Duration, Instant};
 
 use marque_store::counters::{self, Metric, Owner};
 use marque_store::mail::{self, AppendOptions, Charge, PreparedMessage};
-use marque_store::{AccountId, Direction, Key, Keyspace, Range, Reader, Store, StoreOptions};
+use marque_store::{
+    AccountId, BackendKind, Direction, Key, Keyspace, PostgresOptions, Range, Reader, Store,
+    StoreOptions,
+};
 use marque_tests::process::Watched;
 use rand::Rng;
 
@@ -25,6 +30,24 @@ const THREADS: usize = 8;
 const ROUNDS: usize = 25;
 const ACCOUNT: AccountId = AccountId(7);
 const CHILD_ENV: &str = "MARQUE_CRASH_CHILD_DIR";
+/// Set for a child writing to PostgreSQL: the database URL.
+const CHILD_URL_ENV: &str = "MARQUE_CRASH_CHILD_URL";
+
+/// The store options for the backend under test: RocksDB, or the database at `url`.
+fn options(url: Option<&str>) -> StoreOptions {
+    let backend = match url {
+        None => BackendKind::RocksDb,
+        Some(url) => BackendKind::Postgres(PostgresOptions {
+            url: url.to_string(),
+            pool_size: THREADS + 2,
+            ca_file: None,
+        }),
+    };
+    StoreOptions {
+        backend,
+        ..StoreOptions::default()
+    }
+}
 
 fn batch_key(batch: u64, i: u8) -> Vec<u8> {
     Key::new().tag(b'c').u64(batch).tag(i).into_bytes()
@@ -42,8 +65,8 @@ fn usage_charge() -> Charge {
     }
 }
 
-fn child(dir: &Path) {
-    let store = Store::open(dir, StoreOptions::default()).expect("child opens the store");
+fn child(dir: &Path, url: Option<&str>) {
+    let store = Store::open(dir, options(url)).expect("child opens the store");
     store
         .transact_blocking(|txn| mail::init_account(txn, ACCOUNT))
         .expect("account");
@@ -98,8 +121,8 @@ fn child(dir: &Path) {
 }
 
 /// Checks the store; returns the set of whole batches found.
-fn verify(dir: &Path, acked: &HashSet<u64>) -> Result<usize, String> {
-    let store = Store::open(dir, StoreOptions::default()).map_err(|e| format!("reopen: {e}"))?;
+fn verify(dir: &Path, url: Option<&str>, acked: &HashSet<u64>) -> Result<usize, String> {
+    let store = Store::open(dir, options(url)).map_err(|e| format!("reopen: {e}"))?;
     let prefix = Key::new().tag(b'c').into_bytes();
     let mut batches: BTreeMap<u64, u8> = BTreeMap::new();
     for (k, v) in store
@@ -188,19 +211,24 @@ fn verify(dir: &Path, acked: &HashSet<u64>) -> Result<usize, String> {
     Ok(batches.len())
 }
 
-fn parent() -> Result<(), String> {
+fn parent(url: Option<&str>) -> Result<(), String> {
+    let engine = if url.is_some() {
+        "PostgreSQL"
+    } else {
+        "RocksDB"
+    };
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut rng = rand::rng();
     let mut acked_all: HashSet<u64> = HashSet::new();
     let started = Instant::now();
     for round in 0..ROUNDS {
-        let mut child = Watched::spawn(
-            Command::new(&exe)
-                .env(CHILD_ENV, dir.path())
-                .stderr(Stdio::inherit()),
-        )
-        .map_err(|e| e.to_string())?;
+        let mut cmd = Command::new(&exe);
+        cmd.env(CHILD_ENV, dir.path()).stderr(Stdio::inherit());
+        if let Some(url) = url {
+            cmd.env(CHILD_URL_ENV, url);
+        }
+        let mut child = Watched::spawn(&mut cmd).map_err(|e| e.to_string())?;
         if child.line(Duration::from_secs(60)).as_deref() != Some("ready") {
             return Err(format!("round {round}: child never became ready"));
         }
@@ -212,9 +240,10 @@ fn parent() -> Result<(), String> {
             .filter_map(|line| line.strip_prefix("ack ")?.parse().ok())
             .collect();
         acked_all.extend(new.iter().copied());
-        let found = verify(dir.path(), &acked_all).map_err(|e| format!("round {round}: {e}"))?;
+        let found =
+            verify(dir.path(), url, &acked_all).map_err(|e| format!("round {round}: {e}"))?;
         println!(
-            "round {round:2}: {:5} acknowledged this round, {:6} acknowledged in all, {:6} whole batches on disk, none partial",
+            "{engine} round {round:2}: {:5} acknowledged this round, {:6} acknowledged in all, {:6} whole batches on disk, none partial",
             new.len(),
             acked_all.len(),
             found
@@ -224,7 +253,7 @@ fn parent() -> Result<(), String> {
         return Err("no transaction was ever acknowledged: the test proved nothing".into());
     }
     println!(
-        "crash test: {ROUNDS} SIGKILL rounds in {:.1}s, {} acknowledged transactions all found whole",
+        "crash test on {engine}: {ROUNDS} SIGKILL rounds in {:.1}s, {} acknowledged transactions all found whole",
         started.elapsed().as_secs_f64(),
         acked_all.len()
     );
@@ -233,15 +262,25 @@ fn parent() -> Result<(), String> {
 
 fn main() {
     if let Some(dir) = std::env::var_os(CHILD_ENV) {
-        child(Path::new(&dir));
+        let url = std::env::var(CHILD_URL_ENV).ok();
+        child(Path::new(&dir), url.as_deref());
         return;
     }
-    match parent() {
-        Ok(()) => println!("1 passed, 0 failed"),
-        Err(e) => {
-            eprintln!("crash test FAILED: {e}");
-            println!("0 passed, 1 failed");
-            std::process::exit(1);
+    let (mut passed, mut failed) = (0, 0);
+    let rocks = parent(None);
+    let database = marque_tests::postgres::database();
+    let postgres = parent(Some(database.url()));
+    for (engine, result) in [("RocksDB", rocks), ("PostgreSQL", postgres)] {
+        match result {
+            Ok(()) => passed += 1,
+            Err(e) => {
+                eprintln!("crash test on {engine} FAILED: {e}");
+                failed += 1;
+            }
         }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed > 0 {
+        std::process::exit(1);
     }
 }

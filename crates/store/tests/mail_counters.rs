@@ -5,7 +5,10 @@
 use marque_store::mail::{
     self, AppendOptions, ChangeKind, Charge, FlagChange, FlagOp, Flags, PreparedMessage,
 };
-use marque_store::{AccountId, MailboxId, Store, StoreOptions, counters::Owner};
+use marque_store::{AccountId, MailboxId, Store, counters::Owner};
+
+#[macro_use]
+mod common;
 
 const A: AccountId = AccountId(7);
 
@@ -68,89 +71,90 @@ fn check(store: &Store, id: MailboxId, expect_messages: u32) {
     assert_eq!(from_log, mail::uids(store, A, id).unwrap(), "{name}: log");
 }
 
-#[tokio::test]
-async fn counters_stay_consistent_through_copy_move_and_expunge() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), StoreOptions::default()).unwrap();
-    store.transact(|t| mail::init_account(t, A)).await.unwrap();
-    let (inbox, archive) = (folder(&store, "INBOX"), folder(&store, "Archive"));
+on_each_backend! {
+    #[tokio::test]
+    async fn counters_stay_consistent_through_copy_move_and_expunge(place) {
+        let store = place.open();
+        store.transact(|t| mail::init_account(t, A)).await.unwrap();
+        let (inbox, archive) = (folder(&store, "INBOX"), folder(&store, "Archive"));
 
-    for n in 0..8u32 {
-        let raw = format!("Subject: m{n}\r\n\r\n{}\r\n", "x".repeat(n as usize * 100));
-        let msg = PreparedMessage::new(&store, raw.as_bytes()).unwrap();
-        let opts = AppendOptions {
-            flags: if n % 3 == 0 {
-                Flags::SEEN
-            } else {
-                Flags::default()
-            },
-            ..Default::default()
+        for n in 0..8u32 {
+            let raw = format!("Subject: m{n}\r\n\r\n{}\r\n", "x".repeat(n as usize * 100));
+            let msg = PreparedMessage::new(&store, raw.as_bytes()).unwrap();
+            let opts = AppendOptions {
+                flags: if n % 3 == 0 {
+                    Flags::SEEN
+                } else {
+                    Flags::default()
+                },
+                ..Default::default()
+            };
+            store
+                .transact(move |t| mail::append(t, A, inbox, &msg, &opts, &usage()))
+                .await
+                .unwrap();
+        }
+        check(&store, inbox, 8);
+
+        let change = |op, flags| FlagChange {
+            op,
+            flags,
+            keywords: Vec::new(),
+            unchanged_since: None,
         };
+        let seen = change(FlagOp::Add, Flags::SEEN);
         store
-            .transact(move |t| mail::append(t, A, inbox, &msg, &opts, &usage()))
+            .transact(move |t| mail::store_flags(t, A, inbox, &[2, 3, 4], &seen))
             .await
             .unwrap();
+        let deleted = change(FlagOp::Add, Flags::DELETED);
+        store
+            .transact(move |t| mail::store_flags(t, A, inbox, &[1, 5, 6], &deleted))
+            .await
+            .unwrap();
+        let unseen = change(FlagOp::Remove, Flags::SEEN);
+        store
+            .transact(move |t| mail::store_flags(t, A, inbox, &[1, 3], &unseen))
+            .await
+            .unwrap();
+        check(&store, inbox, 8);
+
+        // COPY: the source stays, the destination counts the copies with their flags.
+        store
+            .transact(move |t| mail::copy(t, A, inbox, &[1, 2, 99], archive, &usage()))
+            .await
+            .unwrap();
+        check(&store, inbox, 8);
+        check(&store, archive, 2);
+
+        // MOVE: gone from the source, counted in the destination.
+        store
+            .transact(move |t| mail::move_messages(t, A, inbox, &[3, 6], archive))
+            .await
+            .unwrap();
+        check(&store, inbox, 6);
+        check(&store, archive, 4);
+
+        // EXPUNGE: of the messages flagged \Deleted (1 and 5 are left in INBOX).
+        let (gone, _) = store
+            .transact(move |t| mail::expunge(t, A, inbox, None, &usage()))
+            .await
+            .unwrap();
+        assert_eq!(gone, vec![1, 5]);
+        check(&store, inbox, 4);
+        // UID EXPUNGE of a message without \Deleted removes nothing.
+        let (gone, _) = store
+            .transact(move |t| mail::expunge(t, A, archive, Some(&[2]), &usage()))
+            .await
+            .unwrap();
+        assert!(gone.is_empty());
+        // The copy of 1 and the moved 6 are flagged \Deleted in the archive.
+        let (gone, _) = store
+            .transact(move |t| mail::expunge(t, A, archive, None, &usage()))
+            .await
+            .unwrap();
+        assert_eq!(gone.len(), 2);
+        check(&store, archive, 2);
+        check(&store, inbox, 4);
     }
-    check(&store, inbox, 8);
-
-    let change = |op, flags| FlagChange {
-        op,
-        flags,
-        keywords: Vec::new(),
-        unchanged_since: None,
-    };
-    let seen = change(FlagOp::Add, Flags::SEEN);
-    store
-        .transact(move |t| mail::store_flags(t, A, inbox, &[2, 3, 4], &seen))
-        .await
-        .unwrap();
-    let deleted = change(FlagOp::Add, Flags::DELETED);
-    store
-        .transact(move |t| mail::store_flags(t, A, inbox, &[1, 5, 6], &deleted))
-        .await
-        .unwrap();
-    let unseen = change(FlagOp::Remove, Flags::SEEN);
-    store
-        .transact(move |t| mail::store_flags(t, A, inbox, &[1, 3], &unseen))
-        .await
-        .unwrap();
-    check(&store, inbox, 8);
-
-    // COPY: the source stays, the destination counts the copies with their flags.
-    store
-        .transact(move |t| mail::copy(t, A, inbox, &[1, 2, 99], archive, &usage()))
-        .await
-        .unwrap();
-    check(&store, inbox, 8);
-    check(&store, archive, 2);
-
-    // MOVE: gone from the source, counted in the destination.
-    store
-        .transact(move |t| mail::move_messages(t, A, inbox, &[3, 6], archive))
-        .await
-        .unwrap();
-    check(&store, inbox, 6);
-    check(&store, archive, 4);
-
-    // EXPUNGE: of the messages flagged \Deleted (1 and 5 are left in INBOX).
-    let (gone, _) = store
-        .transact(move |t| mail::expunge(t, A, inbox, None, &usage()))
-        .await
-        .unwrap();
-    assert_eq!(gone, vec![1, 5]);
-    check(&store, inbox, 4);
-    // UID EXPUNGE of a message without \Deleted removes nothing.
-    let (gone, _) = store
-        .transact(move |t| mail::expunge(t, A, archive, Some(&[2]), &usage()))
-        .await
-        .unwrap();
-    assert!(gone.is_empty());
-    // The copy of 1 and the moved 6 are flagged \Deleted in the archive.
-    let (gone, _) = store
-        .transact(move |t| mail::expunge(t, A, archive, None, &usage()))
-        .await
-        .unwrap();
-    assert_eq!(gone.len(), 2);
-    check(&store, archive, 2);
-    check(&store, inbox, 4);
 }

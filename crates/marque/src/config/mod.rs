@@ -12,6 +12,7 @@ mod raw;
 mod service;
 mod signin;
 mod smtp;
+mod store;
 mod validate;
 mod webhooks;
 
@@ -124,6 +125,8 @@ pub enum LogFormat {
 /// `[store]`: storage tuning.
 #[derive(Debug, Clone)]
 pub struct Store {
+    /// The engine: RocksDB in `<data_dir>/store` (the default) or a PostgreSQL database.
+    pub backend: marque_store::BackendKind,
     /// Whether an acknowledged write is fsynced first.
     pub durability: marque_store::Durability,
     /// RocksDB's block cache, in MiB.
@@ -211,7 +214,8 @@ impl Config {
         }
     }
 
-    /// `<data_dir>/store`: the RocksDB database.
+    /// `<data_dir>/store`: the RocksDB database (with the PostgreSQL backend, only the store's
+    /// name in messages).
     pub fn store_dir(&self) -> PathBuf {
         self.server.data_dir.join("store")
     }
@@ -234,6 +238,7 @@ impl Config {
     /// The store options this configuration asks for.
     pub fn store_options(&self) -> marque_store::StoreOptions {
         let mut options = marque_store::StoreOptions {
+            backend: self.store.backend.clone(),
             durability: self.store.durability,
             ..Default::default()
         };
@@ -295,12 +300,27 @@ impl Config {
             marque_store::Durability::Sync => "sync",
             marque_store::Durability::NoSync => "nosync",
         };
-        let _ = writeln!(
-            s,
-            "store        durability {durability}, block cache {} MiB, metadata cache {} MiB, {} \
-             background threads",
-            self.store.block_cache_mb, self.store.meta_cache_mb, self.store.background_threads
-        );
+        match &self.store.backend {
+            marque_store::BackendKind::RocksDb => {
+                let _ = writeln!(
+                    s,
+                    "store        RocksDB in {}, durability {durability}, block cache {} MiB, \
+                     metadata cache {} MiB, {} background threads",
+                    self.store_dir().display(),
+                    self.store.block_cache_mb,
+                    self.store.meta_cache_mb,
+                    self.store.background_threads
+                );
+            }
+            marque_store::BackendKind::Postgres(pg) => {
+                let _ = writeln!(
+                    s,
+                    "store        PostgreSQL, durability {durability}, pool of {} connections, \
+                     metadata cache {} MiB",
+                    pg.pool_size, self.store.meta_cache_mb
+                );
+            }
+        }
         let dns = if self.dns.nameservers.is_empty() {
             "system resolv.conf".to_string()
         } else {

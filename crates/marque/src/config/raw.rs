@@ -38,6 +38,10 @@ pub struct Log {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Store {
+    pub backend: Option<String>,
+    pub url: Option<String>,
+    pub pool_size: Option<i64>,
+    pub ca_file: Option<std::path::PathBuf>,
     pub durability: Option<String>,
     pub block_cache_mb: Option<i64>,
     pub meta_cache_mb: Option<i64>,

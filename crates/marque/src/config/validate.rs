@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use super::{
-    Config, Limits, Log, LogFormat, Problem, Problems, Server, Service, Store, TlsFiles, raw,
-};
+use super::{Config, Limits, Log, LogFormat, Problem, Problems, Server, Service, TlsFiles, raw};
 
 /// Collects problems while the sections are read.
 #[derive(Default)]
@@ -117,7 +115,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let limits = check_limits(&mut report, limits);
     let tls = check_tls(&mut report, tls);
     let log = check_log(&mut report, log);
-    let store = check_store(&mut report, store);
+    let store = super::store::check(&mut report, store);
     let dns = super::mail::check_dns(&mut report, dns);
     let signin = super::signin::check(&mut report, signin, super::signin::Older::of(&smtp));
     let smtp = super::smtp::check(&mut report, smtp);
@@ -254,7 +252,12 @@ fn check_server(report: &mut Report, raw: raw::Server) -> Server {
     }
 }
 
-fn positive(report: &mut Report, path: &str, value: Option<i64>, default: usize) -> usize {
+pub(super) fn positive(
+    report: &mut Report,
+    path: &str,
+    value: Option<i64>,
+    default: usize,
+) -> usize {
     match value {
         None => default,
         Some(v) if v >= 1 => usize::try_from(v).unwrap_or(usize::MAX),
@@ -362,47 +365,6 @@ fn check_log(report: &mut Report, raw: raw::Log) -> Log {
         report.add("log.level", format!("invalid filter \"{level}\": {e}"));
     }
     Log { format, level }
-}
-
-fn check_store(report: &mut Report, raw: raw::Store) -> Store {
-    let durability = match raw.durability.as_deref() {
-        None | Some("sync") => marque_store::Durability::Sync,
-        Some("nosync") => marque_store::Durability::NoSync,
-        Some(other) => {
-            report.add(
-                "store.durability",
-                format!("unknown durability \"{other}\" (expected \"sync\" or \"nosync\")"),
-            );
-            marque_store::Durability::Sync
-        }
-    };
-    let block_cache_mb = positive(report, "store.block_cache_mb", raw.block_cache_mb, 64);
-    let meta_cache_mb = match raw.meta_cache_mb {
-        None => 64,
-        Some(n) if (0..=65_536).contains(&n) => usize::try_from(n).unwrap_or(64),
-        Some(n) => {
-            report.add("store.meta_cache_mb", format!("{n} is outside 0 to 65536"));
-            64
-        }
-    };
-    let threads = positive(
-        report,
-        "store.background_threads",
-        raw.background_threads,
-        2,
-    );
-    if threads > 64 {
-        report.add(
-            "store.background_threads",
-            format!("{threads} is more than 64"),
-        );
-    }
-    Store {
-        durability,
-        block_cache_mb,
-        meta_cache_mb,
-        background_threads: i32::try_from(threads.min(64)).unwrap_or(2),
-    }
 }
 
 #[cfg(test)]

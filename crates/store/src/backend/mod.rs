@@ -1,9 +1,17 @@
 //! The backend boundary: the few operations the store needs from a key-value engine.
 //!
 //! Everything above this trait (transactions with group commit, blobs, the mail model, queue,
-//! logs) is written once. RocksDB is the backend today; another engine (PostgreSQL, say)
-//! implements [`Backend`] and nothing above changes.
+//! logs) is written once. Two engines implement it: RocksDB ([`rocks`], embedded, one process)
+//! and PostgreSQL ([`postgres`], shared by several processes and machines).
+//!
+//! Writes happen only inside a [`BackendTxn`]: the writer thread begins one per group commit,
+//! runs the group's closures with their reads going through it, and commits the group's writes
+//! in it. On RocksDB the transaction is nothing more than direct reads and one `WriteBatch` (one
+//! process writes, one thread at that). On PostgreSQL it is a database transaction that first
+//! takes a cluster-wide writer lock, so the closures of every process run one group after the
+//! other and each reads the latest committed state: serializable across processes.
 
+pub mod postgres;
 pub mod rocks;
 
 use crate::error::Result;
@@ -65,11 +73,43 @@ pub enum Durability {
     NoSync,
 }
 
-/// A key-value engine with column families, atomic multi-key writes and ordered scans.
+/// What a group commit hands its transaction to make durable.
+#[derive(Debug, Default)]
+pub struct Commit {
+    /// Every change of the group, applied atomically: all visible afterwards, or none.
+    pub writes: WriteSet,
+    /// How hard the commit must be on disk before it returns.
+    pub durability: Durability,
+}
+
+/// A key-value engine with keyspaces, transactions with atomic multi-key writes, and ordered
+/// scans.
 ///
 /// Calls block; async callers go through [`crate::Store`], which keeps them off the runtime's
 /// worker threads.
 pub trait Backend: Send + Sync + 'static {
+    /// Reads one key of the committed state.
+    fn get(&self, keyspace: Keyspace, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// Reads up to `limit` entries of `range` of the committed state, in `direction` order.
+    fn scan(
+        &self,
+        keyspace: Keyspace,
+        range: &Range,
+        direction: Direction,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+    /// Begins the transaction of one group commit. Only one is open at a time per store (the
+    /// writer thread's); across processes the backend makes them take turns.
+    fn begin(&self) -> Result<Box<dyn BackendTxn + '_>>;
+    /// Flushes memory tables to disk (used on clean shutdown).
+    fn flush(&self) -> Result<()>;
+}
+
+/// The transaction a group commit runs in.
+///
+/// Reads see every transaction committed before this one began (on every process sharing the
+/// backend) and nothing uncommitted. Dropping it without [`BackendTxn::commit`] discards it.
+pub trait BackendTxn: Send + Sync {
     /// Reads one key.
     fn get(&self, keyspace: Keyspace, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Reads up to `limit` entries of `range`, in `direction` order.
@@ -80,8 +120,7 @@ pub trait Backend: Send + Sync + 'static {
         direction: Direction,
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
-    /// Applies every change atomically: all of them are visible afterwards, or none.
-    fn write(&self, changes: WriteSet, durability: Durability) -> Result<()>;
-    /// Flushes memory tables to disk (used on clean shutdown).
-    fn flush(&self) -> Result<()>;
+    /// Applies `commit.writes` atomically and ends the transaction; returns once the commit is
+    /// as durable as `commit.durability` asks.
+    fn commit(self: Box<Self>, commit: Commit) -> Result<()>;
 }

@@ -7,7 +7,7 @@ use rocksdb::{
     ReadOptions, WriteBatch, WriteOptions,
 };
 
-use super::{Backend, Change, Direction, Durability, Range, WriteSet};
+use super::{Backend, BackendTxn, Change, Commit, Direction, Durability, Range};
 use crate::error::{Error, Result};
 use crate::keyspace::Keyspace;
 
@@ -127,25 +127,54 @@ impl Backend for RocksBackend {
         Ok(out)
     }
 
-    fn write(&self, changes: WriteSet, durability: Durability) -> Result<()> {
-        let mut batch = WriteBatch::default();
-        for ((ks, key), change) in changes {
-            let cf = self.cf(ks)?;
-            match change {
-                Change::Put(v) => batch.put_cf(cf, key, v),
-                Change::Delete => batch.delete_cf(cf, key),
-            }
-        }
-        let mut wo = WriteOptions::default();
-        wo.set_sync(durability == Durability::Sync);
-        self.db.write_opt(batch, &wo)?;
-        Ok(())
+    fn begin(&self) -> Result<Box<dyn BackendTxn + '_>> {
+        Ok(Box::new(RocksTxn { backend: self }))
     }
 
     fn flush(&self) -> Result<()> {
         for ks in Keyspace::ALL {
             self.db.flush_cf(self.cf(ks)?)?;
         }
+        Ok(())
+    }
+}
+
+/// A group commit on RocksDB: reads go straight to the database (only this process, and in it
+/// only the writer thread, writes), and the group lands as one `WriteBatch`.
+struct RocksTxn<'a> {
+    backend: &'a RocksBackend,
+}
+
+impl BackendTxn for RocksTxn<'_> {
+    fn get(&self, keyspace: Keyspace, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.backend.get(keyspace, key)
+    }
+
+    fn scan(
+        &self,
+        keyspace: Keyspace,
+        range: &Range,
+        direction: Direction,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.backend.scan(keyspace, range, direction, limit)
+    }
+
+    fn commit(self: Box<Self>, commit: Commit) -> Result<()> {
+        if commit.writes.is_empty() {
+            return Ok(());
+        }
+        let mut batch = WriteBatch::default();
+        for ((ks, key), change) in commit.writes {
+            let cf = self.backend.cf(ks)?;
+            match change {
+                Change::Put(v) => batch.put_cf(cf, key, v),
+                Change::Delete => batch.delete_cf(cf, key),
+            }
+        }
+        let mut wo = WriteOptions::default();
+        wo.set_sync(commit.durability == Durability::Sync);
+        self.backend.db.write_opt(batch, &wo)?;
         Ok(())
     }
 }
