@@ -54,7 +54,7 @@ impl FromRequestParts<AppState> for Caller {
                     Via::Token(id) => format!("token:{id}"),
                     _ => format!("principal:{}", actor.principal.name),
                 };
-                if let Err(wait) = state.take(&key) {
+                if let Err(wait) = state.take(&key).await {
                     return Err(Problem::new(
                         StatusCode::TOO_MANY_REQUESTS,
                         "rate-limited",
@@ -68,7 +68,7 @@ impl FromRequestParts<AppState> for Caller {
             }
             Err(marque_core::CoreError::AuthFailed) => {
                 // Guessing is rate-limited per client address, like use is per token.
-                if let Err(wait) = state.take(&format!("ip:{ip}")) {
+                if let Err(wait) = state.take(&format!("ip:{ip}")).await {
                     return Err(Problem::new(
                         StatusCode::TOO_MANY_REQUESTS,
                         "rate-limited",
@@ -102,7 +102,7 @@ async fn record_use(
     ip: &str,
 ) {
     let addr = client.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-    if !state.token_use_due(key, addr) {
+    if !state.token_use_due(key, addr).await {
         return;
     }
     let attempt = Attempt {

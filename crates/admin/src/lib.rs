@@ -9,12 +9,14 @@
 //!
 //! # Layout
 //! - [`server`]: [`Api`], the connection handler (hyper HTTP/1.1 with the router as service).
-//! - [`state`]: shared state, settings, the rate limiter.
+//! - [`state`]: shared state and settings.
+//! - [`limiter`]: per-token rate limits and token-use marks, in the store.
 //! - [`extract`]: the signed-in caller and JSON/query extractors that fail as problems.
 //! - [`problem`]: RFC 9457 problem details and the mapping of every core error.
 //! - [`paging`]: cursor pagination.
 //! - [`etag`]: `ETag`, `If-Match`, `If-None-Match`.
-//! - [`idempotency`]: `Idempotency-Key` on POST.
+//! - [`idempotency`]: `Idempotency-Key` on POST, answers remembered in the store.
+//! - [`housekeeping`]: removal of expired limits, answers and panel sessions.
 //! - [`api`]: the router, one file per resource, the OpenAPI document and the docs page.
 //! - [`panel`]: the web panel at `/admin` for every role, server-rendered HTML.
 //! - [`wellknown`]: client configuration (autoconfig, autodiscover, Apple profiles) and the
@@ -28,7 +30,9 @@ pub mod acme;
 pub mod api;
 pub mod etag;
 pub mod extract;
+pub mod housekeeping;
 pub mod idempotency;
+pub mod limiter;
 pub mod paging;
 pub mod panel;
 pub mod problem;

@@ -164,6 +164,12 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
     )
     .map_err(anyhow::Error::msg)?;
     tasks.spawn(dispatcher.run(shutdown.signal()));
+    // What the API and the panel keep for a while (rate limits, sessions...), purged when due.
+    tasks.spawn(marque_admin::housekeeping::run(
+        ctx.core.store().clone(),
+        marque_admin::state::Settings::default(),
+        shutdown.signal(),
+    ));
     // Every domain's DNS records, checked now and every `[dns] check_interval_secs`.
     tasks.spawn(ctx.core.clone().run_dns_checks(shutdown.signal()));
     // Certificates: the resolver follows the store; ACME orders and renews when enabled.

@@ -121,7 +121,11 @@ pub fn router(state: AppState) -> Router {
     // ACME HTTP-01 challenges, answered while an order is pending.
     r = r.route(crate::acme::PATH, axum::routing::get(crate::acme::answer));
     // The web panel at /admin, over the same core and permission checks.
-    let r = r.merge(crate::panel::routes(crate::panel::Sessions::default()));
+    let sessions = crate::panel::Sessions::new(
+        state.core.store().clone(),
+        crate::panel::Lifetimes::default(),
+    );
+    let r = r.merge(crate::panel::routes(sessions));
     r.merge(crate::wellknown::router())
         .fallback(no_route)
         .method_not_allowed_fallback(no_method)

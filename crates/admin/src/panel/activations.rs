@@ -69,6 +69,7 @@ pub async fn approve(Path(id): Path<u64>, p: Posted) -> Response {
         "/admin/activations",
         r.map(|a| format!("Activation {} is now {:?}.", a.id, a.state)),
     )
+    .await
 }
 
 /// `POST /admin/activations/{id}/reject`.
@@ -83,4 +84,5 @@ pub async fn reject(Path(id): Path<u64>, p: Posted) -> Response {
         "/admin/activations",
         r.map(|a| format!("Activation {} rejected.", a.id)),
     )
+    .await
 }

@@ -24,6 +24,7 @@ pub async fn create(p: Posted) -> Response {
         &format!("/admin/domains/{domain}"),
         r.map(|a| format!("Alias {} created.", a.address)),
     )
+    .await
 }
 
 /// `POST /admin/lists`.
@@ -41,6 +42,7 @@ pub async fn create_list(p: Posted) -> Response {
         &format!("/admin/domains/{domain}"),
         r.map(|l| format!("Mailing list {} created.", l.address)),
     )
+    .await
 }
 
 #[cfg(test)]

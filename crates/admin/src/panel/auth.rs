@@ -2,13 +2,12 @@
 //! every attempt goes through [`marque_core::Core::sign_in`] with protocol `panel`, so it lands
 //! in the authentication log, and every failure shows the same message whatever was wrong.
 
-use std::time::Instant;
-
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use marque_core::authlog::Attempt;
 use marque_core::{CoreError, PrincipalId};
+use marque_store::now_ms;
 use maud::html;
 
 use super::ctx::{Ctx, Posted, client_ip, forbidden, read_form, same_origin};
@@ -19,6 +18,14 @@ use crate::state::AppState;
 
 /// The one message for every failed sign-in.
 const FAILED: &str = "Sign-in failed: check the name or address and the password.";
+
+/// The answer when the session table cannot be written.
+fn unavailable(brand: &Brand, login: &str, e: marque_store::Error) -> Response {
+    tracing::warn!(error = %e, "could not open a panel session");
+    let mut r = login_page(brand, Some("Sign-in is unavailable right now."), login);
+    *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    r
+}
 
 fn login_page(brand: &Brand, error: Option<&str>, login: &str) -> Response {
     layout::bare_branded(
@@ -59,7 +66,7 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Response {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     // Guessing is slowed per client address, as for API tokens.
-    if let Err(wait) = st.take(&format!("panel-login:{ip}")) {
+    if let Err(wait) = st.take(&format!("panel-login:{ip}")).await {
         let mut r = login_page(&brand, Some("Too many attempts: wait a moment."), "");
         *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
@@ -91,8 +98,10 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Response {
             if let Some(id) = actor.principal.staff() {
                 match st.core.staff_totp(id).await {
                     Ok(Some(_)) => {
-                        let token = sessions.pending_open(actor, Instant::now());
-                        return super::totp::code_page(&brand, &token, None);
+                        return match sessions.pending_open(actor, now_ms()).await {
+                            Ok(token) => super::totp::code_page(&brand, &token, None),
+                            Err(e) => unavailable(&brand, login, e),
+                        };
                     }
                     Ok(None) => {}
                     Err(e) => {
@@ -104,7 +113,10 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Response {
                     }
                 }
             }
-            let s = sessions.open(actor, Instant::now());
+            let s = match sessions.open(actor, now_ms()).await {
+                Ok(s) => s,
+                Err(e) => return unavailable(&brand, login, e),
+            };
             let mut r = Redirect::to("/admin").into_response();
             if let Ok(v) = HeaderValue::from_str(&session::set_cookie(&s.id, tls)) {
                 r.headers_mut().insert(header::SET_COOKIE, v);
@@ -140,7 +152,10 @@ pub async fn login(State(st): State<AppState>, req: Request) -> Response {
 
 /// `POST /admin/logout`: ends the session and removes the cookie.
 pub async fn logout(p: Posted) -> Response {
-    p.ctx.sessions.close(&p.ctx.session.id);
+    if let Err(e) = p.ctx.sessions.close(&p.ctx.session.id).await {
+        tracing::warn!(error = %e, "could not end a panel session");
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     let mut r = Redirect::to("/admin/login").into_response();
     if let Ok(v) = HeaderValue::from_str(&session::clear_cookie(p.ctx.tls)) {
         r.headers_mut().insert(header::SET_COOKIE, v);
@@ -168,13 +183,15 @@ pub async fn password(p: Posted) -> Response {
     let actor = ctx.actor().clone();
     let (current, new, confirm) = (p.raw("current"), p.raw("new"), p.raw("confirm"));
     if new != confirm {
-        return ctx.done(
-            "/admin/password",
-            Err(CoreError::invalid(
-                "password",
-                "the two new passwords differ",
-            )),
-        );
+        return ctx
+            .done(
+                "/admin/password",
+                Err(CoreError::invalid(
+                    "password",
+                    "the two new passwords differ",
+                )),
+            )
+            .await;
     }
     let core = &ctx.st.core;
     if core
@@ -182,13 +199,15 @@ pub async fn password(p: Posted) -> Response {
         .await
         .is_err()
     {
-        return ctx.done(
-            "/admin/password",
-            Err(CoreError::invalid(
-                "password",
-                "the current password is wrong",
-            )),
-        );
+        return ctx
+            .done(
+                "/admin/password",
+                Err(CoreError::invalid(
+                    "password",
+                    "the current password is wrong",
+                )),
+            )
+            .await;
     }
     let set = match actor.principal.id {
         PrincipalId::Mailbox(_) => core.set_password(&actor, &actor.principal.name, new).await,
@@ -199,4 +218,5 @@ pub async fn password(p: Posted) -> Response {
         )),
     };
     ctx.done("/admin/password", set.map(|()| "Password changed.".into()))
+        .await
 }

@@ -74,4 +74,5 @@ pub async fn top_up(p: Posted) -> Response {
         "/admin/credit",
         r.map(|b| format!("Topped up; the account's balance is {b}.")),
     )
+    .await
 }

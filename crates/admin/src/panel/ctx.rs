@@ -2,13 +2,13 @@
 //! request's host, and [`Posted`], a form post whose CSRF token and `Origin` were checked.
 
 use std::collections::HashMap;
-use std::time::Instant;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use marque_core::{Actor, CoreError};
+use marque_store::now_ms;
 
 use super::Tls;
 use super::layout;
@@ -79,13 +79,18 @@ impl Ctx {
     }
 
     /// After a form: a message for the next page, then a redirect (303) to `to`.
-    pub fn done(&self, to: &str, outcome: Result<String, CoreError>) -> Response {
-        match outcome {
-            Ok(text) => self.sessions.set_flash(&self.session.id, false, text),
-            Err(e) => {
-                let p = Problem::from(e);
-                self.sessions.set_flash(&self.session.id, true, p.detail);
-            }
+    pub async fn done(&self, to: &str, outcome: Result<String, CoreError>) -> Response {
+        let (error, text) = match outcome {
+            Ok(text) => (false, text),
+            Err(e) => (true, Problem::from(e).detail),
+        };
+        let left = self
+            .sessions
+            .set_flash(&self.session.id, error, text, now_ms())
+            .await;
+        if let Err(e) = left {
+            // The change is made; only the message about it is lost.
+            tracing::warn!(error = %e, "could not leave a message for the next panel page");
         }
         Redirect::to(to).into_response()
     }
@@ -113,8 +118,15 @@ impl FromRequestParts<AppState> for Ctx {
             .find_map(cookie_value)
             .map(str::to_string)
             .ok_or_else(to_login)?;
-        let session = sessions.touch(&id, Instant::now()).ok_or_else(to_login)?;
-        let flash = sessions.take_flash(&id);
+        let mut session = match sessions.touch(&id, now_ms()).await {
+            Ok(Some(s)) => s,
+            Ok(None) => return Err(to_login()),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read a panel session");
+                return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
+            }
+        };
+        let flash = session.flash.take();
         let brand = super::brand::for_host(st, &parts.headers).await;
         Ok(Ctx {
             st: st.clone(),

@@ -124,8 +124,9 @@ pub async fn create(p: Posted) -> Response {
                 format!("Account {} created.", made.tenant.name)
             };
             ctx.done(&format!("/admin/customers/{}", made.tenant.id), Ok(text))
+                .await
         }
-        Err(e) => ctx.done("/admin/customers/new", Err(e)),
+        Err(e) => ctx.done("/admin/customers/new", Err(e)).await,
     }
 }
 

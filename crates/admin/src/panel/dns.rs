@@ -103,7 +103,7 @@ pub async fn check(Path(name): Path<String>, p: Posted) -> Response {
             wait.as_secs().max(1)
         ),
     });
-    ctx.done(&format!("/admin/domains/{name}"), outcome)
+    ctx.done(&format!("/admin/domains/{name}"), outcome).await
 }
 
 /// `POST /admin/domains/{name}/brand`: sets the domain's own brand.
@@ -129,4 +129,5 @@ pub async fn set_brand(Path(name): Path<String>, p: Posted) -> Response {
         &format!("/admin/domains/{name}"),
         r.map(|()| "Brand saved.".to_string()),
     )
+    .await
 }

@@ -164,11 +164,14 @@ pub async fn create(p: Posted) -> Response {
     }
     .await;
     match result {
-        Ok(d) => ctx.done(
-            &format!("/admin/domains/{}", d.name),
-            Ok(format!("Domain {} created.", d.name)),
-        ),
-        Err(e) => ctx.done("/admin/domains", Err(e)),
+        Ok(d) => {
+            ctx.done(
+                &format!("/admin/domains/{}", d.name),
+                Ok(format!("Domain {} created.", d.name)),
+            )
+            .await
+        }
+        Err(e) => ctx.done("/admin/domains", Err(e)).await,
     }
 }
 

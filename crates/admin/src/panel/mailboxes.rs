@@ -18,7 +18,7 @@ pub async fn create(p: Posted) -> Response {
     let back = format!("/admin/domains/{domain}");
     let quota_mb = match number(&p, "quota_mb") {
         Ok(q) => q,
-        Err(e) => return ctx.done(&back, Err(e)),
+        Err(e) => return ctx.done(&back, Err(e)).await,
     };
     let new = NewMailbox {
         address: format!("{}@{domain}", p.get("local")),
@@ -32,6 +32,7 @@ pub async fn create(p: Posted) -> Response {
         &back,
         made.map(|m| format!("Mailbox {} created.", m.address)),
     )
+    .await
 }
 
 /// `GET /admin/mailboxes/{address}`.
@@ -82,6 +83,7 @@ pub async fn reset_password(Path(address): Path<String>, p: Posted) -> Response 
         &format!("/admin/mailboxes/{address}"),
         set.map(|()| "Password set.".into()),
     )
+    .await
 }
 
 /// `POST /admin/mailboxes/{address}/flags`.
@@ -90,7 +92,7 @@ pub async fn flags(Path(address): Path<String>, p: Posted) -> Response {
     let back = format!("/admin/mailboxes/{address}");
     let quota_mb = match number(&p, "quota_mb") {
         Ok(q) => q,
-        Err(e) => return ctx.done(&back, Err(e)),
+        Err(e) => return ctx.done(&back, Err(e)).await,
     };
     let changes = MailboxChanges {
         quota_mb,
@@ -103,5 +105,5 @@ pub async fn flags(Path(address): Path<String>, p: Posted) -> Response {
         .core
         .update_mailbox(ctx.actor(), &address, changes)
         .await;
-    ctx.done(&back, r.map(|_| "Saved.".into()))
+    ctx.done(&back, r.map(|_| "Saved.".into())).await
 }

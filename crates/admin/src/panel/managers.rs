@@ -120,4 +120,5 @@ pub async fn create(p: Posted) -> Response {
         "/admin/managers",
         r.map(|s| format!("Manager {} created.", s.login)),
     )
+    .await
 }

@@ -66,6 +66,7 @@ pub async fn vacation(p: Posted) -> Response {
         "/admin/me/vacation",
         r.map(|_| "Vacation message saved.".into()),
     )
+    .await
 }
 
 /// `GET /admin/me/forwards`.
@@ -110,6 +111,7 @@ pub async fn forwards(p: Posted) -> Response {
     });
     let r = ctx.st.core.set_forwards(ctx.actor(), &me, f).await;
     ctx.done("/admin/me/forwards", r.map(|_| "Forwards saved.".into()))
+        .await
 }
 
 /// The filter the panel edits.
@@ -179,5 +181,5 @@ pub async fn filter_save(p: Posted) -> Response {
         })
     }
     .await;
-    ctx.done("/admin/me/filters", r)
+    ctx.done("/admin/me/filters", r).await
 }

@@ -92,4 +92,5 @@ pub async fn create(p: Posted) -> Response {
         "/admin/plans",
         r.map(|p| format!("Plan {} created.", p.name)),
     )
+    .await
 }

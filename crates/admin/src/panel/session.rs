@@ -1,69 +1,70 @@
 //! Panel sessions: a random 256-bit id in a cookie, the signed-in [`Actor`] and a CSRF token
 //! kept server-side with an idle and an absolute expiry.
 //!
-//! Sessions live in memory: a restart signs everybody out (they sign in again; nothing else is
-//! lost). Memory stays bounded: past [`MAX_SESSIONS`], expired sessions are dropped, then the
-//! least recently used.
-
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+//! Sessions live in the store, under the hash of their id (a copy of the data holds no usable
+//! cookie), so that every process serving the panel on the same data knows every session and
+//! a restart signs nobody out. The idle clock is written at most once per [`TOUCH_EVERY_MS`]
+//! of use, so that browsing writes little. Expired sessions and sign-ins are removed as they
+//! are met and by [`Sessions::purge`].
 
 use marque_core::Actor;
-use parking_lot::Mutex;
+use marque_store::tags::meta;
+use marque_store::{Direction, Key, Keyspace, Range, Store};
 use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 /// The cookie's name.
 pub const COOKIE: &str = "marque_panel";
 
-/// At most this many sessions are kept.
-pub const MAX_SESSIONS: usize = 100_000;
+/// The idle clock of a session in use is written at most this often (or a tenth of the idle
+/// lifetime, if that is shorter).
+pub const TOUCH_EVERY_MS: u64 = 60 * 1000;
 
 /// How long sessions last.
 #[derive(Debug, Clone, Copy)]
 pub struct Lifetimes {
     /// Without a request for this long, a session ends.
-    pub idle: Duration,
+    pub idle_ms: u64,
     /// However busy, a session ends this long after sign-in.
-    pub absolute: Duration,
+    pub absolute_ms: u64,
 }
 
 impl Default for Lifetimes {
     fn default() -> Self {
         Lifetimes {
-            idle: Duration::from_secs(30 * 60),
-            absolute: Duration::from_secs(12 * 3600),
+            idle_ms: 30 * 60 * 1000,
+            absolute_ms: 12 * 3600 * 1000,
         }
     }
 }
 
 /// One signed-in session.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
+    /// The id (the cookie's value); not stored, only its hash is.
+    #[serde(skip)]
     pub id: String,
     pub actor: Actor,
     /// The token every form must carry (synchronizer token pattern).
     pub csrf: String,
-    pub created: Instant,
-    pub seen: Instant,
+    /// Sign-in and last use, in milliseconds since the epoch.
+    pub created_ms: u64,
+    pub seen_ms: u64,
     /// A message for the next page (after a form's redirect): `(is_error, text)`.
     pub flash: Option<(bool, String)>,
 }
 
-/// The server-side session table.
-#[derive(Debug, Clone, Default)]
-pub struct Sessions {
-    inner: Arc<Mutex<HashMap<String, Session>>>,
-    /// Sign-ins waiting for their TOTP code: the actor, when, how many tries so far.
-    pending: Arc<Mutex<HashMap<String, Pending>>>,
-    lifetimes: Lifetimes,
+/// A sign-in waiting for its TOTP code: the actor, since when, tries so far.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    actor: Actor,
+    since_ms: u64,
+    tries: u8,
 }
 
-/// A sign-in waiting for its TOTP code: the actor, since when, tries so far.
-type Pending = (Actor, Instant, u8);
-
 /// How long a sign-in waits for its TOTP code.
-pub const PENDING_FOR: Duration = Duration::from_secs(5 * 60);
+pub const PENDING_FOR_MS: u64 = 5 * 60 * 1000;
 
 /// 256 random bits, hex.
 pub fn random_token() -> String {
@@ -72,124 +73,234 @@ pub fn random_token() -> String {
     hex::encode(b)
 }
 
+fn key(tag: u8, id: &str) -> Vec<u8> {
+    Key::new()
+        .tag(tag)
+        .bytes(&Sha256::digest(id.as_bytes()))
+        .into_bytes()
+}
+
+/// The session table, in the store.
+#[derive(Debug, Clone)]
+pub struct Sessions {
+    store: Store,
+    lifetimes: Lifetimes,
+}
+
+type StoreResult<T> = marque_store::Result<T>;
+
 impl Sessions {
-    /// An empty table with these lifetimes.
-    pub fn new(lifetimes: Lifetimes) -> Self {
-        Sessions {
-            inner: Arc::default(),
-            pending: Arc::default(),
-            lifetimes,
-        }
+    /// The table in `store`, with these lifetimes.
+    pub fn new(store: Store, lifetimes: Lifetimes) -> Self {
+        Sessions { store, lifetimes }
     }
 
-    /// Opens a session for `actor` at `now`.
-    pub fn open(&self, actor: Actor, now: Instant) -> Session {
+    fn alive(&self, s: &Session, now_ms: u64) -> bool {
+        now_ms.saturating_sub(s.seen_ms) < self.lifetimes.idle_ms
+            && now_ms.saturating_sub(s.created_ms) < self.lifetimes.absolute_ms
+    }
+
+    /// Opens a session for `actor` at `now_ms`.
+    pub async fn open(&self, actor: Actor, now_ms: u64) -> StoreResult<Session> {
         let s = Session {
             id: random_token(),
             actor,
             csrf: random_token(),
-            created: now,
-            seen: now,
+            created_ms: now_ms,
+            seen_ms: now_ms,
             flash: None,
         };
-        let mut all = self.inner.lock();
-        if all.len() >= MAX_SESSIONS {
-            let l = self.lifetimes;
-            all.retain(|_, s| alive(s, l, now));
-            if all.len() >= MAX_SESSIONS
-                && let Some(oldest) = all.values().min_by_key(|s| s.seen).map(|s| s.id.clone())
-            {
-                all.remove(&oldest);
-            }
-        }
-        all.insert(s.id.clone(), s.clone());
-        s
+        let (k, record) = (key(meta::PANEL_SESSION, &s.id), s.clone());
+        self.store
+            .transact(move |txn| txn.put_value(Keyspace::Meta, k, &record))
+            .await?;
+        Ok(s)
     }
 
-    /// The live session `id` at `now`, its idle clock restarted; `None` if unknown or expired
-    /// (an expired one is removed).
-    pub fn touch(&self, id: &str, now: Instant) -> Option<Session> {
-        let mut all = self.inner.lock();
-        let s = all.get_mut(id)?;
-        if !alive(s, self.lifetimes, now) {
-            all.remove(id);
-            return None;
-        }
-        s.seen = now;
-        Some(s.clone())
+    /// Reads session `id` in a transaction and lets `change` alter it; an expired session is
+    /// removed and reads as `None`.
+    async fn update<T: Send + 'static>(
+        &self,
+        id: &str,
+        now_ms: u64,
+        change: impl FnOnce(&mut Session) -> (bool, T) + Send + 'static,
+    ) -> StoreResult<Option<T>> {
+        let k = key(meta::PANEL_SESSION, id);
+        let (this, id) = (self.clone(), id.to_string());
+        self.store
+            .transact(move |txn| {
+                let Some(v) = txn.get(Keyspace::Meta, &k)? else {
+                    return Ok(None);
+                };
+                let mut s: Session = marque_store::decode(Keyspace::Meta, &v)?;
+                s.id = id;
+                if !this.alive(&s, now_ms) {
+                    txn.delete(Keyspace::Meta, k);
+                    return Ok(None);
+                }
+                let (changed, out) = change(&mut s);
+                if changed {
+                    txn.put_value(Keyspace::Meta, k, &s)?;
+                }
+                Ok(Some(out))
+            })
+            .await
+    }
+
+    /// The live session `id` at `now_ms`, its idle clock restarted, with the message left
+    /// for this page (taken: the next page will not show it again); `None` if unknown or
+    /// expired.
+    pub async fn touch(&self, id: &str, now_ms: u64) -> StoreResult<Option<Session>> {
+        let idle_ms = self.lifetimes.idle_ms;
+        self.update(id, now_ms, move |s| {
+            let every = TOUCH_EVERY_MS.min(idle_ms / 10);
+            let due = now_ms.saturating_sub(s.seen_ms) >= every;
+            if due {
+                s.seen_ms = now_ms;
+            }
+            let page = s.clone();
+            let flash = s.flash.take().is_some();
+            (due || flash, page)
+        })
+        .await
     }
 
     /// Replaces the actor of session `id` (after a password change, say).
-    pub fn set_actor(&self, id: &str, actor: Actor) {
-        if let Some(s) = self.inner.lock().get_mut(id) {
+    pub async fn set_actor(&self, id: &str, actor: Actor, now_ms: u64) -> StoreResult<()> {
+        self.update(id, now_ms, move |s| {
             s.actor = actor;
-        }
+            (true, ())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Leaves a message for the next page of session `id`.
+    pub async fn set_flash(
+        &self,
+        id: &str,
+        error: bool,
+        text: String,
+        now_ms: u64,
+    ) -> StoreResult<()> {
+        self.update(id, now_ms, move |s| {
+            s.flash = Some((error, text));
+            (true, ())
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Ends session `id`.
+    pub async fn close(&self, id: &str) -> StoreResult<()> {
+        let k = key(meta::PANEL_SESSION, id);
+        self.store
+            .transact(move |txn| {
+                txn.delete(Keyspace::Meta, k);
+                Ok(())
+            })
+            .await
     }
 
     /// Holds a sign-in whose password checked until its TOTP code comes; returns its token.
-    pub fn pending_open(&self, actor: Actor, now: Instant) -> String {
+    pub async fn pending_open(&self, actor: Actor, now_ms: u64) -> StoreResult<String> {
         let token = random_token();
-        let mut all = self.pending.lock();
-        if all.len() >= MAX_SESSIONS {
-            all.retain(|_, p| now.saturating_duration_since(p.1) < PENDING_FOR);
-            if all.len() >= MAX_SESSIONS {
-                all.clear();
-            }
-        }
-        all.insert(token.clone(), (actor, now, 0));
-        token
+        let k = key(meta::PANEL_PENDING, &token);
+        let p = Pending {
+            actor,
+            since_ms: now_ms,
+            tries: 0,
+        };
+        self.store
+            .transact(move |txn| txn.put_value(Keyspace::Meta, k, &p))
+            .await?;
+        Ok(token)
     }
 
     /// Counts one try at pending sign-in `token`: its actor and the tries so far (this one
     /// included); `None` if unknown or expired.
-    pub fn pending_try(&self, token: &str, now: Instant) -> Option<(Actor, u8)> {
-        let mut all = self.pending.lock();
-        let p = all.get_mut(token)?;
-        if now.saturating_duration_since(p.1) >= PENDING_FOR {
-            all.remove(token);
-            return None;
-        }
-        p.2 = p.2.saturating_add(1);
-        Some((p.0.clone(), p.2))
+    pub async fn pending_try(&self, token: &str, now_ms: u64) -> StoreResult<Option<(Actor, u8)>> {
+        let k = key(meta::PANEL_PENDING, token);
+        self.store
+            .transact(move |txn| {
+                let Some(v) = txn.get(Keyspace::Meta, &k)? else {
+                    return Ok(None);
+                };
+                let mut p: Pending = marque_store::decode(Keyspace::Meta, &v)?;
+                if now_ms.saturating_sub(p.since_ms) >= PENDING_FOR_MS {
+                    txn.delete(Keyspace::Meta, k);
+                    return Ok(None);
+                }
+                p.tries = p.tries.saturating_add(1);
+                txn.put_value(Keyspace::Meta, k, &p)?;
+                Ok(Some((p.actor, p.tries)))
+            })
+            .await
     }
 
     /// Forgets pending sign-in `token`.
-    pub fn pending_drop(&self, token: &str) {
-        self.pending.lock().remove(token);
+    pub async fn pending_drop(&self, token: &str) -> StoreResult<()> {
+        let k = key(meta::PANEL_PENDING, token);
+        self.store
+            .transact(move |txn| {
+                txn.delete(Keyspace::Meta, k);
+                Ok(())
+            })
+            .await
     }
 
-    /// Leaves a message for the next page of session `id`.
-    pub fn set_flash(&self, id: &str, error: bool, text: impl Into<String>) {
-        if let Some(s) = self.inner.lock().get_mut(id) {
-            s.flash = Some((error, text.into()));
-        }
+    /// How many sessions are held, expired ones not yet purged included.
+    pub fn count(&self) -> StoreResult<usize> {
+        let prefix = Key::new().tag(meta::PANEL_SESSION).into_bytes();
+        Ok(self
+            .store
+            .scan(
+                Keyspace::Meta,
+                &Range::prefix(&prefix),
+                Direction::Forward,
+                usize::MAX,
+            )?
+            .len())
     }
 
-    /// Takes the message left for session `id`.
-    pub fn take_flash(&self, id: &str) -> Option<(bool, String)> {
-        self.inner.lock().get_mut(id).and_then(|s| s.flash.take())
-    }
-
-    /// Ends session `id`.
-    pub fn close(&self, id: &str) {
-        self.inner.lock().remove(id);
-    }
-
-    /// How many sessions are held.
-    pub fn len(&self) -> usize {
-        self.inner.lock().len()
-    }
-
-    /// True if none are held.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// Removes the sessions and the pending sign-ins that have expired at `now_ms`; returns how
+    /// many.
+    pub async fn purge(&self, now_ms: u64) -> StoreResult<usize> {
+        let this = self.clone();
+        self.store
+            .transact(move |txn| {
+                let mut n = 0;
+                for tag in [meta::PANEL_SESSION, meta::PANEL_PENDING] {
+                    let prefix = Key::new().tag(tag).into_bytes();
+                    let all = txn.scan(
+                        Keyspace::Meta,
+                        &Range::prefix(&prefix),
+                        Direction::Forward,
+                        PURGE_PAGE,
+                    )?;
+                    for (k, v) in all {
+                        let expired = if tag == meta::PANEL_SESSION {
+                            marque_store::decode::<Session>(Keyspace::Meta, &v)
+                                .map_or(true, |s| !this.alive(&s, now_ms))
+                        } else {
+                            marque_store::decode::<Pending>(Keyspace::Meta, &v).map_or(true, |p| {
+                                now_ms.saturating_sub(p.since_ms) >= PENDING_FOR_MS
+                            })
+                        };
+                        if expired {
+                            txn.delete(Keyspace::Meta, k);
+                            n += 1;
+                        }
+                    }
+                }
+                Ok(n)
+            })
+            .await
     }
 }
 
-fn alive(s: &Session, l: Lifetimes, now: Instant) -> bool {
-    now.saturating_duration_since(s.seen) < l.idle
-        && now.saturating_duration_since(s.created) < l.absolute
-}
+/// Records one purge looks at per kind (the rest wait for the next purge).
+const PURGE_PAGE: usize = 50_000;
 
 /// The session id from a `Cookie` header (RFC 6265 §5.4: `name=value` pairs separated by `; `).
 pub fn cookie_value(header: &str) -> Option<&str> {
@@ -216,51 +327,113 @@ pub fn clear_cookie(tls: bool) -> String {
 mod tests {
     use super::*;
 
-    fn table() -> Sessions {
-        Sessions::new(Lifetimes {
-            idle: Duration::from_secs(60),
-            absolute: Duration::from_secs(300),
-        })
+    fn table(dir: &tempfile::TempDir) -> Sessions {
+        let store = Store::open(dir.path(), Default::default()).unwrap();
+        Sessions::new(
+            store,
+            Lifetimes {
+                idle_ms: 60_000,
+                absolute_ms: 300_000,
+            },
+        )
     }
 
-    #[test]
-    fn idle_expiry() {
-        let t = table();
-        let now = Instant::now();
-        let s = t.open(Actor::operator(), now);
-        assert!(t.touch(&s.id, now + Duration::from_secs(59)).is_some());
+    const T0: u64 = 1_700_000_000_000;
+
+    #[tokio::test]
+    async fn idle_expiry() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = table(&dir);
+        let s = t.open(Actor::operator(), T0).await.unwrap();
+        assert!(t.touch(&s.id, T0 + 59_000).await.unwrap().is_some());
         // The idle clock restarted at 59 s.
-        assert!(t.touch(&s.id, now + Duration::from_secs(118)).is_some());
-        assert!(t.touch(&s.id, now + Duration::from_secs(179)).is_none());
-        assert!(t.is_empty(), "an expired session is dropped");
+        assert!(t.touch(&s.id, T0 + 118_000).await.unwrap().is_some());
+        assert!(t.touch(&s.id, T0 + 179_000).await.unwrap().is_none());
+        assert_eq!(t.count().unwrap(), 0, "an expired session is dropped");
     }
 
-    #[test]
-    fn absolute_expiry() {
-        let t = table();
-        let now = Instant::now();
-        let s = t.open(Actor::operator(), now);
+    #[tokio::test]
+    async fn absolute_expiry() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = table(&dir);
+        let s = t.open(Actor::operator(), T0).await.unwrap();
         for step in 1..=4 {
-            assert!(
-                t.touch(&s.id, now + Duration::from_secs(step * 50))
-                    .is_some()
-            );
+            let at = T0 + step * 50_000;
+            assert!(t.touch(&s.id, at).await.unwrap().is_some());
         }
-        assert!(t.touch(&s.id, now + Duration::from_secs(300)).is_none());
+        assert!(t.touch(&s.id, T0 + 300_000).await.unwrap().is_none());
     }
 
-    #[test]
-    fn ids_are_random_and_closed_sessions_are_gone() {
-        let t = table();
-        let now = Instant::now();
-        let a = t.open(Actor::operator(), now);
-        let b = t.open(Actor::operator(), now);
+    #[tokio::test]
+    async fn ids_are_random_and_closed_sessions_are_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = table(&dir);
+        let a = t.open(Actor::operator(), T0).await.unwrap();
+        let b = t.open(Actor::operator(), T0).await.unwrap();
         assert_ne!(a.id, b.id);
         assert_ne!(a.csrf, b.csrf);
         assert_eq!(a.id.len(), 64);
-        t.close(&a.id);
-        assert!(t.touch(&a.id, now).is_none());
-        assert!(t.touch(&b.id, now).is_some());
+        t.close(&a.id).await.unwrap();
+        assert!(t.touch(&a.id, T0).await.unwrap().is_none());
+        let back = t.touch(&b.id, T0).await.unwrap().unwrap();
+        assert_eq!((back.id, back.csrf, back.actor), (b.id, b.csrf, b.actor));
+    }
+
+    #[tokio::test]
+    async fn a_session_outlives_its_table_and_the_store_holds_no_cookie() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = {
+            let t = table(&dir);
+            let s = t.open(Actor::operator(), T0).await.unwrap();
+            t.set_flash(&s.id, true, "saved".into(), T0).await.unwrap();
+            s.id
+        };
+        // Another table over the same data (another process, or after a restart).
+        let t = table(&dir);
+        let page = t.touch(&id, T0 + 1_000).await.unwrap().unwrap();
+        assert_eq!(page.flash, Some((true, "saved".to_string())));
+        let next = t.touch(&id, T0 + 2_000).await.unwrap().unwrap();
+        assert_eq!(next.flash, None, "a message is shown once");
+        let prefix = Key::new().tag(meta::PANEL_SESSION).into_bytes();
+        let raw = t
+            .store
+            .scan(
+                Keyspace::Meta,
+                &Range::prefix(&prefix),
+                Direction::Forward,
+                10,
+            )
+            .unwrap();
+        assert_eq!(raw.len(), 1);
+        let hex_id = id.as_bytes();
+        assert!(
+            !raw[0].0.windows(hex_id.len()).any(|w| w == hex_id)
+                && !raw[0].1.windows(hex_id.len()).any(|w| w == hex_id),
+            "the id is stored only as its hash"
+        );
+    }
+
+    #[tokio::test]
+    async fn pending_sign_ins_count_tries_and_expire_and_purge_removes_the_dead() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = table(&dir);
+        let p = t.pending_open(Actor::operator(), T0).await.unwrap();
+        assert_eq!(t.pending_try(&p, T0).await.unwrap().unwrap().1, 1);
+        assert_eq!(t.pending_try(&p, T0 + 1).await.unwrap().unwrap().1, 2);
+        assert!(
+            t.pending_try(&p, T0 + PENDING_FOR_MS)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let q = t.pending_open(Actor::operator(), T0).await.unwrap();
+        let live = t.open(Actor::operator(), T0 + 250_000).await.unwrap();
+        t.open(Actor::operator(), T0).await.unwrap();
+        // At T0 + 290 s: the session from T0 is idle past 60 s, the pending sign-in is alive.
+        assert_eq!(t.purge(T0 + 290_000).await.unwrap(), 1);
+        assert!(t.pending_try(&q, T0 + 290_000).await.unwrap().is_some());
+        assert!(t.touch(&live.id, T0 + 290_000).await.unwrap().is_some());
+        assert_eq!(t.count().unwrap(), 1);
     }
 
     #[test]

@@ -3,15 +3,13 @@
 //! over HMAC-SHA1 (RFC 4226) with 30-second steps; one step either side is accepted for clock
 //! drift.
 
-use std::time::Instant;
-
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use hmac::{Hmac, Mac};
 use marque_core::authlog::Attempt;
 use marque_core::{CoreError, PrincipalId};
-use marque_store::now_secs;
+use marque_store::{now_ms, now_secs};
 use maud::html;
 use rand::RngCore;
 
@@ -175,7 +173,7 @@ pub async fn enrol(p: Posted) -> Response {
         Ok("Two-step sign-in is on.".to_string())
     }
     .await;
-    ctx.done("/admin/totp", r)
+    ctx.done("/admin/totp", r).await
 }
 
 /// `POST /admin/totp/remove`: removes the second factor, given a current code.
@@ -191,7 +189,7 @@ pub async fn remove(p: Posted) -> Response {
         Ok("Two-step sign-in is off.".to_string())
     }
     .await;
-    ctx.done("/admin/totp", r)
+    ctx.done("/admin/totp", r).await
 }
 
 /// The code form of sign-in's second step.
@@ -230,8 +228,13 @@ pub async fn login_code(State(st): State<AppState>, req: Request) -> Response {
     };
     let pending = fields.get("pending").map(String::as_str).unwrap_or("");
     let code = fields.get("code").map(String::as_str).unwrap_or("");
-    let Some((actor, tries)) = sessions.pending_try(pending, Instant::now()) else {
-        return Redirect::to("/admin/login").into_response();
+    let (actor, tries) = match sessions.pending_try(pending, now_ms()).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return Redirect::to("/admin/login").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read a pending panel sign-in");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
     };
     let secret = match actor.principal.id {
         PrincipalId::Staff(id) => st.core.staff_totp(id).await.ok().flatten(),
@@ -258,15 +261,26 @@ pub async fn login_code(State(st): State<AppState>, req: Request) -> Response {
     }
     if !ok {
         if tries >= 5 {
-            sessions.pending_drop(pending);
+            if let Err(e) = sessions.pending_drop(pending).await {
+                tracing::warn!(error = %e, "could not drop a pending panel sign-in");
+            }
             return Redirect::to("/admin/login").into_response();
         }
         let mut r = code_page(&brand, pending, Some("That code does not match."));
         *r.status_mut() = StatusCode::UNAUTHORIZED;
         return r;
     }
-    sessions.pending_drop(pending);
-    let s = sessions.open(actor, Instant::now());
+    let opened = match sessions.pending_drop(pending).await {
+        Ok(()) => sessions.open(actor, now_ms()).await,
+        Err(e) => Err(e),
+    };
+    let s = match opened {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not open a panel session");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
     let mut r = Redirect::to("/admin").into_response();
     if let Ok(v) = HeaderValue::from_str(&session::set_cookie(&s.id, tls)) {
         r.headers_mut().insert(header::SET_COOKIE, v);

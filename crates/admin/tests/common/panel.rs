@@ -7,7 +7,7 @@ use super::Server;
 
 /// A signed-in (or not yet) panel client.
 pub struct PanelClient {
-    base: String,
+    pub base: String,
     jar: PathBuf,
     _dir: tempfile::TempDir,
 }

@@ -1,0 +1,42 @@
+//! Removal of what the API and the panel keep in the store for a while: rate-limit buckets
+//! that have refilled, token-use marks, remembered responses past their time, expired panel
+//! sessions and sign-ins. Each record also reads as absent once expired, so a purge that runs
+//! late (or on several processes at once) changes no answer, only the space taken.
+
+use std::time::Duration;
+
+use marque_session::ShutdownSignal;
+use marque_store::{Store, now_ms};
+
+use crate::panel::{Lifetimes, Sessions};
+use crate::state::Settings;
+
+/// How often [`run`] purges.
+pub const EVERY: Duration = Duration::from_secs(5 * 60);
+
+/// Removes every expired record once; returns how many.
+pub async fn purge(store: &Store, settings: Settings) -> marque_store::Result<usize> {
+    let mark_ms = settings.token_use_every.as_millis() as u64;
+    let ttl_ms = settings.idempotency_ttl.as_millis() as u64;
+    let sessions = Sessions::new(store.clone(), Lifetimes::default());
+    Ok(crate::limiter::purge(store, settings, mark_ms).await?
+        + crate::idempotency::purge(store, ttl_ms).await?
+        + sessions.purge(now_ms()).await?)
+}
+
+/// Purges every [`EVERY`] until `stop`.
+pub async fn run(store: Store, settings: Settings, mut stop: ShutdownSignal) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(EVERY) => {}
+            _ = stop.wait() => break,
+        }
+        match purge(&store, settings).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(removed = n, "expired API and panel records removed"),
+            Err(e) => {
+                tracing::warn!(error = %e, "expired API and panel records could not be removed")
+            }
+        }
+    }
+}
