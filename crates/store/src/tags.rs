@@ -60,6 +60,8 @@ tags! {
         PANEL_PENDING = b'q';
         /// A remembered API response, by the hash of its bearer token and Idempotency-Key.
         IDEMPOTENCY = b'i';
+        /// A submission user's messages or recipients in one minute (the SMTP hourly limits).
+        SUBMISSION_COUNT = b'h';
     }
 }
 

@@ -123,7 +123,10 @@ impl Smtp {
         Smtp {
             core: core.clone(),
             msgauth: Arc::new(MsgAuth::new(&config.nameservers)),
-            limits: Arc::new(RateLimits::new(config.submission_limits)),
+            limits: Arc::new(RateLimits::new(
+                core.store().clone(),
+                config.submission_limits,
+            )),
             config: Arc::new(config),
         }
     }

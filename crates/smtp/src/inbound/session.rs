@@ -7,7 +7,7 @@
 
 use marque_session::Connection;
 use tokio::time::timeout;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use super::cmd::data::Collected;
 use super::cmd::{self, Command};
@@ -15,6 +15,7 @@ use super::context::{Context, Helo, Service};
 use super::io::{Line, LineIo};
 use super::reply::Reply;
 use super::transaction::Transaction;
+use crate::submission_limits::Counted;
 
 /// Where the session is in RFC 5321's command order.
 pub enum State {
@@ -234,13 +235,27 @@ impl Session {
 
     /// Ends the transaction with its content: delivery, the log record, the reply.
     pub async fn finish(&mut self, content: Collected) -> Reply {
-        let State::Mail(helo, tx) = std::mem::replace(&mut self.state, State::Start) else {
+        let State::Mail(helo, mut tx) = std::mem::replace(&mut self.state, State::Start) else {
             return Reply::new(503, "5.5.1", "No transaction");
         };
         self.state = State::Ready(helo.clone());
+        let counted = tx.counted.take();
         let reply = tx.finish(&mut self.ctx, &helo, content).await;
         info!(code = reply.code, "transaction done");
+        if reply.code != 250 {
+            self.give_back(counted).await;
+        }
         reply
+    }
+
+    /// Gives back the hourly count of a message that was not sent.
+    async fn give_back(&self, counted: Option<Counted>) {
+        if let Some(c) = counted
+            && let Err(e) = self.ctx.limits.give_back(c).await
+        {
+            // The message stays counted: the limit errs on the strict side.
+            warn!(error = %e, "could not give back an hourly message count");
+        }
     }
 
     /// Writes the record of a transaction that ends without content (RSET, QUIT, a new EHLO,
@@ -250,8 +265,9 @@ impl Session {
         if !matches!(self.state, State::Mail(..)) {
             return;
         }
-        if let State::Mail(h, tx) = std::mem::replace(&mut self.state, State::Start) {
+        if let State::Mail(h, mut tx) = std::mem::replace(&mut self.state, State::Start) {
             self.state = State::Ready(h.clone());
+            self.give_back(tx.counted.take()).await;
             tx.abandon(&mut self.ctx, &h).await;
         }
     }

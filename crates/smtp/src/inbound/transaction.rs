@@ -23,6 +23,7 @@ use super::cmd::rcpt::RcptTo;
 use super::context::{Context, Helo, Service};
 use super::reply::Reply;
 use super::trace::{self, Trace};
+use crate::submission_limits::Counted;
 
 /// How deep aliases and lists are followed.
 const MAX_EXPANSION_DEPTH: usize = 4;
@@ -50,6 +51,9 @@ pub struct Transaction {
     pub remote: Vec<QueuedRecipient>,
     /// Local recipients that asked for a success report (`NOTIFY=SUCCESS`).
     pub success: Vec<super::success::Wanted>,
+    /// The message as counted against the user's hourly limit at MAIL, given back unless the
+    /// message is accepted.
+    pub counted: Option<Counted>,
 }
 
 /// What one RCPT address resolves to.
@@ -106,6 +110,7 @@ impl Transaction {
             auth: None,
             remote: Vec::new(),
             success: Vec::new(),
+            counted: None,
         }
     }
 
@@ -456,9 +461,6 @@ impl Transaction {
                     .filter(|r| matches!(r, RecipientResult::OverQuota { .. }))
                     .count();
                 if delivered > 0 || has_remote {
-                    if let Some(u) = &s.user {
-                        s.limits.sent(&u.login, std::time::Instant::now());
-                    }
                     Reply::new(250, "2.0.0", format!("OK: queued as {id}"))
                 } else if !rejected.is_empty() && rejected.len() == results.len() {
                     let reason: String = rejected[0]

@@ -4,7 +4,8 @@
 //! hourly limit).
 
 use marque_core::outbound::Ret;
-use tracing::{instrument, warn};
+use marque_store::now_ms;
+use tracing::{error, instrument, warn};
 
 use super::{ParseError, parameters, path};
 use crate::inbound::context::User;
@@ -12,6 +13,7 @@ use crate::inbound::io::LineIo;
 use crate::inbound::reply::Reply;
 use crate::inbound::session::{Flow, Session, State};
 use crate::inbound::transaction::Transaction;
+use crate::submission_limits::Taken;
 
 /// `BODY=` (RFC 6152 §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -164,17 +166,25 @@ async fn apply(s: &mut Session, m: MailFrom) -> Reply {
             format!("Sender address not owned by {}", user.login),
         );
     }
-    if let Some(user) = &s.ctx.user
-        && !s
-            .ctx
-            .limits
-            .may_send(&user.login, std::time::Instant::now())
-    {
-        warn!(user = %user.login, "hourly message limit reached");
-        return Reply::new(451, "4.7.1", "Hourly message limit reached, try later");
+    let mut counted = None;
+    if let Some(user) = &s.ctx.user {
+        match s.ctx.limits.take_message(&user.login, now_ms()).await {
+            Ok(Taken::Counted(c)) => counted = Some(c),
+            Ok(Taken::Unlimited) => {}
+            Ok(Taken::OverLimit) => {
+                warn!(user = %user.login, "hourly message limit reached");
+                return Reply::new(451, "4.7.1", "Hourly message limit reached, try later");
+            }
+            Err(e) => {
+                // Never let a message through uncounted.
+                error!(user = %user.login, error = %e, "hourly message limit unreadable");
+                return Reply::new(451, "4.3.0", "Temporary failure, try again later");
+            }
+        }
     }
     s.ctx.transactions += 1;
-    let tx = Transaction::new(m);
+    let mut tx = Transaction::new(m);
+    tx.counted = counted;
     s.state = State::Mail(helo, Box::new(tx));
     Reply::new(250, "2.1.0", "OK")
 }

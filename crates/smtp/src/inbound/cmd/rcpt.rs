@@ -4,7 +4,8 @@
 //! ([`crate::inbound::transaction`]).
 
 use marque_core::outbound::Notify;
-use tracing::{instrument, warn};
+use marque_store::now_ms;
+use tracing::{error, instrument, warn};
 
 use super::mail::{MailFrom, is_xtext, strip_keyword};
 use super::{ParseError, parameters, path};
@@ -124,14 +125,19 @@ async fn apply(s: &mut Session, to: &RcptTo) -> Reply {
     let State::Mail(_, tx) = &mut s.state else {
         return Reply::new(503, "5.5.1", "MAIL first");
     };
-    if let Some(user) = &s.ctx.user
-        && !s
-            .ctx
-            .limits
-            .take_recipient(&user.login, std::time::Instant::now())
-    {
-        warn!(user = %user.login, "hourly recipient limit reached");
-        return Reply::new(451, "4.7.1", "Hourly recipient limit reached, try later");
+    if let Some(user) = &s.ctx.user {
+        match s.ctx.limits.take_recipient(&user.login, now_ms()).await {
+            Ok(true) => {}
+            Ok(false) => {
+                warn!(user = %user.login, "hourly recipient limit reached");
+                return Reply::new(451, "4.7.1", "Hourly recipient limit reached, try later");
+            }
+            Err(e) => {
+                // Never let a recipient through uncounted.
+                error!(user = %user.login, error = %e, "hourly recipient limit unreadable");
+                return Reply::new(451, "4.3.0", "Temporary failure, try again later");
+            }
+        }
     }
     let mut tx = std::mem::replace(tx, Box::new(Transaction::new(MailFrom::default())));
     let reply = tx.rcpt(&s.ctx.core, to, s.ctx.user.is_some()).await;
