@@ -18,12 +18,13 @@
 //! | `tenant · 'v' · activation`         | [`crate::activation::Activation`] |
 //! | `tenant · 'e' · time · id`          | [`crate::activation::ActivationEvent`] |
 //! | `tenant · '$' · entry`              | [`crate::credit::LedgerEntry`] |
-//! | `tenant · 'b' · 0`                  | the tenant's [`crate::brand::Brand`] |
-//! | `tenant · 'b' · domain`             | a domain's [`crate::brand::Brand`] |
-//! | `tenant · 'i' · logo`               | a brand's logo image |
-//! | `tenant · 'o' · 0` / `· domain`     | [`crate::outbound::OutboundIdentity`] |
+//! | `tenant · 'b' · 0`                  | the tenant's brand (marque-hosting) |
+//! | `tenant · 'b' · domain`             | a domain's brand (marque-hosting) |
+//! | `tenant · 'i' · logo`               | a brand's logo image (marque-hosting) |
+//! | `tenant · 'o' · 0` / `· domain`     | an outbound identity (marque-hosting) |
 //! | `tenant · 'f' · staff`              | a staff member's TOTP secret |
-//! | `tenant · 'N' · domain`             | a domain's stored DNS check |
+//! | `tenant · 'N' · domain`             | a domain's stored DNS check (marque-hosting) |
+//! | `tenant · 'K' · domain`             | a domain's DKIM keys (marque-hosting) |
 //! | `tenant · 'Q' · account`            | when a mailbox was last reported over quota |
 //! | `tenant · 'w'`, `'g'`               | webhooks, their delivery log (marque-hosting) |
 //! | `0 · 'o' · due · delivery`          | the webhook outbox (marque-hosting; tenant 0 is never used) |
@@ -82,7 +83,8 @@ pub fn put<T: Serialize>(txn: &mut Txn<'_>, ks: Keyspace, key: Vec<u8>, value: &
 fn owner(t: TenantId) -> Key {
     Key::new().u64(t.0)
 }
-pub(crate) fn tenant_key(t: TenantId) -> Vec<u8> {
+/// A tenant's record (`tenant · 'T'`).
+pub fn tenant_key(t: TenantId) -> Vec<u8> {
     owner(t).tag(b'T').into_bytes()
 }
 pub(crate) fn child_key(parent: TenantId, child: TenantId) -> Vec<u8> {
@@ -94,14 +96,16 @@ pub(crate) fn children_prefix(parent: TenantId) -> Vec<u8> {
 pub(crate) fn domain_key(t: TenantId, d: DomainId) -> Vec<u8> {
     owner(t).tag(b'd').u64(d.0).into_bytes()
 }
-pub(crate) fn domains_prefix(t: TenantId) -> Vec<u8> {
+/// Every domain of a tenant (`tenant · 'd'`).
+pub fn domains_prefix(t: TenantId) -> Vec<u8> {
     owner(t).tag(b'd').into_bytes()
 }
 /// Mailboxes (`b'm'`), aliases (`b'a'`) and lists (`b'l'`) of a domain share this shape.
 pub(crate) fn in_domain_key(t: TenantId, tag: u8, d: DomainId, id: u64) -> Vec<u8> {
     owner(t).tag(tag).u64(d.0).u64(id).into_bytes()
 }
-pub(crate) fn in_domain_prefix(t: TenantId, tag: u8, d: DomainId) -> Vec<u8> {
+/// Every record of one kind (`tag`) in a domain.
+pub fn in_domain_prefix(t: TenantId, tag: u8, d: DomainId) -> Vec<u8> {
     owner(t).tag(tag).u64(d.0).into_bytes()
 }
 /// Plans (`b'p'`), staff (`b's'`), tokens (`b'k'`), activations (`b'v'`), ledger (`b'$'`).
@@ -112,7 +116,8 @@ pub fn owned_prefix(t: TenantId, tag: u8) -> Vec<u8> {
     owner(t).tag(tag).into_bytes()
 }
 
-pub(crate) const MAILBOX: u8 = b'm';
+/// Mailboxes (`tenant · 'm' · domain · account`).
+pub const MAILBOX: u8 = b'm';
 pub(crate) const ALIAS: u8 = b'a';
 pub(crate) const LIST: u8 = b'l';
 pub(crate) const PLAN: u8 = b'p';
@@ -121,8 +126,6 @@ pub(crate) const TOKEN: u8 = b'k';
 pub(crate) const ACTIVATION: u8 = b'v';
 pub(crate) const EVENT: u8 = b'e';
 pub(crate) const LEDGER: u8 = b'$';
-pub(crate) const BRAND: u8 = b'b';
-pub(crate) const LOGO: u8 = b'i';
 /// A staff member's TOTP secret (RFC 6238), kept beside its staff record.
 pub(crate) const TOTP: u8 = b'f';
 /// When a mailbox was last reported over quota ([`crate::Core::report_over_quota`]).
@@ -137,6 +140,10 @@ pub const WEBHOOK: u8 = b'w';
 pub const WEBHOOK_LOG: u8 = b'g';
 /// The webhook outbox (`0 · 'o' · due · delivery`; tenant 0 is never used).
 pub const WEBHOOK_OUTBOX: u8 = b'o';
+/// A tenant's or a domain's brand (`tenant · 'b' · 0` / `· domain`).
+pub const BRAND: u8 = b'b';
+/// A brand's logo image (`tenant · 'i' · logo`).
+pub const LOGO: u8 = b'i';
 
 // Names.
 
@@ -152,10 +159,12 @@ pub(crate) fn login_key(login: &str) -> Vec<u8> {
 pub(crate) fn token_hash_key(hash: &[u8]) -> Vec<u8> {
     Key::new().tag(b'h').bytes(hash).into_bytes()
 }
-pub(crate) fn brand_host_key(hostname: &str) -> Vec<u8> {
+/// A brand hostname (`'B' · hostname`, marque-hosting) → the brand holding it.
+pub fn brand_host_key(hostname: &str) -> Vec<u8> {
     Key::new().tag(b'B').str(hostname).into_bytes()
 }
-pub(crate) fn brand_hosts_prefix() -> Vec<u8> {
+/// Every brand hostname (marque-hosting).
+pub fn brand_hosts_prefix() -> Vec<u8> {
     Key::new().tag(b'B').into_bytes()
 }
 pub fn locator_key(kind: u8, id: u64) -> Vec<u8> {
