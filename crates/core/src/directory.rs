@@ -27,7 +27,7 @@
 //! | `tenant · 'K' · domain`             | a domain's DKIM keys (marque-hosting) |
 //! | `tenant · 'Q' · account`            | when a mailbox was last reported over quota |
 //! | `tenant · 'w'`, `'g'`               | webhooks, their delivery log (marque-hosting) |
-//! | `0 · 'o' · due · delivery`          | the webhook outbox (marque-hosting; tenant 0 is never used) |
+//! | `0 · 'O' · due · delivery`          | the webhook outbox (marque-hosting; tenant 0 is never used) |
 //!
 //! `Keyspace::Names` holds the globally unique names and the id → owner locators:
 //! `'D' · domain name`, `'@' · address`, `'n' · login`, `'h' · token hash`, `'#' · kind · id`,
@@ -38,6 +38,7 @@
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
+use marque_store::tags::{books, counters, names};
 use marque_store::{Direction, Key, Keyspace, Range, Txn};
 
 use crate::error::{CoreError, Result};
@@ -85,22 +86,22 @@ fn owner(t: TenantId) -> Key {
 }
 /// A tenant's record (`tenant · 'T'`).
 pub fn tenant_key(t: TenantId) -> Vec<u8> {
-    owner(t).tag(b'T').into_bytes()
+    owner(t).tag(TENANT).into_bytes()
 }
 pub(crate) fn child_key(parent: TenantId, child: TenantId) -> Vec<u8> {
-    owner(parent).tag(b'c').u64(child.0).into_bytes()
+    owner(parent).tag(CHILD).u64(child.0).into_bytes()
 }
 pub(crate) fn children_prefix(parent: TenantId) -> Vec<u8> {
-    owner(parent).tag(b'c').into_bytes()
+    owner(parent).tag(CHILD).into_bytes()
 }
 pub(crate) fn domain_key(t: TenantId, d: DomainId) -> Vec<u8> {
-    owner(t).tag(b'd').u64(d.0).into_bytes()
+    owner(t).tag(DOMAIN).u64(d.0).into_bytes()
 }
 /// Every domain of a tenant (`tenant · 'd'`).
 pub fn domains_prefix(t: TenantId) -> Vec<u8> {
-    owner(t).tag(b'd').into_bytes()
+    owner(t).tag(DOMAIN).into_bytes()
 }
-/// Mailboxes (`b'm'`), aliases (`b'a'`) and lists (`b'l'`) of a domain share this shape.
+/// Mailboxes ([`MAILBOX`]), aliases ([`ALIAS`]) and lists ([`LIST`]) of a domain share this shape.
 pub(crate) fn in_domain_key(t: TenantId, tag: u8, d: DomainId, id: u64) -> Vec<u8> {
     owner(t).tag(tag).u64(d.0).u64(id).into_bytes()
 }
@@ -108,7 +109,7 @@ pub(crate) fn in_domain_key(t: TenantId, tag: u8, d: DomainId, id: u64) -> Vec<u
 pub fn in_domain_prefix(t: TenantId, tag: u8, d: DomainId) -> Vec<u8> {
     owner(t).tag(tag).u64(d.0).into_bytes()
 }
-/// Plans (`b'p'`), staff (`b's'`), tokens (`b'k'`), activations (`b'v'`), ledger (`b'$'`).
+/// Records directly under a tenant: plans, staff, tokens, activations, ledger entries...
 pub fn owned_key(t: TenantId, tag: u8, id: u64) -> Vec<u8> {
     owner(t).tag(tag).u64(id).into_bytes()
 }
@@ -116,59 +117,41 @@ pub fn owned_prefix(t: TenantId, tag: u8) -> Vec<u8> {
     owner(t).tag(tag).into_bytes()
 }
 
-/// Mailboxes (`tenant · 'm' · domain · account`).
-pub const MAILBOX: u8 = b'm';
-pub(crate) const ALIAS: u8 = b'a';
-pub(crate) const LIST: u8 = b'l';
-pub(crate) const PLAN: u8 = b'p';
-pub(crate) const STAFF: u8 = b's';
-pub(crate) const TOKEN: u8 = b'k';
-pub(crate) const ACTIVATION: u8 = b'v';
-pub(crate) const EVENT: u8 = b'e';
-pub(crate) const LEDGER: u8 = b'$';
-/// A staff member's TOTP secret (RFC 6238), kept beside its staff record.
-pub(crate) const TOTP: u8 = b'f';
-/// When a mailbox was last reported over quota ([`crate::Core::report_over_quota`]).
-pub(crate) const OVER_QUOTA: u8 = b'Q';
-
-// The tags of the records the hosting features keep (marque-hosting), assigned here so that
-// one table holds every tag of the keyspace.
-
-/// A tenant's webhooks (`tenant · 'w' · id`).
-pub const WEBHOOK: u8 = b'w';
-/// A webhook's delivery log (`tenant · 'g' · webhook · n`) and its counter.
-pub const WEBHOOK_LOG: u8 = b'g';
-/// The webhook outbox (`0 · 'o' · due · delivery`; tenant 0 is never used).
-pub const WEBHOOK_OUTBOX: u8 = b'o';
-/// A tenant's or a domain's brand (`tenant · 'b' · 0` / `· domain`).
-pub const BRAND: u8 = b'b';
-/// A brand's logo image (`tenant · 'i' · logo`).
-pub const LOGO: u8 = b'i';
+// The record tags of this keyspace are assigned in the store's registry, with those of the
+// hosting features (marque-hosting), so that one table holds every tag of the keyspace.
+pub use marque_store::tags::directory::{
+    ACTIVATION, ALIAS, BRAND, CHILD, DOMAIN, EVENT, LEDGER, LIST, LOGO, MAILBOX, OVER_QUOTA, PLAN,
+    STAFF, TENANT, TOKEN, TOTP, WEBHOOK, WEBHOOK_LOG, WEBHOOK_OUTBOX,
+};
 
 // Names.
 
 pub(crate) fn domain_name_key(name: &str) -> Vec<u8> {
-    Key::new().tag(b'D').str(name).into_bytes()
+    Key::new().tag(names::DOMAIN).str(name).into_bytes()
 }
 pub(crate) fn address_key(address: &str) -> Vec<u8> {
-    Key::new().tag(b'@').str(address).into_bytes()
+    Key::new().tag(names::ADDRESS).str(address).into_bytes()
 }
 pub(crate) fn login_key(login: &str) -> Vec<u8> {
-    Key::new().tag(b'n').str(login).into_bytes()
+    Key::new().tag(names::LOGIN).str(login).into_bytes()
 }
 pub(crate) fn token_hash_key(hash: &[u8]) -> Vec<u8> {
-    Key::new().tag(b'h').bytes(hash).into_bytes()
+    Key::new().tag(names::TOKEN_HASH).bytes(hash).into_bytes()
 }
 /// A brand hostname (`'B' · hostname`, marque-hosting) → the brand holding it.
 pub fn brand_host_key(hostname: &str) -> Vec<u8> {
-    Key::new().tag(b'B').str(hostname).into_bytes()
+    Key::new().tag(names::BRAND_HOST).str(hostname).into_bytes()
 }
 /// Every brand hostname (marque-hosting).
 pub fn brand_hosts_prefix() -> Vec<u8> {
-    Key::new().tag(b'B').into_bytes()
+    Key::new().tag(names::BRAND_HOST).into_bytes()
 }
 pub fn locator_key(kind: u8, id: u64) -> Vec<u8> {
-    Key::new().tag(b'#').tag(kind).u64(id).into_bytes()
+    Key::new()
+        .tag(names::LOCATOR)
+        .tag(kind)
+        .u64(id)
+        .into_bytes()
 }
 
 /// Where an object lives: its owning tenant and, for what lives in a domain, the domain.
@@ -212,15 +195,19 @@ pub fn set_locator(txn: &mut Txn<'_>, kind: u8, id: u64, loc: Loc) -> Result<()>
 
 /// The credit balance of a tenant.
 pub(crate) fn credit_counter(t: TenantId) -> Vec<u8> {
-    Key::new().tag(b'C').u64(t.0).tag(b'$').into_bytes()
+    Key::new()
+        .tag(counters::BOOKS)
+        .u64(t.0)
+        .tag(books::CREDIT)
+        .into_bytes()
 }
 
 /// Activations (`1`) or deactivations (`2`) in a month (`yyyymm`) in a tenant's subtree.
 pub(crate) fn monthly_counter(t: TenantId, month: u32, kind: u8) -> Vec<u8> {
     Key::new()
-        .tag(b'C')
+        .tag(counters::BOOKS)
         .u64(t.0)
-        .tag(b'M')
+        .tag(books::MONTHLY)
         .u32(month)
         .tag(kind)
         .into_bytes()

@@ -48,7 +48,8 @@ impl Default for NewDomain {
 
 /// Loads a domain and its tenant by id.
 pub fn load_by_id(r: &impl Reader, id: DomainId) -> Result<(Domain, Tenant)> {
-    let loc = dir::locate(r, b'd', id.0)?.ok_or_else(|| CoreError::not_found("domain", id))?;
+    let loc =
+        dir::locate(r, dir::DOMAIN, id.0)?.ok_or_else(|| CoreError::not_found("domain", id))?;
     let d: Domain = dir::get(r, Keyspace::Directory, &dir::domain_key(loc.tenant, id))?
         .ok_or_else(|| CoreError::not_found("domain", id))?;
     Ok((d, tenant::load(r, loc.tenant)?))
@@ -118,7 +119,7 @@ impl Core {
             };
             dir::put(txn, Keyspace::Directory, dir::domain_key(t.id, id), &d)?;
             dir::put(txn, Keyspace::Names, dir::domain_name_key(&name), &loc)?;
-            dir::set_locator(txn, b'd', id.0, loc)?;
+            dir::set_locator(txn, dir::DOMAIN, id.0, loc)?;
             audit::record(
                 txn,
                 hooks,
@@ -263,7 +264,7 @@ impl Core {
             txn.delete(Keyspace::Directory, dir::domain_key(t.id, d.id));
             hooks.domain_deleted(txn, t.id, d.id)?;
             txn.delete(Keyspace::Names, dir::domain_name_key(&name));
-            txn.delete(Keyspace::Names, dir::locator_key(b'd', d.id.0));
+            txn.delete(Keyspace::Names, dir::locator_key(dir::DOMAIN, d.id.0));
             audit::record(
                 txn,
                 hooks,

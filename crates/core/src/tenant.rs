@@ -381,8 +381,8 @@ impl Core {
                 ));
             };
             for (tag, what) in [
-                (b'c', "child tenants"),
-                (b'd', "domains"),
+                (dir::CHILD, "child tenants"),
+                (dir::DOMAIN, "domains"),
                 (dir::STAFF, "staff"),
                 (dir::PLAN, "plans"),
             ] {

@@ -369,3 +369,31 @@ async fn a_manager_is_held_to_its_plans() {
         "only its own plans are visible"
     );
 }
+
+/// A tenant's global Sieve scripts and its activations are different records in the same
+/// range; listing the activations must find only activations (they once shared a key tag, and
+/// the listing failed to decode the scripts).
+#[tokio::test]
+async fn activations_are_listed_beside_global_sieve_scripts() {
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
+    let s = setup(&core, 0).await;
+    let reseller = s.reseller;
+    core.store()
+        .transact(move |txn| {
+            use marque_store::sieve_global::{Phase, Scope, put};
+            put(txn, Scope::Tenant(reseller), Phase::Before, b"keep;");
+            put(txn, Scope::Tenant(reseller), Phase::After, b"keep;");
+            Ok::<_, marque_store::Error>(())
+        })
+        .await
+        .unwrap();
+    let m = manager(&core, &s, "mgr", ActivationPolicy::Immediate).await;
+    core.create_tenant(&m, customer(&s, "Customer".into()))
+        .await
+        .unwrap();
+    let listed = core.list_activations(&s.admin, s.reseller).await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0].state, ActivationState::Active);
+}

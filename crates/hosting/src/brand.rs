@@ -219,7 +219,7 @@ pub(crate) fn load(r: &impl Reader, key: &[u8]) -> Result<Option<Brand>> {
 /// (its domain or tenant was deleted) and the name is free.
 fn holds(r: &impl Reader, loc: &Loc, host: &str) -> Result<bool> {
     let owner_exists = match loc.domain {
-        Some(d) => dir::locate(r, b'd', d.0)?.is_some(),
+        Some(d) => dir::locate(r, dir::DOMAIN, d.0)?.is_some(),
         None => r
             .get(Keyspace::Directory, &dir::tenant_key(loc.tenant))?
             .is_some(),

@@ -135,7 +135,11 @@ pub async fn dkim_records(core: &Core, domain: &str) -> Result<Vec<DkimRecord>> 
 }
 
 fn keys_key(t: TenantId, d: DomainId) -> Vec<u8> {
-    Key::new().u64(t.0).tag(b'K').u64(d.0).into_bytes()
+    Key::new()
+        .u64(t.0)
+        .tag(marque_store::tags::directory::DKIM)
+        .u64(d.0)
+        .into_bytes()
 }
 
 /// The month of `ms` as `YYYYMM`.

@@ -101,7 +101,12 @@ fn log_key(t: TenantId, w: WebhookId, seq: u64) -> Vec<u8> {
 }
 
 fn log_counter(t: TenantId, w: WebhookId) -> Vec<u8> {
-    Key::new().tag(b'C').u64(t.0).tag(LOG).u64(w.0).into_bytes()
+    Key::new()
+        .tag(marque_store::tags::counters::BOOKS)
+        .u64(t.0)
+        .tag(marque_store::tags::books::WEBHOOK_LOG)
+        .u64(w.0)
+        .into_bytes()
 }
 
 /// Queues one delivery of an event to a webhook, due now.

@@ -88,7 +88,10 @@ fn body_key(hash: &BlobHash) -> Vec<u8> {
 }
 
 fn ref_key(hash: &BlobHash) -> Vec<u8> {
-    Key::new().tag(b'b').bytes(&hash.0).into_bytes()
+    Key::new()
+        .tag(crate::tags::counters::BLOB)
+        .bytes(&hash.0)
+        .into_bytes()
 }
 
 /// Takes one reference to `blob`, writing the body if this is the first.

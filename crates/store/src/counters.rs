@@ -50,9 +50,9 @@ impl Metric {
 /// The key of one counter.
 pub fn key(owner: Owner, metric: Metric) -> Vec<u8> {
     let (tag, id) = match owner {
-        Owner::Tenant(t) => (b't', t.0),
-        Owner::Domain(d) => (b'd', d.0),
-        Owner::Account(a) => (b'a', a.0),
+        Owner::Tenant(t) => (crate::tags::counters::TENANT, t.0),
+        Owner::Domain(d) => (crate::tags::counters::DOMAIN, d.0),
+        Owner::Account(a) => (crate::tags::counters::ACCOUNT, a.0),
     };
     let (m, sub) = metric.code();
     Key::new().tag(tag).u64(id).tag(m).tag(sub).into_bytes()

@@ -72,16 +72,6 @@ impl Keyspace {
     }
 }
 
-/// The record kinds kept in [`Keyspace::Meta`], whose keys have no owner: the one list of
-/// them, so that no two modules pick the same first byte.
-pub mod meta_tag {
-    /// Id sequences ([`crate::Txn::next_id`]).
-    pub const SEQUENCE: u8 = b's';
-    /// Recent failed sign-ins per client address and per login (the core's sign-in throttle,
-    /// shared by every service and every process on the store).
-    pub const SIGN_IN: u8 = b't';
-}
-
 /// Builds a key from typed parts. Integers are big-endian so that byte order is numeric order;
 /// strings in the middle of a key end with a NUL so that no name is a prefix of another's key.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

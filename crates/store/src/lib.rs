@@ -31,12 +31,14 @@ pub mod ids;
 pub mod keyspace;
 pub mod logs;
 pub mod mail;
+pub mod migrate;
 pub mod notify;
 pub mod queue;
 pub mod reader;
 pub mod sieve;
 pub mod sieve_global;
 pub mod sieve_seen;
+pub mod tags;
 pub mod txn;
 
 use std::path::{Path, PathBuf};
@@ -122,7 +124,7 @@ impl Store {
     ) -> Result<Store> {
         let notifier = Notifier::default();
         let writer = Writer::start(backend.clone(), options.durability, notifier.clone())?;
-        Ok(Store {
+        let store = Store {
             inner: Arc::new(Inner {
                 writer,
                 backend,
@@ -131,7 +133,17 @@ impl Store {
                 options,
                 path: path.to_path_buf(),
             }),
-        })
+        };
+        let migrated = store.transact_blocking(migrate::run)?;
+        if migrated.moved > 0 {
+            tracing::info!(
+                from = migrated.from,
+                to = migrate::FORMAT,
+                moved = migrated.moved,
+                "stored data brought to the current layout"
+            );
+        }
+        Ok(store)
     }
 
     /// Where the data lives.

@@ -16,8 +16,7 @@ use crate::reader::Reader;
 use crate::txn::Txn;
 use crate::{Direction, Range};
 
-const TAG_ENTRY: u8 = b'E';
-const TAG_DUE: u8 = b'D';
+use crate::tags::queue::{DUE as TAG_DUE, ENTRY as TAG_ENTRY};
 
 /// One queued item.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,9 +12,9 @@ use crate::keyspace::{Key, Keyspace};
 use crate::reader::Reader;
 use crate::txn::Txn;
 
-const TAG_SCRIPT: u8 = b'V';
-const TAG_ACTIVE: u8 = b'W';
-const TAG_SETTINGS: u8 = b'X';
+use crate::tags::mailboxes::{
+    SIEVE_ACTIVE as TAG_ACTIVE, SIEVE_SCRIPT as TAG_SCRIPT, SIEVE_SETTINGS as TAG_SETTINGS,
+};
 
 /// The longest script name accepted, in bytes.
 pub const MAX_NAME_LEN: usize = 255;

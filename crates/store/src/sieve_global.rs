@@ -12,7 +12,7 @@ use crate::keyspace::{Key, Keyspace};
 use crate::reader::Reader;
 use crate::txn::Txn;
 
-const TAG_GLOBAL: u8 = b'v';
+const TAG_GLOBAL: u8 = crate::tags::directory::SIEVE_GLOBAL;
 
 /// Whom a global script applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -10,7 +10,7 @@ use crate::keyspace::{Key, Keyspace};
 use crate::reader::Reader;
 use crate::txn::Txn;
 
-const TAG_SEEN: u8 = b'X';
+const TAG_SEEN: u8 = crate::tags::mailboxes::SIEVE_SEEN;
 
 fn key(account: AccountId, id: &str) -> Vec<u8> {
     Key::new()

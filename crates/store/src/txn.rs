@@ -121,7 +121,7 @@ impl<'a> Txn<'a> {
     /// Takes the next value of a named sequence (1, 2, 3...). Values are never reused.
     pub fn next_id(&mut self, sequence: &str) -> Result<u64> {
         let key = crate::keyspace::Key::new()
-            .tag(crate::keyspace::meta_tag::SEQUENCE)
+            .tag(crate::tags::meta::SEQUENCE)
             .str(sequence)
             .into_bytes();
         let cur = match self.get(Keyspace::Meta, &key)? {

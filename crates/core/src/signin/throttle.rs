@@ -1,6 +1,6 @@
 //! Recent failed sign-ins, kept in the store so that every service and every process sees
 //! the same counts: one record per client address and one per login, under
-//! [`meta_tag::SIGN_IN`] in [`Keyspace::Meta`].
+//! [`meta::SIGN_IN`] in [`Keyspace::Meta`].
 //!
 //! - An address's failures make each of its further failures wait longer (doubling from
 //!   [`ThrottleConfig::first_delay`] up to [`ThrottleConfig::max_delay`]), and after
@@ -18,7 +18,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use marque_store::keyspace::meta_tag;
+use marque_store::tags::meta;
 use marque_store::{Direction, Key, Keyspace, Range, Reader, Txn};
 use serde::{Deserialize, Serialize};
 
@@ -74,7 +74,7 @@ const ADDRESS: u8 = b'i';
 const LOGIN: u8 = b'a';
 
 fn key(subject: Subject<'_>) -> Vec<u8> {
-    let k = Key::new().tag(meta_tag::SIGN_IN);
+    let k = Key::new().tag(meta::SIGN_IN);
     match subject {
         // The canonical form, so that `::ffff:192.0.2.1` and `192.0.2.1` are one address.
         Subject::Address(ip) => k.tag(ADDRESS).str(&ip.to_canonical().to_string()),
@@ -154,7 +154,7 @@ pub(crate) fn sweep(
     now_ms: u64,
     limit: usize,
 ) -> Result<usize> {
-    let prefix = Key::new().tag(meta_tag::SIGN_IN).into_bytes();
+    let prefix = Key::new().tag(meta::SIGN_IN).into_bytes();
     let rows = txn.scan(
         Keyspace::Meta,
         &Range::prefix(&prefix),

@@ -14,7 +14,7 @@ use marque_session::ParsedCert;
 use super::{CertSource, Certificate, key, load};
 use crate::Hosting;
 
-const TAG: u8 = b'Y';
+const TAG: u8 = marque_store::tags::directory::ACME;
 
 fn account_key() -> Vec<u8> {
     Key::new()

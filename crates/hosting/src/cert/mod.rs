@@ -35,7 +35,7 @@ use owner::{Claim, ClaimKind, check_claim};
 use crate::Hosting;
 
 /// Record tag in the provider's range: `PROVIDER · 'X' · hostname`.
-const TAG: u8 = b'X';
+const TAG: u8 = marque_store::tags::directory::CERTIFICATE;
 
 /// Where a certificate came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -26,7 +26,7 @@ use super::{DnsSettings, RecordType};
 use crate::Hosting;
 
 /// Record tag under the owning tenant.
-const TAG: u8 = b'N';
+const TAG: u8 = marque_store::tags::directory::DNS_STATUS;
 
 /// Domains read per page by the periodic check.
 const PAGE: usize = 500;
@@ -303,11 +303,16 @@ impl Hosting {
     async fn domain_names(&self, after: Option<String>) -> Result<Vec<String>> {
         self.core
             .read(move |s| {
-                let prefix = Key::new().tag(b'D').into_bytes();
+                let prefix = Key::new()
+                    .tag(marque_store::tags::names::DOMAIN)
+                    .into_bytes();
                 let range = match &after {
                     None => Range::prefix(&prefix),
                     Some(a) => {
-                        let mut start = Key::new().tag(b'D').str(a).into_bytes();
+                        let mut start = Key::new()
+                            .tag(marque_store::tags::names::DOMAIN)
+                            .str(a)
+                            .into_bytes();
                         start.push(0);
                         let end = marque_store::keyspace::prefix_end(&prefix).unwrap_or_default();
                         Range::between(start, end)

@@ -23,7 +23,7 @@ use crate::Hosting;
 
 /// Record tag under the owning tenant: `tenant · 'o' · 0` for the tenant itself,
 /// `tenant · 'o' · domain` for one of its domains.
-const TAG: u8 = b'o';
+const TAG: u8 = marque_store::tags::directory::OUTBOUND_IDENTITY;
 
 /// A source address and EHLO name; either may be unset (inherited).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -176,10 +176,10 @@ pub struct ChangeEntry {
 }
 
 // Tags inside an account's range of the Mailboxes keyspace.
-const TAG_STATE: u8 = b'A';
-const TAG_MAILBOX: u8 = b'M';
-const TAG_NAME: u8 = b'N';
-const TAG_SUBSCRIBED: u8 = b'S';
+use crate::tags::mailboxes::{
+    FOLDER as TAG_MAILBOX, FOLDER_NAME as TAG_NAME, STATE as TAG_STATE,
+    SUBSCRIBED as TAG_SUBSCRIBED,
+};
 
 pub(crate) fn state_key(a: AccountId) -> Vec<u8> {
     Key::new().u64(a.0).tag(TAG_STATE).into_bytes()
