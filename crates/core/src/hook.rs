@@ -4,9 +4,10 @@
 //! The core calls nothing above it. Where a change must have effects outside the tenancy
 //! records (an audited change that is a webhook event, a mailbox reported over quota, a domain
 //! deleted whose DKIM keys and DNS state go with it) or may be refused by a rule kept above it
-//! (a domain name that is another tenant's or the platform's), it calls the [`Hooks`] registered with [`crate::Core::with_hooks`], inside the change's own
-//! store transaction: a hook's writes commit with the change or not at all, and a hook's error
-//! refuses the change. Without a registered hook, [`NoHooks`] does nothing.
+//! (a domain name that is another tenant's or the platform's), it calls the [`Hooks`]
+//! registered with [`crate::Core::with_hooks`], inside the change's own store transaction: a
+//! hook's writes commit with the change or not at all, and a hook's error refuses the change.
+//! Without a registered hook, [`NoHooks`] does nothing.
 
 use std::sync::Arc;
 
