@@ -1,5 +1,5 @@
 //! Sieve bulk benchmark: one filter set and activated on 10,000 mailboxes of a domain through
-//! `marque_core::sieve::bulk_set` (one transaction per mailbox, fsynced), three runs; prints
+//! `marque_hosting::sieve::bulk_set` (one transaction per mailbox, fsynced), three runs; prints
 //! each run's seconds and mailboxes per second, and the median.
 //!
 //! Run: `cargo bench -p marque-benches --bench sieve_bulk --profile dev` (`MAILBOXES=` and
@@ -7,8 +7,8 @@
 
 use std::time::Instant;
 
-use marque_core::sieve::{Selection, bulk_set};
 use marque_core::{Actor, Core, HashCost, NewDomain, NewMailbox, NewTenant};
+use marque_hosting::sieve::{Selection, bulk_set};
 use marque_store::{Store, StoreOptions};
 use tokio::task::JoinSet;
 
@@ -83,6 +83,8 @@ fn main() {
         core.bootstrap(None).await.expect("bootstrap");
         let started = Instant::now();
         setup(&core, mailboxes).await;
+        let hosting = marque_hosting::Hosting::new(core);
+        let core = hosting.core().clone();
         println!(
             "set-up: {mailboxes} mailboxes in {:.1} s",
             started.elapsed().as_secs_f64()
@@ -92,7 +94,7 @@ fn main() {
             let name = format!("provider-{round}");
             let started = Instant::now();
             let results = bulk_set(
-                &core,
+                &hosting,
                 &Actor::operator(),
                 Selection::Domain("bulk.example".into()),
                 &name,

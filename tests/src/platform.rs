@@ -112,8 +112,9 @@ pub async fn staff(core: &Core, tenant: TenantId, login: &str, kind: StaffKind) 
 }
 
 impl PlatformBuilder {
-    /// Changes the core before it is bootstrapped (sign-in policy, Sieve limits, webhook
-    /// targets...).
+    /// Changes the core before it is bootstrapped (the sign-in policy...). Settings of the
+    /// hosting features (Sieve limits, webhook targets) go on `marque_hosting::Hosting`, over
+    /// the built core.
     pub fn configure(mut self, f: impl FnOnce(Core) -> Core + Send + 'static) -> Self {
         let before = self.configure;
         self.configure = Box::new(move |core| f(before(core)));

@@ -24,10 +24,11 @@ pub mod pop3;
 pub use imap::handler as imap_handler;
 pub use pop3::handler as pop3_handler;
 
-/// The handler for the `managesieve` listener.
+/// The handler for the `managesieve` listener, over the hosting features (which keep the
+/// scripts) and their core (which signs users in).
 pub fn managesieve_handler(
-    core: &marque_core::Core,
+    hosting: &marque_hosting::Hosting,
     hostname: &str,
 ) -> impl marque_session::Handler {
-    managesieve::ManageSieve::new(core, hostname)
+    managesieve::ManageSieve::new(hosting, hostname)
 }

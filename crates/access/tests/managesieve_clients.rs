@@ -8,7 +8,7 @@ use std::process::Stdio;
 
 use managesieve_common::{PASSWORD, USER, start};
 use marque_core::Actor;
-use marque_core::sieve::SieveLimits;
+use marque_hosting::sieve::SieveLimits;
 
 const SCRIPT: &str = "require [\"fileinto\", \"imap4flags\"];\r\nif header :contains \"subject\" \"[list]\" {\r\n  addflag \"\\\\Seen\";\r\n  fileinto \"Lists\";\r\n}\r\n";
 
@@ -57,7 +57,7 @@ async fn sieve_connect_manages_scripts_over_starttls() {
     .await;
     assert!(ok, "{out}");
     let scripts = server
-        .core
+        .hosting
         .sieve_list(&Actor::operator(), USER)
         .await
         .unwrap();
@@ -66,7 +66,7 @@ async fn sieve_connect_manages_scripts_over_starttls() {
     assert!(scripts[0].active);
     assert_eq!(
         server
-            .core
+            .hosting
             .sieve_get(&Actor::operator(), USER, "filters")
             .await
             .unwrap(),
@@ -91,7 +91,7 @@ async fn sieve_connect_manages_scripts_over_starttls() {
     assert!(ok, "{out}");
     assert!(
         server
-            .core
+            .hosting
             .sieve_list(&Actor::operator(), USER)
             .await
             .unwrap()

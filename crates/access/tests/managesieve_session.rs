@@ -4,7 +4,7 @@
 mod managesieve_common;
 
 use managesieve_common::{OTHER, PASSWORD, Raw, USER, start};
-use marque_core::sieve::SieveLimits;
+use marque_hosting::sieve::SieveLimits;
 
 const SCRIPT: &str = "require \"fileinto\";\r\nif header :contains \"subject\" \"spam\" {\r\n  fileinto \"Junk\";\r\n}\r\n";
 
@@ -151,11 +151,11 @@ async fn every_script_command_with_its_response_codes() {
     assert!(r.starts_with("OK"));
     assert!(c.cmd("SETACTIVE \"mine\"\r\n").await.starts_with("OK"));
     server
-        .core
+        .hosting
         .set_vacation(
             &marque_core::Actor::operator(),
             OTHER,
-            Some(marque_core::sieve::Vacation {
+            Some(marque_hosting::sieve::Vacation {
                 enabled: true,
                 body: "away".into(),
                 ..Default::default()

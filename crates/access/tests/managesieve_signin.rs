@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use managesieve_common::{PASSWORD, Raw, USER, start_with_policy};
 use marque_core::authlog::Attempt;
-use marque_core::sieve::SieveLimits;
 use marque_core::signin::{SignInPolicy, ThrottleConfig};
+use marque_hosting::sieve::SieveLimits;
 
 fn throttle() -> ThrottleConfig {
     ThrottleConfig {

@@ -6,7 +6,7 @@
 mod managesieve_common;
 
 use managesieve_common::{PASSWORD, Raw, USER, start};
-use marque_core::sieve::SieveLimits;
+use marque_hosting::sieve::SieveLimits;
 
 fn put(name: &str, script: &str) -> String {
     format!("PUTSCRIPT \"{name}\" {{{}+}}\r\n{script}\r\n", script.len())

@@ -23,7 +23,7 @@ pub async fn answer(State(st): State<AppState>, Path(token): Path<String>) -> Re
     if !valid {
         return Problem::no_route().into_response();
     }
-    match st.core.http01_answer(&token).await {
+    match st.hosting.http01_answer(&token).await {
         Ok(Some(key_authorization)) => {
             let mut resp = (StatusCode::OK, key_authorization).into_response();
             resp.headers_mut().insert(

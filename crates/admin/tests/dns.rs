@@ -8,9 +8,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Server, start_with_core};
+use common::{Server, start_with_hosting};
 use marque_admin::Settings;
-use marque_core::dns::DnsSettings;
+use marque_hosting::dns::DnsSettings;
 use marque_session::Shutdown;
 use marque_tests::dns::{self, RecordType, TestDns, Zone, rr};
 use serde_json::{Value, json};
@@ -28,7 +28,7 @@ async fn setup() -> (TestDns, Server, u64, String, String) {
         check_interval: Duration::from_secs(3600),
         ..DnsSettings::default()
     };
-    let s = start_with_core(Settings::default(), |core| core.with_dns(settings)).await;
+    let s = start_with_hosting(Settings::default(), |h| h.with_dns(settings)).await;
     let (a, tok_a) = s.reseller("Reseller A").await;
     let (_, tok_b) = s.reseller("Reseller B").await;
     s.create(
@@ -167,7 +167,7 @@ async fn wrong_and_missing_records_are_reported_then_fixed() {
     dns.add(rr("_dmarc.c.example", "TXT", "v=DMARC1; p=none"))
         .await;
     let shutdown = Shutdown::new();
-    let task = tokio::spawn(s.core.clone().run_dns_checks(shutdown.signal()));
+    let task = tokio::spawn(s.hosting.clone().run_dns_checks(shutdown.signal()));
     let first = checked["checked_ms"].as_u64().unwrap();
     let mut fixed = Value::Null;
     for _ in 0..300 {
@@ -184,7 +184,7 @@ async fn wrong_and_missing_records_are_reported_then_fixed() {
     assert_eq!(fixed["summary"]["warnings"], 1);
     let dmarc = record(&fixed, "TXT", "_dmarc.c.example");
     assert!(dmarc["warning"].as_str().unwrap().contains("p=none"));
-    let status = s.core.dns_status(DOMAIN).await.expect("status");
+    let status = s.hosting.dns_status(DOMAIN).await.expect("status");
     assert!(status.is_ok("mail.c.example"));
     assert!(!status.is_ok("nothing.c.example"));
 }
@@ -238,7 +238,7 @@ async fn a_dead_name_server_is_an_error_not_a_missing_record() {
         timeout: Duration::from_millis(300),
         ..DnsSettings::default()
     };
-    let s = start_with_core(Settings::default(), |core| core.with_dns(settings)).await;
+    let s = start_with_hosting(Settings::default(), |h| h.with_dns(settings)).await;
     let (a, tok_a) = s.reseller("Reseller A").await;
     s.create(
         "/api/v1/domains",

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{ADMIN, Server, start_with_core};
+use common::{ADMIN, Server, start_with_hosting};
 use marque_admin::Settings;
 use marque_core::PROVIDER;
 use marque_session::{CertResolver, ParsedCert};
@@ -44,7 +44,7 @@ fn refused(r: &common::Reply, host: &str, why: &str) {
 /// The leaf certificate TLS serves for `sni`, as `crates/marque`'s reload builds the resolver.
 async fn served(s: &Server, default: &ParsedCert, sni: &str) -> Vec<u8> {
     let resolver = CertResolver::new(default.key.clone());
-    let certs = s.core.all_certificates().await.expect("certificates");
+    let certs = s.hosting.all_certificates().await.expect("certificates");
     resolver.replace_certificates(certs.into_iter().filter_map(|c| {
         let parsed = c.parsed()?.ok()?;
         Some((c.hostname, parsed.key))
@@ -68,10 +68,7 @@ async fn panel(s: &Server, host: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn nobody_takes_the_platforms_or_another_tenants_names() {
-    let s = start_with_core(Settings::default(), |core| {
-        core.with_server_hostname(SERVER)
-    })
-    .await;
+    let s = start_with_hosting(Settings::default(), |h| h.with_server_hostname(SERVER)).await;
     let plan = s
         .create(
             "/api/v1/plans",
@@ -283,7 +280,7 @@ async fn nobody_takes_the_platforms_or_another_tenants_names() {
     assert!(!on_b.contains("Alpha"), "{on_b}");
     let on_a = panel(&s, "mail.a.test").await;
     assert!(on_a.contains("Alpha Mail"), "{on_a}");
-    let owners = s.core.branded_hostnames().await.expect("names");
+    let owners = s.hosting.branded_hostnames().await.expect("names");
     let owner = |h: &str| owners.iter().find(|(n, _)| n == h).map(|(_, t)| t.0);
     assert_eq!(owner(PLATFORM_HOST), Some(PROVIDER.0));
     assert_eq!(owner("mail.b.test"), Some(b));

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{ADMIN, Server};
-use marque_core::{Actor, Brand, BrandOf, Colours, Features, NewPlan, PROVIDER, TenantId, Tier};
+use marque_core::{Actor, Features, NewPlan, PROVIDER, TenantId, Tier};
+use marque_hosting::{Brand, BrandOf, Colours};
 use serde_json::json;
 
 const RESELLER: &str = "acme-admin";
@@ -63,12 +64,12 @@ async fn seed(s: &Server) {
         support_url: Some("https://support.acme.test/".into()),
         logo: None,
     };
-    s.core
+    s.hosting
         .set_brand(&operator, of.clone(), brand)
         .await
         .expect("brand");
     let png = hex::decode(LOGO_PNG).expect("hex");
-    s.core
+    s.hosting
         .set_brand_logo(&operator, of, "image/png", png)
         .await
         .expect("logo");
@@ -389,7 +390,7 @@ async fn a_branded_hostname_shows_its_brand() {
     assert!(login.body.contains(BRAND_NAME));
     assert!(login.body.contains("https://support.acme.test/"));
     let provider = s
-        .core
+        .hosting
         .brand_for_tenant(PROVIDER)
         .await
         .expect("provider brand")
@@ -519,7 +520,7 @@ async fn browser() {
     let shots = target.join("panel-screenshots");
     let port = s.addr.port().to_string();
     let provider = s
-        .core
+        .hosting
         .brand_for_tenant(PROVIDER)
         .await
         .expect("provider brand")
@@ -590,7 +591,7 @@ async fn a_reseller_brands_a_domain_from_its_page() {
     );
     assert!(page.body.contains("mail.brandme.test"), "{}", page.body);
     let effective = s
-        .core
+        .hosting
         .brand_for_domain("brandme.test")
         .await
         .expect("brand");
@@ -612,7 +613,7 @@ async fn a_reseller_brands_a_domain_from_its_page() {
     let page = c.get("/admin/domains/brandme.test");
     assert!(!page.body.contains("Brand saved."), "{}", page.body);
     let effective = s
-        .core
+        .hosting
         .brand_for_domain("brandme.test")
         .await
         .expect("brand");

@@ -11,8 +11,8 @@ use std::time::Duration;
 use common::{Server, start_at};
 use marque_admin::Settings;
 use marque_admin::webhooks::{DispatchSettings, Dispatcher};
-use marque_core::dns::DnsSettings;
 use marque_hosting::Hosting;
+use marque_hosting::dns::DnsSettings;
 use marque_hosting::webhook_target::TargetPolicy;
 use marque_session::Shutdown;
 use marque_tests::dns::{self, RecordType, TestDns, Zone, rr};
@@ -98,10 +98,12 @@ async fn server(dns: &TestDns, allow: &[&str]) -> Server {
     };
     let allow = allow.iter().map(|n| n.parse().expect("range")).collect();
     start_at(Settings::default(), move |core, api| {
-        Hosting::new(core.with_dns(settings)).with_webhook_targets(TargetPolicy {
-            allow,
-            own: vec![api],
-        })
+        Hosting::new(core)
+            .with_dns(settings)
+            .with_webhook_targets(TargetPolicy {
+                allow,
+                own: vec![api],
+            })
     })
     .await
 }

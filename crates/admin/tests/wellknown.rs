@@ -6,8 +6,9 @@
 mod common;
 
 use common::{Server, start};
-use marque_core::{Actor, Brand, BrandOf, Colours, Features, NewDomain, NewPlan, NewTenant};
+use marque_core::{Actor, Features, NewDomain, NewPlan, NewTenant};
 use marque_core::{PROVIDER, TenantChanges, TenantKind, Tier};
+use marque_hosting::{Brand, BrandOf, Colours};
 use serde_json::Value;
 
 /// Runs python3 on `input` with `script`; its stdout is JSON.
@@ -129,7 +130,7 @@ async fn world() -> Server {
             .await
             .unwrap();
     }
-    s.core
+    s.hosting
         .set_brand(
             &op,
             BrandOf::Tenant(r),

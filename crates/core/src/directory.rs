@@ -18,15 +18,16 @@
 //! | `tenant · 'v' · activation`         | [`crate::activation::Activation`] |
 //! | `tenant · 'e' · time · id`          | [`crate::activation::ActivationEvent`] |
 //! | `tenant · '$' · entry`              | [`crate::credit::LedgerEntry`] |
-//! | `tenant · 'b' · 0`                  | the tenant's [`crate::brand::Brand`] |
-//! | `tenant · 'b' · domain`             | a domain's [`crate::brand::Brand`] |
-//! | `tenant · 'i' · logo`               | a brand's logo image |
-//! | `tenant · 'o' · 0` / `· domain`     | [`crate::outbound::OutboundIdentity`] |
+//! | `tenant · 'b' · 0`                  | the tenant's brand (marque-hosting) |
+//! | `tenant · 'b' · domain`             | a domain's brand (marque-hosting) |
+//! | `tenant · 'i' · logo`               | a brand's logo image (marque-hosting) |
+//! | `tenant · 'o' · 0` / `· domain`     | an outbound identity (marque-hosting) |
 //! | `tenant · 'f' · staff`              | a staff member's TOTP secret |
-//! | `tenant · 'N' · domain`             | a domain's stored DNS check |
+//! | `tenant · 'N' · domain`             | a domain's stored DNS check (marque-hosting) |
+//! | `tenant · 'K' · domain`             | a domain's DKIM keys (marque-hosting) |
 //! | `tenant · 'Q' · account`            | when a mailbox was last reported over quota |
 //! | `tenant · 'w'`, `'g'`               | webhooks, their delivery log (marque-hosting) |
-//! | `0 · 'o' · due · delivery`          | the webhook outbox (marque-hosting; tenant 0 is never used) |
+//! | `0 · 'O' · due · delivery`          | the webhook outbox (marque-hosting; tenant 0 is never used) |
 //!
 //! `Keyspace::Names` holds the globally unique names and the id → owner locators:
 //! `'D' · domain name`, `'@' · address`, `'n' · login`, `'h' · token hash`, `'#' · kind · id`,
@@ -83,7 +84,8 @@ pub fn put<T: Serialize>(txn: &mut Txn<'_>, ks: Keyspace, key: Vec<u8>, value: &
 fn owner(t: TenantId) -> Key {
     Key::new().u64(t.0)
 }
-pub(crate) fn tenant_key(t: TenantId) -> Vec<u8> {
+/// A tenant's record (`tenant · 'T'`).
+pub fn tenant_key(t: TenantId) -> Vec<u8> {
     owner(t).tag(TENANT).into_bytes()
 }
 pub(crate) fn child_key(parent: TenantId, child: TenantId) -> Vec<u8> {
@@ -95,14 +97,16 @@ pub(crate) fn children_prefix(parent: TenantId) -> Vec<u8> {
 pub(crate) fn domain_key(t: TenantId, d: DomainId) -> Vec<u8> {
     owner(t).tag(DOMAIN).u64(d.0).into_bytes()
 }
-pub(crate) fn domains_prefix(t: TenantId) -> Vec<u8> {
+/// Every domain of a tenant (`tenant · 'd'`).
+pub fn domains_prefix(t: TenantId) -> Vec<u8> {
     owner(t).tag(DOMAIN).into_bytes()
 }
 /// Mailboxes ([`MAILBOX`]), aliases ([`ALIAS`]) and lists ([`LIST`]) of a domain share this shape.
 pub(crate) fn in_domain_key(t: TenantId, tag: u8, d: DomainId, id: u64) -> Vec<u8> {
     owner(t).tag(tag).u64(d.0).u64(id).into_bytes()
 }
-pub(crate) fn in_domain_prefix(t: TenantId, tag: u8, d: DomainId) -> Vec<u8> {
+/// Every record of one kind (`tag`) in a domain.
+pub fn in_domain_prefix(t: TenantId, tag: u8, d: DomainId) -> Vec<u8> {
     owner(t).tag(tag).u64(d.0).into_bytes()
 }
 /// Records directly under a tenant: plans, staff, tokens, activations, ledger entries...
@@ -134,10 +138,12 @@ pub(crate) fn login_key(login: &str) -> Vec<u8> {
 pub(crate) fn token_hash_key(hash: &[u8]) -> Vec<u8> {
     Key::new().tag(names::TOKEN_HASH).bytes(hash).into_bytes()
 }
-pub(crate) fn brand_host_key(hostname: &str) -> Vec<u8> {
+/// A brand hostname (`'B' · hostname`, marque-hosting) → the brand holding it.
+pub fn brand_host_key(hostname: &str) -> Vec<u8> {
     Key::new().tag(names::BRAND_HOST).str(hostname).into_bytes()
 }
-pub(crate) fn brand_hosts_prefix() -> Vec<u8> {
+/// Every brand hostname (marque-hosting).
+pub fn brand_hosts_prefix() -> Vec<u8> {
     Key::new().tag(names::BRAND_HOST).into_bytes()
 }
 pub fn locator_key(kind: u8, id: u64) -> Vec<u8> {

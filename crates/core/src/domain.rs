@@ -6,7 +6,6 @@ use marque_store::Keyspace;
 use marque_store::counters::{self, Metric, Owner};
 
 use crate::audit;
-use crate::cert::owner::{Claim, ClaimKind, check_claim};
 use crate::directory::{self as dir, Loc, Reader};
 use crate::error::{CoreError, Result};
 use crate::ids::{DomainId, TenantId};
@@ -48,7 +47,7 @@ impl Default for NewDomain {
 }
 
 /// Loads a domain and its tenant by id.
-pub(crate) fn load_by_id(r: &impl Reader, id: DomainId) -> Result<(Domain, Tenant)> {
+pub fn load_by_id(r: &impl Reader, id: DomainId) -> Result<(Domain, Tenant)> {
     let loc =
         dir::locate(r, dir::DOMAIN, id.0)?.ok_or_else(|| CoreError::not_found("domain", id))?;
     let d: Domain = dir::get(r, Keyspace::Directory, &dir::domain_key(loc.tenant, id))?
@@ -57,7 +56,7 @@ pub(crate) fn load_by_id(r: &impl Reader, id: DomainId) -> Result<(Domain, Tenan
 }
 
 /// Loads a domain and its tenant by (normalised) name.
-pub(crate) fn load_by_name(r: &impl Reader, name: &str) -> Result<(Domain, Tenant)> {
+pub fn load_by_name(r: &impl Reader, name: &str) -> Result<(Domain, Tenant)> {
     let loc: Loc = dir::get(r, Keyspace::Names, &dir::domain_name_key(name))?
         .ok_or_else(|| CoreError::not_found("domain", name))?;
     let id = loc
@@ -70,12 +69,12 @@ pub(crate) fn load_by_name(r: &impl Reader, name: &str) -> Result<(Domain, Tenan
 
 impl Core {
     /// Creates a domain in a tenant, counted against the domain limits of every tenant above.
-    /// A name that is, lies under or contains one of the platform's host names, or lies in
-    /// another tenant's domain, is refused ([`crate::cert::owner`]).
+    /// The registered hooks may refuse the name ([`crate::hook::Hooks::domain_claimed`]: the
+    /// hosting features refuse one that is, lies under or contains one of the platform's host
+    /// names, or lies in another tenant's domain).
     pub async fn create_domain(&self, actor: &Actor, new: NewDomain) -> Result<Domain> {
         let name = validate::domain(&new.name)?;
         let actor = actor.clone();
-        let platform = self.platform_hosts();
         self.write(actor.clone(), move |txn, hooks| {
             let chain = tenant::chain(txn, new.tenant)?;
             let Some(t) = chain.last() else {
@@ -94,13 +93,7 @@ impl Core {
                     key: name,
                 });
             }
-            let claim = Claim {
-                actor: &actor,
-                holder: t.id,
-                host: &name,
-                kind: ClaimKind::Domain,
-            };
-            check_claim(txn, &platform, claim)?;
+            hooks.domain_claimed(txn, &actor, t.id, &name)?;
             quota::allocate(
                 txn,
                 &chain,
@@ -269,8 +262,7 @@ impl Core {
                 txn.delete(Keyspace::Counters, counters::key(Owner::Domain(d.id), m));
             }
             txn.delete(Keyspace::Directory, dir::domain_key(t.id, d.id));
-            crate::dkim::delete(txn, t.id, d.id);
-            crate::dns::status::delete(txn, t.id, d.id);
+            hooks.domain_deleted(txn, t.id, d.id)?;
             txn.delete(Keyspace::Names, dir::domain_name_key(&name));
             txn.delete(Keyspace::Names, dir::locator_key(dir::DOMAIN, d.id.0));
             audit::record(

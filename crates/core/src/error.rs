@@ -32,7 +32,7 @@ pub enum CoreError {
     #[error("{what} already exists: {key}")]
     AlreadyExists { what: &'static str, key: String },
     /// A host name (or a domain) that belongs to the platform or to another tenant: nobody
-    /// else may brand, certify or create it (the ownership rule in `cert/owner.rs`).
+    /// else may brand, certify or create it (marque-hosting's `cert/owner.rs`).
     #[error("host name {host} cannot be used: {reason}")]
     HostnameNotOwned { host: String, reason: String },
     /// Input that cannot be accepted.

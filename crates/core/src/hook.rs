@@ -2,17 +2,20 @@
 //! without calling up into them.
 //!
 //! The core calls nothing above it. Where a change must have effects outside the tenancy
-//! records (an audited change that is a webhook event, a mailbox reported over quota), it
-//! calls the [`Hooks`] registered with [`crate::Core::with_hooks`], inside the change's own
-//! store transaction: a hook's writes commit with the change or not at all, and a hook's error
-//! refuses the change. Without a registered hook, [`NoHooks`] does nothing.
+//! records (an audited change that is a webhook event, a mailbox reported over quota, a domain
+//! deleted whose DKIM keys and DNS state go with it) or may be refused by a rule kept above it
+//! (a domain name that is another tenant's or the platform's), it calls the [`Hooks`]
+//! registered with [`crate::Core::with_hooks`], inside the change's own store transaction: a
+//! hook's writes commit with the change or not at all, and a hook's error refuses the change.
+//! Without a registered hook, [`NoHooks`] does nothing.
 
 use std::sync::Arc;
 
 use marque_store::Txn;
 
 use crate::error::Result;
-use crate::ids::TenantId;
+use crate::ids::{DomainId, TenantId};
+use crate::principal::Actor;
 
 /// What the core tells the features above it, inside the transaction of the change.
 pub trait Hooks: Send + Sync + std::fmt::Debug {
@@ -36,6 +39,30 @@ pub trait Hooks: Send + Sync + std::fmt::Debug {
         _txn: &mut Txn<'_>,
         _path: &[TenantId],
         _data: &serde_json::Value,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    /// `actor` is creating a domain `name` (validated, lower-case, not taken) in tenant
+    /// `holder`; called before anything of the domain is written, and an error refuses the
+    /// creation with that error.
+    fn domain_claimed(
+        &self,
+        _txn: &mut Txn<'_>,
+        _actor: &Actor,
+        _holder: TenantId,
+        _name: &str,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    /// The domain `domain` of tenant `tenant` is being deleted: whatever the features above
+    /// keep for it goes in the same transaction.
+    fn domain_deleted(
+        &self,
+        _txn: &mut Txn<'_>,
+        _tenant: TenantId,
+        _domain: DomainId,
     ) -> Result<()> {
         Ok(())
     }

@@ -18,11 +18,8 @@
 //! - [`password`] — argon2id hashing.
 //! - [`token`] — API tokens.
 //! - [`bootstrap`] — the provider and its first token.
-//! - [`cert`] — TLS certificates per served hostname (ACME or uploaded), the ACME account.
 //! - [`tenant`] — the tenant tree.
 //! - [`domain`], [`mailbox`], [`alias`], [`list`] — what a domain holds.
-//! - [`dkim`] — DKIM signing keys per domain and the TXT records that publish them.
-//! - [`dns`] — the DNS records each domain must publish and the check of their propagation.
 //! - [`plan`] — plans and mailbox tiers.
 //! - [`limits`] — limits and who may set them.
 //! - [`quota`] — allocation, usage charges for delivery/APPEND, usage reports.
@@ -31,18 +28,12 @@
 //! - [`export`] — the monthly usage export (JSON, CSV).
 //! - [`csv`] — the one CSV writer: RFC 4180 quoting, spreadsheet formulas neutralised.
 //! - [`audit`] — the audit trail.
-//! - [`sieve_global`] — global Sieve scripts per tenant and per domain.
 //! - [`staff_totp`] — the TOTP second factor (RFC 6238) of administrators and managers.
 //! - [`authlog`] — password sign-in for the services and the authentication log.
 //! - [`signin`] — the one throttle of failed sign-ins for every service, and the networks
 //!   allowed to sign in without TLS.
 //! - [`lookup`] — address resolution and password sign-in for the mail services.
 //! - [`header`] — the one writer of header fields for the messages the platform composes.
-//! - [`sieve`] — managing Sieve scripts, vacation and forwards, bulk filters.
-//! - [`brand`] — brands per tenant and domain, their hostnames and logos, and how a domain or
-//!   a hostname resolves to the brand it shows.
-//! - [`outbound`] — the outbound queue's messages, their scoped administration, and the
-//!   source address and EHLO name each tenant or domain sends from.
 
 #![forbid(unsafe_code)]
 
@@ -51,13 +42,9 @@ pub mod alias;
 pub mod audit;
 pub mod authlog;
 pub mod bootstrap;
-pub mod brand;
-pub mod cert;
 pub mod credit;
 pub mod csv;
 pub mod directory;
-pub mod dkim;
-pub mod dns;
 pub mod domain;
 pub mod error;
 mod expansion;
@@ -69,14 +56,11 @@ pub mod limits;
 pub mod list;
 pub mod lookup;
 pub mod mailbox;
-pub mod outbound;
 pub mod password;
 pub mod plan;
 pub mod policy;
 pub mod principal;
 pub mod quota;
-pub mod sieve;
-pub mod sieve_global;
 pub mod signin;
 pub mod staff_totp;
 pub mod tenant;
@@ -87,7 +71,6 @@ pub use activation::{Activation, ActivationPolicy, ActivationState, MonthlyCount
 pub use alias::Alias;
 pub use audit::{AuditPage, AuditRecord, AuditScope};
 pub use bootstrap::Bootstrap;
-pub use brand::{Brand, BrandOf, Colours, EffectiveBrand, LogoRef};
 pub use credit::LedgerEntry;
 pub use domain::{Domain, NewDomain};
 pub use error::{CoreError, Result};
@@ -118,12 +101,6 @@ use marque_store::Store;
 pub struct Core {
     store: Store,
     cost: HashCost,
-    sieve: sieve::SieveLimits,
-    /// `[server] hostname`: the name of the built-in brand when nobody set one.
-    hostname: String,
-    dns: dns::DnsState,
-    /// Bumped on every certificate change, so that the TLS resolver reloads.
-    certs: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
     /// What the features above the core hear of changes ([`hook`]).
     hooks: hook::SharedHooks,
     /// The sign-in policy and throttle clock ([`signin`]).
@@ -141,32 +118,9 @@ impl Core {
         Ok(Core {
             store,
             cost,
-            sieve: sieve::SieveLimits::default(),
-            hostname: "localhost".into(),
-            dns: dns::DnsState::default(),
-            certs: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
             hooks: std::sync::Arc::new(NoHooks),
             sign_in: signin::SignIn::default(),
         })
-    }
-
-    /// Sets the limits on each mailbox's Sieve scripts.
-    pub fn with_sieve_limits(mut self, limits: sieve::SieveLimits) -> Core {
-        self.sieve = limits;
-        self
-    }
-
-    /// Sets the server's own hostname (`[server] hostname`): the built-in brand's name and
-    /// mail host when no tenant above a domain has a brand.
-    pub fn with_server_hostname(mut self, hostname: impl Into<String>) -> Core {
-        self.hostname = hostname.into().trim_end_matches('.').to_ascii_lowercase();
-        self
-    }
-
-    /// Sets what the DNS check of domains' records uses (platform host, name servers...).
-    pub fn with_dns(mut self, settings: dns::DnsSettings) -> Core {
-        self.dns = dns::DnsState::new(settings);
-        self
     }
 
     /// Registers the hooks the core calls inside the transactions of its changes ([`hook`]).

@@ -34,11 +34,11 @@ pub struct Mailbox {
     pub created_ms: u64,
 }
 
-/// The stored form, with the password hash kept out of [`Mailbox`].
+/// The stored form, with the password hash kept out of [`Mailbox`] (and inside the core).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct MailboxRecord {
+pub struct MailboxRecord {
     pub mailbox: Mailbox,
-    pub password_hash: String,
+    pub(crate) password_hash: String,
 }
 
 /// A new mailbox. Without `quota_mb` or `tier`, the plan of the domain's tenant decides.
@@ -80,7 +80,7 @@ pub(crate) fn load_by_id(r: &impl Reader, id: AccountId) -> Result<MailboxRecord
 }
 
 /// Loads a mailbox by (normalised) address.
-pub(crate) fn load_by_address(r: &impl Reader, address: &str) -> Result<MailboxRecord> {
+pub fn load_by_address(r: &impl Reader, address: &str) -> Result<MailboxRecord> {
     match dir::get(r, Keyspace::Names, &dir::address_key(address))? {
         Some(AddressLoc::Mailbox {
             tenant,

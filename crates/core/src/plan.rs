@@ -7,7 +7,7 @@ use marque_store::Keyspace;
 use crate::audit;
 use crate::directory::{self as dir, Loc, Reader};
 use crate::error::{CoreError, Result};
-use crate::ids::{PlanId, TenantId};
+use crate::ids::{PROVIDER, PlanId, TenantId};
 use crate::policy::{Action, Object, Target, authorize, check};
 use crate::principal::Actor;
 use crate::tenant::{self, Tenant};
@@ -73,7 +73,7 @@ pub struct NewPlan {
 }
 
 /// Loads a plan and its owner.
-pub(crate) fn load(r: &impl Reader, id: PlanId) -> Result<(Plan, Tenant)> {
+pub fn load(r: &impl Reader, id: PlanId) -> Result<(Plan, Tenant)> {
     let loc = dir::locate(r, dir::PLAN, id.0)?.ok_or_else(|| CoreError::not_found("plan", id))?;
     let p: Plan = dir::get(
         r,
@@ -145,7 +145,7 @@ fn check_grant(r: &impl Reader, chain: &[Tenant], p: &NewPlan) -> Result<()> {
             ),
         ));
     }
-    let held = crate::brand::features(r, owner.id)?;
+    let held = features(r, owner.id)?;
     let f = p.features;
     for (field, wants, has) in [
         (
@@ -167,7 +167,29 @@ fn check_grant(r: &impl Reader, chain: &[Tenant], p: &NewPlan) -> Result<()> {
     Ok(())
 }
 
+/// The features of a tenant's effective plan; the provider has them all.
+pub fn features(r: &impl Reader, t: TenantId) -> Result<Features> {
+    if t == PROVIDER {
+        return Ok(Features {
+            custom_branding: true,
+            tls: true,
+            dedicated_ip: true,
+            api_access: true,
+        });
+    }
+    let chain = tenant::chain(r, t)?;
+    Ok(effective(r, &chain)?
+        .map(|p| p.features)
+        .unwrap_or_default())
+}
+
 impl Core {
+    /// What a tenant's effective plan includes (the provider: everything). No actor: callers
+    /// check permissions on the object first, so that this reveals nothing.
+    pub async fn plan_features(&self, tenant: TenantId) -> Result<Features> {
+        self.read(move |s| features(s, tenant)).await
+    }
+
     /// Defines a plan offered by `owner` to its subtree.
     pub async fn create_plan(&self, actor: &Actor, new: NewPlan) -> Result<Plan> {
         let name = validate::name("name", &new.name)?;

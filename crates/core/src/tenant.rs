@@ -134,7 +134,7 @@ pub fn chain(r: &impl Reader, id: TenantId) -> Result<Vec<Tenant>> {
 }
 
 /// Loads a tenant's children.
-pub(crate) fn children(r: &impl Reader, id: TenantId) -> Result<Vec<Tenant>> {
+pub fn children(r: &impl Reader, id: TenantId) -> Result<Vec<Tenant>> {
     let links = r.scan(
         Keyspace::Directory,
         &marque_store::Range::prefix(&dir::children_prefix(id)),

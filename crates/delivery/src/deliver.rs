@@ -13,8 +13,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use marque_core::outbound::QueuedMessage;
 use marque_core::{AccountId, Actor, Core, CoreError, TenantId};
+use marque_hosting::outbound::QueuedMessage;
 use marque_store::logs::{self, LogKind, Term};
 use tracing::{instrument, warn};
 
@@ -327,7 +327,7 @@ pub async fn deliver_and_queue(
                         reason: String::new(),
                     });
                 }
-                marque_core::outbound::queue_message(txn, m, &evaluated.original().blob)?;
+                marque_hosting::outbound::queue_message(txn, m, &evaluated.original().blob)?;
             }
             write_record(txn, &owners, &record)?;
             Ok((results, record))

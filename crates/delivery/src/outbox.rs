@@ -64,7 +64,7 @@ impl Outbox for NoOutbox {
     }
 }
 
-/// The outbound queue ([`marque_core::outbound`]) as an [`Outbox`]: each message becomes a
+/// The outbound queue ([`marque_hosting::outbound`]) as an [`Outbox`]: each message becomes a
 /// queue entry in the delivery's own transaction, with its body stored (once per content) and
 /// referenced by the entry. The queue's workers deliver remote recipients by MX and local ones
 /// into their mailboxes.
@@ -92,7 +92,7 @@ impl Outbox for QueueOutbox {
         txn: &mut marque_store::Txn<'_>,
         msg: OutboundMessage,
     ) -> Result<(), DeliveryError> {
-        use marque_core::outbound::{Kind, QueuedMessage, QueuedRecipient, queue_message};
+        use marque_hosting::outbound::{Kind, QueuedMessage, QueuedRecipient, queue_message};
         let body = marque_store::blob::PreparedBlob::with(
             &msg.raw,
             self.compress_threshold,

@@ -4,9 +4,9 @@
 mod sieve_support;
 
 use marque_core::principal::{Principal, PrincipalId, Role, Scope, Via};
-use marque_core::sieve_global::{GlobalTarget, Phase};
 use marque_core::{Actor, CoreError, PROVIDER};
 use marque_delivery::RecipientResult;
+use marque_hosting::sieve_global::{GlobalTarget, Phase};
 use sieve_support::{message, world};
 
 const SPAM_TO_JUNK: &str = r#"require ["fileinto"];
@@ -16,7 +16,7 @@ if header :contains "X-Spam-Flag" "YES" { fileinto "Junk"; }"#;
 async fn a_provider_rule_files_spam_to_junk_before_the_users_script() {
     let w = world().await;
     let op = Actor::operator();
-    w.core
+    w.hosting
         .set_global_sieve(
             &op,
             GlobalTarget::Tenant(PROVIDER),
@@ -51,7 +51,7 @@ async fn domain_before_and_after_scripts_run_in_order() {
     let w = world().await;
     let op = Actor::operator();
     let domain = GlobalTarget::Domain("c.example".into());
-    w.core
+    w.hosting
         .set_global_sieve(
             &op,
             domain.clone(),
@@ -60,7 +60,7 @@ async fn domain_before_and_after_scripts_run_in_order() {
         )
         .await
         .unwrap();
-    w.core
+    w.hosting
         .set_global_sieve(
             &op,
             domain.clone(),
@@ -82,7 +82,7 @@ async fn domain_before_and_after_scripts_run_in_order() {
     assert!(w.folder("bob@c.example", "After").await.is_empty());
 
     // A flag set by a script before the user's survives the user's keep.
-    w.core
+    w.hosting
         .clear_global_sieve(&op, domain.clone(), Phase::After)
         .await
         .unwrap();
@@ -95,7 +95,7 @@ async fn domain_before_and_after_scripts_run_in_order() {
 #[tokio::test]
 async fn a_broken_global_script_still_delivers() {
     let w = world().await;
-    w.core
+    w.hosting
         .set_global_sieve(
             &Actor::operator(),
             GlobalTarget::Domain("c.example".into()),
@@ -144,7 +144,7 @@ async fn the_postmaster_may_not_set_a_global_script_and_the_admin_may() {
         GlobalTarget::Tenant(w.customer),
     ] {
         let e = w
-            .core
+            .hosting
             .set_global_sieve(
                 &postmaster,
                 target.clone(),
@@ -170,7 +170,7 @@ async fn the_postmaster_may_not_set_a_global_script_and_the_admin_may() {
         via: Via::Password,
         scope: Scope::default(),
     };
-    w.core
+    w.hosting
         .set_global_sieve(
             &admin,
             GlobalTarget::Tenant(w.customer),
@@ -180,7 +180,7 @@ async fn the_postmaster_may_not_set_a_global_script_and_the_admin_may() {
         .await
         .unwrap();
     assert_eq!(
-        w.core
+        w.hosting
             .get_global_sieve(&admin, GlobalTarget::Tenant(w.customer), Phase::After)
             .await
             .unwrap(),
@@ -188,7 +188,7 @@ async fn the_postmaster_may_not_set_a_global_script_and_the_admin_may() {
     );
     // But not the provider's.
     assert!(
-        w.core
+        w.hosting
             .set_global_sieve(
                 &admin,
                 GlobalTarget::Tenant(PROVIDER),
@@ -200,7 +200,7 @@ async fn the_postmaster_may_not_set_a_global_script_and_the_admin_may() {
     );
     // Too large or not UTF-8: refused.
     assert!(matches!(
-        w.core
+        w.hosting
             .set_global_sieve(
                 &admin,
                 GlobalTarget::Tenant(w.customer),

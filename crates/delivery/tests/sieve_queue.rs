@@ -6,8 +6,8 @@ mod sieve_support;
 
 use std::sync::Arc;
 
-use marque_core::outbound::{self, Kind, QueuedMessage};
 use marque_delivery::{QueueOutbox, RecipientResult};
+use marque_hosting::outbound::{self, Kind, QueuedMessage};
 use sieve_support::{message, world};
 
 async fn queued(w: &sieve_support::World) -> Vec<(QueuedMessage, String)> {

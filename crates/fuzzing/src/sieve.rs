@@ -6,8 +6,8 @@
 
 use std::sync::OnceLock;
 
-use marque_core::sieve::check::{self, SieveLimits};
 use marque_delivery::SieveEngine;
+use marque_hosting::sieve::check::{self, SieveLimits};
 
 fn engine() -> &'static SieveEngine {
     static ENGINE: OnceLock<SieveEngine> = OnceLock::new();

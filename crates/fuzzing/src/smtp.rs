@@ -4,7 +4,7 @@
 //! Every line that parses is written back and must parse to the same command; the SASL
 //! helpers run on AUTH's initial response.
 
-use marque_core::outbound::Ret;
+use marque_hosting::outbound::Ret;
 use marque_smtp::inbound::cmd::mail::Body;
 use marque_smtp::inbound::cmd::{self, Command};
 

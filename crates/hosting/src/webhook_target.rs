@@ -12,8 +12,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use marque_core::dns::compare::Lookup;
-use marque_core::dns::resolve::Resolver;
+use crate::dns::compare::Lookup;
+use crate::dns::resolve::Resolver;
 
 use crate::Hosting;
 
@@ -255,7 +255,7 @@ impl Hosting {
                 IpAddr::V6(Ipv6Addr::LOCALHOST),
             ]
         } else {
-            let resolver = Resolver::new(self.core.dns_settings())
+            let resolver = Resolver::new(self.dns_settings())
                 .map_err(|e| TargetError::Unresolved(format!("cannot resolve {host}: {e}")))?;
             match resolver.addresses(bare).await {
                 Lookup::Found(ips) => ips,

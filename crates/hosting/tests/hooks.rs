@@ -1,20 +1,13 @@
 //! The core's hook as the hosting features register it: a tenancy change that is a webhook
 //! event lands in the webhook outbox in the change's own transaction, a mailbox over quota is
-//! reported once per interval, and a core without the hook writes no event at all.
+//! reported once per interval, a deleted domain's DKIM keys go with it, a domain that takes a
+//! platform host name is refused, and a core without the hook does none of this.
 
-use marque_core::{Actor, Core, HashCost, NewDomain, NewMailbox, NewTenant, PROVIDER, TenantKind};
+use marque_core::{Actor, Core, NewDomain, NewMailbox, NewTenant, PROVIDER, StaffKind, TenantKind};
 use marque_hosting::webhook_target::TargetPolicy;
 use marque_hosting::{Hosting, NewWebhook};
-use marque_store::{Store, StoreOptions};
-
-/// A bootstrapped core over a fresh store; keep the directory alive as long as the core.
-async fn core() -> (Core, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(dir.path(), StoreOptions::default()).expect("open store");
-    let core = Core::open_with(store, HashCost::insecure_for_tests()).expect("open core");
-    core.bootstrap(None).await.expect("bootstrap");
-    (core, dir)
-}
+use marque_store::{Direction, Key, Keyspace, Range};
+use marque_tests::{Platform, staff};
 
 /// Hosting over `core` whose webhooks may reach loopback (a literal address: nothing to resolve).
 fn hosting(core: Core) -> Hosting {
@@ -91,7 +84,9 @@ async fn due_events(h: &Hosting) -> Vec<String> {
 
 #[tokio::test]
 async fn an_audited_change_that_is_an_event_reaches_the_outbox() {
-    let (core, _dir) = core().await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
     let h = hosting(core);
     webhook(&h, &["mailbox.created", "mailbox.deleted"]).await;
     mailbox(h.core()).await;
@@ -105,7 +100,9 @@ async fn an_audited_change_that_is_an_event_reaches_the_outbox() {
 
 #[tokio::test]
 async fn over_quota_is_reported_once_per_interval() {
-    let (core, _dir) = core().await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
     let h = hosting(core);
     webhook(&h, &["mailbox.over_quota"]).await;
     let m = mailbox(h.core()).await;
@@ -116,10 +113,111 @@ async fn over_quota_is_reported_once_per_interval() {
 
 #[tokio::test]
 async fn a_core_without_the_hook_writes_no_event() {
-    let (core, _dir) = core().await;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
     let h = hosting(core.clone());
     webhook(&h, &["mailbox.created"]).await;
     // `core` is the clone taken before the hook was registered: the tenancy core alone.
     mailbox(&core).await;
     assert!(due_events(&h).await.is_empty());
+}
+
+/// How many DKIM key records tenant `t` holds (`tenant · 'K' · domain`).
+async fn dkim_records_of(core: &Core, t: marque_core::TenantId) -> usize {
+    let prefix = Key::new().u64(t.0).tag(b'K').into_bytes();
+    core.read(move |s| {
+        Ok(s.scan(
+            Keyspace::Directory,
+            &Range::prefix(&prefix),
+            Direction::Forward,
+            10,
+        )?)
+    })
+    .await
+    .expect("scan")
+    .len()
+}
+
+/// Deletes `c.example` (its mailbox first) through `core`.
+async fn delete_domain(core: &Core) {
+    let op = Actor::operator();
+    core.delete_mailbox(&op, "ann@c.example")
+        .await
+        .expect("delete mailbox");
+    core.delete_domain(&op, "c.example")
+        .await
+        .expect("delete domain");
+}
+
+#[tokio::test]
+async fn a_deleted_domain_takes_its_dkim_keys_along() {
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
+    let h = Hosting::new(core);
+    mailbox(h.core()).await;
+    marque_hosting::dkim::dkim_keys(h.core(), "c.example")
+        .await
+        .expect("keys");
+    let tenant = h
+        .core()
+        .get_domain(&Actor::operator(), "c.example")
+        .await
+        .expect("domain")
+        .tenant;
+    assert_eq!(dkim_records_of(h.core(), tenant).await, 1);
+    delete_domain(h.core()).await;
+    assert_eq!(dkim_records_of(h.core(), tenant).await, 0);
+}
+
+#[tokio::test]
+async fn without_the_hook_a_deleted_domain_leaves_its_dkim_keys() {
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
+    mailbox(&core).await;
+    marque_hosting::dkim::dkim_keys(&core, "c.example")
+        .await
+        .expect("keys");
+    let tenant = core
+        .get_domain(&Actor::operator(), "c.example")
+        .await
+        .expect("domain")
+        .tenant;
+    delete_domain(&core).await;
+    assert_eq!(dkim_records_of(&core, tenant).await, 1);
+}
+
+#[tokio::test]
+async fn a_domain_that_takes_a_platform_host_name_is_refused() {
+    let p = Platform::builder().reseller("R").build().await;
+    let r = p.tenant("R");
+    let bare = p.core.clone();
+    let h = Hosting::new(p.core.clone()).with_server_hostname("mx.platform.example");
+    let admin = staff(h.core(), r, "r-admin", StaffKind::Admin).await;
+    let new = |name: &str| NewDomain {
+        name: name.into(),
+        tenant: r,
+        ..NewDomain::default()
+    };
+    for name in [
+        "platform.example",
+        "mx.platform.example",
+        "a.mx.platform.example",
+    ] {
+        let e = h.core().create_domain(&admin, new(name)).await.unwrap_err();
+        assert!(
+            matches!(e, marque_core::CoreError::HostnameNotOwned { .. }),
+            "{name}: {e:?}"
+        );
+    }
+    h.core()
+        .create_domain(&admin, new("r.example"))
+        .await
+        .expect("own domain");
+    // The tenancy core alone knows no platform names.
+    bare.create_domain(&admin, new("platform.example"))
+        .await
+        .expect("bare core");
 }

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use marque_core::dns::{DnsStatus, Status};
+use marque_hosting::dns::{DnsStatus, Status};
 
 fn status_name(s: Status) -> &'static str {
     match s {
@@ -85,7 +85,7 @@ pub fn print(out: &mut impl Write, status: &DnsStatus) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use marque_core::dns::{Purpose, RecordStatus, RecordType, Summary};
+    use marque_hosting::dns::{Purpose, RecordStatus, RecordType, Summary};
 
     #[test]
     fn a_wrong_record_shows_what_was_found_and_why() {

@@ -93,17 +93,17 @@ async fn dispatch(tenancy: &Tenancy, config: &Config, command: Command) -> Resul
             }
         }
         Command::Domain(DomainCommand::Dns { name, check }) => {
-            let core = tenancy.core().clone().with_dns(config.dns_settings());
+            let hosting = tenancy.hosting().clone().with_dns(config.dns_settings());
             let actor = marque_core::Actor::operator().with_source("cli");
             let status = if check {
-                match core.check_domain_dns(&actor, &name).await? {
-                    marque_core::dns::CheckOutcome::Checked(s) => s,
-                    marque_core::dns::CheckOutcome::TooSoon(wait) => {
+                match hosting.check_domain_dns(&actor, &name).await? {
+                    marque_hosting::dns::CheckOutcome::Checked(s) => s,
+                    marque_hosting::dns::CheckOutcome::TooSoon(wait) => {
                         bail!("checked moments ago; try again in {} s", wait.as_secs() + 1)
                     }
                 }
             } else {
-                core.domain_dns(&actor, &name).await?
+                hosting.domain_dns(&actor, &name).await?
             };
             crate::dnstable::print(&mut out, &status)?;
         }
@@ -136,7 +136,7 @@ async fn dispatch(tenancy: &Tenancy, config: &Config, command: Command) -> Resul
                 usage_table(&mut out, &usage)?;
             }
         }
-        Command::Queue(q) => crate::queue::run(tenancy.core(), q).await?,
+        Command::Queue(q) => crate::queue::run(tenancy.hosting(), q).await?,
         Command::Serve(_) | Command::Config(_) => unreachable!("handled by the caller"),
     }
     Ok(())

@@ -1,7 +1,7 @@
 //! The outbound queue from the binary: the delivery workers `serve` starts, and the operator
 //! commands `marque queue list|show|retry|delete`.
 //!
-//! The commands act as the operator (provider admin) through the core's queue functions, so
+//! The commands act as the operator (provider admin) through the hosting features' queue functions, so
 //! they pass the same permission check and leave the same audit records as the admin API.
 
 use std::io::Write;
@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use anyhow::Result;
 use clap::Subcommand;
-use marque_core::outbound::QueueItem;
-use marque_core::{Actor, Core};
+use marque_core::Actor;
+use marque_hosting::Hosting;
+use marque_hosting::outbound::QueueItem;
 use marque_smtp::outbound::OutboundConfig;
 
 use crate::config::Config;
@@ -80,7 +81,7 @@ fn status(item: &QueueItem) -> String {
 }
 
 /// Runs one `marque queue` command.
-pub async fn run(core: &Core, command: QueueCommand) -> Result<()> {
+pub async fn run(hosting: &Hosting, command: QueueCommand) -> Result<()> {
     let actor = Actor::operator().with_source("cli");
     let mut out = std::io::stdout().lock();
     match command {
@@ -88,7 +89,7 @@ pub async fn run(core: &Core, command: QueueCommand) -> Result<()> {
             let mut all = Vec::new();
             let mut after = 0;
             loop {
-                let page = core.queue_list(&actor, after, 1000).await?;
+                let page = hosting.queue_list(&actor, after, 1000).await?;
                 let Some(last) = page.last() else { break };
                 after = last.id;
                 all.extend(page);
@@ -122,15 +123,15 @@ pub async fn run(core: &Core, command: QueueCommand) -> Result<()> {
             writeln!(out, "{} queued", all.len())?;
         }
         QueueCommand::Show { id } => {
-            let item = core.queue_get(&actor, id).await?;
+            let item = hosting.queue_get(&actor, id).await?;
             writeln!(out, "{}", serde_json::to_string_pretty(&item)?)?;
         }
         QueueCommand::Retry { id } => {
-            core.queue_retry(&actor, id).await?;
+            hosting.queue_retry(&actor, id).await?;
             writeln!(out, "queue entry {id} is due now")?;
         }
         QueueCommand::Delete { id } => {
-            core.queue_delete(&actor, id).await?;
+            hosting.queue_delete(&actor, id).await?;
             writeln!(out, "queue entry {id} deleted")?;
         }
     }

@@ -63,7 +63,7 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
     let tenancy = Tenancy::open(store.clone())?;
     datadir::bootstrap(&config, &tenancy).await?;
     let tls = crate::tls::load(&config)?;
-    let served = crate::tls::reload(tenancy.core(), tls.resolver()).await?;
+    let served = crate::tls::reload(tenancy.hosting(), tls.resolver()).await?;
     info!(certificates = served, "TLS certificates loaded");
 
     let mut listeners = Vec::new();
@@ -95,18 +95,17 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
     let core = tenancy
         .core()
         .clone()
-        .with_sieve_limits(config.sieve.storage_limits())
-        .with_server_hostname(&config.server.hostname)
-        .with_dns(config.dns_settings())
         .with_sign_in_policy(config.sign_in_policy());
     // The hosting features register their hook on the core: every service below uses this
     // core, so that the tenancy changes made anywhere reach them.
-    let hosting = marque_hosting::Hosting::new(core).with_webhook_targets(
-        marque_hosting::webhook_target::TargetPolicy {
+    let hosting = marque_hosting::Hosting::new(core)
+        .with_sieve_limits(config.sieve.storage_limits())
+        .with_server_hostname(&config.server.hostname)
+        .with_dns(config.dns_settings())
+        .with_webhook_targets(marque_hosting::webhook_target::TargetPolicy {
             allow: config.webhooks.allow_networks.clone(),
             own: listeners.iter().map(|(_, bound, _)| *bound).collect(),
-        },
-    );
+        });
     let core = hosting.core().clone();
     // Redirects, vacation replies and bounces go to the outbound queue; with the workers off
     // nothing would send them, so a redirect keeps the message instead (docs/sieve.md).
@@ -171,16 +170,16 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         shutdown.signal(),
     ));
     // Every domain's DNS records, checked now and every `[dns] check_interval_secs`.
-    tasks.spawn(ctx.core.clone().run_dns_checks(shutdown.signal()));
+    tasks.spawn(ctx.hosting.clone().run_dns_checks(shutdown.signal()));
     // Certificates: the resolver follows the store; ACME orders and renews when enabled.
     let resolver = ctx.tls.resolver().clone();
     tasks.spawn(crate::tls::watch(
-        ctx.core.clone(),
+        ctx.hosting.clone(),
         resolver.clone(),
         shutdown.signal(),
     ));
     if config.acme.enabled {
-        let client = crate::acme::Client::new(ctx.core.clone(), resolver, config.acme.clone());
+        let client = crate::acme::Client::new(ctx.hosting.clone(), resolver, config.acme.clone());
         tasks.spawn(client.run(shutdown.signal()));
     }
     // The outbound workers run with the SMTP services that fill the queue.
@@ -265,7 +264,7 @@ impl Services {
         } else {
             listener.starttls(self.tls.clone())
         };
-        let (core, host) = (&self.core, self.hostname.as_str());
+        let host = self.hostname.as_str();
         match service {
             Service::Smtp | Service::Submission | Service::Submissions => {
                 self.run(tasks, listener, self.smtp.clone(), stop)
@@ -275,7 +274,7 @@ impl Services {
             Service::ManageSieve => self.run(
                 tasks,
                 listener,
-                marque_access::managesieve::ManageSieve::new(core, host)
+                marque_access::managesieve::ManageSieve::new(&self.hosting, host)
                     .max_redirects(self.delivery.sieve.config().max_redirects),
                 stop,
             ),

@@ -21,6 +21,7 @@ pub enum Kind {
 /// what the operator changes reaches them, webhooks first, as what the API changes does).
 #[derive(Debug)]
 pub struct Tenancy {
+    hosting: Hosting,
     core: Core,
     actor: Actor,
 }
@@ -32,8 +33,10 @@ fn json<T: serde::Serialize>(value: &T) -> Result<Value> {
 impl Tenancy {
     /// Opens the core on `store`.
     pub fn open(store: Store) -> Result<Tenancy> {
+        let hosting = Hosting::new(Core::open(store)?);
         Ok(Tenancy {
-            core: Hosting::new(Core::open(store)?).core().clone(),
+            core: hosting.core().clone(),
+            hosting,
             actor: Actor::operator().with_source("cli"),
         })
     }
@@ -41,6 +44,11 @@ impl Tenancy {
     /// The core itself, for the services.
     pub fn core(&self) -> &Core {
         &self.core
+    }
+
+    /// The hosting features over the same core.
+    pub fn hosting(&self) -> &Hosting {
+        &self.hosting
     }
 
     /// Makes sure the provider exists; on first start creates it with `token` as its first
@@ -92,8 +100,8 @@ impl Tenancy {
 
     /// Creates a domain for `tenant`.
     /// The DKIM records of a domain, its keys generated if missing.
-    pub async fn dkim_records(&self, name: &str) -> Result<Vec<marque_core::dkim::DkimRecord>> {
-        Ok(self.core.ensure_dkim_keys(&self.actor, name).await?)
+    pub async fn dkim_records(&self, name: &str) -> Result<Vec<marque_hosting::dkim::DkimRecord>> {
+        Ok(self.hosting.ensure_dkim_keys(&self.actor, name).await?)
     }
 
     pub async fn create_domain(&self, name: String, tenant: u64) -> Result<Value> {

@@ -8,7 +8,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use marque_core::Core;
+use marque_hosting::Hosting;
 use marque_session::{CertResolver, ShutdownSignal, TlsConfig};
 
 use crate::config::Config;
@@ -30,8 +30,8 @@ pub fn load(config: &Config) -> Result<TlsConfig> {
 
 /// Loads every hostname certificate of the store into `resolver`, in one swap. A record that
 /// no longer parses is left out with a warning (the default certificate answers its name).
-pub async fn reload(core: &Core, resolver: &CertResolver) -> Result<usize> {
-    let records = core
+pub async fn reload(hosting: &Hosting, resolver: &CertResolver) -> Result<usize> {
+    let records = hosting
         .all_certificates()
         .await
         .context("reading the certificates")?;
@@ -48,7 +48,7 @@ pub async fn reload(core: &Core, resolver: &CertResolver) -> Result<usize> {
     let n = certs.len();
     resolver.replace_certificates(certs);
     // Branded hostnames are served names even before their certificate is issued.
-    let branded = core
+    let branded = hosting
         .branded_hostnames()
         .await
         .context("reading the branded hostnames")?;
@@ -63,11 +63,11 @@ const NAMES_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 /// Reloads `resolver` whenever a certificate is stored or deleted, and every
 /// [`NAMES_EVERY`], until `shutdown`.
 pub async fn watch(
-    core: Core,
+    hosting: Hosting,
     resolver: std::sync::Arc<CertResolver>,
     mut shutdown: ShutdownSignal,
 ) {
-    let mut changes = core.certificate_changes();
+    let mut changes = hosting.certificate_changes();
     let mut tick = tokio::time::interval(NAMES_EVERY);
     tick.tick().await;
     loop {
@@ -77,7 +77,7 @@ pub async fn watch(
             changed = changes.changed() => if changed.is_err() { break } else { true },
         };
         changes.mark_unchanged();
-        match reload(&core, &resolver).await {
+        match reload(&hosting, &resolver).await {
             Ok(n) if changed => tracing::info!(certificates = n, "TLS certificates reloaded"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %format!("{e:#}"), "TLS certificates not reloaded"),

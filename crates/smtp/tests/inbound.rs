@@ -298,7 +298,7 @@ c.quit()
     )
     .await;
     assert_eq!(inbox(&s.core, "ann@c.example").await.len(), 1);
-    let queued = s.core.queue_list(&op, 0, 10).await.expect("queue");
+    let queued = s.hosting.queue_list(&op, 0, 10).await.expect("queue");
     assert_eq!(queued.len(), 1, "{queued:?}");
     let m = &queued[0].message;
     assert_eq!(m.sender, "x@remote.example");

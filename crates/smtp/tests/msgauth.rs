@@ -62,8 +62,8 @@ struct SenderKeys {
 }
 
 fn sender_keys() -> SenderKeys {
-    let keys = marque_core::dkim::generate(0).expect("generate");
-    let set = marque_core::dkim::DkimKeySet {
+    let keys = marque_hosting::dkim::generate(0).expect("generate");
+    let set = marque_hosting::dkim::DkimKeySet {
         domain: "sender.example".into(),
         keys: keys.clone(),
     };
@@ -306,7 +306,7 @@ c.quit()
 "#,
     )
     .await;
-    let records = marque_core::dkim::dkim_records(&s.core, "c.example")
+    let records = marque_hosting::dkim::dkim_records(&s.core, "c.example")
         .await
         .expect("records");
     assert_eq!(records.len(), 2);

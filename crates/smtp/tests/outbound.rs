@@ -11,14 +11,14 @@ use std::sync::Arc;
 use common::remote::{a, dns, mx, peer, queue_len, submit, until, workers};
 use common::{inbox, python, start, transactions};
 use marque_core::Actor;
-use marque_core::outbound::{IdentityOf, OutboundIdentity};
+use marque_hosting::outbound::{IdentityOf, OutboundIdentity};
 use tokio::net::TcpListener;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_temporary_refusal_is_retried_and_delivered_once_from_the_tenants_address() {
     let s = start().await;
     // The tenant sends from its own address and name.
-    s.core
+    s.hosting
         .set_outbound_identity(
             &Actor::operator(),
             IdentityOf::Tenant(s.customer),
@@ -55,7 +55,7 @@ async fn a_temporary_refusal_is_retried_and_delivered_once_from_the_tenants_addr
     )
     .await;
     until("delivery", async || {
-        !p.got.lock().unwrap().is_empty() && queue_len(&s.core).await == 0
+        !p.got.lock().unwrap().is_empty() && queue_len(&s.hosting).await == 0
     })
     .await;
     let got = p.got.lock().unwrap().clone();
@@ -139,7 +139,7 @@ async fn a_permanent_refusal_bounces_a_dsn_to_the_local_sender() {
     )
     .await;
     until("the DSN", async || {
-        !inbox(&s.core, "ann@c.example").await.is_empty() && queue_len(&s.core).await == 0
+        !inbox(&s.core, "ann@c.example").await.is_empty() && queue_len(&s.hosting).await == 0
     })
     .await;
     assert!(p.got.lock().unwrap().is_empty());
@@ -349,7 +349,10 @@ async fn postfix_found_through_mx_receives_the_message() {
         pf.mbox().contains("hello postfix")
     })
     .await;
-    until("the queue to empty", async || queue_len(&s.core).await == 0).await;
+    until("the queue to empty", async || {
+        queue_len(&s.hosting).await == 0
+    })
+    .await;
     let mbox = pf.mbox();
     assert!(mbox.contains("Return-Path: <ann@c.example>"), "{mbox}");
     assert!(mbox.contains("Delivered-To: kim@postfix.test"), "{mbox}");

@@ -56,7 +56,7 @@ async fn notify_success_to_a_next_hop_without_dsn_reports_relayed() {
     )
     .await;
     until("the report", async || {
-        !inbox(&s.core, "ann@c.example").await.is_empty() && queue_len(&s.core).await == 0
+        !inbox(&s.core, "ann@c.example").await.is_empty() && queue_len(&s.hosting).await == 0
     })
     .await;
     let got = p.got.lock().unwrap().clone();
@@ -105,7 +105,7 @@ async fn notify_success_to_a_next_hop_with_dsn_is_passed_on() {
     )
     .await;
     until("delivery", async || {
-        !p.got.lock().unwrap().is_empty() && queue_len(&s.core).await == 0
+        !p.got.lock().unwrap().is_empty() && queue_len(&s.hosting).await == 0
     })
     .await;
     let got = p.got.lock().unwrap().clone();
@@ -150,7 +150,11 @@ async fn notify_delay_gives_one_delayed_report() {
     .await;
     let msgs = inbox(&s.core, "ann@c.example").await;
     assert_eq!(msgs.len(), 1, "one delayed report");
-    assert_eq!(queue_len(&s.core).await, 1, "the message is still queued");
+    assert_eq!(
+        queue_len(&s.hosting).await,
+        1,
+        "the message is still queued"
+    );
     let dsn = String::from_utf8_lossy(&msgs[0].1).to_string();
     let out = parse(&dsn).await;
     for want in [
@@ -189,7 +193,7 @@ async fn notify_never_gives_no_report() {
     )
     .await;
     until("the refusal", async || {
-        *p.mails.lock().unwrap() >= 1 && queue_len(&s.core).await == 0
+        *p.mails.lock().unwrap() >= 1 && queue_len(&s.hosting).await == 0
     })
     .await;
     assert!(inbox(&s.core, "ann@c.example").await.is_empty());
@@ -209,7 +213,7 @@ async fn notify_success_for_our_own_mailbox_reports_delivered() {
     )
     .await;
     until("the report", async || {
-        !inbox(&s.core, "ann@c.example").await.is_empty() && queue_len(&s.core).await == 0
+        !inbox(&s.core, "ann@c.example").await.is_empty() && queue_len(&s.hosting).await == 0
     })
     .await;
     assert_eq!(inbox(&s.core, "bob@c.example").await.len(), 1);

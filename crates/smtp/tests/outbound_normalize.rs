@@ -122,7 +122,7 @@ c.quit()
     .await;
     assert!(out.contains("NUL 554 5.6.0"), "{out}");
     until("delivery", async || {
-        !got.lock().unwrap().is_empty() && queue_len(&s.core).await == 0
+        !got.lock().unwrap().is_empty() && queue_len(&s.hosting).await == 0
     })
     .await;
     let got = got.lock().unwrap().clone();
@@ -167,7 +167,7 @@ print(out)
     .await;
     assert!(out.contains("queued as"), "{out}");
     until("delivery", async || {
-        !got.lock().unwrap().is_empty() && queue_len(&s.core).await == 0
+        !got.lock().unwrap().is_empty() && queue_len(&s.hosting).await == 0
     })
     .await;
     let got = got.lock().unwrap().clone();

@@ -138,8 +138,8 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 /// The last reply recorded for the only queued message's first recipient.
-async fn last_reply(core: &marque_core::Core) -> String {
-    let items = core
+async fn last_reply(hosting: &marque_hosting::Hosting) -> String {
+    let items = hosting
         .queue_list(&Actor::operator(), 0, 10)
         .await
         .expect("queue");
@@ -173,15 +173,15 @@ async fn required_tls_does_not_send_to_a_host_without_starttls() {
     )
     .await;
     until("an attempt", async || {
-        seen.lock().unwrap().sessions >= 2 && last_reply(&s.core).await.contains("4.7.10")
+        seen.lock().unwrap().sessions >= 2 && last_reply(&s.hosting).await.contains("4.7.10")
     })
     .await;
     assert!(
         seen.lock().unwrap().messages.is_empty(),
         "sent in plain text"
     );
-    assert_eq!(queue_len(&s.core).await, 1, "the message waits");
-    let reply = last_reply(&s.core).await;
+    assert_eq!(queue_len(&s.hosting).await, 1, "the message waits");
+    let reply = last_reply(&s.hosting).await;
     assert!(reply.contains("does not offer STARTTLS"), "{reply}");
 }
 
@@ -214,7 +214,7 @@ async fn verified_tls_delivers_to_a_certificate_of_the_configured_ca() {
     )
     .await;
     until("delivery", async || {
-        !seen.lock().unwrap().messages.is_empty() && queue_len(&s.core).await == 0
+        !seen.lock().unwrap().messages.is_empty() && queue_len(&s.hosting).await == 0
     })
     .await;
     assert_eq!(seen.lock().unwrap().messages, vec![true], "once, over TLS");
@@ -262,12 +262,12 @@ async fn verified_tls_refuses_a_certificate_of_another_ca() {
     )
     .await;
     until("a refused handshake", async || {
-        seen.lock().unwrap().sessions >= 2 && last_reply(&s.core).await.contains("TLS")
+        seen.lock().unwrap().sessions >= 2 && last_reply(&s.hosting).await.contains("TLS")
     })
     .await;
     assert!(
         seen.lock().unwrap().messages.is_empty(),
         "sent to an unverified host"
     );
-    assert_eq!(queue_len(&s.core).await, 1, "the message waits");
+    assert_eq!(queue_len(&s.hosting).await, 1, "the message waits");
 }

@@ -81,7 +81,7 @@ c.quit()
     );
     // The remote recipient waits in the outbound queue, owned by the sender's tenant.
     let queued = s
-        .core
+        .hosting
         .queue_list(&marque_core::Actor::operator(), 0, 10)
         .await
         .expect("queue");

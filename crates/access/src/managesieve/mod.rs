@@ -1,6 +1,6 @@
 //! ManageSieve (RFC 5804): users upload, check, activate, rename and delete their Sieve
-//! scripts. The scripts, their limits and permissions are the core's
-//! ([`marque_core::sieve`]); this module is the protocol.
+//! scripts. The scripts, their limits and permissions are the hosting features'
+//! ([`marque_hosting::sieve`]); this module is the protocol.
 //!
 //! # Layout
 //! - [`parse`]: framing (lines, quoted strings, `{N+}`/`{N}` literals) and commands (pure).
@@ -20,7 +20,7 @@ mod session;
 use std::sync::Arc;
 use std::time::Duration;
 
-use marque_core::Core;
+use marque_hosting::Hosting;
 use marque_session::limits::Refusal;
 use marque_session::{Connection, Handler};
 use tokio::io::AsyncWriteExt;
@@ -37,7 +37,7 @@ pub const MAX_REDIRECTS: usize = 1;
 /// The ManageSieve service: serves the `managesieve` listener (with STARTTLS).
 #[derive(Clone)]
 pub struct ManageSieve {
-    core: Core,
+    hosting: Hosting,
     hostname: Arc<str>,
     extensions: Arc<str>,
     max_redirects: usize,
@@ -57,9 +57,9 @@ impl std::fmt::Debug for ManageSieve {
 
 impl ManageSieve {
     /// A service that names `hostname` in its greeting, with the default limits.
-    pub fn new(core: &Core, hostname: &str) -> Self {
+    pub fn new(hosting: &Hosting, hostname: &str) -> Self {
         ManageSieve {
-            core: core.clone(),
+            hosting: hosting.clone(),
             hostname: hostname.into(),
             extensions: cmd::capability::sieve_extensions().into(),
             max_redirects: MAX_REDIRECTS,
@@ -98,7 +98,7 @@ impl ManageSieve {
     /// The largest literal read: a script at the size limit, with room for a client that
     /// miscounts; anything larger closes the connection unread.
     fn max_literal(&self) -> u64 {
-        self.core
+        self.hosting
             .sieve_limits()
             .max_script_size
             .saturating_mul(2)

@@ -54,7 +54,8 @@ pub(super) async fn run(svc: &ManageSieve, conn: Connection) {
     let s = Session {
         svc,
         remote: conn.peer().ip().to_string(),
-        cleartext_ok: svc.plaintext_allowed && svc.core.cleartext_sign_in(conn.peer().ip()),
+        cleartext_ok: svc.plaintext_allowed
+            && svc.hosting.core().cleartext_sign_in(conn.peer().ip()),
         is_tls: conn.is_tls(),
         can_starttls: conn.can_starttls(),
         commands: 0,
@@ -208,7 +209,7 @@ impl Session<'_> {
     #[tracing::instrument(skip_all, fields(command = c.name()))]
     async fn dispatch(&mut self, c: Command) -> (Reply, Next) {
         let svc = self.svc;
-        let core = &svc.core;
+        let hosting = &svc.hosting;
         let go = |r: Reply| (r, Next::Continue);
         let signed_in = matches!(self.state, State::Authenticated { .. });
         match c {
@@ -244,18 +245,18 @@ impl Session<'_> {
         go(match c {
             Command::Authenticate { .. } => Reply::no(None, "already authenticated"),
             Command::HaveSpace { name, size } => {
-                cmd::havespace::run(core, &user, &name, size).await
+                cmd::havespace::run(hosting, &user, &name, size).await
             }
             Command::PutScript { name, script } => {
-                cmd::putscript::run(core, &user, &name, script).await
+                cmd::putscript::run(hosting, &user, &name, script).await
             }
-            Command::CheckScript { script } => cmd::checkscript::run(core, &script),
-            Command::ListScripts => cmd::listscripts::run(core, &user).await,
-            Command::SetActive { name } => cmd::setactive::run(core, &user, &name).await,
-            Command::GetScript { name } => cmd::getscript::run(core, &user, &name).await,
-            Command::DeleteScript { name } => cmd::deletescript::run(core, &user, &name).await,
+            Command::CheckScript { script } => cmd::checkscript::run(hosting, &script),
+            Command::ListScripts => cmd::listscripts::run(hosting, &user).await,
+            Command::SetActive { name } => cmd::setactive::run(hosting, &user, &name).await,
+            Command::GetScript { name } => cmd::getscript::run(hosting, &user, &name).await,
+            Command::DeleteScript { name } => cmd::deletescript::run(hosting, &user, &name).await,
             Command::RenameScript { old, new } => {
-                cmd::renamescript::run(core, &user, &old, &new).await
+                cmd::renamescript::run(hosting, &user, &old, &new).await
             }
             Command::Capability
             | Command::Logout
@@ -311,7 +312,7 @@ impl Session<'_> {
             remote: &self.remote,
             mechanism: "PLAIN",
         };
-        match self.svc.core.sign_in(attempt, password).await {
+        match self.svc.hosting.core().sign_in(attempt, password).await {
             // Only mailboxes have scripts; staff manage them through the admin API.
             Ok(actor)
                 if matches!(

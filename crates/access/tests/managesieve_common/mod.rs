@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use marque_access::managesieve::ManageSieve;
 use marque_core::Core;
-use marque_core::sieve::SieveLimits;
+use marque_hosting::Hosting;
+use marque_hosting::sieve::SieveLimits;
 use marque_tests::{Offer, Platform, Services, TestCert};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -20,6 +21,8 @@ pub const OTHER: &str = "bob@c.example";
 pub struct Server {
     pub port: u16,
     pub core: Core,
+    /// The hosting features over `core`, which keep the scripts.
+    pub hosting: Hosting,
     _services: Services,
     _dir: tempfile::TempDir,
 }
@@ -47,15 +50,17 @@ pub async fn start_with_policy(
     configure: fn(ManageSieve) -> ManageSieve,
 ) -> Server {
     let Platform { core, dir, .. } = Platform::builder()
-        .configure(move |core| core.with_sieve_limits(limits).with_sign_in_policy(policy))
+        .configure(move |core| core.with_sign_in_policy(policy))
         .customer("C")
         .domain("c.example")
         .mailbox(USER, 10)
         .mailbox(OTHER, 10)
         .build()
         .await;
+    let hosting = Hosting::new(core).with_sieve_limits(limits);
+    let core = hosting.core().clone();
     let services = Services::new(Duration::from_secs(1));
-    let handler = configure(ManageSieve::new(&core, "sieve.test"));
+    let handler = configure(ManageSieve::new(&hosting, "sieve.test"));
     let addr = services
         .listen(
             "managesieve",
@@ -66,6 +71,7 @@ pub async fn start_with_policy(
     Server {
         port: addr.port(),
         core,
+        hosting,
         _services: services,
         _dir: dir,
     }

@@ -9,8 +9,9 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
-use marque_core::brand::{LOGO_MAX_BYTES, LOGO_TYPES};
-use marque_core::{Actor, Brand, BrandOf, Colours, CoreError, TenantId};
+use marque_core::{Actor, CoreError, TenantId};
+use marque_hosting::brand::{LOGO_MAX_BYTES, LOGO_TYPES};
+use marque_hosting::{Brand, BrandOf, Colours};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -159,7 +160,7 @@ pub fn schemas() -> Value {
             "required": ["name", "colours"],
             "properties": {
                 "name": {"type": "string", "minLength": 1},
-                "hostnames": {"type": "array", "maxItems": marque_core::brand::HOSTNAMES_MAX,
+                "hostnames": {"type": "array", "maxItems": marque_hosting::brand::HOSTNAMES_MAX,
                     "items": {"type": "string"}},
                 "colours": {"type": "object", "additionalProperties": false,
                     "required": ["primary", "accent"],
@@ -199,7 +200,7 @@ fn brand_json(of: &BrandOf, b: &Brand) -> Value {
 
 async fn list(State(st): State<AppState>, Caller(actor): Caller) -> ApiResult<Response> {
     let items: Vec<Value> = st
-        .core
+        .hosting
         .list_brands(&actor)
         .await?
         .iter()
@@ -214,7 +215,7 @@ async fn list(State(st): State<AppState>, Caller(actor): Caller) -> ApiResult<Re
 
 async fn show(st: &AppState, actor: &Actor, of: BrandOf) -> ApiResult<Response> {
     let b = st
-        .core
+        .hosting
         .get_brand(actor, of.clone())
         .await?
         .ok_or_else(|| CoreError::not_found("brand", &of))?;
@@ -222,7 +223,9 @@ async fn show(st: &AppState, actor: &Actor, of: BrandOf) -> ApiResult<Response> 
 }
 
 async fn set(st: &AppState, actor: &Actor, of: BrandOf, input: Input) -> ApiResult<Response> {
-    st.core.set_brand(actor, of.clone(), input.into()).await?;
+    st.hosting
+        .set_brand(actor, of.clone(), input.into())
+        .await?;
     show(st, actor, of).await
 }
 
@@ -248,7 +251,7 @@ async fn clear_tenant(
     Caller(actor): Caller,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
-    st.core
+    st.hosting
         .clear_brand(&actor, BrandOf::Tenant(TenantId(id)))
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -276,7 +279,9 @@ async fn clear_domain(
     Caller(actor): Caller,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
-    st.core.clear_brand(&actor, BrandOf::Domain(name)).await?;
+    st.hosting
+        .clear_brand(&actor, BrandOf::Domain(name))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -326,7 +331,7 @@ async fn upload(
         .await
         .map_err(|_| too_large())?;
     let logo = st
-        .core
+        .hosting
         .set_brand_logo(actor, of, &content_type, bytes.to_vec())
         .await
         .map_err(|e| match e {
@@ -369,7 +374,7 @@ async fn unlogo_tenant(
     Caller(actor): Caller,
     Path(id): Path<u64>,
 ) -> ApiResult<StatusCode> {
-    st.core
+    st.hosting
         .clear_brand_logo(&actor, BrandOf::Tenant(TenantId(id)))
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -380,7 +385,7 @@ async fn unlogo_domain(
     Caller(actor): Caller,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
-    st.core
+    st.hosting
         .clear_brand_logo(&actor, BrandOf::Domain(name))
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -393,7 +398,7 @@ async fn effective(
     Path(name): Path<String>,
 ) -> ApiResult<Response> {
     let d = st.core.get_domain(&actor, &name).await?;
-    let e = st.core.brand_for_domain(&d.name).await?;
+    let e = st.hosting.brand_for_domain(&d.name).await?;
     let mut v = brand_json(&e.source, &e.brand);
     v["source"] = json!(e.source);
     v["tenant"] = json!(e.tenant);
@@ -408,7 +413,7 @@ async fn public_logo(State(st): State<AppState>, Path(raw): Path<String>) -> Api
         .parse()
         .map_err(|_| Problem::invalid("id", "a logo id is a positive integer"))?;
     let (content_type, bytes) = st
-        .core
+        .hosting
         .brand_logo(id)
         .await?
         .ok_or_else(|| CoreError::not_found("logo", id))?;

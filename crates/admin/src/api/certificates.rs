@@ -93,7 +93,7 @@ struct Upload {
 }
 
 async fn list(State(st): State<AppState>, Caller(actor): Caller) -> ApiResult<Response> {
-    let items = st.core.certificates(&actor).await?;
+    let items = st.hosting.certificates(&actor).await?;
     Ok(axum::Json(json!({ "items": items })).into_response())
 }
 
@@ -102,7 +102,7 @@ async fn show(
     Caller(actor): Caller,
     Path(hostname): Path<String>,
 ) -> ApiResult<Response> {
-    let item = st.core.certificate(&actor, &hostname).await?;
+    let item = st.hosting.certificate(&actor, &hostname).await?;
     Ok(axum::Json(item).into_response())
 }
 
@@ -113,7 +113,7 @@ async fn upload(
     Json(body): Json<Upload>,
 ) -> ApiResult<Response> {
     let item = st
-        .core
+        .hosting
         .upload_certificate(&actor, &hostname, &body.chain_pem, &body.key_pem)
         .await?;
     Ok(axum::Json(item).into_response())
@@ -124,7 +124,7 @@ async fn order(
     Caller(actor): Caller,
     Path(hostname): Path<String>,
 ) -> ApiResult<Response> {
-    let item = st.core.request_certificate(&actor, &hostname).await?;
+    let item = st.hosting.request_certificate(&actor, &hostname).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(item)).into_response())
 }
 
@@ -133,6 +133,6 @@ async fn remove(
     Caller(actor): Caller,
     Path(hostname): Path<String>,
 ) -> ApiResult<StatusCode> {
-    st.core.delete_certificate(&actor, &hostname).await?;
+    st.hosting.delete_certificate(&actor, &hostname).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use marque_core::dns::CheckOutcome;
+use marque_hosting::dns::CheckOutcome;
 
 use super::docs::{Op, op};
 use super::{Route, route};
@@ -45,7 +45,7 @@ async fn show(
     Caller(actor): Caller,
     Path(name): Path<String>,
 ) -> ApiResult<Response> {
-    let status = st.core.domain_dns(&actor, &name).await?;
+    let status = st.hosting.domain_dns(&actor, &name).await?;
     Ok(axum::Json(status).into_response())
 }
 
@@ -54,7 +54,7 @@ async fn check(
     Caller(actor): Caller,
     Path(name): Path<String>,
 ) -> ApiResult<Response> {
-    match st.core.check_domain_dns(&actor, &name).await? {
+    match st.hosting.check_domain_dns(&actor, &name).await? {
         CheckOutcome::Checked(status) => Ok(axum::Json(status).into_response()),
         CheckOutcome::TooSoon(wait) => {
             // Whole seconds, rounded up, at least 1 (RFC 9110 §10.2.3).

@@ -203,7 +203,7 @@ pub fn spec() -> Value {
             ("patch", "/api/v1/me") => json!({"204": {"description": "Done"}}),
             ("get", "/brand/logo/{id}") => {
                 let image = json!({"schema": {"type": "string", "format": "binary"}});
-                let types: Map<String, Value> = marque_core::brand::LOGO_TYPES
+                let types: Map<String, Value> = marque_hosting::brand::LOGO_TYPES
                     .iter()
                     .map(|t| (t.to_string(), image.clone()))
                     .collect();
@@ -235,8 +235,8 @@ pub fn spec() -> Value {
         }
         if o.body == Some(IMAGE_BODY) {
             let image = json!({"schema": {"type": "string", "format": "binary",
-                "maxLength": marque_core::brand::LOGO_MAX_BYTES}});
-            let types: Map<String, Value> = marque_core::brand::LOGO_TYPES
+                "maxLength": marque_hosting::brand::LOGO_MAX_BYTES}});
+            let types: Map<String, Value> = marque_hosting::brand::LOGO_TYPES
                 .iter()
                 .map(|t| (t.to_string(), image.clone()))
                 .collect();

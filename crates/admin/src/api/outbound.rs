@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use marque_core::outbound::{IdentityOf, OutboundIdentity};
 use marque_core::{Actor, CoreError, TenantId};
+use marque_hosting::outbound::{IdentityOf, OutboundIdentity};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -110,13 +110,13 @@ async fn owner(st: &AppState, actor: &Actor, of: &IdentityOf) -> ApiResult<Tenan
 }
 
 async fn show(st: &AppState, actor: &Actor, of: IdentityOf) -> ApiResult<Response> {
-    let own = st.core.get_outbound_identity(actor, of.clone()).await?;
+    let own = st.hosting.get_outbound_identity(actor, of.clone()).await?;
     let tenant = owner(st, actor, &of).await?;
     let domain = match &of {
         IdentityOf::Domain(d) => Some(d.to_ascii_lowercase()),
         IdentityOf::Tenant(_) => None,
     };
-    let effective = st.core.outbound_identity(tenant, domain).await?;
+    let effective = marque_hosting::outbound::outbound_identity(&st.core, tenant, domain).await?;
     Ok(axum::Json(json!({"own": own, "effective": effective})).into_response())
 }
 
@@ -146,7 +146,7 @@ async fn set(st: &AppState, actor: &Actor, of: IdentityOf, input: Input) -> ApiR
         }
         .into());
     }
-    st.core
+    st.hosting
         .set_outbound_identity(actor, of.clone(), identity)
         .await?;
     show(st, actor, of).await
@@ -154,14 +154,14 @@ async fn set(st: &AppState, actor: &Actor, of: IdentityOf, input: Input) -> ApiR
 
 async fn clear(st: &AppState, actor: &Actor, of: IdentityOf) -> ApiResult<StatusCode> {
     if st
-        .core
+        .hosting
         .get_outbound_identity(actor, of.clone())
         .await?
         .is_none()
     {
         return Err(CoreError::not_found("outbound identity", "of this object").into());
     }
-    st.core
+    st.hosting
         .set_outbound_identity(actor, of, OutboundIdentity::default())
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -74,7 +74,7 @@ async fn list(
         Some(c) => id(&c)?,
         None => 0,
     };
-    let mut items = st.core.queue_list(&actor, after, limit + 1).await?;
+    let mut items = st.hosting.queue_list(&actor, after, limit + 1).await?;
     let next = if items.len() > limit {
         items.truncate(limit);
         items.last().map(|i| paging::encode(&i.id.to_string()))
@@ -89,7 +89,7 @@ async fn show(
     Caller(actor): Caller,
     Path(raw): Path<String>,
 ) -> ApiResult<Response> {
-    let item = st.core.queue_get(&actor, id(&raw)?).await?;
+    let item = st.hosting.queue_get(&actor, id(&raw)?).await?;
     Ok(axum::Json(item).into_response())
 }
 
@@ -98,7 +98,7 @@ async fn retry(
     Caller(actor): Caller,
     Path(raw): Path<String>,
 ) -> ApiResult<Response> {
-    let item = st.core.queue_retry(&actor, id(&raw)?).await?;
+    let item = st.hosting.queue_retry(&actor, id(&raw)?).await?;
     Ok(axum::Json(item).into_response())
 }
 
@@ -107,6 +107,6 @@ async fn remove(
     Caller(actor): Caller,
     Path(raw): Path<String>,
 ) -> ApiResult<StatusCode> {
-    st.core.queue_delete(&actor, id(&raw)?).await?;
+    st.hosting.queue_delete(&actor, id(&raw)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,13 +1,13 @@
 //! Sieve over HTTP: a signed-in mailbox's vacation message, forwards and filters under `/me`,
 //! and, for administrators, one filter on many mailboxes (`POST /sieve/bulk`). Everything
-//! goes through `marque_core::sieve`, which checks permissions, limits and compiles scripts.
+//! goes through `marque_hosting::sieve`, which checks permissions, limits and compiles scripts.
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use marque_core::sieve::{self, Forwards, Selection, Vacation};
 use marque_core::{Actor, PrincipalId, TenantId};
+use marque_hosting::sieve::{self, Forwards, Selection, Vacation};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -171,7 +171,7 @@ fn forwards_json(f: Option<Forwards>) -> Value {
 
 async fn vacation_get(State(st): State<AppState>, Caller(actor): Caller) -> ApiResult<Response> {
     let me = own_mailbox(&actor)?;
-    let s = st.core.sieve_settings(&actor, &me).await?;
+    let s = st.hosting.sieve_settings(&actor, &me).await?;
     Ok(axum::Json(vacation_json(s.vacation)).into_response())
 }
 
@@ -181,19 +181,19 @@ async fn vacation_put(
     Json(v): Json<Vacation>,
 ) -> ApiResult<Response> {
     let me = own_mailbox(&actor)?;
-    let s = st.core.set_vacation(&actor, &me, Some(v)).await?;
+    let s = st.hosting.set_vacation(&actor, &me, Some(v)).await?;
     Ok(axum::Json(vacation_json(s.vacation)).into_response())
 }
 
 async fn vacation_delete(State(st): State<AppState>, Caller(actor): Caller) -> ApiResult<Response> {
     let me = own_mailbox(&actor)?;
-    st.core.set_vacation(&actor, &me, None).await?;
+    st.hosting.set_vacation(&actor, &me, None).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn forwards_get(State(st): State<AppState>, Caller(actor): Caller) -> ApiResult<Response> {
     let me = own_mailbox(&actor)?;
-    let s = st.core.sieve_settings(&actor, &me).await?;
+    let s = st.hosting.sieve_settings(&actor, &me).await?;
     Ok(axum::Json(forwards_json(s.forwards)).into_response())
 }
 
@@ -205,13 +205,13 @@ async fn forwards_put(
     let me = own_mailbox(&actor)?;
     // No address at all is "no forwards".
     let f = (!f.addresses.is_empty()).then_some(f);
-    let s = st.core.set_forwards(&actor, &me, f).await?;
+    let s = st.hosting.set_forwards(&actor, &me, f).await?;
     Ok(axum::Json(forwards_json(s.forwards)).into_response())
 }
 
 async fn filters_list(State(st): State<AppState>, Caller(actor): Caller) -> ApiResult<Response> {
     let me = own_mailbox(&actor)?;
-    let scripts = st.core.sieve_list(&actor, &me).await?;
+    let scripts = st.hosting.sieve_list(&actor, &me).await?;
     let items: Vec<Value> = scripts
         .into_iter()
         .map(|s| json!({"name": s.name, "size": s.size, "active": s.active}))
@@ -225,9 +225,9 @@ async fn filter_get(
     Path(name): Path<String>,
 ) -> ApiResult<Response> {
     let me = own_mailbox(&actor)?;
-    let script = st.core.sieve_get(&actor, &me, &name).await?;
+    let script = st.hosting.sieve_get(&actor, &me, &name).await?;
     let active = st
-        .core
+        .hosting
         .sieve_list(&actor, &me)
         .await?
         .iter()
@@ -250,7 +250,7 @@ async fn filter_put(
     let me = own_mailbox(&actor)?;
     let size = f.script.len();
     let warnings = st
-        .core
+        .hosting
         .sieve_put(&actor, &me, &name, f.script.into_bytes())
         .await?;
     Ok(axum::Json(json!({"name": name, "size": size, "warnings": warnings})).into_response())
@@ -262,7 +262,7 @@ async fn filter_delete(
     Path(name): Path<String>,
 ) -> ApiResult<Response> {
     let me = own_mailbox(&actor)?;
-    st.core.sieve_delete(&actor, &me, &name).await?;
+    st.hosting.sieve_delete(&actor, &me, &name).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -272,7 +272,9 @@ async fn filter_activate(
     Path(name): Path<String>,
 ) -> ApiResult<Response> {
     let me = own_mailbox(&actor)?;
-    st.core.sieve_set_active(&actor, &me, Some(&name)).await?;
+    st.hosting
+        .sieve_set_active(&actor, &me, Some(&name))
+        .await?;
     Ok(axum::Json(json!({"name": name, "active": true})).into_response())
 }
 
@@ -313,8 +315,15 @@ async fn bulk(
             ));
         }
     };
-    let results =
-        sieve::bulk_set(&st.core, &actor, selection, &b.name, &b.script, b.activate).await?;
+    let results = sieve::bulk_set(
+        &st.hosting,
+        &actor,
+        selection,
+        &b.name,
+        &b.script,
+        b.activate,
+    )
+    .await?;
     let mut succeeded = 0;
     let items: Vec<Value> = results
         .into_iter()

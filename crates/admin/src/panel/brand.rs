@@ -6,7 +6,8 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use marque_core::{EffectiveBrand, PROVIDER};
+use marque_core::PROVIDER;
+use marque_hosting::EffectiveBrand;
 
 use super::assets::stylesheet;
 use super::ctx::host_of;
@@ -39,9 +40,9 @@ fn colour(c: &str) -> Option<String> {
 /// The brand for a request's `Host`: the hostname's brand, else the provider's.
 pub async fn for_host(st: &AppState, headers: &HeaderMap) -> Brand {
     let host = host_of(headers);
-    let found = match st.core.brand_for_host(&host).await {
+    let found = match st.hosting.brand_for_host(&host).await {
         Ok(Some(eb)) => Ok(eb),
-        Ok(None) => st.core.brand_for_tenant(PROVIDER).await,
+        Ok(None) => st.hosting.brand_for_tenant(PROVIDER).await,
         Err(e) => Err(e),
     };
     match found {
@@ -55,7 +56,7 @@ pub async fn for_host(st: &AppState, headers: &HeaderMap) -> Brand {
 
 /// `GET /admin/brand/logo/{id}`: a brand's logo (public: shown before sign-in).
 pub async fn logo(State(st): State<AppState>, Path(id): Path<u64>) -> Response {
-    match st.core.brand_logo(id).await {
+    match st.hosting.brand_logo(id).await {
         Ok(Some((content_type, bytes))) => {
             let mut r = bytes.into_response();
             let h = r.headers_mut();

@@ -4,8 +4,8 @@
 
 use axum::extract::Path;
 use axum::response::Response;
-use marque_core::brand::{Brand, BrandOf, Colours};
-use marque_core::dns::{CheckOutcome, DnsStatus, Status};
+use marque_hosting::brand::{Brand, BrandOf, Colours};
+use marque_hosting::dns::{CheckOutcome, DnsStatus, Status};
 use maud::{Markup, html};
 
 use super::ctx::{Ctx, Posted};
@@ -23,10 +23,10 @@ fn status_word(s: Status) -> &'static str {
 
 /// The "DNS records" and "Brand" sections of `/admin/domains/{name}`.
 pub async fn section(ctx: &Ctx, domain: &str) -> Markup {
-    let core = &ctx.st.core;
-    let status = core.domain_dns(ctx.actor(), domain).await.ok();
-    let brand = core.brand_for_domain(domain).await.ok();
-    let own = core
+    let hosting = &ctx.st.hosting;
+    let status = hosting.domain_dns(ctx.actor(), domain).await.ok();
+    let brand = hosting.brand_for_domain(domain).await.ok();
+    let own = hosting
         .get_brand(ctx.actor(), BrandOf::Domain(domain.to_string()))
         .await
         .ok()
@@ -91,7 +91,7 @@ fn records(s: &DnsStatus) -> Markup {
 /// `POST /admin/domains/{name}/dns`: checks the domain's records now.
 pub async fn check(Path(name): Path<String>, p: Posted) -> Response {
     let ctx = &p.ctx;
-    let r = ctx.st.core.check_domain_dns(ctx.actor(), &name).await;
+    let r = ctx.st.hosting.check_domain_dns(ctx.actor(), &name).await;
     let outcome = r.map(|o| match o {
         CheckOutcome::Checked(s) => format!(
             "DNS checked: {} of {} records as expected.",
@@ -122,7 +122,7 @@ pub async fn set_brand(Path(name): Path<String>, p: Posted) -> Response {
     };
     let r = ctx
         .st
-        .core
+        .hosting
         .set_brand(ctx.actor(), BrandOf::Domain(name.clone()), brand)
         .await;
     ctx.done(

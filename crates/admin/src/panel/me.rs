@@ -3,7 +3,7 @@
 
 use axum::response::Response;
 use marque_core::CoreError;
-use marque_core::sieve::{Forwards, Vacation};
+use marque_hosting::sieve::{Forwards, Vacation};
 use maud::html;
 
 use super::ctx::{Ctx, Posted};
@@ -26,7 +26,7 @@ pub async fn vacation_form(ctx: Ctx) -> Response {
         Ok(m) => m,
         Err(e) => return ctx.error(e),
     };
-    let v = match ctx.st.core.sieve_settings(ctx.actor(), &me).await {
+    let v = match ctx.st.hosting.sieve_settings(ctx.actor(), &me).await {
         Ok(s) => s.vacation.unwrap_or_default(),
         Err(e) => return ctx.error(e),
     };
@@ -61,7 +61,7 @@ pub async fn vacation(p: Posted) -> Response {
         days: None,
         addresses: Vec::new(),
     };
-    let r = ctx.st.core.set_vacation(ctx.actor(), &me, Some(v)).await;
+    let r = ctx.st.hosting.set_vacation(ctx.actor(), &me, Some(v)).await;
     ctx.done(
         "/admin/me/vacation",
         r.map(|_| "Vacation message saved.".into()),
@@ -75,7 +75,7 @@ pub async fn forwards_form(ctx: Ctx) -> Response {
         Ok(m) => m,
         Err(e) => return ctx.error(e),
     };
-    let f = match ctx.st.core.sieve_settings(ctx.actor(), &me).await {
+    let f = match ctx.st.hosting.sieve_settings(ctx.actor(), &me).await {
         Ok(s) => s.forwards.unwrap_or_default(),
         Err(e) => return ctx.error(e),
     };
@@ -109,7 +109,7 @@ pub async fn forwards(p: Posted) -> Response {
         addresses,
         keep_copy: p.get("keep_copy") == "1",
     });
-    let r = ctx.st.core.set_forwards(ctx.actor(), &me, f).await;
+    let r = ctx.st.hosting.set_forwards(ctx.actor(), &me, f).await;
     ctx.done("/admin/me/forwards", r.map(|_| "Forwards saved.".into()))
         .await
 }
@@ -123,12 +123,12 @@ pub async fn filters(ctx: Ctx) -> Response {
         Ok(m) => m,
         Err(e) => return ctx.error(e),
     };
-    let core = &ctx.st.core;
-    let list = match core.sieve_list(ctx.actor(), &me).await {
+    let hosting = &ctx.st.hosting;
+    let list = match hosting.sieve_list(ctx.actor(), &me).await {
         Ok(l) => l,
         Err(e) => return ctx.error(e),
     };
-    let text = core
+    let text = hosting
         .sieve_get(ctx.actor(), &me, FILTER)
         .await
         .unwrap_or_else(|_| "require [\"fileinto\"];\n".into());
@@ -160,9 +160,9 @@ pub async fn filter_save(p: Posted) -> Response {
         Ok(m) => m,
         Err(e) => return ctx.error(e),
     };
-    let core = &ctx.st.core;
+    let hosting = &ctx.st.hosting;
     let r = async {
-        let warnings = core
+        let warnings = hosting
             .sieve_put(
                 ctx.actor(),
                 &me,
@@ -171,7 +171,8 @@ pub async fn filter_save(p: Posted) -> Response {
             )
             .await?;
         if p.get("activate") == "1" {
-            core.sieve_set_active(ctx.actor(), &me, Some(FILTER))
+            hosting
+                .sieve_set_active(ctx.actor(), &me, Some(FILTER))
                 .await?;
         }
         Ok(if warnings.is_empty() {

@@ -19,7 +19,8 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use marque_core::{CoreError, EffectiveBrand, validate};
+use marque_core::{CoreError, validate};
+use marque_hosting::EffectiveBrand;
 use serde::Deserialize;
 
 use crate::problem::{ApiResult, Problem};
@@ -31,7 +32,7 @@ const MAX_REQUEST: usize = 16 * 1024;
 
 /// The ports clients are told to use: `[dns] public_ports`, the same ports the domain's SRV
 /// records name (they may differ from the listeners' behind a port mapping).
-pub use marque_core::dns::PublicPorts as ClientPorts;
+pub use marque_hosting::dns::PublicPorts as ClientPorts;
 
 /// The MTA-STS policy mode (RFC 8461 §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -107,14 +108,17 @@ fn domain_of(address: &str) -> ApiResult<String> {
 
 /// The brand of a hosted domain; `404` for any other.
 async fn brand(st: &AppState, domain: &str) -> ApiResult<EffectiveBrand> {
-    st.core.brand_for_domain(domain).await.map_err(|e| match e {
-        CoreError::Invalid { .. } | CoreError::NotFound { .. } => Problem::new(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            format!("no mail service here for {domain}"),
-        ),
-        other => other.into(),
-    })
+    st.hosting
+        .brand_for_domain(domain)
+        .await
+        .map_err(|e| match e {
+            CoreError::Invalid { .. } | CoreError::NotFound { .. } => Problem::new(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                format!("no mail service here for {domain}"),
+            ),
+            other => other.into(),
+        })
 }
 
 fn document(
@@ -162,7 +166,7 @@ async fn autoconfig(
         display: &b.brand.name,
         host: &b.brand.hostnames[0],
     };
-    let body = render::thunderbird(&account, &st.core.dns_settings().public_ports);
+    let body = render::thunderbird(&account, &st.hosting.dns_settings().public_ports);
     Ok(document("application/xml; charset=utf-8", body, &[]))
 }
 
@@ -197,7 +201,7 @@ async fn autodiscover(State(st): State<AppState>, body: Body) -> ApiResult<Respo
         display: &b.brand.name,
         host: &b.brand.hostnames[0],
     };
-    let body = render::outlook(&account, &st.core.dns_settings().public_ports);
+    let body = render::outlook(&account, &st.hosting.dns_settings().public_ports);
     Ok(document("application/xml; charset=utf-8", body, &[]))
 }
 
@@ -223,7 +227,7 @@ async fn mobileconfig(
         display: &b.brand.name,
         host: &b.brand.hostnames[0],
     };
-    let body = render::mobileconfig(&account, &st.core.dns_settings().public_ports);
+    let body = render::mobileconfig(&account, &st.hosting.dns_settings().public_ports);
     let file = format!("attachment; filename=\"{domain}.mobileconfig\"");
     Ok(document(
         "application/x-apple-aspen-config",

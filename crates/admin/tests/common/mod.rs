@@ -59,6 +59,18 @@ pub async fn start_with_core(
     .await
 }
 
+/// Starts the API with `settings` over the hosting features as `configure` sets them up
+/// (DNS settings, the server's host name...).
+pub async fn start_with_hosting(
+    settings: Settings,
+    configure: impl FnOnce(Hosting) -> Hosting + Send + 'static,
+) -> Server {
+    start_at(settings, |core, api| {
+        configure(Hosting::new(core)).with_webhook_targets(loopback_webhooks(api))
+    })
+    .await
+}
+
 /// Starts the API with `settings` over the hosting features `configure` sets up over the core,
 /// told the API's own address.
 pub async fn start_at(

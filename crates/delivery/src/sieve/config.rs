@@ -47,8 +47,8 @@ impl Default for SieveConfig {
 
 impl SieveConfig {
     /// The limits the core enforces when scripts are stored.
-    pub fn storage_limits(&self) -> marque_core::sieve::SieveLimits {
-        marque_core::sieve::SieveLimits {
+    pub fn storage_limits(&self) -> marque_hosting::sieve::SieveLimits {
+        marque_hosting::sieve::SieveLimits {
             max_scripts: self.max_scripts as u64,
             max_script_size: self.max_script_size as u64,
         }

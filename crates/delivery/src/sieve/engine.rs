@@ -110,7 +110,7 @@ impl SieveEngine {
     /// `text` compiled, from the cache when it was compiled before.
     pub fn compile(&self, text: &[u8]) -> Compiled {
         self.cache.get_or_compile(text, |t| {
-            marque_core::sieve::check::guarded_compile(&self.compiler, t)
+            marque_hosting::sieve::check::guarded_compile(&self.compiler, t)
                 .map(Arc::new)
                 .map_err(|e| format!("compile error: {e}"))
         })

@@ -10,6 +10,7 @@ use marque_delivery::{
     Delivery, DeliveryError, Environment, LocalRecipient, OutboundMessage, Outbox, RecipientResult,
     SieveConfig, SieveEngine, TransactionRecord,
 };
+use marque_hosting::Hosting;
 use marque_store::{Txn, mail};
 use marque_tests::Platform;
 
@@ -34,6 +35,8 @@ impl Recording {
 
 pub struct World {
     pub core: Core,
+    /// The hosting features over `core` (global scripts).
+    pub hosting: Hosting,
     pub customer: TenantId,
     pub outbox: Arc<Recording>,
     pub env: Environment,
@@ -48,6 +51,8 @@ pub async fn world_with(config: SieveConfig) -> World {
     let platform = Platform::builder().mail_customer().build().await;
     let customer = platform.tenant("C");
     let Platform { core, dir, .. } = platform;
+    let hosting = Hosting::new(core);
+    let core = hosting.core().clone();
     let outbox = Arc::new(Recording::default());
     let env = Environment {
         sieve: Arc::new(SieveEngine::new(config, "mx.c.example")),
@@ -56,6 +61,7 @@ pub async fn world_with(config: SieveConfig) -> World {
     };
     World {
         core,
+        hosting,
         customer,
         outbox,
         env,

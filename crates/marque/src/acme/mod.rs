@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use instant_acme::{Account, AccountCredentials, NewAccount};
-use marque_core::Core;
-use marque_core::cert::{CertSource, Certificate};
+use marque_hosting::Hosting;
+use marque_hosting::cert::{CertSource, Certificate};
 use marque_session::{CertResolver, ShutdownSignal};
 use marque_store::now_ms;
 use tracing::{debug, info, warn};
@@ -29,17 +29,17 @@ const RETRY_AFTER_MS: u64 = 6 * 3600 * 1000;
 
 /// The ACME client of the platform.
 pub struct Client {
-    core: Core,
+    hosting: Hosting,
     resolver: Arc<CertResolver>,
     config: Acme,
     account: Option<Account>,
 }
 
 impl Client {
-    /// A client over `core`, answering TLS-ALPN-01 through `resolver`.
-    pub fn new(core: Core, resolver: Arc<CertResolver>, config: Acme) -> Client {
+    /// A client over `hosting`, answering TLS-ALPN-01 through `resolver`.
+    pub fn new(hosting: Hosting, resolver: Arc<CertResolver>, config: Acme) -> Client {
         Client {
-            core,
+            hosting,
             resolver,
             config,
             account: None,
@@ -49,7 +49,7 @@ impl Client {
     /// Runs until `shutdown`: at start, every hour, and whenever a certificate record
     /// changes, orders what is due.
     pub async fn run(mut self, mut shutdown: ShutdownSignal) {
-        let mut changes = self.core.certificate_changes();
+        let mut changes = self.hosting.certificate_changes();
         let mut tick = tokio::time::interval(CHECK_EVERY);
         loop {
             tokio::select! {
@@ -68,7 +68,7 @@ impl Client {
     pub async fn pass(&mut self) -> Result<usize> {
         let now = now_ms();
         let renew_before = u64::try_from(self.config.renew_before.as_millis()).unwrap_or(0);
-        let records = self.core.all_certificates().await?;
+        let records = self.hosting.all_certificates().await?;
         let mut due: Vec<String> = records
             .iter()
             .filter(|c| is_due(c, now, renew_before))
@@ -77,11 +77,11 @@ impl Client {
         // Every branded hostname gets a certificate without being asked, once DNS sends it
         // here: when a hosted domain expects records for the name (the `mail.D` CNAME), only
         // after its check found them right (a check that turns them right wakes this task).
-        for (host, _) in self.core.branded_hostnames().await? {
+        for (host, _) in self.hosting.branded_hostnames().await? {
             if records.iter().any(|c| c.hostname == host) {
                 continue;
             }
-            match self.core.hostname_dns_ready(&host).await {
+            match self.hosting.hostname_dns_ready(&host).await {
                 Ok(Some(true)) | Ok(None) => due.push(host),
                 Ok(Some(false)) => {
                     debug!(hostname = %host, "ACME: waiting for the name's DNS records")
@@ -96,7 +96,11 @@ impl Client {
                 Err(e) => {
                     let reason = format!("{e:#}");
                     warn!(hostname = %host, error = %reason, "ACME order failed");
-                    if let Err(e) = self.core.record_certificate_failure(&host, &reason).await {
+                    if let Err(e) = self
+                        .hosting
+                        .record_certificate_failure(&host, &reason)
+                        .await
+                    {
                         warn!(hostname = %host, error = %e, "recording an ACME failure");
                     }
                 }
@@ -108,13 +112,13 @@ impl Client {
     async fn issue(&mut self, host: &str) -> Result<()> {
         let account = self.account().await?;
         let ctx = order::Ctx {
-            core: &self.core,
+            hosting: &self.hosting,
             resolver: &self.resolver,
             challenge: self.config.challenge,
         };
         let (chain, key) = order::order(&ctx, &account, host).await?;
         let stored = self
-            .core
+            .hosting
             .store_issued_certificate(host, &chain, &key)
             .await
             .context("storing the issued certificate")?;
@@ -138,7 +142,7 @@ impl Client {
                 None => Account::builder()?,
             })
         };
-        let stored = self.core.acme_account().await?;
+        let stored = self.hosting.acme_account().await?;
         let account = match stored.and_then(|s| serde_json::from_str::<AccountCredentials>(&s).ok())
         {
             Some(credentials) => builder()?
@@ -159,7 +163,7 @@ impl Client {
                     )
                     .await
                     .with_context(|| format!("creating an account at {}", self.config.directory))?;
-                self.core
+                self.hosting
                     .set_acme_account(serde_json::to_string(&credentials)?)
                     .await?;
                 info!(directory = %self.config.directory, "ACME account created");

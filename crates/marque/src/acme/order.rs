@@ -9,7 +9,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use instant_acme::{
     Account, AuthorizationStatus, ChallengeType, Identifier, NewOrder, OrderStatus, RetryPolicy,
 };
-use marque_core::Core;
+use marque_hosting::Hosting;
 use marque_session::CertResolver;
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::sign::CertifiedKey;
@@ -21,7 +21,7 @@ const VALIDATION_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// What an order needs besides the account.
 pub struct Ctx<'a> {
-    pub core: &'a Core,
+    pub hosting: &'a Hosting,
     pub resolver: &'a Arc<CertResolver>,
     pub challenge: Challenge,
 }
@@ -95,7 +95,7 @@ async fn answer_challenges(
         match ctx.challenge {
             Challenge::Http01 => {
                 let token = challenge.token.clone();
-                ctx.core
+                ctx.hosting
                     .set_http01_answer(&token, key_authorization.as_str())
                     .await
                     .context("publishing the HTTP-01 answer")?;
@@ -118,7 +118,7 @@ async fn answer_challenges(
 async fn withdraw(ctx: &Ctx<'_>, p: Published) {
     match p {
         Published::Http01(token) => {
-            if let Err(e) = ctx.core.remove_http01_answer(&token).await {
+            if let Err(e) = ctx.hosting.remove_http01_answer(&token).await {
                 tracing::warn!(error = %e, "withdrawing an HTTP-01 answer");
             }
         }

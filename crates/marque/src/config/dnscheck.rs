@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use marque_core::dns::{DmarcPolicy, DnsSettings, PublicPorts};
+use marque_hosting::dns::{DmarcPolicy, DnsSettings, PublicPorts};
 use serde::Deserialize;
 
 use super::Config;

@@ -511,7 +511,7 @@ mod tests {
         assert_eq!(c.sieve.max_script_size, 1000);
         assert_eq!(
             parse("").unwrap().sieve.storage_limits(),
-            marque_core::sieve::SieveLimits::default()
+            marque_hosting::sieve::SieveLimits::default()
         );
         let p = parse("[sieve]\nmax_scripts = 0\n").unwrap_err().0;
         assert!(

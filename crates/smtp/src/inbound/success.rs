@@ -6,9 +6,9 @@
 //! two loses the report, never the message (the client, without its `250`, sends again).
 
 use marque_core::ids::AccountId;
-use marque_core::outbound::{self, Kind, QueuedMessage, QueuedRecipient};
 use marque_core::{Core, TenantId};
 use marque_delivery::{LocalRecipient, RecipientResult};
+use marque_hosting::outbound::{self, Kind, QueuedMessage, QueuedRecipient};
 use marque_store::blob::PreparedBlob;
 use tracing::warn;
 

@@ -7,12 +7,12 @@
 //! alias or list in another domain, is accepted and put in the outbound queue in the same
 //! durable write as the local deliveries.
 
-use marque_core::outbound::{Kind, QueuedMessage, QueuedRecipient};
 use marque_core::{Core, Recipient};
 use marque_delivery::{
     AuthResults, Delivery, LocalRecipient, Outcome, RecipientRecord, RecipientResult,
     TransactionRecord,
 };
+use marque_hosting::outbound::{Kind, QueuedMessage, QueuedRecipient};
 use marque_session::Held;
 use marque_store::now_ms;
 use tracing::warn;
@@ -145,7 +145,7 @@ impl Transaction {
             } => {
                 // A mailbox of ours: the report ends here. An alias or list that expands
                 // further is not reported on ("expanded" is not sent).
-                if marque_core::outbound::Notify::wants_success(rcpt.notify)
+                if marque_hosting::outbound::Notify::wants_success(rcpt.notify)
                     && local.len() == 1
                     && remote.is_empty()
                 {

@@ -1,5 +1,5 @@
 //! DKIM signing of submitted mail (RFC 6376 §5): one `rsa-sha256` and one `ed25519-sha256`
-//! signature (RFC 8463 §3) with the sender domain's keys from [`marque_core::dkim`],
+//! signature (RFC 8463 §3) with the sender domain's keys from [`marque_hosting::dkim`],
 //! relaxed/relaxed canonicalization (§3.4).
 //!
 //! The signed header fields are those of RFC 6376 §5.4.1 that the message carries, and `From`
@@ -11,7 +11,7 @@ use mail_auth::common::crypto::{Ed25519Key, RsaKey, Sha256};
 use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dkim::{Canonicalization, DkimSigner};
 use marque_core::Core;
-use marque_core::dkim::{DkimAlgorithm, DkimKey};
+use marque_hosting::dkim::{DkimAlgorithm, DkimKey};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// RFC 6376 §5.4.1: the fields that should be signed when present.
@@ -121,8 +121,7 @@ fn one(
 /// `domain`; the keys are generated on the domain's first signed message.
 pub async fn sign(core: &Core, domain: &str, message: &[u8]) -> Result<String, SignError> {
     let headers = header_list(message)?;
-    let set = core
-        .dkim_keys(domain)
+    let set = marque_hosting::dkim::dkim_keys(core, domain)
         .await
         .map_err(|source| SignError::Keys {
             domain: domain.to_string(),

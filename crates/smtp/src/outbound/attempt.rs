@@ -7,12 +7,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 
 use marque_core::Recipient;
-use marque_core::outbound::{
-    self, Claimed, Kind, Notify, OutboundIdentity, QueuedMessage, RcptStatus,
-};
 use marque_delivery::{
     Delivery, LocalRecipient, Outcome as LogOutcome, RecipientRecord, RecipientResult,
     TransactionRecord,
+};
+use marque_hosting::outbound::{
+    self, Claimed, Kind, Notify, OutboundIdentity, QueuedMessage, RcptStatus,
 };
 use marque_store::blob::PreparedBlob;
 use tracing::{info, warn};
@@ -91,11 +91,10 @@ async fn attempt(ctx: &Context, id: u64, mut m: QueuedMessage) -> anyhow::Result
             );
         }
         Some(body) => {
-            let identity = ctx
-                .core
-                .outbound_identity(m.tenant, m.domain.clone())
-                .await
-                .unwrap_or_default();
+            let identity =
+                marque_hosting::outbound::outbound_identity(&ctx.core, m.tenant, m.domain.clone())
+                    .await
+                    .unwrap_or_default();
             let mut by_domain: BTreeMap<String, Vec<String>> = BTreeMap::new();
             for r in m.pending() {
                 by_domain

@@ -47,7 +47,7 @@ impl Dns {
     /// when the list is empty.
     pub fn new(nameservers: &[SocketAddr]) -> std::io::Result<Dns> {
         let resolver =
-            marque_core::dns::resolve::build_resolver(nameservers, Duration::from_secs(5))
+            marque_hosting::dns::resolve::build_resolver(nameservers, Duration::from_secs(5))
                 .map_err(std::io::Error::other)?;
         Ok(Dns { resolver })
     }

@@ -7,7 +7,7 @@
 //! A DSN goes from the null sender `<>` (RFC 5321 §4.5.5), so no DSN is ever sent about a DSN.
 
 use marque_core::header::{HeaderError, HeaderWriter};
-use marque_core::outbound::{Kind, QueuedMessage, QueuedRecipient, Ret};
+use marque_hosting::outbound::{Kind, QueuedMessage, QueuedRecipient, Ret};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc2822;
 

@@ -1,5 +1,5 @@
 //! Outbound delivery: workers that take due entries from the queue
-//! ([`marque_core::outbound`]), deliver them to the recipients' MX hosts and record what
+//! ([`marque_hosting::outbound`]), deliver them to the recipients' MX hosts and record what
 //! happened.
 //!
 //! # Layout
@@ -184,7 +184,7 @@ async fn release_leases(core: &Core) -> marque_core::Result<usize> {
         let now = now_ms();
         let (last, n) = core
             .store()
-            .transact(move |txn| marque_core::outbound::release_leases(txn, after, PAGE, now))
+            .transact(move |txn| marque_hosting::outbound::release_leases(txn, after, PAGE, now))
             .await?;
         total += n;
         match last {
@@ -198,7 +198,7 @@ async fn release_leases(core: &Core) -> marque_core::Result<usize> {
 async fn claim(
     ctx: &Context,
     limit: usize,
-) -> marque_core::Result<Vec<marque_core::outbound::Claimed>> {
+) -> marque_core::Result<Vec<marque_hosting::outbound::Claimed>> {
     let now = now_ms();
     let store = ctx.core.store().clone();
     let any = tokio::task::spawn_blocking(move || marque_store::queue::due(&store, now, 1))
@@ -210,6 +210,6 @@ async fn claim(
     let lease = ctx.cfg.lease_ms;
     ctx.core
         .store()
-        .transact(move |txn| marque_core::outbound::claim_due(txn, now, lease, limit))
+        .transact(move |txn| marque_hosting::outbound::claim_due(txn, now, lease, limit))
         .await
 }

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use marque_core::{AccountId, Actor, Core, Recipient, TenantId};
 use marque_delivery::TransactionRecord;
+use marque_hosting::Hosting;
 use marque_smtp::{Config, Smtp};
 use marque_store::logs::{self, LogKind, Query, Term};
 use marque_store::mail::{self, MessageRecord};
@@ -25,6 +26,8 @@ pub use marque_tests::PASSWORD;
 
 pub struct Server {
     pub core: Core,
+    /// The hosting features over `core` (the outbound queue's administration, identities).
+    pub hosting: Hosting,
     pub customer: TenantId,
     pub smtp: SocketAddr,
     pub submission: SocketAddr,
@@ -87,6 +90,8 @@ pub async fn start_with_sign_in(
         .await;
     let customer = platform.tenant("C");
     let Platform { core, dir, .. } = platform;
+    let hosting = Hosting::new(core);
+    let core = hosting.core().clone();
     let op = Actor::operator();
     core.create_alias(
         &op,
@@ -122,6 +127,7 @@ pub async fn start_with_sign_in(
         .await;
     Server {
         core,
+        hosting,
         customer,
         smtp,
         submission,

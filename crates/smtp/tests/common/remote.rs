@@ -12,6 +12,7 @@ use hickory_resolver::proto::op::{Message, MessageType, ResponseCode};
 use hickory_resolver::proto::rr::rdata::{A, MX};
 use hickory_resolver::proto::rr::{Name, RData, Record};
 use marque_core::{Actor, Core};
+use marque_hosting::Hosting;
 use marque_session::Shutdown;
 use marque_smtp::outbound::{OutboundConfig, run};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -223,8 +224,9 @@ pub async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-pub async fn queue_len(core: &Core) -> usize {
-    core.queue_list(&Actor::operator(), 0, 100)
+pub async fn queue_len(hosting: &Hosting) -> usize {
+    hosting
+        .queue_list(&Actor::operator(), 0, 100)
         .await
         .expect("queue")
         .len()

@@ -1,12 +1,12 @@
 //! GETSCRIPT (RFC 5804 §2.9): the script as a literal, then `OK`.
 
-use marque_core::Core;
+use marque_hosting::Hosting;
 
 use super::super::response::Reply;
 use super::{User, refusal};
 
-pub async fn run(core: &Core, user: &User, name: &str) -> Reply {
-    match core.sieve_get(&user.actor, &user.address, name).await {
+pub async fn run(hosting: &Hosting, user: &User, name: &str) -> Reply {
+    match hosting.sieve_get(&user.actor, &user.address, name).await {
         Ok(text) => {
             let mut r = Reply::default();
             // Always a literal: scripts have line breaks, and clients expect one.

@@ -1,12 +1,12 @@
 //! LISTSCRIPTS (RFC 5804 §2.7): one line per script, `ACTIVE` after the active one.
 
-use marque_core::Core;
+use marque_hosting::Hosting;
 
 use super::super::response::{Reply, string};
 use super::{User, refusal};
 
-pub async fn run(core: &Core, user: &User) -> Reply {
-    match core.sieve_list(&user.actor, &user.address).await {
+pub async fn run(hosting: &Hosting, user: &User) -> Reply {
+    match hosting.sieve_list(&user.actor, &user.address).await {
         Ok(scripts) => {
             let mut r = Reply::default();
             for s in scripts {

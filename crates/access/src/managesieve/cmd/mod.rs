@@ -17,8 +17,8 @@ pub mod setactive;
 pub mod starttls;
 pub mod unauthenticate;
 
-use marque_core::sieve::{LIMIT_SCRIPTS, LIMIT_SIZE};
 use marque_core::{Actor, CoreError};
+use marque_hosting::sieve::{LIMIT_SCRIPTS, LIMIT_SIZE};
 
 use super::response::{Code, Reply};
 

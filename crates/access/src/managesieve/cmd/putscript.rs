@@ -1,13 +1,13 @@
 //! PUTSCRIPT (RFC 5804 §2.6): compiles and stores a script; replacing the active script keeps
 //! it active. Warnings come back with `OK (WARNINGS)`.
 
-use marque_core::Core;
+use marque_hosting::Hosting;
 
 use super::super::response::{Code, Reply};
 use super::{User, refusal};
 
-pub async fn run(core: &Core, user: &User, name: &str, script: Vec<u8>) -> Reply {
-    match core
+pub async fn run(hosting: &Hosting, user: &User, name: &str, script: Vec<u8>) -> Reply {
+    match hosting
         .sieve_put(&user.actor, &user.address, name, script)
         .await
     {

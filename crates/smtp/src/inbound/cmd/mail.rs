@@ -3,7 +3,7 @@
 //! once the sender may send (submission: signed in, the sender's own address, within the
 //! hourly limit).
 
-use marque_core::outbound::Ret;
+use marque_hosting::outbound::Ret;
 use marque_store::now_ms;
 use tracing::{error, instrument, warn};
 

@@ -3,7 +3,7 @@
 //! hourly limit of submission users), then resolution through the core in the transaction
 //! ([`crate::inbound::transaction`]).
 
-use marque_core::outbound::Notify;
+use marque_hosting::outbound::Notify;
 use marque_store::now_ms;
 use tracing::{error, instrument, warn};
 

@@ -10,11 +10,13 @@ use std::collections::HashMap;
 
 use marque_store::{Direction, KeyReader, Keyspace, Range};
 
+use marque_core::directory::{self as dir, Loc, Reader};
+use marque_core::error::{CoreError, Result};
+use marque_core::ids::{PROVIDER, TenantId};
+use marque_core::{domain, tenant, validate};
+
 use super::{Allowed, Brand, BrandOf, Colours, EffectiveBrand, allowed, load};
-use crate::directory::{self as dir, Loc, Reader};
-use crate::error::{CoreError, Result};
-use crate::ids::{PROVIDER, TenantId};
-use crate::{Core, domain, tenant, validate};
+use crate::Hosting;
 
 /// Prefixes of the per-domain service names that show the domain's brand.
 const SERVICE_PREFIXES: [&str; 3] = ["autoconfig.", "autodiscover.", "mta-sts."];
@@ -143,21 +145,24 @@ fn registered(r: &impl Reader, loc: &Loc, host: &str) -> Result<Option<Effective
     }))
 }
 
-impl Core {
+impl Hosting {
     /// The brand a hosted domain shows: its own record, else its tenant's, up to the
     /// provider's, else the built-in brand named after the server's hostname. Not found for a
     /// domain not hosted here.
     pub async fn brand_for_domain(&self, domain: &str) -> Result<EffectiveBrand> {
         let name = validate::domain(domain)?;
         let hostname = self.hostname.clone();
-        self.read(move |s| for_domain(s, &name, &hostname)).await
+        self.core
+            .read(move |s| for_domain(s, &name, &hostname))
+            .await
     }
 
     /// The brand a tenant's users see where no domain applies (the panel): the tenant's own
     /// record, else its ancestors', else the built-in brand.
     pub async fn brand_for_tenant(&self, tenant: TenantId) -> Result<EffectiveBrand> {
         let hostname = self.hostname.clone();
-        self.read(move |s| Ok(pick(candidates(s, tenant, None)?, &hostname)))
+        self.core
+            .read(move |s| Ok(pick(candidates(s, tenant, None)?, &hostname)))
             .await
     }
 
@@ -169,52 +174,54 @@ impl Core {
             return Ok(None);
         };
         let hostname = self.hostname.clone();
-        self.read(move |s| {
-            if let Some(loc) = dir::get::<Loc>(s, Keyspace::Names, &dir::brand_host_key(&host))?
-                && let Some(found) = registered(s, &loc, &host)?
-            {
-                return Ok(Some(found));
-            }
-            if host == hostname {
-                return Ok(Some(pick(candidates(s, PROVIDER, None)?, &hostname)));
-            }
-            for prefix in SERVICE_PREFIXES {
-                if let Some(d) = host.strip_prefix(prefix) {
-                    match for_domain(s, d, &hostname) {
-                        Ok(b) => return Ok(Some(b)),
-                        Err(CoreError::NotFound { .. }) => {}
-                        Err(e) => return Err(e),
+        self.core
+            .read(move |s| {
+                if let Some(loc) = dir::get::<Loc>(s, Keyspace::Names, &dir::brand_host_key(&host))?
+                    && let Some(found) = registered(s, &loc, &host)?
+                {
+                    return Ok(Some(found));
+                }
+                if host == hostname {
+                    return Ok(Some(pick(candidates(s, PROVIDER, None)?, &hostname)));
+                }
+                for prefix in SERVICE_PREFIXES {
+                    if let Some(d) = host.strip_prefix(prefix) {
+                        match for_domain(s, d, &hostname) {
+                            Ok(b) => return Ok(Some(b)),
+                            Err(CoreError::NotFound { .. }) => {}
+                            Err(e) => return Err(e),
+                        }
                     }
                 }
-            }
-            Ok(None)
-        })
-        .await
+                Ok(None)
+            })
+            .await
     }
 
     /// Every registered brand hostname in force and the tenant owning it, by name: the TLS
     /// side orders a certificate for each.
     pub async fn branded_hostnames(&self) -> Result<Vec<(String, TenantId)>> {
-        self.read(|s| {
-            let entries = s.scan(
-                Keyspace::Names,
-                &Range::prefix(&dir::brand_hosts_prefix()),
-                Direction::Forward,
-                dir::SCAN_MAX,
-            )?;
-            let mut out = Vec::new();
-            for (k, v) in entries {
-                let mut kr = KeyReader::new(Keyspace::Names, &k);
-                kr.skip(1)?;
-                let host = kr.str()?.to_string();
-                let loc: Loc = marque_store::decode(Keyspace::Names, &v)?;
-                if let Some(b) = registered(s, &loc, &host)? {
-                    out.push((host, b.tenant));
+        self.core
+            .read(|s| {
+                let entries = s.scan(
+                    Keyspace::Names,
+                    &Range::prefix(&dir::brand_hosts_prefix()),
+                    Direction::Forward,
+                    dir::SCAN_MAX,
+                )?;
+                let mut out = Vec::new();
+                for (k, v) in entries {
+                    let mut kr = KeyReader::new(Keyspace::Names, &k);
+                    kr.skip(1)?;
+                    let host = kr.str()?.to_string();
+                    let loc: Loc = marque_store::decode(Keyspace::Names, &v)?;
+                    if let Some(b) = registered(s, &loc, &host)? {
+                        out.push((host, b.tenant));
+                    }
                 }
-            }
-            Ok(out)
-        })
-        .await
+                Ok(out)
+            })
+            .await
     }
 
     /// The tenant whose brand holds this hostname (in force), if any.
@@ -222,12 +229,13 @@ impl Core {
         let Ok(host) = validate::domain(host) else {
             return Ok(None);
         };
-        self.read(move |s| {
-            match dir::get::<Loc>(s, Keyspace::Names, &dir::brand_host_key(&host))? {
-                Some(loc) => Ok(registered(s, &loc, &host)?.map(|b| b.tenant)),
-                None => Ok(None),
-            }
-        })
-        .await
+        self.core
+            .read(move |s| {
+                match dir::get::<Loc>(s, Keyspace::Names, &dir::brand_host_key(&host))? {
+                    Some(loc) => Ok(registered(s, &loc, &host)?.map(|b| b.tenant)),
+                    None => Ok(None),
+                }
+            })
+            .await
     }
 }

@@ -6,12 +6,13 @@
 
 use marque_store::{Key, Keyspace};
 
-use super::{CertSource, Certificate, key, load};
-use crate::Core;
-use crate::directory as dir;
-use crate::error::{CoreError, Result};
-use crate::ids::PROVIDER;
+use marque_core::directory as dir;
+use marque_core::error::{CoreError, Result};
+use marque_core::ids::PROVIDER;
 use marque_session::ParsedCert;
+
+use super::{CertSource, Certificate, key, load};
+use crate::Hosting;
 
 const TAG: u8 = marque_store::tags::directory::ACME;
 
@@ -32,16 +33,18 @@ fn http01_key(token: &str) -> Vec<u8> {
         .into_bytes()
 }
 
-impl Core {
+impl Hosting {
     /// The ACME account credentials (the client's own serialisation), if an account exists.
     pub async fn acme_account(&self) -> Result<Option<String>> {
-        self.read(|s| dir::get(s, Keyspace::Directory, &account_key()))
+        self.core
+            .read(|s| dir::get(s, Keyspace::Directory, &account_key()))
             .await
     }
 
     /// Keeps the ACME account credentials.
     pub async fn set_acme_account(&self, credentials: String) -> Result<()> {
-        self.store
+        self.core
+            .store()
             .transact(move |txn| dir::put(txn, Keyspace::Directory, account_key(), &credentials))
             .await
     }
@@ -49,7 +52,8 @@ impl Core {
     /// Publishes the key authorization of a pending HTTP-01 challenge.
     pub async fn set_http01_answer(&self, token: &str, key_authorization: &str) -> Result<()> {
         let (k, v) = (http01_key(token), key_authorization.to_string());
-        self.store
+        self.core
+            .store()
             .transact(move |txn| dir::put(txn, Keyspace::Directory, k, &v))
             .await
     }
@@ -57,7 +61,8 @@ impl Core {
     /// Withdraws the answer to an HTTP-01 challenge once its order is done.
     pub async fn remove_http01_answer(&self, token: &str) -> Result<()> {
         let k = http01_key(token);
-        self.store
+        self.core
+            .store()
             .transact(move |txn| {
                 txn.delete(Keyspace::Directory, k);
                 Ok::<_, CoreError>(())
@@ -68,7 +73,8 @@ impl Core {
     /// The key authorization for `token`, while its challenge is pending.
     pub async fn http01_answer(&self, token: &str) -> Result<Option<String>> {
         let k = http01_key(token);
-        self.read(move |s| dir::get(s, Keyspace::Directory, &k))
+        self.core
+            .read(move |s| dir::get(s, Keyspace::Directory, &k))
             .await
     }
 
@@ -81,7 +87,7 @@ impl Core {
     ) -> Result<Certificate> {
         let host = hostname.to_ascii_lowercase();
         let parsed = ParsedCert::from_pem(chain_pem.as_bytes(), key_pem.as_bytes())
-            .and_then(|p| p.check_for(&host, crate::now_ms()).map(|()| p))
+            .and_then(|p| p.check_for(&host, marque_store::now_ms()).map(|()| p))
             .map_err(|e| CoreError::Invalid {
                 field: "certificate",
                 reason: e.to_string(),
@@ -89,10 +95,11 @@ impl Core {
         let (chain, key_pem) = (chain_pem.to_string(), key_pem.to_string());
         let owner = self.certificate_owner(&host).await?;
         let cert = self
-            .store
+            .core
+            .store()
             .transact(move |txn| {
                 let owner = load(txn, &host)?.map_or(owner, |c| c.owner);
-                let now = crate::now_ms();
+                let now = marque_store::now_ms();
                 let cert = Certificate {
                     hostname: host.clone(),
                     owner,
@@ -118,7 +125,8 @@ impl Core {
     pub async fn record_certificate_failure(&self, hostname: &str, reason: &str) -> Result<()> {
         let (host, reason) = (hostname.to_ascii_lowercase(), reason.to_string());
         let owner = self.certificate_owner(&host).await?;
-        self.store
+        self.core
+            .store()
             .transact(move |txn| {
                 let mut cert = match load(txn, &host)? {
                     Some(c) => c,
@@ -130,13 +138,13 @@ impl Core {
                         key_pem: None,
                         names: Vec::new(),
                         not_after_ms: 0,
-                        updated_ms: crate::now_ms(),
+                        updated_ms: marque_store::now_ms(),
                         last_error: None,
                         last_attempt_ms: None,
                     },
                 };
                 cert.last_error = Some(reason);
-                cert.last_attempt_ms = Some(crate::now_ms());
+                cert.last_attempt_ms = Some(marque_store::now_ms());
                 dir::put(txn, Keyspace::Directory, key(&host), &cert)?;
                 Ok::<_, CoreError>(())
             })

@@ -3,7 +3,7 @@
 //! forwarding settings that compile into a managed section of the active script, and filters
 //! set on many mailboxes at once.
 //!
-//! Every operation is done on behalf of an [`Actor`] that [`crate::policy::authorize`] allows
+//! Every operation is done on behalf of an [`Actor`] that [`marque_core::policy::authorize`] allows
 //! [`Action::MailboxSettings`] on the mailbox: the user itself, its postmaster, a helpdesk
 //! manager of its domain, or an administrator above. Changes made by anyone but the user are
 //! audited. Running the scripts at delivery is not done here but in `marque_delivery`.
@@ -26,16 +26,18 @@ use serde::Serialize;
 use marque_store::Txn;
 use marque_store::sieve as store;
 
-use crate::audit;
-use crate::directory::Reader;
-use crate::error::{CoreError, Result};
-use crate::hook::Hooks;
-use crate::ids::AccountId;
-use crate::mailbox::{self, MailboxRecord};
-use crate::policy::{Action, Object, Target, check as authorize};
-use crate::principal::{Actor, PrincipalId};
-use crate::tenant::{self, Tenant};
-use crate::{Core, validate};
+use marque_core::audit;
+use marque_core::directory::Reader;
+use marque_core::error::{CoreError, Result};
+use marque_core::hook::Hooks;
+use marque_core::ids::AccountId;
+use marque_core::mailbox::{self, MailboxRecord};
+use marque_core::policy::{Action, Object, Target, check as authorize};
+use marque_core::principal::{Actor, PrincipalId};
+use marque_core::tenant::{self, Tenant};
+use marque_core::validate;
+
+use crate::Hosting;
 
 pub use bulk::{BulkResult, Selection, bulk_set};
 pub use check::{LIMIT_SCRIPTS, LIMIT_SIZE, SieveLimits, compile, limit_of};
@@ -162,7 +164,7 @@ struct ScriptDetail<'a> {
     new_name: Option<&'a str>,
 }
 
-impl Core {
+impl Hosting {
     /// The limits on one mailbox's scripts.
     pub fn sieve_limits(&self) -> SieveLimits {
         self.sieve
@@ -176,23 +178,25 @@ impl Core {
     /// The scripts of the mailbox at `address`.
     pub async fn sieve_list(&self, actor: &Actor, address: &str) -> Result<Vec<ScriptInfo>> {
         let (actor, address) = (actor.clone(), validate::address(address)?);
-        self.read(move |s| {
-            let o = owner(s, &actor, &address)?;
-            Ok(store::list(s, o.account)?)
-        })
-        .await
+        self.core
+            .read(move |s| {
+                let o = owner(s, &actor, &address)?;
+                Ok(store::list(s, o.account)?)
+            })
+            .await
     }
 
     /// The text of script `name`.
     pub async fn sieve_get(&self, actor: &Actor, address: &str, name: &str) -> Result<String> {
         let (actor, address, name) = (actor.clone(), validate::address(address)?, name.to_string());
-        self.read(move |s| {
-            let o = owner(s, &actor, &address)?;
-            let text = store::get(s, o.account, &name)?
-                .ok_or_else(|| CoreError::not_found("script", &name))?;
-            String::from_utf8(text).map_err(|_| CoreError::invalid("script", "is not UTF-8"))
-        })
-        .await
+        self.core
+            .read(move |s| {
+                let o = owner(s, &actor, &address)?;
+                let text = store::get(s, o.account, &name)?
+                    .ok_or_else(|| CoreError::not_found("script", &name))?;
+                String::from_utf8(text).map_err(|_| CoreError::invalid("script", "is not UTF-8"))
+            })
+            .await
     }
 
     /// Compiles and stores script `name` (creating or replacing it; an active script stays
@@ -216,39 +220,41 @@ impl Core {
             name.to_string(),
             self.sieve,
         );
-        self.write(actor.clone(), move |txn, hooks| {
-            let o = owner(txn, &actor, &address)?;
-            let owns = |a: &str| {
-                crate::lookup::address_belongs_to(txn, a, o.account, &o.address).unwrap_or(false)
-            };
-            if let Some(problem) =
-                lint::vacation_problem(&String::from_utf8_lossy(&text), Some(&owns))
-            {
-                return Err(CoreError::invalid("script", problem));
-            }
-            store_script(txn, &limits, o.account, &name, &text)?;
-            let mut warnings = Vec::new();
-            if store::active_name(txn, o.account)?.as_deref() == Some(name.as_str())
-                && managed::render(&settings::load(txn, o.account)?).is_some()
-                && !text
-                    .windows(managed::BEGIN.len())
-                    .any(|w| w == managed::BEGIN.as_bytes())
-            {
-                warnings.push(
-                    "the vacation and forwarding section is missing from the active script; \
+        self.core
+            .write(actor.clone(), move |txn, hooks| {
+                let o = owner(txn, &actor, &address)?;
+                let owns = |a: &str| {
+                    marque_core::lookup::address_belongs_to(txn, a, o.account, &o.address)
+                        .unwrap_or(false)
+                };
+                if let Some(problem) =
+                    lint::vacation_problem(&String::from_utf8_lossy(&text), Some(&owns))
+                {
+                    return Err(CoreError::invalid("script", problem));
+                }
+                store_script(txn, &limits, o.account, &name, &text)?;
+                let mut warnings = Vec::new();
+                if store::active_name(txn, o.account)?.as_deref() == Some(name.as_str())
+                    && managed::render(&settings::load(txn, o.account)?).is_some()
+                    && !text
+                        .windows(managed::BEGIN.len())
+                        .any(|w| w == managed::BEGIN.as_bytes())
+                {
+                    warnings.push(
+                        "the vacation and forwarding section is missing from the active script; \
                      it is written again when those settings next change"
-                        .to_string(),
-                );
-            }
-            let detail = ScriptDetail {
-                name: &name,
-                size: Some(text.len()),
-                new_name: None,
-            };
-            audit_change(txn, hooks, &actor, &o, "sieve.put", &detail)?;
-            Ok(warnings)
-        })
-        .await
+                            .to_string(),
+                    );
+                }
+                let detail = ScriptDetail {
+                    name: &name,
+                    size: Some(text.len()),
+                    new_name: None,
+                };
+                audit_change(txn, hooks, &actor, &o, "sieve.put", &detail)?;
+                Ok(warnings)
+            })
+            .await
     }
 
     /// Makes `name` the active script, or deactivates every script with `None` (SETACTIVE
@@ -264,35 +270,37 @@ impl Core {
             validate::address(address)?,
             name.map(str::to_string),
         );
-        self.write(actor.clone(), move |txn, hooks| {
-            let o = owner(txn, &actor, &address)?;
-            let label = name.as_deref().unwrap_or("");
-            store::set_active(txn, o.account, name.as_deref())
-                .map_err(|e| script_error(e, label))?;
-            let detail = ScriptDetail {
-                name: label,
-                size: None,
-                new_name: None,
-            };
-            audit_change(txn, hooks, &actor, &o, "sieve.activate", &detail)
-        })
-        .await
+        self.core
+            .write(actor.clone(), move |txn, hooks| {
+                let o = owner(txn, &actor, &address)?;
+                let label = name.as_deref().unwrap_or("");
+                store::set_active(txn, o.account, name.as_deref())
+                    .map_err(|e| script_error(e, label))?;
+                let detail = ScriptDetail {
+                    name: label,
+                    size: None,
+                    new_name: None,
+                };
+                audit_change(txn, hooks, &actor, &o, "sieve.activate", &detail)
+            })
+            .await
     }
 
     /// Deletes script `name`; the active script cannot be deleted ([`CoreError::State`]).
     pub async fn sieve_delete(&self, actor: &Actor, address: &str, name: &str) -> Result<()> {
         let (actor, address, name) = (actor.clone(), validate::address(address)?, name.to_string());
-        self.write(actor.clone(), move |txn, hooks| {
-            let o = owner(txn, &actor, &address)?;
-            store::delete(txn, o.account, &name).map_err(|e| script_error(e, &name))?;
-            let detail = ScriptDetail {
-                name: &name,
-                size: None,
-                new_name: None,
-            };
-            audit_change(txn, hooks, &actor, &o, "sieve.delete", &detail)
-        })
-        .await
+        self.core
+            .write(actor.clone(), move |txn, hooks| {
+                let o = owner(txn, &actor, &address)?;
+                store::delete(txn, o.account, &name).map_err(|e| script_error(e, &name))?;
+                let detail = ScriptDetail {
+                    name: &name,
+                    size: None,
+                    new_name: None,
+                };
+                audit_change(txn, hooks, &actor, &o, "sieve.delete", &detail)
+            })
+            .await
     }
 
     /// Renames script `old` to `new` (which must not exist); an active script stays active.
@@ -309,23 +317,24 @@ impl Core {
             old.to_string(),
             new.to_string(),
         );
-        self.write(actor.clone(), move |txn, hooks| {
-            let o = owner(txn, &actor, &address)?;
-            store::rename(txn, o.account, &old, &new).map_err(|e| match e {
-                marque_store::Error::AlreadyExists(_) => CoreError::AlreadyExists {
-                    what: "script",
-                    key: new.clone(),
-                },
-                e => script_error(e, &old),
-            })?;
-            let detail = ScriptDetail {
-                name: &old,
-                size: None,
-                new_name: Some(&new),
-            };
-            audit_change(txn, hooks, &actor, &o, "sieve.rename", &detail)
-        })
-        .await
+        self.core
+            .write(actor.clone(), move |txn, hooks| {
+                let o = owner(txn, &actor, &address)?;
+                store::rename(txn, o.account, &old, &new).map_err(|e| match e {
+                    marque_store::Error::AlreadyExists(_) => CoreError::AlreadyExists {
+                        what: "script",
+                        key: new.clone(),
+                    },
+                    e => script_error(e, &old),
+                })?;
+                let detail = ScriptDetail {
+                    name: &old,
+                    size: None,
+                    new_name: Some(&new),
+                };
+                audit_change(txn, hooks, &actor, &o, "sieve.rename", &detail)
+            })
+            .await
     }
 
     /// Whether a script `name` of `size` bytes would fit (HAVESPACE, RFC 5804 §2.5): the size
@@ -345,13 +354,14 @@ impl Core {
             name.to_string(),
             self.sieve,
         );
-        self.read(move |s| {
-            let o = owner(s, &actor, &address)?;
-            if store::get(s, o.account, &name)?.is_none() {
-                limits.check_count(store::usage(s, o.account)?.0)?;
-            }
-            Ok(())
-        })
-        .await
+        self.core
+            .read(move |s| {
+                let o = owner(s, &actor, &address)?;
+                if store::get(s, o.account, &name)?.is_none() {
+                    limits.check_count(store::usage(s, o.account)?.0)?;
+                }
+                Ok(())
+            })
+            .await
     }
 }

@@ -1,14 +1,16 @@
-//! Brands in the core: resolution domain → customer → reseller → provider → built-in, per-domain
+//! Brands of the hosting features: resolution domain → customer → reseller → provider → built-in, per-domain
 //! override, globally unique hostnames that are freed on change, plans switching branding and
 //! custom TLS off, logo checks, and permission refusals across tenants.
 
 use marque_core::*;
+use marque_hosting::{Brand, BrandOf, Colours, Hosting};
 use marque_tests::{Platform, staff};
 
 const SERVER: &str = "mx.platform.example";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
 
 struct World {
+    hosting: Hosting,
     core: Core,
     _dir: tempfile::TempDir,
     reseller: TenantId,
@@ -80,7 +82,8 @@ async fn domain(core: &Core, name: &str, t: TenantId) {
 /// Provider → reseller R (plan: full) → customer C (plan: full), C owns `c.example`.
 async fn world() -> World {
     let Platform { core, dir, .. } = Platform::builder().build().await;
-    let core = core.with_server_hostname(SERVER);
+    let hosting = Hosting::new(core).with_server_hostname(SERVER);
+    let core = hosting.core().clone();
     let op = Actor::operator();
     let full = core
         .create_plan(&op, plan(PROVIDER, "full", true, true))
@@ -103,6 +106,7 @@ async fn world() -> World {
     set_plan(&core, customer, full).await;
     domain(&core, "c.example", customer).await;
     World {
+        hosting,
         core,
         _dir: dir,
         reseller,
@@ -134,75 +138,95 @@ fn dom(name: &str) -> BrandOf {
 async fn a_domain_resolves_up_its_tenant_chain() {
     let w = world().await;
     let (core, op) = (&w.core, Actor::operator());
+    let hosting = &w.hosting;
 
-    let b = core.brand_for_domain("C.Example.").await.unwrap();
+    let b = hosting.brand_for_domain("C.Example.").await.unwrap();
     assert_eq!(b.brand.name, SERVER);
     assert_eq!(b.brand.hostnames, vec![SERVER.to_string()]);
     assert_eq!(b.source, BrandOf::Tenant(PROVIDER));
 
-    core.set_brand(
-        &op,
-        BrandOf::Tenant(PROVIDER),
-        brand("Platform", &["mail.platform.example"]),
-    )
-    .await
-    .unwrap();
-    let b = core.brand_for_domain("c.example").await.unwrap();
+    hosting
+        .set_brand(
+            &op,
+            BrandOf::Tenant(PROVIDER),
+            brand("Platform", &["mail.platform.example"]),
+        )
+        .await
+        .unwrap();
+    let b = hosting.brand_for_domain("c.example").await.unwrap();
     assert_eq!(b.brand.name, "Platform");
     assert_eq!(b.brand.colours.accent, "#aabbcc", "colours are normalised");
 
-    core.set_brand(
-        &op,
-        BrandOf::Tenant(w.reseller),
-        brand("Resold", &["mail.r.example", "imap.r.example"]),
-    )
-    .await
-    .unwrap();
-    let b = core.brand_for_domain("c.example").await.unwrap();
+    hosting
+        .set_brand(
+            &op,
+            BrandOf::Tenant(w.reseller),
+            brand("Resold", &["mail.r.example", "imap.r.example"]),
+        )
+        .await
+        .unwrap();
+    let b = hosting.brand_for_domain("c.example").await.unwrap();
     assert_eq!((b.brand.name.as_str(), b.tenant), ("Resold", w.reseller));
     assert_eq!(b.source, BrandOf::Tenant(w.reseller));
 
     // No hostnames of its own: the customer's name, the reseller's hosts.
-    core.set_brand(&op, BrandOf::Tenant(w.customer), brand("Customer", &[]))
+    hosting
+        .set_brand(&op, BrandOf::Tenant(w.customer), brand("Customer", &[]))
         .await
         .unwrap();
-    let b = core.brand_for_domain("c.example").await.unwrap();
+    let b = hosting.brand_for_domain("c.example").await.unwrap();
     assert_eq!(b.brand.name, "Customer");
     assert_eq!(b.brand.hostnames[0], "mail.r.example");
     assert_eq!(b.tenant, w.customer);
 
-    core.set_brand(&op, dom("c.example"), brand("Domain", &["mail.c.example"]))
+    hosting
+        .set_brand(&op, dom("c.example"), brand("Domain", &["mail.c.example"]))
         .await
         .unwrap();
-    let b = core.brand_for_domain("c.example").await.unwrap();
+    let b = hosting.brand_for_domain("c.example").await.unwrap();
     assert_eq!(b.source, dom("c.example"));
     assert_eq!(b.brand.hostnames, vec!["mail.c.example".to_string()]);
     assert_eq!(
-        core.brand_for_tenant(w.customer).await.unwrap().brand.name,
+        hosting
+            .brand_for_tenant(w.customer)
+            .await
+            .unwrap()
+            .brand
+            .name,
         "Customer"
     );
 
-    core.clear_brand(&op, dom("c.example")).await.unwrap();
+    hosting.clear_brand(&op, dom("c.example")).await.unwrap();
     assert_eq!(
-        core.brand_for_domain("c.example").await.unwrap().brand.name,
+        hosting
+            .brand_for_domain("c.example")
+            .await
+            .unwrap()
+            .brand
+            .name,
         "Customer"
     );
     assert!(
-        core.clear_brand(&op, dom("c.example"))
+        hosting
+            .clear_brand(&op, dom("c.example"))
             .await
             .unwrap_err()
             .is_not_found()
     );
     assert!(
-        core.brand_for_domain("nowhere.example")
+        hosting
+            .brand_for_domain("nowhere.example")
             .await
             .unwrap_err()
             .is_not_found()
     );
 
     // Only the record itself, not what is inherited.
-    assert_eq!(core.get_brand(&op, dom("c.example")).await.unwrap(), None);
-    let own = core
+    assert_eq!(
+        hosting.get_brand(&op, dom("c.example")).await.unwrap(),
+        None
+    );
+    let own = hosting
         .get_brand(&op, BrandOf::Tenant(w.customer))
         .await
         .unwrap();
@@ -223,22 +247,24 @@ async fn a_domain_resolves_up_its_tenant_chain() {
 async fn hostnames_are_unique_validated_and_freed() {
     let w = world().await;
     let (core, op) = (&w.core, Actor::operator());
+    let hosting = &w.hosting;
     domain(core, "other.example", w.reseller).await;
 
-    core.set_brand(
-        &op,
-        BrandOf::Tenant(w.reseller),
-        brand("R", &["mail.r.example"]),
-    )
-    .await
-    .unwrap();
-    let taken = core
+    hosting
+        .set_brand(
+            &op,
+            BrandOf::Tenant(w.reseller),
+            brand("R", &["mail.r.example"]),
+        )
+        .await
+        .unwrap();
+    let taken = hosting
         .set_brand(&op, dom("c.example"), brand("C", &["MAIL.R.EXAMPLE."]))
         .await
         .unwrap_err();
     assert!(matches!(taken, CoreError::AlreadyExists { .. }), "{taken}");
     for bad in ["not a host", "single", "-x.example", "a..example"] {
-        let e = core
+        let e = hosting
             .set_brand(&op, dom("c.example"), brand("C", &[bad]))
             .await
             .unwrap_err();
@@ -253,7 +279,7 @@ async fn hostnames_are_unique_validated_and_freed() {
             "{bad}: {e}"
         );
     }
-    let twice = core
+    let twice = hosting
         .set_brand(
             &op,
             dom("c.example"),
@@ -277,7 +303,10 @@ async fn hostnames_are_unique_validated_and_freed() {
         ("support_url", quoted),
         ("name", brand("", &[])),
     ] {
-        let e = core.set_brand(&op, dom("c.example"), b).await.unwrap_err();
+        let e = hosting
+            .set_brand(&op, dom("c.example"), b)
+            .await
+            .unwrap_err();
         assert!(
             matches!(e, CoreError::Invalid { field: f, .. } if f == field),
             "{field}: {e}"
@@ -285,8 +314,11 @@ async fn hostnames_are_unique_validated_and_freed() {
     }
     let mut none = brand("C", &[]);
     none.support_url = None;
-    core.set_brand(&op, dom("c.example"), none).await.unwrap();
-    let got = core
+    hosting
+        .set_brand(&op, dom("c.example"), none)
+        .await
+        .unwrap();
+    let got = hosting
         .get_brand(&op, dom("c.example"))
         .await
         .unwrap()
@@ -294,94 +326,110 @@ async fn hostnames_are_unique_validated_and_freed() {
     assert_eq!(got.support_url, None);
 
     // By hostname: registered names, per-domain service names, the server's own name.
-    let b = core
+    let b = hosting
         .brand_for_host("Mail.R.Example")
         .await
         .unwrap()
         .unwrap();
     assert_eq!((b.brand.name.as_str(), b.tenant), ("R", w.reseller));
-    let b = core
+    let b = hosting
         .brand_for_host("autoconfig.c.example")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(b.source, dom("c.example"));
     assert_eq!(b.brand.hostnames[0], "mail.r.example");
-    let b = core
+    let b = hosting
         .brand_for_host("mta-sts.other.example")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(b.brand.name, "R");
     assert!(
-        core.brand_for_host("autodiscover.unknown.example")
+        hosting
+            .brand_for_host("autodiscover.unknown.example")
             .await
             .unwrap()
             .is_none()
     );
     assert!(
-        core.brand_for_host("mail.unknown.example")
+        hosting
+            .brand_for_host("mail.unknown.example")
             .await
             .unwrap()
             .is_none()
     );
-    assert!(core.brand_for_host("[::1]").await.unwrap().is_none());
+    assert!(hosting.brand_for_host("[::1]").await.unwrap().is_none());
     assert_eq!(
-        core.brand_for_host(SERVER).await.unwrap().unwrap().tenant,
+        hosting
+            .brand_for_host(SERVER)
+            .await
+            .unwrap()
+            .unwrap()
+            .tenant,
         PROVIDER
     );
     assert_eq!(
-        core.hostname_owner("mail.r.example").await.unwrap(),
+        hosting.hostname_owner("mail.r.example").await.unwrap(),
         Some(w.reseller)
     );
 
     // Renaming frees the old name: another brand may take it at once.
-    core.set_brand(
-        &op,
-        BrandOf::Tenant(w.reseller),
-        brand("R", &["mx.r.example"]),
-    )
-    .await
-    .unwrap();
-    assert_eq!(core.hostname_owner("mail.r.example").await.unwrap(), None);
-    core.set_brand(&op, dom("c.example"), brand("C", &["mail.r.example"]))
+    hosting
+        .set_brand(
+            &op,
+            BrandOf::Tenant(w.reseller),
+            brand("R", &["mx.r.example"]),
+        )
         .await
         .unwrap();
     assert_eq!(
-        core.branded_hostnames().await.unwrap(),
+        hosting.hostname_owner("mail.r.example").await.unwrap(),
+        None
+    );
+    hosting
+        .set_brand(&op, dom("c.example"), brand("C", &["mail.r.example"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        hosting.branded_hostnames().await.unwrap(),
         vec![
             ("mail.r.example".to_string(), w.customer),
             ("mx.r.example".to_string(), w.reseller),
         ]
     );
     // Clearing frees them too.
-    core.clear_brand(&op, dom("c.example")).await.unwrap();
-    core.clear_brand(&op, BrandOf::Tenant(w.reseller))
+    hosting.clear_brand(&op, dom("c.example")).await.unwrap();
+    hosting
+        .clear_brand(&op, BrandOf::Tenant(w.reseller))
         .await
         .unwrap();
-    assert!(core.branded_hostnames().await.unwrap().is_empty());
-    core.set_brand(
-        &op,
-        BrandOf::Tenant(w.customer),
-        brand("C", &["mx.r.example"]),
-    )
-    .await
-    .unwrap();
+    assert!(hosting.branded_hostnames().await.unwrap().is_empty());
+    hosting
+        .set_brand(
+            &op,
+            BrandOf::Tenant(w.customer),
+            brand("C", &["mx.r.example"]),
+        )
+        .await
+        .unwrap();
 
     // A deleted domain's names are free again.
-    core.set_brand(
-        &op,
-        dom("other.example"),
-        brand("O", &["mail.other.example"]),
-    )
-    .await
-    .unwrap();
+    hosting
+        .set_brand(
+            &op,
+            dom("other.example"),
+            brand("O", &["mail.other.example"]),
+        )
+        .await
+        .unwrap();
     core.delete_domain(&op, "other.example").await.unwrap();
     assert_eq!(
-        core.hostname_owner("mail.other.example").await.unwrap(),
+        hosting.hostname_owner("mail.other.example").await.unwrap(),
         None
     );
-    core.set_brand(&op, dom("c.example"), brand("C", &["mail.other.example"]))
+    hosting
+        .set_brand(&op, dom("c.example"), brand("C", &["mail.other.example"]))
         .await
         .unwrap();
 }
@@ -390,38 +438,50 @@ async fn hostnames_are_unique_validated_and_freed() {
 async fn a_plan_switches_branding_and_custom_tls_off() {
     let w = world().await;
     let (core, op) = (&w.core, Actor::operator());
-    core.set_brand(
-        &op,
-        BrandOf::Tenant(w.reseller),
-        brand("R", &["mail.r.example"]),
-    )
-    .await
-    .unwrap();
-    core.set_brand(
-        &op,
-        BrandOf::Tenant(w.customer),
-        brand("C", &["mail.c.example"]),
-    )
-    .await
-    .unwrap();
+    let hosting = &w.hosting;
+    hosting
+        .set_brand(
+            &op,
+            BrandOf::Tenant(w.reseller),
+            brand("R", &["mail.r.example"]),
+        )
+        .await
+        .unwrap();
+    hosting
+        .set_brand(
+            &op,
+            BrandOf::Tenant(w.customer),
+            brand("C", &["mail.c.example"]),
+        )
+        .await
+        .unwrap();
     assert_eq!(
-        core.brand_for_domain("c.example").await.unwrap().brand.name,
+        hosting
+            .brand_for_domain("c.example")
+            .await
+            .unwrap()
+            .brand
+            .name,
         "C"
     );
 
     // Branding without custom TLS: the name stays, the own hostname is no longer served.
     set_plan(core, w.customer, w.branding_only).await;
-    let b = core.brand_for_domain("c.example").await.unwrap();
+    let b = hosting.brand_for_domain("c.example").await.unwrap();
     assert_eq!(b.brand.name, "C");
     assert_eq!(b.brand.hostnames, vec!["mail.r.example".to_string()]);
     assert!(
-        core.brand_for_host("mail.c.example")
+        hosting
+            .brand_for_host("mail.c.example")
             .await
             .unwrap()
             .is_none()
     );
-    assert_eq!(core.hostname_owner("mail.c.example").await.unwrap(), None);
-    let e = core
+    assert_eq!(
+        hosting.hostname_owner("mail.c.example").await.unwrap(),
+        None
+    );
+    let e = hosting
         .set_brand(
             &op,
             BrandOf::Tenant(w.customer),
@@ -431,22 +491,28 @@ async fn a_plan_switches_branding_and_custom_tls_off() {
         .unwrap_err();
     assert!(matches!(e, CoreError::NotInPlan { .. }), "{e}");
     assert!(e.to_string().contains("custom TLS"), "{e}");
-    core.set_brand(&op, BrandOf::Tenant(w.customer), brand("C2", &[]))
+    hosting
+        .set_brand(&op, BrandOf::Tenant(w.customer), brand("C2", &[]))
         .await
         .unwrap();
 
     // No branding at all: the reseller's brand shows, and nothing can be set.
     set_plan(core, w.customer, w.bare).await;
     assert_eq!(
-        core.brand_for_domain("c.example").await.unwrap().brand.name,
+        hosting
+            .brand_for_domain("c.example")
+            .await
+            .unwrap()
+            .brand
+            .name,
         "R"
     );
-    let e = core
+    let e = hosting
         .set_brand(&op, dom("c.example"), brand("D", &[]))
         .await
         .unwrap_err();
     assert!(e.to_string().contains("custom branding"), "{e}");
-    let e = core
+    let e = hosting
         .set_brand_logo(&op, BrandOf::Tenant(w.customer), "image/png", PNG.to_vec())
         .await
         .unwrap_err();
@@ -455,20 +521,29 @@ async fn a_plan_switches_branding_and_custom_tls_off() {
     // Back on the full plan, the kept record is in force again.
     set_plan(core, w.customer, w.full).await;
     assert_eq!(
-        core.brand_for_domain("c.example").await.unwrap().brand.name,
+        hosting
+            .brand_for_domain("c.example")
+            .await
+            .unwrap()
+            .brand
+            .name,
         "C2"
     );
 
     // The provider needs no plan.
-    core.set_brand(
-        &op,
-        BrandOf::Tenant(PROVIDER),
-        brand("P", &["mail.platform.example"]),
-    )
-    .await
-    .unwrap();
+    hosting
+        .set_brand(
+            &op,
+            BrandOf::Tenant(PROVIDER),
+            brand("P", &["mail.platform.example"]),
+        )
+        .await
+        .unwrap();
     assert_eq!(
-        core.hostname_owner("mail.platform.example").await.unwrap(),
+        hosting
+            .hostname_owner("mail.platform.example")
+            .await
+            .unwrap(),
         Some(PROVIDER)
     );
 }
@@ -476,9 +551,9 @@ async fn a_plan_switches_branding_and_custom_tls_off() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logos_are_checked_by_content_and_replaced() {
     let w = world().await;
-    let (core, op) = (&w.core, Actor::operator());
+    let (hosting, op) = (&w.hosting, Actor::operator());
     let of = dom("c.example");
-    let e = core
+    let e = hosting
         .set_brand_logo(&op, of.clone(), "image/png", PNG.to_vec())
         .await
         .unwrap_err();
@@ -486,7 +561,8 @@ async fn logos_are_checked_by_content_and_replaced() {
         matches!(e, CoreError::State { .. }),
         "a logo needs a brand: {e}"
     );
-    core.set_brand(&op, of.clone(), brand("C", &[]))
+    hosting
+        .set_brand(&op, of.clone(), brand("C", &[]))
         .await
         .unwrap();
 
@@ -502,7 +578,7 @@ async fn logos_are_checked_by_content_and_replaced() {
             "logo size",
         ),
     ] {
-        let e = core
+        let e = hosting
             .set_brand_logo(&op, of.clone(), ct, bytes)
             .await
             .unwrap_err();
@@ -512,47 +588,48 @@ async fn logos_are_checked_by_content_and_replaced() {
         }
     }
 
-    let first = core
+    let first = hosting
         .set_brand_logo(&op, of.clone(), "image/png", PNG.to_vec())
         .await
         .unwrap();
     assert_eq!(first.content_type, "image/png");
     assert_eq!(
-        core.brand_logo(first.id).await.unwrap(),
+        hosting.brand_logo(first.id).await.unwrap(),
         Some(("image/png".to_string(), PNG.to_vec()))
     );
     // A new brand setting keeps the logo.
-    core.set_brand(&op, of.clone(), brand("C renamed", &[]))
+    hosting
+        .set_brand(&op, of.clone(), brand("C renamed", &[]))
         .await
         .unwrap();
-    let b = core.brand_for_domain("c.example").await.unwrap();
+    let b = hosting.brand_for_domain("c.example").await.unwrap();
     assert_eq!(b.brand.logo.as_ref(), Some(&first));
 
     let jpeg = vec![0xff, 0xd8, 0xff, 0xe0, 0, 0x10, b'J', b'F', b'I', b'F'];
-    let second = core
+    let second = hosting
         .set_brand_logo(&op, of.clone(), "image/jpeg", jpeg.clone())
         .await
         .unwrap();
     assert_ne!(first.id, second.id);
     assert_eq!(
-        core.brand_logo(first.id).await.unwrap(),
+        hosting.brand_logo(first.id).await.unwrap(),
         None,
         "old logo deleted"
     );
     assert_eq!(
-        core.brand_logo(second.id).await.unwrap(),
+        hosting.brand_logo(second.id).await.unwrap(),
         Some(("image/jpeg".to_string(), jpeg))
     );
-    core.clear_brand(&op, of).await.unwrap();
-    assert_eq!(core.brand_logo(second.id).await.unwrap(), None);
+    hosting.clear_brand(&op, of).await.unwrap();
+    assert_eq!(hosting.brand_logo(second.id).await.unwrap(), None);
 }
 
-const LOGO_MAX_BYTES_TEST: usize = marque_core::brand::LOGO_MAX_BYTES;
+const LOGO_MAX_BYTES_TEST: usize = marque_hosting::brand::LOGO_MAX_BYTES;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn permissions_follow_the_tenant_tree() {
     let w = world().await;
-    let core = &w.core;
+    let (core, hosting) = (&w.core, &w.hosting);
     let other = tenant(core, "R2", TenantKind::Reseller, PROVIDER).await;
     set_plan(core, other, w.full).await;
 
@@ -575,18 +652,20 @@ async fn permissions_follow_the_tenant_tree() {
     let postmaster = marque_tests::actor(core, PrincipalId::Mailbox(pm.id)).await;
 
     // The reseller's staff brand their customer and its domains.
-    core.set_brand(
-        &reseller_admin,
-        BrandOf::Tenant(w.customer),
-        brand("C", &[]),
-    )
-    .await
-    .unwrap();
-    core.set_brand(&reseller_admin, dom("c.example"), brand("D", &[]))
+    hosting
+        .set_brand(
+            &reseller_admin,
+            BrandOf::Tenant(w.customer),
+            brand("C", &[]),
+        )
+        .await
+        .unwrap();
+    hosting
+        .set_brand(&reseller_admin, dom("c.example"), brand("D", &[]))
         .await
         .unwrap();
     // A tenant's own brand belongs to its ancestors; its domains' brands to it.
-    let e = core
+    let e = hosting
         .set_brand(
             &customer_admin,
             BrandOf::Tenant(w.customer),
@@ -596,23 +675,25 @@ async fn permissions_follow_the_tenant_tree() {
         .unwrap_err();
     assert!(e.is_forbidden(), "{e}");
     assert_eq!(
-        core.get_brand(&customer_admin, BrandOf::Tenant(w.customer))
+        hosting
+            .get_brand(&customer_admin, BrandOf::Tenant(w.customer))
             .await
             .unwrap()
             .unwrap()
             .name,
         "C"
     );
-    core.set_brand(&customer_admin, dom("c.example"), brand("D2", &[]))
+    hosting
+        .set_brand(&customer_admin, dom("c.example"), brand("D2", &[]))
         .await
         .unwrap();
     // A postmaster sees the domain but may not brand it.
-    let e = core
+    let e = hosting
         .set_brand(&postmaster, dom("c.example"), brand("X", &[]))
         .await
         .unwrap_err();
     assert!(e.is_forbidden(), "{e}");
-    let e = core
+    let e = hosting
         .set_brand_logo(&postmaster, dom("c.example"), "image/png", PNG.to_vec())
         .await
         .unwrap_err();
@@ -623,32 +704,39 @@ async fn permissions_follow_the_tenant_tree() {
         dom("c.example"),
         BrandOf::Tenant(w.reseller),
     ] {
-        let e = core
+        let e = hosting
             .set_brand(&foreign, of.clone(), brand("X", &[]))
             .await
             .unwrap_err();
         assert!(e.is_not_found(), "{of}: {e}");
         assert!(
-            core.get_brand(&foreign, of.clone())
+            hosting
+                .get_brand(&foreign, of.clone())
                 .await
                 .unwrap_err()
                 .is_not_found()
         );
         assert!(
-            core.clear_brand(&foreign, of)
+            hosting
+                .clear_brand(&foreign, of)
                 .await
                 .unwrap_err()
                 .is_not_found()
         );
     }
     // Nor the provider's own brand.
-    let e = core
+    let e = hosting
         .set_brand(&reseller_admin, BrandOf::Tenant(PROVIDER), brand("X", &[]))
         .await
         .unwrap_err();
     assert!(e.is_not_found(), "{e}");
     assert_eq!(
-        core.brand_for_domain("c.example").await.unwrap().brand.name,
+        hosting
+            .brand_for_domain("c.example")
+            .await
+            .unwrap()
+            .brand
+            .name,
         "D2"
     );
 }
@@ -656,7 +744,7 @@ async fn permissions_follow_the_tenant_tree() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn names_are_claimed_only_within_ones_own_subtree() {
     let w = world().await;
-    let core = &w.core;
+    let (core, hosting) = (&w.core, &w.hosting);
     domain(core, "r.example", w.reseller).await;
     let r_admin = staff(core, w.reseller, "r-admin", StaffKind::Admin).await;
     let c_admin = staff(core, w.customer, "c-admin", StaffKind::Admin).await;
@@ -668,18 +756,20 @@ async fn names_are_claimed_only_within_ones_own_subtree() {
     };
 
     // The reseller brands its customer's names, as it does its own.
-    core.set_brand(
-        &r_admin,
-        BrandOf::Tenant(w.customer),
-        brand("C", &["mail.c.example"]),
-    )
-    .await
-    .unwrap();
-    core.set_brand(&r_admin, dom("r.example"), brand("R", &["mail.r.example"]))
+    hosting
+        .set_brand(
+            &r_admin,
+            BrandOf::Tenant(w.customer),
+            brand("C", &["mail.c.example"]),
+        )
+        .await
+        .unwrap();
+    hosting
+        .set_brand(&r_admin, dom("r.example"), brand("R", &["mail.r.example"]))
         .await
         .unwrap();
     // The customer may not take its reseller's names, nor the server's own.
-    let e = core
+    let e = hosting
         .set_brand(&c_admin, dom("c.example"), brand("C", &["imap.r.example"]))
         .await
         .unwrap_err();
@@ -687,7 +777,7 @@ async fn names_are_claimed_only_within_ones_own_subtree() {
         e,
         "lies in the domain r.example, which belongs to another tenant",
     );
-    let e = core
+    let e = hosting
         .set_brand(&c_admin, dom("c.example"), brand("C", &[SERVER]))
         .await
         .unwrap_err();
@@ -713,15 +803,16 @@ async fn names_are_claimed_only_within_ones_own_subtree() {
         .unwrap_err();
     not_owned(e, "contains the platform's host name mx.platform.example");
     // The subdomain is the customer's now: its names are the customer's to brand.
-    core.set_brand(
-        &c_admin,
-        dom("c.r.example"),
-        brand("C", &["mail.c.r.example"]),
-    )
-    .await
-    .unwrap();
+    hosting
+        .set_brand(
+            &c_admin,
+            dom("c.r.example"),
+            brand("C", &["mail.c.r.example"]),
+        )
+        .await
+        .unwrap();
     assert_eq!(
-        core.hostname_owner("mail.c.r.example").await.unwrap(),
+        hosting.hostname_owner("mail.c.r.example").await.unwrap(),
         Some(w.customer)
     );
     // The provider's administrators act for the platform.

@@ -1,12 +1,13 @@
-//! The outbound queue in the core: entries enqueued inside a transaction hold a reference on
+//! The outbound queue of the hosting features: entries enqueued inside a transaction hold a reference on
 //! their body; listing, showing, retrying and deleting are scoped by the permission function
 //! (the provider sees everything, a tenant admin its subtree, nobody else anything); identities
 //! resolve domain → tenant chain.
 
-use marque_core::outbound::{
+use marque_core::*;
+use marque_hosting::Hosting;
+use marque_hosting::outbound::{
     self, IdentityOf, Kind, OutboundIdentity, QueuedMessage, QueuedRecipient,
 };
-use marque_core::*;
 use marque_store::blob::{self, BlobHash, PreparedBlob};
 use marque_tests::{Platform, staff};
 
@@ -39,12 +40,14 @@ async fn the_queue_is_scoped_to_the_callers_subtree() {
     let Platform {
         core, dir: _dir, ..
     } = p;
+    let hosting = Hosting::new(core);
+    let core = hosting.core().clone();
     let (in_c1, hash) = enqueue(&core, c1, b"Subject: one\r\n\r\nx\r\n").await;
     let (in_r2, _) = enqueue(&core, r2, b"Subject: two\r\n\r\ny\r\n").await;
     assert_eq!(blob::references_in(core.store(), &hash).unwrap(), 1);
 
     let op = Actor::operator();
-    let all: Vec<u64> = core
+    let all: Vec<u64> = hosting
         .queue_list(&op, 0, 10)
         .await
         .unwrap()
@@ -54,7 +57,7 @@ async fn the_queue_is_scoped_to_the_callers_subtree() {
     assert_eq!(all, vec![in_c1, in_r2]);
 
     let a1 = staff(&core, r1, "r1admin", StaffKind::Admin).await;
-    let seen: Vec<u64> = core
+    let seen: Vec<u64> = hosting
         .queue_list(&a1, 0, 10)
         .await
         .unwrap()
@@ -66,15 +69,23 @@ async fn the_queue_is_scoped_to_the_callers_subtree() {
         vec![in_c1],
         "R1's admin sees its customer's entry only"
     );
-    assert!(core.queue_get(&a1, in_r2).await.unwrap_err().is_not_found());
     assert!(
-        core.queue_delete(&a1, in_r2)
+        hosting
+            .queue_get(&a1, in_r2)
             .await
             .unwrap_err()
             .is_not_found()
     );
     assert!(
-        core.queue_retry(&a1, in_r2)
+        hosting
+            .queue_delete(&a1, in_r2)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
+    assert!(
+        hosting
+            .queue_retry(&a1, in_r2)
             .await
             .unwrap_err()
             .is_not_found()
@@ -82,15 +93,27 @@ async fn the_queue_is_scoped_to_the_callers_subtree() {
 
     // A customer's admin sees its own entry; another reseller's admin sees nothing of R1's.
     let a_c1 = staff(&core, c1, "c1admin", StaffKind::Admin).await;
-    assert_eq!(core.queue_list(&a_c1, 0, 10).await.unwrap().len(), 1);
+    assert_eq!(hosting.queue_list(&a_c1, 0, 10).await.unwrap().len(), 1);
     let a2 = staff(&core, r2, "r2admin", StaffKind::Admin).await;
-    assert!(core.queue_get(&a2, in_c1).await.unwrap_err().is_not_found());
+    assert!(
+        hosting
+            .queue_get(&a2, in_c1)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
 
     // Retry makes it due now; delete drops it and its body reference, with an audit record.
-    let item = core.queue_retry(&a1, in_c1).await.unwrap();
+    let item = hosting.queue_retry(&a1, in_c1).await.unwrap();
     assert!(item.next_attempt_ms > 0);
-    core.queue_delete(&a1, in_c1).await.unwrap();
-    assert!(core.queue_get(&op, in_c1).await.unwrap_err().is_not_found());
+    hosting.queue_delete(&a1, in_c1).await.unwrap();
+    assert!(
+        hosting
+            .queue_get(&op, in_c1)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
     assert_eq!(blob::references_in(core.store(), &hash).unwrap(), 0);
     let trail = core
         .audit(&a1, AuditScope::Tenant(r1), None, 10)
@@ -108,6 +131,8 @@ async fn claimed_entries_are_leased_and_delivered_recipients_stay_delivered() {
     let Platform {
         core, dir: _dir, ..
     } = p;
+    let hosting = Hosting::new(core);
+    let core = hosting.core().clone();
     let (id, _) = enqueue(&core, c, b"Subject: x\r\n\r\nx\r\n").await;
     let now = u64::MAX / 4;
     let claimed = core
@@ -136,7 +161,8 @@ async fn claimed_entries_are_leased_and_delivered_recipients_stay_delivered() {
         .await
         .unwrap();
     assert!(
-        core.queue_list(&Actor::operator(), 0, 10)
+        hosting
+            .queue_list(&Actor::operator(), 0, 10)
             .await
             .unwrap()
             .is_empty()
@@ -154,6 +180,8 @@ async fn identities_resolve_from_the_domain_up_the_tenant_chain() {
     let Platform {
         core, dir: _dir, ..
     } = p;
+    let hosting = Hosting::new(core);
+    let core = hosting.core().clone();
     let op = Actor::operator();
     core.create_domain(
         &op,
@@ -166,7 +194,7 @@ async fn identities_resolve_from_the_domain_up_the_tenant_chain() {
     .await
     .unwrap();
     assert_eq!(
-        core.outbound_identity(c, Some("c.example".into()))
+        outbound::outbound_identity(&core, c, Some("c.example".into()))
             .await
             .unwrap(),
         OutboundIdentity::default()
@@ -175,27 +203,28 @@ async fn identities_resolve_from_the_domain_up_the_tenant_chain() {
         source_ip: Some("192.0.2.1".parse().unwrap()),
         ehlo: Some("out.reseller.example".into()),
     };
-    core.set_outbound_identity(&op, IdentityOf::Tenant(r), reseller_ip.clone())
+    hosting
+        .set_outbound_identity(&op, IdentityOf::Tenant(r), reseller_ip.clone())
         .await
         .unwrap();
     assert_eq!(
-        core.outbound_identity(c, Some("c.example".into()))
+        outbound::outbound_identity(&core, c, Some("c.example".into()))
             .await
             .unwrap(),
         reseller_ip
     );
-    core.set_outbound_identity(
-        &op,
-        IdentityOf::Domain("c.example".into()),
-        OutboundIdentity {
-            source_ip: Some("192.0.2.9".parse().unwrap()),
-            ehlo: None,
-        },
-    )
-    .await
-    .unwrap();
-    let got = core
-        .outbound_identity(c, Some("c.example".into()))
+    hosting
+        .set_outbound_identity(
+            &op,
+            IdentityOf::Domain("c.example".into()),
+            OutboundIdentity {
+                source_ip: Some("192.0.2.9".parse().unwrap()),
+                ehlo: None,
+            },
+        )
+        .await
+        .unwrap();
+    let got = outbound::outbound_identity(&core, c, Some("c.example".into()))
         .await
         .unwrap();
     assert_eq!(got.source_ip, Some("192.0.2.9".parse().unwrap()));
@@ -203,21 +232,23 @@ async fn identities_resolve_from_the_domain_up_the_tenant_chain() {
     // A tenant's own admin may not give itself an address; an invalid name is refused.
     let a = staff(&core, r, "radmin", StaffKind::Admin).await;
     assert!(
-        core.set_outbound_identity(&a, IdentityOf::Tenant(r), OutboundIdentity::default())
+        hosting
+            .set_outbound_identity(&a, IdentityOf::Tenant(r), OutboundIdentity::default())
             .await
             .unwrap_err()
             .is_forbidden()
     );
     assert!(
-        core.set_outbound_identity(
-            &op,
-            IdentityOf::Tenant(c),
-            OutboundIdentity {
-                source_ip: None,
-                ehlo: Some("bad name".into()),
-            }
-        )
-        .await
-        .is_err()
+        hosting
+            .set_outbound_identity(
+                &op,
+                IdentityOf::Tenant(c),
+                OutboundIdentity {
+                    source_ip: None,
+                    ehlo: Some("bad name".into()),
+                }
+            )
+            .await
+            .is_err()
     );
 }

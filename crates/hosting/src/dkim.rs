@@ -2,9 +2,9 @@
 //! key (`ed25519-sha256`, RFC 8463), so that verifiers which know only RSA still find a
 //! signature they can check while the others get the shorter, stronger one.
 //!
-//! The keys are generated the first time a domain needs them ([`Core::dkim_keys`], called when
+//! The keys are generated the first time a domain needs them ([`dkim_keys`], called when
 //! the domain's mail is signed, by [`dkim_records`], or ahead of time by
-//! [`Core::ensure_dkim_keys`]), and kept in the domain's own directory range
+//! [`Hosting::ensure_dkim_keys`]), and kept in the domain's own directory range
 //! (`tenant · 'K' · domain`), so they go with the domain in an export and are deleted with it.
 //! The private halves never leave the core through [`DkimRecord`] or any admin answer; only the
 //! signer reads them through [`DkimKey::private_pkcs8`].
@@ -19,13 +19,15 @@ use serde::{Deserialize, Serialize};
 
 use marque_store::{Key, Keyspace};
 
-use crate::Core;
-use crate::directory as dir;
-use crate::domain::load_by_name;
-use crate::error::{CoreError, Result};
-use crate::ids::{DomainId, TenantId};
-use crate::principal::Actor;
-use crate::validate;
+use marque_core::Core;
+use marque_core::directory as dir;
+use marque_core::domain::load_by_name;
+use marque_core::error::{CoreError, Result};
+use marque_core::ids::{DomainId, TenantId};
+use marque_core::principal::Actor;
+use marque_core::validate;
+
+use crate::Hosting;
 
 /// RSA modulus size: RFC 8301 §3.2 requires at least 1024 bits and recommends 2048.
 const RSA_BITS: usize = 2048;
@@ -129,7 +131,7 @@ impl DkimKeySet {
 /// The records the domain's DNS must carry for its DKIM signatures to verify; the keys are
 /// generated if the domain has none yet.
 pub async fn dkim_records(core: &Core, domain: &str) -> Result<Vec<DkimRecord>> {
-    Ok(core.dkim_keys(domain).await?.records())
+    Ok(dkim_keys(core, domain).await?.records())
 }
 
 fn keys_key(t: TenantId, d: DomainId) -> Vec<u8> {
@@ -193,59 +195,61 @@ pub fn generate(now_ms: u64) -> Result<Vec<DkimKey>> {
     ])
 }
 
-impl Core {
-    /// The signing keys of a local domain, generated and stored on first use. Two callers that
-    /// race on the first use get the same keys: the first write wins, the other's are dropped.
-    pub async fn dkim_keys(&self, domain: &str) -> Result<DkimKeySet> {
-        let name = validate::domain(domain)?;
-        let n = name.clone();
-        let existing = self
-            .read(move |s| {
-                let (d, _) = load_by_name(s, &n)?;
-                dir::get::<Vec<DkimKey>>(s, Keyspace::Directory, &keys_key(d.tenant, d.id))
-            })
-            .await?;
-        if let Some(keys) = existing {
-            return Ok(DkimKeySet { domain: name, keys });
-        }
-        let now = crate::now_ms();
-        let fresh = tokio::task::spawn_blocking(move || generate(now))
-            .await
-            .map_err(|e| CoreError::Task(e.to_string()))??;
-        let n = name.clone();
-        let keys = self
-            .store()
-            .transact(move |txn| -> Result<Vec<DkimKey>> {
-                let (d, _) = load_by_name(txn, &n)?;
-                let key = keys_key(d.tenant, d.id);
-                if let Some(keys) = dir::get::<Vec<DkimKey>>(txn, Keyspace::Directory, &key)? {
-                    return Ok(keys);
-                }
-                dir::put(txn, Keyspace::Directory, key, &fresh)?;
-                Ok(fresh)
-            })
-            .await?;
-        tracing::info!(domain = %name, "DKIM keys generated");
-        Ok(DkimKeySet { domain: name, keys })
+/// The signing keys of a local domain, generated and stored on first use (the mail path
+/// signs with them through the core it holds). Two callers that
+/// race on the first use get the same keys: the first write wins, the other's are dropped.
+pub async fn dkim_keys(core: &Core, domain: &str) -> Result<DkimKeySet> {
+    let name = validate::domain(domain)?;
+    let n = name.clone();
+    let existing = core
+        .read(move |s| {
+            let (d, _) = load_by_name(s, &n)?;
+            dir::get::<Vec<DkimKey>>(s, Keyspace::Directory, &keys_key(d.tenant, d.id))
+        })
+        .await?;
+    if let Some(keys) = existing {
+        return Ok(DkimKeySet { domain: name, keys });
     }
+    let now = marque_store::now_ms();
+    let fresh = tokio::task::spawn_blocking(move || generate(now))
+        .await
+        .map_err(|e| CoreError::Task(e.to_string()))??;
+    let n = name.clone();
+    let keys = core
+        .store()
+        .transact(move |txn| -> Result<Vec<DkimKey>> {
+            let (d, _) = load_by_name(txn, &n)?;
+            let key = keys_key(d.tenant, d.id);
+            if let Some(keys) = dir::get::<Vec<DkimKey>>(txn, Keyspace::Directory, &key)? {
+                return Ok(keys);
+            }
+            dir::put(txn, Keyspace::Directory, key, &fresh)?;
+            Ok(fresh)
+        })
+        .await?;
+    tracing::info!(domain = %name, "DKIM keys generated");
+    Ok(DkimKeySet { domain: name, keys })
+}
 
+impl Hosting {
     /// Makes sure a domain has its keys, for an actor who may change the domain; returns the
     /// records to publish.
     pub async fn ensure_dkim_keys(&self, actor: &Actor, domain: &str) -> Result<Vec<DkimRecord>> {
         // get_domain checks that the actor may see the domain at all.
-        let d = self.get_domain(actor, domain).await?;
+        let d = self.core.get_domain(actor, domain).await?;
         let n = d.name.clone();
         let t = self
+            .core
             .read(move |s| load_by_name(s, &n).map(|(_, t)| t))
             .await?;
-        crate::policy::check(
+        marque_core::policy::check(
             actor,
-            crate::policy::Action::DomainUpdate,
-            &crate::policy::Target::of(&t, crate::policy::Object::Domain(d.id)),
+            marque_core::policy::Action::DomainUpdate,
+            &marque_core::policy::Target::of(&t, marque_core::policy::Object::Domain(d.id)),
             "domain",
             &d.name,
         )?;
-        dkim_records(self, &d.name).await
+        dkim_records(&self.core, &d.name).await
     }
 }
 

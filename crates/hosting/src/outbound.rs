@@ -15,7 +15,7 @@
 //!
 //! # Layout
 //! - this file: the model and the worker-side operations.
-//! - `admin`: list, show, retry and delete for principals, through [`crate::policy::authorize`].
+//! - `admin`: list, show, retry and delete for principals, through [`marque_core::policy::authorize`].
 //! - `identity`: the source address and EHLO name of a tenant or a domain.
 
 mod admin;
@@ -26,12 +26,12 @@ use serde::{Deserialize, Serialize};
 use marque_store::blob::{self, BlobHash, PreparedBlob};
 use marque_store::{Txn, queue};
 
-use crate::directory::Reader;
-use crate::error::{CoreError, Result};
-use crate::ids::TenantId;
+use marque_core::directory::Reader;
+use marque_core::error::{CoreError, Result};
+use marque_core::ids::TenantId;
 
 pub use admin::QueueItem;
-pub use identity::{IdentityOf, OutboundIdentity};
+pub use identity::{IdentityOf, OutboundIdentity, outbound_identity};
 
 /// Why a message is in the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -264,7 +264,7 @@ pub fn queue_message(
     message.blob = body.hash;
     message.size = body.size;
     blob::acquire(txn, body)?;
-    let now = crate::now_ms();
+    let now = marque_store::now_ms();
     if message.created_ms == 0 {
         message.created_ms = now;
     }

@@ -2,10 +2,12 @@
 //! certificate side asks before it orders a certificate for a branded hostname, so that an
 //! ACME server is not sent to validate a name that does not reach us yet.
 
-use crate::error::{CoreError, Result};
-use crate::{Core, validate};
+use marque_core::error::{CoreError, Result};
+use marque_core::validate;
 
-impl Core {
+use crate::Hosting;
+
+impl Hosting {
     /// `Some(true)` when a hosted domain's expected records name `hostname` (e.g. the
     /// `mail.D` CNAME) and its last check found all of them right, `Some(false)` when they
     /// are not (yet) right or were never checked, and `None` when no hosted domain expects a

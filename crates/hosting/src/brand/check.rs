@@ -2,9 +2,10 @@
 //! colours, and a support link that can only be an `https` URL (a panel puts it in a link, so
 //! `javascript:` and markup are refused).
 
+use marque_core::error::{CoreError, Result};
+use marque_core::validate;
+
 use super::{Brand, HOSTNAMES_MAX, SUPPORT_URL_MAX};
-use crate::error::{CoreError, Result};
-use crate::validate;
 
 /// Checks and normalises a brand as given (the logo is not taken from the input).
 pub(super) fn validated(mut b: Brand) -> Result<Brand> {

@@ -6,15 +6,16 @@ use serde::{Deserialize, Serialize};
 
 use marque_store::{Direction, KeyReader, Keyspace, Range};
 
+use marque_core::directory::{self as dir, Reader};
+use marque_core::error::{CoreError, Result};
+use marque_core::ids::{DomainId, TenantId};
+use marque_core::policy::{Action, Object, Target, authorize};
+use marque_core::principal::Actor;
+use marque_core::tenant::{self, Tenant};
+use marque_core::{PROVIDER, domain};
+
 use super::{Brand, BrandOf};
-use crate::Core;
-use crate::directory::{self as dir, Reader};
-use crate::error::{CoreError, Result};
-use crate::ids::{DomainId, TenantId};
-use crate::policy::{Action, Object, Target, authorize};
-use crate::principal::Actor;
-use crate::tenant::{self, Tenant};
-use crate::{PROVIDER, domain};
+use crate::Hosting;
 
 /// One brand record and where it is set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,29 +64,30 @@ fn of_tenant(r: &impl Reader, actor: &Actor, t: &Tenant, out: &mut Vec<BrandEntr
     Ok(())
 }
 
-impl Core {
+impl Hosting {
     /// Every brand record the actor may read, tenant by tenant from its own down its subtree.
     pub async fn list_brands(&self, actor: &Actor) -> Result<Vec<BrandEntry>> {
         let actor = actor.clone();
-        self.read(move |s| {
-            let root = actor
-                .scope
-                .subtree
-                .unwrap_or_else(|| actor.principal.tenant());
-            let mut out = Vec::new();
-            let mut todo = vec![match tenant::load(s, root) {
-                Ok(t) => t,
-                Err(CoreError::NotFound { .. }) => tenant::load(s, PROVIDER)?,
-                Err(e) => return Err(e),
-            }];
-            while let Some(t) = todo.pop() {
-                of_tenant(s, &actor, &t, &mut out)?;
-                let mut children = tenant::children(s, t.id)?;
-                children.reverse();
-                todo.extend(children);
-            }
-            Ok(out)
-        })
-        .await
+        self.core
+            .read(move |s| {
+                let root = actor
+                    .scope
+                    .subtree
+                    .unwrap_or_else(|| actor.principal.tenant());
+                let mut out = Vec::new();
+                let mut todo = vec![match tenant::load(s, root) {
+                    Ok(t) => t,
+                    Err(CoreError::NotFound { .. }) => tenant::load(s, PROVIDER)?,
+                    Err(e) => return Err(e),
+                }];
+                while let Some(t) = todo.pop() {
+                    of_tenant(s, &actor, &t, &mut out)?;
+                    let mut children = tenant::children(s, t.id)?;
+                    children.reverse();
+                    todo.extend(children);
+                }
+                Ok(out)
+            })
+            .await
     }
 }

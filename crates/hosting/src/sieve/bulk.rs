@@ -13,14 +13,17 @@ use tokio::task::JoinSet;
 use marque_store::sieve as store;
 use marque_store::{Direction, Keyspace, Range, Txn};
 
+use marque_core::Core;
+use marque_core::directory::{self as dir, Reader};
+use marque_core::error::{CoreError, Result};
+use marque_core::ids::{DomainId, TenantId};
+use marque_core::mailbox::MailboxRecord;
+use marque_core::policy::{Action, Object, Target, check as authorize};
+use marque_core::principal::Actor;
+use marque_core::{audit, domain, tenant, validate};
+
 use super::{SieveLimits, compile, owner, owner_of, settings, store_script};
-use crate::directory::{self as dir, Reader};
-use crate::error::{CoreError, Result};
-use crate::ids::{DomainId, TenantId};
-use crate::mailbox::MailboxRecord;
-use crate::policy::{Action, Object, Target, check as authorize};
-use crate::principal::Actor;
-use crate::{Core, audit, domain, tenant, validate};
+use crate::Hosting;
 
 /// Mailboxes read and written together.
 pub const CHUNK: usize = 256;
@@ -59,7 +62,7 @@ struct Detail<'a> {
 /// section in it). Fails as a whole only if the script does not compile or the selection
 /// itself is not the actor's; otherwise there is one result per mailbox.
 pub async fn bulk_set(
-    core: &Core,
+    hosting: &Hosting,
     actor: &Actor,
     selection: Selection,
     name: &str,
@@ -67,7 +70,8 @@ pub async fn bulk_set(
     activate: bool,
 ) -> Result<Vec<BulkResult>> {
     store::check_name(name).map_err(|e| super::script_error(e, name))?;
-    let limits = core.sieve_limits();
+    let core = hosting.core();
+    let limits = hosting.sieve_limits();
     compile(text.as_bytes(), &limits)?;
     let job = Job {
         core: core.clone(),

@@ -29,16 +29,17 @@ use serde::{Deserialize, Serialize};
 
 use marque_store::{Keyspace, Txn};
 
-use crate::audit;
+use marque_core::audit;
+use marque_core::directory::{self as dir, Loc, Reader};
+use marque_core::error::{CoreError, Result};
+use marque_core::ids::{DomainId, PROVIDER, TenantId};
+use marque_core::policy::{Action, Object, Target, check};
+use marque_core::principal::Actor;
+use marque_core::tenant::{self, Tenant};
+use marque_core::{domain, plan, validate};
+
+use crate::Hosting;
 use crate::cert::owner::{Claim, ClaimKind, check_claim};
-use crate::directory::{self as dir, Loc, Reader};
-use crate::error::{CoreError, Result};
-use crate::ids::{DomainId, PROVIDER, TenantId};
-use crate::plan::Features;
-use crate::policy::{Action, Object, Target, check};
-use crate::principal::Actor;
-use crate::tenant::{self, Tenant};
-use crate::{Core, domain, plan, validate};
 
 pub use list::BrandEntry;
 pub use logo::{LOGO_MAX_BYTES, LOGO_TYPES};
@@ -65,7 +66,7 @@ impl Default for Colours {
 }
 
 /// A stored logo, as a brand refers to it; the image is served by id (see
-/// [`Core::brand_logo`]).
+/// [`Hosting::brand_logo`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogoRef {
     pub id: u64,
@@ -85,7 +86,7 @@ pub struct Brand {
     pub colours: Colours,
     /// An `https` URL, or `None` for no support link at all.
     pub support_url: Option<String>,
-    /// Set by [`Core::set_brand_logo`]; [`Core::set_brand`] keeps the stored one.
+    /// Set by [`Hosting::set_brand_logo`]; [`Hosting::set_brand`] keeps the stored one.
     pub logo: Option<LogoRef>,
 }
 
@@ -202,27 +203,11 @@ pub(crate) struct Allowed {
 
 /// The provider may do everything; any other tenant what its effective plan includes.
 pub(crate) fn allowed(r: &impl Reader, t: TenantId) -> Result<Allowed> {
-    let features = features(r, t)?;
+    let features = plan::features(r, t)?;
     Ok(Allowed {
         branding: features.custom_branding,
         tls: features.tls,
     })
-}
-
-/// The features of a tenant's effective plan; the provider has them all.
-pub(crate) fn features(r: &impl Reader, t: TenantId) -> Result<Features> {
-    if t == PROVIDER {
-        return Ok(Features {
-            custom_branding: true,
-            tls: true,
-            dedicated_ip: true,
-            api_access: true,
-        });
-    }
-    let chain = tenant::chain(r, t)?;
-    Ok(plan::effective(r, &chain)?
-        .map(|p| p.features)
-        .unwrap_or_default())
 }
 
 /// Reads the record at a place.
@@ -298,13 +283,7 @@ fn check_plan(r: &impl Reader, place: &Place, brand: &Brand) -> Result<()> {
     Ok(())
 }
 
-impl Core {
-    /// What a tenant's effective plan includes (the provider: everything). No actor: callers
-    /// check permissions on the object first, so that this reveals nothing.
-    pub async fn plan_features(&self, tenant: TenantId) -> Result<Features> {
-        self.read(move |s| features(s, tenant)).await
-    }
-
+impl Hosting {
     /// Sets the brand of a tenant (by its ancestors: `TenantUpdate`) or of a domain
     /// (`DomainUpdate`). The plan must include custom branding, and custom TLS for own
     /// hostnames. Hostnames the record held before and no longer lists are freed; a hostname
@@ -315,72 +294,75 @@ impl Core {
         let brand = check::validated(brand)?;
         let a = actor.clone();
         let platform = self.platform_hosts();
-        self.write(actor.clone(), move |txn, hooks| {
-            let place = place(txn, &of, Some((&a, action(&of, true))))?;
-            check_plan(txn, &place, &brand)?;
-            let old = load(txn, &place.key)?;
-            let mut brand = brand;
-            brand.logo = old.as_ref().and_then(|b| b.logo.clone());
-            let old_hosts = old.map(|b| b.hostnames).unwrap_or_default();
-            for host in brand.hostnames.iter().filter(|h| !old_hosts.contains(h)) {
-                let claim = Claim {
-                    actor: &a,
-                    holder: place.owner.id,
-                    host,
-                    kind: ClaimKind::Hostname,
-                };
-                check_claim(txn, &platform, claim)?;
-            }
-            reindex(txn, &place, &old_hosts, &brand.hostnames)?;
-            dir::put(txn, Keyspace::Directory, place.key.clone(), &brand)?;
-            audit::record(
-                txn,
-                hooks,
-                &a,
-                "brand.set",
-                &place.owner.path,
-                &[&place.of.to_string()],
-                &brand,
-            )?;
-            Ok(())
-        })
-        .await
+        self.core
+            .write(actor.clone(), move |txn, hooks| {
+                let place = place(txn, &of, Some((&a, action(&of, true))))?;
+                check_plan(txn, &place, &brand)?;
+                let old = load(txn, &place.key)?;
+                let mut brand = brand;
+                brand.logo = old.as_ref().and_then(|b| b.logo.clone());
+                let old_hosts = old.map(|b| b.hostnames).unwrap_or_default();
+                for host in brand.hostnames.iter().filter(|h| !old_hosts.contains(h)) {
+                    let claim = Claim {
+                        actor: &a,
+                        holder: place.owner.id,
+                        host,
+                        kind: ClaimKind::Hostname,
+                    };
+                    check_claim(txn, &platform, claim)?;
+                }
+                reindex(txn, &place, &old_hosts, &brand.hostnames)?;
+                dir::put(txn, Keyspace::Directory, place.key.clone(), &brand)?;
+                audit::record(
+                    txn,
+                    hooks,
+                    &a,
+                    "brand.set",
+                    &place.owner.path,
+                    &[&place.of.to_string()],
+                    &brand,
+                )?;
+                Ok(())
+            })
+            .await
     }
 
     /// Removes the brand record of a tenant or a domain, its logo, and frees its hostnames;
     /// what it showed is then inherited from above. Not found if there was none.
     pub async fn clear_brand(&self, actor: &Actor, of: BrandOf) -> Result<()> {
         let a = actor.clone();
-        self.write(actor.clone(), move |txn, hooks| {
-            let place = place(txn, &of, Some((&a, action(&of, true))))?;
-            let old =
-                load(txn, &place.key)?.ok_or_else(|| CoreError::not_found("brand", &place.of))?;
-            reindex(txn, &place, &old.hostnames, &[])?;
-            if let Some(l) = &old.logo {
-                logo::remove(txn, place.owner.id, l.id);
-            }
-            txn.delete(Keyspace::Directory, place.key.clone());
-            audit::record(
-                txn,
-                hooks,
-                &a,
-                "brand.clear",
-                &place.owner.path,
-                &[&place.of.to_string()],
-                &old,
-            )?;
-            Ok(())
-        })
-        .await
+        self.core
+            .write(actor.clone(), move |txn, hooks| {
+                let place = place(txn, &of, Some((&a, action(&of, true))))?;
+                let old = load(txn, &place.key)?
+                    .ok_or_else(|| CoreError::not_found("brand", &place.of))?;
+                reindex(txn, &place, &old.hostnames, &[])?;
+                if let Some(l) = &old.logo {
+                    logo::remove(txn, place.owner.id, l.id);
+                }
+                txn.delete(Keyspace::Directory, place.key.clone());
+                audit::record(
+                    txn,
+                    hooks,
+                    &a,
+                    "brand.clear",
+                    &place.owner.path,
+                    &[&place.of.to_string()],
+                    &old,
+                )?;
+                Ok(())
+            })
+            .await
     }
 
     /// The brand record set on this tenant or domain itself (not inherited), if any.
     pub async fn get_brand(&self, actor: &Actor, of: BrandOf) -> Result<Option<Brand>> {
         let a = actor.clone();
-        self.read(move |s| {
-            let place = place(s, &of, Some((&a, action(&of, false))))?;
-            load(s, &place.key)
-        })
-        .await
+        self.core
+            .read(move |s| {
+                let place = place(s, &of, Some((&a, action(&of, false))))?;
+                load(s, &place.key)
+            })
+            .await
     }
 }

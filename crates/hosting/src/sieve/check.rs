@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{CoreError, Result};
+use marque_core::error::{CoreError, Result};
 
 /// The name of the limit on the number of scripts, as [`CoreError::LimitExceeded`] names it.
 pub const LIMIT_SCRIPTS: &str = "sieve.max_scripts";
@@ -78,7 +78,7 @@ pub fn compile(text: &[u8], limits: &SieveLimits) -> Result<()> {
     let compiler = ::sieve::Compiler::new().with_max_script_size(max.max(1));
     guarded_compile(&compiler, text).map_err(|e| CoreError::invalid("script", e))?;
     // What a vacation would send, where the text alone tells (the user's own addresses are
-    // checked where the user is known: `Core::sieve_put`).
+    // checked where the user is known: `Hosting::sieve_put`).
     match super::lint::vacation_problem(&String::from_utf8_lossy(text), None) {
         Some(problem) => Err(CoreError::invalid("script", problem)),
         None => Ok(()),

@@ -11,12 +11,14 @@ use marque_store::sieve_global::{self, Scope};
 
 pub use marque_store::sieve_global::Phase;
 
-use crate::audit;
-use crate::error::{CoreError, Result};
-use crate::ids::TenantId;
-use crate::policy::{Action, Object, Target, check};
-use crate::principal::Actor;
-use crate::{Core, domain, tenant, validate};
+use marque_core::audit;
+use marque_core::error::{CoreError, Result};
+use marque_core::ids::TenantId;
+use marque_core::policy::{Action, Object, Target, check};
+use marque_core::principal::Actor;
+use marque_core::{domain, tenant, validate};
+
+use crate::Hosting;
 
 /// Largest global script, in bytes.
 pub const MAX_GLOBAL_SCRIPT: usize = 256 * 1024;
@@ -101,7 +103,7 @@ fn resolve(
     }
 }
 
-impl Core {
+impl Hosting {
     /// Sets the global script of `target` for `phase`. The text is checked for size and UTF-8
     /// here; it is compiled at delivery, where a script that does not compile is logged and
     /// the message is filed in INBOX.
@@ -122,24 +124,25 @@ impl Core {
             return Err(CoreError::invalid("script", "not UTF-8 (RFC 5228 §2.1)"));
         }
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn, hooks| {
-            let (scope, owners, what) = resolve(txn, &actor, &target, true)?;
-            sieve_global::put(txn, scope, phase, &text);
-            audit::record(
-                txn,
-                hooks,
-                &actor,
-                "sieve.global.set",
-                &owners,
-                &[&what],
-                &Change {
-                    phase: phase_name(phase),
-                    size: Some(text.len()),
-                },
-            )?;
-            Ok(())
-        })
-        .await
+        self.core
+            .write(actor.clone(), move |txn, hooks| {
+                let (scope, owners, what) = resolve(txn, &actor, &target, true)?;
+                sieve_global::put(txn, scope, phase, &text);
+                audit::record(
+                    txn,
+                    hooks,
+                    &actor,
+                    "sieve.global.set",
+                    &owners,
+                    &[&what],
+                    &Change {
+                        phase: phase_name(phase),
+                        size: Some(text.len()),
+                    },
+                )?;
+                Ok(())
+            })
+            .await
     }
 
     /// The global script of `target` for `phase`, if set.
@@ -150,11 +153,12 @@ impl Core {
         phase: Phase,
     ) -> Result<Option<Vec<u8>>> {
         let actor = actor.clone();
-        self.read(move |s| {
-            let (scope, _, _) = resolve(s, &actor, &target, false)?;
-            Ok(sieve_global::get(s, scope, phase)?)
-        })
-        .await
+        self.core
+            .read(move |s| {
+                let (scope, _, _) = resolve(s, &actor, &target, false)?;
+                Ok(sieve_global::get(s, scope, phase)?)
+            })
+            .await
     }
 
     /// Removes the global script of `target` for `phase`; true if there was one.
@@ -165,25 +169,26 @@ impl Core {
         phase: Phase,
     ) -> Result<bool> {
         let actor = actor.clone();
-        self.write(actor.clone(), move |txn, hooks| {
-            let (scope, owners, what) = resolve(txn, &actor, &target, true)?;
-            let existed = sieve_global::delete(txn, scope, phase)?;
-            if existed {
-                audit::record(
-                    txn,
-                    hooks,
-                    &actor,
-                    "sieve.global.clear",
-                    &owners,
-                    &[&what],
-                    &Change {
-                        phase: phase_name(phase),
-                        size: None,
-                    },
-                )?;
-            }
-            Ok(existed)
-        })
-        .await
+        self.core
+            .write(actor.clone(), move |txn, hooks| {
+                let (scope, owners, what) = resolve(txn, &actor, &target, true)?;
+                let existed = sieve_global::delete(txn, scope, phase)?;
+                if existed {
+                    audit::record(
+                        txn,
+                        hooks,
+                        &actor,
+                        "sieve.global.clear",
+                        &owners,
+                        &[&what],
+                        &Change {
+                            phase: phase_name(phase),
+                            size: None,
+                        },
+                    )?;
+                }
+                Ok(existed)
+            })
+            .await
     }
 }

@@ -11,13 +11,14 @@ use serde::{Deserialize, Serialize};
 
 use marque_store::{Keyspace, Txn};
 
+use marque_core::audit;
+use marque_core::directory::{self as dir, Loc, Reader};
+use marque_core::error::{CoreError, Result};
+use marque_core::ids::TenantId;
+use marque_core::principal::Actor;
+
 use super::{LogoRef, action, load, place};
-use crate::audit;
-use crate::directory::{self as dir, Loc, Reader};
-use crate::error::{CoreError, Result};
-use crate::ids::TenantId;
-use crate::principal::Actor;
-use crate::{Core, brand::BrandOf};
+use crate::{Hosting, brand::BrandOf};
 
 /// Largest logo accepted (256 KiB).
 pub const LOGO_MAX_BYTES: usize = 256 * 1024;
@@ -115,9 +116,9 @@ fn get(r: &impl Reader, id: u64) -> Result<Option<Logo>> {
     )
 }
 
-impl Core {
+impl Hosting {
     /// Uploads the logo of a brand record (which must exist), with the same permission and
-    /// plan rules as [`Core::set_brand`]; the previous logo is deleted. Returns the new
+    /// plan rules as [`Hosting::set_brand`]; the previous logo is deleted. Returns the new
     /// reference.
     pub async fn set_brand_logo(
         &self,
@@ -128,94 +129,97 @@ impl Core {
     ) -> Result<LogoRef> {
         let content_type = check(content_type, &bytes)?;
         let a = actor.clone();
-        self.write(actor.clone(), move |txn, hooks| {
-            let place = place(txn, &of, Some((&a, action(&of, true))))?;
-            if !super::allowed(txn, place.owner.id)?.branding {
-                return Err(CoreError::NotInPlan {
-                    feature: "custom branding (features.custom_branding)",
-                    tenant: place.owner.id.to_string(),
-                });
-            }
-            let mut brand = load(txn, &place.key)?.ok_or_else(|| CoreError::State {
-                what: "brand",
-                key: place.of.to_string(),
-                reason: "set the brand before its logo".into(),
-            })?;
-            if let Some(old) = &brand.logo {
-                remove(txn, place.owner.id, old.id);
-            }
-            let id = txn.next_id("logo")?;
-            let size = bytes.len() as u64;
-            dir::put(
-                txn,
-                Keyspace::Directory,
-                dir::owned_key(place.owner.id, dir::LOGO, id),
-                &Logo {
+        self.core
+            .write(actor.clone(), move |txn, hooks| {
+                let place = place(txn, &of, Some((&a, action(&of, true))))?;
+                if !super::allowed(txn, place.owner.id)?.branding {
+                    return Err(CoreError::NotInPlan {
+                        feature: "custom branding (features.custom_branding)",
+                        tenant: place.owner.id.to_string(),
+                    });
+                }
+                let mut brand = load(txn, &place.key)?.ok_or_else(|| CoreError::State {
+                    what: "brand",
+                    key: place.of.to_string(),
+                    reason: "set the brand before its logo".into(),
+                })?;
+                if let Some(old) = &brand.logo {
+                    remove(txn, place.owner.id, old.id);
+                }
+                let id = txn.next_id("logo")?;
+                let size = bytes.len() as u64;
+                dir::put(
+                    txn,
+                    Keyspace::Directory,
+                    dir::owned_key(place.owner.id, dir::LOGO, id),
+                    &Logo {
+                        content_type: content_type.to_string(),
+                        bytes,
+                    },
+                )?;
+                dir::set_locator(
+                    txn,
+                    dir::LOGO,
+                    id,
+                    Loc {
+                        tenant: place.owner.id,
+                        domain: place.domain,
+                    },
+                )?;
+                let logo = LogoRef {
+                    id,
                     content_type: content_type.to_string(),
-                    bytes,
-                },
-            )?;
-            dir::set_locator(
-                txn,
-                dir::LOGO,
-                id,
-                Loc {
-                    tenant: place.owner.id,
-                    domain: place.domain,
-                },
-            )?;
-            let logo = LogoRef {
-                id,
-                content_type: content_type.to_string(),
-                size,
-            };
-            brand.logo = Some(logo.clone());
-            dir::put(txn, Keyspace::Directory, place.key.clone(), &brand)?;
-            audit::record(
-                txn,
-                hooks,
-                &a,
-                "brand.logo",
-                &place.owner.path,
-                &[&place.of.to_string()],
-                &logo,
-            )?;
-            Ok(logo)
-        })
-        .await
+                    size,
+                };
+                brand.logo = Some(logo.clone());
+                dir::put(txn, Keyspace::Directory, place.key.clone(), &brand)?;
+                audit::record(
+                    txn,
+                    hooks,
+                    &a,
+                    "brand.logo",
+                    &place.owner.path,
+                    &[&place.of.to_string()],
+                    &logo,
+                )?;
+                Ok(logo)
+            })
+            .await
     }
 
     /// Removes the logo of a brand record; not found if it had none.
     pub async fn clear_brand_logo(&self, actor: &Actor, of: BrandOf) -> Result<()> {
         let a = actor.clone();
-        self.write(actor.clone(), move |txn, hooks| {
-            let place = place(txn, &of, Some((&a, action(&of, true))))?;
-            let mut brand =
-                load(txn, &place.key)?.ok_or_else(|| CoreError::not_found("brand", &place.of))?;
-            let old = brand
-                .logo
-                .take()
-                .ok_or_else(|| CoreError::not_found("brand logo", &place.of))?;
-            remove(txn, place.owner.id, old.id);
-            dir::put(txn, Keyspace::Directory, place.key.clone(), &brand)?;
-            audit::record(
-                txn,
-                hooks,
-                &a,
-                "brand.logo_clear",
-                &place.owner.path,
-                &[&place.of.to_string()],
-                &old,
-            )?;
-            Ok(())
-        })
-        .await
+        self.core
+            .write(actor.clone(), move |txn, hooks| {
+                let place = place(txn, &of, Some((&a, action(&of, true))))?;
+                let mut brand = load(txn, &place.key)?
+                    .ok_or_else(|| CoreError::not_found("brand", &place.of))?;
+                let old = brand
+                    .logo
+                    .take()
+                    .ok_or_else(|| CoreError::not_found("brand logo", &place.of))?;
+                remove(txn, place.owner.id, old.id);
+                dir::put(txn, Keyspace::Directory, place.key.clone(), &brand)?;
+                audit::record(
+                    txn,
+                    hooks,
+                    &a,
+                    "brand.logo_clear",
+                    &place.owner.path,
+                    &[&place.of.to_string()],
+                    &old,
+                )?;
+                Ok(())
+            })
+            .await
     }
 
     /// A logo image by id: its content type and bytes. Public (no actor): the panel shows
     /// logos before anyone signs in, and ids say nothing about their owner.
     pub async fn brand_logo(&self, id: u64) -> Result<Option<(String, Vec<u8>)>> {
-        self.read(move |s| Ok(get(s, id)?.map(|l| (l.content_type, l.bytes))))
+        self.core
+            .read(move |s| Ok(get(s, id)?.map(|l| (l.content_type, l.bytes))))
             .await
     }
 }

@@ -9,13 +9,15 @@
 use marque_store::Txn;
 use marque_store::sieve as store;
 
+use marque_core::directory::Reader;
+use marque_core::error::{CoreError, Result};
+use marque_core::ids::AccountId;
+use marque_core::principal::Actor;
+use marque_core::validate;
+
 use super::managed::{self, Forwards, Settings, Vacation};
 use super::{MANAGED_SCRIPT, SieveLimits, audit_change, compile, owner, store_script};
-use crate::directory::Reader;
-use crate::error::{CoreError, Result};
-use crate::ids::AccountId;
-use crate::principal::Actor;
-use crate::{Core, validate};
+use crate::Hosting;
 
 /// Reads the settings of an account (defaults when none were stored).
 pub(crate) fn load(r: &impl Reader, account: AccountId) -> Result<Settings> {
@@ -58,15 +60,16 @@ pub(crate) fn apply(
     Ok(())
 }
 
-impl Core {
+impl Hosting {
     /// The stored vacation and forwarding settings of the mailbox at `address`.
     pub async fn sieve_settings(&self, actor: &Actor, address: &str) -> Result<Settings> {
         let (actor, address) = (actor.clone(), validate::address(address)?);
-        self.read(move |s| {
-            let o = owner(s, &actor, &address)?;
-            load(s, o.account)
-        })
-        .await
+        self.core
+            .read(move |s| {
+                let o = owner(s, &actor, &address)?;
+                load(s, o.account)
+            })
+            .await
     }
 
     /// Sets (or with `None` removes) the vacation settings and rewrites the managed section.
@@ -110,17 +113,18 @@ impl Core {
         F: FnOnce(&mut Settings) + Send + 'static,
     {
         let (actor, limits) = (actor.clone(), self.sieve);
-        self.write(actor.clone(), move |txn, hooks| {
-            let o = owner(txn, &actor, &address)?;
-            let mut settings = load(txn, o.account)?;
-            change(&mut settings);
-            let raw = serde_json::to_vec(&settings)
-                .map_err(|e| CoreError::Task(format!("encoding sieve settings: {e}")))?;
-            store::put_settings(txn, o.account, &raw);
-            apply(txn, &limits, o.account, &settings)?;
-            audit_change(txn, hooks, &actor, &o, what, &settings)?;
-            Ok(settings)
-        })
-        .await
+        self.core
+            .write(actor.clone(), move |txn, hooks| {
+                let o = owner(txn, &actor, &address)?;
+                let mut settings = load(txn, o.account)?;
+                change(&mut settings);
+                let raw = serde_json::to_vec(&settings)
+                    .map_err(|e| CoreError::Task(format!("encoding sieve settings: {e}")))?;
+                store::put_settings(txn, o.account, &raw);
+                apply(txn, &limits, o.account, &settings)?;
+                audit_change(txn, hooks, &actor, &o, what, &settings)?;
+                Ok(settings)
+            })
+            .await
     }
 }

@@ -10,14 +10,15 @@
 //! that brands, creates or certifies another's name would take over that name's TLS (SNI
 //! picks its certificate) and its panel (the brand shown on the host).
 
+use marque_core::directory::Reader;
+use marque_core::domain;
+use marque_core::error::{CoreError, Result};
+use marque_core::ids::{PROVIDER, TenantId};
+use marque_core::policy::{Action, Object, Target, authorize};
+use marque_core::principal::{Actor, Role};
+use marque_core::tenant;
+
 use crate::brand;
-use crate::directory::Reader;
-use crate::domain;
-use crate::error::{CoreError, Result};
-use crate::ids::{PROVIDER, TenantId};
-use crate::policy::{Action, Object, Target, authorize};
-use crate::principal::{Actor, Role};
-use crate::tenant;
 
 /// The tenant that owns `hostname` (lower-case, validated).
 pub(crate) fn owner_of(r: &impl Reader, hostname: &str) -> Result<TenantId> {
@@ -89,7 +90,7 @@ pub(crate) fn acts_for_platform(actor: &Actor) -> bool {
 /// and the hostnames of the provider's brand.
 fn platform_names(r: &impl Reader, configured: &[String]) -> Result<Vec<String>> {
     let mut names: Vec<String> = configured.to_vec();
-    let key = crate::directory::owned_key(PROVIDER, crate::directory::BRAND, 0);
+    let key = marque_core::directory::owned_key(PROVIDER, marque_core::directory::BRAND, 0);
     if let Some(b) = brand::load(r, &key)? {
         names.extend(b.hostnames);
     }

@@ -1,7 +1,7 @@
 //! The last check of each domain's records, kept in the store (`tenant · 'N' · domain`, one
 //! record per domain, deleted with the domain), and the checks that write it: on demand (at
 //! most once per [`DnsSettings::on_demand_every`] per domain) and periodically over every
-//! domain ([`Core::run_dns_checks`]).
+//! domain ([`Hosting::run_dns_checks`]).
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -11,17 +11,19 @@ use tokio::task::JoinSet;
 
 use marque_store::{Direction, Key, KeyReader, Keyspace, Range};
 
+use marque_core::directory as dir;
+use marque_core::domain::load_by_name;
+use marque_core::error::{CoreError, Result};
+use marque_core::ids::{DomainId, TenantId};
+use marque_core::principal::Actor;
+use marque_core::validate;
+use marque_session::ShutdownSignal;
+
 use super::compare::{self, Lookup, Status, Verdict};
 use super::expected::{self, Expected, Inputs, Purpose};
 use super::resolve::Resolver;
 use super::{DnsSettings, RecordType};
-use crate::directory as dir;
-use crate::domain::load_by_name;
-use crate::error::{CoreError, Result};
-use crate::ids::{DomainId, TenantId};
-use crate::principal::Actor;
-use crate::{Core, validate};
-use marque_session::ShutdownSignal;
+use crate::Hosting;
 
 /// Record tag under the owning tenant.
 const TAG: u8 = marque_store::tags::directory::DNS_STATUS;
@@ -189,8 +191,8 @@ pub(crate) fn delete(txn: &mut marque_store::Txn<'_>, t: TenantId, d: DomainId) 
     txn.delete(Keyspace::Directory, key(t, d));
 }
 
-impl Core {
-    /// The DNS settings this core checks with.
+impl Hosting {
+    /// The DNS settings the checks use.
     pub fn dns_settings(&self) -> &DnsSettings {
         self.dns.settings()
     }
@@ -199,10 +201,12 @@ impl Core {
     async fn expected_records(&self, domain: &str) -> Result<(TenantId, DomainId, Vec<Expected>)> {
         let n = domain.to_string();
         let (t, d) = self
+            .core
             .read(move |s| load_by_name(s, &n).map(|(d, t)| (t.id, d.id)))
             .await?;
-        let dkim = crate::dkim::dkim_records(self, domain).await?;
-        let identity = self.outbound_identity(t, Some(domain.to_string())).await?;
+        let dkim = crate::dkim::dkim_records(&self.core, domain).await?;
+        let identity =
+            crate::outbound::outbound_identity(&self.core, t, Some(domain.to_string())).await?;
         let records = expected::expected(
             self.dns.settings(),
             Inputs {
@@ -220,6 +224,7 @@ impl Core {
         let name = validate::domain(domain)?;
         let (t, d, expected) = self.expected_records(&name).await?;
         let stored: Option<Stored> = self
+            .core
             .read(move |s| dir::get(s, Keyspace::Directory, &key(t, d)))
             .await?;
         Ok(DnsStatus::new(name, expected, stored))
@@ -227,14 +232,14 @@ impl Core {
 
     /// The state of a domain's records, for an actor who may read the domain.
     pub async fn domain_dns(&self, actor: &Actor, domain: &str) -> Result<DnsStatus> {
-        let d = self.get_domain(actor, domain).await?;
+        let d = self.core.get_domain(actor, domain).await?;
         self.dns_status(&d.name).await
     }
 
     /// Checks a domain's records now, for an actor who may read the domain; at most once per
     /// [`DnsSettings::on_demand_every`] per domain.
     pub async fn check_domain_dns(&self, actor: &Actor, domain: &str) -> Result<CheckOutcome> {
-        let d = self.get_domain(actor, domain).await?;
+        let d = self.core.get_domain(actor, domain).await?;
         if let Err(wait) = self.dns.take_slot(&d.name) {
             return Ok(CheckOutcome::TooSoon(wait));
         }
@@ -247,7 +252,7 @@ impl Core {
         let name = validate::domain(domain)?;
         let (_, _, expected) = self.expected_records(&name).await?;
         let verdicts = judge_all(self.dns.settings(), &expected).await;
-        let checked_ms = crate::now_ms();
+        let checked_ms = marque_store::now_ms();
         let stored = Stored {
             checked_ms,
             records: expected
@@ -267,6 +272,7 @@ impl Core {
         let n = name.clone();
         let written = stored.clone();
         let before: Option<Stored> = self
+            .core
             .store()
             .transact(move |txn| -> Result<Option<Stored>> {
                 // Looked up again inside the transaction: the domain may have gone meanwhile.
@@ -295,33 +301,34 @@ impl Core {
 
     /// Every domain's name, in name order, `PAGE` at a time after `after`.
     async fn domain_names(&self, after: Option<String>) -> Result<Vec<String>> {
-        self.read(move |s| {
-            let prefix = Key::new()
-                .tag(marque_store::tags::names::DOMAIN)
-                .into_bytes();
-            let range = match &after {
-                None => Range::prefix(&prefix),
-                Some(a) => {
-                    let mut start = Key::new()
-                        .tag(marque_store::tags::names::DOMAIN)
-                        .str(a)
-                        .into_bytes();
-                    start.push(0);
-                    let end = marque_store::keyspace::prefix_end(&prefix).unwrap_or_default();
-                    Range::between(start, end)
-                }
-            };
-            let rows = s.scan(Keyspace::Names, &range, Direction::Forward, PAGE)?;
-            rows.iter()
-                .map(|(k, _)| {
-                    let mut r = KeyReader::new(Keyspace::Names, k);
-                    r.skip(1)?;
-                    Ok(r.str()?.to_string())
-                })
-                .collect::<std::result::Result<Vec<String>, marque_store::Error>>()
-                .map_err(CoreError::from)
-        })
-        .await
+        self.core
+            .read(move |s| {
+                let prefix = Key::new()
+                    .tag(marque_store::tags::names::DOMAIN)
+                    .into_bytes();
+                let range = match &after {
+                    None => Range::prefix(&prefix),
+                    Some(a) => {
+                        let mut start = Key::new()
+                            .tag(marque_store::tags::names::DOMAIN)
+                            .str(a)
+                            .into_bytes();
+                        start.push(0);
+                        let end = marque_store::keyspace::prefix_end(&prefix).unwrap_or_default();
+                        Range::between(start, end)
+                    }
+                };
+                let rows = s.scan(Keyspace::Names, &range, Direction::Forward, PAGE)?;
+                rows.iter()
+                    .map(|(k, _)| {
+                        let mut r = KeyReader::new(Keyspace::Names, k);
+                        r.skip(1)?;
+                        Ok(r.str()?.to_string())
+                    })
+                    .collect::<std::result::Result<Vec<String>, marque_store::Error>>()
+                    .map_err(CoreError::from)
+            })
+            .await
     }
 
     /// Checks every domain once; returns how many were checked. A domain that cannot be checked

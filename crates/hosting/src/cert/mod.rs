@@ -21,17 +21,18 @@ use tokio::sync::watch;
 
 use marque_store::{Key, Keyspace};
 
-use crate::Core;
-use crate::audit;
-use crate::directory::{self as dir, Reader};
-use crate::error::{CoreError, Result};
-use crate::ids::{PROVIDER, TenantId};
-use crate::policy::{Action, Object, Target, check};
-use crate::principal::Actor;
-use crate::tenant;
-use crate::validate;
+use marque_core::audit;
+use marque_core::directory::{self as dir, Reader};
+use marque_core::error::{CoreError, Result};
+use marque_core::ids::{PROVIDER, TenantId};
+use marque_core::policy::{Action, Object, Target, check};
+use marque_core::principal::Actor;
+use marque_core::tenant;
+use marque_core::validate;
 use marque_session::ParsedCert;
 use owner::{Claim, ClaimKind, check_claim};
+
+use crate::Hosting;
 
 /// Record tag in the provider's range: `PROVIDER · 'X' · hostname`.
 const TAG: u8 = marque_store::tags::directory::CERTIFICATE;
@@ -167,7 +168,7 @@ fn check_write(r: &impl Reader, actor: &Actor, owner: TenantId, hostname: &str) 
         return Ok(());
     }
     let included = match t.plan {
-        Some(plan) => crate::plan::load(r, plan)?.0.features.tls,
+        Some(plan) => marque_core::plan::load(r, plan)?.0.features.tls,
         None => false,
     };
     if !included {
@@ -197,32 +198,35 @@ fn claim_of<'a>(actor: &'a Actor, host: &'a str) -> Claim<'a> {
 /// Checks that `actor` may see the certificate of a hostname owned by `owner`.
 fn visible(r: &impl Reader, actor: &Actor, owner: TenantId) -> bool {
     tenant::load(r, owner).is_ok_and(|t| {
-        crate::policy::authorize(actor, Action::DomainRead, &Target::of(&t, Object::Tenant)).is_ok()
+        marque_core::policy::authorize(actor, Action::DomainRead, &Target::of(&t, Object::Tenant))
+            .is_ok()
     })
 }
 
-impl Core {
+impl Hosting {
     /// The certificates `actor` may see, by hostname.
     pub async fn certificates(&self, actor: &Actor) -> Result<Vec<CertificateInfo>> {
         let actor = actor.clone();
-        self.read(move |s| {
-            Ok(all(s)?
-                .iter()
-                .filter(|c| visible(s, &actor, c.owner))
-                .map(CertificateInfo::from)
-                .collect())
-        })
-        .await
+        self.core
+            .read(move |s| {
+                Ok(all(s)?
+                    .iter()
+                    .filter(|c| visible(s, &actor, c.owner))
+                    .map(CertificateInfo::from)
+                    .collect())
+            })
+            .await
     }
 
     /// One certificate, if `actor` may see it.
     pub async fn certificate(&self, actor: &Actor, hostname: &str) -> Result<CertificateInfo> {
         let (actor, host) = (actor.clone(), validate::domain(hostname)?);
-        self.read(move |s| match load(s, &host)? {
-            Some(c) if visible(s, &actor, c.owner) => Ok(CertificateInfo::from(&c)),
-            _ => Err(CoreError::not_found("certificate", &host)),
-        })
-        .await
+        self.core
+            .read(move |s| match load(s, &host)? {
+                Some(c) if visible(s, &actor, c.owner) => Ok(CertificateInfo::from(&c)),
+                _ => Err(CoreError::not_found("certificate", &host)),
+            })
+            .await
     }
 
     /// Stores an uploaded certificate for `hostname` after checking that the name is the
@@ -237,7 +241,7 @@ impl Core {
     ) -> Result<CertificateInfo> {
         let host = validate::domain(hostname)?;
         let parsed = ParsedCert::from_pem(chain_pem.as_bytes(), key_pem.as_bytes())
-            .and_then(|p| p.check_for(&host, crate::now_ms()).map(|()| p))
+            .and_then(|p| p.check_for(&host, marque_store::now_ms()).map(|()| p))
             .map_err(|e| CoreError::Invalid {
                 field: "certificate",
                 reason: e.to_string(),
@@ -246,6 +250,7 @@ impl Core {
         let owner = self.certificate_owner(&host).await?;
         let platform = self.platform_hosts();
         let info = self
+            .core
             .write(actor.clone(), move |txn, hooks| {
                 check_claim(txn, &platform, claim_of(&a, &host))?;
                 check_write(txn, &a, owner, &host)?;
@@ -257,7 +262,7 @@ impl Core {
                     key_pem: Some(key_pem),
                     names: parsed.names.clone(),
                     not_after_ms: parsed.not_after_ms,
-                    updated_ms: crate::now_ms(),
+                    updated_ms: marque_store::now_ms(),
                     last_error: None,
                     last_attempt_ms: None,
                 };
@@ -292,6 +297,7 @@ impl Core {
         let owner = self.certificate_owner(&host).await?;
         let platform = self.platform_hosts();
         let info = self
+            .core
             .write(actor.clone(), move |txn, hooks| {
                 check_claim(txn, &platform, claim_of(&a, &host))?;
                 check_write(txn, &a, owner, &host)?;
@@ -303,7 +309,7 @@ impl Core {
                     key_pem: None,
                     names: Vec::new(),
                     not_after_ms: 0,
-                    updated_ms: crate::now_ms(),
+                    updated_ms: marque_store::now_ms(),
                     last_error: None,
                     last_attempt_ms: None,
                 });
@@ -325,18 +331,19 @@ impl Core {
     pub async fn delete_certificate(&self, actor: &Actor, hostname: &str) -> Result<()> {
         let host = validate::domain(hostname)?;
         let a = actor.clone();
-        self.write(actor.clone(), move |txn, hooks| {
-            let cert = match load(txn, &host)? {
-                Some(c) if visible(txn, &a, c.owner) => c,
-                _ => return Err(CoreError::not_found("certificate", &host)),
-            };
-            check_write(txn, &a, cert.owner, &host)?;
-            txn.delete(Keyspace::Directory, key(&host));
-            let path = tenant::load(txn, cert.owner)?.path;
-            audit::record(txn, hooks, &a, "certificate.delete", &path, &[&host], &())?;
-            Ok(())
-        })
-        .await?;
+        self.core
+            .write(actor.clone(), move |txn, hooks| {
+                let cert = match load(txn, &host)? {
+                    Some(c) if visible(txn, &a, c.owner) => c,
+                    _ => return Err(CoreError::not_found("certificate", &host)),
+                };
+                check_write(txn, &a, cert.owner, &host)?;
+                txn.delete(Keyspace::Directory, key(&host));
+                let path = tenant::load(txn, cert.owner)?.path;
+                audit::record(txn, hooks, &a, "certificate.delete", &path, &[&host], &())?;
+                Ok(())
+            })
+            .await?;
         self.certificates_changed();
         Ok(())
     }
@@ -348,7 +355,7 @@ impl Core {
             return Ok(t);
         }
         let host = hostname.to_string();
-        self.read(move |s| owner::owner_of(s, &host)).await
+        self.core.read(move |s| owner::owner_of(s, &host)).await
     }
 
     /// The platform's own host names from its configuration: `[server] hostname` and the
@@ -366,7 +373,7 @@ impl Core {
 
     /// Every stored certificate record, for the resolver and the renewal task.
     pub async fn all_certificates(&self) -> Result<Vec<Certificate>> {
-        self.read(all).await
+        self.core.read(all).await
     }
 
     /// A receiver that changes each time a certificate is stored or deleted in this process.

@@ -3,9 +3,10 @@
 //! a tenant's administrators for its own names and only with `features.tls`), and the
 //! records the ACME client keeps.
 
-use marque_core::cert::CertSource;
 use marque_core::plan::{Features, NewPlan, Tier};
 use marque_core::*;
+use marque_hosting::Hosting;
+use marque_hosting::cert::{self, CertSource};
 use marque_tests::Platform;
 
 fn pem(names: &[&str]) -> (String, String) {
@@ -82,10 +83,11 @@ async fn uploads_are_checked_before_they_are_stored() {
     let Platform {
         core, dir: _dir, ..
     } = Platform::builder().build().await;
+    let hosting = Hosting::new(core);
     let op = Actor::operator();
     let (chain, key) = pem(&["mail.example.test"]);
     let (_, other_key) = pem(&["mail.example.test"]);
-    let changes = core.certificate_changes();
+    let changes = hosting.certificate_changes();
 
     let invalid = |r: Result<cert::CertificateInfo>| match r {
         Err(CoreError::Invalid { field, reason }) => {
@@ -95,24 +97,27 @@ async fn uploads_are_checked_before_they_are_stored() {
         other => panic!("expected a refusal, got {other:?}"),
     };
     let why = invalid(
-        core.upload_certificate(&op, "mail.example.test", "junk", &key)
+        hosting
+            .upload_certificate(&op, "mail.example.test", "junk", &key)
             .await,
     );
     assert!(why.contains("no certificate"), "{why}");
     let why = invalid(
-        core.upload_certificate(&op, "mail.example.test", &chain, &other_key)
+        hosting
+            .upload_certificate(&op, "mail.example.test", &chain, &other_key)
             .await,
     );
     assert!(why.contains("does not match"), "{why}");
     let why = invalid(
-        core.upload_certificate(&op, "imap.example.test", &chain, &key)
+        hosting
+            .upload_certificate(&op, "imap.example.test", &chain, &key)
             .await,
     );
     assert!(why.contains("does not cover imap.example.test"), "{why}");
-    assert!(core.all_certificates().await.unwrap().is_empty());
+    assert!(hosting.all_certificates().await.unwrap().is_empty());
     assert!(!changes.has_changed().unwrap());
 
-    let info = core
+    let info = hosting
         .upload_certificate(&op, "Mail.Example.Test", &chain, &key)
         .await
         .unwrap();
@@ -121,15 +126,16 @@ async fn uploads_are_checked_before_they_are_stored() {
     assert_eq!(info.owner, PROVIDER);
     assert!(info.issued && info.not_after_ms > 0);
     assert!(changes.has_changed().unwrap());
-    let stored = core.all_certificates().await.unwrap();
+    let stored = hosting.all_certificates().await.unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].key_pem(), Some(key.as_str()));
     stored[0].parsed().unwrap().unwrap();
 
-    core.delete_certificate(&op, "mail.example.test")
+    hosting
+        .delete_certificate(&op, "mail.example.test")
         .await
         .unwrap();
-    assert!(core.all_certificates().await.unwrap().is_empty());
+    assert!(hosting.all_certificates().await.unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -137,50 +143,61 @@ async fn tenants_manage_only_their_own_names_and_only_with_the_tls_feature() {
     let Platform {
         core, dir: _dir, ..
     } = Platform::builder().build().await;
+    let hosting = Hosting::new(core);
+    let core = hosting.core().clone();
     let (alpha, alpha_admin) = customer(&core, "alpha", true).await;
     let (_, beta_admin) = customer(&core, "beta", false).await;
     let (chain, key) = pem(&["mail.alpha.test"]);
 
     // Alpha's plan includes TLS: its own name is accepted, the owner is alpha.
-    let info = core
+    let info = hosting
         .upload_certificate(&alpha_admin, "mail.alpha.test", &chain, &key)
         .await
         .unwrap();
     assert_eq!(info.owner, alpha);
     // Beta neither sees nor changes alpha's certificate.
-    assert!(core.certificates(&beta_admin).await.unwrap().is_empty());
+    assert!(hosting.certificates(&beta_admin).await.unwrap().is_empty());
     assert!(matches!(
-        core.delete_certificate(&beta_admin, "mail.alpha.test")
+        hosting
+            .delete_certificate(&beta_admin, "mail.alpha.test")
             .await,
         Err(CoreError::NotFound { .. })
     ));
     // A name of the platform (no tenant's domain) is the provider's: refused, saying why.
     let (pchain, pkey) = pem(&["mail.platform.test"]);
     assert!(matches!(
-        core.upload_certificate(&alpha_admin, "mail.platform.test", &pchain, &pkey)
+        hosting
+            .upload_certificate(&alpha_admin, "mail.platform.test", &pchain, &pkey)
             .await,
         Err(CoreError::HostnameNotOwned { .. })
     ));
     // Beta's plan has no TLS: even its own name is refused.
     let (bchain, bkey) = pem(&["mail.beta.test"]);
     assert!(matches!(
-        core.upload_certificate(&beta_admin, "mail.beta.test", &bchain, &bkey)
+        hosting
+            .upload_certificate(&beta_admin, "mail.beta.test", &bchain, &bkey)
             .await,
         Err(CoreError::Forbidden { .. })
     ));
     assert!(matches!(
-        core.request_certificate(&beta_admin, "mail.beta.test")
+        hosting
+            .request_certificate(&beta_admin, "mail.beta.test")
             .await,
         Err(CoreError::Forbidden { .. })
     ));
     // The provider's staff may act on any name.
-    core.request_certificate(&Actor::operator(), "mail.beta.test")
+    hosting
+        .request_certificate(&Actor::operator(), "mail.beta.test")
         .await
         .unwrap();
-    let listed = core.certificates(&alpha_admin).await.unwrap();
+    let listed = hosting.certificates(&alpha_admin).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(
-        core.certificates(&Actor::operator()).await.unwrap().len(),
+        hosting
+            .certificates(&Actor::operator())
+            .await
+            .unwrap()
+            .len(),
         2
     );
 }
@@ -190,35 +207,39 @@ async fn acme_outcomes_are_kept_on_the_record() {
     let Platform {
         core, dir: _dir, ..
     } = Platform::builder().build().await;
-    core.set_http01_answer("tok", "tok.thumb").await.unwrap();
+    let hosting = Hosting::new(core);
+    hosting.set_http01_answer("tok", "tok.thumb").await.unwrap();
     assert_eq!(
-        core.http01_answer("tok").await.unwrap().as_deref(),
+        hosting.http01_answer("tok").await.unwrap().as_deref(),
         Some("tok.thumb")
     );
-    core.remove_http01_answer("tok").await.unwrap();
-    assert_eq!(core.http01_answer("tok").await.unwrap(), None);
+    hosting.remove_http01_answer("tok").await.unwrap();
+    assert_eq!(hosting.http01_answer("tok").await.unwrap(), None);
 
-    assert_eq!(core.acme_account().await.unwrap(), None);
-    core.set_acme_account("{\"id\":\"x\"}".into())
+    assert_eq!(hosting.acme_account().await.unwrap(), None);
+    hosting
+        .set_acme_account("{\"id\":\"x\"}".into())
         .await
         .unwrap();
     assert_eq!(
-        core.acme_account().await.unwrap().as_deref(),
+        hosting.acme_account().await.unwrap().as_deref(),
         Some("{\"id\":\"x\"}")
     );
 
-    core.record_certificate_failure("mail.example.test", "rejected: unauthorized")
+    hosting
+        .record_certificate_failure("mail.example.test", "rejected: unauthorized")
         .await
         .unwrap();
-    let c = &core.all_certificates().await.unwrap()[0];
+    let c = &hosting.all_certificates().await.unwrap()[0];
     assert_eq!(c.last_error.as_deref(), Some("rejected: unauthorized"));
     assert!(c.chain_pem.is_none());
 
     let (chain, key) = pem(&["mail.example.test"]);
-    core.store_issued_certificate("mail.example.test", &chain, &key)
+    hosting
+        .store_issued_certificate("mail.example.test", &chain, &key)
         .await
         .unwrap();
-    let c = &core.all_certificates().await.unwrap()[0];
+    let c = &hosting.all_certificates().await.unwrap()[0];
     assert_eq!(c.last_error, None);
     assert_eq!(c.source, CertSource::Acme);
     assert!(c.chain_pem.is_some());

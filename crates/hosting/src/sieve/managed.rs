@@ -11,8 +11,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{CoreError, Result};
-use crate::validate;
+use marque_core::error::{CoreError, Result};
+use marque_core::validate;
 
 /// The first line of the managed section.
 pub const BEGIN: &str = "# BEGIN marque-managed";
