@@ -589,8 +589,10 @@ async fn move_into_the_same_folder() {
     let text = got.concat();
     assert!(text.contains("* 1 FETCH (UID 1 "), "{text}");
     assert!(text.contains("* 2 FETCH (UID 3 "), "{text}");
+    // The copy keeps its flags, and is \Recent to this session, the first to learn of it
+    // (RFC 3501 §2.3.2), as the messages it selected were.
     assert!(
-        text.contains("* 3 FETCH (UID 4 FLAGS (\\Flagged $Label)"),
+        text.contains("* 3 FETCH (UID 4 FLAGS (\\Flagged $Label \\Recent)"),
         "{text}"
     );
     assert!(text.contains("Subject: m2"), "{text}");

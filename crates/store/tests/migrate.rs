@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use marque_store::backend::rocks::{RocksBackend, RocksOptions};
-use marque_store::backend::{Change, WriteSet};
+use marque_store::backend::{Change, Commit, WriteSet};
 use marque_store::sieve_global::{self, Phase, Scope};
 use marque_store::{
     AccountId, Backend, Direction, DomainId, Durability, Key, Keyspace, Range, Store, StoreOptions,
@@ -68,7 +68,12 @@ fn write_raw(path: &std::path::Path, records: Vec<(Keyspace, Vec<u8>, Vec<u8>)>)
     for (ks, k, v) in records {
         set.insert((ks, k), Change::Put(v));
     }
-    backend.write(set, Durability::Sync).unwrap();
+    let txn = backend.begin().unwrap();
+    txn.commit(Commit {
+        writes: set,
+        durability: Durability::Sync,
+    })
+    .unwrap();
 }
 
 fn open(path: &std::path::Path) -> marque_store::Result<Store> {
