@@ -6,10 +6,41 @@
 use std::time::Duration;
 
 use marque_session::ShutdownSignal;
-use marque_store::{Store, now_ms};
+use marque_store::{Direction, Key, Keyspace, Range, Store, now_ms};
 
 use crate::panel::{Lifetimes, Sessions};
 use crate::state::Settings;
+
+/// Records one purge looks at per kind (the rest wait for the next purge).
+const PAGE: usize = 50_000;
+
+/// In one transaction, removes the records of `Keyspace::Meta` under `tag` whose value
+/// `expired` says has expired (up to [`PAGE`] looked at); returns how many.
+pub(crate) async fn remove_expired(
+    store: &Store,
+    tag: u8,
+    expired: impl Fn(&[u8]) -> bool + Send + 'static,
+) -> marque_store::Result<usize> {
+    store
+        .transact(move |txn| {
+            let prefix = Key::new().tag(tag).into_bytes();
+            let all = txn.scan(
+                Keyspace::Meta,
+                &Range::prefix(&prefix),
+                Direction::Forward,
+                PAGE,
+            )?;
+            let mut n = 0;
+            for (k, v) in all {
+                if expired(&v) {
+                    txn.delete(Keyspace::Meta, k);
+                    n += 1;
+                }
+            }
+            Ok(n)
+        })
+        .await
+}
 
 /// How often [`run`] purges.
 pub const EVERY: Duration = Duration::from_secs(5 * 60);

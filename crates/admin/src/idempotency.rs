@@ -14,7 +14,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use marque_store::tags::meta;
-use marque_store::{Direction, Key, Keyspace, Range, Store, now_ms};
+use marque_store::{Key, Keyspace, Store, now_ms};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -132,30 +132,14 @@ async fn settle(store: &Store, slot: Vec<u8>, answer: Option<Stored>) -> marque_
 /// Removes the answers older than `ttl_ms` and the lapsed claims; returns how many.
 pub async fn purge(store: &Store, ttl_ms: u64) -> marque_store::Result<usize> {
     let now = now_ms();
-    store
-        .transact(move |txn| {
-            let prefix = Key::new().tag(meta::IDEMPOTENCY).into_bytes();
-            let all = txn.scan(
-                Keyspace::Meta,
-                &Range::prefix(&prefix),
-                Direction::Forward,
-                50_000,
-            )?;
-            let mut n = 0;
-            for (k, v) in all {
-                let expired = match marque_store::decode::<Entry>(Keyspace::Meta, &v) {
-                    Ok(Entry::Claimed { at_ms, .. }) => now.saturating_sub(at_ms) >= CLAIM_FOR_MS,
-                    Ok(Entry::Answered(s)) => now.saturating_sub(s.at_ms) >= ttl_ms,
-                    Err(_) => true,
-                };
-                if expired {
-                    txn.delete(Keyspace::Meta, k);
-                    n += 1;
-                }
-            }
-            Ok(n)
-        })
-        .await
+    crate::housekeeping::remove_expired(store, meta::IDEMPOTENCY, move |v| {
+        match marque_store::decode::<Entry>(Keyspace::Meta, v) {
+            Ok(Entry::Claimed { at_ms, .. }) => now.saturating_sub(at_ms) >= CLAIM_FOR_MS,
+            Ok(Entry::Answered(s)) => now.saturating_sub(s.at_ms) >= ttl_ms,
+            Err(_) => true,
+        }
+    })
+    .await
 }
 
 fn sha(b: &[u8]) -> [u8; 32] {

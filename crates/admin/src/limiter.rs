@@ -7,7 +7,9 @@
 //! completely says nothing more than a missing one and is removed by [`purge`].
 
 use marque_store::tags::meta;
-use marque_store::{Direction, Key, Keyspace, Range, Store, Txn, now_ms};
+use marque_store::{Key, Keyspace, Store, Txn, now_ms};
+
+use crate::housekeeping::remove_expired;
 
 use crate::state::Settings;
 
@@ -121,36 +123,19 @@ pub async fn purge(store: &Store, s: Settings, mark_ms: u64) -> marque_store::Re
     let full_after_ms = (f64::from(s.burst) / s.per_second.max(0.001) * 1000.0).ceil() as u64;
     let mut removed = 0;
     for (tag, older_than) in [(meta::API_BUCKET, full_after_ms), (meta::API_MARK, mark_ms)] {
-        removed += store
-            .transact(move |txn| {
-                let prefix = Key::new().tag(tag).into_bytes();
-                let all = txn.scan(
-                    Keyspace::Meta,
-                    &Range::prefix(&prefix),
-                    Direction::Forward,
-                    PURGE_PAGE,
-                )?;
-                let mut n = 0;
-                for (k, v) in all {
-                    let at = v
-                        .get(v.len().saturating_sub(8)..)
-                        .and_then(|b| b.try_into().ok())
-                        .map(u64::from_be_bytes)
-                        .unwrap_or(0);
-                    if now.saturating_sub(at) >= older_than {
-                        txn.delete(Keyspace::Meta, k);
-                        n += 1;
-                    }
-                }
-                Ok::<_, marque_store::Error>(n)
-            })
-            .await?;
+        // Both kinds of record end with the time of their last use.
+        removed += remove_expired(store, tag, move |v| {
+            let at = v
+                .get(v.len().saturating_sub(8)..)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_be_bytes)
+                .unwrap_or(0);
+            now.saturating_sub(at) >= older_than
+        })
+        .await?;
     }
     Ok(removed)
 }
-
-/// Records one purge looks at per kind (the rest wait for the next purge).
-const PURGE_PAGE: usize = 50_000;
 
 #[cfg(test)]
 mod tests {

@@ -267,40 +267,20 @@ impl Sessions {
     /// many.
     pub async fn purge(&self, now_ms: u64) -> StoreResult<usize> {
         let this = self.clone();
-        self.store
-            .transact(move |txn| {
-                let mut n = 0;
-                for tag in [meta::PANEL_SESSION, meta::PANEL_PENDING] {
-                    let prefix = Key::new().tag(tag).into_bytes();
-                    let all = txn.scan(
-                        Keyspace::Meta,
-                        &Range::prefix(&prefix),
-                        Direction::Forward,
-                        PURGE_PAGE,
-                    )?;
-                    for (k, v) in all {
-                        let expired = if tag == meta::PANEL_SESSION {
-                            marque_store::decode::<Session>(Keyspace::Meta, &v)
-                                .map_or(true, |s| !this.alive(&s, now_ms))
-                        } else {
-                            marque_store::decode::<Pending>(Keyspace::Meta, &v).map_or(true, |p| {
-                                now_ms.saturating_sub(p.since_ms) >= PENDING_FOR_MS
-                            })
-                        };
-                        if expired {
-                            txn.delete(Keyspace::Meta, k);
-                            n += 1;
-                        }
-                    }
-                }
-                Ok(n)
-            })
-            .await
+        let sessions =
+            crate::housekeeping::remove_expired(&self.store, meta::PANEL_SESSION, move |v| {
+                marque_store::decode::<Session>(Keyspace::Meta, v)
+                    .map_or(true, |s| !this.alive(&s, now_ms))
+            });
+        let pending =
+            crate::housekeeping::remove_expired(&self.store, meta::PANEL_PENDING, move |v| {
+                marque_store::decode::<Pending>(Keyspace::Meta, v).map_or(true, |p| {
+                    now_ms.saturating_sub(p.since_ms) >= PENDING_FOR_MS
+                })
+            });
+        Ok(sessions.await? + pending.await?)
     }
 }
-
-/// Records one purge looks at per kind (the rest wait for the next purge).
-const PURGE_PAGE: usize = 50_000;
 
 /// The session id from a `Cookie` header (RFC 6265 §5.4: `name=value` pairs separated by `; `).
 pub fn cookie_value(header: &str) -> Option<&str> {
