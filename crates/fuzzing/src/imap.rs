@@ -7,7 +7,7 @@
 //! upper-case keywords and the server's own string rendering, once with mixed-case keywords
 //! and every string a literal: both must frame as one command and parse back to the same one.
 
-use marque_access::imap::parse::command::{self, Command, Op};
+use marque_access::imap::parse::command::{self, AppendData, CatPart, Command, Op};
 use marque_access::imap::parse::frame::{self, MAX_LINE, Next};
 use marque_access::imap::parse::search;
 
@@ -115,15 +115,29 @@ fn check_saves(buf: &[u8], cmd: &Command) {
     assert_eq!(search::saves(buf), saves, "saves() on {buf:?}");
 }
 
-/// The command's own bytes for APPEND's message, so that commands compare by content.
-fn normalised(buf: &[u8], cmd: &Command) -> (Command, Vec<u8>) {
+/// The command's own bytes for APPEND's literals, so that commands compare by content.
+fn normalised(buf: &[u8], cmd: &Command) -> (Command, Vec<Vec<u8>>) {
     let mut cmd = cmd.clone();
-    let mut message = Vec::new();
-    if let Op::Append { message: range, .. } = &mut cmd.op {
-        message = buf[range.clone()].to_vec();
-        *range = 0..0;
+    let mut literals = Vec::new();
+    if let Op::Append { messages, .. } = &mut cmd.op {
+        for m in messages {
+            let ranges: Vec<&mut std::ops::Range<usize>> = match &mut m.data {
+                AppendData::Literal(r) => vec![r],
+                AppendData::Catenate(parts) => parts
+                    .iter_mut()
+                    .filter_map(|p| match p {
+                        CatPart::Text(r) => Some(r),
+                        CatPart::Url(_) => None,
+                    })
+                    .collect(),
+            };
+            for range in ranges {
+                literals.push(buf[range.clone()].to_vec());
+                *range = 0..0;
+            }
+        }
     }
-    (cmd, message)
+    (cmd, literals)
 }
 
 fn round_trip(buf: &[u8], cmd: &Command, utf8_names: bool, style: Style) {

@@ -2,7 +2,9 @@
 //! against a parse of its own rendering. Strings go through the server's renderer
 //! (`marque_access::imap::render`), so its quoting is checked against the parser too.
 
-use marque_access::imap::parse::command::{Command, ListOptions, Op, StatusItem, StoreMode};
+use marque_access::imap::parse::command::{
+    AppendData, CatPart, Command, ListOptions, Op, StatusItem, StoreMode,
+};
 use marque_access::imap::parse::fetch::{FetchAtt, Section, SectionText};
 use marque_access::imap::parse::search::{Key, Search};
 use marque_access::imap::parse::seq::{SeqNum, SeqSet};
@@ -233,24 +235,42 @@ fn op(out: &mut Out<'_>, op: &Op) {
             out.sp();
             out.list(items, |out, i| out.kw(status_item(*i)));
         }
-        Op::Append {
-            mailbox,
-            flags,
-            date,
-            message,
-        } => {
+        Op::Append { mailbox, messages } => {
             named(out, "APPEND", mailbox);
-            if !flags.is_empty() {
+            for m in messages {
+                if !m.flags.is_empty() {
+                    out.sp();
+                    out.list(&m.flags, |out, f| out.raw(f));
+                }
+                if let Some(d) = m.date {
+                    out.sp();
+                    out.raw(&date_time(d.secs, d.zone));
+                }
                 out.sp();
-                out.list(flags, |out, f| out.raw(f));
+                match &m.data {
+                    AppendData::Literal(range) => {
+                        let message = out.source[range.clone()].to_vec();
+                        render::literal(&mut out.buf, &message);
+                    }
+                    AppendData::Catenate(parts) => {
+                        out.kw("CATENATE");
+                        out.sp();
+                        out.list(parts, |out, p| match p {
+                            CatPart::Text(range) => {
+                                out.kw("TEXT");
+                                out.sp();
+                                let text = out.source[range.clone()].to_vec();
+                                render::literal(&mut out.buf, &text);
+                            }
+                            CatPart::Url(url) => {
+                                out.kw("URL");
+                                out.sp();
+                                out.string(url.as_bytes());
+                            }
+                        });
+                    }
+                }
             }
-            if let Some(d) = date {
-                out.sp();
-                out.raw(&date_time(d.secs, d.zone));
-            }
-            out.sp();
-            let message = out.source[message.clone()].to_vec();
-            render::literal(&mut out.buf, &message);
         }
         Op::Expunge { uids } => {
             uid_prefix(out, uids.is_some());

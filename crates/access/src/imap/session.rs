@@ -262,6 +262,7 @@ impl Session {
     pub fn capabilities(&self) -> String {
         let mut c = CAPABILITIES.to_string();
         c.push_str(&format!(" APPENDLIMIT={}", frame::MAX_APPEND));
+        c.push_str(super::cmd::EXTENSIONS);
         if matches!(self.state, State::NotAuthenticated { .. }) {
             if self.can_starttls {
                 c.push_str(" STARTTLS");

@@ -1,6 +1,8 @@
-//! APPEND (RFC 3501 §6.3.11) with APPENDUID (RFC 4315 §3): the message is charged to every
-//! quota it counts against (`NO [OVERQUOTA]` when one is full, RFC 5530) and is durable before
-//! the `OK` (the store's transaction resolves after its fsync).
+//! APPEND (RFC 3501 §6.3.11) with MULTIAPPEND (RFC 3502) and APPENDUID (RFC 4315 §3): every
+//! message of the command is stored in one transaction, so that either all of them are
+//! appended or none is; together they are charged to every quota they count against
+//! (`NO [OVERQUOTA]` when one would be passed, RFC 5530), and they are durable before the
+//! `OK` (the store's transaction resolves after its fsync).
 
 use std::io;
 
@@ -8,6 +10,9 @@ use marque_core::CoreError;
 use marque_store::mail::{self, AppendOptions, Flags, PreparedMessage};
 
 use super::{account, core_no};
+use crate::imap::parse::command::{AppendData, AppendMessage};
+use crate::imap::parse::frame::MAX_APPEND;
+use crate::imap::parse::seq::compact;
 use crate::imap::session::{Outcome, Session};
 
 /// Splits a flag list into system flags and keywords; `\Recent` and unknown system flags are
@@ -27,41 +32,67 @@ pub fn split_flags(flags: &[String]) -> Result<(Flags, Vec<String>), String> {
     Ok((f, keywords))
 }
 
-/// Applies APPEND.
-#[tracing::instrument(skip(s, flags, message), fields(size = message.len()))]
+/// Applies APPEND to the messages of one command; `buf` is the command, which holds their
+/// literals.
+#[tracing::instrument(skip_all, fields(messages = messages.len()))]
 pub async fn run(
     s: &mut Session,
     name: &str,
-    flags: &[String],
-    date: Option<crate::imap::parse::command::DateTime>,
-    message: &[u8],
+    messages: &[AppendMessage],
+    buf: &[u8],
 ) -> io::Result<Outcome> {
     let account = account(s)?;
-    let (flags, keywords) = match split_flags(flags) {
-        Ok(x) => x,
-        Err(e) => return Ok(Outcome::Bad(e)),
-    };
-    if message.is_empty() {
-        return Ok(Outcome::No("[CANNOT] empty message".into()));
+    let mut contents: Vec<(Vec<u8>, AppendOptions)> = Vec::with_capacity(messages.len());
+    for m in messages {
+        let (flags, keywords) = match split_flags(&m.flags) {
+            Ok(x) => x,
+            Err(e) => return Ok(Outcome::Bad(e)),
+        };
+        let raw = match &m.data {
+            AppendData::Literal(range) => buf[range.clone()].to_vec(),
+            AppendData::Catenate(_) => {
+                return Ok(Outcome::Bad("CATENATE is not supported".into()));
+            }
+        };
+        if raw.is_empty() {
+            // RFC 3502: a zero-length message cancels the whole command.
+            return Ok(Outcome::No(
+                "[CANNOT] empty message: nothing appended".into(),
+            ));
+        }
+        if raw.len() as u64 > MAX_APPEND {
+            // RFC 7889 §3 (a CATENATE result can pass the limit its parts kept to).
+            return Ok(Outcome::No(
+                "[TOOBIG] message larger than APPENDLIMIT".into(),
+            ));
+        }
+        let opts = AppendOptions {
+            flags,
+            keywords,
+            internal_date: m.date.map(|d| d.secs),
+            internal_zone: m.date.map_or(0, |d| d.zone),
+        };
+        contents.push((raw, opts));
     }
     let store = s.ctx.core.store().clone();
-    let raw = message.to_vec();
     // Hashing, compressing and parsing are CPU work: off the async workers, before the
     // transaction.
-    let prepared =
-        match tokio::task::spawn_blocking(move || PreparedMessage::new(&store, &raw)).await {
-            Ok(Ok(p)) => p,
-            Ok(Err(e)) => return Ok(super::store_no(&e)),
-            Err(e) => return Err(io::Error::other(e)),
-        };
-    let name = name.to_string();
-    let opts = AppendOptions {
-        flags,
-        keywords,
-        internal_date: date.map(|d| d.secs),
-        internal_zone: date.map_or(0, |d| d.zone),
+    let prepared = match tokio::task::spawn_blocking(move || {
+        contents
+            .into_iter()
+            .map(|(raw, opts)| PreparedMessage::new(&store, &raw).map(|p| (p, opts)))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return Ok(super::store_no(&e)),
+        Err(e) => return Err(io::Error::other(e)),
     };
-    let r: Result<Option<mail::Appended>, CoreError> = s
+    let name = name.to_string();
+    // One transaction for every message (RFC 3502 §3: all or none). Each append charges its
+    // size to the counters the next one reads, so the quota check covers their sum.
+    let r: Result<Option<(u32, Vec<u32>)>, CoreError> = s
         .ctx
         .core
         .store()
@@ -70,15 +101,21 @@ pub async fn run(
                 return Ok(None);
             };
             let charges = marque_core::quota::usage_charges_txn(txn, account)?;
-            Ok(Some(mail::append(
-                txn, account, m.id, &prepared, &opts, &charges,
-            )?))
+            let mut uids = Vec::with_capacity(prepared.len());
+            let mut uidvalidity = 0;
+            for (msg, opts) in &prepared {
+                let a = mail::append(txn, account, m.id, msg, opts, &charges)?;
+                uidvalidity = a.uidvalidity;
+                uids.push(a.uid);
+            }
+            Ok(Some((uidvalidity, uids)))
         })
         .await;
     Ok(match r {
-        Ok(Some(a)) => Outcome::Ok(format!(
-            "[APPENDUID {} {}] APPEND completed",
-            a.uidvalidity, a.uid
+        // RFC 4315 §3: the UIDs in the order of the messages, as a uid-set.
+        Ok(Some((uidvalidity, uids))) => Outcome::Ok(format!(
+            "[APPENDUID {uidvalidity} {}] APPEND completed",
+            compact(&uids)
         )),
         // RFC 3501 §6.3.11: TRYCREATE when the mailbox does not exist.
         Ok(None) => Outcome::No("[TRYCREATE] no such mailbox".into()),

@@ -34,6 +34,10 @@ use super::parse::command::Op;
 use super::session::{Outcome, Session};
 use super::state::State;
 
+/// Capabilities of the extensions the commands here implement, added to the session's list
+/// (each with its leading space).
+pub const EXTENSIONS: &str = " MULTIAPPEND";
+
 /// Runs `op` if the current state allows it (RFC 3501 §3; otherwise `BAD`).
 pub async fn dispatch(s: &mut Session, tag: &str, op: Op, buf: &[u8]) -> io::Result<Outcome> {
     let authenticated = s.state.user().is_some();
@@ -122,12 +126,7 @@ pub async fn dispatch(s: &mut Session, tag: &str, op: Op, buf: &[u8]) -> io::Res
             options,
         } => list::run(s, &reference, &patterns, &options).await,
         Op::Status { mailbox, items } => status::run(s, &mailbox, &items).await,
-        Op::Append {
-            mailbox,
-            flags,
-            date,
-            message,
-        } => append::run(s, &mailbox, &flags, date, &buf[message]).await,
+        Op::Append { mailbox, messages } => append::run(s, &mailbox, &messages, buf).await,
         Op::Idle => idle::run(s, tag).await,
         Op::Compress(mechanism) => {
             if mechanism != "DEFLATE" {

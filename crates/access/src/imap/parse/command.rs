@@ -1,8 +1,7 @@
 //! The command grammar (RFC 3501 §6, RFC 9051 §6 and the extensions we announce): one tagged
 //! command into an [`Op`] with its arguments.
 
-use std::ops::Range;
-
+pub use super::append::{AppendData, AppendMessage, CatPart};
 use super::fetch::FetchAtt;
 use super::search::Search;
 use super::seq::SeqSet;
@@ -59,7 +58,7 @@ pub struct DateTime {
 
 impl DateTime {
     /// Parses `"dd-Mon-yyyy hh:mm:ss +zzzz"`.
-    fn parse(p: &mut Parser<'_>) -> PResult<DateTime> {
+    pub(super) fn parse(p: &mut Parser<'_>) -> PResult<DateTime> {
         let raw = p.quoted()?;
         let text = String::from_utf8(raw).map_err(|_| super::ParseError("bad date-time".into()))?;
         let bad = || super::ParseError(format!("bad date-time {text:?}"));
@@ -128,11 +127,10 @@ pub enum Op {
         mailbox: String,
         items: Vec<StatusItem>,
     },
+    /// APPEND with one message, or several (MULTIAPPEND, RFC 3502).
     Append {
         mailbox: String,
-        flags: Vec<String>,
-        date: Option<DateTime>,
-        message: Range<usize>,
+        messages: Vec<AppendMessage>,
     },
     Check,
     Close,
@@ -409,24 +407,8 @@ fn op(p: &mut Parser<'_>) -> PResult<Op> {
         }
         "APPEND" => {
             let mailbox = mailbox_arg(p)?;
-            p.sp()?;
-            let mut flags = Vec::new();
-            if p.peek() == Some(b'(') {
-                flags = p.list(|p| p.flag())?;
-                p.sp()?;
-            }
-            let mut date = None;
-            if p.peek() == Some(b'"') {
-                date = Some(DateTime::parse(p)?);
-                p.sp()?;
-            }
-            let message = p.literal_range()?;
-            Op::Append {
-                mailbox,
-                flags,
-                date,
-                message,
-            }
+            let messages = super::append::messages(p)?;
+            Op::Append { mailbox, messages }
         }
         "EXPUNGE" => {
             let uids = if uid {

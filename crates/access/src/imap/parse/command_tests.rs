@@ -80,34 +80,62 @@ fn list_forms() {
 #[test]
 fn append_keeps_the_literal_in_place() {
     let buf = b"a APPEND Sent (\\Seen) \"17-Jul-1996 02:44:25 -0700\" {5}\r\nHello";
-    let Op::Append {
-        mailbox,
-        flags,
-        date,
-        message,
-    } = op(std::str::from_utf8(buf).unwrap())
-    else {
+    let Op::Append { mailbox, messages } = op(std::str::from_utf8(buf).unwrap()) else {
         panic!()
     };
     assert_eq!(mailbox, "Sent");
-    assert_eq!(flags, vec!["\\Seen".to_string()]);
+    let [m] = &messages[..] else { panic!() };
+    assert_eq!(m.flags, vec!["\\Seen".to_string()]);
     assert_eq!(
-        date,
+        m.date,
         Some(DateTime {
             secs: 837_596_665,
             zone: -420
         })
     );
-    assert_eq!(&buf[message], b"Hello");
+    let AppendData::Literal(range) = &m.data else {
+        panic!()
+    };
+    assert_eq!(&buf[range.clone()], b"Hello");
     // RFC 3501 §9: the zone is `hhmm`; kept as minutes east of UTC.
-    assert!(matches!(
-        op("a APPEND x \"1-Jan-2001 00:00:00 +0530\" {1}\r\nx"),
-        Op::Append {
-            date: Some(DateTime { zone: 330, .. }),
-            ..
-        }
-    ));
+    let Op::Append { messages, .. } = op("a APPEND x \"1-Jan-2001 00:00:00 +0530\" {1}\r\nx")
+    else {
+        panic!()
+    };
+    assert!(matches!(messages[0].date, Some(DateTime { zone: 330, .. })));
     assert!(parse(b"a APPEND x \"1-Jan-2001 00:00:00 +0060\" {1}\r\nx").is_err());
+}
+
+/// RFC 3502 §6: `append = "APPEND" SP mailbox 1*append-message`, each with its own options
+/// and a literal (or literal8, RFC 3516 §4.4, non-synchronising or not, RFC 7888).
+#[test]
+fn multiappend_takes_several_messages() {
+    let buf = b"a APPEND saved-messages (\\Seen) {4}\r\nabcd \"7-Feb-1994 21:52:25 -0800\" ~{3+}\r\nxyz {2}\r\nhi";
+    let Op::Append { mailbox, messages } = op(std::str::from_utf8(buf).unwrap()) else {
+        panic!()
+    };
+    assert_eq!(mailbox, "saved-messages");
+    assert_eq!(messages.len(), 3);
+    let bodies: Vec<&[u8]> = messages
+        .iter()
+        .map(|m| match &m.data {
+            AppendData::Literal(r) => &buf[r.clone()],
+            AppendData::Catenate(_) => panic!(),
+        })
+        .collect();
+    assert_eq!(bodies, vec![&b"abcd"[..], b"xyz", b"hi"]);
+    assert_eq!(messages[0].flags, vec!["\\Seen".to_string()]);
+    assert!(messages[1].flags.is_empty() && messages[1].date.is_some());
+    assert!(messages[2].flags.is_empty() && messages[2].date.is_none());
+    // A message needs its literal; two spaces or a trailing space are not the grammar.
+    for bad in [
+        "a APPEND x {1}\r\nx ",
+        "a APPEND x {1}\r\nx  {1}\r\ny",
+        "a APPEND x {1}\r\nx (\\Seen)",
+        "a APPEND x {1}\r\nx{1}\r\ny",
+    ] {
+        assert!(parse(bad.as_bytes()).is_err(), "{bad:?}");
+    }
 }
 
 #[test]

@@ -11,9 +11,10 @@ pub const MAX_OTHER_LITERAL: u64 = 64 * 1024;
 /// Largest whole command other than APPEND, its literals included: a SEARCH of a thousand
 /// literals of [`MAX_OTHER_LITERAL`] would otherwise pin 64 MiB per session.
 pub const MAX_OTHER_COMMAND: u64 = 1024 * 1024;
-/// Largest non-synchronising literal (RFC 7888 `LITERAL-` would be 4096; we take LITERAL+ up
-/// to the command's own limit).
-pub const MAX_COMMAND: u64 = MAX_APPEND + 2 * MAX_LINE as u64;
+/// Largest APPEND command, its literals included: several messages of a MULTIAPPEND (RFC 3502),
+/// or the parts of a CATENATE (RFC 4469), each of them within [`MAX_APPEND`]. Each literal
+/// also takes its size from the process-wide input budget before it is read.
+pub const MAX_COMMAND: u64 = 4 * MAX_APPEND;
 
 /// A literal marker at the end of a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,11 +8,13 @@
 //! - [`frame`]: literal markers at the end of a line, limits.
 //! - [`seq`]: sequence sets (`1:3,7,*`).
 //! - [`command`]: the command grammar.
+//! - [`append`]: APPEND's messages (MULTIAPPEND, CATENATE).
 //! - [`fetch`]: FETCH attributes and body sections.
 //! - [`search`]: SEARCH keys.
 //! - [`sort`]: SORT criteria and THREAD algorithms.
 //! - [`utf7`]: modified UTF-7 mailbox names (RFC 3501 §5.1.3).
 
+pub mod append;
 pub mod command;
 pub mod fetch;
 pub mod frame;
