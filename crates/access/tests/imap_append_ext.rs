@@ -20,6 +20,17 @@ fn msg(subject: &str, body: &str) -> Vec<u8> {
 /// For a synchronising literal the client waits for the continuation, as RFC 3501 §7.5 says;
 /// returns every response, the continuations included.
 async fn multi(c: &mut Raw, tag: &str, head: &str, parts: &[(&str, &str, &[u8])]) -> Vec<String> {
+    multi_tail(c, tag, head, parts, "").await
+}
+
+/// [`multi`], with `tail` sent after the last literal (before the CRLF).
+async fn multi_tail(
+    c: &mut Raw,
+    tag: &str,
+    head: &str,
+    parts: &[(&str, &str, &[u8])],
+    tail: &str,
+) -> Vec<String> {
     let mut seen = Vec::new();
     let mut line = format!("{tag} {head}");
     for (before, marker, data) in parts {
@@ -40,7 +51,9 @@ async fn multi(c: &mut Raw, tag: &str, head: &str, parts: &[(&str, &str, &[u8])]
         }
         c.send(data).await;
     }
-    c.send(b"\r\n").await;
+    line.push_str(tail);
+    line.push_str("\r\n");
+    c.send(line.as_bytes()).await;
     for r in c.until(tag).await {
         seen.push(String::from_utf8_lossy(&r).into_owned());
     }

@@ -2,7 +2,8 @@
 //! message of the command is stored in one transaction, so that either all of them are
 //! appended or none is; together they are charged to every quota they count against
 //! (`NO [OVERQUOTA]` when one would be passed, RFC 5530), and they are durable before the
-//! `OK` (the store's transaction resolves after its fsync).
+//! `OK` (the store's transaction resolves after its fsync). A message may be built from parts
+//! with CATENATE (RFC 4469, [`super::catenate`]).
 
 use std::io;
 
@@ -50,9 +51,10 @@ pub async fn run(
         };
         let raw = match &m.data {
             AppendData::Literal(range) => buf[range.clone()].to_vec(),
-            AppendData::Catenate(_) => {
-                return Ok(Outcome::Bad("CATENATE is not supported".into()));
-            }
+            AppendData::Catenate(parts) => match super::catenate::build(s, parts, buf).await? {
+                Ok(raw) => raw,
+                Err(no) => return Ok(no),
+            },
         };
         if raw.is_empty() {
             // RFC 3502: a zero-length message cancels the whole command.

@@ -3,7 +3,7 @@
 //! stored at delivery; the body is read only for sections, and never re-parsed (but for an
 //! enclosed message sent encoded, [`section`]).
 
-mod section;
+pub(crate) mod section;
 
 use section::{BinaryError, binary, header, header_len, section_data};
 

@@ -6,6 +6,7 @@
 
 pub mod append;
 pub mod authenticate;
+pub mod catenate;
 pub mod close;
 pub mod copy;
 pub mod create;
@@ -36,7 +37,7 @@ use super::state::State;
 
 /// Capabilities of the extensions the commands here implement, added to the session's list
 /// (each with its leading space).
-pub const EXTENSIONS: &str = " MULTIAPPEND";
+pub const EXTENSIONS: &str = " MULTIAPPEND CATENATE";
 
 /// Runs `op` if the current state allows it (RFC 3501 §3; otherwise `BAD`).
 pub async fn dispatch(s: &mut Session, tag: &str, op: Op, buf: &[u8]) -> io::Result<Outcome> {

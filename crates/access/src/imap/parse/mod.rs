@@ -12,6 +12,7 @@
 //! - [`fetch`]: FETCH attributes and body sections.
 //! - [`search`]: SEARCH keys.
 //! - [`sort`]: SORT criteria and THREAD algorithms.
+//! - [`url`]: IMAP URLs to messages and their parts (RFC 5092), for CATENATE.
 //! - [`utf7`]: modified UTF-7 mailbox names (RFC 3501 §5.1.3).
 
 pub mod append;
@@ -21,6 +22,7 @@ pub mod frame;
 pub mod search;
 pub mod seq;
 pub mod sort;
+pub mod url;
 pub mod utf7;
 
 use std::borrow::Cow;
