@@ -6,7 +6,7 @@ use marque_access::imap::parse::command::{
     AppendData, CatPart, Command, ListOptions, Op, StatusItem, StoreMode,
 };
 use marque_access::imap::parse::fetch::{FetchAtt, Section, SectionText};
-use marque_access::imap::parse::search::{Key, Search};
+use marque_access::imap::parse::search::{Key, Return, Search};
 use marque_access::imap::parse::seq::{SeqNum, SeqSet};
 use marque_access::imap::parse::sort::{Algorithm, SortKey};
 use marque_access::imap::parse::utf7;
@@ -350,10 +350,18 @@ fn op(out: &mut Out<'_>, op: &Op) {
             out.sp();
             search_args(out, search);
         }
-        Op::Sort { uid, criteria, key } => {
+        Op::Sort {
+            uid,
+            ret,
+            criteria,
+            key,
+        } => {
             uid_prefix(out, *uid);
             out.kw("SORT");
             out.sp();
+            if let Some(r) = ret {
+                return_options(out, r);
+            }
             out.list(criteria, |out, c| {
                 if c.reverse {
                     out.kw("REVERSE");
@@ -548,22 +556,27 @@ fn section_spec(out: &mut Out<'_>, s: &Section) {
 
 fn search_args(out: &mut Out<'_>, s: &Search) {
     if let Some(r) = &s.ret {
-        let opts: Vec<&str> = [
-            (r.min, "MIN"),
-            (r.max, "MAX"),
-            (r.all, "ALL"),
-            (r.count, "COUNT"),
-            (r.save, "SAVE"),
-        ]
-        .into_iter()
-        .filter_map(|(on, name)| on.then_some(name))
-        .collect();
-        out.kw("RETURN");
-        out.sp();
-        out.list(&opts, |out, o| out.kw(o));
-        out.sp();
+        return_options(out, r);
     }
     top_key(out, &s.key);
+}
+
+/// `RETURN (options) ` of SEARCH and SORT.
+fn return_options(out: &mut Out<'_>, r: &Return) {
+    let opts: Vec<&str> = [
+        (r.min, "MIN"),
+        (r.max, "MAX"),
+        (r.all, "ALL"),
+        (r.count, "COUNT"),
+        (r.save, "SAVE"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    out.kw("RETURN");
+    out.sp();
+    out.list(&opts, |out, o| out.kw(o));
+    out.sp();
 }
 
 /// The keys of a whole SEARCH, SORT or THREAD: a conjunction of two or more keys is written

@@ -37,7 +37,7 @@ use super::state::State;
 
 /// Capabilities of the extensions the commands here implement, added to the session's list
 /// (each with its leading space).
-pub const EXTENSIONS: &str = " MULTIAPPEND CATENATE";
+pub const EXTENSIONS: &str = " MULTIAPPEND CATENATE ESORT";
 
 /// Runs `op` if the current state allows it (RFC 3501 §3; otherwise `BAD`).
 pub async fn dispatch(s: &mut Session, tag: &str, op: Op, buf: &[u8]) -> io::Result<Outcome> {
@@ -144,7 +144,12 @@ pub async fn dispatch(s: &mut Session, tag: &str, op: Op, buf: &[u8]) -> io::Res
         }
         Op::GetQuotaRoot(m) => quota::root(s, &m).await,
         Op::Sort { .. } | Op::Thread { .. } if !selected => wrong_state("select a mailbox first"),
-        Op::Sort { uid, criteria, key } => sort::sort(s, uid, &criteria, key).await,
+        Op::Sort {
+            uid,
+            ret,
+            criteria,
+            key,
+        } => sort::sort(s, uid, ret.as_ref(), &criteria, key, tag).await,
         Op::Thread {
             uid,
             algorithm,

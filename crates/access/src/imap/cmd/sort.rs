@@ -9,7 +9,8 @@ use marque_store::mail::{self, EnvelopeAddress};
 use super::search::matching;
 use super::subject::base_subject;
 use super::thread::{Msg, first_id, normalise_id};
-use crate::imap::parse::search::Key;
+use crate::imap::parse::search::{Key, Return};
+use crate::imap::parse::seq::compact;
 use crate::imap::parse::sort::{Criterion, SortKey};
 use crate::imap::session::{Outcome, Session};
 use crate::imap::state::State;
@@ -17,6 +18,7 @@ use crate::imap::state::State;
 /// What ordering and threading look at, per message.
 #[derive(Debug, Clone, Default)]
 pub struct Item {
+    uid: u32,
     arrival: i64,
     size: u64,
     from: String,
@@ -72,6 +74,7 @@ pub async fn items(s: &Session, by_uid: bool, key: Key) -> Result<Vec<Item>, Out
                     refs.extend(e.in_reply_to.as_deref().and_then(first_id));
                 }
                 v.push(Item {
+                    uid,
                     arrival: rec.internal_date,
                     size: rec.size,
                     from: first_mailbox(&e.from),
@@ -114,20 +117,117 @@ fn compare(a: &Item, b: &Item, criteria: &[Criterion]) -> Ordering {
     a.thread.msn.cmp(&b.thread.msn)
 }
 
-/// Applies SORT.
+/// Applies SORT; with RETURN options (ESORT, RFC 5267 §3) the answer is an ESEARCH response.
 #[tracing::instrument(skip(s, key))]
 pub async fn sort(
     s: &mut Session,
     by_uid: bool,
+    ret: Option<&Return>,
     criteria: &[Criterion],
     key: Key,
+    tag: &str,
 ) -> io::Result<Outcome> {
+    let save = ret.is_some_and(|r| r.save);
     let mut v = match items(s, by_uid, key).await {
         Ok(v) => v,
-        Err(o) => return Ok(o),
+        Err(o) => {
+            // RFC 5182 §2.1: a failed command with SAVE leaves `$` empty.
+            if let (true, State::Selected { view, .. }) = (save, &mut s.state) {
+                view.saved.clear();
+            }
+            return Ok(o);
+        }
     };
     v.sort_by(|a, b| compare(a, b, criteria));
-    let nums: Vec<String> = v.iter().map(|i| i.thread.num.to_string()).collect();
-    s.io.line(format!("* SORT {}", nums.join(" ")).trim_end());
+    let nums: Vec<u32> = v.iter().map(|i| i.thread.num).collect();
+    let Some(ret) = ret else {
+        let text: Vec<String> = nums.iter().map(u32::to_string).collect();
+        s.io.line(format!("* SORT {}", text.join(" ")).trim_end());
+        return Ok(Outcome::Ok("SORT completed".into()));
+    };
+    if save && let State::Selected { view, .. } = &mut s.state {
+        view.saved = saved(ret, &v);
+    }
+    if ret.answers() {
+        s.io.line(&esort_line(tag, by_uid, ret, &nums));
+    }
     Ok(Outcome::Ok("SORT completed".into()))
+}
+
+/// RFC 5267 §3: the ESEARCH answer to a SORT whose result, in sort order, is `nums`. MIN and
+/// MAX are the first and the last message in that order; ALL lists them in that order, with a
+/// range only for a run of consecutive ascending numbers (`4:6` is 4, 5, 6 in that order).
+pub fn esort_line(tag: &str, by_uid: bool, ret: &Return, nums: &[u32]) -> String {
+    let mut line = format!("* ESEARCH (TAG \"{tag}\")");
+    if by_uid {
+        line.push_str(" UID");
+    }
+    if let (Some(first), Some(last)) = (nums.first(), nums.last()) {
+        if ret.min {
+            line.push_str(&format!(" MIN {first}"));
+        }
+        if ret.max {
+            line.push_str(&format!(" MAX {last}"));
+        }
+        if ret.all {
+            line.push_str(&format!(" ALL {}", compact(nums)));
+        }
+    }
+    if ret.count {
+        line.push_str(&format!(" COUNT {}", nums.len()));
+    }
+    line
+}
+
+/// RFC 5182 §2.4 with RFC 5267: what SAVE keeps (as UIDs, in UID order): the messages MIN
+/// and MAX name when only those are asked for, else every message found.
+fn saved(ret: &Return, sorted: &[Item]) -> Vec<u32> {
+    let mut uids: Vec<u32> = if (ret.min || ret.max) && !ret.all && !ret.count {
+        let mut v = Vec::new();
+        if let (true, Some(f)) = (ret.min, sorted.first()) {
+            v.push(f.uid);
+        }
+        if let (true, Some(l)) = (ret.max, sorted.last()) {
+            v.push(l.uid);
+        }
+        v
+    } else {
+        sorted.iter().map(|i| i.uid).collect()
+    };
+    uids.sort_unstable();
+    uids.dedup();
+    uids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn esort_answers_in_sort_order() {
+        let all = Return {
+            min: true,
+            max: true,
+            all: true,
+            count: true,
+            save: false,
+        };
+        // RFC 5267 §3's example shape: MIN and MAX follow the sort, not the numbers.
+        assert_eq!(
+            esort_line("A283", false, &all, &[23, 2, 3, 4, 5, 9, 1]),
+            "* ESEARCH (TAG \"A283\") MIN 23 MAX 1 ALL 23,2:5,9,1 COUNT 7"
+        );
+        assert_eq!(
+            esort_line("a", true, &all, &[]),
+            "* ESEARCH (TAG \"a\") UID COUNT 0"
+        );
+        let count = Return {
+            count: true,
+            ..Return::default()
+        };
+        assert_eq!(
+            esort_line("b", false, &count, &[5, 3]),
+            "* ESEARCH (TAG \"b\") COUNT 2"
+        );
+    }
 }

@@ -167,6 +167,8 @@ pub enum Op {
     /// RFC 5256 §3.
     Sort {
         uid: bool,
+        /// ESORT's RETURN options (RFC 5267 §3): answer with ESEARCH.
+        ret: Option<super::search::Return>,
         criteria: Vec<super::sort::Criterion>,
         key: super::search::Key,
     },
@@ -518,8 +520,13 @@ fn op(p: &mut Parser<'_>) -> PResult<Op> {
         }
         "SORT" => {
             p.sp()?;
-            let (criteria, key) = super::sort::sort(p)?;
-            Op::Sort { uid, criteria, key }
+            let (ret, criteria, key) = super::sort::sort(p)?;
+            Op::Sort {
+                uid,
+                ret,
+                criteria,
+                key,
+            }
         }
         "THREAD" => {
             p.sp()?;

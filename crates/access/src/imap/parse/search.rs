@@ -60,27 +60,33 @@ pub struct Search {
     pub key: Key,
 }
 
+/// The list after `RETURN` (RFC 4731 §3.1, RFC 5182 §2.1, RFC 5267 §3): an empty list means
+/// `ALL`.
+pub fn return_options(p: &mut Parser<'_>) -> PResult<Return> {
+    let opts = p.list(|p| Ok(p.atom()?.to_ascii_uppercase()))?;
+    let mut r = Return::default();
+    for o in &opts {
+        match o.as_str() {
+            "MIN" => r.min = true,
+            "MAX" => r.max = true,
+            "ALL" => r.all = true,
+            "COUNT" => r.count = true,
+            "SAVE" => r.save = true,
+            _ => return Err(ParseError(format!("unknown RETURN option {o}"))),
+        }
+    }
+    if opts.is_empty() {
+        r.all = true;
+    }
+    Ok(r)
+}
+
 /// Parses the arguments of SEARCH.
 pub fn search(p: &mut Parser<'_>) -> PResult<Search> {
     let mut ret = None;
     if p.eat_word("RETURN") {
         p.sp()?;
-        let opts = p.list(|p| Ok(p.atom()?.to_ascii_uppercase()))?;
-        let mut r = Return::default();
-        for o in &opts {
-            match o.as_str() {
-                "MIN" => r.min = true,
-                "MAX" => r.max = true,
-                "ALL" => r.all = true,
-                "COUNT" => r.count = true,
-                "SAVE" => r.save = true,
-                _ => return Err(ParseError(format!("unknown RETURN option {o}"))),
-            }
-        }
-        if opts.is_empty() {
-            r.all = true;
-        }
-        ret = Some(r);
+        ret = Some(return_options(p)?);
         p.sp()?;
     }
     if p.eat_word("CHARSET") {

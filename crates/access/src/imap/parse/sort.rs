@@ -1,6 +1,6 @@
 //! SORT and THREAD arguments (RFC 5256 §3): criteria or algorithm, a charset, search keys.
 
-use super::search::{self, Key};
+use super::search::{self, Key, Return};
 use super::{PResult, ParseError, Parser};
 
 /// What SORT orders by.
@@ -39,8 +39,15 @@ fn charset(p: &mut Parser<'_>) -> PResult<()> {
     p.sp()
 }
 
-/// `(criteria) charset keys`.
-pub fn sort(p: &mut Parser<'_>) -> PResult<(Vec<Criterion>, Key)> {
+/// SORT's arguments: `[RETURN (options)] (criteria) charset keys` (RFC 5256 §3, RETURN from
+/// ESORT, RFC 5267 §3).
+pub fn sort(p: &mut Parser<'_>) -> PResult<(Option<Return>, Vec<Criterion>, Key)> {
+    let mut ret = None;
+    if p.eat_word("RETURN") {
+        p.sp()?;
+        ret = Some(search::return_options(p)?);
+        p.sp()?;
+    }
     let mut crit = Vec::new();
     let words = p.list(|p| Ok(p.atom()?.to_ascii_uppercase()))?;
     let mut reverse = false;
@@ -67,7 +74,7 @@ pub fn sort(p: &mut Parser<'_>) -> PResult<(Vec<Criterion>, Key)> {
     }
     p.sp()?;
     charset(p)?;
-    Ok((crit, search::keys(p)?))
+    Ok((ret, crit, search::keys(p)?))
 }
 
 /// `algorithm charset keys`.
@@ -88,7 +95,8 @@ mod tests {
 
     #[test]
     fn parses() {
-        let (c, k) = sort(&mut Parser::new(b"(REVERSE DATE SUBJECT) UTF-8 ALL")).unwrap();
+        let (r, c, k) = sort(&mut Parser::new(b"(REVERSE DATE SUBJECT) UTF-8 ALL")).unwrap();
+        assert_eq!(r, None);
         assert_eq!(
             c,
             vec![
@@ -104,6 +112,14 @@ mod tests {
         );
         assert_eq!(k, Key::All);
         assert!(sort(&mut Parser::new(b"(REVERSE) UTF-8 ALL")).is_err());
+        // RFC 5267 §3: RETURN options before the criteria; `()` means ALL.
+        let (r, _, _) = sort(&mut Parser::new(b"RETURN (MIN COUNT) (DATE) UTF-8 ALL")).unwrap();
+        let r = r.unwrap();
+        assert!(r.min && r.count && !r.max && !r.all);
+        let (r, _, _) = sort(&mut Parser::new(b"RETURN () (DATE) UTF-8 ALL")).unwrap();
+        assert!(r.unwrap().all);
+        assert!(sort(&mut Parser::new(b"RETURN (BOGUS) (DATE) UTF-8 ALL")).is_err());
+        assert!(sort(&mut Parser::new(b"RETURN (DATE) UTF-8 ALL")).is_err());
         assert!(sort(&mut Parser::new(b"(DATE) KOI8-R ALL")).is_err());
         assert!(sort(&mut Parser::new(b"() UTF-8 ALL")).is_err());
         let (a, _) = thread(&mut Parser::new(b"REFERENCES US-ASCII SEEN")).unwrap();
