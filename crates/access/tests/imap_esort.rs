@@ -111,3 +111,43 @@ async fn sort_return_save_feeds_dollar() {
     let r = c.ok("f", "FETCH $ (UID)").await;
     assert_eq!(untagged(&r, "* "), vec!["* 3 FETCH (UID 3)"]);
 }
+
+/// RFC 5957: DISPLAYFROM and DISPLAYTO sort by the display name of the first address, its
+/// encoded words decoded, or by the address when it has none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sort_by_display_name() {
+    let server = start(None).await;
+    let a = account(&server.core, USER).await;
+    for (from, to) in [
+        ("\"Zed Alpha\" <aaa@c.example>", "Mia <zz@c.example>"),
+        ("bob@c.example", "=?utf-8?q?Kai?= <aa@c.example>"),
+        (
+            "=?utf-8?q?Carl?= <zzz@c.example>",
+            "team: Lee <b@c.example>;",
+        ),
+        ("\"\" <abe@c.example>", "yve@c.example"),
+    ] {
+        let m = format!("From: {from}\r\nTo: {to}\r\nSubject: s\r\n\r\nb\r\n");
+        deliver(&server.core, a, m.as_bytes()).await;
+    }
+    let mut c = Raw::connect(server.port).await;
+    c.login(USER, PASSWORD).await;
+    let caps = c.ok("c", "CAPABILITY").await.join("");
+    assert!(caps.contains(" SORT=DISPLAY"), "{caps}");
+    c.ok("s", "SELECT INBOX").await;
+    // ABE@C.EXAMPLE, BOB@C.EXAMPLE, CARL, ZED ALPHA (by FROM it would be aaa, abe, bob, zzz).
+    let r = c.ok("f", "SORT (DISPLAYFROM) UTF-8 ALL").await;
+    assert_eq!(untagged(&r, "* SORT"), vec!["* SORT 4 2 3 1"]);
+    let r = c.ok("g", "SORT (FROM) UTF-8 ALL").await;
+    assert_eq!(untagged(&r, "* SORT"), vec!["* SORT 1 4 2 3"]);
+    // KAI, LEE (the group's first member), MIA, YVE@C.EXAMPLE.
+    let r = c.ok("t", "SORT (REVERSE DISPLAYTO) UTF-8 ALL").await;
+    assert_eq!(untagged(&r, "* SORT"), vec!["* SORT 4 1 3 2"]);
+    let r = c
+        .ok("e", "UID SORT RETURN (MIN MAX) (DISPLAYTO) UTF-8 ALL")
+        .await;
+    assert_eq!(
+        untagged(&r, "* ESEARCH"),
+        vec!["* ESEARCH (TAG \"e\") UID MIN 2 MAX 4"]
+    );
+}

@@ -470,6 +470,8 @@ fn sort_key(k: SortKey) -> &'static str {
         SortKey::Arrival => "ARRIVAL",
         SortKey::Cc => "CC",
         SortKey::Date => "DATE",
+        SortKey::DisplayFrom => "DISPLAYFROM",
+        SortKey::DisplayTo => "DISPLAYTO",
         SortKey::From => "FROM",
         SortKey::Size => "SIZE",
         SortKey::Subject => "SUBJECT",

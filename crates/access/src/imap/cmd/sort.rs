@@ -7,7 +7,7 @@ use std::io;
 use marque_store::mail::{self, EnvelopeAddress};
 
 use super::search::matching;
-use super::subject::base_subject;
+use super::subject::{base_subject, decode};
 use super::thread::{Msg, first_id, normalise_id};
 use crate::imap::parse::search::{Key, Return};
 use crate::imap::parse::seq::compact;
@@ -24,6 +24,8 @@ pub struct Item {
     from: String,
     to: String,
     cc: String,
+    display_from: String,
+    display_to: String,
     /// Number, sent date, base subject and references.
     pub thread: Msg,
 }
@@ -36,6 +38,28 @@ fn first_mailbox(list: &[EnvelopeAddress]) -> String {
         .and_then(|a| a.mailbox.as_deref())
         .unwrap_or_default()
         .to_ascii_uppercase()
+}
+
+/// RFC 5957 §4: the display name of the first address (group markers passed over), its
+/// encoded words decoded; when it has none, or only white space, the address itself
+/// (`mailbox@host`). Compared, like the other keys, with `i;ascii-casemap`.
+fn display(list: &[EnvelopeAddress]) -> String {
+    let Some(a) = list.iter().find(|a| a.host.is_some()) else {
+        return String::new();
+    };
+    let name = a
+        .name
+        .as_deref()
+        .map(|n| decode(n).trim().to_string())
+        .filter(|n| !n.is_empty());
+    let text = name.unwrap_or_else(|| {
+        let mailbox = a.mailbox.as_deref().unwrap_or_default();
+        match a.host.as_deref() {
+            Some(h) if !h.is_empty() => format!("{mailbox}@{h}"),
+            _ => mailbox.to_string(),
+        }
+    });
+    text.to_ascii_uppercase()
 }
 
 /// The messages of the selected mailbox that match `key`, in message-number order.
@@ -80,6 +104,8 @@ pub async fn items(s: &Session, by_uid: bool, key: Key) -> Result<Vec<Item>, Out
                     from: first_mailbox(&e.from),
                     to: first_mailbox(&e.to),
                     cc: first_mailbox(&e.cc),
+                    display_from: display(&e.from),
+                    display_to: display(&e.to),
                     thread: Msg {
                         num: if by_uid { uid } else { msn },
                         msn,
@@ -103,6 +129,8 @@ fn compare(a: &Item, b: &Item, criteria: &[Criterion]) -> Ordering {
             SortKey::Arrival => a.arrival.cmp(&b.arrival),
             SortKey::Cc => a.cc.cmp(&b.cc),
             SortKey::Date => a.thread.date.cmp(&b.thread.date),
+            SortKey::DisplayFrom => a.display_from.cmp(&b.display_from),
+            SortKey::DisplayTo => a.display_to.cmp(&b.display_to),
             SortKey::From => a.from.cmp(&b.from),
             SortKey::Size => a.size.cmp(&b.size),
             SortKey::Subject => a.thread.subject.text.cmp(&b.thread.subject.text),
@@ -202,6 +230,45 @@ fn saved(ret: &Return, sorted: &[Item]) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn addr(name: Option<&str>, mailbox: &str, host: &str) -> EnvelopeAddress {
+        EnvelopeAddress {
+            name: name.map(str::to_string),
+            route: None,
+            mailbox: Some(mailbox.into()),
+            host: Some(host.into()),
+        }
+    }
+
+    #[test]
+    fn display_names_rfc_5957() {
+        // A display name, decoded from RFC 2047 encoded words; else the address.
+        assert_eq!(
+            display(&[addr(Some("Bob Smith"), "bob", "x.example")]),
+            "BOB SMITH"
+        );
+        assert_eq!(
+            display(&[addr(Some("=?utf-8?q?Andr=C3=A9?="), "a", "x.example")]),
+            "ANDRé"
+        );
+        assert_eq!(display(&[addr(None, "zed", "x.example")]), "ZED@X.EXAMPLE");
+        assert_eq!(
+            display(&[addr(Some("  "), "amy", "x.example")]),
+            "AMY@X.EXAMPLE"
+        );
+        // A group's start marker is not an address: the first member counts.
+        let group = EnvelopeAddress {
+            name: None,
+            route: None,
+            mailbox: Some("team".into()),
+            host: None,
+        };
+        assert_eq!(
+            display(&[group, addr(Some("Carol"), "c", "x.example")]),
+            "CAROL"
+        );
+        assert_eq!(display(&[]), "");
+    }
 
     #[test]
     fn esort_answers_in_sort_order() {

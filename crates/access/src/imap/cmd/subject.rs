@@ -76,7 +76,7 @@ pub fn base_subject(raw: &str) -> BaseSubject {
 }
 
 /// Encoded words (RFC 2047) decoded; the value as-is when there are none.
-fn decode(raw: &str) -> String {
+pub fn decode(raw: &str) -> String {
     if !raw.contains("=?") {
         return raw.to_string();
     }

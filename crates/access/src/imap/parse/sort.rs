@@ -9,6 +9,10 @@ pub enum SortKey {
     Arrival,
     Cc,
     Date,
+    /// RFC 5957 §3: the display name of the first From address, else its address.
+    DisplayFrom,
+    /// RFC 5957 §3: the same for the first To address.
+    DisplayTo,
     From,
     Size,
     Subject,
@@ -40,7 +44,7 @@ fn charset(p: &mut Parser<'_>) -> PResult<()> {
 }
 
 /// SORT's arguments: `[RETURN (options)] (criteria) charset keys` (RFC 5256 §3, RETURN from
-/// ESORT, RFC 5267 §3).
+/// ESORT, RFC 5267 §3, DISPLAYFROM and DISPLAYTO from RFC 5957).
 pub fn sort(p: &mut Parser<'_>) -> PResult<(Option<Return>, Vec<Criterion>, Key)> {
     let mut ret = None;
     if p.eat_word("RETURN") {
@@ -60,6 +64,8 @@ pub fn sort(p: &mut Parser<'_>) -> PResult<(Option<Return>, Vec<Criterion>, Key)
             "ARRIVAL" => SortKey::Arrival,
             "CC" => SortKey::Cc,
             "DATE" => SortKey::Date,
+            "DISPLAYFROM" => SortKey::DisplayFrom,
+            "DISPLAYTO" => SortKey::DisplayTo,
             "FROM" => SortKey::From,
             "SIZE" => SortKey::Size,
             "SUBJECT" => SortKey::Subject,
@@ -120,6 +126,23 @@ mod tests {
         assert!(r.unwrap().all);
         assert!(sort(&mut Parser::new(b"RETURN (BOGUS) (DATE) UTF-8 ALL")).is_err());
         assert!(sort(&mut Parser::new(b"RETURN (DATE) UTF-8 ALL")).is_err());
+        let (_, c, _) = sort(&mut Parser::new(
+            b"(displayfrom REVERSE DISPLAYTO) UTF-8 ALL",
+        ))
+        .unwrap();
+        assert_eq!(
+            c,
+            vec![
+                Criterion {
+                    reverse: false,
+                    key: SortKey::DisplayFrom
+                },
+                Criterion {
+                    reverse: true,
+                    key: SortKey::DisplayTo
+                }
+            ]
+        );
         assert!(sort(&mut Parser::new(b"(DATE) KOI8-R ALL")).is_err());
         assert!(sort(&mut Parser::new(b"() UTF-8 ALL")).is_err());
         let (a, _) = thread(&mut Parser::new(b"REFERENCES US-ASCII SEEN")).unwrap();
