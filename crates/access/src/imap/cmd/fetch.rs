@@ -82,10 +82,34 @@ pub async fn run(
             Err(e) => return Ok(super::store_no(&e)),
         }
     }
+    let sets_seen = !view.read_only && atts.iter().any(FetchAtt::sets_seen) && !targets.is_empty();
+    // RFC 3516 §4.3: a BINARY the server cannot decode fails the command, and a command that
+    // fails changes nothing: that is known before `\Seen` is set.
+    if sets_seen
+        && atts
+            .iter()
+            .any(|a| matches!(a, FetchAtt::Binary { peek: false, .. }))
+    {
+        let uids: Vec<u32> = targets.iter().map(|(_, u)| *u).collect();
+        let parts = parts_of(&atts);
+        match store
+            .read(move |st| unknown_cte(st, account, id, &uids, &parts))
+            .await
+        {
+            Ok(Some(cte)) => {
+                return Ok(Outcome::No(format!(
+                    "[UNKNOWN-CTE] cannot decode the {} transfer encoding",
+                    printable(&cte)
+                )));
+            }
+            Ok(None) => {}
+            Err(e) => return Ok(super::store_no(&e)),
+        }
+    }
     // RFC 3501 §6.4.5: fetching a body section without PEEK sets \Seen; do it first, so the
     // answer carries the new flags.
     let mut seen_now: Vec<u32> = Vec::new();
-    if !view.read_only && atts.iter().any(FetchAtt::sets_seen) && !targets.is_empty() {
+    if sets_seen {
         let uids: Vec<u32> = targets.iter().map(|(_, u)| *u).collect();
         let change = FlagChange {
             op: FlagOp::Add,
@@ -208,6 +232,44 @@ pub async fn run(
         }
     }
     Ok(Outcome::Ok("FETCH completed".into()))
+}
+
+/// The part numbers of the BINARY and BINARY.SIZE items of a FETCH.
+fn parts_of(atts: &[FetchAtt]) -> Vec<Vec<u32>> {
+    atts.iter()
+        .filter_map(|a| match a {
+            FetchAtt::Binary { part, .. } | FetchAtt::BinarySize { part } => Some(part.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The first transfer encoding that BINARY of `parts` would meet and cannot decode in the
+/// messages `uids`; `None` when every one can be answered. Reads one message at a time.
+fn unknown_cte(
+    st: &marque_store::Store,
+    account: marque_store::AccountId,
+    id: marque_store::MailboxId,
+    uids: &[u32],
+    parts: &[Vec<u32>],
+) -> marque_store::Result<Option<String>> {
+    for &uid in uids {
+        let Some(rec) = mail::message(st, account, id, uid)? else {
+            continue;
+        };
+        let Some(meta) = mail::shared_meta(st, &rec.blob)? else {
+            continue;
+        };
+        let Some(body) = mail::message_body(st, &rec.blob)? else {
+            continue;
+        };
+        for part in parts {
+            if let Err(BinaryError::UnknownCte(cte)) = binary(part, &meta, &body) {
+                return Ok(Some(cte));
+            }
+        }
+    }
+    Ok(None)
 }
 
 fn s_line(out: &mut Vec<u8>, l: &str) {

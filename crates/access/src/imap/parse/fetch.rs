@@ -196,10 +196,16 @@ fn part_numbers(p: &mut Parser<'_>) -> PResult<Vec<u32>> {
 }
 
 /// An optional `<origin.length>`.
+/// `partial = "<" number "." nz-number ">"` (RFC 3501 §9, RFC 3516 §6, RFC 9051 §9): a
+/// range always has its length; `<offset>` alone appears only in answers.
 fn partial(p: &mut Parser<'_>) -> PResult<Option<(u32, u32)>> {
     Ok(if p.eat(b'<') {
         let off = p.number()?;
-        p.expect(b'.')?;
+        if !p.eat(b'.') {
+            return Err(ParseError(
+                "a partial range is <offset.length>: the length is required".into(),
+            ));
+        }
         let len = p.number()?;
         if len == 0 {
             return Err(ParseError("partial length must not be 0".into()));
@@ -342,6 +348,26 @@ mod tests {
             ]
         );
         assert!(parse("BINARY[HEADER]").is_err());
+        // RFC 3516 §6 and RFC 9051 §9: `partial = "<" number "." nz-number ">"`; the form
+        // without a length (`<40>`) is the answer's, never the command's.
+        for bad in [
+            "BINARY[1]<40>",
+            "BINARY.PEEK[1]<40>",
+            "BODY[1]<40>",
+            "BODY.PEEK[]<0>",
+            "BINARY[1]<0.0>",
+            "BODY[]<1.>",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse("BODY[]<4294967295.1>").unwrap(),
+            vec![FetchAtt::Section {
+                peek: false,
+                section: Section::default(),
+                partial: Some((u32::MAX, 1))
+            }]
+        );
     }
 
     #[test]
