@@ -640,6 +640,8 @@ fn key(out: &mut Out<'_>, k: &Key) {
         Key::SentBefore(d) => dated(out, "SENTBEFORE", *d),
         Key::SentOn(d) => dated(out, "SENTON", *d),
         Key::SentSince(d) => dated(out, "SENTSINCE", *d),
+        Key::Older(n) => numbered(out, "OLDER", u64::from(*n)),
+        Key::Younger(n) => numbered(out, "YOUNGER", u64::from(*n)),
         Key::Larger(n) => numbered(out, "LARGER", *n),
         Key::Smaller(n) => numbered(out, "SMALLER", *n),
         Key::ModSeq(n) => numbered(out, "MODSEQ", *n),

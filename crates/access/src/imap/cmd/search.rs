@@ -37,6 +37,8 @@ struct Candidate<'a> {
     uid: u32,
     count: u32,
     max_uid: u32,
+    /// The time the search started (seconds since the epoch), for OLDER and YOUNGER.
+    now: i64,
     /// The saved result (`$`), UIDs ascending.
     saved: &'a [u32],
     rec: &'a MessageRecord,
@@ -168,6 +170,9 @@ fn eval(k: &Key, c: &Candidate<'_>) -> bool {
         Key::SentBefore(d) => c.sent_day().is_some_and(|s| s < *d),
         Key::SentOn(d) => c.sent_day() == Some(*d),
         Key::SentSince(d) => c.sent_day().is_some_and(|s| s >= *d),
+        // RFC 5032 §3: the age of the internal date, in seconds, against the interval.
+        Key::Older(n) => c.now - c.rec.internal_date > i64::from(*n),
+        Key::Younger(n) => c.now - c.rec.internal_date <= i64::from(*n),
         Key::Larger(n) => c.rec.size > *n,
         Key::Smaller(n) => c.rec.size < *n,
         Key::ModSeq(n) => c.rec.modseq >= *n,
@@ -192,6 +197,9 @@ pub async fn matching(
             let count = u32::try_from(uids.len()).unwrap_or(u32::MAX);
             let max_uid = uids.last().copied().unwrap_or(0);
             let mut hits = Vec::new();
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
             // The view's records in one forward scan (UID order) rather than one read each;
             // records outside the view (appended since it was last synced) are skipped.
             let mut pos = 0;
@@ -213,6 +221,7 @@ pub async fn matching(
                         uid: *uid,
                         count,
                         max_uid,
+                        now,
                         saved: &saved,
                         rec,
                         store: st,

@@ -27,6 +27,10 @@ pub enum Key {
     SentBefore(i64),
     SentOn(i64),
     SentSince(i64),
+    /// RFC 5032 (WITHIN): the internal date more than this many seconds ago.
+    Older(u32),
+    /// RFC 5032 (WITHIN): the internal date at most this many seconds ago.
+    Younger(u32),
     Larger(u64),
     Smaller(u64),
     ModSeq(u64),
@@ -208,6 +212,19 @@ fn key(p: &mut Parser<'_>) -> PResult<Key> {
             p.sp()?;
             Key::Larger(p.number64()?)
         }
+        // RFC 5032 §4: `"OLDER" SP nz-number` and `"YOUNGER" SP nz-number`.
+        "OLDER" | "YOUNGER" => {
+            p.sp()?;
+            let n = p.number()?;
+            if n == 0 {
+                return Err(ParseError(format!("{word} needs a number above 0")));
+            }
+            if word == "OLDER" {
+                Key::Older(n)
+            } else {
+                Key::Younger(n)
+            }
+        }
         "SMALLER" => {
             p.sp()?;
             Key::Smaller(p.number64()?)
@@ -331,6 +348,16 @@ mod tests {
             parse("HEADER X-Spam yes").unwrap().key,
             Key::Header("X-Spam".into(), "yes".into())
         );
+    }
+
+    /// RFC 5032 §4: `"OLDER" SP nz-number`, `"YOUNGER" SP nz-number`.
+    #[test]
+    fn within() {
+        assert_eq!(parse("older 3600").unwrap().key, Key::Older(3600));
+        assert_eq!(parse("YOUNGER 1").unwrap().key, Key::Younger(1));
+        for bad in ["OLDER 0", "YOUNGER", "OLDER -1", "YOUNGER 4294967296"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
