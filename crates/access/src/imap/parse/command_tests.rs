@@ -138,6 +138,55 @@ fn multiappend_takes_several_messages() {
     }
 }
 
+/// RFC 4469 §5: `append-data =/ "CATENATE" SP "(" cat-part *(SP cat-part) ")"`,
+/// `cat-part = text-literal / url`, `text-literal = "TEXT" SP literal`, `url = "URL" SP astring`.
+#[test]
+fn catenate_parts() {
+    let buf = b"A003 APPEND Drafts (\\Seen \\Draft $MDNSent) CATENATE (URL \"/Drafts;UIDVALIDITY=385759045/;UID=20/;section=HEADER\" TEXT {3}\r\nabc URL {5}\r\n/x/;1 text ~{2+}\r\nhi) {4}\r\nnext";
+    let Op::Append { mailbox, messages } = op(std::str::from_utf8(buf).unwrap()) else {
+        panic!()
+    };
+    assert_eq!(mailbox, "Drafts");
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[0].flags.len(), 3);
+    let AppendData::Catenate(parts) = &messages[0].data else {
+        panic!()
+    };
+    assert_eq!(parts.len(), 4);
+    assert_eq!(
+        parts[0],
+        CatPart::Url("/Drafts;UIDVALIDITY=385759045/;UID=20/;section=HEADER".into())
+    );
+    let CatPart::Text(r) = &parts[1] else {
+        panic!()
+    };
+    assert_eq!(&buf[r.clone()], b"abc");
+    assert_eq!(parts[2], CatPart::Url("/x/;1".into()));
+    let CatPart::Text(r) = &parts[3] else {
+        panic!()
+    };
+    assert_eq!(&buf[r.clone()], b"hi");
+    assert!(matches!(&messages[1].data, AppendData::Literal(r) if &buf[r.clone()] == b"next"));
+    for bad in [
+        "a APPEND x CATENATE ()",
+        "a APPEND x CATENATE (TEXT \"quoted\")",
+        "a APPEND x CATENATE (URL)",
+        "a APPEND x CATENATE (FOO {1}\r\nx)",
+        "a APPEND x CATENATE (URL x",
+        "a APPEND x CATENATE(URL x)",
+    ] {
+        assert!(parse(bad.as_bytes()).is_err(), "{bad:?}");
+    }
+    // At most 1,000 messages in one APPEND.
+    let mut many = b"a APPEND x".to_vec();
+    for _ in 0..1001 {
+        many.extend_from_slice(b" {1}\r\nx");
+    }
+    assert!(parse(&many).is_err());
+    many.truncate(b"a APPEND x".len() + 1000 * b" {1}\r\nx".len());
+    assert!(parse(&many).is_ok());
+}
+
 #[test]
 fn store_and_copy() {
     assert!(matches!(
