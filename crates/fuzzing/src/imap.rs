@@ -108,10 +108,11 @@ fn check_command(buf: &[u8]) {
 /// `search::saves` (used when a command fails to parse) agrees with the parser on commands
 /// that do parse.
 fn check_saves(buf: &[u8], cmd: &Command) {
-    let saves = matches!(
-        &cmd.op,
-        Op::Search { search, .. } if search.ret.as_ref().is_some_and(|r| r.save)
-    );
+    let saves = match &cmd.op {
+        Op::Search { search, .. } => search.ret.as_ref().is_some_and(|r| r.save),
+        Op::Sort { ret, .. } => ret.as_ref().is_some_and(|r| r.save),
+        _ => false,
+    };
     assert_eq!(search::saves(buf), saves, "saves() on {buf:?}");
 }
 

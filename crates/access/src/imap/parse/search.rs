@@ -107,8 +107,9 @@ pub fn search(p: &mut Parser<'_>) -> PResult<Search> {
     Ok(Search { ret, key })
 }
 
-/// True if a command that failed to parse was a SEARCH asking to SAVE its result: RFC 5182
-/// §2.1 then empties the saved result. Only the words before the keys are looked at.
+/// True if a command that failed to parse was a SEARCH (or an ESORT SORT, RFC 5267 §3)
+/// asking to SAVE its result: RFC 5182 §2.1 then empties the saved result. Only the words
+/// before the keys are looked at.
 pub fn saves(command: &[u8]) -> bool {
     let line = command.split(|&b| b == b'\r').next().unwrap_or_default();
     let text = String::from_utf8_lossy(line).to_ascii_uppercase();
@@ -116,7 +117,7 @@ pub fn saves(command: &[u8]) -> bool {
     if words.peek() == Some(&"UID") {
         words.next();
     }
-    if words.next() != Some("SEARCH") || words.next() != Some("RETURN") {
+    if !matches!(words.next(), Some("SEARCH" | "SORT")) || words.next() != Some("RETURN") {
         return false;
     }
     for w in words {
@@ -369,6 +370,8 @@ mod tests {
         assert_eq!(r.key, Key::Seq(SeqSet::Saved));
         assert_eq!(parse("UID $").unwrap().key, Key::Uid(SeqSet::Saved));
         assert!(saves(b"a1 SEARCH RETURN (SAVE) BOGUS"));
+        assert!(saves(b"a1 UID SORT RETURN (MIN SAVE) (BOGUS) UTF-8 ALL"));
+        assert!(!saves(b"a1 SORT RETURN (MIN) (DATE) UTF-8 SAVE"));
         assert!(saves(b"a1 uid search return (min save) FROM"));
         assert!(!saves(b"a1 SEARCH RETURN (MIN) SAVE"));
         assert!(!saves(b"a1 FETCH 1 (SAVE)"));
