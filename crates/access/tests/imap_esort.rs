@@ -1,6 +1,7 @@
 //! ESORT (RFC 5267 §3) over a real IMAP session: SORT with RETURN options answers with an
 //! ESEARCH response whose MIN and MAX are the first and last messages in sort order and
-//! whose ALL lists them in that order; SAVE keeps the result for `$` (RFC 5182).
+//! whose ALL lists them in that order; SAVE keeps the result for `$` (RFC 5182). SORT=DISPLAY
+//! (RFC 5957) keys, and the same from Python's imaplib (`tests/imap/esort.py`, with WITHIN).
 
 #[path = "imap/common.rs"]
 mod common;
@@ -149,5 +150,29 @@ async fn sort_by_display_name() {
     assert_eq!(
         untagged(&r, "* ESEARCH"),
         vec!["* ESEARCH (TAG \"e\") UID MIN 2 MAX 4"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imaplib_sorts_with_return_options() {
+    let server = start(None).await;
+    let dir = format!("{}/tests/imap", env!("CARGO_MANIFEST_DIR"));
+    let out = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        tokio::process::Command::new("python3")
+            .arg(format!("{dir}/esort.py"))
+            .args([server.port.to_string(), USER.into(), PASSWORD.into()])
+            .current_dir(&dir)
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("script finishes")
+    .expect("python3 must be installed to run the IMAP client tests");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("PASS"),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
