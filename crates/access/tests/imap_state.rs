@@ -571,3 +571,56 @@ async fn list_extended_and_lsub_follow_subscriptions() {
     assert!(u.iter().any(|l| l.ends_with("\"Foo/Bar\"")), "{u:#?}");
     assert!(!u.iter().any(|l| l.ends_with("\"Foo\"")), "{u:#?}");
 }
+
+/// An IMAP date-time (RFC 3501 `date-time`) `secs` seconds before now, in UTC.
+fn ago(secs: i64) -> String {
+    let t = time::OffsetDateTime::now_utc() - time::Duration::seconds(secs);
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{:02}-{}-{} {:02}:{:02}:{:02} +0000",
+        t.day(),
+        months[usize::from(u8::from(t.month())) - 1],
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn within_counts_the_internal_date_from_now() {
+    let server = start(None).await;
+    let mut c = Client::login(server.port).await;
+    let caps = c.ok("CAPABILITY").await;
+    assert!(
+        caps.iter()
+            .any(|l| l.starts_with("* CAPABILITY") && l.split(' ').any(|w| w == "WITHIN")),
+        "{caps:#?}"
+    );
+    c.ok("CREATE Aged").await;
+    // Ten days, two hours and one minute old (RFC 5032: the interval is in seconds).
+    for (i, age) in [10 * 86_400, 2 * 3_600, 60].into_iter().enumerate() {
+        let msg = format!("Subject: {}\r\n\r\nbody", i + 1);
+        c.append(&format!("Aged \"{}\"", ago(age)), &msg).await;
+    }
+    c.ok("SELECT Aged").await;
+    let cases: [(&str, &[u32]); 7] = [
+        ("OLDER 86400", &[1]),
+        ("YOUNGER 86400", &[2, 3]),
+        ("YOUNGER 3600", &[3]),
+        ("OLDER 600", &[1, 2]),
+        ("OLDER 1000000000", &[]),
+        ("YOUNGER 1000000000", &[1, 2, 3]),
+        ("NOT YOUNGER 3600 OLDER 3600", &[1, 2]),
+    ];
+    for (key, want) in cases {
+        assert_eq!(search(&c.ok(&format!("SEARCH {key}")).await), want, "{key}");
+    }
+    // The interval is an nz-number: zero and a missing interval are syntax errors.
+    for bad in ["OLDER 0", "YOUNGER", "OLDER -5"] {
+        let (_, tagged) = c.run(&format!("SEARCH {bad}")).await;
+        assert!(tagged.contains(" BAD "), "{bad}: {tagged}");
+    }
+}

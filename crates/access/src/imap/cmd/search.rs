@@ -37,6 +37,8 @@ struct Candidate<'a> {
     uid: u32,
     count: u32,
     max_uid: u32,
+    /// When the search began, seconds since the epoch (OLDER and YOUNGER count from it).
+    now: i64,
     /// The saved result (`$`), UIDs ascending.
     saved: &'a [u32],
     rec: &'a MessageRecord,
@@ -168,6 +170,10 @@ fn eval(k: &Key, c: &Candidate<'_>) -> bool {
         Key::SentBefore(d) => c.sent_day().is_some_and(|s| s < *d),
         Key::SentOn(d) => c.sent_day() == Some(*d),
         Key::SentSince(d) => c.sent_day().is_some_and(|s| s >= *d),
+        // RFC 5032 §3: the age of the internal date, in seconds, at the time of the search:
+        // older than the interval, or within it.
+        Key::Older(secs) => c.now.saturating_sub(c.rec.internal_date) > *secs,
+        Key::Younger(secs) => c.now.saturating_sub(c.rec.internal_date) <= *secs,
         Key::Larger(n) => c.rec.size > *n,
         Key::Smaller(n) => c.rec.size < *n,
         Key::ModSeq(n) => c.rec.modseq >= *n,
@@ -190,6 +196,7 @@ pub async fn matching(
     store
         .read(move |st| {
             let count = u32::try_from(uids.len()).unwrap_or(u32::MAX);
+            let now = i64::try_from(marque_store::now_secs()).unwrap_or(i64::MAX);
             let max_uid = uids.last().copied().unwrap_or(0);
             let mut hits = Vec::new();
             // The view's records in one forward scan (UID order) rather than one read each;
@@ -213,6 +220,7 @@ pub async fn matching(
                         uid: *uid,
                         count,
                         max_uid,
+                        now,
                         saved: &saved,
                         rec,
                         store: st,

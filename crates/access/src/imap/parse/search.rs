@@ -27,6 +27,10 @@ pub enum Key {
     SentBefore(i64),
     SentOn(i64),
     SentSince(i64),
+    /// WITHIN (RFC 5032): the internal date is more than this many seconds ago.
+    Older(i64),
+    /// WITHIN (RFC 5032): the internal date is at most this many seconds ago.
+    Younger(i64),
     Larger(u64),
     Smaller(u64),
     ModSeq(u64),
@@ -198,6 +202,21 @@ fn key(p: &mut Parser<'_>) -> PResult<Key> {
         "SENTBEFORE" => Key::SentBefore(date(p)?),
         "SENTON" => Key::SentOn(date(p)?),
         "SENTSINCE" => Key::SentSince(date(p)?),
+        // RFC 5032 §4: `"OLDER" SP interval` / `"YOUNGER" SP interval`, interval = nz-number.
+        "OLDER" | "YOUNGER" => {
+            p.sp()?;
+            let secs = p.number()?;
+            if secs == 0 {
+                return Err(ParseError(format!(
+                    "{word} needs an interval of at least 1"
+                )));
+            }
+            if word == "OLDER" {
+                Key::Older(i64::from(secs))
+            } else {
+                Key::Younger(i64::from(secs))
+            }
+        }
         "LARGER" => {
             p.sp()?;
             Key::Larger(p.number64()?)
