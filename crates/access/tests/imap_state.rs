@@ -624,3 +624,53 @@ async fn within_counts_the_internal_date_from_now() {
         assert!(tagged.contains(" BAD "), "{bad}: {tagged}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preview_is_the_start_of_the_text_and_leaves_seen_alone() {
+    let server = start(None).await;
+    let mut c = Client::login(server.port).await;
+    c.ok("CREATE Previews").await;
+    let messages = [
+        "Subject: a\r\n\r\nSee you  at\r\n\r\nnoon.\r\n> quoted question\r\n",
+        "Subject: b\r\nContent-Type: multipart/alternative; boundary=x\r\n\r\n--x\r\n\
+         Content-Type: text/plain\r\n\r\nPlain part\r\n--x\r\nContent-Type: text/html\r\n\r\n\
+         <p>HTML part</p>\r\n--x--\r\n",
+        "Subject: c\r\nContent-Type: application/octet-stream\r\n\r\nxyz\r\n",
+    ];
+    for m in messages {
+        c.append("Previews", m).await;
+    }
+    c.ok("SELECT Previews").await;
+    let f = c.ok("FETCH 1:3 (PREVIEW)").await;
+    for want in [
+        "* 1 FETCH (PREVIEW \"See you at noon.\")",
+        "* 2 FETCH (PREVIEW \"Plain part\")",
+        "* 3 FETCH (PREVIEW \"\")",
+    ] {
+        assert!(has(&f, want), "{want}\n{f:#?}");
+    }
+    // RFC 8970 §6: the LAZY modifier, alone and inside a list of attributes; a FETCH
+    // modifier after a lone PREVIEW stays a FETCH modifier.
+    let f = c.ok("FETCH 1 PREVIEW (LAZY)").await;
+    assert!(
+        has(&f, "* 1 FETCH (PREVIEW \"See you at noon.\")"),
+        "{f:#?}"
+    );
+    let f = c.ok("FETCH 2 (UID PREVIEW (LAZY) RFC822.SIZE)").await;
+    assert!(
+        f.iter()
+            .any(|l| l.starts_with("* 2 FETCH (UID 2 PREVIEW \"Plain part\" RFC822.SIZE ")),
+        "{f:#?}"
+    );
+    let f = c.ok("FETCH 1 PREVIEW (CHANGEDSINCE 1)").await;
+    assert!(
+        f.iter()
+            .any(|l| l.starts_with("* 1 FETCH (PREVIEW \"See you at noon.\" MODSEQ (")),
+        "{f:#?}"
+    );
+    let (_, tagged) = c.run("FETCH 1 (PREVIEW (EAGER))").await;
+    assert!(tagged.contains(" BAD "), "{tagged}");
+    // Reading a preview is not reading the message.
+    let f = c.ok("FETCH 1:3 (FLAGS)").await;
+    assert!(f.iter().all(|l| !l.contains("\\Seen")), "{f:#?}");
+}

@@ -274,6 +274,10 @@ fn item(
             out.extend_from_slice(b"RFC822.TEXT ");
             render::content_literal(out, body.get(header_len(meta, body)..).unwrap_or_default());
         }
+        FetchAtt::Preview => {
+            out.extend_from_slice(b"PREVIEW ");
+            render::string(out, crate::imap::preview::preview(body).as_bytes());
+        }
         FetchAtt::BinarySize { part } => {
             // RFC 3516 §4.2: the size of the decoded content.
             let size = match binary(part, meta, body) {
