@@ -674,3 +674,55 @@ async fn preview_is_the_start_of_the_text_and_leaves_seen_alone() {
     let f = c.ok("FETCH 1:3 (FLAGS)").await;
     assert!(f.iter().all(|l| !l.contains("\\Seen")), "{f:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn savedate_is_when_the_message_entered_the_folder() {
+    // The day must not change while the test runs: a minute before midnight UTC, wait.
+    let into_day = time::OffsetDateTime::now_utc()
+        .unix_timestamp()
+        .rem_euclid(86_400);
+    if into_day > 86_400 - 60 {
+        tokio::time::sleep(Duration::from_secs((86_400 - into_day + 1) as u64)).await;
+    }
+    let server = start(None).await;
+    let mut c = Client::login(server.port).await;
+    c.ok("CREATE Saved").await;
+    // An internal date far in the past: the save date is today all the same.
+    c.append(
+        "Saved \"01-Jan-2001 10:00:00 +0000\"",
+        "Subject: s\r\n\r\nx",
+    )
+    .await;
+    c.ok("SELECT Saved").await;
+    let today = ago(0);
+    let date = &today[..today.find(' ').expect("a date")];
+    let f = c.ok("FETCH 1 (SAVEDATE INTERNALDATE)").await;
+    let line = &f[at(&f, "* 1 FETCH")];
+    assert!(line.contains(&format!("SAVEDATE \"{date} ")), "{line}");
+    assert!(
+        line.contains("INTERNALDATE \"01-Jan-2001 10:00:00 +0000\""),
+        "{line}"
+    );
+    let tomorrow = ago(-86_400);
+    let tomorrow = &tomorrow[..tomorrow.find(' ').expect("a date")];
+    let cases = [
+        (format!("SAVEDON {date}"), vec![1]),
+        (format!("SAVEDSINCE {date}"), vec![1]),
+        (format!("SAVEDBEFORE {date}"), vec![]),
+        (format!("SAVEDBEFORE {tomorrow}"), vec![1]),
+        (format!("SAVEDSINCE {tomorrow}"), vec![]),
+        ("SAVEDATESUPPORTED".to_string(), vec![1]),
+        ("SAVEDON 1-Jan-2001".to_string(), vec![]),
+    ];
+    for (key, want) in cases {
+        assert_eq!(search(&c.ok(&format!("SEARCH {key}")).await), want, "{key}");
+    }
+    // A copy is saved in its new folder when it is copied.
+    c.ok("COPY 1 Archive").await;
+    c.ok("EXAMINE Archive").await;
+    let f = c.ok("FETCH 1 (SAVEDATE)").await;
+    assert!(
+        f[at(&f, "* 1 FETCH")].contains(&format!("SAVEDATE \"{date} ")),
+        "{f:#?}"
+    );
+}

@@ -49,6 +49,8 @@ pub enum FetchAtt {
     BinarySize {
         part: Vec<u32>,
     },
+    /// RFC 8514: when the message was saved in this mailbox.
+    SaveDate,
     /// RFC 8970: a short plain-text preview of the message (`LAZY` or not, it is always
     /// computed: nothing is cached that could be missing).
     Preview,
@@ -153,6 +155,7 @@ fn att(p: &mut Parser<'_>) -> PResult<FetchAtt> {
         ("ENVELOPE", Envelope),
         ("BODYSTRUCTURE", BodyStructure),
         ("MODSEQ", ModSeq),
+        ("SAVEDATE", SaveDate),
     ] {
         if p.eat_word(word) {
             return Ok(a);
