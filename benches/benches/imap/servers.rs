@@ -1,7 +1,8 @@
 //! The two servers under test, on loopback high ports over a temporary directory: `marque
 //! serve` (the built binary, its store prepared through the core with the same users) and
-//! Debian's Dovecot (`dovecot -F -c FILE`: maildir with its default fsync, passwd-file users
-//! with the same argon2id hashes, `ssl = no`). Both are stopped when dropped.
+//! Debian's Dovecot (`dovecot -F -c FILE`: maildir with its default fsync, passwd-file users,
+//! `ssl = no`; see [`DovecotAuth`] for how its passwords are kept). Both are stopped when
+//! dropped.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -239,8 +240,50 @@ pub async fn marque(dir: &Path, users: usize) -> io::Result<Server> {
     })
 }
 
-/// Starts Dovecot with the same users (argon2id hashes with Marque's parameters).
-pub async fn dovecot(dir: &Path, users: usize) -> io::Result<Server> {
+/// How Dovecot keeps and checks its users' passwords.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DovecotAuth {
+    /// Dovecot at its fastest: plain-text passwords in the passwd-file and its authentication
+    /// cache on, so a sign-in costs no hashing at all.
+    Fastest,
+    /// The same argon2id hashes as Marque's (same parameters) and no cache: every sign-in
+    /// costs one hash on both sides.
+    Argon2id,
+}
+
+impl DovecotAuth {
+    /// From `DOVECOT_AUTH` (`fastest`, the default, or `argon2id`).
+    pub fn from_env() -> io::Result<DovecotAuth> {
+        match std::env::var("DOVECOT_AUTH").as_deref() {
+            Err(_) | Ok("fastest") => Ok(DovecotAuth::Fastest),
+            Ok("argon2id") => Ok(DovecotAuth::Argon2id),
+            Ok(other) => Err(fail(format!(
+                "DOVECOT_AUTH={other}: expected \"fastest\" or \"argon2id\""
+            ))),
+        }
+    }
+
+    /// The passwd-file's password field for `PASSWORD`.
+    fn password_field(self) -> io::Result<String> {
+        match self {
+            DovecotAuth::Fastest => Ok(format!("{{PLAIN}}{PASSWORD}")),
+            DovecotAuth::Argon2id => marque_core::password::hash(HashCost::default(), PASSWORD)
+                .map(|hash| format!("{{ARGON2ID}}{hash}"))
+                .map_err(|e| fail(e.to_string())),
+        }
+    }
+
+    /// Settings added to dovecot.conf.
+    fn settings(self) -> &'static str {
+        match self {
+            DovecotAuth::Fastest => "auth_cache_size = 10M\nauth_cache_ttl = 1 hour\n",
+            DovecotAuth::Argon2id => "",
+        }
+    }
+}
+
+/// Starts Dovecot with the same users, their passwords kept as `auth` says.
+pub async fn dovecot(dir: &Path, users: usize, auth: DovecotAuth) -> io::Result<Server> {
     let binary = "/usr/sbin/dovecot";
     if !Path::new(binary).exists() {
         return Err(fail(
@@ -264,10 +307,9 @@ pub async fn dovecot(dir: &Path, users: usize) -> io::Result<Server> {
     std::os::unix::fs::chown(&mail, Some(mail_uid), Some(mail_gid))?;
     let mut passwd = String::new();
     for n in 0..users {
-        let hash = marque_core::password::hash(HashCost::default(), PASSWORD)
-            .map_err(|e| fail(e.to_string()))?;
+        let password = auth.password_field()?;
         passwd.push_str(&format!(
-            "{}:{{ARGON2ID}}{hash}:{mail_uid}:{mail_gid}::{}::\n",
+            "{}:{password}:{mail_uid}:{mail_gid}::{}::\n",
             user(n),
             mail.join(user(n)).display()
         ));
@@ -317,8 +359,9 @@ service imap {{
 protocol imap {{
   mail_max_userip_connections = 20000
 }}
-"#,
-            root = root.display()
+{auth_settings}"#,
+            root = root.display(),
+            auth_settings = auth.settings()
         ),
     )?;
     let child = Command::new(binary)

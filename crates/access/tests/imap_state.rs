@@ -571,3 +571,158 @@ async fn list_extended_and_lsub_follow_subscriptions() {
     assert!(u.iter().any(|l| l.ends_with("\"Foo/Bar\"")), "{u:#?}");
     assert!(!u.iter().any(|l| l.ends_with("\"Foo\"")), "{u:#?}");
 }
+
+/// An IMAP date-time (RFC 3501 `date-time`) `secs` seconds before now, in UTC.
+fn ago(secs: i64) -> String {
+    let t = time::OffsetDateTime::now_utc() - time::Duration::seconds(secs);
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{:02}-{}-{} {:02}:{:02}:{:02} +0000",
+        t.day(),
+        months[usize::from(u8::from(t.month())) - 1],
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn within_counts_the_internal_date_from_now() {
+    let server = start(None).await;
+    let mut c = Client::login(server.port).await;
+    let caps = c.ok("CAPABILITY").await;
+    assert!(
+        caps.iter()
+            .any(|l| l.starts_with("* CAPABILITY") && l.split(' ').any(|w| w == "WITHIN")),
+        "{caps:#?}"
+    );
+    c.ok("CREATE Aged").await;
+    // Ten days, two hours and one minute old (RFC 5032: the interval is in seconds).
+    for (i, age) in [10 * 86_400, 2 * 3_600, 60].into_iter().enumerate() {
+        let msg = format!("Subject: {}\r\n\r\nbody", i + 1);
+        c.append(&format!("Aged \"{}\"", ago(age)), &msg).await;
+    }
+    c.ok("SELECT Aged").await;
+    let cases: [(&str, &[u32]); 7] = [
+        ("OLDER 86400", &[1]),
+        ("YOUNGER 86400", &[2, 3]),
+        ("YOUNGER 3600", &[3]),
+        ("OLDER 600", &[1, 2]),
+        ("OLDER 1000000000", &[]),
+        ("YOUNGER 1000000000", &[1, 2, 3]),
+        ("NOT YOUNGER 3600 OLDER 3600", &[1, 2]),
+    ];
+    for (key, want) in cases {
+        assert_eq!(search(&c.ok(&format!("SEARCH {key}")).await), want, "{key}");
+    }
+    // The interval is an nz-number: zero and a missing interval are syntax errors.
+    for bad in ["OLDER 0", "YOUNGER", "OLDER -5"] {
+        let (_, tagged) = c.run(&format!("SEARCH {bad}")).await;
+        assert!(tagged.contains(" BAD "), "{bad}: {tagged}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preview_is_the_start_of_the_text_and_leaves_seen_alone() {
+    let server = start(None).await;
+    let mut c = Client::login(server.port).await;
+    c.ok("CREATE Previews").await;
+    let messages = [
+        "Subject: a\r\n\r\nSee you  at\r\n\r\nnoon.\r\n> quoted question\r\n",
+        "Subject: b\r\nContent-Type: multipart/alternative; boundary=x\r\n\r\n--x\r\n\
+         Content-Type: text/plain\r\n\r\nPlain part\r\n--x\r\nContent-Type: text/html\r\n\r\n\
+         <p>HTML part</p>\r\n--x--\r\n",
+        "Subject: c\r\nContent-Type: application/octet-stream\r\n\r\nxyz\r\n",
+    ];
+    for m in messages {
+        c.append("Previews", m).await;
+    }
+    c.ok("SELECT Previews").await;
+    let f = c.ok("FETCH 1:3 (PREVIEW)").await;
+    for want in [
+        "* 1 FETCH (PREVIEW \"See you at noon.\")",
+        "* 2 FETCH (PREVIEW \"Plain part\")",
+        "* 3 FETCH (PREVIEW \"\")",
+    ] {
+        assert!(has(&f, want), "{want}\n{f:#?}");
+    }
+    // RFC 8970 §6: the LAZY modifier, alone and inside a list of attributes; a FETCH
+    // modifier after a lone PREVIEW stays a FETCH modifier.
+    let f = c.ok("FETCH 1 PREVIEW (LAZY)").await;
+    assert!(
+        has(&f, "* 1 FETCH (PREVIEW \"See you at noon.\")"),
+        "{f:#?}"
+    );
+    let f = c.ok("FETCH 2 (UID PREVIEW (LAZY) RFC822.SIZE)").await;
+    assert!(
+        f.iter()
+            .any(|l| l.starts_with("* 2 FETCH (UID 2 PREVIEW \"Plain part\" RFC822.SIZE ")),
+        "{f:#?}"
+    );
+    let f = c.ok("FETCH 1 PREVIEW (CHANGEDSINCE 1)").await;
+    assert!(
+        f.iter()
+            .any(|l| l.starts_with("* 1 FETCH (PREVIEW \"See you at noon.\" MODSEQ (")),
+        "{f:#?}"
+    );
+    let (_, tagged) = c.run("FETCH 1 (PREVIEW (EAGER))").await;
+    assert!(tagged.contains(" BAD "), "{tagged}");
+    // Reading a preview is not reading the message.
+    let f = c.ok("FETCH 1:3 (FLAGS)").await;
+    assert!(f.iter().all(|l| !l.contains("\\Seen")), "{f:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn savedate_is_when_the_message_entered_the_folder() {
+    // The day must not change while the test runs: a minute before midnight UTC, wait.
+    let into_day = time::OffsetDateTime::now_utc()
+        .unix_timestamp()
+        .rem_euclid(86_400);
+    if into_day > 86_400 - 60 {
+        tokio::time::sleep(Duration::from_secs((86_400 - into_day + 1) as u64)).await;
+    }
+    let server = start(None).await;
+    let mut c = Client::login(server.port).await;
+    c.ok("CREATE Saved").await;
+    // An internal date far in the past: the save date is today all the same.
+    c.append(
+        "Saved \"01-Jan-2001 10:00:00 +0000\"",
+        "Subject: s\r\n\r\nx",
+    )
+    .await;
+    c.ok("SELECT Saved").await;
+    let today = ago(0);
+    let date = &today[..today.find(' ').expect("a date")];
+    let f = c.ok("FETCH 1 (SAVEDATE INTERNALDATE)").await;
+    let line = &f[at(&f, "* 1 FETCH")];
+    assert!(line.contains(&format!("SAVEDATE \"{date} ")), "{line}");
+    assert!(
+        line.contains("INTERNALDATE \"01-Jan-2001 10:00:00 +0000\""),
+        "{line}"
+    );
+    let tomorrow = ago(-86_400);
+    let tomorrow = &tomorrow[..tomorrow.find(' ').expect("a date")];
+    let cases = [
+        (format!("SAVEDON {date}"), vec![1]),
+        (format!("SAVEDSINCE {date}"), vec![1]),
+        (format!("SAVEDBEFORE {date}"), vec![]),
+        (format!("SAVEDBEFORE {tomorrow}"), vec![1]),
+        (format!("SAVEDSINCE {tomorrow}"), vec![]),
+        ("SAVEDATESUPPORTED".to_string(), vec![1]),
+        ("SAVEDON 1-Jan-2001".to_string(), vec![]),
+    ];
+    for (key, want) in cases {
+        assert_eq!(search(&c.ok(&format!("SEARCH {key}")).await), want, "{key}");
+    }
+    // A copy is saved in its new folder when it is copied.
+    c.ok("COPY 1 Archive").await;
+    c.ok("EXAMINE Archive").await;
+    let f = c.ok("FETCH 1 (SAVEDATE)").await;
+    assert!(
+        f[at(&f, "* 1 FETCH")].contains(&format!("SAVEDATE \"{date} ")),
+        "{f:#?}"
+    );
+}

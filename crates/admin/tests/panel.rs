@@ -236,6 +236,62 @@ async fn sign_in_failures_slow_down_and_a_ban_on_smtp_holds_here() {
 
 // curl runs synchronously here: the server needs threads of its own meanwhile.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_current_password_of_the_password_form_goes_through_the_throttle() {
+    use marque_core::signin::{SignInPolicy, ThrottleConfig};
+    use std::time::Duration;
+    let s = common::start_with_core(marque_admin::Settings::default(), |core| {
+        core.with_sign_in_policy(SignInPolicy {
+            throttle: ThrottleConfig {
+                first_delay: Duration::from_millis(50),
+                max_delay: Duration::from_millis(100),
+                account_max_delay: Duration::from_millis(100),
+                ban_after: 3,
+                ..ThrottleConfig::default()
+            },
+            ..SignInPolicy::default()
+        })
+    })
+    .await;
+    seed(&s).await;
+    let c = Client::new(&s);
+    assert_eq!(c.sign_in(RESELLER, RESELLER_PW).status, 303);
+    let change = |current: &str| {
+        let token = c.csrf("/admin/password");
+        let form = serde_urlencoded::to_string([
+            ("csrf", token.as_str()),
+            ("current", current),
+            ("new", "a new password 1"),
+            ("confirm", "a new password 1"),
+        ])
+        .expect("form");
+        c.post("/admin/password", &form);
+        c.get("/admin/password").body
+    };
+    assert!(change("guess 1").contains("the current password is wrong"));
+    assert!(change("guess 2").contains("the current password is wrong"));
+    // Each guess is in the authentication log (read now: the ban below covers this address's
+    // API tokens too).
+    let log = s
+        .get("/api/v1/logs/auth?address=acme-admin", ADMIN)
+        .await
+        .json();
+    let failures = log["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|r| r["protocol"] == "panel" && r["outcome"] == "failure")
+        .count();
+    assert_eq!(failures, 2, "{log}");
+    assert!(change("guess 3").contains("the current password is wrong"));
+    // Three wrong guesses banned the address, as three failed sign-ins would: the right
+    // password is refused on this form and on the sign-in form alike.
+    assert!(change(RESELLER_PW).contains("too many failed sign-ins"));
+    let other = Client::new(&s);
+    assert_eq!(other.sign_in(RESELLER, RESELLER_PW).status, 429);
+}
+
+// curl runs synchronously here: the server needs threads of its own meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_sessions_and_logout() {
     let s = common::start().await;
     seed(&s).await;

@@ -21,6 +21,7 @@
 //!   keyword appears.
 //! - [`recent`]: `\Recent` for IMAP4rev1 sessions, claimed through the store.
 //! - [`render`]: strings, envelope, body structure.
+//! - [`preview`]: the plain-text preview of FETCH PREVIEW.
 //! - [`cte`]: content-transfer decoding for FETCH BINARY.
 //! - [`compress`]: COMPRESS=DEFLATE streams.
 //! - [`limits`]: sessions per user, commands per second.
@@ -33,6 +34,7 @@ pub mod folder_uids;
 pub mod keywords;
 pub mod limits;
 pub mod parse;
+pub mod preview;
 pub mod recent;
 pub mod render;
 pub mod session;

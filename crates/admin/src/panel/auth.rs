@@ -194,20 +194,28 @@ pub async fn password(p: Posted) -> Response {
             .await;
     }
     let core = &ctx.st.core;
-    if core
-        .authenticate_password(&actor.principal.name, current)
-        .await
-        .is_err()
-    {
-        return ctx
-            .done(
-                "/admin/password",
-                Err(CoreError::invalid(
-                    "password",
-                    "the current password is wrong",
-                )),
-            )
-            .await;
+    // The current password is a sign-in like any other: logged, and slowed or refused by the
+    // throttle every service shares, so this form cannot be used to guess it faster.
+    let attempt = Attempt {
+        protocol: "panel",
+        login: &actor.principal.name,
+        remote: &ctx.ip,
+        mechanism: "password",
+    };
+    let refusal = match core.sign_in(attempt, current).await {
+        Ok(_) => None,
+        Err(CoreError::AuthFailed) => Some(CoreError::invalid(
+            "password",
+            "the current password is wrong",
+        )),
+        Err(CoreError::SignInRefused { .. }) => Some(CoreError::invalid(
+            "password",
+            "too many failed sign-ins from your address: try again later",
+        )),
+        Err(e) => Some(e),
+    };
+    if let Some(e) = refusal {
+        return ctx.done("/admin/password", Err(e)).await;
     }
     let set = match actor.principal.id {
         PrincipalId::Mailbox(_) => core.set_password(&actor, &actor.principal.name, new).await,

@@ -46,6 +46,8 @@ pub struct Ctx {
     pub sessions: Sessions,
     pub session: Session,
     pub host: String,
+    /// The client's address for this request.
+    pub ip: String,
     pub tls: bool,
     /// The message left by the previous form, if any.
     pub flash: Option<(bool, String)>,
@@ -131,6 +133,7 @@ impl FromRequestParts<AppState> for Ctx {
         Ok(Ctx {
             st: st.clone(),
             host: host_of(&parts.headers),
+            ip: client_ip(parts),
             tls: parts.extensions.get::<Tls>().is_some_and(|t| t.0),
             sessions,
             session,

@@ -217,6 +217,7 @@ pub fn append(
         } else {
             0
         },
+        saved: None,
     };
     insert(txn, account, &mut m, record)
 }
@@ -233,6 +234,8 @@ fn insert(
         .ok_or_else(|| Error::Invalid(format!("folder {} has used every UID", m.name)))?;
     let modseq = next_modseq(m);
     record.modseq = modseq;
+    // RFC 8514: the save date is when the message entered this folder, copies included.
+    record.saved = Some(now_secs());
     count_in(m, &record, 1);
     super::folder_state::note_keywords(txn, account, m.id, &record.keywords)?;
     txn.put_value(Keyspace::Messages, message_key(account, m.id, uid), &record)?;

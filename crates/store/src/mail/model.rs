@@ -161,6 +161,9 @@ pub struct MessageRecord {
     /// `date-time`); 0 when the server chose the date. Shown back in INTERNALDATE, and the
     /// day SEARCH BEFORE, ON and SINCE compare is the one in this zone.
     pub zone: i16,
+    /// When the message was saved in this folder (APPEND, delivery, COPY, MOVE), seconds since
+    /// the epoch: SAVEDATE (RFC 8514). `None` for records written before it was kept.
+    pub saved: Option<i64>,
 }
 
 impl MessageRecord {
@@ -172,9 +175,10 @@ impl MessageRecord {
 }
 
 // Records are written with every field; records written before `zone` existed end after
-// `modseq`. Postcard does not describe its records, so the derived decoder would fail on
-// them: this one reads the fields in order and takes a record that ends after `modseq` as
-// zone +0000.
+// `modseq`, and those written before `saved` after `zone`. Postcard does not describe its
+// records, so the derived decoder would fail on them: this one reads the fields in order and
+// takes a record that ends after `modseq` as zone +0000, and one that ends before `saved` as
+// saved at an unknown time.
 impl<'de> Deserialize<'de> for MessageRecord {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         const FIELDS: &[&str] = &[
@@ -185,6 +189,7 @@ impl<'de> Deserialize<'de> for MessageRecord {
             "keywords",
             "modseq",
             "zone",
+            "saved",
         ];
         d.deserialize_struct("MessageRecord", FIELDS, RecordVisitor)
     }
@@ -213,6 +218,7 @@ impl<'de> serde::de::Visitor<'de> for RecordVisitor {
         let modseq = seq.next_element()?.ok_or_else(|| missing(5))?;
         // The end of an older record reads as an error here: it means no zone.
         let zone = seq.next_element::<i16>().ok().flatten().unwrap_or(0);
+        let saved = seq.next_element::<Option<i64>>().ok().flatten().flatten();
         Ok(MessageRecord {
             blob,
             size,
@@ -221,6 +227,7 @@ impl<'de> serde::de::Visitor<'de> for RecordVisitor {
             keywords,
             modseq,
             zone,
+            saved,
         })
     }
 }
@@ -339,6 +346,18 @@ mod tests {
         modseq: u64,
     }
 
+    /// The record as it was written before the save date was kept.
+    #[derive(Serialize)]
+    struct RecordWithoutSaveDate {
+        blob: BlobHash,
+        size: u64,
+        internal_date: i64,
+        flags: Flags,
+        keywords: Vec<String>,
+        modseq: u64,
+        zone: i16,
+    }
+
     #[test]
     fn records_keep_their_zone_and_older_ones_still_read() {
         let r = MessageRecord {
@@ -349,6 +368,7 @@ mod tests {
             keywords: vec!["$Work".into()],
             modseq: 9,
             zone: -420,
+            saved: Some(837_600_000),
         };
         let bytes = crate::encode(&r).unwrap();
         let back: MessageRecord = crate::decode(crate::Keyspace::Messages, &bytes).unwrap();
@@ -366,7 +386,36 @@ mod tests {
         };
         let old: MessageRecord =
             crate::decode(crate::Keyspace::Messages, &crate::encode(&old).unwrap()).unwrap();
-        assert_eq!(old, MessageRecord { zone: 0, ..r });
+        assert_eq!(
+            old,
+            MessageRecord {
+                zone: 0,
+                saved: None,
+                ..r.clone()
+            }
+        );
+        // A record written before `saved` existed: its zone, no save date.
+        let with_zone = RecordWithoutSaveDate {
+            blob: r.blob,
+            size: r.size,
+            internal_date: r.internal_date,
+            flags: r.flags,
+            keywords: r.keywords.clone(),
+            modseq: r.modseq,
+            zone: r.zone,
+        };
+        let back: MessageRecord = crate::decode(
+            crate::Keyspace::Messages,
+            &crate::encode(&with_zone).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            back,
+            MessageRecord {
+                saved: None,
+                ..r.clone()
+            }
+        );
         // A record cut short before `modseq` is still an error.
         assert!(crate::decode::<MessageRecord>(crate::Keyspace::Messages, &bytes[..20]).is_err());
     }

@@ -336,6 +336,18 @@ fn item(
             out.extend_from_slice(b"RFC822.TEXT ");
             render::content_literal(out, body.get(header_len(meta, body)..).unwrap_or_default());
         }
+        // RFC 8514 §3: NIL when the save date is not known (a message stored before save
+        // dates were kept).
+        FetchAtt::SaveDate => match rec.saved {
+            Some(t) => {
+                out.extend_from_slice(format!("SAVEDATE {}", render::date_time(t)).as_bytes())
+            }
+            None => out.extend_from_slice(b"SAVEDATE NIL"),
+        },
+        FetchAtt::Preview => {
+            out.extend_from_slice(b"PREVIEW ");
+            render::string(out, crate::imap::preview::preview(body).as_bytes());
+        }
         FetchAtt::BinarySize { part } => {
             // RFC 3516 §4.2: the size of the decoded content.
             let size = match binary(part, meta, body) {

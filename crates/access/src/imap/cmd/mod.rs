@@ -37,7 +37,7 @@ use super::state::State;
 
 /// Capabilities of the extensions the commands here implement, added to the session's list
 /// (each with its leading space).
-pub const EXTENSIONS: &str = " MULTIAPPEND CATENATE ESORT SORT=DISPLAY WITHIN";
+pub const EXTENSIONS: &str = " MULTIAPPEND CATENATE ESORT SORT=DISPLAY WITHIN PREVIEW SAVEDATE";
 
 /// Runs `op` if the current state allows it (RFC 3501 §3; otherwise `BAD`).
 pub async fn dispatch(s: &mut Session, tag: &str, op: Op, buf: &[u8]) -> io::Result<Outcome> {

@@ -170,6 +170,12 @@ fn eval(k: &Key, c: &Candidate<'_>) -> bool {
         Key::SentBefore(d) => c.sent_day().is_some_and(|s| s < *d),
         Key::SentOn(d) => c.sent_day() == Some(*d),
         Key::SentSince(d) => c.sent_day().is_some_and(|s| s >= *d),
+        // RFC 8514 §4: the day the message was saved (in UTC, the zone it was recorded in);
+        // a message whose save date is unknown matches none of these.
+        Key::SavedBefore(d) => c.rec.saved.is_some_and(|t| day(t) < *d),
+        Key::SavedOn(d) => c.rec.saved.is_some_and(|t| day(t) == *d),
+        Key::SavedSince(d) => c.rec.saved.is_some_and(|t| day(t) >= *d),
+        Key::SaveDateSupported => true,
         // RFC 5032 §3: the age of the internal date, in seconds, against the interval.
         Key::Older(n) => c.now - c.rec.internal_date > i64::from(*n),
         Key::Younger(n) => c.now - c.rec.internal_date <= i64::from(*n),

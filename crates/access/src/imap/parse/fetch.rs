@@ -49,6 +49,11 @@ pub enum FetchAtt {
     BinarySize {
         part: Vec<u32>,
     },
+    /// RFC 8514: when the message was saved in this mailbox.
+    SaveDate,
+    /// RFC 8970: a short plain-text preview of the message (`LAZY` or not, it is always
+    /// computed: nothing is cached that could be missing).
+    Preview,
 }
 
 impl FetchAtt {
@@ -62,6 +67,7 @@ impl FetchAtt {
                 | FetchAtt::Rfc822Text
                 | FetchAtt::Binary { .. }
                 | FetchAtt::BinarySize { .. }
+                | FetchAtt::Preview
         )
     }
     /// True if answering needs no more than the message's header section: `RFC822.HEADER`,
@@ -89,6 +95,28 @@ impl FetchAtt {
                 | FetchAtt::Rfc822Text
         )
     }
+}
+
+/// RFC 8970 §6: `"PREVIEW" [SP "(" preview-mod *(SP preview-mod) ")"]`, `preview-mod =
+/// "LAZY"`. A list after `PREVIEW` is taken as its modifiers only when it starts with one, so
+/// that `FETCH 1 PREVIEW (CHANGEDSINCE 5)` keeps its FETCH modifier.
+fn preview_modifiers(p: &mut Parser<'_>) -> PResult<()> {
+    let mut ahead = p.clone();
+    if !(ahead.eat(b' ') && ahead.eat(b'(') && ahead.eat_word("LAZY")) {
+        return Ok(());
+    }
+    p.sp()?;
+    p.list(|p| {
+        if p.eat_word("LAZY") {
+            Ok(())
+        } else {
+            Err(ParseError(format!(
+                "unknown PREVIEW modifier at offset {}",
+                p.pos()
+            )))
+        }
+    })?;
+    Ok(())
 }
 
 /// The attributes of a FETCH: one, a macro, or a parenthesised list.
@@ -127,10 +155,15 @@ fn att(p: &mut Parser<'_>) -> PResult<FetchAtt> {
         ("ENVELOPE", Envelope),
         ("BODYSTRUCTURE", BodyStructure),
         ("MODSEQ", ModSeq),
+        ("SAVEDATE", SaveDate),
     ] {
         if p.eat_word(word) {
             return Ok(a);
         }
+    }
+    if p.eat_word("PREVIEW") {
+        preview_modifiers(p)?;
+        return Ok(Preview);
     }
     if p.eat_word("BINARY.SIZE[") {
         let part = part_numbers(p)?;

@@ -58,7 +58,8 @@ fn is_list_char(c: u8) -> bool {
 }
 
 /// A cursor over one complete command (its literals included, each after its `{N}\r\n`).
-#[derive(Debug)]
+/// Cloning it gives a lookahead that the original does not follow.
+#[derive(Debug, Clone)]
 pub struct Parser<'a> {
     buf: &'a [u8],
     pos: usize,

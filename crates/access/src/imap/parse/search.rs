@@ -27,6 +27,12 @@ pub enum Key {
     SentBefore(i64),
     SentOn(i64),
     SentSince(i64),
+    /// SAVEDATE (RFC 8514): the save date's day (UTC) before, on, since the given day.
+    SavedBefore(i64),
+    SavedOn(i64),
+    SavedSince(i64),
+    /// SAVEDATE (RFC 8514): every message of a mailbox that keeps save dates (all do).
+    SaveDateSupported,
     /// RFC 5032 (WITHIN): the internal date more than this many seconds ago.
     Older(u32),
     /// RFC 5032 (WITHIN): the internal date at most this many seconds ago.
@@ -209,6 +215,10 @@ fn key(p: &mut Parser<'_>) -> PResult<Key> {
         "SENTBEFORE" => Key::SentBefore(date(p)?),
         "SENTON" => Key::SentOn(date(p)?),
         "SENTSINCE" => Key::SentSince(date(p)?),
+        "SAVEDBEFORE" => Key::SavedBefore(date(p)?),
+        "SAVEDON" => Key::SavedOn(date(p)?),
+        "SAVEDSINCE" => Key::SavedSince(date(p)?),
+        "SAVEDATESUPPORTED" => Key::SaveDateSupported,
         "LARGER" => {
             p.sp()?;
             Key::Larger(p.number64()?)
