@@ -108,11 +108,38 @@ impl Marque {
     }
 }
 
-/// Writes a config into `dir` with every named service on `127.0.0.1:0`.
+/// The variable that puts the configs [`write_config`] writes on PostgreSQL: with
+/// `MARQUE_TEST_STORE=postgres`, each config gets `[store] backend = "postgres"` and a fresh
+/// database of the test server ([`crate::postgres`]); unset or `rocksdb`, the embedded default.
+pub const STORE_ENV: &str = "MARQUE_TEST_STORE";
+
+/// The `[store]` section for the backend [`STORE_ENV`] names ("" for the default).
+///
+/// # Panics
+/// On a value other than `rocksdb` or `postgres`, so that a typo does not test the wrong
+/// backend.
+pub fn store_section() -> String {
+    match std::env::var(STORE_ENV).as_deref() {
+        Err(_) | Ok("") | Ok("rocksdb") => String::new(),
+        Ok("postgres") => {
+            let db = crate::postgres::database();
+            let section = format!("[store]\nbackend = \"postgres\"\nurl = \"{}\"\n\n", db.url());
+            // The database lives until the test process ends, as the server using it may; the
+            // test cluster goes with the process.
+            std::mem::forget(db);
+            section
+        }
+        Ok(other) => panic!("{STORE_ENV}={other}: expected rocksdb or postgres"),
+    }
+}
+
+/// Writes a config into `dir` with every named service on `127.0.0.1:0`, on the backend
+/// [`STORE_ENV`] names.
 pub fn write_config(dir: &Path, services: &[&str]) -> PathBuf {
     let mut text = format!(
-        "[server]\nhostname = \"localhost\"\ndata_dir = \"{}\"\nshutdown_grace_secs = 2\n\n[listeners]\n",
-        dir.join("data").display()
+        "[server]\nhostname = \"localhost\"\ndata_dir = \"{}\"\nshutdown_grace_secs = 2\n\n{}[listeners]\n",
+        dir.join("data").display(),
+        store_section()
     );
     for s in services {
         text.push_str(&format!("{s} = [\"127.0.0.1:0\"]\n"));
