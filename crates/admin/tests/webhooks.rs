@@ -447,7 +447,10 @@ async fn two_dispatchers_deliver_each_event_once() {
     tokio::time::sleep(Duration::from_millis(600)).await;
     let log = rx.log();
     let got = on(&log, "/once");
-    let mut ids: Vec<&str> = got.iter().map(|r| r["delivery"].as_str().unwrap()).collect();
+    let mut ids: Vec<&str> = got
+        .iter()
+        .map(|r| r["delivery"].as_str().unwrap())
+        .collect();
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(got.len(), EVENTS, "each delivery once: {got:?}");

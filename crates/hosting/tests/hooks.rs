@@ -234,13 +234,29 @@ async fn a_claimed_delivery_is_sent_by_its_claimant_only() {
     mailbox(h.core()).await;
     let (a, b) = (Holder::start("node-a"), Holder::start("node-b"));
     let now = marque_store::now_ms();
-    let got_a = h.claim_webhook_deliveries(now, &a, 60_000, 10).await.unwrap();
+    let got_a = h
+        .claim_webhook_deliveries(now, &a, 60_000, 10)
+        .await
+        .unwrap();
     assert_eq!(got_a.len(), 1);
     // Claimed: no one sees it due while the lease holds.
-    assert!(h.claim_webhook_deliveries(now + 59_999, &b, 60_000, 10).await.unwrap().is_empty());
-    assert!(h.claim_webhook_deliveries(now + 59_999, &a, 60_000, 10).await.unwrap().is_empty());
+    assert!(
+        h.claim_webhook_deliveries(now + 59_999, &b, 60_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        h.claim_webhook_deliveries(now + 59_999, &a, 60_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // A's lease runs out (its node died): B claims the same delivery.
-    let got_b = h.claim_webhook_deliveries(now + 60_000, &b, 60_000, 10).await.unwrap();
+    let got_b = h
+        .claim_webhook_deliveries(now + 60_000, &b, 60_000, 10)
+        .await
+        .unwrap();
     assert_eq!(got_b.len(), 1);
     assert_eq!(got_b[0].delivery, got_a[0].delivery);
     let ok = AttemptResult {
@@ -248,7 +264,11 @@ async fn a_claimed_delivery_is_sent_by_its_claimant_only() {
         ..AttemptResult::default()
     };
     // A's late outcome is dropped; B's is recorded and the delivery leaves the outbox.
-    assert!(!h.finish_webhook_attempt(&got_a[0], ok.clone()).await.unwrap());
+    assert!(
+        !h.finish_webhook_attempt(&got_a[0], ok.clone())
+            .await
+            .unwrap()
+    );
     assert_eq!(due_events(&h).await, ["mailbox.created"]);
     assert!(h.finish_webhook_attempt(&got_b[0], ok).await.unwrap());
     assert!(due_events(&h).await.is_empty());

@@ -144,7 +144,13 @@ async fn claimed_entries_are_leased_and_delivered_recipients_stay_delivered() {
     let claimed = core.store().transact(claim(&me)).await.unwrap();
     assert_eq!(claimed.len(), 1);
     // Leased: not due again, for anyone, until the lease runs out.
-    assert!(core.store().transact(claim(&other)).await.unwrap().is_empty());
+    assert!(
+        core.store()
+            .transact(claim(&other))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(core.store().transact(claim(&me)).await.unwrap().is_empty());
     // Only the holder records a delivery.
     let o = other.clone();

@@ -75,9 +75,7 @@ on_each_backend! {
 async fn three_entries(store: &Store) -> Vec<u64> {
     store
         .transact(|t| -> marque_store::Result<Vec<u64>> {
-            (0..3)
-                .map(|i| queue::enqueue(t, 100, vec![i]))
-                .collect()
+            (0..3).map(|i| queue::enqueue(t, 100, vec![i])).collect()
         })
         .await
         .unwrap()
@@ -173,7 +171,11 @@ async fn two_processes_never_both_hold_a_queue_entry() {
     let (a, b) = (Holder::start("node-a"), Holder::start("node-b"));
     let now = marque_store::now_ms();
     assert_eq!(claim(&one, &a, now, 600).await, ids);
-    assert!(claim(&two, &b, marque_store::now_ms(), 600).await.is_empty());
+    assert!(
+        claim(&two, &b, marque_store::now_ms(), 600)
+            .await
+            .is_empty()
+    );
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(claim(&two, &b, marque_store::now_ms(), 60_000).await, ids);
     assert!(!queue::holds(&one, ids[0], &a).unwrap());
@@ -229,7 +231,11 @@ async fn a_periodic_task_runs_on_one_node_and_fails_over() {
     let first = rounds.iter().position(|r| r.load(Ordering::SeqCst) > 0);
     let first = first.expect("some node runs the task");
     let other = 1 - first;
-    assert_eq!(rounds[other].load(Ordering::SeqCst), 0, "one node at a time");
+    assert_eq!(
+        rounds[other].load(Ordering::SeqCst),
+        0,
+        "one node at a time"
+    );
     // The holder dies: its keeper and its task stop, nothing is given back.
     keepers[first].abort();
     loops[first].abort();

@@ -22,8 +22,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use marque_core::Core;
-use marque_store::lease::Holder;
 use marque_session::ShutdownSignal;
+use marque_store::lease::Holder;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tracing::{info, warn};
@@ -135,7 +135,10 @@ pub async fn run(
     let mut tasks = JoinSet::new();
     match release_leases(&ctx.core, &ctx.cfg.node).await {
         Ok(0) => {}
-        Ok(n) => info!(entries = n, "entries held by an earlier run of this node are due again"),
+        Ok(n) => info!(
+            entries = n,
+            "entries held by an earlier run of this node are due again"
+        ),
         Err(e) => warn!(error = %e, "cannot release the leases of an earlier run"),
     }
     info!(
