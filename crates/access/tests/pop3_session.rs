@@ -122,7 +122,7 @@ async fn handlers_over_one_store_share_the_maildrop_locks() {
     let server = Server::start().await;
     // `marque serve` builds one handler per listener (pop3, pop3s).
     let other = Pop3::new(&server.core, HOST);
-    let held = other.locks().try_lock(server.account).expect("free");
+    let held = other.locks().try_lock(server.account).await.expect("free");
     let mut c = BufReader::new(TcpStream::connect(server.plain).await.expect("connect"));
     assert!(line(&mut c).await.starts_with("+OK "));
     c.get_mut()

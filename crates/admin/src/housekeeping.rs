@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use marque_session::ShutdownSignal;
+use marque_store::lease::NamedLease;
 use marque_store::{Direction, Key, Keyspace, Range, Store, now_ms};
 
 use crate::panel::{Lifetimes, Sessions};
@@ -42,6 +43,9 @@ pub(crate) async fn remove_expired(
         .await
 }
 
+/// The name of the purge's task lease.
+pub const TASK: &str = "housekeeping";
+
 /// How often [`run`] purges.
 pub const EVERY: Duration = Duration::from_secs(5 * 60);
 
@@ -55,11 +59,22 @@ pub async fn purge(store: &Store, settings: Settings) -> marque_store::Result<us
         + sessions.purge(now_ms()).await?)
 }
 
-/// Purges every [`EVERY`] until `stop`.
-pub async fn run(store: Store, settings: Settings, mut stop: ShutdownSignal) {
+/// Purges every [`EVERY`] until `stop`; with a `lease` (the task lease, kept beside it by
+/// [`NamedLease::keep`]), only while this process holds it, so that of several processes on
+/// one store one purges at a time.
+pub async fn run(
+    store: Store,
+    settings: Settings,
+    lease: Option<NamedLease>,
+    mut stop: ShutdownSignal,
+) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(EVERY) => {}
+            _ = stop.wait() => break,
+        }
+        tokio::select! {
+            _ = NamedLease::until_held(lease.as_ref()) => {}
             _ = stop.wait() => break,
         }
         match purge(&store, settings).await {

@@ -167,7 +167,7 @@ async fn wrong_and_missing_records_are_reported_then_fixed() {
     dns.add(rr("_dmarc.c.example", "TXT", "v=DMARC1; p=none"))
         .await;
     let shutdown = Shutdown::new();
-    let task = tokio::spawn(s.hosting.clone().run_dns_checks(shutdown.signal()));
+    let task = tokio::spawn(s.hosting.clone().run_dns_checks(None, shutdown.signal()));
     let first = checked["checked_ms"].as_u64().unwrap();
     let mut fixed = Value::Null;
     for _ in 0..300 {

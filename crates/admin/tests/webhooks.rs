@@ -12,6 +12,7 @@ use common::{ADMIN, Server, start};
 use marque_admin::webhooks::{DispatchSettings, Dispatcher};
 use marque_core::AccountId;
 use marque_session::Shutdown;
+use marque_store::lease::Holder;
 use serde_json::{Value, json};
 
 /// The receiver: `/fail2/...` answers 500 to the first two tries of each delivery, everything
@@ -125,8 +126,14 @@ fn on<'a>(log: &'a [Value], path: &str) -> Vec<&'a Value> {
 
 /// Starts a dispatcher with short waits; dropping the [`Shutdown`] does not stop it, trigger it.
 fn dispatcher(s: &Server) -> Shutdown {
+    dispatcher_as(s, Holder::local())
+}
+
+/// [`dispatcher`] claiming deliveries as `node`.
+fn dispatcher_as(s: &Server, node: Holder) -> Shutdown {
     let stop = Shutdown::new();
     let settings = DispatchSettings {
+        node,
         poll: Duration::from_millis(50),
         timeout: Duration::from_secs(5),
         backoff: Duration::from_millis(100),
@@ -407,4 +414,49 @@ async fn only_http_urls_and_known_events() {
     s.get(&format!("/api/v1/webhooks/{id}"), &tok)
         .await
         .assert_problem(404);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_dispatchers_deliver_each_event_once() {
+    let s = start().await;
+    let rx = Receiver::start().await;
+    // Two nodes' dispatchers over one store: each delivery is claimed by one of them.
+    let stops = [
+        dispatcher_as(&s, Holder::start("node-a")),
+        dispatcher_as(&s, Holder::start("node-b")),
+    ];
+    let (tenant, tok) = s.reseller("Twice").await;
+    let w = s
+        .create(
+            "/api/v1/webhooks",
+            &tok,
+            json!({"url": rx.url("/once"), "events": ["mailbox.created"]}),
+        )
+        .await;
+    rx.secrets(&json!({"/once": w["secret"]}));
+    const EVENTS: usize = 12;
+    for i in 0..EVENTS {
+        mailbox(&s, &tok, tenant, &format!("d{i}.twice.example"), "ann").await;
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while on(&rx.log(), "/once").len() < EVENTS {
+        assert!(std::time::Instant::now() < deadline, "{:?}", rx.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Long enough for a second dispatcher to send anything twice.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let log = rx.log();
+    let got = on(&log, "/once");
+    let mut ids: Vec<&str> = got
+        .iter()
+        .map(|r| r["delivery"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(got.len(), EVENTS, "each delivery once: {got:?}");
+    assert_eq!(ids.len(), EVENTS);
+    assert!(got.iter().all(|r| r["valid"] == true));
+    for stop in stops {
+        stop.trigger();
+    }
 }

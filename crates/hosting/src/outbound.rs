@@ -8,10 +8,12 @@
 //!
 //! Durability rules the order of things: [`queue_message`] writes in the transaction that
 //! stores the body and answers the client, so a `250` always means the entry is on disk;
-//! workers claim entries with a lease ([`claim_due`]) so that a crashed worker's entries come
-//! back; and a recipient the remote side accepted is marked [`RcptStatus::Delivered`] in its
-//! own durable write ([`mark_delivered`]) before anything else happens, so it is never sent
-//! twice.
+//! workers claim entries with a lease in the store ([`claim_due`]: its holder is the node and
+//! its incarnation) so that a crashed worker's entries come back and no two processes deliver
+//! one entry at once; a recipient the remote side accepted is marked
+//! [`RcptStatus::Delivered`] in its own durable write ([`mark_delivered`]) before anything else
+//! happens, so it is never sent twice; and both that write and the attempt's outcome
+//! ([`finish_attempt`]) are made only while the worker's lease holds.
 //!
 //! # Layout
 //! - this file: the model and the worker-side operations.
@@ -24,6 +26,7 @@ mod identity;
 use serde::{Deserialize, Serialize};
 
 use marque_store::blob::{self, BlobHash, PreparedBlob};
+use marque_store::lease::Holder;
 use marque_store::{Txn, queue};
 
 use marque_core::directory::Reader;
@@ -176,11 +179,6 @@ pub struct QueuedMessage {
     pub created_ms: u64,
     /// Delivery attempts of the whole message.
     pub attempts: u32,
-    /// Set while a worker holds the entry (its due time is then the end of the lease), so
-    /// that a restarted server can hand back at once what the process before it held
-    /// ([`release_leases`]).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub leased: bool,
 }
 
 impl QueuedMessage {
@@ -208,7 +206,6 @@ impl QueuedMessage {
             domain,
             created_ms: 0,
             attempts: 0,
-            leased: false,
         }
     }
 
@@ -279,65 +276,61 @@ pub fn get(r: &impl Reader, id: u64) -> Result<Option<(u64, QueuedMessage)>> {
     }
 }
 
-/// Claims up to `limit` entries due at `now_ms` by moving each `lease_ms` ahead: another
-/// worker does not see them, and if this one dies they come back when the lease runs out.
+/// Claims for `holder` up to `limit` entries due at `now_ms`, each under a lease of
+/// `lease_ms` ([`queue::claim_due`]): no other worker, in this process or another, sees them
+/// while the lease holds, and if the holder's process dies they come back when it runs out.
 pub fn claim_due(
     txn: &mut Txn<'_>,
     now_ms: u64,
+    holder: &Holder,
     lease_ms: u64,
     limit: usize,
 ) -> Result<Vec<Claimed>> {
-    let mut out = Vec::new();
-    for e in queue::due(txn, now_ms, limit)? {
-        let mut message = QueuedMessage::decode(e.id, &e.payload)?;
-        message.leased = true;
-        queue::reschedule(
-            txn,
-            e.id,
-            now_ms.saturating_add(lease_ms),
-            Some(message.encode()?),
-        )?;
-        out.push(Claimed { id: e.id, message });
-    }
-    Ok(out)
+    queue::claim_due(txn, now_ms, holder, lease_ms, limit)?
+        .into_iter()
+        .map(|e| {
+            Ok(Claimed {
+                id: e.id,
+                message: QueuedMessage::decode(e.id, &e.payload)?,
+            })
+        })
+        .collect()
 }
 
-/// Makes the leased entries among up to `limit` entries after `after_id` due at `now_ms`, and
-/// returns the last id looked at (`None` at the end of the queue) and how many were released.
+/// Among up to `limit` leased entries after `after_id`, makes those that earlier runs of
+/// `holder`'s node held due at `now_ms`; returns the last id looked at (`None` at the end of
+/// the leases) and how many were handed back ([`queue::release_stale`]).
 ///
-/// Run when the workers start: only one process opens the store, so every lease then belongs
-/// to a process that ended (a crash, SIGKILL) and its attempts will never finish. Without
-/// this, their messages would wait for the lease to run out (`[outbound]`, 30 minutes).
+/// Run when the workers start: an earlier run of this node ended (a crash, SIGKILL) and its
+/// attempts will never finish. Without this, their messages would wait for the lease to run
+/// out (`[outbound]`, 30 minutes). Other nodes' leases are theirs, live or not.
 pub fn release_leases(
     txn: &mut Txn<'_>,
-    after_id: u64,
+    holder: &Holder,
+    after_id: Option<u64>,
     limit: usize,
     now_ms: u64,
 ) -> Result<(Option<u64>, usize)> {
-    let entries = queue::list(txn, after_id, limit)?;
-    let mut released = 0;
-    for e in &entries {
-        let mut message = QueuedMessage::decode(e.id, &e.payload)?;
-        if message.leased {
-            message.leased = false;
-            queue::reschedule(txn, e.id, now_ms, Some(message.encode()?))?;
-            released += 1;
-        }
-    }
-    Ok((entries.last().map(|e| e.id), released))
+    Ok(queue::release_stale(txn, holder, after_id, limit, now_ms)?)
 }
 
 /// The remote side accepted these recipients: marks them delivered (with the reply) in the
-/// caller's transaction. Written before anything else that follows the reply, so that a crash
-/// never sends to them again. Recipients not pending are left alone.
+/// caller's transaction, if `holder` still holds the entry's lease. Written before anything
+/// else that follows the reply, so that a crash never sends to them again. Recipients not
+/// pending are left alone. `None`: the lease was lost (another process took the entry after
+/// it ran out), nothing is written, and that process delivers the entry again.
 pub fn mark_delivered(
     txn: &mut Txn<'_>,
     id: u64,
+    holder: &Holder,
     addresses: &[String],
     reply: &str,
     host: &str,
-) -> Result<QueuedMessage> {
+) -> Result<Option<QueuedMessage>> {
     let (due, mut m) = get(txn, id)?.ok_or_else(|| CoreError::not_found("queue entry", id))?;
+    if !queue::holds(txn, id, holder)? {
+        return Ok(None);
+    }
     for r in m.recipients.iter_mut() {
         if r.status == RcptStatus::Pending && addresses.iter().any(|a| a == &r.address) {
             r.status = RcptStatus::Delivered;
@@ -346,29 +339,43 @@ pub fn mark_delivered(
         }
     }
     queue::reschedule(txn, id, due, Some(m.encode()?))?;
-    Ok(m)
+    Ok(Some(m))
 }
 
-/// Saves a message after an attempt: still pending recipients wait until `next_ms`; once none
-/// is pending the entry goes and its body reference is released.
+/// What [`finish_attempt`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finished {
+    /// The outcome is saved and the lease given back.
+    Saved,
+    /// The entry was deleted meanwhile (by an administrator): nothing to save.
+    Gone,
+    /// Another process took the entry after the lease ran out: the outcome is dropped.
+    LeaseLost,
+}
+
+/// Saves a message after an attempt, if `holder` still holds its lease: still pending
+/// recipients wait until `next_ms`; once none is pending the entry goes and its body reference
+/// is released. The lease is given back with it.
 pub fn finish_attempt(
     txn: &mut Txn<'_>,
     id: u64,
+    holder: &Holder,
     message: &QueuedMessage,
     next_ms: u64,
-) -> Result<()> {
+) -> Result<Finished> {
     if queue::get(txn, id)?.is_none() {
-        // Deleted by an administrator while the attempt ran.
-        return Ok(());
+        return Ok(Finished::Gone);
+    }
+    if !queue::holds(txn, id, holder)? {
+        return Ok(Finished::LeaseLost);
     }
     if message.is_done() {
         remove(txn, id)?;
     } else {
-        let mut waiting = message.clone();
-        waiting.leased = false;
-        queue::reschedule(txn, id, next_ms, Some(waiting.encode()?))?;
+        queue::reschedule(txn, id, next_ms, Some(message.encode()?))?;
+        queue::release(txn, id, holder)?;
     }
-    Ok(())
+    Ok(Finished::Saved)
 }
 
 /// Removes an entry and releases its body; returns what it held.

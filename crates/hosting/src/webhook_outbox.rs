@@ -8,12 +8,20 @@
 //! webhook's delivery log, and a retry goes back in, due later, all in one transaction. A
 //! crash between sending and reporting sends the delivery again: receivers see each delivery
 //! at least once and tell repeats apart by its id.
+//!
+//! Several processes may run a dispatcher over one store. Each claims what it sends
+//! ([`Hosting::claim_webhook_deliveries`]): it takes the delivery's lease
+//! ([`marque_store::lease`], scope `WEBHOOK`, named by the delivery id) and moves the entry to
+//! the lease's end, so no other dispatcher sees it due while the lease holds; the attempt is
+//! recorded only if the lease is still the claimant's, in the recording transaction. A
+//! dispatcher that dies leaves its claims to run out, and another sends them then.
 
 use serde::{Deserialize, Serialize};
 
 use marque_core::directory::{self as dir, Reader, WEBHOOK_OUTBOX as OUTBOX};
 use marque_core::error::Result;
 use marque_core::ids::TenantId;
+use marque_store::lease::{self, Holder, Take};
 use marque_store::{Direction, Key, Keyspace, Range, Txn};
 
 use crate::Hosting;
@@ -54,6 +62,26 @@ pub struct Due {
     /// When the event was first queued (ms).
     pub first_ms: u64,
     due_ms: u64,
+    /// Who claimed it ([`Hosting::claim_webhook_deliveries`]); `None` when only read.
+    claimed_by: Option<Holder>,
+}
+
+impl Due {
+    fn new(p: Pending, hook: WebhookRecord, due_ms: u64, claimed_by: Option<Holder>) -> Due {
+        Due {
+            delivery: p.delivery,
+            webhook: p.webhook,
+            tenant: p.tenant,
+            url: hook.webhook.url,
+            secret: hook.secret,
+            event: p.event,
+            body: p.body,
+            attempt: p.attempts + 1,
+            first_ms: p.first_ms,
+            due_ms,
+            claimed_by,
+        }
+    }
 }
 
 /// What one attempt came to.
@@ -178,18 +206,7 @@ impl Hosting {
                 &dir::owned_key(p.tenant, WEBHOOK, p.webhook.0),
             )?;
             match hook {
-                Some(h) if h.webhook.enabled => due.push(Due {
-                    delivery: p.delivery,
-                    webhook: p.webhook,
-                    tenant: p.tenant,
-                    url: h.webhook.url,
-                    secret: h.secret,
-                    event: p.event,
-                    body: p.body,
-                    attempt: p.attempts + 1,
-                    first_ms: p.first_ms,
-                    due_ms,
-                }),
+                Some(h) if h.webhook.enabled => due.push(Due::new(p, h, due_ms, None)),
                 _ => dropped.push(k),
             }
         }
@@ -207,17 +224,77 @@ impl Hosting {
         Ok(due)
     }
 
+    /// Claims for `holder` up to `limit` deliveries due at `now_ms`, each under a lease of
+    /// `lease_ms`, oldest first: they are moved to the lease's end, so that no dispatcher of
+    /// any process sees them due while it holds. A delivery another holder still leases is
+    /// moved to that lease's end and not returned. Deliveries of webhooks deleted or disabled
+    /// since are dropped from the outbox here. One transaction.
+    pub async fn claim_webhook_deliveries(
+        &self,
+        now_ms: u64,
+        holder: &Holder,
+        lease_ms: u64,
+        limit: usize,
+    ) -> Result<Vec<Due>> {
+        let holder = holder.clone();
+        self.core
+            .store()
+            .transact(move |txn| -> Result<Vec<Due>> {
+                let range = Range::between(outbox_key(0, 0), outbox_key(now_ms, u64::MAX));
+                let rows = txn.scan(Keyspace::Directory, &range, Direction::Forward, limit)?;
+                let mut due = Vec::with_capacity(rows.len());
+                for (k, v) in rows {
+                    let p: Pending = marque_store::decode(Keyspace::Directory, &v)?;
+                    let name = p.delivery.to_be_bytes();
+                    txn.delete(Keyspace::Directory, k);
+                    let hook: Option<WebhookRecord> = dir::get(
+                        txn,
+                        Keyspace::Directory,
+                        &dir::owned_key(p.tenant, WEBHOOK, p.webhook.0),
+                    )?;
+                    let Some(hook) = hook.filter(|h| h.webhook.enabled) else {
+                        lease::clear(txn, lease::scope::WEBHOOK, &name);
+                        continue;
+                    };
+                    let taken =
+                        lease::take(txn, lease::scope::WEBHOOK, &name, &holder, now_ms, lease_ms)?;
+                    let (Take::Held(l) | Take::Busy(l)) = &taken;
+                    let at = l.expires_ms;
+                    dir::put(txn, Keyspace::Directory, outbox_key(at, p.delivery), &p)?;
+                    if taken.is_held() {
+                        due.push(Due::new(p, hook, at, Some(holder.clone())));
+                    }
+                }
+                Ok(due)
+            })
+            .await
+    }
+
     /// Records one attempt: takes the delivery out of the outbox, logs the attempt, and queues
-    /// the retry if there is one, in one transaction.
-    pub async fn finish_webhook_attempt(&self, d: &Due, result: AttemptResult) -> Result<()> {
+    /// the retry if there is one, in one transaction. A claimed delivery is recorded only if
+    /// its claimant still holds the lease; otherwise nothing is written (the new holder sends
+    /// it again) and `false` comes back, as it does when the delivery left the outbox meanwhile.
+    pub async fn finish_webhook_attempt(&self, d: &Due, result: AttemptResult) -> Result<bool> {
         let d = d.clone();
         self.core
             .store()
-            .transact(move |txn| -> Result<()> {
+            .transact(move |txn| -> Result<bool> {
+                let name = d.delivery.to_be_bytes();
+                if let Some(holder) = &d.claimed_by {
+                    if !lease::holds(txn, lease::scope::WEBHOOK, &name, holder)? {
+                        tracing::warn!(
+                            webhook = %d.webhook,
+                            delivery = d.delivery,
+                            "webhook lease lost during the attempt; its outcome is dropped"
+                        );
+                        return Ok(false);
+                    }
+                    lease::clear(txn, lease::scope::WEBHOOK, &name);
+                }
                 let old = outbox_key(d.due_ms, d.delivery);
                 if txn.get(Keyspace::Directory, &old)?.is_none() {
                     // Dropped meanwhile (the webhook was deleted): nothing to record.
-                    return Ok(());
+                    return Ok(false);
                 }
                 txn.delete(Keyspace::Directory, old);
                 let now = marque_store::now_ms();
@@ -265,7 +342,7 @@ impl Hosting {
                         log_key(d.tenant, d.webhook, seq - LOG_KEPT),
                     );
                 }
-                Ok(())
+                Ok(true)
             })
             .await
     }

@@ -221,3 +221,60 @@ async fn a_domain_that_takes_a_platform_host_name_is_refused() {
         .await
         .expect("bare core");
 }
+
+#[tokio::test]
+async fn a_claimed_delivery_is_sent_by_its_claimant_only() {
+    use marque_hosting::webhook_outbox::AttemptResult;
+    use marque_store::lease::Holder;
+    let Platform {
+        core, dir: _dir, ..
+    } = Platform::builder().build().await;
+    let h = hosting(core);
+    webhook(&h, &["mailbox.created"]).await;
+    mailbox(h.core()).await;
+    let (a, b) = (Holder::start("node-a"), Holder::start("node-b"));
+    let now = marque_store::now_ms();
+    let got_a = h
+        .claim_webhook_deliveries(now, &a, 60_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(got_a.len(), 1);
+    // Claimed: no one sees it due while the lease holds.
+    assert!(
+        h.claim_webhook_deliveries(now + 59_999, &b, 60_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        h.claim_webhook_deliveries(now + 59_999, &a, 60_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A's lease runs out (its node died): B claims the same delivery.
+    let got_b = h
+        .claim_webhook_deliveries(now + 60_000, &b, 60_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(got_b.len(), 1);
+    assert_eq!(got_b[0].delivery, got_a[0].delivery);
+    let ok = AttemptResult {
+        status: Some(200),
+        ..AttemptResult::default()
+    };
+    // A's late outcome is dropped; B's is recorded and the delivery leaves the outbox.
+    assert!(
+        !h.finish_webhook_attempt(&got_a[0], ok.clone())
+            .await
+            .unwrap()
+    );
+    assert_eq!(due_events(&h).await, ["mailbox.created"]);
+    assert!(h.finish_webhook_attempt(&got_b[0], ok).await.unwrap());
+    assert!(due_events(&h).await.is_empty());
+    let log = h
+        .webhook_deliveries(&Actor::operator(), got_b[0].webhook, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(log.0.len(), 1, "one attempt recorded: {log:?}");
+}

@@ -9,6 +9,7 @@ use marque_hosting::outbound::{
     self, IdentityOf, Kind, OutboundIdentity, QueuedMessage, QueuedRecipient,
 };
 use marque_store::blob::{self, BlobHash, PreparedBlob};
+use marque_store::lease::Holder;
 use marque_tests::{Platform, staff};
 
 async fn enqueue(core: &Core, owner: TenantId, body: &[u8]) -> (u64, BlobHash) {
@@ -135,31 +136,57 @@ async fn claimed_entries_are_leased_and_delivered_recipients_stay_delivered() {
     let core = hosting.core().clone();
     let (id, _) = enqueue(&core, c, b"Subject: x\r\n\r\nx\r\n").await;
     let now = u64::MAX / 4;
-    let claimed = core
-        .store()
-        .transact(move |txn| outbound::claim_due(txn, now, 60_000, 10))
-        .await
-        .unwrap();
+    let (me, other) = (Holder::start("a"), Holder::start("b"));
+    let claim = |node: &Holder| {
+        let node = node.clone();
+        move |txn: &mut marque_store::Txn<'_>| outbound::claim_due(txn, now, &node, 60_000, 10)
+    };
+    let claimed = core.store().transact(claim(&me)).await.unwrap();
     assert_eq!(claimed.len(), 1);
-    // Leased: not due again until the lease runs out.
-    let again = core
-        .store()
-        .transact(move |txn| outbound::claim_due(txn, now, 60_000, 10))
-        .await
-        .unwrap();
-    assert!(again.is_empty());
-    let m = core
+    // Leased: not due again, for anyone, until the lease runs out.
+    assert!(
+        core.store()
+            .transact(claim(&other))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(core.store().transact(claim(&me)).await.unwrap().is_empty());
+    // Only the holder records a delivery.
+    let o = other.clone();
+    let lost = core
         .store()
         .transact(move |txn| {
-            outbound::mark_delivered(txn, id, &["z@remote.example".into()], "250 ok", "mx")
+            outbound::mark_delivered(txn, id, &o, &["z@remote.example".into()], "250 ok", "mx")
         })
         .await
         .unwrap();
-    assert!(m.is_done());
-    core.store()
-        .transact(move |txn| outbound::finish_attempt(txn, id, &m, now))
+    assert!(lost.is_none());
+    let m2 = me.clone();
+    let m = core
+        .store()
+        .transact(move |txn| {
+            outbound::mark_delivered(txn, id, &m2, &["z@remote.example".into()], "250 ok", "mx")
+        })
         .await
-        .unwrap();
+        .unwrap()
+        .expect("held");
+    assert!(m.is_done());
+    let (o, m_) = (other.clone(), m.clone());
+    assert_eq!(
+        core.store()
+            .transact(move |txn| outbound::finish_attempt(txn, id, &o, &m_, now))
+            .await
+            .unwrap(),
+        outbound::Finished::LeaseLost
+    );
+    assert_eq!(
+        core.store()
+            .transact(move |txn| outbound::finish_attempt(txn, id, &me, &m, now))
+            .await
+            .unwrap(),
+        outbound::Finished::Saved
+    );
     assert!(
         hosting
             .queue_list(&Actor::operator(), 0, 10)

@@ -46,6 +46,7 @@ pub fn worker_config(config: &Config) -> OutboundConfig {
     c.retry_max_delay_ms = millis(o.retry_max_delay);
     c.max_age_ms = millis(o.max_age);
     c.delay_warning_ms = millis(o.delay_warning);
+    c.lease_ms = millis(o.lease);
     c.tls = o.tls.clone();
     c
 }

@@ -12,9 +12,14 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tracing::info;
 
+use marque_store::lease::NamedLease;
+
 use crate::config::{Config, Service};
 use crate::datadir;
 use crate::tenancy::Tenancy;
+
+/// The name of the DNS checks' task lease.
+const DNS_TASK: &str = "dns-checks";
 
 /// What `serve` was asked for beyond the configuration.
 #[derive(Debug, Default, Clone)]
@@ -60,6 +65,9 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         tokio::task::spawn_blocking(move || datadir::open_store(&config)).await??
     };
     info!(data_dir = %config.server.data_dir.display(), fresh, "store open");
+    // This run of this node: the holder of every lease it takes in the store.
+    let node = marque_store::lease::Holder::start(config.cluster.node.clone());
+    info!(node = %node.node, incarnation = %format!("{:016x}", node.incarnation), "node");
     let tenancy = Tenancy::open(store.clone())?;
     datadir::bootstrap(&config, &tenancy).await?;
     let tls = crate::tls::load(&config)?;
@@ -133,7 +141,8 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         config.limits.imap_command_burst,
     )
     .with_input_budget(budget.clone());
-    let pop3 = marque_access::pop3::Pop3::new(&core, &config.server.hostname);
+    let pop3 = marque_access::pop3::Pop3::new(&core, &config.server.hostname)
+        .with_node(&node, config.cluster.lease);
     let ctx = Services {
         smtp: smtp_handler(&config, &core, delivery.clone(), budget),
         core,
@@ -156,10 +165,42 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
     for (service, _, tcp) in listeners {
         ctx.spawn(&mut tasks, service, tcp, shutdown.signal());
     }
-    // Webhooks: whatever the services change, the dispatcher sends from the store's outbox.
+    // The node's heartbeat, and the leases that keep each periodic task on one node at a time
+    // (kept here, renewed every third of `[cluster] lease_secs`, given back at shutdown).
+    let mut task_lease = |name: &str| {
+        let lease = NamedLease::task(ctx.core.store(), name, &node, config.cluster.lease);
+        let mut stop = shutdown.signal();
+        tasks.spawn(lease.clone().keep(async move { stop.wait().await }));
+        lease
+    };
+    let heartbeat = NamedLease::heartbeat(ctx.core.store(), &node, config.cluster.lease);
+    if let Ok(marque_store::lease::Take::Busy(other)) = heartbeat.try_take().await {
+        tracing::warn!(
+            other = %other.holder,
+            "this node's name has a live heartbeat of another run: either the previous run \
+             ended less than [cluster] lease_secs ago, or another process uses the same \
+             [cluster] node (each process needs its own)"
+        );
+    }
+    let housekeeping_lease = task_lease(marque_admin::housekeeping::TASK);
+    let dns_lease = task_lease(DNS_TASK);
+    let acme_lease = if config.acme.enabled {
+        Some(task_lease(crate::acme::TASK))
+    } else {
+        None
+    };
+    {
+        let mut stop = shutdown.signal();
+        tasks.spawn(heartbeat.keep(async move { stop.wait().await }));
+    }
+    // Webhooks: whatever the services change, the dispatcher sends from the store's outbox;
+    // each delivery is claimed under a lease, so one dispatcher of all nodes sends it.
     let dispatcher = marque_admin::webhooks::Dispatcher::new(
         &ctx.hosting,
-        marque_admin::webhooks::DispatchSettings::default(),
+        marque_admin::webhooks::DispatchSettings {
+            node: node.clone(),
+            ..marque_admin::webhooks::DispatchSettings::default()
+        },
     )
     .map_err(anyhow::Error::msg)?;
     tasks.spawn(dispatcher.run(shutdown.signal()));
@@ -167,10 +208,15 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
     tasks.spawn(marque_admin::housekeeping::run(
         ctx.core.store().clone(),
         marque_admin::state::Settings::default(),
+        Some(housekeeping_lease),
         shutdown.signal(),
     ));
     // Every domain's DNS records, checked now and every `[dns] check_interval_secs`.
-    tasks.spawn(ctx.hosting.clone().run_dns_checks(shutdown.signal()));
+    tasks.spawn(
+        ctx.hosting
+            .clone()
+            .run_dns_checks(Some(dns_lease), shutdown.signal()),
+    );
     // Certificates: the resolver follows the store; ACME orders and renews when enabled.
     let resolver = ctx.tls.resolver().clone();
     tasks.spawn(crate::tls::watch(
@@ -179,7 +225,11 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         shutdown.signal(),
     ));
     if config.acme.enabled {
-        let client = crate::acme::Client::new(ctx.hosting.clone(), resolver, config.acme.clone());
+        let mut client =
+            crate::acme::Client::new(ctx.hosting.clone(), resolver, config.acme.clone());
+        if let Some(lease) = acme_lease {
+            client = client.with_lease(lease);
+        }
         tasks.spawn(client.run(shutdown.signal()));
     }
     // The outbound workers run with the SMTP services that fill the queue.
@@ -187,6 +237,7 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         let (core, signal) = (ctx.core.clone(), shutdown.signal());
         let mut workers = crate::queue::worker_config(&config);
         workers.delivery = ctx.delivery.clone();
+        workers.node = node.clone();
         let grace = config.server.shutdown_grace;
         tasks.spawn(async move {
             if let Err(e) = marque_smtp::outbound::run(core, workers, signal, grace).await {

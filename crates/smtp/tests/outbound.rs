@@ -368,3 +368,53 @@ async fn postfix_found_through_mx_receives_the_message() {
         marque_delivery::Outcome::Delivered
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_workers_deliver_each_message_once() {
+    use marque_store::lease::Holder;
+    let s = start().await;
+    let p = peer("127.0.0.2", Arc::new(|_| "250 2.1.5 ok")).await;
+    let dns = dns(vec![
+        ("remote.test.", mx("mx.remote.test.")),
+        ("mx.remote.test.", a([127, 0, 0, 2])),
+    ])
+    .await;
+    // Two nodes' workers over one store: each entry is claimed under one node's lease.
+    let _a = common::remote::workers_with(&s.core, dns, p.addr.port(), |c| {
+        c.node = Holder::start("node-a")
+    });
+    let _b = common::remote::workers_with(&s.core, dns, p.addr.port(), |c| {
+        c.node = Holder::start("node-b")
+    });
+    const MESSAGES: usize = 6;
+    for i in 0..MESSAGES {
+        submit(
+            s.submission.port(),
+            "zoe@remote.test",
+            "",
+            "",
+            &format!("Subject: {i}\r\nMessage-ID: <twice{i}@c.example>\r\n\r\nbody {i}\r\n"),
+        )
+        .await;
+    }
+    until("delivery", async || {
+        p.got.lock().unwrap().len() >= MESSAGES && queue_len(&s.hosting).await == 0
+    })
+    .await;
+    // Long enough for a second attempt by the other node, if there were one.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let got = p.got.lock().unwrap().clone();
+    let mut ids: Vec<String> = got
+        .iter()
+        .filter_map(|g| {
+            g.data
+                .lines()
+                .find(|l| l.starts_with("Message-ID:"))
+                .map(str::to_string)
+        })
+        .collect();
+    assert_eq!(got.len(), MESSAGES, "each message once: {ids:?}");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), MESSAGES);
+}

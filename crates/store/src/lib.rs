@@ -12,7 +12,9 @@
 //! - [`counters`]: usage counters per account, domain and tenant.
 //! - [`mail`]: accounts, mailboxes, messages, flags, modseq, change log, parsed metadata.
 //! - [`notify`]: in-process events for IDLE, published after commit.
-//! - [`queue`]: the outbound queue and its schedule.
+//! - [`queue`]: the outbound queue and its schedule, with leases on the entries being delivered.
+//! - [`lease`]: leases held by one process at a time (queue entries, webhooks, periodic tasks,
+//!   POP3 maildrops, node heartbeats).
 //! - [`logs`]: time-ordered log records with secondary indexes.
 //! - [`sieve`]: Sieve scripts per account, at most one active.
 //! - [`sieve_global`]: Sieve scripts per tenant and per domain, run before or after the user's.
@@ -32,6 +34,7 @@ pub mod counters;
 pub mod error;
 pub mod ids;
 pub mod keyspace;
+pub mod lease;
 pub mod logs;
 pub mod mail;
 pub mod migrate;

@@ -5,13 +5,20 @@
 //! record; a payload that points at a message body holds a reference on it
 //! ([`crate::blob::acquire_existing`]) taken in the same transaction as [`enqueue`].
 //!
-//! A worker claims an entry by rescheduling it a lease ahead; if the worker dies, the entry
-//! becomes due again when the lease runs out, so a crash delays mail but never loses it.
+//! A worker claims an entry ([`claim_due`]) by taking its lease ([`crate::lease`], scope
+//! [`crate::lease::scope::QUEUE`], named by the entry id) and rescheduling it to the lease's
+//! end; if the worker's process dies, the entry becomes due again when the lease runs out, and
+//! any process takes it then, so a crash delays mail but never loses it. Whatever the worker
+//! then records about the entry is recorded only if [`holds`] says, in the recording
+//! transaction, that its process still holds the lease; a result that comes after another
+//! process took the entry is dropped (that one delivers it: at least once). A restarted node
+//! hands back at once the entries its earlier runs held ([`release_stale`]).
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::keyspace::{Key, KeyReader, Keyspace, decode, encode};
+use crate::lease::{self, Holder, Take};
 use crate::reader::Reader;
 use crate::txn::Txn;
 use crate::{Direction, Range};
@@ -113,12 +120,96 @@ pub fn reschedule(txn: &mut Txn<'_>, id: u64, due_ms: u64, payload: Option<Vec<u
     Ok(())
 }
 
-/// Removes an entry and returns it (the caller releases any body it referenced).
+/// Removes an entry and returns it (the caller releases any body it referenced). Its lease,
+/// if any, goes with it: whoever held it can record nothing more about the entry.
 pub fn remove(txn: &mut Txn<'_>, id: u64) -> Result<Option<QueueEntry>> {
     let Some(old) = get(txn, id)? else {
         return Ok(None);
     };
     txn.delete(Keyspace::Queue, due_key(old.due_ms, id));
     txn.delete(Keyspace::Queue, entry_key(id));
+    lease::clear(txn, lease::scope::QUEUE, &id.to_be_bytes());
     Ok(Some(old))
+}
+
+/// Claims for `holder` up to `limit` entries due at `now_ms`: takes each one's lease for
+/// `lease_ms` and moves it to the lease's end, so that no other worker sees it due meanwhile.
+/// An entry whose lease another process holds (an administrator asked for a retry while it
+/// delivers) is moved to that lease's end instead and not returned. Entries this holder
+/// already leases are returned again (the caller knows what it is working on).
+pub fn claim_due(
+    txn: &mut Txn<'_>,
+    now_ms: u64,
+    holder: &Holder,
+    lease_ms: u64,
+    limit: usize,
+) -> Result<Vec<QueueEntry>> {
+    let mut out = Vec::new();
+    for e in due(txn, now_ms, limit)? {
+        match lease::take(
+            txn,
+            lease::scope::QUEUE,
+            &e.id.to_be_bytes(),
+            holder,
+            now_ms,
+            lease_ms,
+        )? {
+            Take::Held(l) => {
+                reschedule(txn, e.id, l.expires_ms, None)?;
+                out.push(QueueEntry {
+                    due_ms: l.expires_ms,
+                    ..e
+                });
+            }
+            Take::Busy(l) => reschedule(txn, e.id, l.expires_ms, None)?,
+        }
+    }
+    Ok(out)
+}
+
+/// True if `holder` still holds the lease on entry `id` (see [`crate::lease::holds`]).
+pub fn holds(r: &impl Reader, id: u64, holder: &Holder) -> Result<bool> {
+    lease::holds(r, lease::scope::QUEUE, &id.to_be_bytes(), holder)
+}
+
+/// Gives back `holder`'s lease on entry `id`, if it holds it; returns whether it did.
+pub fn release(txn: &mut Txn<'_>, id: u64, holder: &Holder) -> Result<bool> {
+    lease::release(txn, lease::scope::QUEUE, &id.to_be_bytes(), holder)
+}
+
+/// Among up to `limit` entry leases after entry `after_id`, hands back those held by earlier
+/// runs of `holder`'s node: the lease goes and the entry is due at `now_ms`. Leases of other
+/// nodes, and of this run, are left alone. Returns the last entry id looked at (`None` at the
+/// end) and how many were handed back.
+pub fn release_stale(
+    txn: &mut Txn<'_>,
+    holder: &Holder,
+    after_id: Option<u64>,
+    limit: usize,
+    now_ms: u64,
+) -> Result<(Option<u64>, usize)> {
+    let after = after_id.map(u64::to_be_bytes);
+    let (stale, last) = lease::stale_of(
+        txn,
+        lease::scope::QUEUE,
+        holder,
+        after.as_ref().map(|a| a.as_slice()),
+        limit,
+    )?;
+    let mut released = 0;
+    for (name, _) in stale {
+        lease::clear(txn, lease::scope::QUEUE, &name);
+        let Some(id) = name_to_id(&name) else {
+            continue;
+        };
+        if get(txn, id)?.is_some() {
+            reschedule(txn, id, now_ms, None)?;
+            released += 1;
+        }
+    }
+    Ok((last.as_deref().and_then(name_to_id), released))
+}
+
+fn name_to_id(name: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(name.try_into().ok()?))
 }

@@ -62,6 +62,24 @@ tags! {
         IDEMPOTENCY = b'i';
         /// A submission user's messages or recipients in one minute (the SMTP hourly limits).
         SUBMISSION_COUNT = b'h';
+        /// A lease (`'l' · scope · name`, [`crate::lease`]).
+        LEASE = b'l';
+    }
+}
+
+tags! {
+    /// What a lease ([`crate::lease`]) is on: the byte after [`meta::LEASE`].
+    lease {
+        /// A periodic task that runs on one node at a time, by task name.
+        TASK = b't';
+        /// An outbound queue entry being delivered, by entry id.
+        QUEUE = b'q';
+        /// A webhook delivery being sent, by delivery id.
+        WEBHOOK = b'w';
+        /// A POP3 maildrop in the TRANSACTION state, by account id.
+        POP3 = b'p';
+        /// A node's heartbeat, by node name.
+        NODE = b'n';
     }
 }
 
@@ -224,6 +242,7 @@ mod tests {
             counters::ALL,
             books::ALL,
             queue::ALL,
+            lease::ALL,
         ] {
             assert!(distinct(group), "{group:?}");
         }

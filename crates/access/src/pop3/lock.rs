@@ -1,94 +1,115 @@
 //! One session at a time per maildrop (RFC 1939 §8: the server acquires an exclusive-access
 //! lock on the maildrop when it enters the TRANSACTION state).
 //!
-//! The lock lives in this process, keyed by account; [`DropGuard`] releases it when dropped, so
-//! QUIT, a dropped connection, a timeout and a panic all give it back. Every POP3 handler over
-//! the same store shares one set of locks ([`DropLocks::for_store`]): the `pop3` and `pop3s`
-//! listeners each build a handler, and a maildrop must not be open on both.
+//! The lock is a lease in the store ([`marque_store::lease`], scope `POP3`, named by the
+//! account id), so it holds across every process on one store, not only this one. It names
+//! its holder (the node and its incarnation) and runs out after [`DropLocks::ttl`]; while the
+//! session lives, a task renews it every third of that. [`DropGuard`] gives it back when
+//! dropped, so QUIT, a dropped connection, a timeout and a panic all free it; a process that
+//! dies without giving it back (SIGKILL, a lost machine) stops renewing, and its locks run out
+//! after at most one lease length.
 
-use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
+use std::time::Duration;
 
-use marque_store::{AccountId, Store};
+use marque_store::lease::{self, Holder, NamedLease, Take};
+use marque_store::{AccountId, Store, now_ms};
 
-type Held = Mutex<HashSet<AccountId>>;
+/// How long a maildrop lock lasts without renewal by default.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(90);
 
-/// The lock sets of the stores open in this process, by store directory (RocksDB lets one
-/// process open a directory once).
-static BY_STORE: LazyLock<Mutex<HashMap<PathBuf, Weak<Held>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// The set of maildrops with a session in TRANSACTION state.
-#[derive(Debug, Clone, Default)]
+/// The maildrop locks of one store, taken by this process as `holder`.
+#[derive(Debug, Clone)]
 pub struct DropLocks {
-    held: Arc<Held>,
+    store: Store,
+    holder: Holder,
+    ttl: Duration,
 }
 
 impl DropLocks {
-    /// The locks shared by every handler over `store`.
+    /// The locks over `store`, held as this process ([`Holder::local`]) for [`DEFAULT_TTL`].
     pub fn for_store(store: &Store) -> DropLocks {
-        let mut all = BY_STORE.lock().unwrap_or_else(PoisonError::into_inner);
-        all.retain(|_, w| w.strong_count() > 0);
-        let path = store.path().to_path_buf();
-        if let Some(held) = all.get(&path).and_then(Weak::upgrade) {
-            return DropLocks { held };
+        DropLocks::new(store, &Holder::local(), DEFAULT_TTL)
+    }
+
+    /// The locks over `store`, held as `holder`, each lasting `ttl` between renewals.
+    pub fn new(store: &Store, holder: &Holder, ttl: Duration) -> DropLocks {
+        DropLocks {
+            store: store.clone(),
+            holder: holder.clone(),
+            ttl,
         }
-        let held = Arc::new(Held::default());
-        all.insert(path, Arc::downgrade(&held));
-        DropLocks { held }
     }
 
-    /// Takes the lock of `account`, or `None` if a session holds it.
-    pub fn try_lock(&self, account: AccountId) -> Option<DropGuard> {
-        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
-        held.insert(account).then(|| DropGuard {
-            locks: self.clone(),
-            account,
-        })
+    /// How long a lock lasts without renewal.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
     }
 
-    /// Whether `account` is locked.
+    fn lease(&self, account: AccountId) -> NamedLease {
+        NamedLease::new(
+            &self.store,
+            lease::scope::POP3,
+            account.0.to_be_bytes(),
+            &self.holder,
+            self.ttl,
+        )
+    }
+
+    /// Takes the lock of `account`, or `None` if a session holds it, in this process or
+    /// another (or the store cannot be written: then no session may start either).
+    pub async fn try_lock(&self, account: AccountId) -> Option<DropGuard> {
+        let lease = self.lease(account);
+        // This process's sessions share one holder: a lock it already holds is busy too.
+        match lease.try_acquire().await {
+            Ok(Take::Held(_)) => {}
+            Ok(Take::Busy(_)) => return None,
+            Err(e) => {
+                tracing::warn!(error = %e, "the maildrop lock cannot be taken");
+                return None;
+            }
+        }
+        let keeper = lease.clone();
+        let renew = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(keeper.ttl() / 3).await;
+                match keeper.try_take().await {
+                    Ok(Take::Held(_)) => {}
+                    Ok(Take::Busy(other)) => {
+                        tracing::warn!(holder = %other.holder, "the maildrop lock was lost");
+                        return;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "the maildrop lock cannot be renewed"),
+                }
+            }
+        });
+        Some(DropGuard { lease, renew })
+    }
+
+    /// Whether a live lock on `account` exists, held by any process (a blocking read).
     pub fn is_locked(&self, account: AccountId) -> bool {
-        let held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
-        held.contains(&account)
+        lease::is_taken(
+            &self.store,
+            lease::scope::POP3,
+            &account.0.to_be_bytes(),
+            now_ms(),
+        )
+        .unwrap_or(false)
     }
 }
 
-/// The lock of one maildrop; released on drop.
+/// The lock of one maildrop; renewed while it lives, given back on drop.
 #[derive(Debug)]
 pub struct DropGuard {
-    locks: DropLocks,
-    account: AccountId,
+    lease: NamedLease,
+    renew: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for DropGuard {
     fn drop(&mut self) {
-        let mut held = self
-            .locks
-            .held
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        held.remove(&self.account);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_second_lock_waits_for_the_first_to_drop() {
-        let locks = DropLocks::default();
-        let a = AccountId(7);
-        let first = locks.try_lock(a).expect("free");
-        assert!(locks.try_lock(a).is_none());
-        assert!(
-            locks.try_lock(AccountId(8)).is_some(),
-            "other maildrops are free"
-        );
-        drop(first);
-        assert!(!locks.is_locked(a));
-        assert!(locks.try_lock(a).is_some());
+        self.renew.abort();
+        // Written before the drop returns, so the next session finds the maildrop free at once.
+        if let Err(e) = self.lease.release_blocking() {
+            tracing::warn!(error = %e, "the maildrop lock cannot be given back; it runs out");
+        }
     }
 }

@@ -61,6 +61,13 @@ impl Pop3 {
         }
     }
 
+    /// Takes maildrop locks as `node`, each lasting `ttl` between renewals (`[cluster]`): a
+    /// process that dies frees its maildrops after at most `ttl`.
+    pub fn with_node(mut self, node: &marque_store::lease::Holder, ttl: Duration) -> Self {
+        self.locks = DropLocks::new(self.core.store(), node, ttl);
+        self
+    }
+
     /// Sets the autologout timer.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = timeout;

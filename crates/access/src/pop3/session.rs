@@ -289,7 +289,7 @@ impl Session<'_> {
             }
         };
         // RFC 2449 §8.1.1: [IN-USE], the maildrop is locked by another session.
-        let Some(lock) = pop3.locks.try_lock(account) else {
+        let Some(lock) = pop3.locks.try_lock(account).await else {
             return (
                 Reply::err("[IN-USE] maildrop already in use by another session"),
                 Next::Continue,

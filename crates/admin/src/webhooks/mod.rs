@@ -25,6 +25,7 @@ use marque_hosting::Hosting;
 use marque_hosting::webhook_outbox::{AttemptResult, Due};
 use marque_hosting::webhook_target::TargetError;
 use marque_session::ShutdownSignal;
+use marque_store::lease::Holder;
 use marque_store::now_ms;
 use tokio::task::JoinSet;
 use tokio_rustls::rustls::ClientConfig;
@@ -48,6 +49,12 @@ pub struct DispatchSettings {
     pub concurrency: usize,
     /// The PEM file of trusted roots for https URLs.
     pub roots: String,
+    /// This process in the leases it takes on deliveries, so that of several dispatchers on
+    /// one store only one sends each delivery.
+    pub node: Holder,
+    /// How long a claim holds a delivery; longer than [`DispatchSettings::timeout`]. A
+    /// dispatcher that dies leaves its claims to run out, then another sends them.
+    pub lease: Duration,
 }
 
 impl Default for DispatchSettings {
@@ -61,6 +68,8 @@ impl Default for DispatchSettings {
             max_backoff: Duration::from_secs(3600),
             concurrency: 16,
             roots: client::SYSTEM_ROOTS.into(),
+            node: Holder::local(),
+            lease: Duration::from_secs(120),
         }
     }
 }
@@ -125,9 +134,16 @@ impl Dispatcher {
 
     /// Sends one batch of due deliveries; returns how many.
     async fn round(self: &Arc<Self>) -> Result<usize, marque_core::CoreError> {
+        // At least the attempt's own time, so a claim outlives the attempt it covers.
+        let lease = self.settings.lease.max(self.settings.timeout * 2);
         let due = self
             .hosting
-            .due_webhook_deliveries(now_ms(), self.settings.concurrency.max(1))
+            .claim_webhook_deliveries(
+                now_ms(),
+                &self.settings.node,
+                u64::try_from(lease.as_millis()).unwrap_or(u64::MAX),
+                self.settings.concurrency.max(1),
+            )
             .await?;
         let n = due.len();
         let mut set = JoinSet::new();

@@ -357,10 +357,20 @@ impl Hosting {
         }
     }
 
-    /// Checks every domain's records every [`DnsSettings::check_interval`] until shutdown.
-    pub async fn run_dns_checks(self, mut stop: ShutdownSignal) {
+    /// Checks every domain's records every [`DnsSettings::check_interval`] until shutdown;
+    /// with a `lease` (the task lease, kept beside it), a round starts only while this process
+    /// holds it, so that of several processes on one store one checks at a time.
+    pub async fn run_dns_checks(
+        self,
+        lease: Option<marque_store::lease::NamedLease>,
+        mut stop: ShutdownSignal,
+    ) {
         let every = self.dns.settings().check_interval;
         loop {
+            tokio::select! {
+                _ = marque_store::lease::NamedLease::until_held(lease.as_ref()) => {}
+                _ = stop.wait() => return,
+            }
             let watch = stop.clone();
             tokio::select! {
                 result = self.check_all_dns(&watch) => match result {

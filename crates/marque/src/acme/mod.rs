@@ -17,10 +17,14 @@ use instant_acme::{Account, AccountCredentials, NewAccount};
 use marque_hosting::Hosting;
 use marque_hosting::cert::{CertSource, Certificate};
 use marque_session::{CertResolver, ShutdownSignal};
+use marque_store::lease::NamedLease;
 use marque_store::now_ms;
 use tracing::{debug, info, warn};
 
 use crate::config::Acme;
+
+/// The name of the ordering task's lease.
+pub const TASK: &str = "acme";
 
 /// How often the task looks at every certificate (an order request wakes it at once).
 const CHECK_EVERY: Duration = Duration::from_secs(3600);
@@ -33,6 +37,8 @@ pub struct Client {
     resolver: Arc<CertResolver>,
     config: Acme,
     account: Option<Account>,
+    /// The task lease: with one, a pass runs only while this process holds it.
+    lease: Option<NamedLease>,
 }
 
 impl Client {
@@ -43,7 +49,15 @@ impl Client {
             resolver,
             config,
             account: None,
+            lease: None,
         }
+    }
+
+    /// Orders only while this process holds `lease` (kept beside the task by
+    /// [`NamedLease::keep`]), so that of several processes on one store one orders at a time.
+    pub fn with_lease(mut self, lease: NamedLease) -> Client {
+        self.lease = Some(lease);
+        self
     }
 
     /// Runs until `shutdown`: at start, every hour, and whenever a certificate record
@@ -58,6 +72,10 @@ impl Client {
                 changed = changes.changed() => if changed.is_err() { break },
             }
             changes.mark_unchanged();
+            if self.lease.as_ref().is_some_and(|l| !l.is_held()) {
+                debug!("ACME: another node holds the task");
+                continue;
+            }
             if let Err(e) = self.pass().await {
                 warn!(error = %format!("{e:#}"), "ACME: cannot look at the certificates");
             }

@@ -5,6 +5,7 @@
 //! returns all of them at once.
 
 mod acme;
+mod cluster;
 mod dnscheck;
 mod mail;
 mod outbound;
@@ -23,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use acme::{Acme, Challenge};
+pub use cluster::Cluster;
 pub use dnscheck::DnsCheck;
 pub use mail::{DnsConfig, SubmissionConfig};
 pub use outbound::Outbound;
@@ -65,6 +67,8 @@ pub struct Config {
     /// `[signin]`: the throttle of failed sign-ins shared by every service, and the client
     /// networks that may send a password before TLS.
     pub signin: marque_core::signin::SignInPolicy,
+    /// `[cluster]`: this node's name and the length of the leases it keeps in the store.
+    pub cluster: Cluster,
 }
 
 /// `[server]`.

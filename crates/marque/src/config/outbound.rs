@@ -18,6 +18,7 @@ pub struct RawOutbound {
     pub retry_max_delay_secs: Option<i64>,
     pub max_age_hours: Option<i64>,
     pub delay_warning_secs: Option<i64>,
+    pub lease_secs: Option<i64>,
     pub tls: Option<String>,
     pub verify_certificates: Option<bool>,
     pub ca_file: Option<String>,
@@ -41,6 +42,9 @@ pub struct Outbound {
     pub max_age: Duration,
     /// Send a "delayed" DSN (to recipients with `NOTIFY=DELAY`) after this long.
     pub delay_warning: Duration,
+    /// How long a worker holds an entry it claimed: a node that dies delays its entries by
+    /// at most this long before another node delivers them.
+    pub lease: Duration,
     /// STARTTLS policy and certificate checks.
     pub tls: marque_smtp::outbound::TlsSettings,
 }
@@ -72,6 +76,7 @@ pub fn check_outbound(raw: RawOutbound, problems: &mut Vec<(String, String)>) ->
     let retry_max_delay = secs("retry_max_delay_secs", raw.retry_max_delay_secs, 4 * 3600);
     let max_age = secs("max_age_hours", raw.max_age_hours, 120) * 3600;
     let delay_warning = secs("delay_warning_secs", raw.delay_warning_secs, 4 * 3600);
+    let lease = secs("lease_secs", raw.lease_secs, 30 * 60);
     let concurrency = match raw.concurrency {
         None => 10,
         Some(v) if (1..=1000).contains(&v) => v.unsigned_abs() as usize,
@@ -123,6 +128,7 @@ pub fn check_outbound(raw: RawOutbound, problems: &mut Vec<(String, String)>) ->
         retry_max_delay,
         max_age,
         delay_warning,
+        lease,
         tls,
     }
 }

@@ -51,7 +51,7 @@ impl Report {
 
     /// Orders problems as the sections are documented, keeping each section's own order.
     fn sorted(mut self) -> Vec<Problem> {
-        const ORDER: [&str; 14] = [
+        const ORDER: [&str; 15] = [
             "server",
             "listeners",
             "limits",
@@ -66,6 +66,7 @@ impl Report {
             "sieve",
             "acme",
             "webhooks",
+            "cluster",
         ];
         let rank = |p: &Problem| {
             let section = p.path.split(['.', '[']).next().unwrap_or("");
@@ -101,13 +102,14 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let acme: super::acme::RawAcme = report.section("acme", table.remove("acme"));
     let webhooks: super::webhooks::RawWebhooks =
         report.section("webhooks", table.remove("webhooks"));
+    let cluster: super::cluster::RawCluster = report.section("cluster", table.remove("cluster"));
     let listeners = listeners(&mut report, table.remove("listeners"));
     let dns: raw::Dns = report.section("dns", table.remove("dns"));
     let submission: raw::Submission = report.section("submission", table.remove("submission"));
     for key in table.keys() {
         report.add(
             key.clone(),
-            "unknown section (expected server, listeners, limits, tls, log, store, dns, smtp, submission, signin, outbound, sieve, acme or webhooks)",
+            "unknown section (expected server, listeners, limits, tls, log, store, dns, smtp, submission, signin, outbound, sieve, acme, webhooks or cluster)",
         );
     }
 
@@ -128,6 +130,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let outbound = super::outbound::check_outbound(outbound, &mut found);
     let acme = super::acme::check_acme(acme, &mut found);
     let webhooks = super::webhooks::check_webhooks(webhooks, &mut found);
+    let cluster = super::cluster::check_cluster(cluster, &mut found);
     for (path, message) in found {
         report.add(path, message);
     }
@@ -150,6 +153,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
         acme,
         webhooks,
         signin,
+        cluster,
     })
 }
 

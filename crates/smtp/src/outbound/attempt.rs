@@ -12,7 +12,7 @@ use marque_delivery::{
     TransactionRecord,
 };
 use marque_hosting::outbound::{
-    self, Claimed, Kind, Notify, OutboundIdentity, QueuedMessage, RcptStatus,
+    self, Claimed, Finished, Kind, Notify, OutboundIdentity, QueuedMessage, RcptStatus,
 };
 use marque_store::blob::PreparedBlob;
 use tracing::{info, warn};
@@ -230,16 +230,27 @@ async fn settle(
         let r = &m.recipients[*i];
         info!(queue_id = id, recipient = %r.address, reply = %r.last_reply, "delivery failed");
     }
-    ctx.core
+    let node = ctx.cfg.node.clone();
+    let finished = ctx
+        .core
         .store()
-        .transact(move |txn| -> Result<(), marque_core::CoreError> {
-            outbound::finish_attempt(txn, id, &m, next)?;
-            if let Some((entry, blob)) = bounce {
+        .transact(move |txn| -> Result<_, marque_core::CoreError> {
+            let finished = outbound::finish_attempt(txn, id, &node, &m, next)?;
+            // The report belongs to the outcome: dropped with it when the lease was lost.
+            if finished != Finished::LeaseLost
+                && let Some((entry, blob)) = bounce
+            {
                 outbound::queue_message(txn, entry, &blob)?;
             }
-            Ok(())
+            Ok(finished)
         })
         .await?;
+    if finished == Finished::LeaseLost {
+        warn!(
+            queue_id = id,
+            "lease lost during the attempt; its outcome is dropped, the new holder retries"
+        );
+    }
     Ok(())
 }
 
@@ -247,13 +258,21 @@ async fn settle(
 async fn mark(ctx: &Context, id: u64, addrs: Vec<String>, reply: String, host: String) {
     for _ in 0..3 {
         let (a, r, h) = (addrs.clone(), reply.clone(), host.clone());
+        let node = ctx.cfg.node.clone();
         match ctx
             .core
             .store()
-            .transact(move |txn| outbound::mark_delivered(txn, id, &a, &r, &h))
+            .transact(move |txn| outbound::mark_delivered(txn, id, &node, &a, &r, &h))
             .await
         {
-            Ok(_) => return,
+            Ok(Some(_)) => return,
+            Ok(None) => {
+                warn!(
+                    queue_id = id,
+                    "lease lost before the delivery was recorded; the new holder sends again"
+                );
+                return;
+            }
             Err(e) if e.is_not_found() => return,
             Err(e) => warn!(queue_id = id, error = %e, "cannot record a delivery; retrying"),
         }

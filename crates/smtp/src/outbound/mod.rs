@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use marque_core::Core;
 use marque_session::ShutdownSignal;
+use marque_store::lease::Holder;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tracing::{info, warn};
@@ -55,6 +56,9 @@ pub struct OutboundConfig {
     pub delay_warning_ms: u64,
     /// How long a worker holds a claimed entry before another may take it.
     pub lease_ms: u64,
+    /// This process in the leases it takes on queue entries (`[cluster] node` and the
+    /// incarnation chosen at start).
+    pub node: Holder,
     /// How often the queue is looked at.
     pub poll_interval: Duration,
     pub timeouts: Timeouts,
@@ -81,6 +85,7 @@ impl OutboundConfig {
             max_age_ms: 5 * 24 * 3_600_000,
             delay_warning_ms: 4 * 3_600_000,
             lease_ms: 30 * 60_000,
+            node: Holder::local(),
             poll_interval: Duration::from_secs(1),
             timeouts: Timeouts {
                 connect: Duration::from_secs(30),
@@ -128,10 +133,13 @@ pub async fn run(
     // second, parallel attempt.
     let busy: Arc<Mutex<HashSet<u64>>> = Arc::default();
     let mut tasks = JoinSet::new();
-    match release_leases(&ctx.core).await {
+    match release_leases(&ctx.core, &ctx.cfg.node).await {
         Ok(0) => {}
-        Ok(n) => info!(entries = n, "entries held by a previous run are due again"),
-        Err(e) => warn!(error = %e, "cannot release the leases of a previous run"),
+        Ok(n) => info!(
+            entries = n,
+            "entries held by an earlier run of this node are due again"
+        ),
+        Err(e) => warn!(error = %e, "cannot release the leases of an earlier run"),
     }
     info!(
         concurrency = limit,
@@ -176,19 +184,23 @@ pub async fn run(
     Ok(())
 }
 
-/// Hands back the entries a previous process held when it ended, page by page.
-async fn release_leases(core: &Core) -> marque_core::Result<usize> {
+/// Hands back the entries earlier runs of this node held when they ended, page by page;
+/// other nodes' leases are left to run out.
+async fn release_leases(core: &Core, node: &Holder) -> marque_core::Result<usize> {
     const PAGE: usize = 500;
-    let (mut after, mut total) = (0, 0);
+    let (mut after, mut total) = (None, 0);
     loop {
         let now = now_ms();
+        let node = node.clone();
         let (last, n) = core
             .store()
-            .transact(move |txn| marque_hosting::outbound::release_leases(txn, after, PAGE, now))
+            .transact(move |txn| {
+                marque_hosting::outbound::release_leases(txn, &node, after, PAGE, now)
+            })
             .await?;
         total += n;
         match last {
-            Some(id) => after = id,
+            Some(id) => after = Some(id),
             None => return Ok(total),
         }
     }
@@ -207,9 +219,9 @@ async fn claim(
     if any.is_empty() {
         return Ok(Vec::new());
     }
-    let lease = ctx.cfg.lease_ms;
+    let (lease, node) = (ctx.cfg.lease_ms, ctx.cfg.node.clone());
     ctx.core
         .store()
-        .transact(move |txn| marque_hosting::outbound::claim_due(txn, now, lease, limit))
+        .transact(move |txn| marque_hosting::outbound::claim_due(txn, now, &node, lease, limit))
         .await
 }
