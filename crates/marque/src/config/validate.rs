@@ -101,13 +101,15 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let acme: super::acme::RawAcme = report.section("acme", table.remove("acme"));
     let webhooks: super::webhooks::RawWebhooks =
         report.section("webhooks", table.remove("webhooks"));
+    let proxy: super::proxy::RawProxy =
+        report.section("proxy_protocol", table.remove("proxy_protocol"));
     let listeners = listeners(&mut report, table.remove("listeners"));
     let dns: raw::Dns = report.section("dns", table.remove("dns"));
     let submission: raw::Submission = report.section("submission", table.remove("submission"));
     for key in table.keys() {
         report.add(
             key.clone(),
-            "unknown section (expected server, listeners, limits, tls, log, store, dns, smtp, submission, signin, outbound, sieve, acme or webhooks)",
+            "unknown section (expected server, listeners, limits, tls, log, store, dns, smtp, submission, signin, outbound, sieve, acme, webhooks or proxy_protocol)",
         );
     }
 
@@ -128,6 +130,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let outbound = super::outbound::check_outbound(outbound, &mut found);
     let acme = super::acme::check_acme(acme, &mut found);
     let webhooks = super::webhooks::check_webhooks(webhooks, &mut found);
+    let proxy_protocol = super::proxy::check_proxy(proxy, &mut found);
     for (path, message) in found {
         report.add(path, message);
     }
@@ -149,6 +152,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
         outbound,
         acme,
         webhooks,
+        proxy_protocol,
         signin,
     })
 }
