@@ -43,6 +43,7 @@ enum Step {
 pub struct PlatformBuilder {
     configure: Box<dyn FnOnce(Core) -> Core + Send>,
     admin_token: Option<String>,
+    store: StoreOptions,
     steps: Vec<Step>,
 }
 
@@ -52,6 +53,7 @@ impl Platform {
         PlatformBuilder {
             configure: Box::new(|core| core),
             admin_token: None,
+            store: StoreOptions::default(),
             steps: Vec::new(),
         }
     }
@@ -127,6 +129,13 @@ impl PlatformBuilder {
         self
     }
 
+    /// Opens the store with `options` (`BackendKind::Postgres` with a
+    /// [`crate::postgres::database`] puts the platform on PostgreSQL).
+    pub fn store_options(mut self, options: StoreOptions) -> Self {
+        self.store = options;
+        self
+    }
+
     /// A reseller under the provider.
     pub fn reseller(mut self, name: &str) -> Self {
         self.steps.push(Step::Tenant {
@@ -192,8 +201,7 @@ impl PlatformBuilder {
     /// Opens the store and the core, bootstraps, and creates everything asked for, in order.
     pub async fn build(self) -> Platform {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store =
-            Store::open(&dir.path().join("store"), StoreOptions::default()).expect("open store");
+        let store = Store::open(&dir.path().join("store"), self.store).expect("open store");
         let core = Core::open_with(store, HashCost::insecure_for_tests()).expect("open core");
         let core = (self.configure)(core);
         core.bootstrap(self.admin_token).await.expect("bootstrap");

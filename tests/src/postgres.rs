@@ -61,6 +61,12 @@ impl TestDatabase {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// Runs one SQL command on this database as the server's superuser; its rows as text, one
+    /// per line, columns separated by `|`.
+    pub fn sql(&self, statement: &str) -> Result<String, String> {
+        server().psql_on(&self.name, statement)
+    }
 }
 
 impl Drop for TestDatabase {
@@ -118,16 +124,21 @@ impl Server {
 
     /// Runs one SQL command as the server's superuser, on its `postgres` database.
     fn psql(&self, sql: &str) -> Result<String, String> {
+        self.psql_on("postgres", sql)
+    }
+
+    /// Runs one SQL command as the server's superuser, on `database`.
+    fn psql_on(&self, database: &str, sql: &str) -> Result<String, String> {
         let mut cmd = match self {
             Server::Own { port, psql, .. } => {
                 let mut c = Command::new(psql);
                 c.args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres"])
-                    .args(["-d", "postgres"]);
+                    .args(["-d", database]);
                 c
             }
             Server::External { url, psql } => {
                 let mut c = Command::new(psql);
-                c.args(["-d", &with_database(url, "postgres")]);
+                c.args(["-d", &with_database(url, database)]);
                 c
             }
         };

@@ -22,6 +22,7 @@
 //! - [`wellknown`]: client configuration (autoconfig, autodiscover, Apple profiles) and the
 //!   MTA-STS policy, with the domain's branded hostnames.
 //! - [`webhooks`]: the dispatcher that sends the core's webhook outbox, signed.
+//! - [`health`]: `/healthz` and `/readyz`, the probes of load balancers.
 //! - [`acme`]: answers to ACME HTTP-01 challenges under `/.well-known/acme-challenge/`.
 
 #![forbid(unsafe_code)]
@@ -30,6 +31,7 @@ pub mod acme;
 pub mod api;
 pub mod etag;
 pub mod extract;
+pub mod health;
 pub mod housekeeping;
 pub mod idempotency;
 pub mod limiter;

@@ -50,11 +50,14 @@ impl Handler for Api {
         let peer = conn.peer().ip();
         let tls = crate::panel::Tls(conn.is_tls());
         let mut stop = conn.shutdown_signal();
+        let draining = stop.clone();
         let router = self.router.clone();
         let svc =
             hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(ClientIp(peer));
                 req.extensions_mut().insert(tls);
+                req.extensions_mut()
+                    .insert(crate::health::Draining(draining.is_triggered()));
                 let router = router.clone();
                 // One span per request inside the connection's; the query string may carry
                 // addresses, so only the path is recorded.

@@ -154,6 +154,7 @@ pub async fn run(config: Config, options: Options) -> Result<()> {
         imap,
         pop3,
         tls,
+        proxy: config.proxy_protocol.clone(),
     };
     let mut tasks = JoinSet::new();
     let sends_mail = listeners.iter().any(|(s, _, _)| {
@@ -280,6 +281,8 @@ struct Services {
     imap: marque_access::imap::Imap,
     /// One POP3 handler for `pop3` and `pop3s`, for the same reason.
     pop3: marque_access::pop3::Pop3,
+    /// `[proxy_protocol]`: the listeners behind a load balancer.
+    proxy: crate::config::Proxy,
 }
 
 /// The SMTP handler with the `[dns]`, `[smtp]` and `[submission]` settings and local delivery.
@@ -315,6 +318,9 @@ impl Services {
         } else {
             listener.starttls(self.tls.clone())
         };
+        if let Some(proxy) = self.proxy.for_service(service) {
+            listener = listener.proxy_protocol(proxy);
+        }
         let host = self.hostname.as_str();
         match service {
             Service::Smtp | Service::Submission | Service::Submissions => {

@@ -14,6 +14,7 @@
 //!   and the timed [`Connection::read_within`] and [`Connection::write_within`].
 //! - [`network`]: [`Network`], an address range of the configuration.
 //! - [`limits`]: [`Limits`] and the per-listener, per-IP connection counter.
+//! - [`proxy`]: the PROXY protocol (v1 and v2) of listeners behind a load balancer.
 //! - [`sasl`]: SASL responses and the PLAIN and LOGIN mechanisms, decoded once for every
 //!   protocol.
 //! - [`server`]: [`Listener`], the [`Handler`] trait and [`serve`], the accept loop.
@@ -26,6 +27,7 @@ pub mod budget;
 pub mod conn;
 pub mod limits;
 pub mod network;
+pub mod proxy;
 pub mod sasl;
 pub mod server;
 pub mod shutdown;
@@ -35,6 +37,7 @@ pub use budget::{Held, InputBudget};
 pub use conn::{Connection, Input, Stream};
 pub use limits::Limits;
 pub use network::Network;
+pub use proxy::ProxyProtocol;
 pub use server::{HANDSHAKE_TIMEOUT, Handler, Listener, serve};
 pub use shutdown::{Shutdown, ShutdownSignal};
 pub use tls::{Accepted, CertResolver, ParsedCert, TlsConfig, TlsError};

@@ -11,7 +11,8 @@ use tokio::task::JoinSet;
 use tracing::{Instrument, debug, info, info_span, warn};
 
 use super::conn::{Connection, Meta, Stream};
-use super::limits::{Limits, Refusal, Tracker};
+use super::limits::{Limits, Permit, Refusal, Tracker};
+use super::proxy::ProxyProtocol;
 use super::shutdown::ShutdownSignal;
 use super::tls::TlsConfig;
 
@@ -44,6 +45,7 @@ pub struct Listener {
     starttls: Option<TlsConfig>,
     handshake_timeout: Duration,
     limits: Limits,
+    proxy: Option<ProxyProtocol>,
 }
 
 impl Listener {
@@ -56,7 +58,15 @@ impl Listener {
             starttls: None,
             handshake_timeout: HANDSHAKE_TIMEOUT,
             limits: Limits::default(),
+            proxy: None,
         }
+    }
+
+    /// Every connection must start with a PROXY protocol header from one of the trusted
+    /// balancers ([`crate::proxy`]); the client it names becomes the connection's peer.
+    pub fn proxy_protocol(mut self, proxy: ProxyProtocol) -> Listener {
+        self.proxy = Some(proxy);
+        self
     }
 
     /// Every connection starts with a TLS handshake (ports 465, 993, 995, 443).
@@ -115,6 +125,7 @@ pub async fn serve<H: Handler>(
         starttls,
         handshake_timeout,
         limits,
+        proxy,
     } = listener;
     let local = tcp.local_addr().ok();
     let tracker = Tracker::new(limits);
@@ -142,8 +153,6 @@ pub async fn serve<H: Handler>(
                 let _ = sock.set_nodelay(true);
                 let local = sock.local_addr().unwrap_or_else(|_| local.unwrap_or(peer));
                 let session_id = next_session_id();
-                let span = info_span!("session", id = session_id, service = %service, remote = %peer);
-                let permit = tracker.admit(peer.ip());
                 let meta = Meta {
                     peer,
                     local,
@@ -153,35 +162,31 @@ pub async fn serve<H: Handler>(
                     starttls: starttls.clone(),
                     handshake_timeout,
                 };
-                let handler = handler.clone();
-                match permit {
-                    Ok(permit) => {
-                        let tls = implicit_tls.clone();
-                        sessions.spawn(
-                            async move {
-                                let Some((stream, name)) = open_stream(sock, tls, handshake_timeout).await else { return };
-                                debug!(server_name = name.as_deref(), "session started");
-                                let mut conn = meta.into_connection(stream, Some(permit));
-                                conn.set_server_name(name);
-                                handler.handle(conn).await;
-                                debug!("session ended");
-                            }
-                            .instrument(span),
-                        );
+                let start = Start {
+                    handler: handler.clone(),
+                    tracker: tracker.clone(),
+                    implicit_tls: implicit_tls.clone(),
+                };
+                if let Some(proxy) = &proxy {
+                    // The client is known only once the header is read: the task reads it,
+                    // then admits the connection under the client's address.
+                    if sessions.len() >= max_tasks {
+                        info!(service = %service, remote = %peer, "connection refused: too many open");
+                        continue;
                     }
-                    Err(why) => {
-                        info!(parent: &span, ?why, "connection refused: over the limit");
-                        if implicit_tls.is_none() && sessions.len() < max_tasks {
-                            let conn = meta.into_connection(Stream::Plain(sock), None);
-                            sessions.spawn(
-                                async move {
-                                    let _ = tokio::time::timeout(REFUSAL_TIMEOUT, handler.refuse(conn, why)).await;
-                                }
-                                .instrument(span),
-                            );
-                        }
+                    let proxy = proxy.clone();
+                    sessions.spawn(start.proxied(sock, meta, proxy));
+                    continue;
+                }
+                let span = info_span!("session", id = session_id, service = %service, remote = %peer);
+                let permit = tracker.admit(peer.ip());
+                if let Err(why) = &permit {
+                    info!(parent: &span, ?why, "connection refused: over the limit");
+                    if implicit_tls.is_some() || sessions.len() >= max_tasks {
+                        continue;
                     }
                 }
+                sessions.spawn(start.run(sock, meta, permit).instrument(span));
             }
         }
     }
@@ -194,6 +199,73 @@ pub async fn serve<H: Handler>(
     if tokio::time::timeout(grace, drain).await.is_err() {
         warn!(service = %service, open = sessions.len(), "grace period over: closing open sessions");
         sessions.shutdown().await;
+    }
+}
+
+/// What a connection's task needs to start its session.
+struct Start<H> {
+    handler: Arc<H>,
+    tracker: Tracker,
+    implicit_tls: Option<TlsConfig>,
+}
+
+impl<H: Handler> Start<H> {
+    /// Runs the session of an admitted connection, or answers the refusal of one over a limit
+    /// (on a plain listener; on an implicit-TLS one the socket is closed).
+    async fn run(self, sock: TcpStream, meta: Meta, permit: Result<Permit, Refusal>) {
+        match permit {
+            Ok(permit) => {
+                let handshake_timeout = meta.handshake_timeout;
+                let Some((stream, name)) =
+                    open_stream(sock, self.implicit_tls, handshake_timeout).await
+                else {
+                    return;
+                };
+                debug!(server_name = name.as_deref(), "session started");
+                let mut conn = meta.into_connection(stream, Some(permit));
+                conn.set_server_name(name);
+                self.handler.handle(conn).await;
+                debug!("session ended");
+            }
+            Err(why) => {
+                if self.implicit_tls.is_some() {
+                    return;
+                }
+                let conn = meta.into_connection(Stream::Plain(sock), None);
+                let _ = tokio::time::timeout(REFUSAL_TIMEOUT, self.handler.refuse(conn, why)).await;
+            }
+        }
+    }
+
+    /// Reads the PROXY protocol header first; then the session runs as the client it names
+    /// (its span, limits and peer address), or the connection is closed and the refusal logged.
+    async fn proxied(self, mut sock: TcpStream, mut meta: Meta, proxy: ProxyProtocol) {
+        let balancer = meta.peer;
+        let header = match crate::proxy::accept(&mut sock, balancer.ip(), &proxy).await {
+            Ok(h) => h,
+            Err(e) => {
+                warn!(id = meta.session_id, service = %meta.service, remote = %balancer, error = %e, "connection closed");
+                return;
+            }
+        };
+        if let Some(client) = header.source {
+            meta.peer = client;
+        }
+        if let Some(destination) = header.destination {
+            meta.local = destination;
+        }
+        let span = info_span!(
+            "session",
+            id = meta.session_id,
+            service = %meta.service,
+            remote = %meta.peer,
+            proxy = %balancer
+        );
+        let permit = self.tracker.admit(meta.peer.ip());
+        if let Err(why) = &permit {
+            info!(parent: &span, ?why, "connection refused: over the limit");
+        }
+        self.run(sock, meta, permit).instrument(span).await;
     }
 }
 

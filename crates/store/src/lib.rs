@@ -11,7 +11,7 @@
 //! - [`blob`]: message bodies stored once per content hash, zstd above a threshold, refcounted.
 //! - [`counters`]: usage counters per account, domain and tenant.
 //! - [`mail`]: accounts, mailboxes, messages, flags, modseq, change log, parsed metadata.
-//! - [`notify`]: in-process events for IDLE, published after commit.
+//! - [`notify`]: change events for IDLE, published after commit, to other processes too.
 //! - [`queue`]: the outbound queue and its schedule, with leases on the entries being delivered.
 //! - [`lease`]: leases held by one process at a time (queue entries, webhooks, periodic tasks,
 //!   POP3 maildrops, node heartbeats).
@@ -177,6 +177,9 @@ impl Store {
                 created,
             }),
         };
+        if store.inner.backend.listen(store.inner.notifier.clone())? {
+            notify::poll::start(&store, store.inner.notifier.clone())?;
+        }
         let migrated = store.transact_blocking(migrate::run)?;
         if migrated.moved > 0 {
             tracing::info!(
@@ -287,6 +290,11 @@ impl Store {
     /// How many transactions and group writes (fsyncs) the store has made since it opened.
     pub fn commit_stats(&self) -> CommitStats {
         self.inner.writer.stats()
+    }
+
+    /// Checks that the store answers a read now (readiness probes); the error says why not.
+    pub fn ping(&self) -> Result<()> {
+        self.inner.backend.ping()
     }
 
     /// Flushes memory tables to disk; called on clean shutdown.

@@ -411,6 +411,7 @@ fn writer_loop(
         let result = btxn.commit(Commit {
             writes: group,
             durability,
+            events: events.clone(),
         });
         if wrote && result.is_ok() {
             counters.groups.fetch_add(1, Ordering::Relaxed);

@@ -72,6 +72,7 @@ fn write_raw(path: &std::path::Path, records: Vec<(Keyspace, Vec<u8>, Vec<u8>)>)
     txn.commit(Commit {
         writes: set,
         durability: Durability::Sync,
+        events: Vec::new(),
     })
     .unwrap();
 }

@@ -127,6 +127,7 @@ pub fn router(state: AppState) -> Router {
     );
     let r = r.merge(crate::panel::routes(sessions));
     r.merge(crate::wellknown::router())
+        .merge(crate::health::routes())
         .fallback(no_route)
         .method_not_allowed_fallback(no_method)
         .layer(middleware::from_fn_with_state(

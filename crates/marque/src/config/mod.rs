@@ -9,6 +9,7 @@ mod cluster;
 mod dnscheck;
 mod mail;
 mod outbound;
+mod proxy;
 mod raw;
 mod service;
 mod signin;
@@ -28,6 +29,7 @@ pub use cluster::Cluster;
 pub use dnscheck::DnsCheck;
 pub use mail::{DnsConfig, SubmissionConfig};
 pub use outbound::Outbound;
+pub use proxy::Proxy;
 pub use service::Service;
 pub use smtp::Smtp;
 pub use webhooks::Webhooks;
@@ -64,6 +66,8 @@ pub struct Config {
     pub acme: Acme,
     /// `[webhooks]`: ranges webhooks may reach besides public addresses.
     pub webhooks: Webhooks,
+    /// `[proxy_protocol]`: the services behind a load balancer that sends PROXY headers.
+    pub proxy_protocol: Proxy,
     /// `[signin]`: the throttle of failed sign-ins shared by every service, and the client
     /// networks that may send a password before TLS.
     pub signin: marque_core::signin::SignInPolicy,

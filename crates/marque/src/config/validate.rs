@@ -103,13 +103,15 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let webhooks: super::webhooks::RawWebhooks =
         report.section("webhooks", table.remove("webhooks"));
     let cluster: super::cluster::RawCluster = report.section("cluster", table.remove("cluster"));
+    let proxy: super::proxy::RawProxy =
+        report.section("proxy_protocol", table.remove("proxy_protocol"));
     let listeners = listeners(&mut report, table.remove("listeners"));
     let dns: raw::Dns = report.section("dns", table.remove("dns"));
     let submission: raw::Submission = report.section("submission", table.remove("submission"));
     for key in table.keys() {
         report.add(
             key.clone(),
-            "unknown section (expected server, listeners, limits, tls, log, store, dns, smtp, submission, signin, outbound, sieve, acme, webhooks or cluster)",
+            "unknown section (expected server, listeners, limits, tls, log, store, dns, smtp, submission, signin, outbound, sieve, acme, webhooks, cluster or proxy_protocol)",
         );
     }
 
@@ -131,6 +133,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
     let acme = super::acme::check_acme(acme, &mut found);
     let webhooks = super::webhooks::check_webhooks(webhooks, &mut found);
     let cluster = super::cluster::check_cluster(cluster, &mut found);
+    let proxy_protocol = super::proxy::check_proxy(proxy, &mut found);
     for (path, message) in found {
         report.add(path, message);
     }
@@ -152,6 +155,7 @@ pub(super) fn parse(text: &str) -> Result<Config, Problems> {
         outbound,
         acme,
         webhooks,
+        proxy_protocol,
         signin,
         cluster,
     })

@@ -80,6 +80,9 @@ pub struct Commit {
     pub writes: WriteSet,
     /// How hard the commit must be on disk before it returns.
     pub durability: Durability,
+    /// The group's change events. A backend other processes share sends them to those
+    /// processes inside the transaction, so that they go out if and only if it commits.
+    pub events: Vec<crate::notify::Event>,
 }
 
 /// A key-value engine with keyspaces, transactions with atomic multi-key writes, and ordered
@@ -103,6 +106,19 @@ pub trait Backend: Send + Sync + 'static {
     fn begin(&self) -> Result<Box<dyn BackendTxn + '_>>;
     /// Flushes memory tables to disk (used on clean shutdown).
     fn flush(&self) -> Result<()>;
+    /// Starts publishing into `notifier` the change events other processes commit to this
+    /// backend, for as long as the backend is open; it asks `notifier` for a resync whenever
+    /// events may have been missed. Returns false when no other process writes here (RocksDB:
+    /// the writer thread's own events are all there is), true when events arrive this way and
+    /// the store must also poll for the ones that get lost ([`crate::notify::poll`]).
+    fn listen(&self, notifier: crate::notify::Notifier) -> Result<bool> {
+        let _ = notifier;
+        Ok(false)
+    }
+    /// Checks that the backend answers a read now (for readiness probes); an error says why not.
+    fn ping(&self) -> Result<()> {
+        self.get(Keyspace::Meta, b"").map(|_| ())
+    }
 }
 
 /// The transaction a group commit runs in.

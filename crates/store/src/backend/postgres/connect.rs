@@ -14,8 +14,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a caller waits for a free connection before its operation fails.
 const POOL_WAIT: Duration = Duration::from_secs(30);
 
-/// Builds the pool (connections open on first use) and describes the target for messages.
-pub(super) fn pool(options: &PostgresOptions, bridge: &Bridge) -> Result<(Pool, String)> {
+/// Builds the pool (connections open on first use), describes the target for messages, and
+/// keeps what the change listener needs to open a connection of its own.
+pub(super) fn pool(
+    options: &PostgresOptions,
+    bridge: &Bridge,
+) -> Result<(Pool, String, super::notify::Connector)> {
     let mut config = parse(&options.url)?;
     if config.get_application_name().is_none() {
         config.application_name("marque");
@@ -27,13 +31,17 @@ pub(super) fn pool(options: &PostgresOptions, bridge: &Bridge) -> Result<(Pool, 
     let manager_config = ManagerConfig {
         recycling_method: RecyclingMethod::Fast,
     };
-    let manager = match config.get_ssl_mode() {
-        SslMode::Require => {
-            let tls = tls(options)?;
-            Manager::from_config(config, tls, manager_config)
-        }
-        // `prefer` without a TLS connector connects in the clear, as `disable` does.
-        _ => Manager::from_config(config, tokio_postgres::NoTls, manager_config),
+    let connector = super::notify::Connector {
+        config: config.clone(),
+        tls: match config.get_ssl_mode() {
+            SslMode::Require => Some(tls(options)?),
+            // `prefer` without a TLS connector connects in the clear, as `disable` does.
+            _ => None,
+        },
+    };
+    let manager = match &connector.tls {
+        Some(tls) => Manager::from_config(config, tls.clone(), manager_config),
+        None => Manager::from_config(config, tokio_postgres::NoTls, manager_config),
     };
     let _guard = bridge.handle().enter();
     let pool = Pool::builder(manager)
@@ -43,7 +51,7 @@ pub(super) fn pool(options: &PostgresOptions, bridge: &Bridge) -> Result<(Pool, 
         .create_timeout(Some(CONNECT_TIMEOUT))
         .build()
         .map_err(|e| Error::Invalid(format!("PostgreSQL pool: {e}")))?;
-    Ok((pool, target))
+    Ok((pool, target, connector))
 }
 
 /// Parses a connection URL (or key/value string); it must name a host.

@@ -14,7 +14,8 @@
 //! A group commit ([`PgTxn`]) holds one pooled connection for its whole life: `BEGIN`, then
 //! `pg_advisory_xact_lock(WRITER_LOCK)`, then the closures' reads, then the group's writes (one
 //! `unnest` upsert and one `DELETE ... = ANY` per keyspace, pipelined), then `COMMIT`, which
-//! releases the lock. Every process takes the same lock first, so group commits run one after
+//! releases the lock. The group's change events are sent with `NOTIFY` just before `COMMIT`
+//! ([`notify`]), so other processes hear of exactly the groups that commit. Every process takes the same lock first, so group commits run one after
 //! the other across the cluster and each reads everything committed before it: the closures
 //! stay serializable exactly as with one process. `READ COMMITTED` is enough for that, since
 //! every statement after the lock sees every commit made before the lock was granted.
@@ -22,11 +23,13 @@
 //! # Layout
 //! - [`bridge`]: the runtime the client runs on and blocking calls into it.
 //! - [`connect`]: the URL, TLS (rustls) and the pool.
+//! - [`notify`]: change events between processes (`NOTIFY` and the `LISTEN` connection).
 //! - [`schema`]: the schema, created and migrated by Marque, with its version.
 //! - [`sql`]: statements per keyspace and the batched writes.
 
 mod bridge;
 mod connect;
+pub mod notify;
 mod schema;
 mod sql;
 
@@ -44,6 +47,9 @@ pub use schema::SCHEMA_VERSION;
 /// The advisory lock every group commit takes first, cluster-wide (`pg_advisory_xact_lock`):
 /// "marque" in ASCII, then 1.
 pub const WRITER_LOCK: i64 = 0x6d61_7271_7565_0001;
+
+/// How long [`Backend::ping`] waits for the database to answer.
+const PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// How to reach the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +86,10 @@ impl PostgresOptions {
 pub struct PostgresBackend {
     pool: Pool,
     bridge: bridge::Bridge,
+    /// What the change listener connects with.
+    connector: notify::Connector,
+    /// This store's id in the change notifications it sends.
+    origin: u64,
     /// Where the database is, without credentials, for messages.
     target: String,
     created: bool,
@@ -98,7 +108,7 @@ impl PostgresBackend {
     /// database cannot be reached.
     pub fn open(options: &PostgresOptions) -> Result<Self> {
         let bridge = bridge::Bridge::new()?;
-        let (pool, target) = connect::pool(options, &bridge)?;
+        let (pool, target, connector) = connect::pool(options, &bridge)?;
         let created = {
             let pool = pool.clone();
             let target = target.clone();
@@ -115,6 +125,8 @@ impl PostgresBackend {
         Ok(PostgresBackend {
             pool,
             bridge,
+            connector,
+            origin: notify::new_origin(),
             target,
             created,
         })
@@ -185,6 +197,33 @@ impl Backend for PostgresBackend {
         // Committed transactions are durable in PostgreSQL's WAL; there is nothing to flush.
         Ok(())
     }
+
+    fn listen(&self, notifier: crate::notify::Notifier) -> Result<bool> {
+        // The task lives on the backend's runtime and ends with it.
+        self.bridge.handle().spawn(notify::listen(
+            self.connector.clone(),
+            self.origin,
+            notifier,
+        ));
+        Ok(true)
+    }
+
+    fn ping(&self) -> Result<()> {
+        let (pool, target) = (self.pool.clone(), self.target.clone());
+        self.bridge.block(async move {
+            let probe = async {
+                let client = Self::connection(&pool, &target).await?;
+                client
+                    .simple_query("SELECT 1")
+                    .await
+                    .map_err(|e| sql::error("answering a probe", &e))?;
+                Ok(())
+            };
+            tokio::time::timeout(PING_TIMEOUT, probe)
+                .await
+                .map_err(|_| Error::Backend(format!("PostgreSQL at {target}: no answer")))?
+        })
+    }
 }
 
 /// One group commit: a database transaction holding the cluster-wide writer lock.
@@ -228,8 +267,10 @@ impl BackendTxn for PgTxn<'_> {
 
     fn commit(mut self: Box<Self>, commit: Commit) -> Result<()> {
         let client = self.client()?;
+        let origin = self.backend.origin;
         self.backend.bridge.block(async move {
             sql::write(&client, commit.writes).await?;
+            notify::send(&client, origin, &commit.events).await?;
             let end = match commit.durability {
                 Durability::Sync => "COMMIT",
                 // Acknowledged before the WAL reaches the disk: a database crash may lose the
