@@ -9,7 +9,7 @@
 //! - [`context`]: what the session knows of its connection and lends to its transactions.
 //! - [`transaction`]: resolves recipients and hands accepted messages to local delivery;
 //!   `verify_or_sign` checks (port 25) or signs (submission) the content before delivery.
-//! - [`io`] reads bounded lines; [`spool`] keeps the content mostly on disk until the
+//! - [`spool`] keeps the content mostly on disk until the
 //!   process-wide input budget lets it be checked and stored; [`trace`] writes `Received:`;
 //!   [`reply`] formats replies; [`normalize`] checks submitted content; [`success`] queues
 //!   success reports (DSN `NOTIFY=SUCCESS`).
@@ -19,7 +19,6 @@
 
 pub mod cmd;
 pub mod context;
-pub mod io;
 pub mod normalize;
 pub mod reply;
 pub mod session;

@@ -6,13 +6,13 @@
 //! over, requiring a new EHLO (RFC 3207 §4.2).
 
 use marque_session::Connection;
+use marque_session::lines::{Line, LineIo, strip_eol};
 use tokio::time::timeout;
 use tracing::{debug, info, warn};
 
 use super::cmd::data::Collected;
 use super::cmd::{self, Command};
 use super::context::{Context, Helo, Service};
-use super::io::{Line, LineIo};
 use super::reply::Reply;
 use super::transaction::Transaction;
 use crate::submission_limits::Counted;
@@ -39,12 +39,6 @@ pub struct Session {
     pub state: State,
     /// Bad commands, failed AUTHs and unknown recipients so far (`max_errors`).
     pub errors: u32,
-}
-
-/// The line without its LF or CRLF.
-pub(crate) fn strip_eol(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 impl Session {
@@ -74,11 +68,11 @@ impl Session {
         let mut io = LineIo::new(conn);
         if let Some(r) = self.pre_greeting(&mut io).await {
             self.reply(&mut io, r);
-            io.shutdown().await;
+            io.close().await;
             return;
         }
         // The name the client asked for by SNI, when the platform serves it (white label).
-        let host = io.conn().server_name().unwrap_or(&self.ctx.cfg.hostname);
+        let host = io.stream().server_name().unwrap_or(&self.ctx.cfg.hostname);
         let greeting = Reply::plain(220, vec![format!("{host} ESMTP Marque")]);
         self.reply(&mut io, greeting);
         loop {
@@ -140,9 +134,9 @@ impl Session {
                     if io.flush().await.is_err() {
                         break;
                     }
-                    match io.into_conn().starttls().await {
-                        Ok(conn) => {
-                            io = LineIo::new(conn);
+                    match io.starttls().await {
+                        Ok(upgraded) => {
+                            io = upgraded;
                             self.ctx.tls = true;
                             self.state = State::Start;
                             self.ctx.note("(TLS started)".into());
@@ -157,7 +151,7 @@ impl Session {
             }
         }
         self.abandon().await;
-        io.shutdown().await;
+        io.close().await;
     }
 
     /// Refuses a client that is banned for AUTH failures, or (MX) that talks before the

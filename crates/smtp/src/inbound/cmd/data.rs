@@ -11,11 +11,11 @@ use tokio::time::timeout;
 use tracing::instrument;
 
 use super::{Command, ParseError, no_args};
-use crate::inbound::io::{Line, LineIo};
 use crate::inbound::reply::Reply;
 use crate::inbound::session::{Flow, Session, State};
 pub use crate::inbound::spool::Content;
 use crate::inbound::spool::Spool;
+use marque_session::lines::{Line, LineIo};
 
 /// Longest text line, CRLF included (RFC 5321 §4.5.3.1.6).
 pub const MAX_LINE: usize = 1000;

@@ -9,11 +9,11 @@ use tracing::{error, instrument, warn};
 
 use super::{ParseError, parameters, path};
 use crate::inbound::context::User;
-use crate::inbound::io::LineIo;
 use crate::inbound::reply::Reply;
 use crate::inbound::session::{Flow, Session, State};
 use crate::inbound::transaction::Transaction;
 use crate::submission_limits::Taken;
+use marque_session::lines::LineIo;
 
 /// `BODY=` (RFC 6152 §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -9,10 +9,10 @@ use tracing::{error, instrument, warn};
 
 use super::mail::{MailFrom, is_xtext, strip_keyword};
 use super::{ParseError, parameters, path};
-use crate::inbound::io::LineIo;
 use crate::inbound::reply::Reply;
 use crate::inbound::session::{Flow, Session, State};
 use crate::inbound::transaction::Transaction;
+use marque_session::lines::LineIo;
 
 /// Longest ORCPT value (RFC 3461 §4.2: the address part is at most 500 characters).
 const MAX_ORCPT: usize = 500;
