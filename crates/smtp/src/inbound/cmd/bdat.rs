@@ -6,7 +6,7 @@ use tokio::time::timeout;
 use tracing::instrument;
 
 use super::ParseError;
-use super::data::Collector;
+use crate::inbound::content::Collector;
 use crate::inbound::reply::Reply;
 use crate::inbound::session::{Flow, Session, State};
 use marque_session::lines::LineIo;
