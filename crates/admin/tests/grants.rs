@@ -26,6 +26,21 @@ async fn token_for(s: &Server, tok: &str, manager: &Value) -> String {
         .to_string()
 }
 
+/// Creates the customer `tenant` with `tok` (a reseller's token) and its domain `c.example`;
+/// the customer's id.
+async fn customer_with_domain(s: &Server, tok: &str, tenant: Value) -> u64 {
+    let c = s.create("/api/v1/tenants", tok, tenant).await["id"]
+        .as_u64()
+        .expect("tenant id");
+    s.create(
+        "/api/v1/domains",
+        tok,
+        json!({"name": "c.example", "tenant": c}),
+    )
+    .await;
+    c
+}
+
 /// Asserts a `422` problem naming `field`.
 fn assert_field(r: &common::Reply, field: &str, what: &str) {
     assert_eq!(r.status, 422, "{what}: {}", r.body);
@@ -82,19 +97,10 @@ async fn plans_mailboxes_and_postmasters_stay_within_what_is_granted() {
     assert_field(&raised, "max_mailbox_mb", "raised plan");
 
     // A mailbox above the largest the plans allow: refused.
-    let c = s
-        .create(
-            "/api/v1/tenants",
-            &rtok,
-            json!({"name": "C", "kind": "customer", "plan": p["id"]}),
-        )
-        .await["id"]
-        .as_u64()
-        .unwrap();
-    s.create(
-        "/api/v1/domains",
+    let c = customer_with_domain(
+        &s,
         &rtok,
-        json!({"name": "c.example", "tenant": c}),
+        json!({"name": "C", "kind": "customer", "plan": p["id"]}),
     )
     .await;
     let mb = |address: &str, quota: u64, postmaster: bool| {
@@ -163,21 +169,7 @@ async fn plans_mailboxes_and_postmasters_stay_within_what_is_granted() {
 async fn numbers_beyond_their_range_get_a_problem_naming_the_field() {
     let s = start().await;
     let (r, rtok) = s.reseller("R").await;
-    let c = s
-        .create(
-            "/api/v1/tenants",
-            &rtok,
-            json!({"name": "C", "kind": "customer"}),
-        )
-        .await["id"]
-        .as_u64()
-        .unwrap();
-    s.create(
-        "/api/v1/domains",
-        &rtok,
-        json!({"name": "c.example", "tenant": c}),
-    )
-    .await;
+    let c = customer_with_domain(&s, &rtok, json!({"name": "C", "kind": "customer"})).await;
     s.create(
         "/api/v1/mailboxes",
         &rtok,

@@ -10,7 +10,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use common::{MARQUE, Server};
 use marque_tests::clients::succeeded;
+use marque_tests::dns::{self, Zone};
 
 const PASSWORD: &str = "queue crash password";
 const TOTAL: usize = 300;
@@ -36,64 +37,12 @@ def message(n):
             "end of message %d\r\n" % n)
 "#;
 
-/// Answers MX for `remote.test` (→ `mx.remote.test`) and A for `mx.remote.test` (127.0.0.1);
-/// other questions about those names get an empty answer, anything else `REFUSED`.
-fn dns() -> SocketAddr {
-    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let addr = sock.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok((n, peer)) = sock.recv_from(&mut buf) {
-            if let Some(reply) = dns_answer(&buf[..n]) {
-                let _ = sock.send_to(&reply, peer);
-            }
-        }
-    });
-    addr
-}
-
-fn dns_answer(q: &[u8]) -> Option<Vec<u8>> {
-    // The header, one question (labels, type, class).
-    let mut end = 12;
-    let mut labels = Vec::new();
-    while end < q.len() && q[end] != 0 {
-        let len = usize::from(q[end]);
-        labels.push(String::from_utf8_lossy(q.get(end + 1..end + 1 + len)?).to_ascii_lowercase());
-        end += len + 1;
-    }
-    let qtype = u16::from_be_bytes([*q.get(end + 1)?, *q.get(end + 2)?]);
-    end += 5;
-    if q.len() < end {
-        return None;
-    }
-    let name = labels.join(".");
-    let answer: Option<(u16, Vec<u8>)> = match (name.as_str(), qtype) {
-        ("remote.test", 15) => {
-            let mut rdata = vec![0, 10];
-            for l in ["mx", "remote", "test"] {
-                rdata.push(l.len() as u8);
-                rdata.extend_from_slice(l.as_bytes());
-            }
-            rdata.push(0);
-            Some((15, rdata))
-        }
-        ("mx.remote.test", 1) => Some((1, vec![127, 0, 0, 1])),
-        _ => None,
-    };
-    let known = matches!(name.as_str(), "remote.test" | "mx.remote.test");
-    let mut reply = q[..end].to_vec();
-    reply[2] = (reply[2] | 0x84) & !0x02; // QR, AA, not truncated
-    reply[3] = (reply[3] & 0xf0) | if known { 0 } else { 5 }; // NOERROR or REFUSED
-    let ancount = u8::from(answer.is_some());
-    reply[4..12].copy_from_slice(&[0, 1, 0, ancount, 0, 0, 0, 0]);
-    if let Some((rtype, rdata)) = answer {
-        reply.extend_from_slice(&[0xc0, 0x0c]); // the question's name
-        reply.extend_from_slice(&rtype.to_be_bytes());
-        reply.extend_from_slice(&[0, 1, 0, 0, 0, 60]);
-        reply.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
-        reply.extend_from_slice(&rdata);
-    }
-    Some(reply)
+/// Serves MX for `remote.test` (→ `mx.remote.test`) and A for `mx.remote.test` (127.0.0.1)
+/// on loopback, from the runtime `rt` (the server stops when it is dropped).
+fn dns(rt: &tokio::runtime::Runtime) -> dns::TestDns {
+    rt.block_on(dns::serve([Zone::new("remote.test")
+        .mx("remote.test", 10, "mx.remote.test")
+        .a("mx.remote.test", Ipv4Addr::LOCALHOST)]))
 }
 
 /// What the sink saw.
@@ -307,7 +256,9 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 fn the_queue_delivers_every_acknowledged_message_after_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let sink = sink();
-    let config = write_config(dir.path(), dns(), sink.port);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dns = dns(&rt);
+    let config = write_config(dir.path(), dns.addr, sink.port);
     set_up(&config);
 
     let mut server = MARQUE.serve(&config, &[], &[]);

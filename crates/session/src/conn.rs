@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::server::TlsStream;
 
@@ -80,19 +80,6 @@ impl AsyncWrite for Stream {
             Stream::Tls(s) => s.is_write_vectored(),
         }
     }
-}
-
-/// What [`Connection::read_within`] got.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Input {
-    /// This many bytes arrived.
-    Data(usize),
-    /// The client closed the connection, or it failed.
-    Closed,
-    /// Nothing arrived within the idle time (the session says goodbye and closes).
-    Idle,
-    /// The server is shutting down (the session says goodbye and closes).
-    Shutdown,
 }
 
 /// What is known of an accepted socket before its stream is ready.
@@ -196,35 +183,6 @@ impl Connection {
     /// The stream itself.
     pub fn stream(&mut self) -> &mut Stream {
         &mut self.stream
-    }
-
-    /// Writes `out` and flushes within `limit`, so that a client that does not read its answers
-    /// cannot hold the session; `out` is emptied either way. A timeout is an error of kind
-    /// [`io::ErrorKind::TimedOut`].
-    pub async fn write_within(&mut self, out: &mut Vec<u8>, limit: Duration) -> io::Result<()> {
-        if out.is_empty() {
-            return Ok(());
-        }
-        let sent = tokio::time::timeout(limit, async {
-            self.stream.write_all(out).await?;
-            self.stream.flush().await
-        })
-        .await;
-        out.clear();
-        sent.map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "write timed out"))?
-    }
-
-    /// Waits for the client's next bytes, read into `chunk`, for at most `idle`, unless the
-    /// server starts shutting down first. Cancel-safe.
-    pub async fn read_within(&mut self, chunk: &mut [u8], idle: Duration) -> Input {
-        tokio::select! {
-            _ = self.shutdown.wait() => Input::Shutdown,
-            read = tokio::time::timeout(idle, self.stream.read(chunk)) => match read {
-                Err(_) => Input::Idle,
-                Ok(Ok(0)) | Ok(Err(_)) => Input::Closed,
-                Ok(Ok(n)) => Input::Data(n),
-            },
-        }
     }
 
     /// Upgrades a plain connection to TLS (STARTTLS: RFC 3207, RFC 9051 §6.2.1, RFC 2595 §4,

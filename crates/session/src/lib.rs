@@ -10,9 +10,11 @@
 //!
 //! # Layout
 //! - [`budget`]: [`InputBudget`], the process-wide budget of client input held in memory.
-//! - [`conn`]: [`Connection`] and its [`Stream`] (plain or TLS), with [`Connection::starttls`]
-//!   and the timed [`Connection::read_within`] and [`Connection::write_within`].
+//! - [`conn`]: [`Connection`] and its [`Stream`] (plain or TLS), with [`Connection::starttls`].
 //! - [`network`]: [`Network`], an address range of the configuration.
+//! - [`lines`]: [`LineIo`], the one bounded line reader of every line protocol (lines with a
+//!   limit, counted reads of literals and chunks, the answer queue, timed reads and writes,
+//!   STARTTLS), over [`LineBuffer`], its part without I/O.
 //! - [`limits`]: [`Limits`] and the per-listener, per-IP connection counter.
 //! - [`proxy`]: the PROXY protocol (v1 and v2) of listeners behind a load balancer.
 //! - [`sasl`]: SASL responses and the PLAIN and LOGIN mechanisms, decoded once for every
@@ -26,6 +28,7 @@
 pub mod budget;
 pub mod conn;
 pub mod limits;
+pub mod lines;
 pub mod network;
 pub mod proxy;
 pub mod sasl;
@@ -34,8 +37,9 @@ pub mod shutdown;
 pub mod tls;
 
 pub use budget::{Held, InputBudget};
-pub use conn::{Connection, Input, Stream};
+pub use conn::{Connection, Stream};
 pub use limits::Limits;
+pub use lines::{Line, LineBuffer, LineIo, Timed};
 pub use network::Network;
 pub use proxy::ProxyProtocol;
 pub use server::{HANDSHAKE_TIMEOUT, Handler, Listener, serve};

@@ -228,24 +228,30 @@ async fn a_starttls_handshake_that_never_starts_is_dropped_after_the_listener_ti
 struct Echo;
 
 impl Handler for Echo {
-    async fn handle(&self, mut conn: Connection) {
-        let mut chunk = [0u8; 64];
+    async fn handle(&self, conn: Connection) {
+        let mut io = LineIo::new(conn);
         loop {
-            let (mut out, last) = match conn.read_within(&mut chunk, Duration::from_secs(5)).await {
-                Input::Data(n) => (chunk[..n].to_vec(), false),
-                Input::Closed => return,
-                Input::Idle => (b"idle\r\n".to_vec(), true),
-                Input::Shutdown => (b"stopping\r\n".to_vec(), true),
+            let last = match io.fill_within(Duration::from_secs(5)).await {
+                Ok(Timed::Ready(0)) | Err(_) => return,
+                Ok(Timed::Ready(_)) => {
+                    let data = io.buffered().to_vec();
+                    io.consume(data.len());
+                    io.queue(&data);
+                    false
+                }
+                Ok(Timed::Idle) => {
+                    io.queue(b"idle\r\n");
+                    true
+                }
+                Ok(Timed::Shutdown) => {
+                    io.queue(b"stopping\r\n");
+                    true
+                }
             };
-            if conn
-                .write_within(&mut out, Duration::from_secs(5))
-                .await
-                .is_err()
-                || last
-            {
+            if io.flush_within(Duration::from_secs(5)).await.is_err() || last {
                 return;
             }
-            assert!(out.is_empty(), "the buffer is emptied");
+            assert_eq!(io.queued(), 0, "the queue is emptied");
         }
     }
 }

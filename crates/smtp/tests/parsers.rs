@@ -2,7 +2,7 @@
 //! DATA transparency round-trips whatever the content.
 
 use marque_smtp::inbound::cmd;
-use marque_smtp::inbound::cmd::data::Collector;
+use marque_smtp::inbound::content::Collector;
 use proptest::prelude::*;
 
 proptest! {

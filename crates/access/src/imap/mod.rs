@@ -12,8 +12,9 @@
 //!
 //! # Layout
 //! - [`parse`]: the command grammar, apart from I/O.
-//! - [`session`]: one connection: reading whole commands (with literal limits), the state
-//!   machine, dispatch, untagged updates.
+//! - [`session`]: one connection: reading whole commands (with literal limits) through the
+//!   shared line reader (`marque_session::lines`), the state machine, dispatch, untagged
+//!   updates.
 //! - [`state`]: the session state, an enum that carries its data.
 //! - [`view`]: the selected mailbox as one session sees it (message numbers, pending updates).
 //! - [`folder_uids`]: the UIDs of selected folders, kept and shared between sessions.

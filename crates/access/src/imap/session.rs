@@ -5,8 +5,8 @@
 use std::io;
 use std::sync::Arc;
 
+use marque_session::lines::{self, Codec, LineIo};
 use marque_session::{Connection, Held};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tracing::{Instrument, debug, info_span, warn};
 
 use super::Context;
@@ -36,41 +36,61 @@ const CAPABILITIES: &str = "IMAP4rev1 IMAP4rev2 BINARY LITERAL+ SASL-IR ID ENABL
      QRESYNC ESEARCH SEARCHRES STATUS=SIZE QUOTA QUOTA=RES-STORAGE COMPRESS=DEFLATE SORT \
      THREAD=ORDEREDSUBJECT THREAD=REFERENCES";
 
-/// The socket and its buffers.
+/// The socket and its buffers: the shared line reader ([`marque_session::lines`]) under the
+/// answers the commands write.
 #[derive(Debug)]
 pub struct Io {
-    conn: Option<Connection>,
-    rbuf: Vec<u8>,
+    lines: Option<LineIo>,
     /// Answers waiting to be written.
     pub out: Vec<u8>,
-    /// COMPRESS=DEFLATE is active.
-    deflate: Option<Deflate>,
 }
-
-/// Room made in the read buffer for one read.
-const READ_CHUNK: usize = 8192;
-/// Room for one read after the buffer was given back: what a client sends to end IDLE.
-const READ_IDLE: usize = 256;
 
 /// One line read from the client.
 #[derive(Debug)]
 pub enum Line {
+    /// The line without its CRLF (or bare LF).
     Data(Vec<u8>),
     /// Longer than [`MAX_LINE`]: discarded up to its end.
     TooLong,
     Eof,
 }
 
+/// The limit of the shared reader: [`MAX_LINE`] and a CRLF.
+const LINE_LIMIT: usize = MAX_LINE + 2;
+
+/// COMPRESS=DEFLATE (RFC 4978) on both directions of the line reader.
+impl Codec for Deflate {
+    fn encode(&mut self, data: &[u8]) -> io::Result<Vec<u8>> {
+        self.compress(data)
+    }
+    fn push(&mut self, data: &[u8]) {
+        Deflate::push(self, data);
+    }
+    fn has_pending(&self) -> bool {
+        Deflate::has_pending(self)
+    }
+    fn decode(&mut self, out: &mut Vec<u8>) -> io::Result<usize> {
+        self.inflate(out)
+    }
+}
+
 impl Io {
-    fn conn(&mut self) -> io::Result<&mut Connection> {
-        self.conn
+    fn new(conn: Connection) -> Self {
+        Io {
+            lines: Some(LineIo::new(conn)),
+            out: Vec::new(),
+        }
+    }
+
+    fn lines(&mut self) -> io::Result<&mut LineIo> {
+        self.lines
             .as_mut()
             .ok_or_else(|| io::Error::other("connection gone"))
     }
 
     /// The server's shutdown signal.
     pub fn shutdown_signal(&mut self) -> io::Result<marque_session::ShutdownSignal> {
-        Ok(self.conn()?.shutdown_signal())
+        Ok(self.lines()?.shutdown_signal())
     }
 
     /// Writes what is buffered.
@@ -78,19 +98,13 @@ impl Io {
         if self.out.is_empty() {
             return Ok(());
         }
-        let out = std::mem::take(&mut self.out);
-        let conn = self
-            .conn
+        let lines = self
+            .lines
             .as_mut()
             .ok_or_else(|| io::Error::other("connection gone"))?;
-        match self.deflate.as_mut() {
-            Some(d) => conn.write_all(&d.compress(&out)?).await?,
-            None => conn.write_all(&out).await?,
-        }
-        conn.flush().await?;
+        lines.queue_all(&mut self.out);
+        lines.flush().await?;
         // Keep a small buffer between commands (bounded memory per idle connection).
-        self.out = out;
-        self.out.clear();
         self.out.shrink_to(16 * 1024);
         Ok(())
     }
@@ -101,7 +115,9 @@ impl Io {
         if self.out.is_empty() {
             self.out = Vec::new();
         }
-        self.rbuf.shrink_to_fit();
+        if let Some(lines) = self.lines.as_mut() {
+            lines.shrink();
+        }
     }
 
     /// Appends one line (CRLF added).
@@ -111,87 +127,49 @@ impl Io {
     }
 
     /// Reads more bytes into the read buffer; 0 at end of stream. Cancel-safe.
-    ///
-    /// Reads straight into the read buffer's spare room, so that a session waiting for its
-    /// client holds no buffer of its own in its future; after [`Io::shrink`] (IDLE) it waits
-    /// with a small one.
     pub async fn fill(&mut self) -> io::Result<usize> {
-        let room = if self.rbuf.capacity() == 0 {
-            READ_IDLE
-        } else {
-            READ_CHUNK
-        };
-        let conn = self
-            .conn
-            .as_mut()
-            .ok_or_else(|| io::Error::other("connection gone"))?;
-        let Some(d) = self.deflate.as_mut() else {
-            self.rbuf.reserve(room);
-            return conn.read_buf(&mut self.rbuf).await;
-        };
-        let mut chunk = Vec::with_capacity(room);
-        loop {
-            if d.has_pending() {
-                let n = d.inflate(&mut self.rbuf)?;
-                if n > 0 {
-                    return Ok(n);
-                }
-            }
-            chunk.clear();
-            let n = conn.read_buf(&mut chunk).await?;
-            if n == 0 {
-                return Ok(0);
-            }
-            d.push(&chunk[..n]);
-        }
+        self.lines()?.fill().await
     }
 
-    /// The next complete line in the read buffer, if there is one.
+    /// The next complete line in the read buffer, if there is one, without its line end; a
+    /// line longer than [`MAX_LINE`] comes back empty.
     pub fn take_line(&mut self) -> Option<Vec<u8>> {
-        let i = self.rbuf.iter().position(|&c| c == b'\n')?;
-        let mut line: Vec<u8> = self.rbuf.drain(..=i).collect();
-        line.pop();
-        if line.last() == Some(&b'\r') {
-            line.pop();
+        match self.lines.as_mut()?.take_line(LINE_LIMIT)? {
+            lines::Line::Complete(l) => Some(without_eol(l)),
+            lines::Line::TooLong { .. } | lines::Line::Eof => Some(Vec::new()),
         }
-        Some(line)
     }
 
     /// Reads one line, at most [`MAX_LINE`] long.
     pub async fn read_line(&mut self) -> io::Result<Line> {
-        let mut discarding = false;
-        loop {
-            if let Some(line) = self.take_line() {
-                return Ok(if discarding || line.len() > MAX_LINE {
+        Ok(match self.lines()?.read_line(LINE_LIMIT).await? {
+            lines::Line::Complete(l) => {
+                let l = without_eol(l);
+                // A bare LF leaves room for one byte more than CRLF does.
+                if l.len() > MAX_LINE {
                     Line::TooLong
                 } else {
-                    Line::Data(line)
-                });
+                    Line::Data(l)
+                }
             }
-            if self.rbuf.len() > MAX_LINE {
-                self.rbuf.clear();
-                discarding = true;
-            }
-            if self.fill().await? == 0 {
-                return Ok(Line::Eof);
-            }
-        }
+            lines::Line::TooLong { .. } => Line::TooLong,
+            lines::Line::Eof => Line::Eof,
+        })
     }
 
-    async fn read_exact_into(&mut self, buf: &mut Vec<u8>, mut need: usize) -> io::Result<bool> {
-        while need > 0 {
-            if self.rbuf.is_empty() && self.fill().await? == 0 {
-                return Ok(false);
-            }
-            let take = need.min(self.rbuf.len());
-            buf.extend(self.rbuf.drain(..take));
-            need -= take;
-        }
-        if self.rbuf.capacity() > 64 * 1024 {
-            self.rbuf.shrink_to(16 * 1024);
-        }
-        Ok(true)
+    /// Reads a literal of `need` bytes onto `buf`; false if the client closed first.
+    async fn read_exact_into(&mut self, buf: &mut Vec<u8>, need: usize) -> io::Result<bool> {
+        self.lines()?
+            .read_exact(need as u64, |piece| buf.extend_from_slice(piece))
+            .await
     }
+}
+
+/// `line` without its LF or CRLF.
+fn without_eol(mut line: Vec<u8>) -> Vec<u8> {
+    let n = lines::strip_eol(&line).len();
+    line.truncate(n);
+    line
 }
 
 /// What reading a command gave.
@@ -235,12 +213,7 @@ pub async fn run(ctx: Arc<Context>, conn: Connection) {
         can_starttls: conn.can_starttls(),
         cleartext_ok: ctx.core.cleartext_sign_in(conn.peer().ip()),
         ctx,
-        io: Io {
-            conn: Some(conn),
-            rbuf: Vec::new(),
-            out: Vec::new(),
-            deflate: None,
-        },
+        io: Io::new(conn),
         state: State::NotAuthenticated { failures: 0 },
         condstore: false,
         qresync: false,
@@ -279,10 +252,10 @@ impl Session {
     }
 
     async fn serve(&mut self) -> io::Result<()> {
-        let mut shutdown = self.io.conn()?.shutdown_signal();
+        let mut shutdown = self.io.shutdown_signal()?;
         // RFC 3501 §7.1.1: the greeting, with the capabilities (RFC 3501 §7.2.1 allows the code).
         // The name the client asked for by SNI, when the platform serves it (white label).
-        let conn = self.io.conn()?;
+        let conn = self.io.lines()?.stream();
         let host = conn.server_name().unwrap_or(&self.ctx.hostname).to_string();
         let greeting = format!(
             "* OK [CAPABILITY {}] {host} IMAP4rev1 ready",
@@ -362,7 +335,7 @@ impl Session {
                         self.io.line("* BYE logging out");
                         self.io.line(&format!("{} {status} {text}", cmd.tag));
                         self.io.flush().await?;
-                        let _ = self.io.conn()?.shutdown().await;
+                        self.io.lines()?.close().await;
                         return Ok(());
                     }
                     self.io.line(&format!("{} {status} {text}", cmd.tag));
@@ -536,30 +509,27 @@ impl Session {
     /// Starts COMPRESS=DEFLATE (RFC 4978 §3), after the tagged OK was written uncompressed.
     pub async fn compress(&mut self) -> io::Result<()> {
         self.io.flush().await?;
-        let mut d = Deflate::default();
         // Anything already read arrived after the OK: it is compressed.
-        d.push(&std::mem::take(&mut self.io.rbuf));
-        self.io.deflate = Some(d);
+        self.io.lines()?.set_codec(Box::new(Deflate::default()));
         Ok(())
     }
 
     /// True once COMPRESS is active.
     pub fn compressing(&self) -> bool {
-        self.io.deflate.is_some()
+        self.io.lines.as_ref().is_some_and(LineIo::has_codec)
     }
 
     /// Upgrades the connection to TLS (STARTTLS), after the tagged OK was written.
     pub async fn starttls(&mut self) -> io::Result<()> {
         self.io.flush().await?;
-        // Anything pipelined after STARTTLS was sent in clear: drop it (RFC 9051 §6.2.1).
-        self.io.rbuf.clear();
-        let conn = self
+        // Anything pipelined after STARTTLS was sent in clear: the reader drops it (RFC 9051
+        // §6.2.1).
+        let lines = self
             .io
-            .conn
+            .lines
             .take()
             .ok_or_else(|| io::Error::other("connection gone"))?;
-        let conn = conn.starttls().await?;
-        self.io.conn = Some(conn);
+        self.io.lines = Some(lines.starttls().await?);
         self.tls = true;
         self.can_starttls = false;
         Ok(())

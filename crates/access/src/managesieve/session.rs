@@ -4,9 +4,9 @@
 
 use marque_core::authlog::Attempt;
 use marque_core::{CoreError, Role};
+use marque_session::Connection;
+use marque_session::lines::{LineIo, Timed};
 use marque_session::sasl::{self, SaslError};
-use marque_session::{Connection, Input};
-use tokio::io::AsyncWriteExt;
 use tracing::{debug, info, warn};
 
 use super::ManageSieve;
@@ -64,65 +64,66 @@ pub(super) async fn run(svc: &ManageSieve, conn: Connection) {
     serve(s, conn).await;
 }
 
-async fn serve(mut s: Session<'_>, mut conn: Connection) {
+async fn serve(mut s: Session<'_>, conn: Connection) {
     let svc = s.svc;
     let limits = FrameLimits {
         max_line: parse::MAX_LINE,
         max_literal: svc.max_literal(),
     };
-    let mut buf: Vec<u8> = Vec::new();
-    let mut chunk = vec![0u8; 16 * 1024];
     // The name the client asked for by SNI, when the platform serves it (white label).
-    let mut out = s.greeting(conn.server_name().unwrap_or(&svc.hostname));
+    let greeting = s.greeting(conn.server_name().unwrap_or(&svc.hostname));
+    // The shared reader buffers and times the input; the grammar frames it (literals and
+    // all), refusing an overlong line before its end arrives.
+    let mut io = LineIo::new(conn);
+    io.queue(&greeting);
     loop {
         let mut next = Next::Continue;
         loop {
-            match parse::frame(&buf, limits) {
+            match parse::frame(io.buffered(), limits) {
                 Ok(None) => break,
                 Ok(Some((tokens, used))) => {
-                    buf.drain(..used);
+                    io.consume(used);
                     let (reply, then) = s.step(tokens).await;
-                    out.extend_from_slice(&reply.0);
+                    io.queue(&reply.0);
                     next = then;
                     if next != Next::Continue {
                         break;
                     }
                 }
                 Err(FrameError::Syntax { reason, skip }) => {
-                    buf.drain(..skip.min(buf.len()));
+                    io.consume(skip);
                     if let State::SaslResponse { failures } = s.state {
                         s.state = State::NotAuthenticated { failures };
                     }
-                    out.extend_from_slice(&Reply::no(None, &reason).0);
+                    io.queue(&Reply::no(None, &reason).0);
                 }
                 Err(FrameError::LineTooLong) => {
-                    out.extend_from_slice(&Reply::bye(None, "line too long").0);
+                    io.queue(&Reply::bye(None, "line too long").0);
                     next = Next::Close;
                     break;
                 }
                 Err(FrameError::LiteralTooLarge { size, max }) => {
                     let text = format!("literal of {size} bytes is larger than {max}");
-                    out.extend_from_slice(&Reply::bye(Some(Code::QuotaMaxSize), &text).0);
+                    io.queue(&Reply::bye(Some(Code::QuotaMaxSize), &text).0);
                     next = Next::Close;
                     break;
                 }
             }
         }
-        if conn.write_within(&mut out, svc.idle_timeout).await.is_err() {
+        if io.flush_within(svc.idle_timeout).await.is_err() {
             return;
         }
         match next {
             Next::Continue => {}
             Next::Close => {
-                let _ = conn.shutdown().await;
+                io.close().await;
                 return;
             }
             Next::StartTls => {
                 // RFC 5804 §2.2 (and RFC 3207 §4.2): whatever followed STARTTLS in plaintext
                 // is dropped, never read as if it came over TLS.
-                buf.clear();
-                conn = match conn.starttls().await {
-                    Ok(c) => c,
+                io = match io.starttls().await {
+                    Ok(io) => io,
                     Err(e) => {
                         debug!(error = %e, "STARTTLS handshake failed");
                         return;
@@ -133,29 +134,25 @@ async fn serve(mut s: Session<'_>, mut conn: Connection) {
                 // RFC 5804 §2.2: the capabilities again, then OK.
                 let mut r = cmd::capability::lines(svc, s.offer());
                 r.push_status("OK", None, "TLS negotiation successful");
-                out = r.0;
-                if conn.write_within(&mut out, svc.idle_timeout).await.is_err() {
+                io.queue(&r.0);
+                if io.flush_within(svc.idle_timeout).await.is_err() {
                     return;
                 }
                 continue;
             }
         }
-        match conn.read_within(&mut chunk, svc.idle_timeout).await {
-            Input::Data(n) => buf.extend_from_slice(&chunk[..n]),
-            Input::Closed => return,
-            Input::Shutdown => {
-                let _ = conn
-                    .write_all(&Reply::bye(Some(Code::TryLater), "server shutting down").0)
-                    .await;
-                let _ = conn.shutdown().await;
+        match io.fill_within(svc.idle_timeout).await {
+            Ok(Timed::Ready(0)) | Err(_) => return,
+            Ok(Timed::Ready(_)) => {}
+            Ok(Timed::Shutdown) => {
+                io.queue(&Reply::bye(Some(Code::TryLater), "server shutting down").0);
+                io.close().await;
                 return;
             }
-            Input::Idle => {
+            Ok(Timed::Idle) => {
                 info!("idle timeout");
-                let _ = conn
-                    .write_all(&Reply::bye(None, "idle for too long").0)
-                    .await;
-                let _ = conn.shutdown().await;
+                io.queue(&Reply::bye(None, "idle for too long").0);
+                io.close().await;
                 return;
             }
         }

@@ -7,7 +7,8 @@
 //! # Layout
 //! - [`session`]: the connection loop, the states, sign-in, STLS and the autologout timer.
 //! - [`cmd`]: one file per command (`retr.rs`, `uidl.rs`, ...), each with its parser and answer.
-//! - [`line`]: cutting the input into bounded lines (pure).
+//! - [`line`]: what a command line is to POP3, as the shared line reader
+//!   (`marque_session::lines`) cuts it.
 //! - [`wire`]: CRLF line ends, dot-stuffing and sizes of what the client receives (pure).
 //! - [`maildrop`]: the INBOX of a session, message numbers and deletions until QUIT.
 //! - [`lock`]: the per-maildrop exclusive lock.

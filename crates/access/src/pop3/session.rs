@@ -3,14 +3,14 @@
 
 use marque_core::authlog::Attempt;
 use marque_core::{CoreError, Role};
+use marque_session::Connection;
+use marque_session::lines::{LineIo, Timed};
 use marque_session::sasl::{self, SaslError};
-use marque_session::{Connection, Input};
-use tokio::io::AsyncWriteExt;
 use tracing::{debug, info, warn};
 
 use super::Pop3;
 use super::cmd::{self, Command, Reply, auth};
-use super::line::{Line, LineReader, MAX_LINE};
+use super::line::{Line, MAX_LINE};
 use super::lock::DropGuard;
 use super::maildrop::Maildrop;
 
@@ -51,7 +51,7 @@ struct Session<'a> {
 }
 
 /// Runs a session until QUIT, the client leaves, the idle timer fires or the server stops.
-pub(super) async fn run(pop3: &Pop3, mut conn: Connection) {
+pub(super) async fn run(pop3: &Pop3, conn: Connection) {
     let mut s = Session {
         pop3,
         remote: conn.peer().ip().to_string(),
@@ -61,49 +61,58 @@ pub(super) async fn run(pop3: &Pop3, mut conn: Connection) {
         failures: 0,
         state: State::Authorization { user: None },
     };
-    let mut lines = LineReader::new(MAX_LINE);
-    let mut chunk = [0u8; 4096];
     // The name the client asked for by SNI, when the platform serves it (white label).
     let host = conn.server_name().unwrap_or(&pop3.hostname);
-    let mut out = greeting(host, conn.session_id()).into_bytes();
+    let greeting = greeting(host, conn.session_id());
+    let mut io = LineIo::new(conn);
+    io.queue(greeting.as_bytes());
 
     loop {
-        let mut next = Next::Continue;
-        while let Some(line) = lines.next_line() {
-            let (reply, then) = s.step(line).await;
-            out.extend_from_slice(&reply.0);
-            next = then;
-            if next != Next::Continue {
-                break;
-            }
-            if out.len() >= FLUSH_AT
-                && conn
-                    .write_within(&mut out, pop3.idle_timeout)
-                    .await
-                    .is_err()
-            {
-                return;
-            }
-        }
-        if conn
-            .write_within(&mut out, pop3.idle_timeout)
-            .await
-            .is_err()
+        // RFC 2449 §6.6: answers to pipelined commands go out together, once no whole command
+        // waits (or a lot is queued).
+        if (!io.has_line() || io.queued() >= FLUSH_AT)
+            && io.flush_within(pop3.idle_timeout).await.is_err()
         {
             return;
         }
+        let line = match io.read_line_within(MAX_LINE, pop3.idle_timeout).await {
+            Ok(Timed::Ready(line)) => match Line::from_read(line) {
+                Some(line) => line,
+                None => return,
+            },
+            Err(_) => return,
+            // Without QUIT there is no UPDATE state: nothing marked is removed.
+            Ok(Timed::Shutdown) => {
+                io.queue(b"-ERR [SYS/TEMP] server shutting down\r\n");
+                io.close().await;
+                return;
+            }
+            // RFC 1939 §3: the autologout timer closes without entering UPDATE.
+            Ok(Timed::Idle) => {
+                info!("autologout");
+                io.queue(b"-ERR [SYS/TEMP] autologout, idle for too long\r\n");
+                io.close().await;
+                return;
+            }
+        };
+        let (reply, next) = s.step(line).await;
+        io.queue(&reply.0);
         match next {
             Next::Continue => {}
             Next::Close => {
-                let _ = conn.shutdown().await;
+                if io.flush_within(pop3.idle_timeout).await.is_ok() {
+                    io.close().await;
+                }
                 return;
             }
             Next::StartTls => {
+                if io.flush_within(pop3.idle_timeout).await.is_err() {
+                    return;
+                }
                 // RFC 2595 §4 (and RFC 3207 §4.2): whatever followed STLS in plaintext is
                 // dropped, never read as if it came over TLS.
-                lines.clear();
-                conn = match conn.starttls().await {
-                    Ok(c) => c,
+                io = match io.starttls().await {
+                    Ok(io) => io,
                     Err(e) => {
                         debug!(error = %e, "STLS handshake failed");
                         return;
@@ -112,29 +121,6 @@ pub(super) async fn run(pop3: &Pop3, mut conn: Connection) {
                 s.is_tls = true;
                 s.can_starttls = false;
                 s.state = State::Authorization { user: None };
-                continue;
-            }
-        }
-
-        match conn.read_within(&mut chunk, pop3.idle_timeout).await {
-            Input::Data(n) => lines.push(&chunk[..n]),
-            Input::Closed => return,
-            // Without QUIT there is no UPDATE state: nothing marked is removed.
-            Input::Shutdown => {
-                let _ = conn
-                    .write_all(b"-ERR [SYS/TEMP] server shutting down\r\n")
-                    .await;
-                let _ = conn.shutdown().await;
-                return;
-            }
-            // RFC 1939 §3: the autologout timer closes without entering UPDATE.
-            Input::Idle => {
-                info!("autologout");
-                let _ = conn
-                    .write_all(b"-ERR [SYS/TEMP] autologout, idle for too long\r\n")
-                    .await;
-                let _ = conn.shutdown().await;
-                return;
             }
         }
     }

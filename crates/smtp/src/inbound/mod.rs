@@ -2,32 +2,44 @@
 //! and `submissions` (implicit TLS), told apart by [`Connection::service`].
 //!
 //! # Layout
+//! - [`serve`]: the loop: the greeting, command lines read through the shared line reader
+//!   (`marque_session::lines`), the dispatch to the commands, STARTTLS.
 //! - [`cmd`]: one file per command (`ehlo.rs`, `mail.rs`, `rcpt.rs`, `data.rs`, `bdat.rs`,
 //!   `auth.rs`, `starttls.rs`, ...), each with its parse, apply and answer; `cmd/mod.rs` splits
 //!   the line into a [`cmd::Command`].
-//! - [`session`]: the loop, the state (RFC 5321 §4.1.4 command order) and the dispatch.
-//! - [`context`]: what the session knows of its connection and lends to its transactions.
+//! - [`session`]: what the commands act on: the state (RFC 5321 §4.1.4 command order), the
+//!   error count, the replies, the end of a transaction.
 //! - [`transaction`]: resolves recipients and hands accepted messages to local delivery;
-//!   `verify_or_sign` checks (port 25) or signs (submission) the content before delivery.
-//! - [`io`] reads bounded lines; [`spool`] keeps the content mostly on disk until the
+//!   `transaction/verify_or_sign.rs` checks (port 25) or signs (submission) the content first.
+//! - [`envelope`]: what MAIL FROM and RCPT TO carry; [`content`]: the message as DATA or BDAT
+//!   brings it (dot-stuffing, line and size limits).
+//! - [`context`]: what the session knows of its connection and lends to its transactions.
+//! - [`spool`] keeps the content mostly on disk until the
 //!   process-wide input budget lets it be checked and stored; [`trace`] writes `Received:`;
 //!   [`reply`] formats replies; [`normalize`] checks submitted content; [`success`] queues
 //!   success reports (DSN `NOTIFY=SUCCESS`).
+//!
+//! Dependencies point one way: `serve` → `cmd` → `session` → `transaction` → the rest
+//! (`envelope`, `content`, `context`, `spool`, `trace`, `reply`, `normalize`, `success`),
+//! each module using only those after it, and the rest only one another. So a command may
+//! change the session and its transaction, the session never runs a command, and the
+//! transaction never reaches back into a command or the session.
 //!
 //! AUTH failures are slowed down and banned by the core's sign-in throttle
 //! (`marque_core::signin`), shared with every other service.
 
 pub mod cmd;
+pub mod content;
 pub mod context;
-pub mod io;
+pub mod envelope;
 pub mod normalize;
 pub mod reply;
+pub mod serve;
 pub mod session;
 pub mod spool;
 pub mod success;
 pub mod trace;
 pub mod transaction;
-mod verify_or_sign;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -141,7 +153,7 @@ impl Handler for Smtp {
             self.limits.clone(),
             &conn,
         );
-        session::Session::new(ctx).run(conn).await;
+        serve::run(session::Session::new(ctx), conn).await;
     }
 
     /// RFC 5321 §3.8: a server that cannot take the connection answers `421`.

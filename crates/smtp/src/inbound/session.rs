@@ -1,18 +1,12 @@
-//! One SMTP session: the loop, the state (RFC 5321 §4.1.4 command order) and the dispatch to
-//! the commands, one file each under [`super::cmd`].
-//!
-//! Replies are queued and flushed only when no pipelined input is waiting (RFC 2920 §3.2).
-//! After STARTTLS, anything buffered from the plain stream is dropped and the session starts
-//! over, requiring a new EHLO (RFC 3207 §4.2).
+//! What one SMTP session knows and what its commands act on: the state (RFC 5321 §4.1.4
+//! command order), the error count, the replies it queues, and the end of a transaction.
+//! The loop that reads commands is [`super::serve`]; the commands are under [`super::cmd`].
 
-use marque_session::Connection;
-use tokio::time::timeout;
-use tracing::{debug, info, warn};
+use marque_session::lines::LineIo;
+use tracing::{info, warn};
 
-use super::cmd::data::Collected;
-use super::cmd::{self, Command};
-use super::context::{Context, Helo, Service};
-use super::io::{Line, LineIo};
+use super::content::Collected;
+use super::context::{Context, Helo};
 use super::reply::Reply;
 use super::transaction::Transaction;
 use crate::submission_limits::Counted;
@@ -34,17 +28,12 @@ pub enum Flow {
     StartTls,
 }
 
+/// One session: its connection's context, where it is, and its errors so far.
 pub struct Session {
     pub ctx: Context,
     pub state: State,
     /// Bad commands, failed AUTHs and unknown recipients so far (`max_errors`).
     pub errors: u32,
-}
-
-/// The line without its LF or CRLF.
-pub(crate) fn strip_eol(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 impl Session {
@@ -66,171 +55,6 @@ impl Session {
             self.ctx.note(format!("S: {l}"));
         }
         io.queue(r.to_wire().as_bytes());
-    }
-
-    /// The whole session.
-    pub async fn run(mut self, conn: Connection) {
-        let mut stop = conn.shutdown_signal();
-        let mut io = LineIo::new(conn);
-        if let Some(r) = self.pre_greeting(&mut io).await {
-            self.reply(&mut io, r);
-            io.shutdown().await;
-            return;
-        }
-        // The name the client asked for by SNI, when the platform serves it (white label).
-        let host = io.conn().server_name().unwrap_or(&self.ctx.cfg.hostname);
-        let greeting = Reply::plain(220, vec![format!("{host} ESMTP Marque")]);
-        self.reply(&mut io, greeting);
-        loop {
-            if !io.pending() && io.flush().await.is_err() {
-                break;
-            }
-            let read = tokio::select! {
-                biased;
-                _ = stop.wait() => {
-                    let r = Reply::new(421, "4.3.2", format!("{} shutting down", self.ctx.cfg.hostname));
-                    self.reply(&mut io, r);
-                    break;
-                }
-                r = timeout(self.ctx.cfg.command_timeout, io.read_line(self.ctx.cfg.max_command_line)) => r,
-            };
-            let line = match read {
-                Err(_) => {
-                    let r = Reply::new(
-                        421,
-                        "4.4.2",
-                        format!("{} timeout, closing", self.ctx.cfg.hostname),
-                    );
-                    self.reply(&mut io, r);
-                    break;
-                }
-                Ok(Err(e)) => {
-                    debug!(error = %e, "read failed");
-                    break;
-                }
-                Ok(Ok(Line::Eof)) => break,
-                Ok(Ok(Line::TooLong { .. })) => {
-                    self.ctx.note("C: (line too long)".into());
-                    self.reply(&mut io, Reply::new(500, "5.5.2", "Line too long"));
-                    Flow::Continue
-                }
-                Ok(Ok(Line::Complete(l))) => {
-                    let text = strip_eol(&l).to_vec();
-                    self.note_command(&text);
-                    match cmd::parse(&text) {
-                        Ok(cmd) => self.dispatch(cmd, &mut io).await,
-                        Err(e) => {
-                            let r = cmd::parse_error_reply(e);
-                            self.reply(&mut io, r);
-                            Flow::Continue
-                        }
-                    }
-                }
-            };
-            let flow = line;
-            if self.errors >= self.ctx.cfg.max_errors {
-                let r = Reply::new(421, "4.7.0", "Too many errors, closing");
-                self.reply(&mut io, r);
-                break;
-            }
-            match flow {
-                Flow::Continue => {}
-                Flow::Close => break,
-                Flow::StartTls => {
-                    if io.flush().await.is_err() {
-                        break;
-                    }
-                    match io.into_conn().starttls().await {
-                        Ok(conn) => {
-                            io = LineIo::new(conn);
-                            self.ctx.tls = true;
-                            self.state = State::Start;
-                            self.ctx.note("(TLS started)".into());
-                        }
-                        Err(e) => {
-                            debug!(error = %e, "TLS handshake failed");
-                            self.abandon().await;
-                            return;
-                        }
-                    }
-                }
-            }
-        }
-        self.abandon().await;
-        io.shutdown().await;
-    }
-
-    /// Refuses a client that is banned for AUTH failures, or (MX) that talks before the
-    /// greeting.
-    async fn pre_greeting(&mut self, io: &mut LineIo) -> Option<Reply> {
-        // The sign-in throttle is shared by every service: an address refused for failures
-        // on IMAP or POP3 is refused here too.
-        if self.ctx.service.is_submission()
-            && matches!(
-                self.ctx.core.sign_in_ban(self.ctx.peer.ip()).await,
-                Ok(Some(_))
-            )
-        {
-            return Some(Reply::new(
-                421,
-                "4.7.0",
-                "Too many authentication failures, try later",
-            ));
-        }
-        let delay = self.ctx.cfg.greeting_delay;
-        if self.ctx.service == Service::Mx && !delay.is_zero() {
-            match timeout(delay, io.fill()).await {
-                Err(_) => {}
-                Ok(Ok(0)) | Ok(Err(_)) => {
-                    return Some(Reply::new(421, "4.4.0", "Closed before the greeting"));
-                }
-                Ok(Ok(_)) => {
-                    self.ctx.note("C: (data before the greeting)".into());
-                    // RFC 5321 §4.3.1: a server may refuse with 554 instead of greeting.
-                    return Some(Reply::new(
-                        554,
-                        "5.5.0",
-                        "Commands sent before the greeting",
-                    ));
-                }
-            }
-        }
-        None
-    }
-
-    /// Records the command for the log; AUTH data never (RFC 4954 §4 responses are secrets).
-    fn note_command(&mut self, text: &[u8]) {
-        let s = String::from_utf8_lossy(text);
-        let upper = s.to_ascii_uppercase();
-        if upper.starts_with("AUTH ") {
-            let mut parts = s.split(' ');
-            let verb = parts.next().unwrap_or("");
-            let mech = parts.next().unwrap_or("");
-            let redacted = if parts.next().is_some() { " ****" } else { "" };
-            self.ctx.note(format!("C: {verb} {mech}{redacted}"));
-        } else {
-            self.ctx.note(format!("C: {s}"));
-        }
-    }
-
-    /// Runs `cmd`; each command's file checks that the state allows it.
-    async fn dispatch(&mut self, cmd: Command, io: &mut LineIo) -> Flow {
-        match cmd {
-            Command::Ehlo(name) => cmd::ehlo::run(self, io, name, true).await,
-            Command::Helo(name) => cmd::ehlo::run(self, io, name, false).await,
-            Command::Mail(m) => cmd::mail::run(self, io, m).await,
-            Command::Rcpt(r) => cmd::rcpt::run(self, io, r).await,
-            Command::Data => cmd::data::run(self, io).await,
-            Command::Bdat(b) => cmd::bdat::run(self, io, b).await,
-            Command::Rset => cmd::rset::run(self, io).await,
-            Command::Noop => cmd::noop::run(self, io),
-            Command::Quit => cmd::quit::run(self, io),
-            Command::Vrfy => cmd::vrfy::run(self, io),
-            Command::Expn => cmd::expn::run(self, io),
-            Command::Help => cmd::help::run(self, io),
-            Command::StartTls => cmd::starttls::run(self, io).await,
-            Command::Auth(a) => cmd::auth::run(self, io, a).await,
-        }
     }
 
     /// Ends the transaction with its content: delivery, the log record, the reply.

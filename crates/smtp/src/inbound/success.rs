@@ -12,7 +12,7 @@ use marque_hosting::outbound::{self, Kind, QueuedMessage, QueuedRecipient};
 use marque_store::blob::PreparedBlob;
 use tracing::warn;
 
-use super::cmd::mail::MailFrom;
+use super::envelope::MailFrom;
 use crate::outbound::dsn::{self, Action, Report};
 
 /// A recipient that asked for a success report, and the one mailbox it resolved to.

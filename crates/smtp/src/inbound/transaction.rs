@@ -7,6 +7,8 @@
 //! alias or list in another domain, is accepted and put in the outbound queue in the same
 //! durable write as the local deliveries.
 
+mod verify_or_sign;
+
 use marque_core::{Core, Recipient};
 use marque_delivery::{
     AuthResults, Delivery, LocalRecipient, Outcome, RecipientRecord, RecipientResult,
@@ -17,10 +19,9 @@ use marque_session::Held;
 use marque_store::now_ms;
 use tracing::warn;
 
-use super::cmd::data::{Collected, Collector, Content};
-use super::cmd::mail::MailFrom;
-use super::cmd::rcpt::RcptTo;
+use super::content::{Collected, Collector, Content};
 use super::context::{Context, Helo, Service};
+use super::envelope::{MailFrom, RcptTo};
 use super::reply::Reply;
 use super::trace::{self, Trace};
 use crate::submission_limits::Counted;

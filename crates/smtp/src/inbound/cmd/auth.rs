@@ -10,9 +10,9 @@ use tracing::instrument;
 
 use super::ParseError;
 use crate::inbound::context::User;
-use crate::inbound::io::{Line, LineIo};
 use crate::inbound::reply::Reply;
-use crate::inbound::session::{Flow, Session, State, strip_eol};
+use crate::inbound::session::{Flow, Session, State};
+use marque_session::lines::{Line, LineIo, strip_eol};
 
 /// `AUTH <mechanism> [initial-response]`.
 #[derive(Debug, Clone, PartialEq, Eq)]

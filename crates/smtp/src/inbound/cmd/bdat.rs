@@ -6,10 +6,10 @@ use tokio::time::timeout;
 use tracing::instrument;
 
 use super::ParseError;
-use super::data::Collector;
-use crate::inbound::io::LineIo;
+use crate::inbound::content::Collector;
 use crate::inbound::reply::Reply;
 use crate::inbound::session::{Flow, Session, State};
+use marque_session::lines::LineIo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bdat {
@@ -51,11 +51,11 @@ pub async fn run(s: &mut Session, io: &mut LineIo, b: Bdat) -> Flow {
         Some(c) => {
             timeout(
                 s.ctx.cfg.data_timeout,
-                io.read_chunk(b.size, |bytes| c.chunk(bytes)),
+                io.read_exact(b.size, |bytes| c.chunk(bytes)),
             )
             .await
         }
-        None => timeout(s.ctx.cfg.data_timeout, io.read_chunk(b.size, |_| {})).await,
+        None => timeout(s.ctx.cfg.data_timeout, io.read_exact(b.size, |_| {})).await,
     };
     match read {
         Err(_) => {

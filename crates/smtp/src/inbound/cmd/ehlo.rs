@@ -3,9 +3,9 @@
 
 use super::ParseError;
 use crate::inbound::context::Helo;
-use crate::inbound::io::LineIo;
 use crate::inbound::reply::Reply;
 use crate::inbound::session::{Flow, Session, State};
+use marque_session::lines::LineIo;
 
 /// The argument: a domain or an address literal. We record it; we do not verify it.
 pub fn parse(rest: &str) -> Result<String, ParseError> {
@@ -54,11 +54,11 @@ pub fn helo_reply(hostname: &str) -> Reply {
 /// EHLO (`esmtp`) or HELO from the client `name`.
 pub async fn run(s: &mut Session, io: &mut LineIo, name: String, esmtp: bool) -> Flow {
     s.abandon().await;
-    let host = io.conn().server_name().unwrap_or(&s.ctx.cfg.hostname);
+    let host = io.stream().server_name().unwrap_or(&s.ctx.cfg.hostname);
     let r = if esmtp {
         let offer = Offer {
             max_size: s.ctx.cfg.max_message_size,
-            starttls: io.conn().can_starttls(),
+            starttls: io.stream().can_starttls(),
             auth: s.ctx.service.is_submission() && s.ctx.tls && s.ctx.user.is_none(),
         };
         ehlo_reply(host, &name, offer)

@@ -2,9 +2,9 @@
 //! `252`).
 
 use super::{Command, ParseError};
-use crate::inbound::io::LineIo;
 use crate::inbound::reply::Reply;
 use crate::inbound::session::{Flow, Session};
+use marque_session::lines::LineIo;
 
 /// The argument is not read.
 pub fn parse(_rest: &str) -> Result<Command, ParseError> {

@@ -1,9 +1,9 @@
 //! HELP (RFC 5321 §4.1.1.8): a pointer to the RFC, whatever the topic.
 
 use super::{Command, ParseError};
-use crate::inbound::io::LineIo;
 use crate::inbound::reply::Reply;
 use crate::inbound::session::{Flow, Session};
+use marque_session::lines::LineIo;
 
 /// The topic is not read.
 pub fn parse(_rest: &str) -> Result<Command, ParseError> {

@@ -9,34 +9,12 @@ use tracing::{error, instrument, warn};
 
 use super::{ParseError, parameters, path};
 use crate::inbound::context::User;
-use crate::inbound::io::LineIo;
+pub use crate::inbound::envelope::{Body, MailFrom};
 use crate::inbound::reply::Reply;
 use crate::inbound::session::{Flow, Session, State};
 use crate::inbound::transaction::Transaction;
 use crate::submission_limits::Taken;
-
-/// `BODY=` (RFC 6152 §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Body {
-    #[default]
-    SevenBit,
-    EightBitMime,
-}
-
-/// A parsed `MAIL FROM`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct MailFrom {
-    /// The reverse path; empty for the null sender `<>`.
-    pub from: String,
-    /// `SIZE=`: the size the client announces.
-    pub size: Option<u64>,
-    pub body: Body,
-    pub smtputf8: bool,
-    /// `RET=`: full message or headers only in a DSN.
-    pub ret: Option<Ret>,
-    /// `ENVID=`, as given (xtext).
-    pub envid: Option<String>,
-}
+use marque_session::lines::LineIo;
 
 /// Longest ENVID (RFC 3461 §4.4: 100 characters).
 const MAX_ENVID: usize = 100;

@@ -1,6 +1,6 @@
 //! The SMTP commands, one file each: its parse (apart from I/O, RFC 5321 §4.1), the state it
 //! needs, what it does, and its reply. This module splits a line into a [`Command`]; the
-//! session ([`super::session`]) runs it with the command's `run`.
+//! loop ([`super::serve`]) runs it with the command's `run` on the [`super::session::Session`].
 
 pub mod auth;
 pub mod bdat;

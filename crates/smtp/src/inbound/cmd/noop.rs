@@ -1,9 +1,9 @@
 //! NOOP (RFC 5321 §4.1.1.9).
 
 use super::{Command, ParseError};
-use crate::inbound::io::LineIo;
 use crate::inbound::reply::Reply;
 use crate::inbound::session::{Flow, Session};
+use marque_session::lines::LineIo;
 
 /// NOOP may carry a string, which is ignored.
 pub fn parse(_rest: &str) -> Result<Command, ParseError> {

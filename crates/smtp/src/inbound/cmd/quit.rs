@@ -2,9 +2,9 @@
 //! recorded as abandoned when the session ends).
 
 use super::{Command, ParseError, no_args};
-use crate::inbound::io::LineIo;
 use crate::inbound::reply::Reply;
 use crate::inbound::session::{Flow, Session};
+use marque_session::lines::LineIo;
 
 pub fn parse(rest: &str) -> Result<Command, ParseError> {
     no_args(rest, Command::Quit)

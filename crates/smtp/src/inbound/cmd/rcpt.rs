@@ -7,24 +7,17 @@ use marque_hosting::outbound::Notify;
 use marque_store::now_ms;
 use tracing::{error, instrument, warn};
 
-use super::mail::{MailFrom, is_xtext, strip_keyword};
+use super::mail::{is_xtext, strip_keyword};
 use super::{ParseError, parameters, path};
-use crate::inbound::io::LineIo;
+use crate::inbound::envelope::MailFrom;
+pub use crate::inbound::envelope::RcptTo;
 use crate::inbound::reply::Reply;
 use crate::inbound::session::{Flow, Session, State};
 use crate::inbound::transaction::Transaction;
+use marque_session::lines::LineIo;
 
 /// Longest ORCPT value (RFC 3461 §4.2: the address part is at most 500 characters).
 const MAX_ORCPT: usize = 500;
-
-/// A parsed `RCPT TO`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RcptTo {
-    pub to: String,
-    pub notify: Option<Notify>,
-    /// `ORCPT=addr-type;xtext`, as given.
-    pub orcpt: Option<String>,
-}
 
 /// `NOTIFY=NEVER` or a comma list of SUCCESS, FAILURE, DELAY (RFC 3461 §4.1).
 fn notify(v: &str) -> Result<Notify, ParseError> {

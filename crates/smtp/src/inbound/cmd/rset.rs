@@ -1,9 +1,9 @@
 //! RSET (RFC 5321 §4.1.1.5): the transaction goes (its record is written), the EHLO stays.
 
 use super::{Command, ParseError, no_args};
-use crate::inbound::io::LineIo;
 use crate::inbound::reply::Reply;
 use crate::inbound::session::{Flow, Session};
+use marque_session::lines::LineIo;
 
 pub fn parse(rest: &str) -> Result<Command, ParseError> {
     no_args(rest, Command::Rset)

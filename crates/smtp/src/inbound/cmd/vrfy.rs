@@ -1,9 +1,9 @@
 //! VRFY (RFC 5321 §4.1.1.6): we never say whether an address exists (§3.5.3: `252`).
 
 use super::{Command, ParseError};
-use crate::inbound::io::LineIo;
 use crate::inbound::reply::Reply;
 use crate::inbound::session::{Flow, Session};
+use marque_session::lines::LineIo;
 
 /// The argument is not read.
 pub fn parse(_rest: &str) -> Result<Command, ParseError> {

@@ -4,9 +4,9 @@
 use marque_delivery::AuthResults;
 use tracing::{info, warn};
 
-use super::context::{Context, Helo, Service};
-use super::reply::Reply;
-use super::transaction::Transaction;
+use super::Transaction;
+use crate::inbound::context::{Context, Helo, Service};
+use crate::inbound::reply::Reply;
 use crate::msgauth::sign;
 use crate::msgauth::verify::{self, Disposition, Envelope};
 
