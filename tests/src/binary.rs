@@ -123,7 +123,10 @@ pub fn store_section() -> String {
         Err(_) | Ok("") | Ok("rocksdb") => String::new(),
         Ok("postgres") => {
             let db = crate::postgres::database();
-            let section = format!("[store]\nbackend = \"postgres\"\nurl = \"{}\"\n\n", db.url());
+            let section = format!(
+                "[store]\nbackend = \"postgres\"\nurl = \"{}\"\n\n",
+                db.url()
+            );
             // The database lives until the test process ends, as the server using it may; the
             // test cluster goes with the process.
             std::mem::forget(db);
