@@ -77,23 +77,9 @@ async fn bootstrap_token_and_idempotence() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_expire_revoke_and_narrow() {
-    let Platform {
-        core, dir: _dir, ..
-    } = Platform::builder().build().await;
+    let p = Platform::builder().reseller("R").build().await;
+    let (core, r) = (&p.core, p.tenant("R"));
     let op = Actor::operator();
-    let r = core
-        .create_tenant(
-            &op,
-            NewTenant {
-                name: "R".into(),
-                kind: TenantKind::Reseller,
-                ..NewTenant::default()
-            },
-        )
-        .await
-        .unwrap()
-        .tenant
-        .id;
     let s = core
         .create_staff(
             &op,

@@ -356,23 +356,9 @@ async fn limits_grant_no_more_than_the_parent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn numbers_beyond_their_range_are_refused() {
-    let Platform {
-        core, dir: _dir, ..
-    } = Platform::builder().build().await;
+    let p = Platform::builder().reseller("R").build().await;
+    let (core, r) = (&p.core, p.tenant("R"));
     let op = Actor::operator();
-    let r = core
-        .create_tenant(
-            &op,
-            NewTenant {
-                name: "R".into(),
-                kind: TenantKind::Reseller,
-                ..NewTenant::default()
-            },
-        )
-        .await
-        .unwrap()
-        .tenant
-        .id;
     type Set = fn(&mut Limits, u64);
     let fields: &[(&str, Set, u64)] = &[
         ("limits.domains", |l, v| l.domains = Some(v), MAX_COUNT),

@@ -48,6 +48,22 @@ fn snapshot(core: &Core, owners: &[Owner]) -> Vec<i64> {
         .collect()
 }
 
+fn new_domain(name: &str, tenant: TenantId) -> NewDomain {
+    NewDomain {
+        name: name.into(),
+        tenant,
+        ..NewDomain::default()
+    }
+}
+
+/// Limits with only a storage allocation, in MiB.
+fn storage(mb: u64) -> Limits {
+    Limits {
+        storage_mb: Some(mb),
+        ..Limits::default()
+    }
+}
+
 fn mailbox(address: &str, quota_mb: u64) -> NewMailbox {
     NewMailbox {
         address: address.into(),
@@ -95,16 +111,9 @@ async fn only_ancestors_change_limits() {
         raise
     );
     // A postmaster cannot change its domain's limits.
-    core.create_domain(
-        &op,
-        NewDomain {
-            name: "c.example".into(),
-            tenant: t.customer,
-            ..NewDomain::default()
-        },
-    )
-    .await
-    .unwrap();
+    core.create_domain(&op, new_domain("c.example", t.customer))
+        .await
+        .unwrap();
     let pm = core
         .create_mailbox(
             &op,
@@ -153,14 +162,7 @@ async fn over_limit_creations_fail_and_write_nothing() {
     .await
     .unwrap();
     let d = core
-        .create_domain(
-            &t.customer_admin,
-            NewDomain {
-                name: "one.example".into(),
-                tenant: t.customer,
-                ..NewDomain::default()
-            },
-        )
+        .create_domain(&t.customer_admin, new_domain("one.example", t.customer))
         .await
         .unwrap();
     core.set_limits(
@@ -184,14 +186,7 @@ async fn over_limit_creations_fail_and_write_nothing() {
     // Domains: the reseller allows one in its whole subtree.
     let before = snapshot(&core, &owners);
     let e = core
-        .create_domain(
-            &op,
-            NewDomain {
-                name: "two.example".into(),
-                tenant: t.customer,
-                ..NewDomain::default()
-            },
-        )
+        .create_domain(&op, new_domain("two.example", t.customer))
         .await
         .unwrap_err();
     assert!(
@@ -307,26 +302,12 @@ async fn over_limit_creations_fail_and_write_nothing() {
 async fn usage_charges_reach_every_ancestor() {
     let (core, _dir, t) = tree().await;
     let op = Actor::operator();
-    core.set_limits(
-        &op,
-        LimitsOf::Tenant(t.reseller),
-        Limits {
-            storage_mb: Some(100),
-            ..Limits::default()
-        },
-    )
-    .await
-    .unwrap();
-    core.create_domain(
-        &op,
-        NewDomain {
-            name: "c.example".into(),
-            tenant: t.customer,
-            ..NewDomain::default()
-        },
-    )
-    .await
-    .unwrap();
+    core.set_limits(&op, LimitsOf::Tenant(t.reseller), storage(100))
+        .await
+        .unwrap();
+    core.create_domain(&op, new_domain("c.example", t.customer))
+        .await
+        .unwrap();
     let m = core
         .create_mailbox(&op, mailbox("u@c.example", 20))
         .await
@@ -360,14 +341,7 @@ async fn input_is_validated() {
     let op = Actor::operator();
     for name in ["", "localhost", "bad_name.example", "-x.example"] {
         let e = core
-            .create_domain(
-                &op,
-                NewDomain {
-                    name: name.into(),
-                    tenant: PROVIDER,
-                    ..NewDomain::default()
-                },
-            )
+            .create_domain(&op, new_domain(name, PROVIDER))
             .await
             .unwrap_err();
         assert!(
@@ -381,16 +355,9 @@ async fn input_is_validated() {
             "{name:?}: {e}"
         );
     }
-    core.create_domain(
-        &op,
-        NewDomain {
-            name: "Ok.Example".into(),
-            tenant: PROVIDER,
-            ..NewDomain::default()
-        },
-    )
-    .await
-    .unwrap();
+    core.create_domain(&op, new_domain("Ok.Example", PROVIDER))
+        .await
+        .unwrap();
     for (new, field) in [
         (mailbox("not an address", 1), "address"),
         (
@@ -435,26 +402,12 @@ async fn delivery_is_held_to_the_charges() {
     use marque_store::mail::{self, AppendOptions, PreparedMessage};
     let (core, _dir, t) = tree().await;
     let op = Actor::operator();
-    core.set_limits(
-        &op,
-        LimitsOf::Tenant(t.customer),
-        Limits {
-            storage_mb: Some(3),
-            ..Limits::default()
-        },
-    )
-    .await
-    .unwrap();
-    core.create_domain(
-        &op,
-        NewDomain {
-            name: "c.example".into(),
-            tenant: t.customer,
-            ..NewDomain::default()
-        },
-    )
-    .await
-    .unwrap();
+    core.set_limits(&op, LimitsOf::Tenant(t.customer), storage(3))
+        .await
+        .unwrap();
+    core.create_domain(&op, new_domain("c.example", t.customer))
+        .await
+        .unwrap();
     let a = core
         .create_mailbox(&op, mailbox("a@c.example", 1))
         .await
@@ -508,10 +461,7 @@ async fn delivery_is_held_to_the_charges() {
         "usage is counted all the way up"
     );
     // A pool lowered below what is stored refuses the next message, though b's quota has room.
-    let lowered = Limits {
-        storage_mb: Some(1),
-        ..Limits::default()
-    };
+    let lowered = storage(1);
     core.set_limits(&t.reseller_admin, LimitsOf::Tenant(t.customer), lowered)
         .await
         .unwrap();

@@ -28,24 +28,12 @@ async fn fileinto_creates_with_create_and_falls_back_to_inbox_without() {
            elsif header :contains "subject" "news" { fileinto "Missing"; }"#,
     )
     .await;
-    let (res, _) = w
-        .deliver(
-            &message("x@remote.example", "ann@c.example", "work: TPS", "b"),
-            "x@remote.example",
-            &["ann@c.example"],
-        )
-        .await;
+    let (res, _) = w.deliver_subject("ann@c.example", "work: TPS").await;
     assert!(matches!(res[0], RecipientResult::Delivered { .. }));
     assert_eq!(w.folder("ann@c.example", "Work/Reports").await.len(), 1);
     assert!(w.folder("ann@c.example", "INBOX").await.is_empty());
 
-    let (_, record) = w
-        .deliver(
-            &message("x@remote.example", "ann@c.example", "news", "b"),
-            "x@remote.example",
-            &["ann@c.example"],
-        )
-        .await;
+    let (_, record) = w.deliver_subject("ann@c.example", "news").await;
     assert!(!w.folder_exists("ann@c.example", "Missing").await);
     assert_eq!(w.folder("ann@c.example", "INBOX").await.len(), 1);
     assert!(record.recipients[0].reason.contains("does not exist"));
@@ -60,12 +48,7 @@ async fn fileinto_specialuse_finds_the_folder_by_attribute() {
         r#"require ["fileinto", "special-use"]; fileinto :specialuse "\\Archive" "Old mail";"#,
     )
     .await;
-    w.deliver(
-        &message("x@remote.example", "ann@c.example", "old", "b"),
-        "x@remote.example",
-        &["ann@c.example"],
-    )
-    .await;
+    w.deliver_subject("ann@c.example", "old").await;
     assert_eq!(w.folder("ann@c.example", "Archive").await.len(), 1);
     assert!(!w.folder_exists("ann@c.example", "Old mail").await);
 }
@@ -74,13 +57,7 @@ async fn fileinto_specialuse_finds_the_folder_by_attribute() {
 async fn discard_stores_nothing_and_says_so() {
     let w = world().await;
     w.script("ann@c.example", "discard;").await;
-    let (res, record) = w
-        .deliver(
-            &message("x@remote.example", "ann@c.example", "x", "b"),
-            "x@remote.example",
-            &["ann@c.example"],
-        )
-        .await;
+    let (res, record) = w.deliver_subject("ann@c.example", "x").await;
     assert_eq!(res[0], RecipientResult::Discarded);
     assert_eq!(record.recipients[0].outcome, Outcome::Delivered);
     assert!(record.recipients[0].reason.contains("discarded"));
@@ -100,13 +77,7 @@ async fn reject_and_ereject_refuse_with_their_reason_and_queue_nothing() {
     ] {
         let w = world().await;
         w.script("ann@c.example", script).await;
-        let (res, record) = w
-            .deliver(
-                &message("x@remote.example", "ann@c.example", "spam", "b"),
-                "x@remote.example",
-                &["ann@c.example"],
-            )
-            .await;
+        let (res, record) = w.deliver_subject("ann@c.example", "spam").await;
         assert_eq!(
             res[0],
             RecipientResult::Rejected {
@@ -154,13 +125,7 @@ async fn redirect_forwards_and_copy_keeps() {
     // A forward without a local copy.
     w.script("ann@c.example", r#"redirect "ann@elsewhere.example";"#)
         .await;
-    let (res, record) = w
-        .deliver(
-            &message("x@remote.example", "ann@c.example", "fwd", "b"),
-            "x@remote.example",
-            &["ann@c.example"],
-        )
-        .await;
+    let (res, record) = w.deliver_subject("ann@c.example", "fwd").await;
     assert_eq!(
         res[0],
         RecipientResult::Redirected {
@@ -186,13 +151,7 @@ async fn redirect_forwards_and_copy_keeps() {
         r#"require "copy"; redirect :copy "ann@elsewhere.example";"#,
     )
     .await;
-    let (res, _) = w
-        .deliver(
-            &message("x@remote.example", "ann@c.example", "fwd2", "b"),
-            "x@remote.example",
-            &["ann@c.example"],
-        )
-        .await;
+    let (res, _) = w.deliver_subject("ann@c.example", "fwd2").await;
     assert!(matches!(res[0], RecipientResult::Delivered { .. }));
     assert_eq!(w.folder("ann@c.example", "INBOX").await.len(), 1);
     assert_eq!(w.outbox.take().len(), 1);
@@ -204,13 +163,7 @@ async fn redirect_without_outbound_queue_keeps_the_message() {
     w.env.outbox = std::sync::Arc::new(marque_delivery::NoOutbox);
     w.script("ann@c.example", r#"redirect "ann@elsewhere.example";"#)
         .await;
-    let (res, record) = w
-        .deliver(
-            &message("x@remote.example", "ann@c.example", "fwd", "b"),
-            "x@remote.example",
-            &["ann@c.example"],
-        )
-        .await;
+    let (res, record) = w.deliver_subject("ann@c.example", "fwd").await;
     assert!(matches!(res[0], RecipientResult::Delivered { .. }));
     assert_eq!(w.folder("ann@c.example", "INBOX").await.len(), 1);
     assert!(record.recipients[0].reason.contains("not sent"));
@@ -276,12 +229,7 @@ async fn imap4flags_set_flags_and_keywords_on_the_stored_message() {
            keep;"#,
     )
     .await;
-    w.deliver(
-        &message("x@remote.example", "ann@c.example", "x", "b"),
-        "x@remote.example",
-        &["ann@c.example"],
-    )
-    .await;
+    w.deliver_subject("ann@c.example", "x").await;
     let inbox = w.folder("ann@c.example", "INBOX").await;
     assert_eq!(inbox.len(), 2);
     let flags: Vec<(Vec<&str>, Vec<String>)> = inbox
@@ -374,13 +322,7 @@ async fn a_failing_script_still_delivers_to_inbox_and_says_why() {
     for (config, script, not_made, why) in cases {
         let w = sieve_support::world_with(config).await;
         w.script("ann@c.example", &script).await;
-        let (res, record) = w
-            .deliver(
-                &message("x@remote.example", "ann@c.example", "x", "b"),
-                "x@remote.example",
-                &["ann@c.example"],
-            )
-            .await;
+        let (res, record) = w.deliver_subject("ann@c.example", "x").await;
         assert!(matches!(res[0], RecipientResult::Delivered { .. }), "{why}");
         assert_eq!(w.folder("ann@c.example", "INBOX").await.len(), 1, "{why}");
         if let Some(folder) = not_made {

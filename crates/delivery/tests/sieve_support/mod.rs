@@ -101,6 +101,16 @@ impl World {
             .unwrap();
     }
 
+    /// Delivers a short message with `subject` from `x@remote.example` to `to` alone.
+    pub async fn deliver_subject(
+        &self,
+        to: &str,
+        subject: &str,
+    ) -> (Vec<RecipientResult>, TransactionRecord) {
+        let raw = message("x@remote.example", to, subject, "b");
+        self.deliver(&raw, "x@remote.example", &[to]).await
+    }
+
     /// Delivers `raw` from `sender` to `to` and returns the results and the record.
     pub async fn deliver(
         &self,
