@@ -8,7 +8,9 @@ mod common;
 #[path = "imap/raw_client.rs"]
 mod raw_client;
 
-use common::{PASSWORD, QUOTA_PASSWORD, QUOTA_USER, USER, account, folder, start};
+use common::{
+    PASSWORD, QUOTA_PASSWORD, QUOTA_USER, USER, account, folder, python_client_passes, start,
+};
 use marque_store::mail::Flags;
 use raw_client::{Raw, fetched};
 
@@ -220,23 +222,5 @@ async fn multiappend_quota_counts_the_sum() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imaplib_sends_a_multiappend() {
     let server = start(None).await;
-    let dir = format!("{}/tests/imap", env!("CARGO_MANIFEST_DIR"));
-    let out = tokio::time::timeout(
-        std::time::Duration::from_secs(120),
-        tokio::process::Command::new("python3")
-            .arg(format!("{dir}/multiappend.py"))
-            .args([server.port.to_string(), USER.into(), PASSWORD.into()])
-            .current_dir(&dir)
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("script finishes")
-    .expect("python3 must be installed to run the IMAP client tests");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("PASS"),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    python_client_passes("multiappend.py", server.port).await;
 }

@@ -9,7 +9,7 @@ mod common;
 #[path = "imap/raw_client.rs"]
 mod raw_client;
 
-use common::{PASSWORD, USER, account, folder, start};
+use common::{PASSWORD, USER, account, folder, python_client_passes, start};
 use raw_client::{Raw, fetched};
 
 /// A draft with a text part and an attachment, as in RFC 4469 appendix A.
@@ -283,23 +283,5 @@ async fn catenate_in_a_multiappend_and_over_the_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imaplib_sends_a_catenate() {
     let server = start(None).await;
-    let dir = format!("{}/tests/imap", env!("CARGO_MANIFEST_DIR"));
-    let out = tokio::time::timeout(
-        std::time::Duration::from_secs(120),
-        tokio::process::Command::new("python3")
-            .arg(format!("{dir}/catenate.py"))
-            .args([server.port.to_string(), USER.into(), PASSWORD.into()])
-            .current_dir(&dir)
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("script finishes")
-    .expect("python3 must be installed to run the IMAP client tests");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("PASS"),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    python_client_passes("catenate.py", server.port).await;
 }

@@ -8,7 +8,7 @@ mod common;
 #[path = "imap/raw_client.rs"]
 mod raw_client;
 
-use common::{PASSWORD, USER, account, deliver, start};
+use common::{PASSWORD, USER, account, deliver, python_client_passes, start};
 use raw_client::Raw;
 
 /// Subjects in arrival order; by base subject the order is 3 (alpha), 1 (beta), 4 (delta),
@@ -156,23 +156,5 @@ async fn sort_by_display_name() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imaplib_sorts_with_return_options() {
     let server = start(None).await;
-    let dir = format!("{}/tests/imap", env!("CARGO_MANIFEST_DIR"));
-    let out = tokio::time::timeout(
-        std::time::Duration::from_secs(120),
-        tokio::process::Command::new("python3")
-            .arg(format!("{dir}/esort.py"))
-            .args([server.port.to_string(), USER.into(), PASSWORD.into()])
-            .current_dir(&dir)
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("script finishes")
-    .expect("python3 must be installed to run the IMAP client tests");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("PASS"),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    python_client_passes("esort.py", server.port).await;
 }

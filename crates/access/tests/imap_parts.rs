@@ -9,7 +9,7 @@ mod common;
 #[path = "imap/raw_client.rs"]
 mod raw_client;
 
-use common::{PASSWORD, USER, start};
+use common::{PASSWORD, USER, python_client_passes, start};
 use raw_client::{Raw, fetched};
 
 /// The forwarded message: a multipart/alternative message of its own.
@@ -615,24 +615,7 @@ async fn move_into_the_same_folder() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_clients_open_a_forwarded_message_part_by_part() {
     let server = start(None).await;
-    let dir = format!("{}/tests/imap", env!("CARGO_MANIFEST_DIR"));
-    let out = tokio::time::timeout(
-        std::time::Duration::from_secs(120),
-        tokio::process::Command::new("python3")
-            .arg(format!("{dir}/forwarded.py"))
-            .args([server.port.to_string(), USER.into(), PASSWORD.into()])
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("the script finishes")
-    .expect("python3 must be installed to run this test");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("PASS"),
-        "forwarded.py:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    python_client_passes("forwarded.py", server.port).await;
 
     let out = tokio::time::timeout(
         std::time::Duration::from_secs(60),

@@ -177,3 +177,28 @@ pub async fn folder(core: &Core, account: AccountId, name: &str) -> Option<Vec<S
         .await
         .expect("read the store")
 }
+
+/// Runs `tests/imap/<script>` with Python 3 against the server on `port` as [`USER`] (from
+/// that directory, so that it can import its neighbours) and fails the test unless it exits
+/// successfully and prints `PASS`.
+pub async fn python_client_passes(script: &str, port: u16) {
+    let dir = format!("{}/tests/imap", env!("CARGO_MANIFEST_DIR"));
+    let out = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        tokio::process::Command::new("python3")
+            .arg(format!("{dir}/{script}"))
+            .args([port.to_string(), USER.into(), PASSWORD.into()])
+            .current_dir(&dir)
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("the script finishes")
+    .expect("python3 must be installed to run the IMAP client tests");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("PASS"),
+        "{script}:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
