@@ -128,21 +128,8 @@ impl Hosting {
         self.core
             .store()
             .transact(move |txn| {
-                let mut cert = match load(txn, &host)? {
-                    Some(c) => c,
-                    None => Certificate {
-                        hostname: host.clone(),
-                        owner,
-                        source: CertSource::Acme,
-                        chain_pem: None,
-                        key_pem: None,
-                        names: Vec::new(),
-                        not_after_ms: 0,
-                        updated_ms: marque_store::now_ms(),
-                        last_error: None,
-                        last_attempt_ms: None,
-                    },
-                };
+                let mut cert = load(txn, &host)?
+                    .unwrap_or_else(|| Certificate::pending_acme(host.clone(), owner));
                 cert.last_error = Some(reason);
                 cert.last_attempt_ms = Some(marque_store::now_ms());
                 dir::put(txn, Keyspace::Directory, key(&host), &cert)?;

@@ -85,6 +85,22 @@ impl std::fmt::Debug for Certificate {
 }
 
 impl Certificate {
+    /// The record of `hostname` before its first ACME order succeeds: no chain, no key.
+    pub fn pending_acme(hostname: String, owner: TenantId) -> Certificate {
+        Certificate {
+            hostname,
+            owner,
+            source: CertSource::Acme,
+            chain_pem: None,
+            key_pem: None,
+            names: Vec::new(),
+            not_after_ms: 0,
+            updated_ms: marque_store::now_ms(),
+            last_error: None,
+            last_attempt_ms: None,
+        }
+    }
+
     /// The private key PEM, for the resolver only.
     pub fn key_pem(&self) -> Option<&str> {
         self.key_pem.as_deref()
@@ -301,18 +317,8 @@ impl Hosting {
             .write(actor.clone(), move |txn, hooks| {
                 check_claim(txn, &platform, claim_of(&a, &host))?;
                 check_write(txn, &a, owner, &host)?;
-                let mut cert = load(txn, &host)?.unwrap_or_else(|| Certificate {
-                    hostname: host.clone(),
-                    owner,
-                    source: CertSource::Acme,
-                    chain_pem: None,
-                    key_pem: None,
-                    names: Vec::new(),
-                    not_after_ms: 0,
-                    updated_ms: marque_store::now_ms(),
-                    last_error: None,
-                    last_attempt_ms: None,
-                });
+                let mut cert = load(txn, &host)?
+                    .unwrap_or_else(|| Certificate::pending_acme(host.clone(), owner));
                 cert.source = CertSource::Acme;
                 cert.owner = owner;
                 // Due at once: the ACME task orders it on its next look.
